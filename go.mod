@@ -1,0 +1,3 @@
+module hallq
+
+go 1.26

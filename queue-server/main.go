@@ -1,0 +1,4 @@
+// Command queue-server runs one hall's queue engine, store and API.
+package main
+
+func main() {}
