@@ -1,0 +1,127 @@
+package hall
+
+import "time"
+
+// Event types. Every change in the hall is one event with a hall-wide,
+// gap-free, increasing sequence number.
+const (
+	EvTicketIssued      = "ticket.issued"
+	EvTicketCalled      = "ticket.called"
+	EvTicketRecalled    = "ticket.recalled"
+	EvTicketStarted     = "ticket.started"
+	EvTicketCompleted   = "ticket.completed"
+	EvTicketNoShow      = "ticket.no_show"
+	EvTicketRequeued    = "ticket.requeued"
+	EvTicketTransferred = "ticket.transferred"
+	EvTicketParked      = "ticket.parked"
+	EvTicketResumed     = "ticket.resumed"
+	EvTicketCancelled   = "ticket.cancelled"
+	EvTicketRated       = "ticket.rated"
+	EvTicketPrintFailed = "ticket.print_failed"
+	EvTicketExpired     = "ticket.expired"
+	EvTicketCarried     = "ticket.carried_over"
+	EvWindowOpened      = "window.opened"
+	EvWindowPaused      = "window.paused"
+	EvWindowClosed      = "window.closed"
+	EvDayClosed         = "day.closed"
+	EvLeaseGranted      = "lease.granted"
+	EvLeaseReleased     = "lease.released"
+	EvAppointment       = "appointment.upserted"
+	EvBlacklist         = "blacklist.changed"
+)
+
+// Event is one committed change. It carries the snapshots of everything it
+// changed, so a store can write the new state from the event alone and a
+// subscriber can apply it without asking again.
+type Event struct {
+	Seq    uint64    `json:"seq"`
+	Type   string    `json:"type"`
+	At     time.Time `json:"at"`
+	Day    string    `json:"day"`
+	Actor  string    `json:"actor,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+
+	Ticket      *Ticket     `json:"ticket,omitempty"`
+	Window      *Window     `json:"window,omitempty"`
+	Counter     *Counter    `json:"counter,omitempty"`
+	Lease       *Lease      `json:"lease,omitempty"`
+	Appointment *Booking    `json:"appointment,omitempty"`
+	Blacklist   *BlackEntry `json:"blacklist,omitempty"`
+	Summary     *DaySummary `json:"summary,omitempty"`
+
+	// Idem records the scoped idempotency key of the request that caused
+	// the event and its result, so a retry finds the first result.
+	Idem *IdemRecord `json:"idem,omitempty"`
+}
+
+// Counter is the last ticket number handed out (issued or leased) for a
+// service on a day.
+type Counter struct {
+	Day     string `json:"day"`
+	Service string `json:"service"`
+	Last    int    `json:"last"`
+}
+
+// Lease is a block of numbers reserved for a kiosk to issue while offline.
+type Lease struct {
+	ID       string `json:"id"`
+	Kiosk    string `json:"kiosk"`
+	Service  string `json:"service"`
+	Day      string `json:"day"`
+	From     int    `json:"from"` // first number
+	To       int    `json:"to"`   // last number, inclusive
+	Used     []int  `json:"used,omitempty"`
+	Released bool   `json:"released,omitempty"`
+}
+
+// Booking is an online appointment (网上预约) published by the central platform.
+type Booking struct {
+	ID         string    `json:"id"`
+	CitizenKey string    `json:"citizen_key"` // HMAC of the ID number with the platform key
+	MaskedID   string    `json:"masked_id,omitempty"`
+	Service    string    `json:"service"`
+	SlotStart  time.Time `json:"slot_start"`
+	SlotEnd    time.Time `json:"slot_end"`
+	Status     string    `json:"status"` // booked, checked_in, cancelled
+	Ticket     string    `json:"ticket,omitempty"`
+}
+
+// Booking statuses.
+const (
+	BookingBooked    = "booked"
+	BookingCheckedIn = "checked_in"
+	BookingCancelled = "cancelled"
+)
+
+// BlackEntry adds (or, with Removed, lifts) a blacklist entry.
+type BlackEntry struct {
+	CitizenKey string    `json:"citizen_key"`
+	Note       string    `json:"note,omitempty"`
+	Until      time.Time `json:"until,omitzero"` // zero: until lifted
+	Removed    bool      `json:"removed,omitempty"`
+}
+
+// DaySummary is what a closed day sends to the central platform.
+type DaySummary struct {
+	Day      string                `json:"day"`
+	Services map[string]ServiceDay `json:"services"`
+}
+
+// ServiceDay sums one service's day.
+type ServiceDay struct {
+	Issued    int     `json:"issued"`
+	Served    int     `json:"served"`
+	NoShow    int     `json:"no_show"`
+	Cancelled int     `json:"cancelled"`
+	Expired   int     `json:"expired"`
+	Carried   int     `json:"carried_over"`
+	MeanWaitS float64 `json:"mean_wait_s"`
+	Ratings   [6]int  `json:"ratings"` // count per score, index 1..5
+}
+
+// IdemRecord ties an idempotency key to the result it produced:
+// "t:<ticket id>", "w:<window>", "l:<lease id>", "b:<booking id>" or "k:<citizen key>".
+type IdemRecord struct {
+	Key string `json:"key"`
+	Ref string `json:"ref"`
+}

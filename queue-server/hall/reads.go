@@ -1,0 +1,230 @@
+package hall
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// ServiceView is a service as kiosks and boards show it.
+type ServiceView struct {
+	Code           string `json:"code"`
+	Name           Text   `json:"name"`
+	RequiresID     bool   `json:"requires_id"`
+	Remote         bool   `json:"remote"`
+	Issuing        bool   `json:"issuing"`               // tickets can be taken now
+	NotIssuing     string `json:"not_issuing,omitempty"` // why not: closed, lunch, issuing_stopped, quota
+	Waiting        int    `json:"waiting"`               // tickets waiting now
+	EstimatedWaitS int    `json:"estimated_wait_s"`      // for a walk-in taking a ticket now; -1 unknown
+	OpenWindows    int    `json:"open_windows"`          // open windows serving it
+	Issued         int    `json:"issued"`                // tickets issued today
+	QuotaLeft      int    `json:"quota_left"`            // -1 when unlimited
+	LongestWaitS   int    `json:"longest_wait_s"`        // of the tickets waiting now
+	MeanServiceS   int    `json:"mean_service_s"`        // current service-time estimate
+}
+
+func (st *state) serviceViews(now time.Time) []ServiceView {
+	out := make([]ServiceView, 0, len(st.cfg.Services))
+	for _, sc := range st.cfg.Services {
+		q := st.queues[sc.Code]
+		v := ServiceView{Code: sc.Code, Name: sc.Name, RequiresID: sc.RequiresID, Remote: sc.Remote,
+			Waiting: q.len(), OpenWindows: st.openWindowsFor(sc.Code), Issued: st.issued[sc.Code], QuotaLeft: -1,
+			MeanServiceS: int(st.stats[sc.Code].mean() / time.Second)}
+		if sc.DailyQuota > 0 {
+			v.QuotaLeft = max(sc.DailyQuota-st.issued[sc.Code], 0)
+		}
+		v.NotIssuing = sc.Hours.IssueState(now.In(st.loc))
+		if v.NotIssuing == "" && v.QuotaLeft == 0 {
+			v.NotIssuing = "quota"
+		}
+		v.Issuing = v.NotIssuing == ""
+		if oldest, ok := q.oldest(); ok {
+			v.LongestWaitS = int(now.Sub(oldest) / time.Second)
+		}
+		v.EstimatedWaitS = int(st.newcomerWait(sc.Code, now) / time.Second)
+		out = append(out, v)
+	}
+	return out
+}
+
+// newcomerWait estimates the wait of a walk-in ticket taken now: the last
+// walk-in's predicted call plus one service slot, spread over the windows.
+func (st *state) newcomerWait(code string, now time.Time) time.Duration {
+	n := st.openWindowsFor(code)
+	if n == 0 {
+		return Unknown
+	}
+	q := st.queues[code]
+	var last *Ticket
+	for _, l := range q.classes {
+		if len(l) > 0 {
+			last = l[len(l)-1]
+		}
+	}
+	if last == nil {
+		return 0
+	}
+	e := st.estimate(last, now)
+	if e < 0 {
+		return Unknown
+	}
+	return e + st.stats[code].mean()/time.Duration(n)
+}
+
+// Overview is the whole live hall at one sequence number: what a board,
+// console or dashboard needs to start, before following the event stream.
+type Overview struct {
+	Seq      uint64        `json:"seq"`
+	Day      string        `json:"day"`
+	Hall     HallInfo      `json:"hall"`
+	Services []ServiceView `json:"services"`
+	Windows  []Window      `json:"windows"`
+	Calls    []TicketView  `json:"calls"` // latest calls first (called, serving, recently done)
+}
+
+// Ticket returns one of today's tickets with its position and estimate.
+func (s *Service) Ticket(ctx context.Context, id string) (TicketView, error) {
+	return asTicket(s.read(ctx, func(st *state, now time.Time) (any, error) {
+		t, err := st.ticket(id)
+		if err != nil {
+			return nil, err
+		}
+		return st.view(t, now), nil
+	}))
+}
+
+// Services returns every service with its live queue figures.
+func (s *Service) Services(ctx context.Context) ([]ServiceView, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) { return st.serviceViews(now), nil })
+	out, _ := v.([]ServiceView)
+	return out, err
+}
+
+// Windows returns every window's live state, by number.
+func (s *Service) Windows(ctx context.Context) ([]Window, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) { return st.windowList(), nil })
+	out, _ := v.([]Window)
+	return out, err
+}
+
+func (st *state) windowList() []Window {
+	out := make([]Window, 0, len(st.windows))
+	for _, n := range sortedKeys(st.windows) {
+		out = append(out, *st.windows[n])
+	}
+	return out
+}
+
+// Overview returns the live hall at the current sequence number.
+func (s *Service) Overview(ctx context.Context) (Overview, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, Services: st.serviceViews(now), Windows: st.windowList()}
+		var calls []*Ticket
+		for _, t := range st.tickets {
+			if !t.CalledAt.IsZero() {
+				calls = append(calls, t)
+			}
+		}
+		slices.SortFunc(calls, func(a, b *Ticket) int { return b.CalledAt.Compare(a.CalledAt) })
+		for _, t := range calls[:min(len(calls), 20)] {
+			o.Calls = append(o.Calls, st.view(t, now))
+		}
+		return o, nil
+	})
+	o, _ := v.(Overview)
+	return o, err
+}
+
+// Tickets returns today's tickets that match keep (all when nil), in call
+// order for waiting ones and by issue time otherwise.
+func (s *Service) Tickets(ctx context.Context, keep func(*Ticket) bool) ([]TicketView, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+		var ts []*Ticket
+		for _, t := range st.tickets {
+			if keep == nil || keep(t) {
+				ts = append(ts, t)
+			}
+		}
+		slices.SortFunc(ts, func(a, b *Ticket) int {
+			if a.class() != b.class() && a.Status == Waiting && b.Status == Waiting {
+				return a.class() - b.class()
+			}
+			return cmpTicket(a, b)
+		})
+		out := make([]TicketView, len(ts))
+		for i, t := range ts {
+			out[i] = st.view(t, now)
+		}
+		return out, nil
+	})
+	out, _ := v.([]TicketView)
+	return out, err
+}
+
+// WindowQueue returns the waiting tickets a window could call, in the order
+// "call next" would take them (at this moment).
+func (s *Service) WindowQueue(ctx context.Context, window int) ([]TicketView, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+		w, err := st.window(window)
+		if err != nil {
+			return nil, err
+		}
+		var cands []candidate
+		bound := st.cfg.Rules.AgingBound.D()
+		for pref, code := range w.Services {
+			for _, l := range st.queues[code].classes {
+				for _, t := range l {
+					if t.TargetWindow == 0 || t.TargetWindow == window {
+						cands = append(cands, candidate{t: t, pref: pref, aged: bound > 0 && now.Sub(t.QueuedAt) > bound})
+					}
+				}
+			}
+		}
+		slices.SortStableFunc(cands, func(a, b candidate) int {
+			switch {
+			case a.before(b):
+				return -1
+			case b.before(a):
+				return 1
+			}
+			return 0
+		})
+		out := make([]TicketView, len(cands))
+		for i, c := range cands {
+			out[i] = st.view(c.t, now)
+		}
+		return out, nil
+	})
+	out, _ := v.([]TicketView)
+	return out, err
+}
+
+// Bookings returns the appointments the hall holds.
+func (s *Service) Bookings(ctx context.Context) ([]Booking, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+		out := make([]Booking, 0, len(st.bookings))
+		for _, id := range sortedKeys(st.bookings) {
+			out = append(out, *st.bookings[id])
+		}
+		return out, nil
+	})
+	out, _ := v.([]Booking)
+	return out, err
+}
+
+// Blacklisted reports whether a citizen key is on the blacklist.
+func (s *Service) Blacklisted(ctx context.Context, key string) (bool, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+		_, ok := st.blacklist[key]
+		return ok, nil
+	})
+	b, _ := v.(bool)
+	return b, err
+}
+
+// Seq returns the sequence number of the last committed event.
+func (s *Service) Seq(ctx context.Context) (uint64, error) {
+	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) { return st.seq, nil })
+	n, _ := v.(uint64)
+	return n, err
+}

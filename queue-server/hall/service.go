@@ -1,0 +1,497 @@
+package hall
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Journal makes the hall's changes durable. Commit writes a batch of events
+// — with the state snapshots they carry and their outbox entries — in one
+// atomic, synced transaction; Load returns the state to resume from.
+type Journal interface {
+	Load() (State, error)
+	Commit(events []Event) error
+}
+
+// Clock tells the time; tests and simulations inject their own.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Op identifies who asks for a change and the request's idempotency key
+// (already scoped to the caller by the API layer).
+type Op struct {
+	Actor   string
+	IdemKey string
+}
+
+// Service is the one place where hall rules are decided. A single goroutine
+// owns the hall state; requests queue on a channel, and all requests that
+// arrived while the previous batch was being committed are applied and
+// committed together — group commit without a timer: a lone request is
+// committed at once, concurrent ones share one fsync.
+type Service struct {
+	cfg      Config
+	journal  Journal
+	clock    Clock
+	onCommit func([]Event)
+	reqs     chan *request
+	quit     chan struct{}
+	done     chan struct{}
+
+	st     *state // owned by the loop goroutine
+	broken error  // last reload failure; the loop retries
+}
+
+type request struct {
+	ctx   context.Context
+	op    Op
+	write func(st *state, now time.Time) (string, error) // returns a result ref
+	read  func(st *state, now time.Time) (any, error)
+	reply chan response
+	// filled by the loop
+	ref string
+	err error
+}
+
+type response struct {
+	v   any
+	err error
+}
+
+// maxBatch caps how many requests share one commit.
+const maxBatch = 1024
+
+// NewService loads the hall from the journal and starts its loop.
+// onCommit, if set, receives every committed batch of events in order, on
+// the loop goroutine: it must hand them off without blocking.
+func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s0, err := j.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load hall state: %w", err)
+	}
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	s := &Service{cfg: cfg, journal: j, clock: clock, onCommit: onCommit,
+		reqs: make(chan *request, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	s.st = newState(cfg, s0)
+	if s.st.day == "" {
+		s.st.day = s.st.dayOf(clock.Now())
+	}
+	go s.loop()
+	return s, nil
+}
+
+// Close stops the loop after the batch in progress.
+func (s *Service) Close() {
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	<-s.done
+}
+
+// Config returns the hall configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+func (s *Service) loop() {
+	defer close(s.done)
+	batch := make([]*request, 0, maxBatch)
+	for {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch[:0], r)
+		case <-s.quit:
+			return
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.run(batch)
+	}
+}
+
+// run applies a batch. Reads see only committed state: a read that follows
+// writes in the same batch first commits them.
+func (s *Service) run(batch []*request) {
+	if s.broken != nil && !s.reload() {
+		for _, r := range batch {
+			r.reply <- response{err: Refusal(Unavailable, "storage", "the hall's storage is unavailable: %v", s.broken)}
+		}
+		return
+	}
+	now := s.clock.Now()
+	st := s.st
+	if d := st.dayOf(now); d > st.day {
+		st.closeDay(d, now, "system")
+	}
+	var writes []*request
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			r.reply <- response{err: r.ctx.Err()}
+			continue
+		}
+		if r.read != nil {
+			if len(writes) > 0 {
+				s.commit(writes, now)
+				writes = writes[:0]
+			}
+			v, err := r.read(s.st, now)
+			r.reply <- response{v: v, err: err}
+			continue
+		}
+		s.apply(r, now)
+		writes = append(writes, r)
+	}
+	s.commit(writes, now)
+}
+
+func (s *Service) apply(r *request, now time.Time) {
+	st := s.st
+	if r.op.IdemKey != "" {
+		if ref, ok := st.idem[r.op.IdemKey]; ok {
+			r.ref = ref
+			return
+		}
+	}
+	mark := len(st.pending)
+	r.ref, r.err = r.write(st, now)
+	if r.err != nil {
+		if len(st.pending) != mark {
+			panic("hall: an operation emitted events and then failed: " + r.err.Error())
+		}
+		return
+	}
+	if r.op.IdemKey != "" && len(st.pending) > mark {
+		st.idem[r.op.IdemKey] = r.ref
+		st.pending[len(st.pending)-1].Idem = &IdemRecord{Key: r.op.IdemKey, Ref: r.ref}
+	}
+}
+
+func (s *Service) commit(writes []*request, now time.Time) {
+	st := s.st
+	events := st.pending
+	if len(events) > 0 {
+		if err := s.journal.Commit(events); err != nil {
+			s.broken = err
+			s.reload()
+			for _, r := range writes {
+				if r.err == nil {
+					r.err = Refusal(Unavailable, "storage", "could not save the change, nothing was applied: %v", err)
+				}
+				r.reply <- response{err: r.err}
+			}
+			return
+		}
+		st.pending = nil
+		if s.onCommit != nil {
+			s.onCommit(events)
+		}
+	}
+	for _, r := range writes {
+		if r.err != nil {
+			r.reply <- response{err: r.err}
+			continue
+		}
+		r.reply <- response{v: st.resolve(r.ref, now)}
+	}
+}
+
+// reload rebuilds the state from the journal after a failed commit, so that
+// nothing half-applied stays in memory.
+func (s *Service) reload() bool {
+	s0, err := s.journal.Load()
+	if err != nil {
+		s.broken = err
+		return false
+	}
+	s.st = newState(s.cfg, s0)
+	if s.st.day == "" {
+		s.st.day = s.st.dayOf(s.clock.Now())
+	}
+	s.broken = nil
+	return true
+}
+
+func (s *Service) do(ctx context.Context, r *request) (any, error) {
+	r.ctx = ctx
+	r.reply = make(chan response, 1)
+	select {
+	case s.reqs <- r:
+	case <-s.quit:
+		return nil, Errorf(Unavailable, "the hall service is shutting down")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case resp := <-r.reply:
+		return resp.v, resp.err
+	case <-s.done:
+		return nil, Errorf(Unavailable, "the hall service stopped")
+	}
+}
+
+func (s *Service) write(ctx context.Context, op Op, fn func(st *state, now time.Time) (string, error)) (any, error) {
+	return s.do(ctx, &request{op: op, write: fn})
+}
+
+func (s *Service) read(ctx context.Context, fn func(st *state, now time.Time) (any, error)) (any, error) {
+	return s.do(ctx, &request{read: fn})
+}
+
+// ---- results ----
+
+// TicketView is a ticket with its live position and wait estimate.
+type TicketView struct {
+	Ticket
+	Position       int `json:"position"`         // people ahead in the same service
+	EstimatedWaitS int `json:"estimated_wait_s"` // -1 when unknown
+}
+
+func (st *state) view(t *Ticket, now time.Time) TicketView {
+	v := TicketView{Ticket: *t}
+	if t.Status == Waiting {
+		v.Position = st.queues[t.Service].ahead(t)
+		v.EstimatedWaitS = int(st.estimate(t, now).Round(time.Second) / time.Second)
+	}
+	return v
+}
+
+func (st *state) resolve(ref string, now time.Time) any {
+	kind, key, _ := strings.Cut(ref, ":")
+	switch kind {
+	case "t":
+		if t := st.tickets[key]; t != nil {
+			return st.view(t, now)
+		}
+	case "w":
+		n, _ := strconv.Atoi(key)
+		if w := st.windows[n]; w != nil {
+			return *w
+		}
+	case "l":
+		if l := st.leases[key]; l != nil {
+			return *l
+		}
+	case "b":
+		if b := st.bookings[key]; b != nil {
+			return *b
+		}
+	}
+	return nil
+}
+
+func ticketRef(t *Ticket, err error) (string, error) {
+	if err != nil || t == nil {
+		return "", err
+	}
+	return "t:" + t.ID, nil
+}
+
+func asTicket(v any, err error) (TicketView, error) {
+	if err != nil {
+		return TicketView{}, err
+	}
+	t, _ := v.(TicketView)
+	return t, nil
+}
+
+// ---- operations ----
+
+// Issue gives a citizen a new ticket.
+func (s *Service) Issue(ctx context.Context, op Op, r IssueRequest) (TicketView, error) {
+	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		return ticketRef(st.issue(r, now, op.Actor))
+	}))
+}
+
+// CheckIn turns an online appointment into a ticket.
+func (s *Service) CheckIn(ctx context.Context, op Op, r CheckIn) (TicketView, error) {
+	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		return ticketRef(st.checkIn(r, now, op.Actor))
+	}))
+}
+
+// Call calls the next ticket for window (or the given ticket when id is not
+// empty). It returns ok=false when nothing waits for the window.
+func (s *Service) Call(ctx context.Context, op Op, window int, id string) (TicketView, bool, error) {
+	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		return ticketRef(st.call(window, id, now, op.Actor))
+	})
+	t, ok := v.(TicketView)
+	return t, ok, err
+}
+
+// Actions on a ticket, as named in the API: POST /tickets/{id}/{action}.
+const (
+	ActRecall      = "recall"
+	ActStart       = "start"
+	ActComplete    = "complete"
+	ActNoShow      = "no-show"
+	ActRequeue     = "requeue"
+	ActTransfer    = "transfer"
+	ActPark        = "park"
+	ActResume      = "resume"
+	ActCancel      = "cancel"
+	ActRate        = "rate"
+	ActPrintFailed = "print-failed"
+)
+
+// Actions lists every ticket action.
+var Actions = []string{ActRecall, ActStart, ActComplete, ActNoShow, ActRequeue, ActTransfer, ActPark, ActResume, ActCancel, ActRate, ActPrintFailed}
+
+// Action is one of the ticket actions with its arguments.
+type Action struct {
+	Name    string `json:"-"`
+	Ticket  string `json:"-"`
+	Service string `json:"service,omitempty"` // transfer
+	Window  int    `json:"window,omitempty"`  // transfer to a window
+	Score   int    `json:"score,omitempty"`   // rate
+	Reason  string `json:"reason,omitempty"`  // rate, cancel, print-failed
+}
+
+// Act applies a ticket action.
+func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) {
+	if len(a.Reason) > 200 {
+		return TicketView{}, Errorf(Invalid, "reason is longer than 200 bytes")
+	}
+	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		var t *Ticket
+		var err error
+		switch a.Name {
+		case ActRecall:
+			t, err = st.recall(a.Ticket, now, op.Actor)
+		case ActStart:
+			t, err = st.start(a.Ticket, now, op.Actor)
+		case ActComplete:
+			t, err = st.complete(a.Ticket, now, op.Actor)
+		case ActNoShow:
+			t, err = st.noShow(a.Ticket, now, op.Actor)
+		case ActRequeue:
+			t, err = st.requeue(a.Ticket, now, op.Actor)
+		case ActTransfer:
+			if a.Service == "" {
+				return "", Errorf(Invalid, "transfer needs a target service")
+			}
+			t, err = st.transfer(a.Ticket, a.Service, a.Window, now, op.Actor)
+		case ActPark:
+			t, err = st.park(a.Ticket, now, op.Actor)
+		case ActResume:
+			t, err = st.resume(a.Ticket, now, op.Actor)
+		case ActCancel:
+			t, err = st.cancel(a.Ticket, a.Reason, now, op.Actor)
+		case ActRate:
+			t, err = st.rate(a.Ticket, a.Score, a.Reason, now, op.Actor)
+		case ActPrintFailed:
+			t, err = st.printFailed(a.Ticket, a.Reason, now, op.Actor)
+		default:
+			return "", Errorf(Invalid, "unknown ticket action %q", a.Name)
+		}
+		return ticketRef(t, err)
+	}))
+}
+
+// SetWindow opens (for a clerk), pauses (with a reason) or closes a window.
+func (s *Service) SetWindow(ctx context.Context, op Op, window int, to WindowStatus, clerk, reason string) (Window, error) {
+	if to != WindowOpen && to != WindowPaused && to != WindowClosed {
+		return Window{}, Errorf(Invalid, "unknown window state %q", to)
+	}
+	if len(reason) > 200 {
+		return Window{}, Errorf(Invalid, "reason is longer than 200 bytes")
+	}
+	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		w, err := st.setWindow(window, to, clerk, reason, now, op.Actor)
+		if err != nil {
+			return "", err
+		}
+		return "w:" + strconv.Itoa(w.Number), nil
+	})
+	w, _ := v.(Window)
+	return w, err
+}
+
+// CloseDay ends today's service: open tickets expire (waiting ones carry
+// over at midnight when configured), windows close, and the day summary
+// event is emitted.
+func (s *Service) CloseDay(ctx context.Context, op Op) error {
+	_, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		st.closeDay("", now, op.Actor)
+		return "", nil
+	})
+	return err
+}
+
+// UpsertBooking stores (or cancels) an online appointment.
+func (s *Service) UpsertBooking(ctx context.Context, op Op, b Booking) (Booking, error) {
+	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		nb, err := st.upsertBooking(b, now, op.Actor)
+		if err != nil {
+			return "", err
+		}
+		return "b:" + nb.ID, nil
+	})
+	nb, _ := v.(Booking)
+	return nb, err
+}
+
+// SetBlacklist adds or lifts a blacklist entry (by citizen key only).
+func (s *Service) SetBlacklist(ctx context.Context, op Op, e BlackEntry) error {
+	_, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		_, err := st.setBlacklist(e, now, op.Actor)
+		return "", err
+	})
+	return err
+}
+
+// Lease reserves a block of numbers for kiosk to issue offline. A kiosk
+// holding a live lease for the service gets that lease back.
+func (s *Service) Lease(ctx context.Context, op Op, kiosk, service string, n int) (Lease, error) {
+	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		l, err := st.lease(kiosk, service, n, now, op.Actor)
+		if err != nil {
+			return "", err
+		}
+		return "l:" + l.ID, nil
+	})
+	l, _ := v.(Lease)
+	return l, err
+}
+
+// ReleaseLease gives up the unused numbers of a lease (they are skipped).
+func (s *Service) ReleaseLease(ctx context.Context, op Op, kiosk, id string) (Lease, error) {
+	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		l, err := st.releaseLease(kiosk, id, now, op.Actor)
+		if err != nil {
+			return "", err
+		}
+		return "l:" + l.ID, nil
+	})
+	l, _ := v.(Lease)
+	return l, err
+}
+
+// HandOver merges a ticket that kiosk issued offline into the queue by its
+// issue time.
+func (s *Service) HandOver(ctx context.Context, op Op, kiosk string, o OfflineTicket) (TicketView, error) {
+	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		return ticketRef(st.handOver(kiosk, o, now, op.Actor))
+	}))
+}

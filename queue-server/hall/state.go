@@ -1,0 +1,653 @@
+package hall
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// State is what a Journal loads at start: the current day's tickets (and any
+// still-open older ones), windows, counters, leases, bookings, the blacklist
+// and today's idempotency keys. A year of history is not part of it.
+type State struct {
+	Day       string
+	Seq       uint64
+	Tickets   []Ticket
+	Windows   []Window
+	Counters  []Counter
+	Leases    []Lease
+	Bookings  []Booking
+	Blacklist []BlackEntry
+	Idem      map[string]string // scoped idempotency key → result ref ("t:<id>" or "w:<n>")
+}
+
+// state is the hall's live, in-memory model. Only the Service's loop
+// goroutine touches it.
+type state struct {
+	cfg     Config
+	loc     *time.Location
+	day     string
+	seq     uint64
+	tickets map[string]*Ticket
+	queues  map[string]*serviceQueue
+	windows map[int]*Window
+
+	counters  map[string]int    // service → last number today
+	issued    map[string]int    // service → tickets issued today
+	perKey    map[string]int    // service|citizen key → tickets today
+	leases    map[string]*Lease // id → lease
+	bookings  map[string]*Booking
+	blacklist map[string]BlackEntry
+	idem      map[string]string
+	stats     map[string]*serviceStats
+
+	pending []Event // emitted, not yet committed
+	version uint64  // bumps on every change; invalidates estimates
+	est     estimates
+}
+
+func newState(cfg Config, s State) *state {
+	st := &state{
+		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq,
+		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},
+		counters: map[string]int{}, issued: map[string]int{}, perKey: map[string]int{},
+		leases: map[string]*Lease{}, bookings: map[string]*Booking{}, blacklist: map[string]BlackEntry{},
+		idem: map[string]string{}, stats: map[string]*serviceStats{},
+	}
+	for _, sc := range cfg.Services {
+		st.queues[sc.Code] = &serviceQueue{}
+		st.stats[sc.Code] = &serviceStats{prior: sc.MeanService.D()}
+	}
+	for _, wc := range cfg.Windows {
+		st.windows[wc.Number] = &Window{Number: wc.Number, Name: wc.Name, Services: slices.Clone(wc.Services), Status: WindowClosed}
+	}
+	for _, w := range s.Windows {
+		if cur, ok := st.windows[w.Number]; ok {
+			w.Name, w.Services = cur.Name, cur.Services // configuration wins over stored copies
+			st.windows[w.Number] = &w
+		}
+	}
+	for _, c := range s.Counters {
+		if c.Day == st.day {
+			st.counters[c.Service] = max(st.counters[c.Service], c.Last)
+		}
+	}
+	for i := range s.Tickets {
+		t := s.Tickets[i]
+		st.putTicket(&t)
+	}
+	for i := range s.Leases {
+		l := s.Leases[i]
+		if l.Day == st.day {
+			st.leases[l.ID] = &l
+		}
+	}
+	for i := range s.Bookings {
+		b := s.Bookings[i]
+		st.bookings[b.ID] = &b
+	}
+	for _, b := range s.Blacklist {
+		st.blacklist[b.CitizenKey] = b
+	}
+	maps.Copy(st.idem, s.Idem)
+	return st
+}
+
+// putTicket installs a ticket snapshot, keeping queues and counts in step.
+func (st *state) putTicket(t *Ticket) {
+	old := st.tickets[t.ID]
+	if old != nil && old.Status == Waiting {
+		if q := st.queues[old.Service]; q != nil {
+			q.remove(old)
+		}
+	}
+	if old == nil && t.Day == st.day {
+		st.issued[t.Service]++
+		if t.CitizenKey != "" {
+			st.perKey[t.Service+"|"+t.CitizenKey]++
+		}
+		if n, ok := st.parseNumber(t.Number, t.Service); ok && !t.Transferred {
+			st.counters[t.Service] = max(st.counters[t.Service], n)
+		}
+	}
+	if t.Status == Done && (old == nil || old.Status != Done) && !t.CalledAt.IsZero() {
+		if s := st.stats[t.Service]; s != nil {
+			s.add(t.FinishedAt.Sub(t.CalledAt))
+		}
+	}
+	if t.Day != st.day && !t.Status.Open() {
+		delete(st.tickets, t.ID) // an old day's ticket closing: not part of today
+		return
+	}
+	st.tickets[t.ID] = t
+	if t.Status == Waiting {
+		if q := st.queues[t.Service]; q != nil {
+			q.insert(t)
+		}
+	}
+}
+
+func (st *state) parseNumber(number, service string) (int, bool) {
+	if !strings.HasPrefix(number, service) {
+		return 0, false
+	}
+	var n int
+	if _, err := fmt.Sscanf(number[len(service):], "%d", &n); err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// emit assigns the next sequence number and applies the event's snapshots.
+func (st *state) emit(ev Event, now time.Time) {
+	st.seq++
+	ev.Seq, ev.At = st.seq, now
+	if ev.Day == "" {
+		ev.Day = st.day
+	}
+	if ev.Ticket != nil {
+		t := *ev.Ticket
+		st.putTicket(&t)
+	}
+	if ev.Window != nil {
+		w := *ev.Window
+		st.windows[w.Number] = &w
+	}
+	if ev.Counter != nil && ev.Counter.Day == st.day {
+		st.counters[ev.Counter.Service] = max(st.counters[ev.Counter.Service], ev.Counter.Last)
+	}
+	if ev.Lease != nil {
+		l := *ev.Lease
+		st.leases[l.ID] = &l
+	}
+	if ev.Appointment != nil {
+		b := *ev.Appointment
+		st.bookings[b.ID] = &b
+	}
+	if ev.Blacklist != nil {
+		if ev.Blacklist.Removed {
+			delete(st.blacklist, ev.Blacklist.CitizenKey)
+		} else {
+			st.blacklist[ev.Blacklist.CitizenKey] = *ev.Blacklist
+		}
+	}
+	st.version++
+	st.pending = append(st.pending, ev)
+}
+
+func (st *state) dayOf(t time.Time) string { return t.In(st.loc).Format(time.DateOnly) }
+
+func (st *state) dayStart(day string) time.Time {
+	t, _ := time.ParseInLocation(time.DateOnly, day, st.loc)
+	return t
+}
+
+func newID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+}
+
+func (st *state) ticket(id string) (*Ticket, error) {
+	t, ok := st.tickets[id]
+	if !ok {
+		return nil, Errorf(NotFound, "no ticket %q today", id)
+	}
+	return t, nil
+}
+
+func (st *state) window(n int) (*Window, error) {
+	w, ok := st.windows[n]
+	if !ok {
+		return nil, Errorf(NotFound, "no window %d", n)
+	}
+	return w, nil
+}
+
+func (st *state) service(code string) (*ServiceConfig, error) {
+	sc, ok := st.cfg.service(normalizeCode(code))
+	if !ok {
+		return nil, Errorf(NotFound, "no service %q", code)
+	}
+	return sc, nil
+}
+
+func wrongStatus(t *Ticket, op string) *Error {
+	return Refusal(Conflict, "illegal_transition", "cannot %s ticket %s: it is %s", op, t.Number, t.Status)
+}
+
+// ---- issuing ----
+
+// IssueRequest asks for a new ticket.
+type IssueRequest struct {
+	Service    string   `json:"service"`
+	Channel    Channel  `json:"channel,omitempty"`
+	CitizenKey string   `json:"citizen_key,omitempty"`
+	MaskedID   string   `json:"masked_id,omitempty"`
+	AgeClass   AgeClass `json:"age_class,omitempty"`
+	Kiosk      string   `json:"-"`
+}
+
+func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, error) {
+	sc, err := st.service(r.Service)
+	if err != nil {
+		return nil, err
+	}
+	if r.Channel == "" {
+		r.Channel = WalkIn
+	}
+	switch {
+	case !r.Channel.valid():
+		return nil, Errorf(Invalid, "unknown channel %q", r.Channel)
+	case r.Channel == Appointment:
+		return nil, Errorf(Invalid, "appointment tickets come from check-in, not from issue")
+	case r.Channel == Remote && !sc.Remote:
+		return nil, Refusal(Forbidden, "remote_not_allowed", "service %s cannot be taken remotely", sc.Code)
+	}
+	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
+		return nil, Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why)
+	}
+	if err := st.admit(sc, r.CitizenKey); err != nil {
+		return nil, err
+	}
+	if r.Channel == WalkIn && r.AgeClass == AgeElderly {
+		r.Channel = Priority
+	}
+	return st.newTicket(sc, r, now, actor, "")
+}
+
+// admit checks ID requirement, blacklist and quotas.
+func (st *state) admit(sc *ServiceConfig, key string) error {
+	if sc.RequiresID && key == "" {
+		return Refusal(Invalid, "id_required", "service %s needs an ID card", sc.Code)
+	}
+	if b, ok := st.blacklist[key]; ok && key != "" {
+		if b.Until.IsZero() || b.Until.After(st.dayStart(st.day)) {
+			return Refusal(Forbidden, "blacklisted", "this ID cannot take tickets here; please ask staff")
+		}
+	}
+	if sc.DailyQuota > 0 && st.issued[sc.Code] >= sc.DailyQuota {
+		return Refusal(QuotaExceeded, "service_quota", "service %s has issued its %d tickets for today", sc.Code, sc.DailyQuota)
+	}
+	if sc.PerCitizenLimit > 0 && key != "" && st.perKey[sc.Code+"|"+key] >= sc.PerCitizenLimit {
+		return Refusal(QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code)
+	}
+	return nil
+}
+
+func (st *state) maxNumber() int {
+	n := 1
+	for range st.cfg.Rules.NumberDigits {
+		n *= 10
+	}
+	return n - 1
+}
+
+func (st *state) newTicket(sc *ServiceConfig, r IssueRequest, now time.Time, actor, booking string) (*Ticket, error) {
+	n := st.counters[sc.Code] + 1
+	if n > st.maxNumber() {
+		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
+	}
+	t := &Ticket{
+		ID: newID(), Number: FormatNumber(sc.Code, n, st.cfg.Rules.NumberDigits), Service: sc.Code, Day: st.day,
+		Channel: r.Channel, Status: Waiting, CitizenKey: r.CitizenKey, MaskedID: r.MaskedID, AgeClass: r.AgeClass,
+		IssuedAt: now, QueuedAt: now, Kiosk: r.Kiosk, Appointment: booking,
+	}
+	st.emit(Event{Type: EvTicketIssued, Actor: actor, Ticket: t, Counter: &Counter{Day: st.day, Service: sc.Code, Last: n}}, now)
+	return st.tickets[t.ID], nil
+}
+
+// ---- calling and serving ----
+
+func (st *state) call(wn int, id string, now time.Time, actor string) (*Ticket, error) {
+	w, err := st.window(wn)
+	if err != nil {
+		return nil, err
+	}
+	if w.Status != WindowOpen {
+		return nil, Refusal(Conflict, "window_not_open", "window %d is %s", wn, w.Status)
+	}
+	if cur := st.tickets[w.Current]; cur != nil && (cur.Status == Called || cur.Status == Serving) {
+		return nil, Refusal(Conflict, "window_busy", "window %d still has %s (%s): finish it first", wn, cur.Number, cur.Status)
+	}
+	var t *Ticket
+	if id != "" {
+		if t, err = st.ticket(id); err != nil {
+			return nil, err
+		}
+		if t.Status != Waiting {
+			return nil, wrongStatus(t, "call")
+		}
+		if !slices.Contains(w.Services, t.Service) {
+			return nil, Refusal(Conflict, "not_served_here", "window %d does not serve service %s", wn, t.Service)
+		}
+		if t.TargetWindow != 0 && t.TargetWindow != wn {
+			return nil, Refusal(Conflict, "not_served_here", "ticket %s was transferred to window %d", t.Number, t.TargetWindow)
+		}
+	} else if t = st.next(w, now); t == nil {
+		return nil, nil
+	}
+	nt := *t
+	nt.Status, nt.CalledAt, nt.Window, nt.Recalls, nt.Clerk, nt.TargetWindow = Called, now, wn, 0, w.Clerk, 0
+	nw := *w
+	nw.Current = nt.ID
+	st.emit(Event{Type: EvTicketCalled, Actor: actor, Ticket: &nt, Window: &nw}, now)
+	return st.tickets[nt.ID], nil
+}
+
+// freeWindow returns the window a ticket occupied, with Current cleared.
+func (st *state) freeWindow(t *Ticket) *Window {
+	w := st.windows[t.Window]
+	if w == nil || w.Current != t.ID {
+		return nil
+	}
+	nw := *w
+	nw.Current = ""
+	return &nw
+}
+
+func (st *state) recall(id string, now time.Time, actor string) (*Ticket, error) {
+	t, err := st.ticket(id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != Called {
+		return nil, wrongStatus(t, "recall")
+	}
+	nt := *t
+	if t.Recalls >= st.cfg.Rules.RecallsBeforeNoShow {
+		nt.Status, nt.FinishedAt = NoShow, now
+		st.emit(Event{Type: EvTicketNoShow, Actor: actor, Reason: "recalls_exhausted", Ticket: &nt, Window: st.freeWindow(t)}, now)
+		return st.tickets[id], nil
+	}
+	nt.Recalls++
+	nt.CalledAt = now
+	w := *st.windows[t.Window]
+	st.emit(Event{Type: EvTicketRecalled, Actor: actor, Ticket: &nt, Window: &w}, now)
+	return st.tickets[id], nil
+}
+
+// step moves a ticket from one of the allowed statuses to a new one.
+func (st *state) step(id, op, evType string, from []Status, now time.Time, actor string, change func(nt *Ticket) (*Window, error)) (*Ticket, error) {
+	t, err := st.ticket(id)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(from, t.Status) {
+		return nil, wrongStatus(t, op)
+	}
+	nt := *t
+	w, err := change(&nt)
+	if err != nil {
+		return nil, err
+	}
+	st.emit(Event{Type: evType, Actor: actor, Ticket: &nt, Window: w}, now)
+	return st.tickets[id], nil
+}
+
+func (st *state) start(id string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "start", EvTicketStarted, []Status{Called}, now, actor, func(nt *Ticket) (*Window, error) {
+		nt.Status, nt.StartedAt = Serving, now
+		return nil, nil
+	})
+}
+
+func (st *state) complete(id string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "complete", EvTicketCompleted, []Status{Serving}, now, actor, func(nt *Ticket) (*Window, error) {
+		w := st.freeWindow(nt)
+		nt.Status, nt.FinishedAt = Done, now
+		return w, nil
+	})
+}
+
+func (st *state) noShow(id string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "mark no-show", EvTicketNoShow, []Status{Called}, now, actor, func(nt *Ticket) (*Window, error) {
+		w := st.freeWindow(nt)
+		nt.Status, nt.FinishedAt = NoShow, now
+		return w, nil
+	})
+}
+
+func (st *state) requeue(id string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "requeue", EvTicketRequeued, []Status{NoShow}, now, actor, func(nt *Ticket) (*Window, error) {
+		if grace := st.cfg.Rules.NoShowGrace.D(); now.Sub(nt.FinishedAt) > grace {
+			return nil, Refusal(Conflict, "grace_expired", "ticket %s missed its call more than %v ago", nt.Number, grace)
+		}
+		nt.Status, nt.FinishedAt, nt.CalledAt, nt.Recalls = Waiting, time.Time{}, time.Time{}, 0
+		return nil, nil
+	})
+}
+
+func (st *state) transfer(id, service string, window int, now time.Time, actor string) (*Ticket, error) {
+	sc, err := st.service(service)
+	if err != nil {
+		return nil, err
+	}
+	if window != 0 {
+		w, err := st.window(window)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(w.Services, sc.Code) {
+			return nil, Refusal(Invalid, "not_served_here", "window %d does not serve service %s", window, sc.Code)
+		}
+	}
+	return st.step(id, "transfer", EvTicketTransferred, []Status{Waiting, Called, Serving}, now, actor, func(nt *Ticket) (*Window, error) {
+		w := st.freeWindow(nt)
+		if nt.Service != sc.Code {
+			nt.FromService = nt.Service
+		}
+		nt.Service, nt.Status, nt.Transferred, nt.TargetWindow = sc.Code, Waiting, true, window
+		nt.CalledAt, nt.StartedAt, nt.Recalls = time.Time{}, time.Time{}, 0
+		nt.QueuedAt = nt.IssuedAt
+		if st.cfg.Rules.TransferToHead {
+			nt.QueuedAt = st.dayStart(st.day)
+		}
+		return w, nil
+	})
+}
+
+func (st *state) park(id string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "park", EvTicketParked, []Status{Called, Serving}, now, actor, func(nt *Ticket) (*Window, error) {
+		w := st.freeWindow(nt)
+		nt.Status = Parked
+		return w, nil
+	})
+}
+
+func (st *state) resume(id string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "resume", EvTicketResumed, []Status{Parked}, now, actor, func(nt *Ticket) (*Window, error) {
+		w := st.windows[nt.Window]
+		if w == nil || w.Status != WindowOpen {
+			return nil, Refusal(Conflict, "window_not_open", "ticket %s resumes at window %d, which is not open", nt.Number, nt.Window)
+		}
+		if cur := st.tickets[w.Current]; cur != nil && (cur.Status == Called || cur.Status == Serving) {
+			return nil, Refusal(Conflict, "window_busy", "window %d is busy with %s", w.Number, cur.Number)
+		}
+		nw := *w
+		nw.Current = nt.ID
+		nt.Status = Serving
+		if nt.StartedAt.IsZero() {
+			nt.StartedAt = now
+		}
+		return &nw, nil
+	})
+}
+
+func (st *state) cancel(id, reason string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "cancel", EvTicketCancelled, []Status{Waiting, Called, Parked}, now, actor, func(nt *Ticket) (*Window, error) {
+		w := st.freeWindow(nt)
+		nt.Status, nt.FinishedAt = Cancelled, now
+		return w, nil
+	})
+}
+
+func (st *state) rate(id string, score int, reason string, now time.Time, actor string) (*Ticket, error) {
+	if score < 1 || score > 5 {
+		return nil, Errorf(Invalid, "score must be 1 (very dissatisfied) to 5 (very satisfied), got %d", score)
+	}
+	if len(reason) > 200 {
+		return nil, Errorf(Invalid, "reason is longer than 200 bytes")
+	}
+	t, err := st.ticket(id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Rating != nil {
+		return nil, Refusal(Conflict, "already_rated", "ticket %s was already rated", t.Number)
+	}
+	return st.step(id, "rate", EvTicketRated, []Status{Done}, now, actor, func(nt *Ticket) (*Window, error) {
+		nt.Rating = &Rating{Score: score, Reason: reason, At: now}
+		return nil, nil
+	})
+}
+
+func (st *state) printFailed(id, reason string, now time.Time, actor string) (*Ticket, error) {
+	return st.step(id, "report print failure of", EvTicketPrintFailed, []Status{Waiting, Called, Serving, Parked}, now, actor, func(nt *Ticket) (*Window, error) {
+		nt.PrintFailed = true
+		return nil, nil
+	})
+}
+
+// ---- windows ----
+
+func (st *state) setWindow(wn int, to WindowStatus, clerk, reason string, now time.Time, actor string) (*Window, error) {
+	w, err := st.window(wn)
+	if err != nil {
+		return nil, err
+	}
+	if to != WindowOpen {
+		if cur := st.tickets[w.Current]; cur != nil && (cur.Status == Called || cur.Status == Serving) {
+			return nil, Refusal(Conflict, "window_busy", "window %d still has %s (%s)", wn, cur.Number, cur.Status)
+		}
+	}
+	if to == WindowPaused && w.Status != WindowOpen {
+		return nil, Refusal(Conflict, "illegal_transition", "only an open window can pause; window %d is %s", wn, w.Status)
+	}
+	nw := *w
+	nw.Status, nw.Since, nw.PauseReason = to, now, ""
+	evType := map[WindowStatus]string{WindowOpen: EvWindowOpened, WindowPaused: EvWindowPaused, WindowClosed: EvWindowClosed}[to]
+	switch to {
+	case WindowOpen:
+		if clerk != "" {
+			nw.Clerk = clerk
+		}
+	case WindowPaused:
+		nw.PauseReason = reason
+	case WindowClosed:
+		nw.Clerk, nw.Current = "", ""
+	}
+	st.emit(Event{Type: evType, Actor: actor, Reason: reason, Window: &nw}, now)
+	return st.windows[wn], nil
+}
+
+// ---- day close ----
+
+// closeDay ends st.day: waiting tickets expire (or carry over to next, when
+// configured and next is not empty), called/serving/parked ones expire, and a
+// summary event is emitted. Then the state moves to day next ("" = stay).
+func (st *state) closeDay(next string, now time.Time, actor string) {
+	open := make([]*Ticket, 0)
+	for _, t := range st.tickets {
+		if t.Status.Open() {
+			open = append(open, t)
+		}
+	}
+	slices.SortFunc(open, func(a, b *Ticket) int { return cmpTicket(a, b) })
+	carry := st.cfg.Rules.CarryOver && next != ""
+	var carried []*Ticket
+	for _, t := range open {
+		if carry && t.Status == Waiting {
+			carried = append(carried, t)
+			continue
+		}
+		nt := *t
+		nt.Status, nt.FinishedAt = Expired, now
+		st.emit(Event{Type: EvTicketExpired, Actor: actor, Ticket: &nt, Window: st.freeWindow(t)}, now)
+	}
+	st.emit(Event{Type: EvDayClosed, Actor: actor, Summary: st.summary()}, now)
+	for _, w := range st.windows {
+		if w.Status != WindowClosed {
+			nw := *w
+			nw.Status, nw.Clerk, nw.Current, nw.PauseReason, nw.Since = WindowClosed, "", "", "", now
+			st.emit(Event{Type: EvWindowClosed, Actor: actor, Reason: "day_closed", Window: &nw}, now)
+		}
+	}
+	if next == "" {
+		return
+	}
+	st.day = next
+	clear(st.counters)
+	clear(st.issued)
+	clear(st.perKey)
+	clear(st.leases)
+	clear(st.idem)
+	for _, s := range st.stats {
+		s.n, s.sum = 0, 0
+	}
+	for id, t := range st.tickets {
+		if !slices.Contains(carried, t) {
+			delete(st.tickets, id)
+		}
+	}
+	for _, t := range carried {
+		nt := *t
+		n := st.counters[t.Service] + 1
+		if n > st.maxNumber() {
+			nt.Status, nt.FinishedAt = Expired, now
+			st.emit(Event{Type: EvTicketExpired, Actor: actor, Reason: "numbers_exhausted", Ticket: &nt}, now)
+			continue
+		}
+		nt.PreviousNumber, nt.Number, nt.Day = t.Number, FormatNumber(t.Service, n, st.cfg.Rules.NumberDigits), next
+		st.emit(Event{Type: EvTicketCarried, Actor: actor, Ticket: &nt, Counter: &Counter{Day: next, Service: t.Service, Last: n}}, now)
+	}
+	for id, b := range st.bookings {
+		if st.dayOf(b.SlotStart) < next {
+			delete(st.bookings, id)
+		}
+	}
+}
+
+func (st *state) summary() *DaySummary {
+	s := &DaySummary{Day: st.day, Services: map[string]ServiceDay{}}
+	waits := map[string][]time.Duration{}
+	for _, t := range st.tickets {
+		d := s.Services[t.Service]
+		if t.Day == st.day {
+			d.Issued++
+		}
+		switch t.Status {
+		case Done:
+			d.Served++
+		case NoShow:
+			d.NoShow++
+		case Cancelled:
+			d.Cancelled++
+		case Expired:
+			d.Expired++
+		case Waiting:
+			d.Carried++
+		}
+		if !t.CalledAt.IsZero() {
+			waits[t.Service] = append(waits[t.Service], t.CalledAt.Sub(t.QueuedAt))
+		}
+		if t.Rating != nil {
+			d.Ratings[t.Rating.Score]++
+		}
+		s.Services[t.Service] = d
+	}
+	for code, ws := range waits {
+		var sum time.Duration
+		for _, w := range ws {
+			sum += w
+		}
+		d := s.Services[code]
+		d.MeanWaitS = (sum / time.Duration(len(ws))).Seconds()
+		s.Services[code] = d
+	}
+	return s
+}
