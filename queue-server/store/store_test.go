@@ -1,0 +1,257 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"hallq/queue-server/hall"
+)
+
+type fixedClock struct{ t time.Time }
+
+func (c *fixedClock) Now() time.Time { return c.t }
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// MustStore opens a store in a fresh temp dir and checks, on cleanup, that
+// the event log is gap-free and matches the outbox.
+func MustStore(t testing.TB, dir string) *Store {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		evs, err := s.Events(0, 1<<30)
+		if err == nil {
+			for i, ev := range evs {
+				if ev.Seq != uint64(i+1) {
+					t.Errorf("event log gap: position %d has seq %d", i, ev.Seq)
+				}
+			}
+			out, _ := s.readLog(bOutbox, 0, 1<<30)
+			if len(out) != len(evs) {
+				t.Errorf("outbox has %d entries, event log %d", len(out), len(evs))
+			}
+		}
+		s.Close()
+	})
+	return s
+}
+
+func MustService(t testing.TB, s *Store, clock hall.Clock) *hall.Service {
+	t.Helper()
+	svc, err := hall.NewService(hall.SampleConfig(), s, clock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	return svc
+}
+
+func TestCommitLoadRoundTripAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	ctx := context.Background()
+	s := MustStore(t, dir)
+	svc := MustService(t, s, clock)
+	a1, err := svc.Issue(ctx, hall.Op{IdemKey: "k:1"}, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetWindow(ctx, hall.Op{}, 1, hall.WindowOpen, "wang", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Call(ctx, hall.Op{}, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	s.Close()
+
+	s2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	svc2 := MustService(t, s2, clock)
+	got, err := svc2.Ticket(ctx, a1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != hall.Called || got.Window != 1 {
+		t.Fatalf("after restart: %+v", got.Ticket)
+	}
+	again, err := svc2.Issue(ctx, hall.Op{IdemKey: "k:1"}, hall.IssueRequest{Service: "E"})
+	if err != nil || again.ID != a1.ID {
+		t.Fatalf("idempotent retry after restart: %v %s", err, again.Number)
+	}
+	next, err := svc2.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
+	if err != nil || next.Number != "E002" {
+		t.Fatalf("numbering after restart: %v %s", err, next.Number)
+	}
+	ws, _ := svc2.Windows(ctx)
+	if ws[0].Status != hall.WindowOpen || ws[0].Clerk != "wang" || ws[0].Current != a1.ID {
+		t.Fatalf("window after restart: %+v", ws[0])
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.Update(func(tx *bolt.Tx) error { return putU64(tx.Bucket(bMeta), kSchema, SchemaVersion+1) })
+	s.Close()
+	_, err = Open(dir)
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSecondOpenIsRefusedClearly(t *testing.T) {
+	dir := t.TempDir()
+	MustStore(t, dir)
+	_, err := Open(dir)
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("in use")) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestOutboxDrainMarkCompact(t *testing.T) {
+	s := MustStore(t, "")
+	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	svc := MustService(t, s, clock)
+	for range 10 {
+		if _, err := svc.Issue(context.Background(), hall.Op{IdemKey: fmt.Sprint(clock.t.UnixNano())}, hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.t = clock.t.Add(time.Second)
+	}
+	st, _ := s.OutboxStats()
+	if st.Backlog != 10 || st.Oldest.IsZero() {
+		t.Fatalf("stats %+v", st)
+	}
+	evs, _ := s.Outbox(4)
+	if len(evs) != 4 || evs[0].Seq != 1 || evs[0].Idem != nil {
+		t.Fatalf("outbox gave %d events, first %+v", len(evs), evs[0])
+	}
+	if err := s.MarkForwarded(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkForwarded(2); err != nil { // never backwards
+		t.Fatal(err)
+	}
+	if err := s.MarkForwarded(99); err == nil {
+		t.Fatal("marking beyond the log must fail")
+	}
+	evs, _ = s.Outbox(100)
+	if len(evs) != 6 || evs[0].Seq != 5 {
+		t.Fatalf("after mark: %d events from %d", len(evs), evs[0].Seq)
+	}
+	n, err := s.CompactOutbox(time.Date(2027, 1, 1, 0, 0, 0, 0, cst), 100)
+	if err != nil || n != 4 {
+		t.Fatalf("compacted %d (%v), want the 4 forwarded", n, err)
+	}
+	if st, _ := s.OutboxStats(); st.Backlog != 6 {
+		t.Fatalf("backlog after compaction %d", st.Backlog)
+	}
+	evs, _ = s.Events(0, 100)
+	if len(evs) != 10 {
+		t.Fatal("compaction must not touch the event log")
+	}
+	// the cleanup check compares outbox and log: restore the invariant
+	s.db.Update(func(tx *bolt.Tx) error {
+		for _, ev := range evs[:4] {
+			b, _ := json.Marshal(outboxEvent(ev))
+			tx.Bucket(bOutbox).Put(u64(ev.Seq), b)
+		}
+		return nil
+	})
+}
+
+func TestBackupRestoresSameState(t *testing.T) {
+	s := MustStore(t, "")
+	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	svc := MustService(t, s, clock)
+	ctx := context.Background()
+	tk, _ := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
+	var buf bytes.Buffer
+	if _, err := s.Backup(&buf); err != nil {
+		t.Fatal(err)
+	}
+	svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"}) // after the backup
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := MustStore(t, dir)
+	rsvc := MustService(t, r, clock)
+	if _, err := rsvc.Ticket(ctx, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := rsvc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
+	if next.Number != "E002" {
+		t.Fatalf("restored hall issued %s, want E002", next.Number)
+	}
+}
+
+func TestTokensStoredHashed(t *testing.T) {
+	s := MustStore(t, "")
+	if err := s.PutToken("s3cret-value", Token{ID: "abc", Name: "kiosk-1", Role: "kiosk"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LookupToken("s3cret-value")
+	if err != nil || got.Name != "kiosk-1" {
+		t.Fatalf("lookup: %v %+v", err, got)
+	}
+	if _, err := s.LookupToken("other"); !errors.Is(err, ErrNoToken) {
+		t.Fatalf("unknown token: %v", err)
+	}
+	raw, _ := os.ReadFile(s.Path())
+	if bytes.Contains(raw, []byte("s3cret-value")) {
+		t.Fatal("token value stored in clear")
+	}
+	if err := s.RevokeToken("abc"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.LookupToken("s3cret-value"); !got.Revoked {
+		t.Fatal("not revoked")
+	}
+}
+
+func TestTicketsBetweenAndLoadReadsOnlyToday(t *testing.T) {
+	s := MustStore(t, "")
+	ctx := context.Background()
+	clock := &fixedClock{time.Date(2026, 11, 25, 9, 0, 0, 0, cst)}
+	svc := MustService(t, s, clock)
+	for d := range 3 {
+		clock.t = time.Date(2026, 11, 25+d, 9, 0, 0, 0, cst)
+		for range d + 1 {
+			if _, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n := 0
+	s.TicketsBetween("2026-11-25", "2026-11-26", func(hall.Ticket) error { n++; return nil })
+	if n != 3 {
+		t.Fatalf("tickets 25th–26th: %d, want 3", n)
+	}
+	st, _ := s.Load()
+	if st.Day != "2026-11-27" || len(st.Tickets) != 3 {
+		t.Fatalf("load: day %s, %d tickets", st.Day, len(st.Tickets))
+	}
+}

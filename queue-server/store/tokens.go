@@ -1,0 +1,103 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Token is an access credential, stored under the SHA-256 of its secret
+// value: the value itself is never stored.
+type Token struct {
+	ID      string    `json:"id"`   // public handle (first hex digits of the hash), for listing and revoking
+	Name    string    `json:"name"` // who or what holds it: "kiosk-3", "clerk wang"
+	Role    string    `json:"role"`
+	Window  int       `json:"window,omitempty"` // clerks are bound to a window
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires,omitzero"`
+	Revoked bool      `json:"revoked,omitempty"`
+}
+
+// ErrNoToken is returned for unknown token values.
+var ErrNoToken = errors.New("store: unknown token")
+
+func tokenKey(value string) []byte {
+	h := sha256.Sum256([]byte(value))
+	return h[:]
+}
+
+// PutToken stores a token under the hash of value.
+func (s *Store) PutToken(value string, t Token) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bTokens).Put(tokenKey(value), b)
+	})
+}
+
+// LookupToken finds the token with this value.
+func (s *Store) LookupToken(value string) (Token, error) {
+	var t Token
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bTokens).Get(tokenKey(value))
+		if v == nil {
+			return ErrNoToken
+		}
+		return json.Unmarshal(v, &t)
+	})
+	return t, err
+}
+
+// Tokens lists every token.
+func (s *Store) Tokens() ([]Token, error) {
+	var out []Token
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bTokens).ForEach(func(k, v []byte) error {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// RevokeToken revokes the token with the given public id.
+func (s *Store) RevokeToken(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bTokens)
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			if t.ID == id {
+				t.Revoked = true
+				nb, err := json.Marshal(t)
+				if err != nil {
+					return err
+				}
+				return b.Put(k, nb)
+			}
+		}
+		return ErrNoToken
+	})
+}
+
+// TokenCount returns how many tokens exist (zero on first start).
+func (s *Store) TokenCount() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bTokens).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
