@@ -323,7 +323,7 @@ func (c *Config) window(n int) (*WindowConfig, bool) {
 }
 
 // Location returns the hall's time zone (validated by ParseConfig).
-func (c *Config) Location() *time.Location {
+func (c Config) Location() *time.Location {
 	loc, err := time.LoadLocation(c.Hall.TimeZone)
 	if err != nil {
 		return time.UTC

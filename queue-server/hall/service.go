@@ -366,6 +366,12 @@ type Action struct {
 	Window  int    `json:"window,omitempty"`  // transfer to a window
 	Score   int    `json:"score,omitempty"`   // rate
 	Reason  string `json:"reason,omitempty"`  // rate, cancel, print-failed
+
+	// Guards set by the API from the caller's identity, checked atomically
+	// with the action: a clerk acts only on tickets at their window, a kiosk
+	// only on tickets it issued.
+	AtWindow int    `json:"-"`
+	ByKiosk  string `json:"-"`
 }
 
 // Act applies a ticket action.
@@ -376,6 +382,14 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		var t *Ticket
 		var err error
+		if g := st.tickets[a.Ticket]; g != nil {
+			if a.AtWindow != 0 && g.Window != a.AtWindow {
+				return "", Refusal(Forbidden, "not_your_window", "ticket %s is not at window %d", g.Number, a.AtWindow)
+			}
+			if a.ByKiosk != "" && g.Kiosk != a.ByKiosk {
+				return "", Refusal(Forbidden, "not_your_ticket", "ticket %s was not issued by this kiosk", g.Number)
+			}
+		}
 		switch a.Name {
 		case ActRecall:
 			t, err = st.recall(a.Ticket, now, op.Actor)

@@ -1,0 +1,438 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hallq/queue-server/hall"
+	"hallq/queue-server/wire"
+)
+
+// Websocket limits.
+const (
+	sendBuffer    = 512              // frames queued per client before it counts as slow
+	maxFrame      = 64 << 10         // largest frame a client may send
+	helloTimeout  = 10 * time.Second // a client must say hello within this
+	writeTimeout  = 10 * time.Second
+	pingInterval  = 25 * time.Second
+	pongTimeout   = 60 * time.Second
+	maxReplay     = 5000 // beyond this gap a client gets the overview instead
+	maxInFlight   = 8    // concurrent requests per connection
+	summaryPeriod = 250 * time.Millisecond
+)
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4096,
+	WriteBufferSize: 4096,
+	CheckOrigin:     sameOrigin,
+}
+
+// sameOrigin accepts non-browser clients (no Origin header) and pages
+// served by this host; other sites' pages cannot open the stream.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+// client is one websocket connection. Its writer goroutine is the only one
+// that writes to the connection.
+type client struct {
+	conn  *websocket.Conn
+	p     Principal
+	level level
+	send  chan []byte
+	// seq of the last event written; live events at or below it are skipped
+	floor uint64
+	once  sync.Once
+	gone  chan struct{}
+}
+
+func (c *client) close() {
+	c.once.Do(func() {
+		close(c.gone)
+		c.conn.Close()
+	})
+}
+
+// hub owns the set of connected clients and the kiosks' device reports.
+type hub struct {
+	a       *API
+	obs     Observer
+	in      chan func()
+	events  chan []hall.Event
+	summary chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
+	clients map[*client]bool
+	devs    map[string]wire.DeviceHealth
+}
+
+func newHub(a *API, obs Observer) *hub {
+	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
+		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{}}
+	go h.loop()
+	go h.summarize()
+	return h
+}
+
+func (h *hub) loop() {
+	defer close(h.done)
+	for {
+		select {
+		case fn := <-h.in:
+			fn()
+		case evs := <-h.events:
+			h.broadcast(evs)
+		case <-h.quit:
+			for c := range h.clients {
+				c.close()
+			}
+			return
+		}
+	}
+}
+
+// do runs fn on the hub goroutine and waits for it.
+func (h *hub) do(fn func()) {
+	done := make(chan struct{})
+	select {
+	case h.in <- func() { fn(); close(done) }:
+		<-done
+	case <-h.done:
+	}
+}
+
+func (h *hub) close() {
+	select {
+	case <-h.quit:
+	default:
+		close(h.quit)
+	}
+	<-h.done
+}
+
+func (h *hub) publish(evs []hall.Event) {
+	select {
+	case h.events <- evs:
+	case <-h.done:
+	}
+	select {
+	case h.summary <- struct{}{}:
+	default:
+	}
+}
+
+func (h *hub) register(c *client) {
+	h.do(func() {
+		h.clients[c] = true
+		if h.obs != nil {
+			h.obs.WSClients(len(h.clients))
+		}
+	})
+}
+
+func (h *hub) unregister(c *client) {
+	h.do(func() {
+		delete(h.clients, c)
+		if h.obs != nil {
+			h.obs.WSClients(len(h.clients))
+		}
+	})
+}
+
+// broadcast encodes each event once per redaction level and queues it on
+// every client; a client whose queue is full is disconnected (it will
+// reconnect and resume from its last sequence number).
+func (h *hub) broadcast(evs []hall.Event) {
+	var frames [2][][]byte
+	for l := levelPublic; l <= levelStaff; l++ {
+		for _, ev := range evs {
+			if e, keep := redactEvent(ev, l); keep {
+				b, _ := json.Marshal(wire.Frame{Type: wire.FrameEvent, Event: &e})
+				frames[l] = append(frames[l], b)
+			}
+		}
+	}
+	for c := range h.clients {
+		for _, b := range frames[c.level] {
+			if !h.queue(c, b) {
+				break
+			}
+		}
+	}
+}
+
+func (h *hub) queue(c *client, b []byte) bool {
+	select {
+	case c.send <- b:
+		return true
+	default:
+		delete(h.clients, c)
+		c.close()
+		return false
+	}
+}
+
+func (h *hub) sendAll(b []byte) {
+	for c := range h.clients {
+		h.queue(c, b)
+	}
+}
+
+// summarize pushes live service figures after changes, at most every
+// summaryPeriod, so boards and kiosk tiles stay current without polling.
+func (h *hub) summarize() {
+	for {
+		select {
+		case <-h.summary:
+		case <-h.quit:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		svcs, err := h.a.svc.Services(ctx)
+		cancel()
+		if err == nil {
+			b, _ := json.Marshal(wire.Frame{Type: wire.FrameServices, Services: svcs})
+			h.do(func() { h.sendAll(b) })
+		}
+		select {
+		case <-time.After(summaryPeriod):
+		case <-h.quit:
+			return
+		}
+	}
+}
+
+func (h *hub) reportDevice(d wire.DeviceHealth) {
+	h.do(func() { h.devs[d.Kiosk] = d })
+}
+
+func (h *hub) devices() []wire.DeviceHealth {
+	var out []wire.DeviceHealth
+	h.do(func() {
+		for _, d := range h.devs {
+			out = append(out, d)
+		}
+	})
+	slices.SortFunc(out, func(a, b wire.DeviceHealth) int {
+		if a.Kiosk < b.Kiosk {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// ---- one connection ----
+
+func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	conn.SetReadLimit(maxFrame)
+	conn.SetReadDeadline(time.Now().Add(helloTimeout))
+	var hello wire.Frame
+	if err := conn.ReadJSON(&hello); err != nil || hello.Type != wire.FrameHello {
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Invalid, Message: "the first frame must be a hello"}})
+		return
+	}
+	p, err := a.authenticate(hello.Token)
+	if err == nil && p.Role == "" {
+		err = hall.Errorf(hall.Unauthorized, "the hello needs a token")
+	}
+	if err != nil {
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		return
+	}
+	c := &client{conn: conn, p: p, level: levelOf(p.Role), send: make(chan []byte, sendBuffer), gone: make(chan struct{})}
+	a.hub.register(c)
+	defer a.hub.unregister(c)
+
+	// Catch up before live events: the client is registered first, so
+	// nothing committed from now on is missed; the writer skips live events
+	// already covered by the catch-up.
+	seq, err := a.svc.Seq(r.Context())
+	if err != nil {
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		c.close()
+		return
+	}
+	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := conn.WriteJSON(wire.Frame{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq}); err != nil {
+		c.close()
+		return
+	}
+	if err := a.catchUp(r.Context(), c, hello.LastSeq, seq); err != nil {
+		c.close()
+		return
+	}
+	go a.writer(c)
+	a.reader(c)
+}
+
+func writeClose(conn *websocket.Conn, f wire.Frame) {
+	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	conn.WriteJSON(f)
+	conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, ""))
+	conn.Close()
+}
+
+// catchUp writes the events after last (up to at least upto), or the whole
+// overview when the client is new or too far behind.
+func (a *API) catchUp(ctx context.Context, c *client, last, upto uint64) error {
+	write := func(f wire.Frame) error {
+		c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return c.conn.WriteJSON(f)
+	}
+	if last == 0 || last > upto || upto-last > maxReplay {
+		o, err := a.svc.Overview(ctx)
+		if err != nil {
+			return err
+		}
+		o.Calls = redactViews(o.Calls, c.level)
+		c.floor = o.Seq
+		return write(wire.Frame{Type: wire.FrameResync, Overview: &o})
+	}
+	c.floor = last
+	for c.floor < upto {
+		evs, err := a.store.Events(c.floor, maxEvents)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		for _, ev := range evs {
+			if e, keep := redactEvent(ev, c.level); keep {
+				if err := write(wire.Frame{Type: wire.FrameEvent, Event: &e}); err != nil {
+					return err
+				}
+			}
+			c.floor = ev.Seq
+		}
+	}
+	return nil
+}
+
+func (a *API) writer(c *client) {
+	ping := time.NewTicker(pingInterval)
+	defer ping.Stop()
+	defer c.close()
+	for {
+		select {
+		case b := <-c.send:
+			if skip(b, c.floor) {
+				continue
+			}
+			c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+				return
+			}
+		case <-ping.C:
+			c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		case <-c.gone:
+			return
+		}
+	}
+}
+
+// skip reports whether an event frame is at or below the catch-up floor.
+func skip(b []byte, floor uint64) bool {
+	if floor == 0 || len(b) < 40 || string(b[:24]) != `{"type":"event","event":` {
+		return false
+	}
+	var f struct {
+		Event struct {
+			Seq uint64 `json:"seq"`
+		} `json:"event"`
+	}
+	return json.Unmarshal(b, &f) == nil && f.Event.Seq <= floor
+}
+
+func (a *API) reader(c *client) {
+	defer c.close()
+	c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
+	c.conn.SetPongHandler(func(string) error {
+		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
+		return nil
+	})
+	sem := make(chan struct{}, maxInFlight)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for {
+		var f wire.Frame
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
+		if err := json.Unmarshal(data, &f); err != nil || f.Type != wire.FrameRequest {
+			a.reply(c, wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Invalid, Message: "expected a request frame: " + errText(err)}})
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-c.gone:
+			return
+		}
+		go func() {
+			defer func() { <-sem }()
+			a.reply(c, a.handle(ctx, c, f))
+		}()
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "wrong frame type"
+	}
+	return err.Error()
+}
+
+func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
+	out := wire.Frame{Type: wire.FrameReply, ID: f.ID}
+	op, found := ops[f.Op]
+	if !found {
+		out.Error = &wire.Error{Code: hall.NotFound, Message: "unknown operation " + f.Op}
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	status, v, err := a.run(op, &call{ctx: ctx, a: a, p: c.p, params: f.Params, body: f.Body, idem: f.Idem})
+	if err != nil {
+		out.Error = toWire(err)
+		out.Status = HTTPStatus(out.Error.Code)
+		return out
+	}
+	out.Status = status
+	if v != nil {
+		if _, isCSV := v.(csvBody); !isCSV {
+			out.Result, _ = json.Marshal(v)
+		}
+	}
+	return out
+}
+
+// reply queues a reply; a client too slow to take its own replies is dropped.
+func (a *API) reply(c *client, f wire.Frame) {
+	b, _ := json.Marshal(f)
+	select {
+	case c.send <- b:
+	case <-c.gone:
+	default:
+		c.close()
+	}
+}

@@ -1,0 +1,192 @@
+// Package server wires one hall together — configuration, bbolt store, the
+// queue service, the HTTP API with its websocket hub, metrics — and runs
+// it. The queue-server command only parses flags and calls Main; tests and
+// the demo start a whole hall in-process with Start.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"hallq/queue-server/api"
+	"hallq/queue-server/hall"
+	"hallq/queue-server/metrics"
+	"hallq/queue-server/store"
+	"hallq/queue-server/wire"
+)
+
+// Options configure a hall server.
+type Options struct {
+	DataDir    string
+	Addr       string       // host:port; ":0" picks a free port
+	Config     *hall.Config // nil: ConfigFile, else the embedded sample hall
+	ConfigFile string
+	Logger     *slog.Logger
+	Clock      hall.Clock
+	Version    string
+	Pages      http.Handler // the web faces, served at /
+}
+
+// Server is a running hall.
+type Server struct {
+	Addr    string // the address actually listened on
+	URL     string // http://Addr
+	Service *hall.Service
+	Store   *store.Store
+	API     *api.API
+	Metrics *metrics.Metrics
+	Config  hall.Config
+
+	http *http.Server
+	ln   net.Listener
+	log  *slog.Logger
+	done chan error
+}
+
+// BootstrapFile is the name of the first admin token's file in the data dir.
+const BootstrapFile = "bootstrap-token"
+
+// Start opens the store, loads the hall and begins serving.
+func Start(o Options) (*Server, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Store: st, Config: cfg, log: log, done: make(chan error, 1), Metrics: metrics.New()}
+	fail := func(err error) (*Server, error) {
+		if s.Service != nil {
+			s.Service.Close()
+		}
+		st.Close()
+		return nil, err
+	}
+	secret, err := st.Secret()
+	if err != nil {
+		return fail(err)
+	}
+	var a *api.API
+	onCommit := func(evs []hall.Event) {
+		s.Metrics.ObserveEvents(evs)
+		a.OnCommit(evs)
+	}
+	s.Service, err = hall.NewService(cfg, timedJournal{st, s.Metrics}, o.Clock, func(evs []hall.Event) { onCommit(evs) })
+	if err != nil {
+		return fail(err)
+	}
+	a = api.New(api.Options{Service: s.Service, Store: st, Secret: secret, Logger: log, Observer: s.Metrics,
+		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(),
+		Health: map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }}})
+	s.API = a
+	s.registerGauges()
+	if err := s.bootstrap(o.DataDir); err != nil {
+		return fail(err)
+	}
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	s.ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		return fail(fmt.Errorf("listen on %s: %w", addr, err))
+	}
+	s.Addr = s.ln.Addr().String()
+	s.URL = "http://" + s.Addr
+	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() { s.done <- s.http.Serve(s.ln) }()
+	log.Info("hall ready", "hall", cfg.Hall.ID, "addr", s.URL, "data", st.Path())
+	return s, nil
+}
+
+func loadConfig(o Options) (hall.Config, error) {
+	switch {
+	case o.Config != nil:
+		c := *o.Config
+		return c, c.Validate()
+	case o.ConfigFile != "":
+		return hall.LoadConfig(o.ConfigFile)
+	}
+	return hall.SampleConfig(), nil
+}
+
+// bootstrap creates the first admin token on a hall with no tokens and
+// writes it to <data>/bootstrap-token (mode 0600). The log names the file,
+// never the token.
+func (s *Server) bootstrap(dir string) error {
+	n, err := s.Store.TokenCount()
+	if err != nil || n > 0 {
+		return err
+	}
+	t, err := api.NewToken(s.Store, "bootstrap-admin", wire.RoleAdmin, 0, 0)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, BootstrapFile)
+	if err := os.WriteFile(path, []byte(t.Token+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write bootstrap token: %w", err)
+	}
+	s.log.Info("first start: admin token written", "file", path)
+	return nil
+}
+
+func (s *Server) registerGauges() {
+	m := s.Metrics
+	m.ServiceGauges(func() []hall.ServiceView {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		v, _ := s.Service.Services(ctx)
+		return v
+	})
+	m.Gauge("hallq_outbox_backlog", "Events not yet acknowledged by the central platform.", func() float64 {
+		ob, _ := s.Store.OutboxStats()
+		return float64(ob.Backlog)
+	})
+	m.Gauge("hallq_outbox_oldest_age_seconds", "Age of the oldest event not yet forwarded (0 when none).", func() float64 {
+		ob, _ := s.Store.OutboxStats()
+		if ob.Oldest.IsZero() {
+			return 0
+		}
+		return time.Since(ob.Oldest).Seconds()
+	})
+}
+
+// Close stops serving, then the service, then the store.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.API.Close()
+	err := s.http.Shutdown(ctx)
+	s.Service.Close()
+	return errors.Join(err, s.Store.Close())
+}
+
+// Wait returns when the HTTP server stops.
+func (s *Server) Wait() error { return <-s.done }
+
+// timedJournal measures each group commit for the metrics.
+type timedJournal struct {
+	*store.Store
+	m *metrics.Metrics
+}
+
+func (j timedJournal) Commit(evs []hall.Event) error {
+	start := time.Now()
+	err := j.Store.Commit(evs)
+	j.m.ObserveCommit(time.Since(start), len(evs))
+	return err
+}

@@ -1,0 +1,137 @@
+// Package wire holds the JSON messages of the hall API — REST bodies and
+// websocket frames — shared by the server, its Go client, the kiosk and the
+// tests. docs/protocol.md shows each with an exact example.
+package wire
+
+import (
+	"encoding/json"
+	"time"
+
+	"hallq/queue-server/hall"
+)
+
+// Roles a token can carry.
+const (
+	RoleAdmin   = "admin"
+	RoleManager = "manager"
+	RoleClerk   = "clerk"
+	RoleKiosk   = "kiosk"
+	RoleDisplay = "display"
+)
+
+// Roles lists every role.
+var Roles = []string{RoleAdmin, RoleManager, RoleClerk, RoleKiosk, RoleDisplay}
+
+// Error is the body of every error reply: {"error":{"code":…,"message":…}}.
+type Error struct {
+	Code    hall.Code `json:"code"`
+	Reason  string    `json:"reason,omitempty"`
+	Message string    `json:"message"`
+}
+
+// ErrorBody wraps Error.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Err turns a wire error back into a domain error.
+func (e Error) Err() error { return &hall.Error{Code: e.Code, Reason: e.Reason, Message: e.Message} }
+
+// CallRequest is the optional body of POST /api/v1/windows/{window}/call.
+type CallRequest struct {
+	Ticket string `json:"ticket,omitempty"`
+}
+
+// WindowRequest is the optional body of POST /api/v1/windows/{window}/{open|pause|close}.
+type WindowRequest struct {
+	Clerk  string `json:"clerk,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// LeaseRequest asks for offline numbers.
+type LeaseRequest struct {
+	Service string `json:"service"`
+	Count   int    `json:"count"`
+}
+
+// TokenRequest creates a token.
+type TokenRequest struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Window int    `json:"window,omitempty"`
+	TTL    string `json:"ttl,omitempty"` // e.g. "720h"; empty = no expiry
+}
+
+// TokenCreated is the reply: the value is shown once and never stored.
+type TokenCreated struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+// BlacklistRequest adds or lifts a blacklist entry. An ID number typed by a
+// manager is turned into the citizen key at once and never stored.
+type BlacklistRequest struct {
+	IDNumber   string    `json:"id_number,omitempty"`
+	CitizenKey string    `json:"citizen_key,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	Until      time.Time `json:"until,omitzero"`
+	Remove     bool      `json:"remove,omitempty"`
+}
+
+// DeviceHealth is what a kiosk reports of its devices.
+type DeviceHealth struct {
+	Kiosk      string    `json:"kiosk"`
+	Reader     string    `json:"reader"`  // ok, absent, error
+	Printer    string    `json:"printer"` // ok, paper_low, paper_out, cover_open, offline, absent
+	Scanner    string    `json:"scanner"` // ok, absent
+	Online     bool      `json:"online"`
+	Pending    int       `json:"pending_offline"` // offline tickets not yet handed over
+	Version    string    `json:"version,omitempty"`
+	ReportedAt time.Time `json:"reported_at"`
+}
+
+// ---- websocket frames ----
+
+// Frame types.
+const (
+	FrameHello    = "hello"    // client → server, first frame
+	FrameWelcome  = "welcome"  // server → client, after hello
+	FrameEvent    = "event"    // server → client, one committed event
+	FrameServices = "services" // server → client, live service figures
+	FrameResync   = "resync"   // server → client: too far behind, here is the overview
+	FrameRequest  = "request"  // client → server, an operation
+	FrameReply    = "reply"    // server → client, the operation's result
+	FrameError    = "error"    // server → client, a frame it could not take
+)
+
+// Frame is one websocket message in either direction.
+type Frame struct {
+	Type string `json:"type"`
+
+	// hello
+	Token   string `json:"token,omitempty"`
+	LastSeq uint64 `json:"last_seq,omitempty"`
+
+	// welcome
+	Role   string `json:"role,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Window int    `json:"window,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+
+	// event / services / resync
+	Event    *hall.Event        `json:"event,omitempty"`
+	Services []hall.ServiceView `json:"services,omitempty"`
+	Overview *hall.Overview     `json:"overview,omitempty"`
+
+	// request / reply
+	ID     string            `json:"id,omitempty"`
+	Op     string            `json:"op,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+	Idem   string            `json:"idempotency_key,omitempty"`
+	Body   json.RawMessage   `json:"body,omitempty"`
+	Status int               `json:"status,omitempty"`
+	Result json.RawMessage   `json:"result,omitempty"`
+	Error  *Error            `json:"error,omitempty"`
+}
