@@ -318,12 +318,12 @@ func opAction(c *call) (int, any, error) {
 	switch c.p.Role {
 	case wire.RoleClerk:
 		if a.Name == hall.ActPrintFailed {
-			return 0, nil, forbidden(c.p)
+			return 0, nil, hall.Refusal(hall.Forbidden, "action_not_allowed", "clerks do not report print failures")
 		}
 		a.AtWindow = c.p.Window
 	case wire.RoleKiosk:
 		if a.Name != hall.ActPrintFailed && a.Name != hall.ActCancel {
-			return 0, nil, forbidden(c.p)
+			return 0, nil, hall.Refusal(hall.Forbidden, "action_not_allowed", "kiosks may only cancel or report print failures")
 		}
 		a.ByKiosk = c.p.Name
 	}

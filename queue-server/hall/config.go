@@ -333,3 +333,11 @@ func (c Config) Location() *time.Location {
 
 // normalizeCode upper-cases a service code typed by a person.
 func normalizeCode(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// OpenAllDay makes every service issue around the clock, without a lunch
+// break — for demos and tests that run at any hour.
+func (c *Config) OpenAllDay() {
+	for i := range c.Services {
+		c.Services[i].Hours = Hours{Open: "00:00", Close: "24:00"}
+	}
+}

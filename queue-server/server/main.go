@@ -26,6 +26,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", env("HALLQ_CONFIG", ""), "hall configuration file; empty = the embedded sample hall (env HALLQ_CONFIG)")
 	check := fs.String("check-config", "", "validate a hall configuration file and exit")
 	logFormat := fs.String("log", env("HALLQ_LOG", "text"), "log format: text or json (env HALLQ_LOG)")
+	allDay := fs.Bool("open-all-day", false, "issue tickets around the clock (demos)")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -49,7 +50,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(h)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := Start(Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, Logger: log, Version: Version, Pages: pages()})
+	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, Logger: log, Version: Version, Pages: pages()}
+	if *allDay {
+		cfg, err := loadConfig(o)
+		if err != nil {
+			log.Error("cannot start", "err", err)
+			return 1
+		}
+		cfg.OpenAllDay()
+		o.Config = &cfg
+	}
+	s, err := Start(o)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1

@@ -1,0 +1,232 @@
+// Package client is the Go client of the hall API, used by kiosks, tools
+// and tests: REST calls with idempotency keys, and a websocket connection
+// that multiplexes requests and follows the event stream, reconnecting and
+// resuming from the last sequence number it saw.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"hallq/queue-server/hall"
+	"hallq/queue-server/wire"
+)
+
+// Client talks to one hall server.
+type Client struct {
+	BaseURL string // e.g. http://127.0.0.1:8080
+	Token   string
+	HTTP    *http.Client
+}
+
+// New returns a client for the server at baseURL.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// NewKey returns a random idempotency key.
+func NewKey() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Do sends one request. A JSON error body becomes a *hall.Error; in (when
+// not nil) is sent as JSON, out (when not nil) receives the reply.
+func (c *Client) Do(ctx context.Context, method, path, idem string, in, out any) (int, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return 0, err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if idem != "" {
+		req.Header.Set("Idempotency-Key", idem)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return 0, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp.StatusCode, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+	}
+	if resp.StatusCode >= 400 {
+		var e wire.ErrorBody
+		if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
+			return resp.StatusCode, e.Error.Err()
+		}
+		return resp.StatusCode, &hall.Error{Code: hall.Internal, Message: fmt.Sprintf("HTTP %d: %.200s", resp.StatusCode, data)}
+	}
+	if out != nil && resp.StatusCode != http.StatusNoContent {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("client: decode %s %s: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// Me returns who the token belongs to.
+func (c *Client) Me(ctx context.Context) (map[string]any, error) {
+	var out map[string]any
+	_, err := c.Do(ctx, "GET", "/api/v1/me", "", nil, &out)
+	return out, err
+}
+
+// Services returns every service with its live figures.
+func (c *Client) Services(ctx context.Context) ([]hall.ServiceView, error) {
+	var out []hall.ServiceView
+	_, err := c.Do(ctx, "GET", "/api/v1/services", "", nil, &out)
+	return out, err
+}
+
+// Overview returns the live hall.
+func (c *Client) Overview(ctx context.Context) (hall.Overview, error) {
+	var out hall.Overview
+	_, err := c.Do(ctx, "GET", "/api/v1/overview", "", nil, &out)
+	return out, err
+}
+
+// Issue takes a ticket. Retrying with the same idem key returns the same ticket.
+func (c *Client) Issue(ctx context.Context, idem string, r hall.IssueRequest) (hall.TicketView, error) {
+	var out hall.TicketView
+	_, err := c.Do(ctx, "POST", "/api/v1/tickets", idem, r, &out)
+	return out, err
+}
+
+// CheckIn checks in an appointment.
+func (c *Client) CheckIn(ctx context.Context, idem string, r hall.CheckIn) (hall.TicketView, error) {
+	var out hall.TicketView
+	_, err := c.Do(ctx, "POST", "/api/v1/checkin", idem, r, &out)
+	return out, err
+}
+
+// Ticket returns one ticket.
+func (c *Client) Ticket(ctx context.Context, id string) (hall.TicketView, error) {
+	var out hall.TicketView
+	_, err := c.Do(ctx, "GET", "/api/v1/tickets/"+url.PathEscape(id), "", nil, &out)
+	return out, err
+}
+
+// Call calls the next ticket at window (or ticket id when not empty);
+// ok is false when nothing waits.
+func (c *Client) Call(ctx context.Context, idem string, window int, id string) (t hall.TicketView, ok bool, err error) {
+	var body any
+	if id != "" {
+		body = wire.CallRequest{Ticket: id}
+	}
+	status, err := c.Do(ctx, "POST", "/api/v1/windows/"+strconv.Itoa(window)+"/call", idem, body, &t)
+	return t, err == nil && status == http.StatusOK, err
+}
+
+// Act applies a ticket action (hall.ActStart, …); a carries its arguments.
+func (c *Client) Act(ctx context.Context, idem, id, action string, a *hall.Action) (hall.TicketView, error) {
+	var out hall.TicketView
+	var body any
+	if a != nil {
+		body = a
+	}
+	_, err := c.Do(ctx, "POST", "/api/v1/tickets/"+url.PathEscape(id)+"/"+action, idem, body, &out)
+	return out, err
+}
+
+// SetWindow opens, pauses or closes a window ("open", "pause", "close").
+func (c *Client) SetWindow(ctx context.Context, window int, state, reason string) (hall.Window, error) {
+	var out hall.Window
+	var body any
+	if reason != "" {
+		body = wire.WindowRequest{Reason: reason}
+	}
+	_, err := c.Do(ctx, "POST", "/api/v1/windows/"+strconv.Itoa(window)+"/"+state, "", body, &out)
+	return out, err
+}
+
+// Windows lists the windows.
+func (c *Client) Windows(ctx context.Context) ([]hall.Window, error) {
+	var out []hall.Window
+	_, err := c.Do(ctx, "GET", "/api/v1/windows", "", nil, &out)
+	return out, err
+}
+
+// EventPage is one page of GET /api/v1/events.
+type EventPage struct {
+	Events  []hall.Event `json:"events"`
+	LastSeq uint64       `json:"last_seq"`
+	More    bool         `json:"more"`
+}
+
+// Events returns events after seq.
+func (c *Client) Events(ctx context.Context, after uint64, limit int) (EventPage, error) {
+	var out EventPage
+	_, err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/events?after=%d&limit=%d", after, limit), "", nil, &out)
+	return out, err
+}
+
+// CreateToken creates an access token.
+func (c *Client) CreateToken(ctx context.Context, r wire.TokenRequest) (wire.TokenCreated, error) {
+	var out wire.TokenCreated
+	_, err := c.Do(ctx, "POST", "/api/v1/tokens", "", r, &out)
+	return out, err
+}
+
+// Lease reserves count offline numbers of a service for this kiosk.
+func (c *Client) Lease(ctx context.Context, service string, count int) (hall.Lease, error) {
+	var out hall.Lease
+	_, err := c.Do(ctx, "POST", "/api/v1/leases", "", wire.LeaseRequest{Service: service, Count: count}, &out)
+	return out, err
+}
+
+// ReleaseLease gives up a lease's unused numbers.
+func (c *Client) ReleaseLease(ctx context.Context, id string) (hall.Lease, error) {
+	var out hall.Lease
+	_, err := c.Do(ctx, "POST", "/api/v1/leases/"+url.PathEscape(id)+"/release", "", nil, &out)
+	return out, err
+}
+
+// HandOver gives the server a ticket issued offline.
+func (c *Client) HandOver(ctx context.Context, o hall.OfflineTicket) (hall.TicketView, error) {
+	var out hall.TicketView
+	_, err := c.Do(ctx, "POST", "/api/v1/handover", fmt.Sprintf("handover:%s:%d", o.Lease, o.Number), o, &out)
+	return out, err
+}
+
+// KioskSecret returns the citizen-key secret (kiosk tokens only), so a
+// kiosk can derive citizen keys while offline.
+func (c *Client) KioskSecret(ctx context.Context) ([]byte, error) {
+	var out struct {
+		Secret string `json:"secret"`
+	}
+	if _, err := c.Do(ctx, "GET", "/api/v1/kiosk/secret", "", nil, &out); err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(out.Secret)
+}
+
+// ReportDevices sends the kiosk's device health.
+func (c *Client) ReportDevices(ctx context.Context, d wire.DeviceHealth) error {
+	_, err := c.Do(ctx, "POST", "/api/v1/devices", "", d, nil)
+	return err
+}

@@ -1,0 +1,220 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hallq/queue-server/hall"
+	"hallq/queue-server/wire"
+)
+
+// Conn is one websocket connection: requests are multiplexed by id, and
+// every other frame (events, service figures, resyncs) goes to the handler,
+// events in sequence order and never twice.
+type Conn struct {
+	ws      *websocket.Conn
+	Welcome wire.Frame
+	handler func(wire.Frame)
+
+	wmu     sync.Mutex // serialises writes
+	mu      sync.Mutex
+	pending map[string]chan wire.Frame
+	nextID  uint64
+	lastSeq uint64
+	closed  chan struct{}
+	err     error
+}
+
+// Dial opens a websocket to the server, says hello with lastSeq, and starts
+// reading. handler (may be nil) receives frames on the reading goroutine.
+func (c *Client) Dial(ctx context.Context, lastSeq uint64, handler func(wire.Frame)) (*Conn, error) {
+	u := "ws" + strings.TrimPrefix(c.BaseURL, "http") + "/ws"
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	ws, _, err := d.DialContext(ctx, u, http.Header{})
+	if err != nil {
+		return nil, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+	}
+	ws.SetReadLimit(64 << 20)
+	if err := ws.WriteJSON(wire.Frame{Type: wire.FrameHello, Token: c.Token, LastSeq: lastSeq}); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+	var welcome wire.Frame
+	if err := ws.ReadJSON(&welcome); err != nil {
+		ws.Close()
+		return nil, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+	}
+	if welcome.Type == wire.FrameError && welcome.Error != nil {
+		ws.Close()
+		return nil, welcome.Error.Err()
+	}
+	if welcome.Type != wire.FrameWelcome {
+		ws.Close()
+		return nil, fmt.Errorf("client: expected welcome, got %q", welcome.Type)
+	}
+	ws.SetReadDeadline(time.Time{})
+	ws.SetPingHandler(func(data string) error {
+		conn := ws
+		return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+	})
+	cn := &Conn{ws: ws, Welcome: welcome, handler: handler, pending: map[string]chan wire.Frame{}, lastSeq: lastSeq, closed: make(chan struct{})}
+	go cn.read()
+	return cn, nil
+}
+
+func (cn *Conn) read() {
+	defer close(cn.closed)
+	for {
+		var f wire.Frame
+		if err := cn.ws.ReadJSON(&f); err != nil {
+			cn.mu.Lock()
+			cn.err = err
+			cn.mu.Unlock()
+			return
+		}
+		switch f.Type {
+		case wire.FrameReply:
+			cn.mu.Lock()
+			ch := cn.pending[f.ID]
+			delete(cn.pending, f.ID)
+			cn.mu.Unlock()
+			if ch != nil {
+				ch <- f
+			}
+			continue
+		case wire.FrameEvent:
+			if f.Event == nil || f.Event.Seq <= cn.LastSeq() {
+				continue // already seen
+			}
+			cn.setSeq(f.Event.Seq)
+		case wire.FrameResync:
+			if f.Overview != nil {
+				cn.setSeq(f.Overview.Seq)
+			}
+		}
+		if cn.handler != nil {
+			cn.handler(f)
+		}
+	}
+}
+
+func (cn *Conn) setSeq(s uint64) {
+	cn.mu.Lock()
+	cn.lastSeq = s
+	cn.mu.Unlock()
+}
+
+// LastSeq is the sequence number of the last event (or resync) received.
+func (cn *Conn) LastSeq() uint64 {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return cn.lastSeq
+}
+
+// Done is closed when the connection ends.
+func (cn *Conn) Done() <-chan struct{} { return cn.closed }
+
+// Close ends the connection.
+func (cn *Conn) Close() error {
+	cn.wmu.Lock()
+	cn.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	cn.wmu.Unlock()
+	err := cn.ws.Close()
+	<-cn.closed
+	return err
+}
+
+// Request runs one operation (see the operation table in docs/protocol.md)
+// and decodes its result into out (when not nil).
+func (cn *Conn) Request(ctx context.Context, op string, params map[string]string, idem string, body, out any) (int, error) {
+	var raw json.RawMessage
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		raw = b
+	}
+	cn.mu.Lock()
+	cn.nextID++
+	id := fmt.Sprint(cn.nextID)
+	ch := make(chan wire.Frame, 1)
+	cn.pending[id] = ch
+	cn.mu.Unlock()
+	defer func() {
+		cn.mu.Lock()
+		delete(cn.pending, id)
+		cn.mu.Unlock()
+	}()
+	cn.wmu.Lock()
+	cn.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	err := cn.ws.WriteJSON(wire.Frame{Type: wire.FrameRequest, ID: id, Op: op, Params: params, Idem: idem, Body: raw})
+	cn.wmu.Unlock()
+	if err != nil {
+		return 0, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+	}
+	select {
+	case f := <-ch:
+		if f.Error != nil {
+			return f.Status, f.Error.Err()
+		}
+		if out != nil && len(f.Result) > 0 {
+			if err := json.Unmarshal(f.Result, out); err != nil {
+				return f.Status, err
+			}
+		}
+		return f.Status, nil
+	case <-cn.closed:
+		return 0, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: "connection closed"}
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// Follow keeps a connection to the server until ctx ends: it reconnects
+// with exponential back-off and jitter after any drop, resuming from the
+// last sequence number seen, so handler sees every event once, in order
+// (or a resync overview when it fell too far behind). connected, when not
+// nil, is told about each connection as it opens and closes (nil).
+func (c *Client) Follow(ctx context.Context, lastSeq uint64, handler func(wire.Frame), connected func(*Conn)) error {
+	backoff := 200 * time.Millisecond
+	for {
+		cn, err := c.Dial(ctx, lastSeq, handler)
+		if err == nil {
+			backoff = 200 * time.Millisecond
+			if connected != nil {
+				connected(cn)
+			}
+			select {
+			case <-cn.Done():
+			case <-ctx.Done():
+				cn.Close()
+			}
+			lastSeq = cn.LastSeq()
+			if connected != nil {
+				connected(nil)
+			}
+		} else if hall.ErrorCode(err) == hall.Unauthorized {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		sleep := backoff/2 + rand.N(backoff/2+1)
+		select {
+		case <-time.After(sleep):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
