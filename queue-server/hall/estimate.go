@@ -11,6 +11,9 @@ type serviceStats struct {
 	prior time.Duration
 	n     int
 	sum   time.Duration
+	// today's arrivals: the first ticket's time and how many came with priority
+	firstIssue time.Time
+	prioCount  int
 }
 
 const priorWeight = 3
@@ -62,7 +65,27 @@ func (st *state) estimate(t *Ticket, now time.Time) time.Duration {
 	if !ok {
 		return Unknown
 	}
-	return max(at.Sub(now), 0)
+	wait := max(at.Sub(now), 0)
+	if t.class() == numClasses-1 {
+		// Walk-ins are overtaken by priority citizens who have not arrived
+		// yet: stretch the wait by today's share of window time they take.
+		wait = time.Duration(float64(wait) / (1 - st.priorityLoad(t.Service, now)))
+	}
+	return wait
+}
+
+// priorityLoad is the share of the service's window time that priority
+// arrivals (appointments, 绿色通道) have taken today: their arrival rate ×
+// mean service time ÷ open windows, capped at one half.
+func (st *state) priorityLoad(code string, now time.Time) float64 {
+	s := st.stats[code]
+	n := st.openWindowsFor(code)
+	if s.prioCount == 0 || n == 0 {
+		return 0
+	}
+	elapsed := max(now.Sub(s.firstIssue), 30*time.Minute)
+	rate := float64(s.prioCount) / elapsed.Seconds()
+	return min(rate*s.mean().Seconds()/float64(n), 0.5)
 }
 
 type simWindow struct {
@@ -81,7 +104,9 @@ func (st *state) simulate(now time.Time) {
 		free := now
 		if cur := st.tickets[w.Current]; cur != nil && (cur.Status == Called || cur.Status == Serving) {
 			mean := st.stats[cur.Service].mean()
-			free = now.Add(max(mean-now.Sub(cur.CalledAt), mean/4))
+			// mean residual service time: a ticket already past its mean still
+			// has about half a mean to go (service times are skewed)
+			free = now.Add(max(mean-now.Sub(cur.CalledAt), mean*45/100))
 		}
 		ws = append(ws, &simWindow{w: w, freeAt: free})
 	}

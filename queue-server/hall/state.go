@@ -107,6 +107,14 @@ func (st *state) putTicket(t *Ticket) {
 	}
 	if old == nil && t.Day == st.day {
 		st.issued[t.Service]++
+		if s := st.stats[t.Service]; s != nil {
+			if s.firstIssue.IsZero() || t.IssuedAt.Before(s.firstIssue) {
+				s.firstIssue = t.IssuedAt
+			}
+			if t.class() < numClasses-1 {
+				s.prioCount++
+			}
+		}
 		if t.CitizenKey != "" {
 			st.perKey[t.Service+"|"+t.CitizenKey]++
 		}
@@ -587,7 +595,7 @@ func (st *state) closeDay(next string, now time.Time, actor string) {
 	clear(st.leases)
 	clear(st.idem)
 	for _, s := range st.stats {
-		s.n, s.sum = 0, 0
+		s.n, s.sum, s.firstIssue, s.prioCount = 0, 0, time.Time{}, 0
 	}
 	for id, t := range st.tickets {
 		if !slices.Contains(carried, t) {
