@@ -17,7 +17,7 @@ import (
 
 // Websocket limits.
 const (
-	sendBuffer    = 512              // frames queued per client before it counts as slow
+	sendBuffer    = 128              // frames queued per client before it counts as slow
 	maxFrame      = 64 << 10         // largest frame a client may send
 	helloTimeout  = 10 * time.Second // a client must say hello within this
 	writeTimeout  = 10 * time.Second
@@ -28,9 +28,10 @@ const (
 	summaryPeriod = 250 * time.Millisecond
 )
 
+// The upgrader reuses the HTTP server's read buffer and takes write buffers
+// from a pool, so an idle connection holds neither.
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  4096,
-	WriteBufferSize: 4096,
+	WriteBufferPool: &sync.Pool{},
 	CheckOrigin:     sameOrigin,
 }
 
@@ -51,7 +52,10 @@ type client struct {
 	conn  *websocket.Conn
 	p     Principal
 	level level
-	send  chan []byte
+	// events: whether the client follows every hall event. Kiosks do not:
+	// they need the live service figures, not each citizen's ticket.
+	events bool
+	send   chan []byte
 	// seq of the last event written; live events at or below it are skipped
 	floor uint64
 	once  sync.Once
@@ -166,6 +170,9 @@ func (h *hub) broadcast(evs []hall.Event) {
 		}
 	}
 	for c := range h.clients {
+		if !c.events {
+			continue
+		}
 		for _, b := range frames[c.level] {
 			if !h.queue(c, b) {
 				break
@@ -257,7 +264,8 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
 		return
 	}
-	c := &client{conn: conn, p: p, level: levelOf(p.Role), send: make(chan []byte, sendBuffer), gone: make(chan struct{})}
+	c := &client{conn: conn, p: p, level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
+		send: make(chan []byte, sendBuffer), gone: make(chan struct{})}
 	a.hub.register(c)
 	defer a.hub.unregister(c)
 
@@ -274,6 +282,9 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err := conn.WriteJSON(wire.Frame{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq}); err != nil {
 		c.close()
 		return
+	}
+	if !c.events {
+		hello.LastSeq = seq // nothing to replay; the overview gives the figures
 	}
 	if err := a.catchUp(r.Context(), c, hello.LastSeq, seq); err != nil {
 		c.close()

@@ -230,3 +230,10 @@ func (c *Client) ReportDevices(ctx context.Context, d wire.DeviceHealth) error {
 	_, err := c.Do(ctx, "POST", "/api/v1/devices", "", d, nil)
 	return err
 }
+
+// Tickets lists today's tickets (staff roles).
+func (c *Client) Tickets(ctx context.Context) ([]hall.TicketView, error) {
+	var out []hall.TicketView
+	_, err := c.Do(ctx, "GET", "/api/v1/tickets", "", nil, &out)
+	return out, err
+}

@@ -50,8 +50,9 @@ type Event struct {
 	Summary     *DaySummary `json:"summary,omitempty"`
 
 	// Idem records the scoped idempotency key of the request that caused
-	// the event and its result, so a retry finds the first result.
-	Idem *IdemRecord `json:"idem,omitempty"`
+	// the event and its result, so a retry finds the first result. Stores
+	// keep it beside the event; it is not part of the event's JSON.
+	Idem *IdemRecord `json:"-"`
 }
 
 // Counter is the last ticket number handed out (issued or leased) for a

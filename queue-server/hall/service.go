@@ -37,12 +37,20 @@ type Op struct {
 // arrived while the previous batch was being committed are applied and
 // committed together — group commit without a timer: a lone request is
 // committed at once, concurrent ones share one fsync.
+//
+// Commits are pipelined: while one batch is being written and synced by the
+// committer goroutine, the loop already applies the next one. Replies are
+// sent only after their batch (and every batch before it) is durable. If a
+// commit fails, every batch applied after it fails too, and the state is
+// reloaded from the journal, so nothing half-applied survives.
 type Service struct {
 	cfg      Config
 	journal  Journal
 	clock    Clock
 	onCommit func([]Event)
 	reqs     chan *request
+	jobs     chan job
+	failed   chan error // a commit failed; the loop must reload
 	quit     chan struct{}
 	done     chan struct{}
 
@@ -58,7 +66,7 @@ type request struct {
 	reply chan response
 	// filled by the loop
 	ref string
-	err error
+	res response
 }
 
 type response struct {
@@ -66,12 +74,20 @@ type response struct {
 	err error
 }
 
+// job is one batch on its way to disk: its events and the replies to send
+// once they are durable. A job without events and requests is a barrier.
+type job struct {
+	events  []Event
+	writes  []*request
+	barrier chan struct{}
+}
+
 // maxBatch caps how many requests share one commit.
 const maxBatch = 1024
 
 // NewService loads the hall from the journal and starts its loop.
 // onCommit, if set, receives every committed batch of events in order, on
-// the loop goroutine: it must hand them off without blocking.
+// the committer goroutine: it must hand them off without blocking.
 func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -84,12 +100,15 @@ func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Se
 		clock = SystemClock{}
 	}
 	s := &Service{cfg: cfg, journal: j, clock: clock, onCommit: onCommit,
-		reqs: make(chan *request, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+		reqs: make(chan *request, maxBatch), jobs: make(chan job, 1), failed: make(chan error, 1),
+		quit: make(chan struct{}), done: make(chan struct{})}
 	s.st = newState(cfg, s0)
 	if s.st.day == "" {
 		s.st.day = s.st.dayOf(clock.Now())
 	}
-	go s.loop()
+	committed := make(chan struct{})
+	go s.commitLoop(committed)
+	go s.loop(committed)
 	return s, nil
 }
 
@@ -106,8 +125,9 @@ func (s *Service) Close() {
 // Config returns the hall configuration.
 func (s *Service) Config() Config { return s.cfg }
 
-func (s *Service) loop() {
+func (s *Service) loop(committed chan struct{}) {
 	defer close(s.done)
+	defer func() { close(s.jobs); <-committed }()
 	batch := make([]*request, 0, maxBatch)
 	for {
 		select {
@@ -129,9 +149,15 @@ func (s *Service) loop() {
 	}
 }
 
-// run applies a batch. Reads see only committed state: a read that follows
-// writes in the same batch first commits them.
+// run applies a batch. Reads see only committed state: a read first waits
+// for every write before it to be durable.
 func (s *Service) run(batch []*request) {
+	select {
+	case <-s.failed:
+		s.flush()
+		s.reload()
+	default:
+	}
 	if s.broken != nil && !s.reload() {
 		for _, r := range batch {
 			r.reply <- response{err: Refusal(Unavailable, "storage", "the hall's storage is unavailable: %v", s.broken)}
@@ -150,9 +176,13 @@ func (s *Service) run(batch []*request) {
 			continue
 		}
 		if r.read != nil {
-			if len(writes) > 0 {
-				s.commit(writes, now)
-				writes = writes[:0]
+			s.send(writes)
+			writes = nil
+			s.flush()
+			select {
+			case <-s.failed:
+				s.reload()
+			default:
 			}
 			v, err := r.read(s.st, now)
 			r.reply <- response{v: v, err: err}
@@ -161,7 +191,7 @@ func (s *Service) run(batch []*request) {
 		s.apply(r, now)
 		writes = append(writes, r)
 	}
-	s.commit(writes, now)
+	s.send(writes)
 }
 
 func (s *Service) apply(r *request, now time.Time) {
@@ -173,11 +203,13 @@ func (s *Service) apply(r *request, now time.Time) {
 		}
 	}
 	mark := len(st.pending)
-	r.ref, r.err = r.write(st, now)
-	if r.err != nil {
+	var err error
+	r.ref, err = r.write(st, now)
+	if err != nil {
 		if len(st.pending) != mark {
-			panic("hall: an operation emitted events and then failed: " + r.err.Error())
+			panic("hall: an operation emitted events and then failed: " + err.Error())
 		}
+		r.res = response{err: err}
 		return
 	}
 	if r.op.IdemKey != "" && len(st.pending) > mark {
@@ -186,32 +218,59 @@ func (s *Service) apply(r *request, now time.Time) {
 	}
 }
 
-func (s *Service) commit(writes []*request, now time.Time) {
-	st := s.st
-	events := st.pending
-	if len(events) > 0 {
-		if err := s.journal.Commit(events); err != nil {
-			s.broken = err
-			s.reload()
-			for _, r := range writes {
-				if r.err == nil {
-					r.err = Refusal(Unavailable, "storage", "could not save the change, nothing was applied: %v", err)
-				}
-				r.reply <- response{err: r.err}
-			}
-			return
-		}
-		st.pending = nil
-		if s.onCommit != nil {
-			s.onCommit(events)
+// send hands the applied writes and their events to the committer. The
+// replies are computed now, from the state they produced, and sent once
+// the events are durable.
+func (s *Service) send(writes []*request) {
+	if len(writes) == 0 && len(s.st.pending) == 0 {
+		return
+	}
+	now := s.clock.Now()
+	for _, r := range writes {
+		if r.res.err == nil {
+			r.res.v = s.st.resolve(r.ref, now)
 		}
 	}
-	for _, r := range writes {
-		if r.err != nil {
-			r.reply <- response{err: r.err}
+	s.jobs <- job{events: s.st.pending, writes: writes}
+	s.st.pending = nil
+}
+
+// flush waits until every job sent so far has been committed (or failed).
+func (s *Service) flush() {
+	b := make(chan struct{})
+	s.jobs <- job{barrier: b}
+	<-b
+}
+
+// commitLoop writes jobs in order. After a failure it fails every later
+// job until a barrier (sent by the loop before it reloads) resets it.
+func (s *Service) commitLoop(committed chan struct{}) {
+	defer close(committed)
+	var failure error
+	for j := range s.jobs {
+		if j.barrier != nil {
+			failure = nil
+			close(j.barrier)
 			continue
 		}
-		r.reply <- response{v: st.resolve(r.ref, now)}
+		err := failure
+		if err == nil && len(j.events) > 0 {
+			if err = s.journal.Commit(j.events); err != nil {
+				failure = err
+				select {
+				case s.failed <- err:
+				default:
+				}
+			} else if s.onCommit != nil {
+				s.onCommit(j.events)
+			}
+		}
+		for _, r := range j.writes {
+			if err != nil && r.res.err == nil {
+				r.res = response{err: Refusal(Unavailable, "storage", "could not save the change, nothing was applied: %v", err)}
+			}
+			r.reply <- r.res
+		}
 	}
 }
 

@@ -178,13 +178,6 @@ func winKey(n int) []byte {
 	return b[:]
 }
 
-// outboxEvent is what leaves the hall: the event without the request's
-// idempotency details.
-func outboxEvent(ev hall.Event) hall.Event {
-	ev.Idem = nil
-	return ev
-}
-
 // Commit writes a batch of hall events — state snapshots, log and outbox —
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
@@ -228,10 +221,6 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		return err
 	}
 	if ev.Idem != nil {
-		out := outboxEvent(*ev)
-		if raw, err = json.Marshal(&out); err != nil {
-			return err
-		}
 		if err := tx.Bucket(bIdem).Put([]byte(ev.Day+"/"+ev.Idem.Key), []byte(ev.Idem.Ref)); err != nil {
 			return err
 		}

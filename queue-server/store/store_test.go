@@ -175,7 +175,7 @@ func TestOutboxDrainMarkCompact(t *testing.T) {
 	// the cleanup check compares outbox and log: restore the invariant
 	s.db.Update(func(tx *bolt.Tx) error {
 		for _, ev := range evs[:4] {
-			b, _ := json.Marshal(outboxEvent(ev))
+			b, _ := json.Marshal(ev)
 			tx.Bucket(bOutbox).Put(u64(ev.Seq), b)
 		}
 		return nil
