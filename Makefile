@@ -10,9 +10,9 @@ export GOFLAGS
 
 .PHONY: run test bench deps vet fuzz-seed
 
-## run: start the hall on this machine with the embedded sample configuration.
+## run: start the hall on this machine with the embedded sample hall, issuing around the clock.
 run: deps
-	$(GO) run ./queue-server -data $(DATA) -addr $(ADDR)
+	$(GO) run ./queue-server -data $(DATA) -addr $(ADDR) -open-all-day
 
 ## test: vet, then every test with the race detector (fuzz seed corpora included).
 test: deps
