@@ -74,6 +74,9 @@ var ops = map[string]*operation{
 	"devices.list":        {roles: staff, run: opDevices},
 	"reports":             {roles: staff, run: opReports},
 	"config":              {roles: staff, run: opConfig},
+	"users.list":          {roles: staff, run: opUsers},
+	"users.create":        {roles: staff, run: opUserCreate},
+	"login":               {roles: append([]string{public}, anyRole...), run: opLogin},
 }
 
 // restRoutes maps HTTP patterns to operations (see docs/protocol.md).
@@ -106,6 +109,9 @@ var restRoutes = []struct{ pattern, op string }{
 	{"GET /api/v1/devices", "devices.list"},
 	{"GET /api/v1/reports", "reports"},
 	{"GET /api/v1/config", "config"},
+	{"GET /api/v1/users", "users.list"},
+	{"POST /api/v1/users", "users.create"},
+	{"POST /api/v1/login", "login"},
 }
 
 // OpRoles returns the roles allowed to run each operation (for tests and docs).

@@ -30,14 +30,14 @@ func TestDependencyRules(t *testing.T) {
 		}
 	}
 	homes := map[string][]string{ // dependency prefix → packages allowed to import it directly
-		"go.etcd.io/bbolt":                 {"hallq/queue-server/store", "hallq/kiosk/outbox", "hallq/kiosk/app"},
-		"github.com/gorilla/websocket":     {"hallq/queue-server/api", "hallq/queue-server/client"},
-		"github.com/tarm/serial":           {"hallq/devices/serialport"},
-		"github.com/prometheus/":           {"hallq/queue-server/metrics"},
-		"github.com/nats-io/":              {"hallq/queue-server/forward", "hallq/queue-server/central"},
-		"github.com/creack/pty":            {"hallq/devices/sim"},
-		"fyne.io/fyne/v2":                  {"hallq/ui/kiosk", "hallq/kiosk"},
-		"github.com/chromedp/":             {},
+		"go.etcd.io/bbolt":             {"hallq/queue-server/store", "hallq/kiosk/outbox", "hallq/kiosk/app"},
+		"github.com/gorilla/websocket": {"hallq/queue-server/api", "hallq/queue-server/client"},
+		"github.com/tarm/serial":       {"hallq/devices/serialport"},
+		"github.com/prometheus/":       {"hallq/queue-server/metrics"},
+		"github.com/nats-io/":          {"hallq/queue-server/forward", "hallq/queue-server/central"},
+		"github.com/creack/pty":        {"hallq/devices/sim"},
+		"fyne.io/fyne/v2":              {"hallq/ui/kiosk", "hallq/kiosk"},
+		"github.com/chromedp/":         {},
 	}
 	for pkg, imps := range imports {
 		if !strings.HasPrefix(pkg, "hallq/") {

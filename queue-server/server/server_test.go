@@ -175,6 +175,7 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"POST", "/api/v1/tokens", "tokens.create"}, {"DELETE", "/api/v1/tokens/x", "tokens.revoke"},
 		{"POST", "/api/v1/day/close", "day.close"}, {"POST", "/api/v1/devices", "devices.report"},
 		{"GET", "/api/v1/devices", "devices.list"}, {"GET", "/api/v1/reports", "reports"}, {"GET", "/api/v1/config", "config"},
+		{"GET", "/api/v1/users", "users.list"}, {"POST", "/api/v1/users", "users.create"}, {"POST", "/api/v1/login", "login"},
 	}
 	policy := apiOpRoles()
 	if len(routes) != len(policy) {
@@ -389,5 +390,42 @@ func TestBootstrapTokenFileIsPrivate(t *testing.T) {
 	h.restart()
 	if b, _ := readFile(h.dir + "/" + BootstrapFile); strings.TrimSpace(string(b)) != tok {
 		t.Fatal("bootstrap token rewritten on restart")
+	}
+}
+
+func TestPasswordLoginSessionsAndRateLimit(t *testing.T) {
+	h := MustHall(t)
+	ctx := context.Background()
+	manager := h.as(wire.RoleManager, 0)
+	if _, err := manager.Do(ctx, "POST", "/api/v1/users", "", wire.UserRequest{Name: "zhang", Password: "correct horse", Role: "manager"}, nil); hall.ErrorCode(err) != hall.Forbidden {
+		t.Fatalf("a manager created a manager: %v", err)
+	}
+	if _, err := manager.Do(ctx, "POST", "/api/v1/users", "", wire.UserRequest{Name: "zhang", Password: "correct horse", Role: "clerk", Window: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	anon := client.New(h.URL, "")
+	var sess struct {
+		Token  string `json:"token"`
+		Window int    `json:"window"`
+	}
+	if _, err := anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "correct horse"}, &sess); err != nil || sess.Window != 3 {
+		t.Fatalf("login: %v %+v", err, sess)
+	}
+	if me, err := client.New(h.URL, sess.Token).Me(ctx); err != nil || me["role"] != "clerk" {
+		t.Fatalf("session token: %v %v", err, me)
+	}
+	var users []map[string]any
+	manager.Do(ctx, "GET", "/api/v1/users", "", nil, &users)
+	if len(users) != 1 || users[0]["hash"] != nil {
+		t.Fatalf("users list leaks hashes: %v", users)
+	}
+	for range 5 {
+		if _, err := anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "wrong"}, nil); hall.ErrorCode(err) != hall.Unauthorized {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	_, err := anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "correct horse"}, nil)
+	if hall.ErrorReason(err) != "too_many_attempts" {
+		t.Fatalf("after 5 failures the right password must wait too: %v", err)
 	}
 }

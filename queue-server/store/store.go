@@ -21,6 +21,7 @@
 //	events     seq (8 bytes, big-endian) → Event JSON
 //	outbox     seq (8 bytes, big-endian) → Event JSON without request details
 //	tokens     sha256(token) → Token JSON
+//	users      name → User JSON (bcrypt password hash)
 package store
 
 import (
@@ -60,8 +61,9 @@ var (
 	bEvents    = []byte("events")
 	bOutbox    = []byte("outbox")
 	bTokens    = []byte("tokens")
+	bUsers     = []byte("users")
 
-	allBuckets = [][]byte{bMeta, bTickets, bDays, bWindows, bCounters, bLeases, bBookings, bBlacklist, bIdem, bEvents, bOutbox, bTokens}
+	allBuckets = [][]byte{bMeta, bTickets, bDays, bWindows, bCounters, bLeases, bBookings, bBlacklist, bIdem, bEvents, bOutbox, bTokens, bUsers}
 
 	kSchema    = []byte("schema")
 	kDay       = []byte("day")
@@ -115,9 +117,6 @@ func (s *Store) init() error {
 	if version > SchemaVersion {
 		return fmt.Errorf("%w (%s has schema %d, this build understands up to %d): upgrade hallq or restore a backup",
 			ErrNewerSchema, s.path, version, SchemaVersion)
-	}
-	if version == SchemaVersion {
-		return nil
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {

@@ -101,3 +101,58 @@ func (s *Store) TokenCount() (int, error) {
 	})
 	return n, err
 }
+
+// User is a named account that logs in with a password (clerks at window
+// PCs, managers). Only the bcrypt hash of the password is stored.
+type User struct {
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
+	Window   int       `json:"window,omitempty"`
+	Hash     []byte    `json:"hash"`
+	Created  time.Time `json:"created"`
+	Disabled bool      `json:"disabled,omitempty"`
+}
+
+// ErrNoUser is returned for unknown user names.
+var ErrNoUser = errors.New("store: unknown user")
+
+// PutUser creates or replaces a user.
+func (s *Store) PutUser(u User) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := json.Marshal(u)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bUsers).Put([]byte(u.Name), b)
+	})
+}
+
+// GetUser returns the user with this name.
+func (s *Store) GetUser(name string) (User, error) {
+	var u User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bUsers).Get([]byte(name))
+		if v == nil {
+			return ErrNoUser
+		}
+		return json.Unmarshal(v, &u)
+	})
+	return u, err
+}
+
+// Users lists every user (without password hashes).
+func (s *Store) Users() ([]User, error) {
+	var out []User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bUsers).ForEach(func(k, v []byte) error {
+			var u User
+			if err := json.Unmarshal(v, &u); err != nil {
+				return err
+			}
+			u.Hash = nil
+			out = append(out, u)
+			return nil
+		})
+	})
+	return out, err
+}

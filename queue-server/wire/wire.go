@@ -70,6 +70,20 @@ type TokenCreated struct {
 	Role  string `json:"role"`
 }
 
+// UserRequest creates (or replaces) a password account.
+type UserRequest struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+	Window   int    `json:"window,omitempty"`
+}
+
+// LoginRequest exchanges a name and password for a session token.
+type LoginRequest struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
 // BlacklistRequest adds or lifts a blacklist entry. An ID number typed by a
 // manager is turned into the citizen key at once and never stored.
 type BlacklistRequest struct {
