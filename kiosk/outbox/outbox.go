@@ -1,0 +1,191 @@
+// Package outbox is the kiosk's own durable store (one bbolt file): the
+// number leases the server granted, and the tickets issued from them while
+// the server was unreachable, kept until the server has taken them over.
+// A kiosk restarted while offline loses nothing.
+package outbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"hallq/queue-server/hall"
+)
+
+var (
+	bLeases  = []byte("leases")  // lease id → localLease JSON
+	bPending = []byte("pending") // issue time (RFC3339Nano) + id → OfflineTicket JSON
+	bMeta    = []byte("meta")
+	kSecret  = []byte("secret")
+)
+
+// ErrNoNumbers means no lease for the service has a number left: the kiosk
+// must say tickets are temporarily unavailable rather than invent one.
+var ErrNoNumbers = errors.New("outbox: no leased numbers left for this service")
+
+// Store is the kiosk's local outbox. It is safe for concurrent use.
+type Store struct{ db *bolt.DB }
+
+type localLease struct {
+	hall.Lease
+	Taken []int `json:"taken,omitempty"` // numbers issued here, handed over or not
+}
+
+// Open opens (creating) the outbox in dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(filepath.Join(dir, "kiosk.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bLeases, bPending, bMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// SetSecret keeps the citizen-key secret for offline use.
+func (s *Store) SetSecret(secret []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSecret, secret) })
+}
+
+// Secret returns the stored citizen-key secret (nil before enrolment).
+func (s *Store) Secret() ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		out = slices.Clone(tx.Bucket(bMeta).Get(kSecret))
+		return nil
+	})
+	return out, err
+}
+
+// PutLease records a lease granted by the server (keeping what was already
+// taken from it here).
+func (s *Store) PutLease(l hall.Lease) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bLeases)
+		ll := localLease{Lease: l}
+		if old := b.Get([]byte(l.ID)); old != nil {
+			var prev localLease
+			if err := json.Unmarshal(old, &prev); err == nil {
+				ll.Taken = prev.Taken
+			}
+		}
+		return putJSON(b, []byte(l.ID), ll)
+	})
+}
+
+// DropLease forgets a lease (released, or from an earlier day).
+func (s *Store) DropLease(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bLeases).Delete([]byte(id)) })
+}
+
+// Leases returns the leases with the count of numbers still free in each.
+func (s *Store) Leases() (map[string]int, []hall.Lease, error) {
+	free := map[string]int{}
+	var out []hall.Lease
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bLeases).ForEach(func(k, v []byte) error {
+			var ll localLease
+			if err := json.Unmarshal(v, &ll); err != nil {
+				return err
+			}
+			out = append(out, ll.Lease)
+			free[ll.Service] += ll.free()
+			return nil
+		})
+	})
+	return free, out, err
+}
+
+func (ll *localLease) free() int {
+	if ll.Released {
+		return 0
+	}
+	return ll.To - ll.From + 1 - len(ll.Taken)
+}
+
+// Take issues an offline ticket: it picks the lowest free number of a live
+// lease for the service (of day), records the ticket as pending and returns
+// it, all in one synced transaction — so a crash right after can neither
+// lose the ticket nor give its number twice.
+func (s *Store) Take(service, day string, t hall.OfflineTicket) (hall.OfflineTicket, error) {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bLeases)
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var ll localLease
+			if err := json.Unmarshal(v, &ll); err != nil {
+				return err
+			}
+			if ll.Service != service || ll.Day != day || ll.free() == 0 {
+				continue
+			}
+			for n := ll.From; n <= ll.To; n++ {
+				if !slices.Contains(ll.Taken, n) && !slices.Contains(ll.Used, n) {
+					ll.Taken = append(ll.Taken, n)
+					t.Lease, t.Number = ll.ID, n
+					if err := putJSON(b, k, ll); err != nil {
+						return err
+					}
+					return putJSON(tx.Bucket(bPending), pendingKey(t), t)
+				}
+			}
+		}
+		return ErrNoNumbers
+	})
+	return t, err
+}
+
+func pendingKey(t hall.OfflineTicket) []byte {
+	return []byte(t.IssuedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") + "/" + t.ID)
+}
+
+// Pending returns the offline tickets not yet taken over, oldest first.
+func (s *Store) Pending() ([]hall.OfflineTicket, error) {
+	var out []hall.OfflineTicket
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bPending).ForEach(func(k, v []byte) error {
+			var t hall.OfflineTicket
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Done removes an offline ticket the server has taken over.
+func (s *Store) Done(t hall.OfflineTicket) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bPending).Delete(pendingKey(t)) })
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, raw)
+}
