@@ -22,6 +22,7 @@ var (
 	bLeases  = []byte("leases")  // lease id → localLease JSON
 	bPending = []byte("pending") // issue time (RFC3339Nano) + id → OfflineTicket JSON
 	bMeta    = []byte("meta")
+	bDoubt   = []byte("doubt") // idempotency key → IssueRequest JSON of an online issue whose answer was lost
 	kSecret  = []byte("secret")
 )
 
@@ -47,7 +48,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bLeases, bPending, bMeta} {
+		for _, b := range [][]byte{bLeases, bPending, bMeta, bDoubt} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -127,9 +128,10 @@ func (ll *localLease) free() int {
 
 // Take issues an offline ticket: it picks the lowest free number of a live
 // lease for the service (of day), records the ticket as pending and returns
-// it, all in one synced transaction — so a crash right after can neither
-// lose the ticket nor give its number twice.
-func (s *Store) Take(service, day string, t hall.OfflineTicket) (hall.OfflineTicket, error) {
+// it with its printed number, all in one synced transaction — so a crash
+// right after can neither lose the ticket nor give its number twice.
+func (s *Store) Take(service, day string, t hall.OfflineTicket) (hall.OfflineTicket, string, error) {
+	var number string
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bLeases)
 		c := b.Cursor()
@@ -145,6 +147,7 @@ func (s *Store) Take(service, day string, t hall.OfflineTicket) (hall.OfflineTic
 				if !slices.Contains(ll.Taken, n) && !slices.Contains(ll.Used, n) {
 					ll.Taken = append(ll.Taken, n)
 					t.Lease, t.Number = ll.ID, n
+					number = hall.FormatNumber(service, n, max(ll.Digits, 3))
 					if err := putJSON(b, k, ll); err != nil {
 						return err
 					}
@@ -154,7 +157,7 @@ func (s *Store) Take(service, day string, t hall.OfflineTicket) (hall.OfflineTic
 		}
 		return ErrNoNumbers
 	})
-	return t, err
+	return t, number, err
 }
 
 func pendingKey(t hall.OfflineTicket) []byte {
@@ -188,4 +191,32 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 		return err
 	}
 	return b.Put(k, raw)
+}
+
+// AddDoubt records an online issue whose answer never came: the server may
+// or may not hold that ticket. On reconnect the kiosk replays the key and
+// cancels the result, so no ticket nobody holds stays in the queue.
+func (s *Store) AddDoubt(key string, r hall.IssueRequest) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bDoubt), []byte(key), r) })
+}
+
+// Doubts returns the recorded doubtful issues by key.
+func (s *Store) Doubts() (map[string]hall.IssueRequest, error) {
+	out := map[string]hall.IssueRequest{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bDoubt).ForEach(func(k, v []byte) error {
+			var r hall.IssueRequest
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out[string(k)] = r
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ClearDoubt forgets a doubtful issue once resolved.
+func (s *Store) ClearDoubt(key string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bDoubt).Delete([]byte(key)) })
 }

@@ -29,7 +29,7 @@ func TestTakeNumbersSurviveRestartAndNeverRepeat(t *testing.T) {
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	var got []int
 	for i := range 2 {
-		tk, err := s.Take("A", day, hall.OfflineTicket{ID: fmt.Sprintf("offline-%012d", i), IssuedAt: at.Add(time.Duration(i) * time.Minute)})
+		tk, _, err := s.Take("A", day, hall.OfflineTicket{ID: fmt.Sprintf("offline-%012d", i), IssuedAt: at.Add(time.Duration(i) * time.Minute)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestTakeNumbersSurviveRestartAndNeverRepeat(t *testing.T) {
 	}
 	s.Close()
 	s = MustOutbox(t, dir) // restart while offline
-	tk, err := s.Take("A", day, hall.OfflineTicket{ID: "offline-000000000002", IssuedAt: at.Add(3 * time.Minute)})
+	tk, _, err := s.Take("A", day, hall.OfflineTicket{ID: "offline-000000000002", IssuedAt: at.Add(3 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +45,10 @@ func TestTakeNumbersSurviveRestartAndNeverRepeat(t *testing.T) {
 	if fmt.Sprint(got) != "[11 12 13]" {
 		t.Fatalf("numbers %v", got)
 	}
-	if _, err := s.Take("A", day, hall.OfflineTicket{ID: "offline-000000000003"}); !errors.Is(err, ErrNoNumbers) {
+	if _, _, err := s.Take("A", day, hall.OfflineTicket{ID: "offline-000000000003"}); !errors.Is(err, ErrNoNumbers) {
 		t.Fatalf("exhausted lease: %v", err)
 	}
-	if _, err := s.Take("A", "2026-11-28", hall.OfflineTicket{ID: "x"}); !errors.Is(err, ErrNoNumbers) {
+	if _, _, err := s.Take("A", "2026-11-28", hall.OfflineTicket{ID: "x"}); !errors.Is(err, ErrNoNumbers) {
 		t.Fatalf("a lease is only good on its day: %v", err)
 	}
 	p, _ := s.Pending()

@@ -10,8 +10,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -67,7 +69,7 @@ func (c *Client) Do(ctx context.Context, method, path, idem string, in, out any)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+		return 0, transportError(err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -87,6 +89,22 @@ func (c *Client) Do(ctx context.Context, method, path, idem string, in, out any)
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// Transport failure reasons: "unreachable" when no connection could be
+// made (the request certainly did not arrive), "network" when the request
+// may have arrived but no answer came back.
+const (
+	ReasonUnreachable = "unreachable"
+	ReasonNetwork     = "network"
+)
+
+func transportError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return &hall.Error{Code: hall.Unavailable, Reason: ReasonUnreachable, Message: err.Error()}
+	}
+	return &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}
 }
 
 // Me returns who the token belongs to.

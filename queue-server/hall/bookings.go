@@ -156,7 +156,7 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 	if from > to {
 		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
 	}
-	l := &Lease{ID: newID(), Kiosk: kiosk, Service: sc.Code, Day: st.day, From: from, To: to}
+	l := &Lease{ID: newID(), Kiosk: kiosk, Service: sc.Code, Day: st.day, From: from, To: to, Digits: st.cfg.Rules.NumberDigits}
 	st.emit(Event{Type: EvLeaseGranted, Actor: actor, Lease: l, Counter: &Counter{Day: st.day, Service: sc.Code, Last: to}}, now)
 	return st.leases[l.ID], nil
 }

@@ -69,8 +69,9 @@ type Lease struct {
 	Kiosk    string `json:"kiosk"`
 	Service  string `json:"service"`
 	Day      string `json:"day"`
-	From     int    `json:"from"` // first number
-	To       int    `json:"to"`   // last number, inclusive
+	From     int    `json:"from"`   // first number
+	To       int    `json:"to"`     // last number, inclusive
+	Digits   int    `json:"digits"` // digits after the prefix, for formatting
 	Used     []int  `json:"used,omitempty"`
 	Released bool   `json:"released,omitempty"`
 }

@@ -1,0 +1,388 @@
+// Package app is the kiosk's application logic, free of any screen: it keeps
+// a connection to the hall server (live service figures, resuming after a
+// drop), leases ticket numbers ahead of time, issues tickets online or — when
+// the server is unreachable — from those leases into the local outbox, and
+// hands offline tickets over in issue order when the server returns. The
+// citizen flow (flow.go) drives the devices and tells the screens what to
+// show.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"hallq/kiosk/outbox"
+	"hallq/queue-server/client"
+	"hallq/queue-server/hall"
+	"hallq/queue-server/wire"
+)
+
+// Citizen is all the kiosk keeps of an ID card once it has been read: the
+// pseudonymous key, the masked number and the age class.
+type Citizen struct {
+	Key      string
+	Masked   string
+	AgeClass hall.AgeClass
+}
+
+// Ticket is a ticket as the kiosk shows and prints it.
+type Ticket struct {
+	ID            string
+	Number        string
+	Service       string
+	Ahead         int
+	EstimatedWait time.Duration // < 0 unknown
+	IssuedAt      time.Time
+	Offline       bool // issued from a lease while the server was unreachable
+	StatusURL     string
+	MaskedID      string
+}
+
+// Core is the kiosk's link to the hall. Its methods are safe for concurrent
+// use; the mutable state is guarded by one mutex and touched briefly.
+type Core struct {
+	cl        *client.Client
+	out       *outbox.Store
+	log       *slog.Logger
+	leaseSize int
+	statusURL string
+	loc       *time.Location
+	now       func() time.Time
+
+	mu       sync.Mutex
+	services []hall.ServiceView
+	online   bool
+	secret   []byte
+	kick     chan struct{}
+}
+
+// CoreConfig configures a Core.
+type CoreConfig struct {
+	Server    string // http://host:port
+	Token     string // a kiosk token
+	LeaseSize int    // numbers leased per service (default 20)
+	StatusURL string // base of the status page links; default Server + "/t/"
+	TimeZone  string // hall time zone (default Asia/Shanghai), for lease days
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// NewCore opens a core on an outbox.
+func NewCore(c CoreConfig, out *outbox.Store) *Core {
+	if c.LeaseSize == 0 {
+		c.LeaseSize = 20
+	}
+	if c.StatusURL == "" {
+		c.StatusURL = strings.TrimRight(c.Server, "/") + "/t/"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if c.TimeZone == "" || err != nil {
+		loc, _ = time.LoadLocation("Asia/Shanghai")
+	}
+	secret, _ := out.Secret()
+	return &Core{cl: client.New(c.Server, c.Token), out: out, log: c.Logger, leaseSize: c.LeaseSize,
+		statusURL: c.StatusURL, loc: loc, now: c.Now, secret: secret, kick: make(chan struct{}, 1)}
+}
+
+// Client is the core's server client.
+func (c *Core) Client() *client.Client { return c.cl }
+
+// Online reports whether the websocket to the server is up.
+func (c *Core) Online() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.online
+}
+
+// Services returns the last known service figures.
+func (c *Core) Services() []hall.ServiceView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]hall.ServiceView(nil), c.services...)
+}
+
+// Secret returns the citizen-key secret (nil until the first connection).
+func (c *Core) Secret() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.secret
+}
+
+// Run keeps the kiosk connected until ctx ends, calling changed (if set)
+// whenever the service figures or the connection state change.
+func (c *Core) Run(ctx context.Context, changed func()) error {
+	notify := func() {
+		if changed != nil {
+			changed()
+		}
+	}
+	go c.syncLoop(ctx)
+	return c.cl.Follow(ctx, 0, func(f wire.Frame) {
+		var svcs []hall.ServiceView
+		switch {
+		case f.Type == wire.FrameServices:
+			svcs = f.Services
+		case f.Type == wire.FrameResync && f.Overview != nil:
+			svcs = f.Overview.Services
+		default:
+			return
+		}
+		c.mu.Lock()
+		c.services = svcs
+		c.mu.Unlock()
+		notify()
+	}, func(cn *client.Conn) {
+		c.mu.Lock()
+		c.online = cn != nil
+		c.mu.Unlock()
+		if cn != nil {
+			c.Kick()
+		}
+		notify()
+	})
+}
+
+// Kick asks the background sync to run now (after a reconnect or an
+// offline ticket).
+func (c *Core) Kick() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// syncLoop hands offline tickets over and tops up leases whenever kicked,
+// and every half minute.
+func (c *Core) syncLoop(ctx context.Context) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.kick:
+		case <-t.C:
+		}
+		if !c.Online() {
+			continue
+		}
+		if err := c.Sync(ctx); err != nil {
+			c.log.Warn("sync with the hall server", "err", err)
+		}
+	}
+}
+
+// Sync fetches the secret, hands over pending offline tickets in issue
+// order, drops leases of past days and tops up one lease per service.
+func (c *Core) Sync(ctx context.Context) error {
+	if c.Secret() == nil {
+		secret, err := c.cl.KioskSecret(ctx)
+		if err != nil {
+			return fmt.Errorf("fetch secret: %w", err)
+		}
+		if err := c.out.SetSecret(secret); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.secret = secret
+		c.mu.Unlock()
+	}
+	if err := c.resolveDoubts(ctx); err != nil {
+		return err
+	}
+	pending, err := c.out.Pending()
+	if err != nil {
+		return err
+	}
+	for _, t := range pending {
+		_, err := c.cl.HandOver(ctx, t)
+		if err != nil && hall.ErrorReason(err) != "number_used" && hall.ErrorReason(err) != "id_used" {
+			if hall.ErrorCode(err) == hall.Unavailable {
+				return err // try again later, in order
+			}
+			c.log.Error("offline ticket refused by the server; kept aside", "number", t.Number, "lease", t.Lease, "err", err)
+			continue
+		}
+		if err := c.out.Done(t); err != nil {
+			return err
+		}
+	}
+	day := c.now().In(c.loc).Format(time.DateOnly)
+	free, leases, err := c.out.Leases()
+	if err != nil {
+		return err
+	}
+	for _, l := range leases {
+		if l.Day != day {
+			c.out.DropLease(l.ID)
+		}
+	}
+	for _, s := range c.Services() {
+		if free[s.Code] > c.leaseSize/4 || !s.Issuing {
+			continue
+		}
+		l, err := c.cl.Lease(ctx, s.Code, c.leaseSize)
+		if err != nil {
+			c.log.Warn("lease", "service", s.Code, "err", err)
+			continue
+		}
+		if err := c.out.PutLease(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolveDoubts replays each online issue whose answer was lost, with its
+// idempotency key, and cancels the ticket: the citizen was given an offline
+// ticket instead, so the server's copy (if any) must not wait as a phantom.
+func (c *Core) resolveDoubts(ctx context.Context) error {
+	doubts, err := c.out.Doubts()
+	if err != nil {
+		return err
+	}
+	for key, r := range doubts {
+		tv, err := c.cl.Issue(ctx, key, r)
+		if err == nil {
+			_, err = c.cl.Act(ctx, key+"-cancel", tv.ID, hall.ActCancel, &hall.Action{Reason: "superseded_by_offline_ticket"})
+			if hall.ErrorCode(err) == hall.Conflict {
+				err = nil // already called or cancelled
+			}
+		}
+		if hall.ErrorCode(err) == hall.Unavailable {
+			return err
+		}
+		if err != nil && hall.ErrorCode(err) != hall.Closed && hall.ErrorCode(err) != hall.QuotaExceeded {
+			c.log.Warn("resolve doubtful ticket", "err", err)
+		}
+		if err := c.out.ClearDoubt(key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pending counts offline tickets not yet handed over.
+func (c *Core) Pending() int {
+	p, _ := c.out.Pending()
+	return len(p)
+}
+
+// LeasedFree returns the free leased numbers per service.
+func (c *Core) LeasedFree() map[string]int {
+	free, _, _ := c.out.Leases()
+	return free
+}
+
+// ErrTicketsUnavailable: offline and no leased numbers left.
+var ErrTicketsUnavailable = errors.New("tickets are temporarily unavailable")
+
+// Issue takes a ticket for a citizen (nil for services without ID). Online,
+// the server decides (with a fresh idempotency key retried on a dropped
+// connection); when the server is unreachable, the ticket comes from a
+// lease and waits in the outbox.
+func (c *Core) Issue(ctx context.Context, service string, who *Citizen, channel hall.Channel) (Ticket, error) {
+	r := hall.IssueRequest{Service: service, Channel: channel}
+	if who != nil {
+		r.CitizenKey, r.MaskedID, r.AgeClass = who.Key, who.Masked, who.AgeClass
+	}
+	key := client.NewKey()
+	var tv hall.TicketView
+	var err error
+	for attempt := 0; attempt < 2; attempt++ { // one retry with the same key
+		tv, err = c.cl.Issue(ctx, key, r)
+		if hall.ErrorReason(err) != client.ReasonNetwork {
+			break
+		}
+	}
+	switch hall.ErrorReason(err) {
+	case "":
+		if err != nil {
+			return Ticket{}, err
+		}
+		return c.fromView(tv), nil
+	case client.ReasonNetwork:
+		// the server may hold a ticket we never heard of: resolve it later
+		if err := c.out.AddDoubt(key, r); err != nil {
+			return Ticket{}, err
+		}
+	case client.ReasonUnreachable:
+	default:
+		return Ticket{}, err // the server refused: quota, hours, blacklist…
+	}
+	return c.issueOffline(service, who, channel)
+}
+
+func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) (Ticket, error) {
+	now := c.now()
+	o := hall.OfflineTicket{ID: newTicketID(), Channel: channel, IssuedAt: now}
+	if who != nil {
+		o.CitizenKey, o.MaskedID, o.AgeClass = who.Key, who.Masked, who.AgeClass
+		if channel == hall.WalkIn && who.AgeClass == hall.AgeElderly {
+			o.Channel = hall.Priority
+		}
+	}
+	o, number, err := c.out.Take(service, now.In(c.loc).Format(time.DateOnly), o)
+	if errors.Is(err, outbox.ErrNoNumbers) {
+		return Ticket{}, ErrTicketsUnavailable
+	}
+	if err != nil {
+		return Ticket{}, err
+	}
+	c.Kick()
+	return Ticket{ID: o.ID, Number: number, Service: service, Ahead: -1,
+		EstimatedWait: -1, IssuedAt: now, Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: o.MaskedID}, nil
+}
+
+// CheckIn checks in an appointment (needs the server, which holds the
+// appointments even while the central platform is down).
+func (c *Core) CheckIn(ctx context.Context, r hall.CheckIn) (Ticket, error) {
+	tv, err := c.cl.CheckIn(ctx, client.NewKey(), r)
+	if err != nil {
+		return Ticket{}, err
+	}
+	return c.fromView(tv), nil
+}
+
+// PrintFailed tells the server a ticket did not print (offline tickets are
+// shown on screen and reach the server at hand-over).
+func (c *Core) PrintFailed(ctx context.Context, t Ticket, reason string) error {
+	if t.Offline {
+		return nil
+	}
+	_, err := c.cl.Act(ctx, "", t.ID, hall.ActPrintFailed, &hall.Action{Reason: reason})
+	return err
+}
+
+// ReportDevices sends device health to the server (best effort).
+func (c *Core) ReportDevices(ctx context.Context, d wire.DeviceHealth) {
+	d.Online, d.Pending = c.Online(), c.Pending()
+	if err := c.cl.ReportDevices(ctx, d); err != nil {
+		c.log.Debug("device report", "err", err)
+	}
+}
+
+func (c *Core) fromView(tv hall.TicketView) Ticket {
+	wait := time.Duration(tv.EstimatedWaitS) * time.Second
+	if tv.EstimatedWaitS < 0 {
+		wait = -1
+	}
+	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
+		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID}
+}
+
+func newTicketID() string {
+	k := client.NewKey() // 24 hex digits from crypto/rand
+	return "k" + k
+}

@@ -1,0 +1,235 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hallq/kiosk/outbox"
+	"hallq/queue-server/client"
+	"hallq/queue-server/hall"
+	"hallq/queue-server/server"
+	"hallq/queue-server/wire"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type hallFixture struct {
+	t     *testing.T
+	dir   string
+	addr  string
+	clock *clock
+	srv   *server.Server
+	admin *client.Client
+}
+
+func MustServer(t *testing.T) *hallFixture {
+	t.Helper()
+	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0",
+		clock: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}
+	h.start()
+	tok, _ := os.ReadFile(filepath.Join(h.dir, server.BootstrapFile))
+	h.admin = client.New(h.srv.URL, strings.TrimSpace(string(tok)))
+	return h
+}
+
+func (h *hallFixture) start() {
+	h.t.Helper()
+	cfg := hall.SampleConfig()
+	s, err := server.Start(server.Options{DataDir: h.dir, Addr: h.addr, Config: &cfg, Clock: h.clock, Logger: quiet})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.srv, h.addr = s, s.Addr
+	h.t.Cleanup(func() { s.Close() })
+}
+
+func (h *hallFixture) stop() { h.srv.Close() }
+
+func (h *hallFixture) kioskToken(name string) string {
+	h.t.Helper()
+	tk, err := h.admin.CreateToken(context.Background(), wire.TokenRequest{Name: name, Role: wire.RoleKiosk})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tk.Token
+}
+
+type kioskFixture struct {
+	dir, token string
+	out        *outbox.Store
+	core       *Core
+}
+
+func (h *hallFixture) MustKiosk(name string, leaseSize int) *kioskFixture {
+	h.t.Helper()
+	k := &kioskFixture{dir: h.t.TempDir(), token: h.kioskToken(name)}
+	h.open(k, leaseSize)
+	return k
+}
+
+func (h *hallFixture) open(k *kioskFixture, leaseSize int) {
+	h.t.Helper()
+	out, err := outbox.Open(k.dir)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { out.Close() })
+	k.out = out
+	k.core = NewCore(CoreConfig{Server: "http://" + h.addr, Token: k.token, LeaseSize: leaseSize, Logger: quiet, Now: h.clock.Now}, out)
+	// the figures a connection would bring, for the lease top-up
+	if svcs, err := k.core.cl.Services(context.Background()); err == nil {
+		k.core.services = svcs
+	}
+}
+
+func TestOnlineIssueGoesThroughServer(t *testing.T) {
+	h := MustServer(t)
+	k := h.MustKiosk("kiosk-1", 10)
+	ctx := context.Background()
+	tk, err := k.core.Issue(ctx, "E", nil, hall.WalkIn)
+	if err != nil || tk.Offline || tk.Number != "E001" || !strings.HasSuffix(tk.StatusURL, "/t/"+tk.ID) {
+		t.Fatalf("online issue: %v %+v", err, tk)
+	}
+	_, err = k.core.Issue(ctx, "D", nil, hall.WalkIn)
+	if hall.ErrorReason(err) != "id_required" {
+		t.Fatalf("a server refusal must reach the citizen, not turn into an offline ticket: %v", err)
+	}
+}
+
+// TestPartitionLosesNothing: the server goes away, two kiosks issue 50
+// tickets offline between them, one kiosk restarts on the way, the server
+// comes back: every ticket is on the server, no number twice, and the queue
+// is in issue order.
+func TestPartitionLosesNothing(t *testing.T) {
+	h := MustServer(t)
+	ctx := context.Background()
+	k1, k2 := h.MustKiosk("kiosk-1", 30), h.MustKiosk("kiosk-2", 30)
+	for _, k := range []*kioskFixture{k1, k2} {
+		if err := k.core.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	online, err := k1.core.Issue(ctx, "E", nil, hall.WalkIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.stop()
+	var issued []Ticket
+	for i := range 50 {
+		h.clock.Advance(20 * time.Second)
+		k := []*kioskFixture{k1, k2}[i%2]
+		if i == 25 { // kiosk 1 restarts while offline
+			k1.out.Close()
+			h.open(k1, 30)
+		}
+		tk, err := k.core.Issue(ctx, "E", nil, hall.WalkIn)
+		if err != nil {
+			t.Fatalf("offline issue %d: %v", i, err)
+		}
+		if !tk.Offline {
+			t.Fatalf("ticket %d not offline", i)
+		}
+		issued = append(issued, tk)
+	}
+	h.start()
+	for _, k := range []*kioskFixture{k1, k2} {
+		if err := k.core.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := k.core.Pending(); n != 0 {
+			t.Fatalf("%d offline tickets still pending", n)
+		}
+	}
+	all, err := h.admin.Tickets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	numbers := map[string]bool{}
+	byID := map[string]hall.TicketView{}
+	for _, tv := range all {
+		if numbers[tv.Number] {
+			t.Fatalf("number %s twice", tv.Number)
+		}
+		numbers[tv.Number] = true
+		byID[tv.ID] = tv
+	}
+	for _, tk := range issued {
+		got, ok := byID[tk.ID]
+		if !ok || got.Number != tk.Number || !got.Offline {
+			t.Fatalf("offline ticket %s lost or changed: %+v", tk.Number, got)
+		}
+	}
+	if len(all) != 51 {
+		t.Fatalf("server holds %d tickets, want 51", len(all))
+	}
+	// the queue (one class, one service) is in issue order
+	q, _ := h.admin.Tickets(ctx)
+	waiting := slices.DeleteFunc(q, func(tv hall.TicketView) bool { return tv.Status != hall.Waiting })
+	if waiting[0].ID != online.ID {
+		t.Fatalf("the online ticket issued first is not first: %s", waiting[0].Number)
+	}
+	for i := 1; i < len(waiting); i++ {
+		if waiting[i].IssuedAt.Before(waiting[i-1].IssuedAt) {
+			t.Fatalf("queue not in issue order at %d: %s after %s", i, waiting[i].Number, waiting[i-1].Number)
+		}
+	}
+	t.Logf("%d offline tickets from 2 kiosks (one restarted): all on the server, 0 duplicate numbers", len(issued))
+}
+
+func TestLeasesRunOutThenTicketsUnavailable(t *testing.T) {
+	h := MustServer(t)
+	ctx := context.Background()
+	k := h.MustKiosk("kiosk-1", 2)
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.stop()
+	for i := range 2 {
+		if _, err := k.core.Issue(ctx, "E", nil, hall.WalkIn); err != nil {
+			t.Fatalf("ticket %d: %v", i, err)
+		}
+	}
+	if _, err := k.core.Issue(ctx, "E", nil, hall.WalkIn); err != ErrTicketsUnavailable {
+		t.Fatalf("after the lease: %v", err)
+	}
+}
+
+func TestLostAnswerLeavesNoPhantom(t *testing.T) {
+	h := MustServer(t)
+	ctx := context.Background()
+	k := h.MustKiosk("kiosk-1", 5)
+	k.core.Sync(ctx)
+	// the server took the ticket but the kiosk never heard back
+	r := hall.IssueRequest{Service: "E"}
+	phantom, err := k.core.cl.Issue(ctx, "lost-answer", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.out.AddDoubt("lost-answer", r)
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.admin.Ticket(ctx, phantom.ID)
+	if got.Status != hall.Cancelled {
+		t.Fatalf("phantom ticket left %s", got.Status)
+	}
+	if d, _ := k.out.Doubts(); len(d) != 0 {
+		t.Fatal("doubt not cleared")
+	}
+}
