@@ -21,6 +21,7 @@
 //	events     seq (8 bytes, big-endian) → Event JSON
 //	outbox     seq (8 bytes, big-endian) → Event JSON without request details
 //	tokens     sha256(token) → Token JSON
+//	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 package store
 
 import (
