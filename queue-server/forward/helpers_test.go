@@ -65,7 +65,12 @@ type Central struct {
 
 func MustCentral(t testing.TB) *Central {
 	t.Helper()
-	srv, err := natsembed.Start(natsembed.Options{Dir: t.TempDir()})
+	return mustCentralOpts(t, natsembed.Options{Dir: t.TempDir()})
+}
+
+func mustCentralOpts(t testing.TB, o natsembed.Options) *Central {
+	t.Helper()
+	srv, err := natsembed.Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,11 @@ type Options struct {
 	Host string // default 127.0.0.1
 	Port int    // 0: a random free port
 	Name string // server name; default "hallq-central"
+
+	// SyncInterval relaxes durability for benchmarks that measure the
+	// forwarder rather than the disk: 0 (the default) syncs every write
+	// (sync_interval: always).
+	SyncInterval time.Duration
 }
 
 // Server is a running embedded NATS server.
@@ -46,14 +51,15 @@ func Start(o Options) (*Server, error) {
 		port = server.RANDOM_PORT
 	}
 	ns, err := server.NewServer(&server.Options{
-		ServerName: o.Name,
-		Host:       o.Host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   o.Dir,
-		SyncAlways: true,
-		NoLog:      true,
-		NoSigs:     true,
+		ServerName:   o.Name,
+		Host:         o.Host,
+		Port:         port,
+		JetStream:    true,
+		StoreDir:     o.Dir,
+		SyncAlways:   o.SyncInterval == 0,
+		SyncInterval: o.SyncInterval,
+		NoLog:        true,
+		NoSigs:       true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
