@@ -136,7 +136,10 @@ func consumeAppointments(ctx context.Context, cfg *Config, js jetstream.JetStrea
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
+	// On shutdown, drain: messages already delivered to this client are
+	// handed back at once (Nak) instead of waiting out the ack wait, which
+	// would stall the next start (one unacknowledged message at a time).
+	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer it.Stop()
 	for {
@@ -146,6 +149,10 @@ func consumeAppointments(ctx context.Context, cfg *Config, js jetstream.JetStrea
 				return ctx.Err()
 			}
 			return err
+		}
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			continue
 		}
 		handleCentral(ctx, cfg, msg, b, log)
 	}
@@ -169,7 +176,11 @@ func handleCentral(ctx context.Context, cfg *Config, msg jetstream.Msg, b Bookin
 	}
 	switch {
 	case err == nil:
-		if aerr := msg.DoubleAck(ctx); aerr != nil {
+		// Committed: acknowledge even if we are shutting down.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		aerr := msg.DoubleAck(actx)
+		cancel()
+		if aerr != nil {
 			log.Warn("ack failed; the message will be redelivered and applied idempotently", "subject", subj, "stream_seq", streamSeq, "err", aerr)
 		}
 	case errors.Is(err, errPermanent):
