@@ -144,3 +144,11 @@ func TestMainRuns(t *testing.T) {
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// The example in docs/central.md.
+func TestDocExampleCitizenKey(t *testing.T) {
+	k, err := central.CitizenKey([]byte("example-province-key"), "11010519491231002X")
+	if err != nil || k != "66f10242fe50b08a2f3f0154c3255228b970936d0fd9027d2e67fc080e0d00f5" {
+		t.Fatalf("%s %v", k, err)
+	}
+}
