@@ -22,6 +22,7 @@
 //	outbox     seq (8 bytes, big-endian) → Event JSON without request details
 //	tokens     sha256(token) → Token JSON
 //	users      name → User JSON (bcrypt password hash)
+//	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 package store
 
 import (

@@ -255,3 +255,30 @@ func TestTicketsBetweenAndLoadReadsOnlyToday(t *testing.T) {
 		t.Fatalf("load: day %s, %d tickets", st.Day, len(st.Tickets))
 	}
 }
+
+func TestDeadLetterMovesBatchAsideAndMarksForwarded(t *testing.T) {
+	s := MustStore(t, "")
+	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	svc := MustService(t, s, clock)
+	for range 5 {
+		if _, err := svc.Issue(context.Background(), hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutDeadLetter(DeadLetter{First: 1, Last: 9, Reason: "x"}); err == nil {
+		t.Fatal("a dead letter beyond the log must fail")
+	}
+	if err := s.PutDeadLetter(DeadLetter{First: 1, Last: 3, At: clock.t, Status: 400, Reason: "bad request", Body: json.RawMessage(`{"a":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.OutboxStats(); st.Forwarded != 3 || st.Backlog != 2 {
+		t.Fatalf("after dead letter: %+v", st)
+	}
+	dl, err := s.DeadLetters(10)
+	if err != nil || len(dl) != 1 || dl[0].First != 1 || dl[0].Last != 3 || dl[0].Status != 400 || string(dl[0].Body) != `{"a":1}` {
+		t.Fatalf("dead letters: %v %+v", err, dl)
+	}
+	if evs, _ := s.Outbox(10); len(evs) != 2 || evs[0].Seq != 4 {
+		t.Fatalf("outbox continues after the dead letter: %d events", len(evs))
+	}
+}

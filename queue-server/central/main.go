@@ -1,0 +1,87 @@
+package central
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hallq/queue-server/central/natsembed"
+)
+
+// Main runs the reference central platform until ctx is cancelled: an
+// embedded NATS server with JetStream (or an existing one with -nats), the
+// streams, the multi-hall view and GET /halls. args are the command-line
+// flags without the program name.
+func Main(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("central", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("data", ".hallq-central", "JetStream store directory of the embedded NATS server")
+	natsAddr := fs.String("nats-listen", "127.0.0.1:4222", "address of the embedded NATS server")
+	natsURL := fs.String("nats", "", "use this NATS server instead of an embedded one")
+	httpAddr := fs.String("http", "127.0.0.1:8090", "address of the JSON view (GET /halls)")
+	dup := fs.Duration("duplicate-window", 24*time.Hour, "duplicate window of stream HALLS; must cover the longest re-publish gap")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	url := *natsURL
+	if url == "" {
+		host, port, err := net.SplitHostPort(*natsAddr)
+		if err != nil {
+			return fmt.Errorf("-nats-listen: %w", err)
+		}
+		var p int
+		if _, err := fmt.Sscan(port, &p); err != nil {
+			return fmt.Errorf("-nats-listen: bad port %q", port)
+		}
+		srv, err := natsembed.Start(natsembed.Options{Dir: *dir, Host: host, Port: p})
+		if err != nil {
+			return err
+		}
+		defer srv.Stop()
+		url = srv.URL()
+		log.Info("embedded NATS server with JetStream", "url", url, "store", *dir)
+	}
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.Name("hallq-central"))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := EnsureStreams(ctx, js, StreamOptions{DuplicateWindow: *dup}); err != nil {
+		return err
+	}
+	view := NewView(log)
+	hs := &http.Server{Addr: *httpAddr, Handler: view.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- view.Run(ctx, js) }()
+	go func() {
+		log.Info("central view", "url", "http://"+*httpAddr+"/halls")
+		if err := hs.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil {
+			hs.Close()
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}

@@ -1,0 +1,450 @@
+package forward
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"hallq/queue-server/hall"
+	"hallq/queue-server/store"
+)
+
+// Config configures the link to the central platform. Exactly one of
+// NATSURL and HTTPSURL selects the sink for hall events; RunAppointments
+// always needs NATSURL.
+type Config struct {
+	HallID string // e.g. "420102-01"; one NATS subject token: no '.', '*', '>' or spaces
+
+	// NATS JetStream sink (and the appointments consumer).
+	NATSURL   string      // e.g. "tls://central.example:4222"; comma-separated for a cluster
+	CredsFile string      // NATS .creds file (JWT + nkey), optional
+	TLS       *tls.Config // client TLS for NATS and HTTPS, optional
+
+	// HTTPS sink, the alternative to NATS.
+	HTTPSURL    string        // POST endpoint
+	HTTPSSecret []byte        // HMAC-SHA256 key for X-Hallq-Signature
+	HTTPTimeout time.Duration // per request; default 30s
+	HTTPClient  *http.Client  // optional; overrides TLS and HTTPTimeout
+
+	BatchSize    int           // events per batch; default 1000 (NATS) or 200 (HTTPS)
+	AckTimeout   time.Duration // NATS publish ack timeout; default 10s
+	Retention    time.Duration // keep forwarded outbox entries this long; default 7 days; negative: never compact
+	CompactEvery time.Duration // how often to compact; default 10m
+	PollInterval time.Duration // slow ticker in case a Notify was missed; default 5s
+	MinBackoff   time.Duration // first retry delay while the central is unreachable; default 500ms
+	MaxBackoff   time.Duration // retry delay cap; default 1m
+
+	// Appointments (central → hall).
+	CentralStream string // default "CENTRAL"
+	Durable       string // durable consumer name; default "hall-<hall-id>"
+
+	Now func() time.Time // clock; default time.Now
+}
+
+func (c *Config) setDefaults() {
+	if c.HTTPTimeout <= 0 {
+		c.HTTPTimeout = 30 * time.Second
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+		if c.NATSURL == "" {
+			c.BatchSize = 200
+		}
+	}
+	if c.AckTimeout <= 0 {
+		c.AckTimeout = 10 * time.Second
+	}
+	if c.Retention == 0 {
+		c.Retention = 7 * 24 * time.Hour
+	}
+	if c.CompactEvery <= 0 {
+		c.CompactEvery = 10 * time.Minute
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 5 * time.Second
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = 500 * time.Millisecond
+	}
+	if c.MaxBackoff < c.MinBackoff {
+		c.MaxBackoff = max(time.Minute, c.MinBackoff)
+	}
+	if c.CentralStream == "" {
+		c.CentralStream = "CENTRAL"
+	}
+	if c.Durable == "" {
+		c.Durable = "hall-" + c.HallID
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// ValidHallID reports whether id can be used as one NATS subject token and
+// in message ids: 1–64 characters from [A-Za-z0-9_-].
+func ValidHallID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Subject is the NATS subject an event is published on:
+// "hall.<hall-id>.events.<type>". The event type's dots stay dots, so
+// "ticket.issued" becomes hall.420102-01.events.ticket.issued and a
+// consumer can filter on hall.*.events.ticket.> ; any character outside
+// [A-Za-z0-9_.-] is replaced by '_', and empty tokens become "_".
+func Subject(hallID, eventType string) string {
+	var b strings.Builder
+	b.WriteString("hall.")
+	b.WriteString(hallID)
+	b.WriteString(".events.")
+	if eventType == "" {
+		eventType = "_"
+	}
+	prevDot := true
+	for _, r := range eventType {
+		switch {
+		case r == '.':
+			if prevDot {
+				b.WriteByte('_')
+			}
+			b.WriteByte('.')
+			prevDot = true
+			continue
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		prevDot = false
+	}
+	if prevDot {
+		b.WriteByte('_')
+	}
+	return b.String()
+}
+
+// MsgID is the JetStream message id of an event: "<hall-id>:<seq>".
+func MsgID(hallID string, seq uint64) string {
+	return hallID + ":" + strconv.FormatUint(seq, 10)
+}
+
+// Outbox is the store's side of forwarding; *store.Store satisfies it.
+type Outbox interface {
+	Outbox(limit int) ([]hall.Event, error)
+	MarkForwarded(seq uint64) error
+	OutboxStats() (store.OutboxStats, error)
+	CompactOutbox(cutoff time.Time, limit int) (int, error)
+}
+
+// DeadLetterStore is what the HTTPS sink needs to move a refused batch
+// aside; *store.Store satisfies it.
+type DeadLetterStore interface {
+	PutDeadLetter(store.DeadLetter) error
+}
+
+// Stats is the forwarder's health, for /metrics, the dashboard and /healthz.
+type Stats struct {
+	Sink           string    `json:"sink"`      // "nats" or "https"
+	Connected      bool      `json:"connected"` // NATS: connection up; HTTPS: last request got a response
+	Backlog        uint64    `json:"backlog"`   // events committed but not yet acknowledged
+	Oldest         time.Time `json:"oldest,omitzero"`
+	OldestAgeS     float64   `json:"oldest_age_s"` // age of the oldest unforwarded event, 0 when none
+	ForwardedSeq   uint64    `json:"forwarded_seq"`
+	LastSeq        uint64    `json:"last_seq"`
+	Sent           uint64    `json:"sent"`       // events acknowledged since start
+	Duplicates     uint64    `json:"duplicates"` // acks JetStream flagged duplicate (re-publish after a crash)
+	Batches        uint64    `json:"batches"`
+	LastAck        time.Time `json:"last_ack,omitzero"`
+	LastError      string    `json:"last_error,omitempty"` // cleared by the next success
+	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
+	Errors         uint64    `json:"errors"`
+	DeadLetters    uint64    `json:"dead_letters"`    // batches moved aside since start
+	Alert          string    `json:"alert,omitempty"` // set when an operator must look (dead letter); stays until restart
+	Compacted      uint64    `json:"compacted"`
+	StoreError     string    `json:"store_error,omitempty"`
+	RetryingBatch  bool      `json:"retrying_batch"`
+	BackoffSeconds float64   `json:"backoff_s"` // current retry delay, 0 when healthy
+}
+
+// Forwarder drains the outbox to the central platform.
+type Forwarder struct {
+	cfg    Config
+	outbox Outbox
+	dead   DeadLetterStore
+	log    *slog.Logger
+	sink   sink
+	wake   chan struct{}
+	retry  chan struct{} // cuts a back-off short (reconnected)
+
+	mu sync.Mutex
+	st Stats
+}
+
+// sink sends one batch and reports the highest seq of its contiguously
+// acknowledged prefix (0: none).
+type sink interface {
+	name() string
+	start(ctx context.Context) error
+	send(ctx context.Context, evs []hall.Event) (sendResult, error)
+	connected() bool
+	close()
+}
+
+type sendResult struct {
+	acked      uint64 // highest contiguously acknowledged seq, 0 for none
+	duplicates int
+	rejected   *rejection // HTTPS: the batch was refused for good
+}
+
+type rejection struct {
+	status int
+	reason string
+	body   []byte
+}
+
+// New checks cfg and returns a Forwarder; Run starts it.
+func New(cfg Config, outbox Outbox, logger *slog.Logger) (*Forwarder, error) {
+	if !ValidHallID(cfg.HallID) {
+		return nil, fmt.Errorf("forward: hall id %q must be 1–64 characters from A–Z a–z 0–9 _ -", cfg.HallID)
+	}
+	if (cfg.NATSURL == "") == (cfg.HTTPSURL == "") {
+		return nil, errors.New("forward: configure exactly one of the NATS URL and the HTTPS URL")
+	}
+	if outbox == nil {
+		return nil, errors.New("forward: no outbox")
+	}
+	cfg.setDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	f := &Forwarder{cfg: cfg, outbox: outbox, log: logger.With("component", "forward"),
+		wake: make(chan struct{}, 1), retry: make(chan struct{}, 1)}
+	if cfg.NATSURL != "" {
+		f.sink = &natsSink{cfg: &f.cfg, log: f.log, onReconnect: f.kick}
+	} else {
+		if len(cfg.HTTPSSecret) < 16 {
+			return nil, errors.New("forward: the HTTPS sink needs a signing secret of at least 16 bytes")
+		}
+		d, ok := outbox.(DeadLetterStore)
+		if !ok {
+			return nil, errors.New("forward: the HTTPS sink needs an outbox that can keep dead letters (PutDeadLetter)")
+		}
+		f.dead = d
+		f.sink = newHTTPSink(&f.cfg)
+	}
+	f.st.Sink = f.sink.name()
+	return f, nil
+}
+
+// Notify tells the forwarder that new events were committed. It never
+// blocks; call it after every commit (e.g. from hall.NewService's onCommit).
+func (f *Forwarder) Notify() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (f *Forwarder) kick() {
+	select {
+	case f.retry <- struct{}{}:
+	default:
+	}
+	f.Notify()
+}
+
+// Stats returns the forwarder's health. It reads the outbox counters (one
+// short read transaction) and is safe to call from any goroutine.
+func (f *Forwarder) Stats() Stats {
+	ob, err := f.outbox.OutboxStats()
+	f.mu.Lock()
+	s := f.st
+	f.mu.Unlock()
+	s.Connected = f.sink.connected()
+	if err != nil {
+		s.StoreError = err.Error()
+	} else {
+		s.Backlog, s.Oldest, s.ForwardedSeq, s.LastSeq = ob.Backlog, ob.Oldest, ob.Forwarded, ob.Last
+		if !ob.Oldest.IsZero() {
+			s.OldestAgeS = max(0, f.cfg.Now().Sub(ob.Oldest).Seconds())
+		}
+	}
+	return s
+}
+
+// Run forwards until ctx is cancelled, then returns nil. It returns an
+// error only when the sink cannot be set up at all (bad credentials file,
+// bad URL); an unreachable central platform is waited out.
+func (f *Forwarder) Run(ctx context.Context) error {
+	if err := f.sink.start(ctx); err != nil {
+		return err
+	}
+	defer f.sink.close()
+	ticker := time.NewTicker(f.cfg.PollInterval)
+	defer ticker.Stop()
+	var batch []hall.Event
+	attempt := 0
+	nextCompact := f.cfg.Now()
+	for ctx.Err() == nil {
+		if now := f.cfg.Now(); !now.Before(nextCompact) {
+			f.compact(ctx)
+			nextCompact = now.Add(f.cfg.CompactEvery)
+		}
+		sent, err := f.step(ctx, &batch)
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			attempt++
+			d := backoff(f.cfg.MinBackoff, f.cfg.MaxBackoff, attempt)
+			f.fail(err, len(batch) > 0, d)
+			f.log.Warn("forwarding failed; retrying", "err", err, "retry_in", d.Round(time.Millisecond), "attempt", attempt)
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			case <-f.retry:
+			}
+			t.Stop()
+			continue
+		}
+		if attempt > 0 {
+			f.log.Info("forwarding resumed", "after_attempts", attempt)
+		}
+		attempt = 0
+		if sent {
+			continue // there may be more
+		}
+		select {
+		case <-ctx.Done():
+		case <-f.wake:
+		case <-ticker.C:
+		}
+	}
+	return nil
+}
+
+// step forwards one batch. It reports whether anything was sent.
+func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error) {
+	if len(*batch) == 0 {
+		evs, err := f.outbox.Outbox(f.cfg.BatchSize)
+		if err != nil {
+			return false, fmt.Errorf("read outbox: %w", err)
+		}
+		if len(evs) == 0 {
+			return false, nil
+		}
+		*batch = evs
+	}
+	evs := *batch
+	res, err := f.sink.send(ctx, evs)
+	if res.rejected != nil {
+		r := res.rejected
+		d := store.DeadLetter{First: evs[0].Seq, Last: evs[len(evs)-1].Seq, At: f.cfg.Now(), Status: r.status, Reason: r.reason, Body: jsonOrNil(r.body)}
+		if derr := f.dead.PutDeadLetter(d); derr != nil {
+			return false, fmt.Errorf("store dead letter: %w", derr)
+		}
+		f.log.Error("central refused a batch; moved it to the dead letters", "first", d.First, "last", d.Last, "status", r.status, "reason", r.reason)
+		f.mu.Lock()
+		f.st.DeadLetters++
+		f.st.Alert = fmt.Sprintf("batch %d–%d refused by the central platform (HTTP %d: %s); kept as a dead letter", d.First, d.Last, r.status, r.reason)
+		f.mu.Unlock()
+		*batch = nil
+		return true, nil
+	}
+	if res.acked >= evs[0].Seq {
+		if merr := f.outbox.MarkForwarded(res.acked); merr != nil {
+			return false, fmt.Errorf("mark forwarded: %w", merr)
+		}
+		n := int(res.acked - evs[0].Seq + 1)
+		*batch = evs[n:]
+		if len(*batch) == 0 {
+			*batch = nil
+		}
+		f.mu.Lock()
+		f.st.Sent += uint64(n)
+		f.st.Duplicates += uint64(res.duplicates)
+		f.st.Batches++
+		f.st.LastAck = f.cfg.Now()
+		if err == nil {
+			f.st.LastError, f.st.RetryingBatch, f.st.BackoffSeconds = "", false, 0
+		}
+		f.mu.Unlock()
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (f *Forwarder) fail(err error, retrying bool, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st.LastError, f.st.LastErrorAt = err.Error(), f.cfg.Now()
+	f.st.Errors++
+	f.st.RetryingBatch = retrying
+	f.st.BackoffSeconds = d.Seconds()
+}
+
+// compact deletes forwarded outbox entries older than the retention, in
+// bounded transactions.
+func (f *Forwarder) compact(ctx context.Context) {
+	if f.cfg.Retention < 0 {
+		return
+	}
+	const chunk = 5000
+	cutoff := f.cfg.Now().Add(-f.cfg.Retention)
+	total := 0
+	for ctx.Err() == nil {
+		n, err := f.outbox.CompactOutbox(cutoff, chunk)
+		total += n
+		if err != nil {
+			f.log.Warn("outbox compaction failed", "err", err)
+			break
+		}
+		if n < chunk {
+			break
+		}
+	}
+	if total > 0 {
+		f.log.Info("compacted forwarded outbox entries", "deleted", total, "older_than", cutoff)
+		f.mu.Lock()
+		f.st.Compacted += uint64(total)
+		f.mu.Unlock()
+	}
+}
+
+// backoff is the delay before retry number attempt (1, 2, …): exponential
+// from lo, capped at hi, with "equal jitter" (half fixed, half random) so
+// hundreds of halls coming back together do not retry in lockstep.
+func backoff(lo, hi time.Duration, attempt int) time.Duration {
+	d := lo
+	for i := 1; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+func jsonOrNil(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

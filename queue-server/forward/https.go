@@ -1,0 +1,107 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+
+	"hallq/queue-server/hall"
+)
+
+// Batch is the JSON body the HTTPS sink POSTs.
+type Batch struct {
+	Hall     string       `json:"hall"`
+	FirstSeq uint64       `json:"first_seq"`
+	LastSeq  uint64       `json:"last_seq"`
+	Events   []hall.Event `json:"events"`
+}
+
+// HTTPS request headers.
+const (
+	HeaderSignature   = "X-Hallq-Signature" // "sha256=" + lowercase hex HMAC-SHA256(secret, body)
+	HeaderIdempotency = "Idempotency-Key"   // "<hall-id>:<first seq>-<last seq>"
+	HeaderHall        = "X-Hallq-Hall"
+)
+
+// Sign returns the X-Hallq-Signature value for body.
+func Sign(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifySignature checks an X-Hallq-Signature value in constant time.
+func VerifySignature(secret, body []byte, header string) bool {
+	return hmac.Equal([]byte(Sign(secret, body)), []byte(header))
+}
+
+// IdempotencyKey is the Idempotency-Key of a batch.
+func IdempotencyKey(hallID string, first, last uint64) string {
+	return hallID + ":" + strconv.FormatUint(first, 10) + "-" + strconv.FormatUint(last, 10)
+}
+
+type httpSink struct {
+	cfg    *Config
+	client *http.Client
+	up     atomic.Bool
+}
+
+func newHTTPSink(cfg *Config) *httpSink {
+	c := cfg.HTTPClient
+	if c == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if cfg.TLS != nil {
+			tr.TLSClientConfig = cfg.TLS
+		}
+		c = &http.Client{Transport: tr, Timeout: cfg.HTTPTimeout}
+	}
+	return &httpSink{cfg: cfg, client: c}
+}
+
+func (s *httpSink) name() string                { return "https" }
+func (s *httpSink) start(context.Context) error { return nil }
+func (s *httpSink) connected() bool             { return s.up.Load() }
+func (s *httpSink) close()                      { s.client.CloseIdleConnections() }
+
+// send POSTs the batch. The forwarder keeps a failed batch unchanged and
+// sends exactly the same body again, so the Idempotency-Key of a retry
+// matches the first attempt.
+func (s *httpSink) send(ctx context.Context, evs []hall.Event) (sendResult, error) {
+	first, last := evs[0].Seq, evs[len(evs)-1].Seq
+	body, err := json.Marshal(Batch{Hall: s.cfg.HallID, FirstSeq: first, LastSeq: last, Events: evs})
+	if err != nil {
+		return sendResult{}, fmt.Errorf("encode batch %d–%d: %w", first, last, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.HTTPSURL, bytes.NewReader(body))
+	if err != nil {
+		return sendResult{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderSignature, Sign(s.cfg.HTTPSSecret, body))
+	req.Header.Set(HeaderIdempotency, IdempotencyKey(s.cfg.HallID, first, last))
+	req.Header.Set(HeaderHall, s.cfg.HallID)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.up.Store(false)
+		return sendResult{}, fmt.Errorf("POST batch %d–%d: %w", first, last, err)
+	}
+	s.up.Store(true)
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	resp.Body.Close()
+	switch c := resp.StatusCode; {
+	case c >= 200 && c < 300:
+		return sendResult{acked: last}, nil
+	case c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500 || c < 200:
+		return sendResult{}, fmt.Errorf("POST batch %d–%d: HTTP %d %s", first, last, c, bytes.TrimSpace(msg))
+	default:
+		return sendResult{rejected: &rejection{status: c, reason: string(bytes.TrimSpace(msg)), body: body}}, nil
+	}
+}

@@ -1,0 +1,140 @@
+package forward_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hallq/queue-server/central"
+	"hallq/queue-server/forward"
+	"hallq/queue-server/hall"
+)
+
+// The HTTPS sink against a central that fails (5xx), hangs past the client
+// timeout and refuses one batch for good (4xx): retries keep the same
+// Idempotency-Key, the refused batch becomes a dead letter, the queue goes on.
+func TestHTTPSRetriesAndDeadLetters(t *testing.T) {
+	secret := []byte("hall-shared-secret-0123456789")
+	const poison = 42 // the batch holding this seq is refused
+	var (
+		mu       sync.Mutex
+		requests int
+		keys     []string
+		seen     = map[string]bool{}
+		got      []uint64
+		bodies   [][]byte
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		requests++
+		n := requests
+		key := r.Header.Get(forward.HeaderIdempotency)
+		keys = append(keys, key)
+		mu.Unlock()
+		if !forward.VerifySignature(secret, body, r.Header.Get(forward.HeaderSignature)) {
+			t.Errorf("request %d: bad signature", n)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var b forward.Batch
+		if err := json.Unmarshal(body, &b); err != nil || b.Hall != hallID || len(b.Events) == 0 {
+			t.Errorf("request %d: bad body: %v", n, err)
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		if want := fmt.Sprintf("%s:%d-%d", hallID, b.Events[0].Seq, b.Events[len(b.Events)-1].Seq); key != want || b.FirstSeq != b.Events[0].Seq {
+			t.Errorf("request %d: idempotency key %q, want %q", n, key, want)
+		}
+		switch {
+		case n <= 2:
+			http.Error(w, "central overloaded", http.StatusServiceUnavailable)
+			return
+		case n == 3:
+			select { // longer than the client's timeout
+			case <-time.After(2 * time.Second):
+			case <-r.Context().Done():
+			}
+			return
+		case b.FirstSeq <= poison && poison <= b.LastSeq:
+			http.Error(w, "event 42: unknown field", http.StatusUnprocessableEntity)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[key] { // a retry of an accepted batch: acknowledge, do not apply
+			return
+		}
+		seen[key] = true
+		bodies = append(bodies, body)
+		for _, ev := range b.Events {
+			got = append(got, ev.Seq)
+		}
+	}))
+	t.Cleanup(srv.Close)
+
+	h := MustHall(t, "", fastConfig(), nil)
+	ctx := t.Context()
+	for i := range 95 {
+		id := testID(i)
+		key, _ := central.CitizenKey(provinceKey, id)
+		if _, err := h.Svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "A", CitizenKey: key, MaskedID: central.MaskID(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _ := h.StartForwarder(t, forward.Config{HTTPSURL: srv.URL, HTTPSSecret: secret, BatchSize: 10, HTTPTimeout: 200 * time.Millisecond})
+	waitFor(t, "the backlog to drain", 20*time.Second, func() bool { return f.Stats().Backlog == 0 })
+
+	mu.Lock()
+	defer mu.Unlock()
+	if keys[0] != keys[1] || keys[1] != keys[2] || keys[2] != keys[3] {
+		t.Fatalf("retries changed the idempotency key: %v", keys[:4])
+	}
+	var want []uint64
+	for s := uint64(1); s <= 95; s++ {
+		if s < 41 || s > 50 {
+			want = append(want, s)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("central received %v\nwant %v", got, want)
+	}
+	dl, err := h.Store.DeadLetters(10)
+	if err != nil || len(dl) != 1 || dl[0].First != 41 || dl[0].Last != 50 || dl[0].Status != 422 || !strings.Contains(dl[0].Reason, "unknown field") {
+		t.Fatalf("dead letters: %v %+v", err, dl)
+	}
+	var kept forward.Batch
+	if err := json.Unmarshal(dl[0].Body, &kept); err != nil || len(kept.Events) != 10 {
+		t.Fatalf("dead letter body: %v", err)
+	}
+	st := f.Stats()
+	if st.Sink != "https" || st.DeadLetters != 1 || st.Alert == "" || !st.Connected || st.Errors < 3 || st.LastError != "" {
+		t.Fatalf("stats: %+v", st)
+	}
+	for _, b := range bodies {
+		if found := findIDNumbers(b); len(found) > 0 {
+			t.Fatalf("a batch carries ID numbers %v", found)
+		}
+	}
+}
+
+func TestSignatureExample(t *testing.T) {
+	// The example in docs/central.md.
+	body := []byte(`{"hall":"420102-01","first_seq":1,"last_seq":1,"events":[]}`)
+	const want = "sha256=5cd1b19ce8da390288b66f57a7ca5467709848336771b301d5d3e84507449a3c"
+	if got := forward.Sign([]byte("example-secret"), body); got != want {
+		t.Fatalf("signature %s, want %s", got, want)
+	}
+	if !forward.VerifySignature([]byte("example-secret"), body, want) || forward.VerifySignature([]byte("other"), body, want) {
+		t.Fatal("VerifySignature")
+	}
+	if k := forward.IdempotencyKey("420102-01", 1, 200); k != "420102-01:1-200" {
+		t.Fatal(k)
+	}
+}
