@@ -12,7 +12,7 @@ export GOFLAGS
 
 ## run: start the hall on this machine with the embedded sample hall, issuing around the clock.
 run: deps
-	$(GO) run ./queue-server -data $(DATA) -addr $(ADDR) -open-all-day
+	$(GO) run ./queue-server -data $(DATA) -addr $(ADDR) -open-all-day -demo-central
 
 ## test: vet, then every test with the race detector (fuzz seed corpora included).
 test: deps

@@ -2,14 +2,19 @@ package server
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
+	"hallq/queue-server/central"
+	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 )
 
@@ -27,6 +32,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	check := fs.String("check-config", "", "validate a hall configuration file and exit")
 	logFormat := fs.String("log", env("HALLQ_LOG", "text"), "log format: text or json (env HALLQ_LOG)")
 	allDay := fs.Bool("open-all-day", false, "issue tickets around the clock (demos)")
+	natsURL := fs.String("nats", env("HALLQ_NATS", ""), "forward to the central platform's NATS JetStream at this URL (env HALLQ_NATS)")
+	natsCreds := fs.String("nats-creds", env("HALLQ_NATS_CREDS", ""), "NATS credentials file (env HALLQ_NATS_CREDS)")
+	sinkURL := fs.String("https-sink", env("HALLQ_HTTPS_SINK", ""), "forward to this HTTPS endpoint instead of NATS (env HALLQ_HTTPS_SINK)")
+	sinkSecret := fs.String("https-sink-secret-file", env("HALLQ_HTTPS_SINK_SECRET_FILE", ""), "file holding the HMAC key that signs HTTPS batches")
+	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
+	demoCentral := fs.Bool("demo-central", false, "also run a reference central platform in-process (embedded NATS on 127.0.0.1:4222, view on http://127.0.0.1:8090/halls) and forward to it")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -51,6 +62,37 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, Logger: log, Version: Version, Pages: pages()}
+	if *demoCentral {
+		go func() {
+			args := []string{"-data", filepath.Join(*data, "central"), "-nats-listen", "127.0.0.1:4222", "-http", "127.0.0.1:8090"}
+			if err := central.Main(ctx, args, stderr); err != nil && ctx.Err() == nil {
+				log.Error("demo central stopped", "err", err)
+			}
+		}()
+		*natsURL = "nats://127.0.0.1:4222"
+	}
+	switch {
+	case *natsURL != "" && *sinkURL != "":
+		log.Error("choose one of -nats and -https-sink")
+		return 2
+	case *natsURL != "":
+		o.Forward = &forward.Config{NATSURL: *natsURL, CredsFile: *natsCreds}
+	case *sinkURL != "":
+		secret, err := readSecret(*sinkSecret)
+		if err != nil {
+			log.Error("-https-sink-secret-file", "err", err)
+			return 2
+		}
+		o.Forward = &forward.Config{HTTPSURL: *sinkURL, HTTPSSecret: secret}
+	}
+	if *keyFile != "" {
+		secret, err := readSecret(*keyFile)
+		if err != nil {
+			log.Error("-citizen-key-file", "err", err)
+			return 2
+		}
+		o.CitizenSecret = secret
+	}
 	if *allDay {
 		cfg, err := loadConfig(o)
 		if err != nil {
@@ -76,6 +118,22 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// readSecret reads a hex-encoded secret of at least 16 bytes from a file.
+func readSecret(path string) ([]byte, error) {
+	if path == "" {
+		return nil, fmt.Errorf("a secret file is required")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(secret) < 16 {
+		return nil, fmt.Errorf("%s must hold at least 32 hex digits", path)
+	}
+	return secret, nil
 }
 
 func env(name, def string) string {

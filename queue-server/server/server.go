@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"hallq/queue-server/api"
+	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/metrics"
 	"hallq/queue-server/store"
@@ -32,6 +34,14 @@ type Options struct {
 	Clock      hall.Clock
 	Version    string
 	Pages      http.Handler // the web faces, served at /
+	// Forward, when set, sends every event to the central platform (NATS
+	// JetStream or an HTTPS sink) and, with NATS, takes appointments and
+	// remote tickets in. HallID is filled from the configuration.
+	Forward *forward.Config
+	// CitizenSecret, when set, replaces the hall's own citizen-key secret:
+	// a hall joined to a central platform uses the province's key, so that
+	// appointments booked online match the keys kiosks derive.
+	CitizenSecret []byte
 }
 
 // Server is a running hall.
@@ -44,10 +54,14 @@ type Server struct {
 	Metrics *metrics.Metrics
 	Config  hall.Config
 
-	http *http.Server
-	ln   net.Listener
-	log  *slog.Logger
-	done chan error
+	Forwarder *forward.Forwarder // nil when not forwarding
+
+	http   *http.Server
+	ln     net.Listener
+	log    *slog.Logger
+	done   chan error
+	cancel context.CancelFunc // stops the forwarder and the appointments consumer
+	bg     sync.WaitGroup
 }
 
 // BootstrapFile is the name of the first admin token's file in the data dir.
@@ -79,18 +93,35 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if len(o.CitizenSecret) > 0 {
+		secret = o.CitizenSecret
+	}
+	var fc forward.Config
+	if o.Forward != nil {
+		fc = *o.Forward
+		fc.HallID = cfg.Hall.ID
+		if s.Forwarder, err = forward.New(fc, st, log.With("part", "forward")); err != nil {
+			return fail(err)
+		}
+	}
 	var a *api.API
 	onCommit := func(evs []hall.Event) {
 		s.Metrics.ObserveEvents(evs)
 		a.OnCommit(evs)
+		if s.Forwarder != nil {
+			s.Forwarder.Notify()
+		}
 	}
 	s.Service, err = hall.NewService(cfg, timedJournal{st, s.Metrics}, o.Clock, func(evs []hall.Event) { onCommit(evs) })
 	if err != nil {
 		return fail(err)
 	}
+	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }}
+	if s.Forwarder != nil {
+		health["forwarding"] = func() any { return s.Forwarder.Stats() }
+	}
 	a = api.New(api.Options{Service: s.Service, Store: st, Secret: secret, Logger: log, Observer: s.Metrics,
-		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(),
-		Health: map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }}})
+		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health})
 	s.API = a
 	s.registerGauges()
 	if err := s.bootstrap(o.DataDir); err != nil {
@@ -109,6 +140,22 @@ func Start(o Options) (*Server, error) {
 	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if s.Forwarder != nil {
+		s.background(func() {
+			if err := s.Forwarder.Run(ctx); err != nil {
+				log.Error("forwarding stopped", "err", err)
+			}
+		})
+		if fc.NATSURL != "" {
+			s.background(func() {
+				if err := forward.RunAppointments(ctx, fc, s.Service, log.With("part", "appointments")); err != nil && ctx.Err() == nil {
+					log.Error("appointments consumer stopped", "err", err)
+				}
+			})
+		}
+	}
 	log.Info("hall ready", "hall", cfg.Hall.ID, "addr", s.URL, "data", st.Path())
 	return s, nil
 }
@@ -156,6 +203,16 @@ func (s *Server) registerGauges() {
 		ob, _ := s.Store.OutboxStats()
 		return float64(ob.Backlog)
 	})
+	if f := s.Forwarder; f != nil {
+		m.Gauge("hallq_forward_connected", "1 when the central platform is reachable.", func() float64 {
+			if f.Stats().Connected {
+				return 1
+			}
+			return 0
+		})
+		m.Gauge("hallq_forward_dead_letters", "Batches the central refused and moved aside since start (alert when > 0).", func() float64 { return float64(f.Stats().DeadLetters) })
+		m.Gauge("hallq_forward_errors", "Forwarding errors since start.", func() float64 { return float64(f.Stats().Errors) })
+	}
 	m.Gauge("hallq_outbox_oldest_age_seconds", "Age of the oldest event not yet forwarded (0 when none).", func() float64 {
 		ob, _ := s.Store.OutboxStats()
 		if ob.Oldest.IsZero() {
@@ -165,12 +222,22 @@ func (s *Server) registerGauges() {
 	})
 }
 
-// Close stops serving, then the service, then the store.
+func (s *Server) background(fn func()) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
+}
+
+// Close stops serving, forwarding, then the service, then the store.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.API.Close()
 	err := s.http.Shutdown(ctx)
+	s.cancel()
+	s.bg.Wait()
 	s.Service.Close()
 	return errors.Join(err, s.Store.Close())
 }
