@@ -39,8 +39,8 @@ func Console(ctx context.Context, d *Devices, in io.Reader, out io.Writer, ticke
 	say("scanner %s", d.Scanner.Path())
 
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
 	wg.Add(1)
 	go func() { // the only reader of printed pages
 		defer wg.Done()
@@ -60,7 +60,6 @@ func Console(ctx context.Context, d *Devices, in io.Reader, out io.Writer, ticke
 			}
 		}
 	}()
-	defer wg.Wait()
 
 	lines := make(chan string)
 	go func() {
