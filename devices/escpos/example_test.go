@@ -1,0 +1,68 @@
+package escpos_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"hallq/devices/escpos"
+	"hallq/devices/serialport"
+	"hallq/devices/sim"
+)
+
+// A kiosk prints a ticket and treats any error as "the citizen has no ticket".
+func ExamplePrinter_Print() {
+	printer, _ := sim.NewPrinter(sim.PrinterOptions{}) // the real device in production
+	defer printer.Close()
+	port, err := serialport.Open(serialport.PrinterConfig(printer.Path()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer port.Close()
+	p := escpos.NewPrinter(port, escpos.Generic80, escpos.Options{})
+	defer p.Close()
+
+	err = p.Print(context.Background(), escpos.Ticket{
+		HallName: "政务服务中心", ServiceZH: "户政", ServiceEN: "Household registration",
+		Number: "A023", Ahead: 3, EstimatedWait: 9 * time.Minute,
+		StatusURL: "https://hall.example/t/a023", MaskedID: "4201**********1234",
+	})
+	if err != nil {
+		fmt.Println("not printed:", escpos.Code(err)) // void or show the ticket on screen
+		return
+	}
+	page := <-printer.Pages() // the simulator decodes the ESC/POS bytes back
+	for _, line := range strings.Split(page.Text(), "\n") {
+		if line != "" {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// 政务服务中心
+	// 户政
+	// Household registration
+	// A023
+	// 前面还有 3 人 / 3 ahead
+	// 预计等候约 9 分钟 / about 9 min
+	// [QR https://hall.example/t/a023]
+	// 扫码查看进度 Scan for status
+	// 证件 ID 4201**********1234
+	// --- cut ---
+}
+
+// Check the printer between jobs to warn staff early.
+func ExamplePrinter_Status() {
+	printer, _ := sim.NewPrinter(sim.PrinterOptions{})
+	defer printer.Close()
+	printer.SetPaper(sim.PaperLow)
+	port, _ := serialport.Open(serialport.PrinterConfig(printer.Path()))
+	defer port.Close()
+	p := escpos.NewPrinter(port, escpos.Generic58, escpos.Options{})
+	defer p.Close()
+
+	st, err := p.Status(context.Background())
+	fmt.Println(st, err, st.Err())
+	// Output: online, paper low <nil> <nil>
+}

@@ -1,0 +1,353 @@
+package idcard
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Options tune a Reader. Zero values take the defaults.
+type Options struct {
+	// Timeout bounds one request/reply exchange (default 2 s; reading
+	// text+photo takes about 0.5 s on real readers).
+	Timeout time.Duration
+	// RemoveAfter is how many consecutive "no card" polls declare a card
+	// removed in Watch (default 2): readers sometimes miss a card that is
+	// still there.
+	RemoveAfter int
+	// Now is the clock for expiry checks (default time.Now).
+	Now func() time.Time
+}
+
+// Reader talks to a SAM module over rw. Its methods may be called from
+// several goroutines; exchanges are serialised. Close stops its reading
+// goroutine (it does not close rw).
+type Reader struct {
+	rw   io.ReadWriter
+	opts Options
+
+	in   chan chunk
+	stop chan struct{}
+	done chan struct{}
+
+	mu  sync.Mutex // serialises exchanges and guards buf
+	buf []byte
+}
+
+type chunk struct {
+	b   []byte
+	err error
+}
+
+// NewReader starts a reader on rw (a serial port with a read timeout, or any
+// stream). It reads rw in its own goroutine, so a silent device never blocks
+// a caller beyond its deadline.
+func NewReader(rw io.ReadWriter, opts Options) *Reader {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.RemoveAfter <= 0 {
+		opts.RemoveAfter = 2
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Reader{rw: rw, opts: opts, in: make(chan chunk, 64), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.pump()
+	return r
+}
+
+// pump reads rw until Close; (0, io.EOF) is a serial read timeout.
+func (r *Reader) pump() {
+	defer close(r.done)
+	b := make([]byte, 4096)
+	idle := time.Duration(0)
+	for {
+		select {
+		case <-r.stop:
+			return
+		default:
+		}
+		start := time.Now()
+		n, err := r.rw.Read(b)
+		c := chunk{}
+		switch {
+		case n > 0:
+			c.b, idle = append([]byte(nil), b[:n]...), 0
+		case err == nil || err == io.EOF:
+			if time.Since(start) < time.Millisecond { // no read timeout: do not spin
+				idle = min(max(2*idle, time.Millisecond), 100*time.Millisecond)
+				r.sleep(idle)
+			}
+			continue
+		default:
+			c.err = err
+		}
+		select {
+		case r.in <- c:
+		case <-r.stop:
+			return
+		}
+		if c.err != nil {
+			r.sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func (r *Reader) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.stop:
+	}
+}
+
+// Close stops the reading goroutine.
+func (r *Reader) Close() error {
+	select {
+	case <-r.stop:
+	default:
+		close(r.stop)
+	}
+	return nil
+}
+
+// Exchange sends one request and returns the reply's SW3 and data. Stale
+// bytes are dropped first; garbage before the reply is skipped.
+func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 byte, reply []byte, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	r.buf = r.buf[:0]
+	for drained := false; !drained; {
+		select {
+		case <-r.in:
+		default:
+			drained = true
+		}
+	}
+	if _, err := r.rw.Write(EncodeRequest(cmd, data...)); err != nil {
+		return 0, nil, fmt.Errorf("idcard: %v: %w: %w", cmd, ErrDeviceGone, err)
+	}
+	for {
+		payload, n, err := Decode(r.buf)
+		r.buf = r.buf[n:]
+		switch {
+		case err != nil:
+			return 0, nil, fmt.Errorf("idcard: %v: %w", cmd, err)
+		case payload != nil && len(payload) < 3:
+			return 0, nil, fmt.Errorf("idcard: %v: %w: %d-byte payload", cmd, ErrFrame, len(payload))
+		case payload != nil:
+			return payload[2], payload[3:], nil
+		}
+		select {
+		case c := <-r.in:
+			if c.err != nil {
+				return 0, nil, fmt.Errorf("idcard: %v: %w: %w", cmd, ErrDeviceGone, c.err)
+			}
+			r.buf = append(r.buf, c.b...)
+		case <-ctx.Done():
+			if len(r.buf) > 0 {
+				return 0, nil, fmt.Errorf("idcard: %v: %w: %w: %d bytes of an unfinished frame", cmd, ErrFrame, ErrTimeout, len(r.buf))
+			}
+			return 0, nil, fmt.Errorf("idcard: %v: %w (%v)", cmd, ErrTimeout, context.Cause(ctx))
+		}
+	}
+}
+
+// expect runs cmd and turns any status other than want into a *StatusError.
+func (r *Reader) expect(ctx context.Context, cmd Command, want byte) ([]byte, error) {
+	sw3, data, err := r.Exchange(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if sw3 != want {
+		return nil, &StatusError{Cmd: cmd, SW3: sw3}
+	}
+	return data, nil
+}
+
+// ResetSAM resets the SAM module.
+func (r *Reader) ResetSAM(ctx context.Context) error {
+	_, err := r.expect(ctx, CmdResetSAM, SW3OK)
+	return err
+}
+
+// SAMStatus checks that the SAM module is working.
+func (r *Reader) SAMStatus(ctx context.Context) error {
+	_, err := r.expect(ctx, CmdSAMStatus, SW3OK)
+	return err
+}
+
+// SAMID is the module's 16-byte identity.
+type SAMID [16]byte
+
+// String formats the id the way vendor tools print it (unverified):
+// 05.01-20101010-0012345678-1234567890.
+func (id SAMID) String() string {
+	le := binary.LittleEndian
+	return fmt.Sprintf("%02d.%02d-%08d-%010d-%010d", le.Uint16(id[0:]), le.Uint16(id[2:]),
+		le.Uint32(id[4:]), le.Uint32(id[8:]), le.Uint32(id[12:]))
+}
+
+// ReadSAMID reads the module's id.
+func (r *Reader) ReadSAMID(ctx context.Context) (SAMID, error) {
+	data, err := r.expect(ctx, CmdSAMID, SW3OK)
+	if err != nil {
+		return SAMID{}, err
+	}
+	if len(data) < 16 {
+		return SAMID{}, fmt.Errorf("idcard: %v: %w: %d data bytes, want 16", CmdSAMID, ErrFrame, len(data))
+	}
+	return SAMID(data), nil
+}
+
+// FindCard polls for a card: true when one is present, false (and no
+// error) when the reader reports "no card".
+func (r *Reader) FindCard(ctx context.Context) (bool, error) {
+	sw3, _, err := r.Exchange(ctx, CmdFindCard)
+	switch {
+	case err != nil:
+		return false, err
+	case sw3 == SW3FoundCard:
+		return true, nil
+	case sw3 == 0x80:
+		return false, nil
+	}
+	return false, &StatusError{Cmd: CmdFindCard, SW3: sw3}
+}
+
+// SelectCard selects the card found by FindCard.
+func (r *Reader) SelectCard(ctx context.Context) error {
+	_, err := r.expect(ctx, CmdSelectCard, SW3OK)
+	return err
+}
+
+// ReadText reads the selected card's 256-byte text block and its photo (WLT).
+func (r *Reader) ReadText(ctx context.Context) (text, photo []byte, err error) {
+	data, err := r.expect(ctx, CmdReadText, SW3OK)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) < 4 {
+		return nil, nil, fmt.Errorf("idcard: %v: %w: %d data bytes", CmdReadText, ErrFrame, len(data))
+	}
+	tl, pl := int(binary.BigEndian.Uint16(data)), int(binary.BigEndian.Uint16(data[2:]))
+	if 4+tl+pl > len(data) {
+		return nil, nil, fmt.Errorf("idcard: %v: %w: lengths %d+%d exceed %d data bytes", CmdReadText, ErrFrame, tl, pl, len(data)-4)
+	}
+	return data[4 : 4+tl], data[4+tl : 4+tl+pl], nil
+}
+
+// ReadCard finds, selects and reads the card on the reader. With no card it
+// returns a *StatusError with code "no_card". An expired card is returned
+// together with an *ExpiredError (errors.Is(err, ErrExpired)).
+func (r *Reader) ReadCard(ctx context.Context) (Card, error) {
+	found, err := r.FindCard(ctx)
+	if err != nil {
+		return Card{}, err
+	}
+	if !found {
+		return Card{}, &StatusError{Cmd: CmdFindCard, SW3: 0x80}
+	}
+	return r.readSelected(ctx)
+}
+
+func (r *Reader) readSelected(ctx context.Context) (Card, error) {
+	if err := r.SelectCard(ctx); err != nil {
+		return Card{}, err
+	}
+	text, _, err := r.ReadText(ctx)
+	if err != nil {
+		return Card{}, err
+	}
+	c, err := DecodeText(text)
+	if err != nil {
+		return Card{}, fmt.Errorf("idcard: %w", err)
+	}
+	return c, c.Check(r.opts.Now())
+}
+
+// EventKind says what a Watch event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	CardPresent EventKind = iota + 1 // a card was placed and read (Err may wrap ErrExpired)
+	CardRemoved                      // the card was taken away
+	ReaderError                      // polling or reading failed; Watch keeps polling
+)
+
+func (k EventKind) String() string {
+	return map[EventKind]string{CardPresent: "card present", CardRemoved: "card removed", ReaderError: "reader error"}[k]
+}
+
+// Event is one Watch report.
+type Event struct {
+	Kind EventKind
+	Card Card  // CardPresent, CardRemoved
+	Err  error // ReaderError; or an *ExpiredError with CardPresent
+}
+
+// Watch polls the reader every interval until ctx ends, then closes the
+// channel. A card left on the reader is reported once, until it has been
+// missing for Options.RemoveAfter polls in a row.
+func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event {
+	ch := make(chan Event, 1)
+	go func() {
+		defer close(ch)
+		send := func(e Event) bool {
+			select {
+			case ch <- e:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		var card Card
+		present, misses := false, 0
+		for {
+			found, err := r.FindCard(ctx)
+			ok := true
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				ok = send(Event{Kind: ReaderError, Err: err})
+			case found && present:
+				misses = 0
+			case found:
+				c, err := r.readSelected(ctx)
+				if err == nil || errors.Is(err, ErrExpired) {
+					card, present, misses = c, true, 0
+					ok = send(Event{Kind: CardPresent, Card: c, Err: err})
+				} else if ctx.Err() == nil {
+					ok = send(Event{Kind: ReaderError, Err: err})
+				}
+			case present:
+				if misses++; misses >= r.opts.RemoveAfter {
+					present = false
+					ok = send(Event{Kind: CardRemoved, Card: card})
+					card = Card{}
+				}
+			}
+			if !ok {
+				return
+			}
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}

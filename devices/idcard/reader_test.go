@@ -1,0 +1,319 @@
+package idcard_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hallq/devices/idcard"
+	"hallq/devices/serialport"
+	"hallq/devices/sim"
+)
+
+// MustSim starts an ID-card simulator, stopped at cleanup.
+func MustSim(t testing.TB, opts sim.IDCardOptions) *sim.IDCard {
+	t.Helper()
+	s, err := sim.NewIDCard(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// MustReader opens path through the real serial library and starts a Reader.
+func MustReader(t testing.TB, path string, opts idcard.Options) *idcard.Reader {
+	t.Helper()
+	port, err := serialport.Open(serialport.IDCardConfig(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { port.Close() })
+	if opts.Timeout == 0 {
+		opts.Timeout = 500 * time.Millisecond
+	}
+	r := idcard.NewReader(port, opts)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func MustPlace(t testing.TB, s *sim.IDCard, c idcard.Card) {
+	t.Helper()
+	if err := s.Place(c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func MustInject(t testing.TB, s *sim.IDCard, f sim.Fault) {
+	t.Helper()
+	if err := s.Inject(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var now = time.Date(2025, 6, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+func TestSAMCommands(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{})
+	ctx := context.Background()
+	if err := r.ResetSAM(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SAMStatus(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id, err := r.ReadSAMID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.String() == "" || id == (idcard.SAMID{}) {
+		t.Errorf("SAM id %v", id)
+	}
+}
+
+func TestReadCardEveryType(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{Now: func() time.Time { return now }})
+	for _, want := range []idcard.Card{sim.SampleResident, sim.SampleElderly, sim.SampleForeign, sim.SampleForeign2017, sim.SampleHKMOTW} {
+		MustPlace(t, s, want)
+		got, err := r.ReadCard(context.Background())
+		if err != nil {
+			t.Fatalf("%v: %v", want.Type, err)
+		}
+		if got != want {
+			t.Errorf("%v:\n got %+v\nwant %+v", want.Type, got, want)
+		}
+	}
+	if a := sim.SampleElderly.Age(now); a != 75 {
+		t.Errorf("elderly age %d", a)
+	}
+}
+
+func TestExpiredCard(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{Now: func() time.Time { return now }})
+	MustPlace(t, s, sim.SampleExpired)
+	c, err := r.ReadCard(context.Background())
+	if !errors.Is(err, idcard.ErrExpired) || idcard.Code(err) != "expired" {
+		t.Fatalf("err = %v", err)
+	}
+	if c.Number != sim.SampleExpired.Number {
+		t.Error("expired card not returned with the error")
+	}
+}
+
+func TestNoCard(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{})
+	found, err := r.FindCard(context.Background())
+	if err != nil || found {
+		t.Fatalf("FindCard = %v, %v", found, err)
+	}
+	_, err = r.ReadCard(context.Background())
+	if idcard.Code(err) != "no_card" {
+		t.Fatalf("ReadCard with no card: %v (code %s)", err, idcard.Code(err))
+	}
+}
+
+func TestEveryStatusCode(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{})
+	codes := map[string]bool{}
+	for _, sw := range append(idcard.StatusCodes(), 0x55) {
+		MustInject(t, s, sim.Fault{Kind: sim.FaultStatus, On: idcard.CmdSelectCard, SW3: sw})
+		err := r.SelectCard(context.Background())
+		var se *idcard.StatusError
+		if !errors.As(err, &se) || se.SW3 != sw || se.Cmd != idcard.CmdSelectCard {
+			t.Fatalf("SW3 %02X: %v", sw, err)
+		}
+		if code := idcard.Code(err); code == "" || code == "unknown" || codes[code] {
+			t.Errorf("SW3 %02X: code %q missing or not unique", sw, code)
+		} else {
+			codes[code] = true
+		}
+		t.Logf("%02X %-20s %v", sw, idcard.Code(err), err)
+	}
+	if !codes["unknown_status"] || !codes["no_card"] || !codes["select_failed"] {
+		t.Errorf("codes %v", codes)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{Timeout: 300 * time.Millisecond})
+	MustPlace(t, s, sim.SampleResident)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		fault sim.Fault
+		want  []error // nil: the read succeeds
+		code  string
+	}{
+		{sim.Fault{Kind: sim.FaultGarbage}, nil, ""},
+		{sim.Fault{Kind: sim.FaultGarbage, On: idcard.CmdReadText}, nil, ""},
+		{sim.Fault{Kind: sim.FaultBadChecksum, On: idcard.CmdReadText}, []error{idcard.ErrBadChecksum}, "checksum"},
+		{sim.Fault{Kind: sim.FaultSilence}, []error{idcard.ErrTimeout}, "timeout"},
+		{sim.Fault{Kind: sim.FaultTruncate, On: idcard.CmdReadText}, []error{idcard.ErrFrame, idcard.ErrTimeout}, "frame"},
+		{sim.Fault{Kind: sim.FaultTruncate, On: idcard.CmdFindCard}, []error{idcard.ErrFrame, idcard.ErrTimeout}, "frame"},
+		{sim.Fault{Kind: sim.FaultStatus, On: idcard.CmdReadText, SW3: 0x41}, nil, "read_failed"},
+	} {
+		MustInject(t, s, tc.fault)
+		c, err := r.ReadCard(ctx)
+		for _, w := range tc.want {
+			if !errors.Is(err, w) {
+				t.Errorf("fault %+v: err = %v, want %v", tc.fault, err, w)
+			}
+		}
+		if tc.code != "" && idcard.Code(err) != tc.code {
+			t.Errorf("fault %+v: code %q, want %q (%v)", tc.fault, idcard.Code(err), tc.code, err)
+		}
+		if tc.want == nil && tc.code == "" && (err != nil || c.Number != sim.SampleResident.Number) {
+			t.Errorf("fault %+v: %v", tc.fault, err)
+		}
+		// The reader recovers on the next exchange.
+		if _, err := r.ReadCard(ctx); err != nil {
+			t.Fatalf("after fault %+v: %v", tc.fault, err)
+		}
+	}
+}
+
+func TestSlowLink(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	MustPlace(t, s, sim.SampleResident)
+	if err := s.SetBaud(9600); err != nil { // 1295 bytes take 1.35 s
+		t.Fatal(err)
+	}
+	r := MustReader(t, s.Path(), idcard.Options{Timeout: 300 * time.Millisecond})
+	ctx := context.Background()
+	if err := r.SelectCard(ctx); err != nil { // short replies still fit
+		t.Fatal(err)
+	}
+	if _, _, err := r.ReadText(ctx); !errors.Is(err, idcard.ErrTimeout) {
+		t.Fatalf("slow read: %v", err)
+	}
+	s.SetBaud(0)
+	if _, err := r.ReadCard(ctx); err != nil {
+		t.Fatalf("after slow read: %v", err)
+	}
+}
+
+// MustEvent waits (with a generous bound) for the next Watch event.
+func MustEvent(t testing.TB, ch <-chan idcard.Event) idcard.Event {
+	t.Helper()
+	select {
+	case e, ok := <-ch:
+		if !ok {
+			t.Fatal("watch channel closed")
+		}
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event")
+	}
+	return idcard.Event{}
+}
+
+// MustPolls waits until the simulator has answered n more requests.
+func MustPolls(t testing.TB, s *sim.IDCard, n int) {
+	t.Helper()
+	want := s.Requests() + n
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Requests() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("simulator saw fewer than %d requests", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWatchDebounce(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{Now: func() time.Time { return now }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := r.Watch(ctx, 10*time.Millisecond)
+
+	MustPlace(t, s, sim.SampleResident)
+	if e := MustEvent(t, events); e.Kind != idcard.CardPresent || e.Err != nil || e.Card.Number != sim.SampleResident.Number {
+		t.Fatalf("event %v %v", e.Kind, e.Err)
+	}
+	MustPolls(t, s, 10) // the card stays: no second report
+	select {
+	case e := <-events:
+		t.Fatalf("card left on the reader reported again: %v", e.Kind)
+	default:
+	}
+	MustInject(t, s, sim.Fault{Kind: sim.FaultStatus, On: idcard.CmdFindCard, SW3: 0x80}) // one missed poll
+	MustPolls(t, s, 5)
+	select {
+	case e := <-events:
+		t.Fatalf("a single missed poll reported: %v", e.Kind)
+	default:
+	}
+	s.Remove()
+	if e := MustEvent(t, events); e.Kind != idcard.CardRemoved {
+		t.Fatalf("event %v", e.Kind)
+	}
+	MustPlace(t, s, sim.SampleExpired)
+	if e := MustEvent(t, events); e.Kind != idcard.CardPresent || !errors.Is(e.Err, idcard.ErrExpired) {
+		t.Fatalf("expired card event %v %v", e.Kind, e.Err)
+	}
+	MustInject(t, s, sim.Fault{Kind: sim.FaultSilence, Times: 1})
+	s.Remove()
+	if e := MustEvent(t, events); e.Kind != idcard.ReaderError || idcard.Code(e.Err) != "timeout" {
+		t.Fatalf("event %v %v", e.Kind, e.Err)
+	}
+	if e := MustEvent(t, events); e.Kind != idcard.CardRemoved {
+		t.Fatalf("event %v", e.Kind)
+	}
+	cancel()
+	for range events { // closes after cancel
+	}
+}
+
+func TestReconnectAfterUnplug(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "idcard")
+	s := MustSim(t, sim.IDCardOptions{Link: link})
+	port := serialport.OpenReconnecting(serialport.IDCardConfig(link))
+	t.Cleanup(func() { port.Close() })
+	r := idcard.NewReader(port, idcard.Options{Timeout: 300 * time.Millisecond})
+	t.Cleanup(func() { r.Close() })
+	ctx := context.Background()
+	MustPlace(t, s, sim.SampleResident)
+	if _, err := r.ReadCard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.ReadCard(ctx)
+	if code := idcard.Code(err); code != "device_gone" && code != "timeout" {
+		t.Fatalf("unplugged: %v", err)
+	}
+	t.Logf("unplugged: %v", err)
+	if err := s.Plug(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := r.ReadCard(ctx)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery after plug: %v", err)
+		}
+	}
+}
+
+func TestSilentReaderNeverBlocks(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	MustInject(t, s, sim.Fault{Kind: sim.FaultSilence, Times: -1})
+	r := MustReader(t, s.Path(), idcard.Options{Timeout: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := r.ReadCard(ctx); !errors.Is(err, idcard.ErrTimeout) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,77 @@
+package scanner_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"hallq/devices/scanner"
+	"hallq/devices/serialport"
+	"hallq/devices/sim"
+)
+
+// MustScanner starts a scanner simulator and a driver on its terminal.
+func MustScanner(t testing.TB, simOpts sim.ScannerOptions, cfg scanner.Config) (*sim.Scanner, *scanner.Scanner) {
+	t.Helper()
+	s, err := sim.NewScanner(simOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	port, err := serialport.Open(serialport.ScannerConfig(s.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { port.Close() })
+	sc := scanner.NewScanner(port, cfg)
+	t.Cleanup(func() { sc.Close() })
+	return s, sc
+}
+
+func MustScan(t testing.TB, sc *scanner.Scanner) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	code, err := sc.Scan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func TestScanCodes(t *testing.T) {
+	s, sc := MustScanner(t, sim.ScannerOptions{Suffix: "\r\n"}, scanner.Config{Suffix: "\r"})
+	for _, code := range []string{"https://hall.example/appt/8842", "A023", "预约码-77"} {
+		if err := s.Scan(code); err != nil {
+			t.Fatal(err)
+		}
+		if got := MustScan(t, sc); got != code {
+			t.Errorf("got %q, want %q", got, code)
+		}
+	}
+}
+
+func TestScanFaults(t *testing.T) {
+	s, sc := MustScanner(t, sim.ScannerOptions{}, scanner.Config{MaxLen: 16, InterCharTimeout: 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.Scan(strings.Repeat("x", 40))
+	if _, err := sc.Scan(ctx); !errors.Is(err, scanner.ErrTooLong) {
+		t.Fatalf("long code: %v", err)
+	}
+	s.Raw([]byte("half"))
+	if _, err := sc.Scan(ctx); !errors.Is(err, scanner.ErrIncomplete) {
+		t.Fatalf("partial code: %v", err)
+	}
+	s.Scan("B007")
+	if got := MustScan(t, sc); got != "B007" {
+		t.Fatalf("after faults: %q", got)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel2()
+	if _, err := sc.Scan(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("idle scanner: %v", err)
+	}
+}
