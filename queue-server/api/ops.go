@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"hallq/devices/idcard"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
 	"hallq/queue-server/wire"
@@ -511,32 +512,16 @@ func opBlacklist(c *call) (int, any, error) {
 	case r.IDNumber != "" && key != "":
 		return 0, nil, hall.Errorf(hall.Invalid, "give either id_number or citizen_key, not both")
 	case r.IDNumber != "":
-		if !validIDNumber(r.IDNumber) {
+		num, err := idcard.ParseIDNumber(r.IDNumber)
+		if err != nil || len(strings.TrimSpace(r.IDNumber)) != 18 {
 			return 0, nil, hall.Errorf(hall.Invalid, "that is not a valid 18-character resident ID number")
 		}
-		key = hall.CitizenKey(c.a.secret, r.IDNumber)
+		key = num.Key(c.a.secret)
 	case !isKey(key):
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
 	err := c.a.svc.SetBlacklist(c.ctx, c.op(), hall.BlackEntry{CitizenKey: key, Note: r.Note, Until: r.Until, Removed: r.Remove})
 	return ok(map[string]any{"citizen_key": key, "removed": r.Remove}, err)
-}
-
-// validIDNumber checks an 18-character resident ID number (GB 11643).
-func validIDNumber(s string) bool {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	if len(s) != 18 {
-		return false
-	}
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, w := range weights {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		sum += int(s[i]-'0') * w
-	}
-	return s[17] == "10X98765432"[sum%11]
 }
 
 func opTokens(c *call) (int, any, error) {

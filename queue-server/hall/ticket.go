@@ -1,11 +1,7 @@
 package hall
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -165,15 +161,4 @@ type Window struct {
 	Current     string       `json:"current,omitempty"` // id of the ticket called or being served
 	PauseReason string       `json:"pause_reason,omitempty"`
 	Since       time.Time    `json:"since,omitzero"` // when the status last changed
-}
-
-// CitizenKey derives the pseudonymous key of an ID number: the lowercase hex
-// HMAC-SHA256 of the normalised number (trimmed, upper-case X) under the
-// hall's (or the province's) citizen-key secret. Kiosks derive the same key
-// from the card (devices/idcard implements the identical scheme), and the
-// central platform tags appointments with it.
-func CitizenKey(secret []byte, idNumber string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strings.ToUpper(strings.TrimSpace(idNumber))))
-	return hex.EncodeToString(m.Sum(nil))
 }
