@@ -55,6 +55,7 @@ type Core struct {
 	now       func() time.Time
 
 	mu       sync.Mutex
+	hallInfo hall.HallInfo
 	services []hall.ServiceView
 	online   bool
 	secret   []byte
@@ -112,6 +113,13 @@ func (c *Core) Services() []hall.ServiceView {
 	return append([]hall.ServiceView(nil), c.services...)
 }
 
+// Hall returns the hall's name and id as last seen from the server.
+func (c *Core) Hall() hall.HallInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hallInfo
+}
+
 // Secret returns the citizen-key secret (nil until the first connection).
 func (c *Core) Secret() []byte {
 	c.mu.Lock()
@@ -135,6 +143,9 @@ func (c *Core) Run(ctx context.Context, changed func()) error {
 			svcs = f.Services
 		case f.Type == wire.FrameResync && f.Overview != nil:
 			svcs = f.Overview.Services
+			c.mu.Lock()
+			c.hallInfo = f.Overview.Hall
+			c.mu.Unlock()
 		default:
 			return
 		}

@@ -1,0 +1,190 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hallq/devices/sim"
+	"hallq/queue-server/hall"
+)
+
+// kioskRig is a whole kiosk on one machine: a real hall server, the three
+// device simulators on pseudo-terminals, the real drivers through the
+// serial library, the core and the flow.
+type kioskRig struct {
+	t     *testing.T
+	h     *hallFixture
+	k     *kioskFixture
+	sims  *sim.Devices
+	flow  *Flow
+	views chan View
+	mu    sync.Mutex
+	last  View
+}
+
+func MustRig(t *testing.T) *kioskRig {
+	t.Helper()
+	h := MustServer(t)
+	k := h.MustKiosk("kiosk-1", 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	sims, err := sim.StartAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sims.Close() })
+	devs, err := OpenDevices(DeviceConfig{Reader: sims.IDCard.Path(), Printer: sims.Printer.Path(), Scanner: sims.Scanner.Path()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devs.Close() })
+	r := &kioskRig{t: t, h: h, k: k, sims: sims, views: make(chan View, 64)}
+	go k.core.Run(ctx, nil)
+	waitUntil(t, "kiosk online with services", func() bool { return k.core.Online() && len(k.core.Services()) == 5 })
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reader, printer, scanner := devs.Parts()
+	r.flow = NewFlow(k.core, reader, printer, scanner, FlowConfig{Poll: 50 * time.Millisecond}, func(v View) {
+		r.mu.Lock()
+		r.last = v
+		r.mu.Unlock()
+		select {
+		case r.views <- v:
+		default:
+		}
+	})
+	go r.flow.Run(ctx)
+	r.await(ScreenHome)
+	return r
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// await returns the next view showing screen s.
+func (r *kioskRig) await(s Screen) View {
+	r.t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case v := <-r.views:
+			if v.Screen == s {
+				return v
+			}
+		case <-timeout:
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.t.Fatalf("timed out waiting for screen %s; last %+v", s, r.last)
+		}
+	}
+}
+
+func TestCardPlacedTicketIssuedAndPrinted(t *testing.T) {
+	r := MustRig(t)
+	r.flow.SelectService("A")
+	v := r.await(ScreenInsertCard)
+	if v.Service == nil || v.Service.Code != "A" {
+		t.Fatalf("insert card for %+v", v.Service)
+	}
+	if err := r.sims.IDCard.Place(sim.SampleResident); err != nil {
+		t.Fatal(err)
+	}
+	v = r.await(ScreenTicket)
+	// A001–A010 are leased to this kiosk for offline use, so the server gives A011
+	if !v.Printed || v.Ticket.Number != "A011" || v.Ticket.MaskedID != sim.SampleResident.Number.Masked() {
+		t.Fatalf("ticket view %+v printed=%v", v.Ticket, v.Printed)
+	}
+	// the server holds the ticket with the citizen's HMAC key, never the number
+	got, err := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
+	if err != nil || got.Number != "A011" {
+		t.Fatalf("server ticket: %v %+v", err, got)
+	}
+	pages := r.sims.Printer.Printed()
+	if len(pages) != 1 {
+		t.Fatalf("%d pages printed", len(pages))
+	}
+	text := pages[0].Text()
+	if !strings.Contains(text, "A011") || !strings.Contains(text, "户政") || !strings.Contains(text, sim.SampleResident.Number.Masked()) {
+		t.Fatalf("printed ticket:\n%s", text)
+	}
+	if qr := pages[0].QRCodes(); len(qr) != 1 || qr[0] != v.Ticket.StatusURL {
+		t.Fatalf("QR %v, want %s", qr, v.Ticket.StatusURL)
+	}
+	if !pages[0].Cut {
+		t.Fatal("ticket not cut")
+	}
+}
+
+func TestElderlyCardGetsPriority(t *testing.T) {
+	r := MustRig(t)
+	r.flow.SelectService("B")
+	r.await(ScreenInsertCard)
+	r.sims.IDCard.Place(sim.SampleElderly)
+	v := r.await(ScreenTicket)
+	got, _ := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
+	if got.Channel != hall.Priority || got.AgeClass != hall.AgeElderly {
+		t.Fatalf("elderly citizen: channel %s age %s", got.Channel, got.AgeClass)
+	}
+}
+
+func TestExpiredCardIsRefusedInPlainWords(t *testing.T) {
+	r := MustRig(t)
+	r.flow.SelectService("C")
+	r.await(ScreenInsertCard)
+	r.sims.IDCard.Place(sim.SampleExpired)
+	v := r.await(ScreenRefusal)
+	if v.Refusal != RefuseCardExpired {
+		t.Fatalf("refusal %q", v.Refusal)
+	}
+	r.flow.Home()
+	r.await(ScreenHome)
+}
+
+func TestPaperOutShowsTicketOnScreenAndTellsServer(t *testing.T) {
+	r := MustRig(t)
+	r.sims.Printer.SetPaper(sim.PaperOut)
+	r.flow.SelectService("E") // no ID needed
+	v := r.await(ScreenTicket)
+	if v.Printed || v.Ticket == nil || !v.ScreenOnly {
+		t.Fatalf("view %+v", v)
+	}
+	got, _ := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
+	if !got.PrintFailed {
+		t.Fatal("the server does not know the ticket was not printed")
+	}
+}
+
+func TestBookingQRChecksIn(t *testing.T) {
+	r := MustRig(t)
+	ctx := context.Background()
+	slot := r.h.clock.Now().Add(10 * time.Minute)
+	key := strings.Repeat("ab", 32)
+	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-7", CitizenKey: key, Service: "B",
+		SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.flow.StartAppointment()
+	r.await(ScreenAppointment)
+	r.sims.Scanner.Scan("https://gaj.example.gov.cn/booking?booking=BK-7")
+	v := r.await(ScreenTicket)
+	got, _ := r.h.admin.Ticket(ctx, v.Ticket.ID)
+	if got.Channel != hall.Appointment || got.Appointment != "BK-7" {
+		t.Fatalf("checked-in ticket %+v", got.Ticket)
+	}
+	r.flow.Home()
+	r.await(ScreenHome)
+	r.sims.Scanner.Scan("BK-7")
+	if v := r.await(ScreenRefusal); v.Refusal != RefuseNoAppointment {
+		t.Fatalf("second check-in: %q", v.Refusal)
+	}
+}
