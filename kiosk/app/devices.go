@@ -93,3 +93,8 @@ func (d *Devices) Parts() (CardReader, TicketPrinter, CodeScanner) {
 	}
 	return r, p, s
 }
+
+func validModel(name string) bool {
+	_, ok := escpos.Models[name]
+	return ok
+}

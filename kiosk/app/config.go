@@ -1,0 +1,114 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is a kiosk's configuration file (JSON). docs/kiosk.md lists every
+// key with its default.
+type Config struct {
+	Server     string       `json:"server"`     // the hall server, http(s)://host:port
+	Token      string       `json:"token"`      // a kiosk token (or token_file)
+	TokenFile  string       `json:"token_file"` // file holding the token
+	DataDir    string       `json:"data_dir"`   // the local outbox lives here
+	Devices    DeviceConfig `json:"devices"`
+	AdminPIN   string       `json:"admin_pin"`   // opens the staff service screen
+	ElderlyAge int          `json:"elderly_age"` // default 70
+	LeaseSize  int          `json:"lease_size"`  // offline numbers per service, default 20
+	Language   string       `json:"language"`    // zh (default) or en
+	Fullscreen *bool        `json:"fullscreen"`  // default true
+	Idle       string       `json:"idle"`        // back home after this, default 30s
+	Footer     string       `json:"footer"`      // last line of printed tickets
+	TimeZone   string       `json:"time_zone"`   // the hall's, default Asia/Shanghai
+}
+
+// LoadConfig reads and validates a kiosk configuration file.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if c.Token == "" && c.TokenFile != "" {
+		t, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: token_file: %w", path, err)
+		}
+		c.Token = strings.TrimSpace(string(t))
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate names every mistake by its key, and fills defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if u, err := url.Parse(c.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("server", "want http(s)://host:port, got %q", c.Server)
+	}
+	if c.Token == "" {
+		bad("token", "missing (or set token_file)")
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "missing")
+	}
+	if c.AdminPIN != "" && (len(c.AdminPIN) < 4 || strings.Trim(c.AdminPIN, "0123456789") != "") {
+		bad("admin_pin", "must be at least 4 digits")
+	}
+	if c.ElderlyAge < 0 || c.ElderlyAge > 130 {
+		bad("elderly_age", "must be 0 to 130")
+	}
+	if c.LeaseSize < 0 || c.LeaseSize > 100 {
+		bad("lease_size", "must be 0 to 100")
+	}
+	switch c.Language {
+	case "":
+		c.Language = "zh"
+	case "zh", "en":
+	default:
+		bad("language", "zh or en, got %q", c.Language)
+	}
+	if c.Idle != "" {
+		if d, err := time.ParseDuration(c.Idle); err != nil || d < 5*time.Second {
+			bad("idle", "a duration of at least 5s, got %q", c.Idle)
+		}
+	}
+	if c.TimeZone != "" {
+		if _, err := time.LoadLocation(c.TimeZone); err != nil {
+			bad("time_zone", "unknown time zone %q", c.TimeZone)
+		}
+	}
+	if c.Devices.PrinterModel != "" && !validModel(c.Devices.PrinterModel) {
+		bad("devices.printer_model", "unknown model %q", c.Devices.PrinterModel)
+	}
+	return errors.Join(errs...)
+}
+
+// IdleTimeout returns the configured idle timeout (default 30 s).
+func (c Config) IdleTimeout() time.Duration {
+	d, err := time.ParseDuration(c.Idle)
+	if err != nil {
+		return 30 * time.Second
+	}
+	return d
+}
+
+// IsFullscreen reports whether the kiosk runs fullscreen (default yes).
+func (c Config) IsFullscreen() bool { return c.Fullscreen == nil || *c.Fullscreen }
