@@ -55,7 +55,7 @@ type client struct {
 	// events: whether the client follows every hall event. Kiosks do not:
 	// they need the live service figures, not each citizen's ticket.
 	events bool
-	send   chan []byte
+	send   chan outgoing
 	// seq of the last event written; live events at or below it are skipped
 	floor uint64
 	once  sync.Once
@@ -67,6 +67,14 @@ func (c *client) close() {
 		close(c.gone)
 		c.conn.Close()
 	})
+}
+
+// outgoing is one frame queued for a client: a broadcast event (prepared
+// once for every client, with its sequence number) or a reply.
+type outgoing struct {
+	pm   *websocket.PreparedMessage
+	data []byte
+	seq  uint64 // event frames: skipped when at or below the catch-up floor
 }
 
 // hub owns the set of connected clients, the kiosks' device reports and
@@ -159,16 +167,19 @@ func (h *hub) unregister(c *client) {
 	})
 }
 
-// broadcast encodes each event once per redaction level and queues it on
-// every client; a client whose queue is full is disconnected (it will
-// reconnect and resume from its last sequence number).
+// broadcast encodes and frames each event once per redaction level and
+// queues it on every client; a client whose queue is full is disconnected
+// (it will reconnect and resume from its last sequence number).
 func (h *hub) broadcast(evs []hall.Event) {
-	var frames [2][][]byte
+	var frames [2][]outgoing
 	for l := levelPublic; l <= levelStaff; l++ {
 		for _, ev := range evs {
 			if e, keep := redactEvent(ev, l); keep {
 				b, _ := json.Marshal(wire.Frame{Type: wire.FrameEvent, Event: &e})
-				frames[l] = append(frames[l], b)
+				pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+				if err == nil {
+					frames[l] = append(frames[l], outgoing{pm: pm, seq: ev.Seq})
+				}
 			}
 		}
 	}
@@ -176,17 +187,17 @@ func (h *hub) broadcast(evs []hall.Event) {
 		if !c.events {
 			continue
 		}
-		for _, b := range frames[c.level] {
-			if !h.queue(c, b) {
+		for _, o := range frames[c.level] {
+			if !h.queue(c, o) {
 				break
 			}
 		}
 	}
 }
 
-func (h *hub) queue(c *client, b []byte) bool {
+func (h *hub) queue(c *client, o outgoing) bool {
 	select {
-	case c.send <- b:
+	case c.send <- o:
 		return true
 	default:
 		delete(h.clients, c)
@@ -196,8 +207,12 @@ func (h *hub) queue(c *client, b []byte) bool {
 }
 
 func (h *hub) sendAll(b []byte) {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+	if err != nil {
+		return
+	}
 	for c := range h.clients {
-		h.queue(c, b)
+		h.queue(c, outgoing{pm: pm})
 	}
 }
 
@@ -287,7 +302,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &client{conn: conn, p: p, level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
-		send: make(chan []byte, sendBuffer), gone: make(chan struct{})}
+		send: make(chan outgoing, sendBuffer), gone: make(chan struct{})}
 	a.hub.register(c)
 	defer a.hub.unregister(c)
 
@@ -363,12 +378,18 @@ func (a *API) writer(c *client) {
 	defer c.close()
 	for {
 		select {
-		case b := <-c.send:
-			if skip(b, c.floor) {
-				continue
+		case o := <-c.send:
+			if o.seq != 0 && o.seq <= c.floor {
+				continue // already sent during the catch-up
 			}
 			c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+			var err error
+			if o.pm != nil {
+				err = c.conn.WritePreparedMessage(o.pm)
+			} else {
+				err = c.conn.WriteMessage(websocket.TextMessage, o.data)
+			}
+			if err != nil {
 				return
 			}
 		case <-ping.C:
@@ -380,19 +401,6 @@ func (a *API) writer(c *client) {
 			return
 		}
 	}
-}
-
-// skip reports whether an event frame is at or below the catch-up floor.
-func skip(b []byte, floor uint64) bool {
-	if floor == 0 || len(b) < 40 || string(b[:24]) != `{"type":"event","event":` {
-		return false
-	}
-	var f struct {
-		Event struct {
-			Seq uint64 `json:"seq"`
-		} `json:"event"`
-	}
-	return json.Unmarshal(b, &f) == nil && f.Event.Seq <= floor
 }
 
 func (a *API) reader(c *client) {
@@ -463,7 +471,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 func (a *API) reply(c *client, f wire.Frame) {
 	b, _ := json.Marshal(f)
 	select {
-	case c.send <- b:
+	case c.send <- outgoing{data: b}:
 	case <-c.gone:
 	default:
 		c.close()
