@@ -133,7 +133,7 @@ function queueRow(t) {
     el('td', { text: serviceName(t.service) }),
     el('td', { text: both(channelWords[t.channel]) }),
     el('td', { class: 'num', text: mmss(since(t.queued_at)) }),
-    el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `叫 ${t.number} Call ${t.number}`, onclick: () => callNext(t.id), disabled: !!current || !win || win.status !== 'open' }, '叫此号 Call')));
+    el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `叫此号 Call ${t.number}`, onclick: () => callNext(t.id), disabled: !!current || !win || win.status !== 'open' }, '叫此号 Call')));
 }
 
 function parkedRow(t) {
@@ -141,7 +141,7 @@ function parkedRow(t) {
     el('td', { text: t.number }),
     el('td', { text: serviceName(t.service) }),
     el('td', { class: 'num', text: t.called_at ? new Date(t.called_at).toLocaleTimeString('zh-CN', { hour12: false }) : '' }),
-    el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `恢复 ${t.number} Resume ${t.number}`, disabled: !!current,
+    el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `恢复 Resume ${t.number}`, disabled: !!current,
       onclick: () => run('恢复 Resume', () => api('POST', `tickets/${t.id}/resume`, { token })) }, '恢复 Resume')));
 }
 

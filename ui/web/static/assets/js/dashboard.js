@@ -184,7 +184,7 @@ async function renderTokens() {
   fill($('#tokens'), list.map((t) => el('tr', {},
     td(t.name), td(t.role), num(t.window || ''), td(new Date(t.created).toLocaleDateString('zh-CN')),
     td(t.revoked ? '已吊销 revoked' : '有效 active'),
-    el('td', {}, t.revoked ? '' : el('button', { type: 'button', class: 'danger', 'aria-label': `吊销 ${t.name} Revoke ${t.name}`,
+    el('td', {}, t.revoked ? '' : el('button', { type: 'button', class: 'danger', 'aria-label': `吊销 Revoke ${t.name}`,
       onclick: () => api('DELETE', `tokens/${t.id}`, { token }).then(renderTokens, (e) => showError(describe(e))) }, '吊销 Revoke')))));
 }
 

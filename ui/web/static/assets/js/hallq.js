@@ -82,6 +82,12 @@ export function describe(err) {
   return plainWords.network;
 }
 
+// idemKey makes a random Idempotency-Key (crypto.randomUUID needs HTTPS;
+// a hall LAN is often plain HTTP).
+function idemKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
  * api calls the REST API. It returns the parsed JSON (null for 204) and
  * throws APIError with the server's code and message otherwise.
@@ -92,7 +98,7 @@ export async function api(method, path, { token = '', body, query } = {}) {
   const headers = {};
   if (token) headers.Authorization = 'Bearer ' + token;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET') headers['Idempotency-Key'] = crypto.randomUUID();
+  if (method !== 'GET') headers['Idempotency-Key'] = idemKey();
   let res;
   try {
     res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
