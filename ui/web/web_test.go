@@ -518,9 +518,9 @@ func TestPages(t *testing.T) {
 		h.issue("A") // live: the page follows the event stream
 		check()
 
+		tb.shot("dashboard")
 		tb.click(`#report button[type=submit]`)
 		tb.waitText(3*time.Second, "#report-rows", "A")
-		tb.shot("dashboard")
 		tb.axe()
 	})
 

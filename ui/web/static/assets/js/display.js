@@ -60,7 +60,7 @@ function render() {
     el('li', {}, el('span', { class: 'no', text: c.number }), el('span', { class: 'win', text: `${c.window} 号窗口` }))));
   fill($('#waiting'), services.map((s) =>
     el('li', { 'data-service': s.code },
-      el('strong', { text: String(s.waiting) }), s.name.zh, ' ', el('span', { class: 'en', lang: 'en', text: s.name.en }))));
+      el('strong', { text: String(s.waiting) }), el('span', { text: s.name.zh }), el('span', { class: 'en', lang: 'en', text: s.name.en }))));
 }
 
 function showCall(t) {
