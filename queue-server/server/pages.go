@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
 
-// pages returns the web faces served at / (set by ui/web once it lands).
-func pages() http.Handler { return nil }
+	"hallq/ui/web"
+)
+
+// pages returns the web faces served at /.
+func pages() http.Handler { return web.Handler() }

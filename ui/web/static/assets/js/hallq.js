@@ -1,0 +1,352 @@
+// hallq.js — what every page shares: the event stream (one websocket,
+// reconnecting and resuming), REST calls, token storage, the server clock,
+// and small DOM helpers that never parse data as HTML.
+
+// ---- DOM ----
+
+/** el builds an element; children may be strings (set as text) or nodes. */
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+/** fill replaces the children of a node. */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+// ---- tokens ----
+
+/**
+ * Tokens: staff pages keep theirs in sessionStorage (gone when the tab
+ * closes); display screens take `?token=` once, keep it in localStorage so
+ * a TV that reboots comes back by itself, and drop it from the address bar.
+ */
+export const tokens = {
+  get: (key, store = sessionStorage) => store.getItem('hallq.token.' + key) || '',
+  set: (key, value, store = sessionStorage) => store.setItem('hallq.token.' + key, value),
+  clear: (key, store = sessionStorage) => store.removeItem('hallq.token.' + key),
+  /** fromAddress moves a `?token=` in the address into localStorage under key. */
+  fromAddress(key) {
+    const url = new URL(location.href);
+    const given = url.searchParams.get('token');
+    if (!given) return;
+    tokens.set(key, given, localStorage);
+    url.searchParams.delete('token');
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
+  },
+};
+
+// ---- REST ----
+
+/** APIError carries the server's {"error":{code,reason,message}}. */
+export class APIError extends Error {
+  constructor(status, code, reason, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+const plainWords = {
+  unauthorized: '登录已失效或令牌无效 · The token is not valid',
+  forbidden: '没有权限 · Not allowed for this token',
+  not_found: '找不到 · Not found',
+  conflict: '当前状态不允许此操作 · Not possible right now',
+  closed: '大厅未在服务时间 · The hall is closed now',
+  quota_exceeded: '已达限额 · Quota reached',
+  unavailable: '服务器暂时不可用 · The server is unavailable',
+  network: '无法连接服务器 · Cannot reach the server',
+};
+
+/** describe turns an error into words for people: a headline and the server's detail. */
+export function describe(err) {
+  if (err instanceof APIError) {
+    const head = plainWords[err.code] || '操作失败 · The request failed';
+    return err.message ? `${head}: ${err.message}` : head;
+  }
+  return plainWords.network;
+}
+
+// idemKey makes a random Idempotency-Key (crypto.randomUUID needs HTTPS;
+// a hall LAN is often plain HTTP).
+function idemKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * api calls the REST API. It returns the parsed JSON (null for 204) and
+ * throws APIError with the server's code and message otherwise.
+ */
+export async function api(method, path, { token = '', body, query } = {}) {
+  const url = new URL('/api/v1/' + path.replace(/^\//, ''), location.origin);
+  for (const [k, v] of Object.entries(query || {})) if (v !== '' && v !== undefined) url.searchParams.set(k, v);
+  const headers = {};
+  if (token) headers.Authorization = 'Bearer ' + token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET') headers['Idempotency-Key'] = idemKey();
+  let res;
+  try {
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new APIError(0, 'network', '', '');
+  }
+  if (res.status === 204) return null;
+  const type = res.headers.get('Content-Type') || '';
+  if (!res.ok) {
+    const data = type.includes('json') ? await res.json().catch(() => null) : null;
+    const e = (data && data.error) || {};
+    throw new APIError(res.status, e.code || 'unavailable', e.reason || '', e.message || res.statusText);
+  }
+  return type.includes('json') ? res.json() : res.text();
+}
+
+// ---- clock ----
+
+let clockOffset = 0;
+
+/**
+ * serverNow is the hall server's time as best known: the browser clock
+ * corrected by what live events say (an event's `at` is the server's "now"
+ * when it arrives live). Durations shown on pages use it.
+ */
+export const serverNow = () => Date.now() + clockOffset;
+
+function learnClock(at) {
+  const t = Date.parse(at);
+  if (!Number.isNaN(t)) clockOffset = t - Date.now();
+}
+
+/** since returns whole seconds from an RFC 3339 time to the server's now. */
+export function since(at) {
+  if (!at) return 0;
+  return Math.max(0, Math.floor((serverNow() - Date.parse(at)) / 1000));
+}
+
+/** mmss formats seconds as m:ss (h:mm:ss past an hour); negative is unknown. */
+export function mmss(s) {
+  if (s < 0) return '—';
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+// ---- the event stream ----
+
+/**
+ * Stream is the one websocket connection of a page. Its state machine has
+ * four states and a single socket slot, so a page can never hold two
+ * connections:
+ *
+ *   idle ──start──▶ connecting ──welcome──▶ open
+ *                      ▲   │                  │
+ *                 timer│   └──close──▶ waiting ◀──close──┘
+ *                      └──────────────────┘
+ *   any ──stop / auth refused──▶ stopped
+ *
+ * After a drop it waits an exponential back-off with jitter (0.5 s doubling
+ * to 15 s, each scaled by a random 50–100 %), then says hello with the last
+ * sequence number it applied; the server replays what was missed or sends
+ * a resync (the whole overview). Events at or below the last applied
+ * sequence number are dropped, so nothing is applied — or announced — twice.
+ *
+ * Handlers: onEvent(ev, {live, replay}), onServices(list), onResync(overview),
+ * onState(state), onDenied(message). `replay` marks events the server sends
+ * as catch-up after a reconnect; `live` ones happen now.
+ */
+export class Stream {
+  constructor(token, handlers = {}) {
+    this.token = token;
+    this.h = handlers;
+    this.state = 'idle';
+    this.ws = null;
+    this.seq = 0;
+    this.caughtUpTo = 0;
+    this.attempt = 0;
+    this.timer = 0;
+    addEventListener('online', () => this.state === 'waiting' && this.retryNow());
+  }
+
+  start() {
+    if (this.state === 'idle') this.connect();
+  }
+
+  /** use (re)starts the stream with a token, e.g. after signing in again. */
+  use(token) {
+    this.token = token;
+    if (this.state === 'stopped') this.state = 'idle';
+    this.start();
+  }
+
+  stop() {
+    this.set('stopped');
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close();
+    this.ws = null;
+  }
+
+  retryNow() {
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  set(state) {
+    this.state = state;
+    if (this.h.onState) this.h.onState(state);
+  }
+
+  connect() {
+    if (this.ws || this.state === 'stopped') return;
+    this.set('connecting');
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    this.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token, last_seq: this.seq }));
+    ws.onmessage = (m) => {
+      if (this.ws === ws) this.frame(JSON.parse(m.data));
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.state === 'stopped') return;
+      this.set('waiting');
+      const delay = Math.min(15000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+      this.attempt = Math.min(this.attempt + 1, 10);
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  frame(f) {
+    switch (f.type) {
+      case 'welcome':
+        this.attempt = 0;
+        this.caughtUpTo = f.seq || 0;
+        this.set('open');
+        if (this.h.onWelcome) this.h.onWelcome(f);
+        break;
+      case 'event': {
+        const ev = f.event;
+        if (ev.seq <= this.seq) return; // already applied: a replay after a reconnect
+        this.seq = ev.seq;
+        const replay = ev.seq <= this.caughtUpTo;
+        if (!replay) learnClock(ev.at);
+        if (this.h.onEvent) this.h.onEvent(ev, { live: !replay, replay });
+        break;
+      }
+      case 'resync':
+        this.seq = f.overview.seq;
+        if (this.h.onResync) this.h.onResync(f.overview);
+        break;
+      case 'services':
+        if (this.h.onServices) this.h.onServices(f.services);
+        break;
+      case 'error':
+        if (f.error && (f.error.code === 'unauthorized' || f.error.code === 'forbidden')) {
+          this.stop();
+          if (this.h.onDenied) this.h.onDenied(f.error.message);
+        }
+        break;
+    }
+  }
+}
+
+// ---- shared words ----
+
+export const statusWords = {
+  waiting: ['等候中', 'Waiting'],
+  called: ['已叫号', 'Called'],
+  serving: ['办理中', 'Being served'],
+  done: ['已办结', 'Done'],
+  no_show: ['过号', 'Missed'],
+  parked: ['挂起', 'On hold'],
+  cancelled: ['已取消', 'Cancelled'],
+  expired: ['未办结', 'Expired'],
+};
+
+export const channelWords = {
+  walk_in: ['现场取号', 'Walk-in'],
+  appointment: ['网上预约', 'Appointment'],
+  remote: ['线上取号', 'Remote'],
+  priority: ['绿色通道', 'Priority'],
+};
+
+export const windowWords = {
+  open: ['服务中', 'Open'],
+  paused: ['暂停服务', 'Paused'],
+  closed: ['已关闭', 'Closed'],
+};
+
+/** both joins a [zh, en] pair for bilingual labels. */
+export const both = (pair) => (pair ? `${pair[0]} ${pair[1]}` : '');
+
+/** connectionBadge keeps a small status element in step with a Stream. */
+export function connectionBadge(node) {
+  const words = {
+    connecting: '连接中… Connecting…',
+    open: '已连接 Live',
+    waiting: '连接中断，正在重连 · Reconnecting…',
+    stopped: '未连接 Not connected',
+  };
+  return (state) => {
+    node.textContent = words[state] || '';
+    node.dataset.state = state;
+  };
+}
+
+/**
+ * loginForm wires a token form. A saved token (in store under key) is tried
+ * first; otherwise the form asks for one. Each token is checked with
+ * GET /me and accept(me), which returns '' or why the token does not fit
+ * this page; then done(token, me) runs. While the server cannot be reached
+ * a saved token is kept and tried again, so a screen that boots before the
+ * server still comes up by itself. It returns signOut(message), which
+ * forgets the token and shows the form again.
+ */
+export function loginForm(form, key, accept, done, store = sessionStorage) {
+  const input = form.querySelector('input');
+  const msg = form.querySelector('.form-error');
+  const signOut = (message = '') => {
+    tokens.clear(key, store);
+    form.hidden = false;
+    msg.textContent = message;
+    input.value = '';
+    input.focus();
+  };
+  const tryToken = async (token, saved) => {
+    try {
+      const me = await api('GET', 'me', { token });
+      const bad = accept(me);
+      if (bad) throw new APIError(403, 'forbidden', '', bad);
+      tokens.set(key, token, store);
+      form.hidden = true;
+      done(token, me);
+    } catch (e) {
+      if (saved && (e.code === 'network' || e.code === 'unavailable')) {
+        setTimeout(() => tryToken(token, true), 3000);
+        return;
+      }
+      signOut(saved ? '' : describe(e));
+    }
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    msg.textContent = '';
+    tryToken(input.value.trim(), false);
+  });
+  const saved = tokens.get(key, store);
+  if (saved) tryToken(saved, true);
+  else signOut();
+  return signOut;
+}

@@ -1,0 +1,64 @@
+// status.js — the citizen's phone page for one ticket (/t/{id}): number,
+// status in words, people ahead, estimated wait, and where to go once
+// called. It needs no token (the id is unguessable) and so polls every 5 s
+// instead of holding a websocket; it reveals nothing else about the hall.
+import { $, api, statusWords } from './hallq.js';
+
+const id = decodeURIComponent(location.pathname.split('/').pop());
+const POLL_MS = 5000;
+let lang = localStorage.getItem('hallq.lang') === 'en' ? 'en' : 'zh';
+let ticket = null;
+let failed = null;
+let at = null;
+
+const words = {
+  zh: { title: '排队进度', ahead: '前面还有', people: (n) => `${n} 人`, wait: '预计等候', minutes: (m) => (m < 1 ? '即将' : `约 ${m} 分钟`),
+    unknown: '暂无法估计', go: (w) => `请到 ${w} 号窗口办理`, missing: '找不到这个号码，请核对链接。', offline: '网络不通，正在重试…', updated: (t) => `更新于 ${t}`, toggle: 'English' },
+  en: { title: 'Queue status', ahead: 'People ahead', people: (n) => String(n), wait: 'Estimated wait', minutes: (m) => (m < 1 ? 'Any moment' : `about ${m} min`),
+    unknown: 'Not known yet', go: (w) => `Please go to window ${w}`, missing: 'This ticket was not found. Please check the link.', offline: 'No connection, retrying…', updated: (t) => `Updated ${t}`, toggle: '中文' },
+};
+
+function render() {
+  const w = words[lang];
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = `${w.title} · hallq`;
+  $('#title').textContent = w.title;
+  const toggle = $('#lang');
+  toggle.textContent = w.toggle;
+  toggle.lang = lang === 'zh' ? 'en' : 'zh-CN';
+  $('#ahead-label').textContent = w.ahead;
+  $('#wait-label').textContent = w.wait;
+  $('#error').textContent = failed === 'not_found' ? w.missing : failed ? w.offline : '';
+  $('#updated').textContent = at ? w.updated(at.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })) : '';
+  if (!ticket) return;
+  const s = ticket.status;
+  $('#number').textContent = ticket.number;
+  $('#status').textContent = (statusWords[s] || ['', ''])[lang === 'zh' ? 0 : 1];
+  const called = s === 'called' || s === 'serving';
+  $('#called').hidden = !called;
+  $('#called').textContent = called ? w.go(ticket.window) : '';
+  $('#facts').hidden = s !== 'waiting';
+  $('#ahead').textContent = w.people(ticket.position);
+  $('#wait').textContent = ticket.estimated_wait_s < 0 ? w.unknown : w.minutes(Math.round(ticket.estimated_wait_s / 60));
+}
+
+async function poll() {
+  try {
+    const t = await api('GET', `tickets/${encodeURIComponent(id)}`);
+    if (ticket && ticket.status !== 'called' && t.status === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+    ticket = t;
+    failed = null;
+    at = new Date();
+  } catch (e) {
+    failed = e.code === 'not_found' ? 'not_found' : 'offline';
+  }
+  render();
+  if (failed !== 'not_found' && (!ticket || ticket.status !== 'done')) setTimeout(poll, POLL_MS);
+}
+
+$('#lang').addEventListener('click', () => {
+  lang = lang === 'zh' ? 'en' : 'zh';
+  localStorage.setItem('hallq.lang', lang);
+  render();
+});
+poll();
