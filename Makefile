@@ -50,6 +50,6 @@ dist:
 			CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$$ldflags" -o $$out $${c#*:}; \
 		done; \
 	done
-	# --- kiosk targets (Fyne, cgo; added by the lead) go here, before SHA256SUMS ---
+	@# --- kiosk targets (Fyne, cgo; added by the lead) go here, before SHA256SUMS ---
 	cd dist && sha256sum -- * > SHA256SUMS
 	@cat dist/SHA256SUMS
