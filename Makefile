@@ -8,7 +8,7 @@ ADDR      ?= 127.0.0.1:8080
 GOFLAGS   := -buildvcs=false
 export GOFLAGS
 
-.PHONY: run test bench deps vet fuzz-seed
+.PHONY: run test bench deps vet fuzz-seed dist
 
 ## run: start the hall on this machine with the embedded sample hall, issuing around the clock.
 run: deps
@@ -26,3 +26,30 @@ bench: deps
 ## deps: install missing Debian packages and Go modules (idempotent, quick).
 deps:
 	@./scripts/deps.sh
+
+## dist: release binaries in dist/ (static, stamped) and dist/SHA256SUMS.
+# Override the stamp with e.g. `make dist VERSION=1.2.0`. Every target is built
+# with the same flags (CGO_ENABLED=0, -trimpath), so the compile cache is
+# shared between targets and with the deploy tests; only the link step sees
+# the stamp. linux/amd64 is tested by ./deploy; the others are cross-built only.
+DIST_PLATFORMS := linux/amd64 linux/arm64 windows/amd64
+DIST_COMMANDS  := queue-server:./queue-server central:./queue-server/cmd/central
+# The kiosk (Fyne, cgo) is not built here yet: the lead adds its targets below.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+STAMP       = -X hallq/queue-server/server.Version=$(VERSION) -X hallq/queue-server/server.Commit=$(COMMIT) -X hallq/queue-server/server.BuildDate=$(BUILD_DATE)
+
+dist:
+	rm -rf dist && mkdir -p dist
+	@set -e; ldflags='-s -w $(STAMP)'; \
+	for p in $(DIST_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" != windows ] || ext=.exe; \
+		for c in $(DIST_COMMANDS); do \
+			out=dist/$${c%%:*}-$$os-$$arch$$ext; echo "dist: $$out"; \
+			CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$$ldflags" -o $$out $${c#*:}; \
+		done; \
+	done
+	@# --- kiosk targets (Fyne, cgo; added by the lead) go here, before SHA256SUMS ---
+	cd dist && sha256sum -- * > SHA256SUMS
+	@cat dist/SHA256SUMS

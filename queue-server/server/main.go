@@ -18,8 +18,27 @@ import (
 	"hallq/queue-server/hall"
 )
 
-// Version is stamped at build time (-ldflags "-X hallq/queue-server/server.Version=…").
-var Version = "dev"
+// The build stamp, set at link time by `make dist`:
+//
+//	-ldflags "-X hallq/queue-server/server.Version=1.2.0 -X hallq/queue-server/server.Commit=89fc321 -X hallq/queue-server/server.BuildDate=2026-11-28T02:00:00Z"
+//
+// -version prints all three and /healthz reports them.
+var (
+	Version   = "dev"
+	Commit    = "unknown"
+	BuildDate = "unknown"
+)
+
+// VersionLine is what -version prints.
+func VersionLine() string {
+	return fmt.Sprintf("queue-server %s (commit %s, built %s)", Version, Commit, BuildDate)
+}
+
+// buildHealth adds the commit and build date to /healthz, next to version.
+func buildHealth(health map[string]func() any) {
+	health["commit"] = func() any { return Commit }
+	health["build_date"] = func() any { return BuildDate }
+}
 
 // Main runs the queue-server command with args (without the program name)
 // and returns the exit code.
@@ -43,7 +62,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *version {
-		fmt.Fprintln(stdout, "queue-server", Version)
+		fmt.Fprintln(stdout, VersionLine())
 		return 0
 	}
 	if *check != "" {

@@ -117,6 +117,7 @@ func Start(o Options) (*Server, error) {
 		return fail(err)
 	}
 	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }}
+	buildHealth(health)
 	if s.Forwarder != nil {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
 	}
