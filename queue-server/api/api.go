@@ -86,6 +86,9 @@ func New(o Options) *API {
 // for long: slow clients are dropped, not waited for.
 func (a *API) OnCommit(events []hall.Event) { a.hub.publish(events) }
 
+// Devices returns the kiosks' last device reports.
+func (a *API) Devices() []wire.DeviceHealth { return a.hub.devices() }
+
 // Close disconnects every websocket client.
 func (a *API) Close() { a.hub.close() }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"hallq/queue-server/hall"
+	"hallq/queue-server/wire"
 )
 
 // Metrics is one process's registry.
@@ -121,5 +122,38 @@ func (c *serviceCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descEstimate, prometheus.GaugeValue, float64(s.EstimatedWaitS), s.Code)
 		ch <- prometheus.MustNewConstMetric(descLongest, prometheus.GaugeValue, float64(s.LongestWaitS), s.Code)
 		ch <- prometheus.MustNewConstMetric(descWindows, prometheus.GaugeValue, float64(s.OpenWindows), s.Code)
+	}
+}
+
+// KioskGauges registers per-kiosk gauges read from fn at every scrape:
+// hallq_kiosk_online (reported within the last 90 s and connected) and
+// hallq_kiosk_printer_ok (the printer can print).
+func (m *Metrics) KioskGauges(fn func() []wire.DeviceHealth) {
+	m.reg.MustRegister(&kioskCollector{fn: fn})
+}
+
+type kioskCollector struct{ fn func() []wire.DeviceHealth }
+
+var (
+	descKioskOnline  = prometheus.NewDesc("hallq_kiosk_online", "1 when the kiosk reported within the last 90 s and is connected.", []string{"kiosk"}, nil)
+	descKioskPrinter = prometheus.NewDesc("hallq_kiosk_printer_ok", "1 when the kiosk's printer can print (paper low still counts as ok).", []string{"kiosk"}, nil)
+)
+
+func (c *kioskCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descKioskOnline
+	ch <- descKioskPrinter
+}
+
+func (c *kioskCollector) Collect(ch chan<- prometheus.Metric) {
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	for _, d := range c.fn() {
+		online := d.Online && time.Since(d.ReportedAt) < 90*time.Second
+		ch <- prometheus.MustNewConstMetric(descKioskOnline, prometheus.GaugeValue, b(online), d.Kiosk)
+		ch <- prometheus.MustNewConstMetric(descKioskPrinter, prometheus.GaugeValue, b(d.Printer == "ok" || d.Printer == "paper_low"), d.Kiosk)
 	}
 }

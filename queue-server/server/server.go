@@ -204,6 +204,7 @@ func (s *Server) registerGauges() {
 		ob, _ := s.Store.OutboxStats()
 		return float64(ob.Backlog)
 	})
+	m.KioskGauges(s.API.Devices)
 	if f := s.Forwarder; f != nil {
 		m.Gauge("hallq_forward_connected", "1 when the central platform is reachable.", func() float64 {
 			if f.Stats().Connected {

@@ -429,3 +429,27 @@ func TestPasswordLoginSessionsAndRateLimit(t *testing.T) {
 		t.Fatalf("after 5 failures the right password must wait too: %v", err)
 	}
 }
+
+func TestKioskDeviceHealthReachesDashboardAndMetrics(t *testing.T) {
+	h := MustHall(t)
+	ctx := context.Background()
+	kiosk := h.as(wire.RoleKiosk, 0)
+	if err := kiosk.ReportDevices(ctx, wire.DeviceHealth{Reader: "ok", Printer: "paper_out", Scanner: "ok", Online: true}); err != nil {
+		t.Fatal(err)
+	}
+	var devs []wire.DeviceHealth
+	if _, err := h.admin.Do(ctx, "GET", "/api/v1/devices", "", nil, &devs); err != nil || len(devs) != 1 || devs[0].Printer != "paper_out" {
+		t.Fatalf("devices: %v %+v", err, devs)
+	}
+	resp, err := http.Get(h.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`hallq_kiosk_online{kiosk="kiosk"} 1`, `hallq_kiosk_printer_ok{kiosk="kiosk"} 0`, `hallq_waiting{service="A"} 0`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
