@@ -25,6 +25,7 @@ const (
 	ScreenWorking     Screen = "working"     // asking the server, printing
 	ScreenTicket      Screen = "ticket"
 	ScreenRefusal     Screen = "refusal"
+	ScreenService     Screen = "service" // staff only, after the admin PIN
 )
 
 // Refusal codes: what the screens explain in plain words (zh/en).
@@ -57,6 +58,19 @@ type View struct {
 	Online     bool
 	ScreenOnly bool // printer out of paper or cover open: tickets on screen only
 	HallName   hall.Text
+	// NewVisitor: the idle timeout returned home; the screens reset the
+	// language and large-text mode for the next citizen.
+	NewVisitor bool
+	Health     Health // ScreenService
+}
+
+// Health is the kiosk's state on the staff service screen.
+type Health struct {
+	Reader, Printer, Scanner string // ok, absent, error / paper_out, cover_open, offline, paper_low
+	Online                   bool
+	LeasesLeft               int
+	PendingOffline           int
+	Version                  string
 }
 
 // CardReader is the part of idcard.Reader the flow uses.
@@ -83,6 +97,7 @@ type FlowConfig struct {
 	Poll        time.Duration // card polling interval (default 300 ms)
 	Footer      string        // printed at the bottom of tickets
 	Version     string
+	AdminPIN    string // opens the service screen; empty disables it
 }
 
 // Flow runs the citizen's session: one goroutine owns it, fed by taps,
@@ -101,6 +116,10 @@ type Flow struct {
 	view           View
 	pendingService string   // chosen service awaiting a card or the server
 	pendingWho     *Citizen // derived from the card; cleared with the session
+	lastService    string   // the service of the step that was refused (for Retry)
+	lastStep       Screen   // the screen of the step that was refused
+	timeout        time.Duration
+	health         Health
 	elderly        bool
 	printerErr     string
 	readerOK       bool
@@ -148,7 +167,40 @@ func (f *Flow) StartAppointment() {
 func (f *Flow) Home() { f.do(f.home) }
 
 // SetElderly switches elderly mode (longer timeouts).
-func (f *Flow) SetElderly(on bool) { f.do(func() { f.elderly = on }) }
+func (f *Flow) SetElderly(on bool) { f.do(func() { f.elderly = on; f.touch() }) }
+
+// Touched restarts the idle timer (a tap that changes nothing else).
+func (f *Flow) Touched() { f.do(f.touch) }
+
+// Retry repeats the step that failed: read the card again, or look the
+// appointment up again.
+func (f *Flow) Retry() {
+	f.do(func() {
+		switch {
+		case f.lastService != "":
+			f.selectService(f.lastService)
+		case f.lastStep == ScreenAppointment:
+			f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+		default:
+			f.home()
+		}
+	})
+}
+
+// CheckPIN opens the staff service screen when pin is the admin PIN.
+func (f *Flow) CheckPIN(pin string) bool {
+	if f.cfg.AdminPIN == "" || pin != f.cfg.AdminPIN {
+		return false
+	}
+	f.do(func() { f.set(View{Screen: ScreenService, Health: f.health}, 2*time.Minute) })
+	return true
+}
+
+func (f *Flow) touch() {
+	if !f.deadline.IsZero() {
+		f.deadline = f.now().Add(f.scale(f.timeout))
+	}
+}
 
 // Run drives the flow until ctx ends.
 func (f *Flow) Run(ctx context.Context) {
@@ -198,7 +250,10 @@ func (f *Flow) Run(ctx context.Context) {
 			f.checkDevices(ctx)
 		case <-tick.C:
 			if !f.deadline.IsZero() && f.now().After(f.deadline) {
+				f.elderly = false
 				f.home()
+				f.view.NewVisitor = true
+				f.show(f.view)
 			}
 		}
 		if f.pendingService != "" && f.view.Screen == ScreenWorking {
@@ -231,7 +286,7 @@ func (f *Flow) set(v View, timeout time.Duration) {
 	if v.Services == nil {
 		v.Services = f.openServices()
 	}
-	f.view = v
+	f.view, f.timeout = v, timeout
 	f.deadline = time.Time{}
 	if timeout > 0 {
 		f.deadline = f.now().Add(f.scale(timeout))
@@ -241,7 +296,7 @@ func (f *Flow) set(v View, timeout time.Duration) {
 
 // home clears every trace of the last citizen and shows the tiles.
 func (f *Flow) home() {
-	f.pendingService, f.pendingWho = "", nil
+	f.pendingService, f.pendingWho, f.lastService, f.lastStep = "", nil, "", ""
 	f.set(View{Screen: ScreenHome}, 0)
 }
 
@@ -271,11 +326,11 @@ func (f *Flow) selectService(code string) {
 		return
 	}
 	if s.RequiresID {
-		f.pendingService = code
+		f.pendingService, f.lastService = code, code
 		f.set(View{Screen: ScreenInsertCard, Service: s}, f.cfg.Idle)
 		return
 	}
-	f.pendingService = code
+	f.pendingService, f.lastService = code, code
 	f.set(View{Screen: ScreenWorking, Service: s}, 0)
 }
 
@@ -358,6 +413,7 @@ func bookingID(code string) string {
 }
 
 func (f *Flow) checkIn(ctx context.Context, r hall.CheckIn) {
+	f.lastService, f.lastStep = "", ScreenAppointment
 	f.set(View{Screen: ScreenWorking}, 0)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -418,6 +474,7 @@ func (f *Flow) printAndShow(ctx context.Context, t Ticket) {
 		}
 		cancel()
 	}
+	f.lastService, f.lastStep = "", ""
 	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: s, Printed: printed}, f.cfg.TicketShown)
 }
 
@@ -485,6 +542,12 @@ func (f *Flow) checkDevices(ctx context.Context) {
 			}
 		}
 	}
+	leases := 0
+	for _, n := range f.core.LeasedFree() {
+		leases += n
+	}
+	f.health = Health{Reader: d.Reader, Printer: d.Printer, Scanner: d.Scanner, Online: f.core.Online(),
+		LeasesLeft: leases, PendingOffline: f.core.Pending(), Version: f.cfg.Version}
 	go func() {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -493,15 +556,4 @@ func (f *Flow) checkDevices(ctx context.Context) {
 	if f.view.Screen == ScreenHome {
 		f.home()
 	}
-}
-
-// Health returns the last device state (for the staff service screen).
-func (f *Flow) Health() (printer string, readerOK bool) {
-	ch := make(chan struct{})
-	f.do(func() { printer, readerOK = f.printerErr, f.readerOK; close(ch) })
-	select {
-	case <-ch:
-	case <-time.After(2 * time.Second):
-	}
-	return printer, readerOK
 }

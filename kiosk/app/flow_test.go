@@ -146,8 +146,44 @@ func TestExpiredCardIsRefusedInPlainWords(t *testing.T) {
 	if v.Refusal != RefuseCardExpired {
 		t.Fatalf("refusal %q", v.Refusal)
 	}
+	r.flow.Retry() // "try again" goes back to the card step of the same service
+	if v := r.await(ScreenInsertCard); v.Service == nil || v.Service.Code != "C" {
+		t.Fatalf("retry: %+v", v.Service)
+	}
 	r.flow.Home()
 	r.await(ScreenHome)
+}
+
+func TestIdleReturnsHomeForANewVisitor(t *testing.T) {
+	r := MustRig(t)
+	r.flow.SelectService("A")
+	r.await(ScreenInsertCard)
+	r.h.clock.Advance(time.Minute) // nobody touched the screen
+	v := r.await(ScreenHome)
+	for !v.NewVisitor {
+		v = r.await(ScreenHome)
+	}
+	if v.Service != nil || v.Ticket != nil {
+		t.Fatalf("citizen data left on the home screen: %+v", v)
+	}
+}
+
+func TestAdminPINOpensServiceScreen(t *testing.T) {
+	r := MustRig(t)
+	if r.flow.CheckPIN("1234") {
+		t.Fatal("no PIN configured, yet one was accepted")
+	}
+	r.flow.cfg.AdminPIN = "2468" // (set before any other goroutine reads it in a real kiosk)
+	if r.flow.CheckPIN("1357") {
+		t.Fatal("wrong PIN accepted")
+	}
+	if !r.flow.CheckPIN("2468") {
+		t.Fatal("right PIN refused")
+	}
+	v := r.await(ScreenService)
+	if v.Health.Reader != "ok" || v.Health.Printer != "ok" || !v.Health.Online || v.Health.LeasesLeft == 0 {
+		t.Fatalf("service screen health %+v", v.Health)
+	}
 }
 
 func TestPaperOutShowsTicketOnScreenAndTellsServer(t *testing.T) {
