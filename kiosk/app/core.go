@@ -41,6 +41,7 @@ type Ticket struct {
 	Offline       bool // issued from a lease while the server was unreachable
 	StatusURL     string
 	MaskedID      string
+	Appointment   bool // an online appointment was checked in
 }
 
 // Core is the kiosk's link to the hall. Its methods are safe for concurrent
@@ -390,7 +391,7 @@ func (c *Core) fromView(tv hall.TicketView) Ticket {
 		wait = -1
 	}
 	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
-		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID}
+		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID, Appointment: tv.Channel == hall.Appointment}
 }
 
 func newTicketID() string {

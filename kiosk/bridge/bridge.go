@@ -1,0 +1,118 @@
+// Package bridge joins the kiosk's application (kiosk/app) to its screens
+// (ui/kiosk): it implements the screens' Model with the citizen flow and
+// turns the flow's views into the screens' views. It holds no state of its
+// own beyond the references it joins.
+package bridge
+
+import (
+	"hallq/kiosk/app"
+	"hallq/queue-server/hall"
+	ui "hallq/ui/kiosk"
+)
+
+// Bridge is the screens' Model.
+type Bridge struct {
+	flow *app.Flow
+	core *app.Core
+	exit func()
+}
+
+// New joins flow and core to the screens; exit quits the kiosk (from the
+// staff service screen).
+func New(flow *app.Flow, core *app.Core, exit func()) *Bridge {
+	return &Bridge{flow: flow, core: core, exit: exit}
+}
+
+// Services lists the service tiles.
+func (b *Bridge) Services() []ui.ServiceTile { return Tiles(b.core.Services()) }
+
+// SelectService starts a ticket for a service.
+func (b *Bridge) SelectService(code string) { b.flow.SelectService(code) }
+
+// StartAppointment starts a check-in.
+func (b *Bridge) StartAppointment() { b.flow.StartAppointment() }
+
+// TakeWalkIn: back to the tiles, to take an ordinary ticket.
+func (b *Bridge) TakeWalkIn() { b.flow.Home() }
+
+// Retry repeats the failed step.
+func (b *Bridge) Retry() { b.flow.Retry() }
+
+// Done: the citizen has read the ticket.
+func (b *Bridge) Done() { b.flow.Home() }
+
+// Cancel: back home.
+func (b *Bridge) Cancel() { b.flow.Home() }
+
+// SetLanguage: the screens keep the language; tickets print in both.
+func (b *Bridge) SetLanguage(ui.Language) { b.flow.Touched() }
+
+// SetElderly lengthens the timeouts.
+func (b *Bridge) SetElderly(on bool) { b.flow.SetElderly(on) }
+
+// Touched restarts the idle timer.
+func (b *Bridge) Touched() { b.flow.Touched() }
+
+// CheckPIN opens the service screen for the admin PIN.
+func (b *Bridge) CheckPIN(pin string) bool { return b.flow.CheckPIN(pin) }
+
+// ExitKiosk quits.
+func (b *Bridge) ExitKiosk() {
+	if b.exit != nil {
+		b.exit()
+	}
+}
+
+// Tiles turns service figures into home-screen tiles.
+func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
+	out := make([]ui.ServiceTile, 0, len(svcs))
+	for _, s := range svcs {
+		t := ui.ServiceTile{Code: s.Code, NameZH: s.Name.ZH, NameEN: s.Name.EN, Waiting: s.Waiting,
+			EstimatedWait: seconds(s.EstimatedWaitS), RequiresID: s.RequiresID, Open: s.Issuing}
+		switch s.NotIssuing {
+		case "":
+		case "issuing_stopped":
+			t.ClosedReason = ui.IssuingStopped
+		case "quota":
+			t.ClosedReason = ui.QuotaExceeded
+		default:
+			t.ClosedReason = ui.Closed
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// View turns a flow view into a screen view.
+func View(v app.View) ui.View {
+	out := ui.View{HallName: v.HallName.ZH, NewVisitor: v.NewVisitor, ScreenOnly: v.ScreenOnly, Refusal: ui.Reason(v.Refusal)}
+	if v.Service != nil {
+		out.ServiceZH, out.ServiceEN = v.Service.Name.ZH, v.Service.Name.EN
+	}
+	switch v.Screen {
+	case app.ScreenHome:
+		out.Screen = ui.ScreenHome
+	case app.ScreenInsertCard:
+		out.Screen = ui.ScreenInsertCard
+	case app.ScreenAppointment:
+		out.Screen = ui.ScreenAppointment
+	case app.ScreenWorking:
+		out.Screen = ui.ScreenWorking
+	case app.ScreenTicket:
+		out.Screen = ui.ScreenTicket
+	case app.ScreenRefusal:
+		out.Screen = ui.ScreenRefusal
+	case app.ScreenService:
+		out.Screen = ui.ScreenService
+		h := v.Health
+		out.Status = ui.Status{ReaderPresent: h.Reader == "ok", PrinterPresent: h.Printer != "absent",
+			PaperOut: h.Printer == "paper_out", PaperLow: h.Printer == "paper_low", CoverOpen: h.Printer == "cover_open",
+			ScannerPresent: h.Scanner == "ok", ServerConnected: h.Online, LeasesLeft: h.LeasesLeft,
+			PendingOffline: h.PendingOffline, Version: h.Version}
+	}
+	if t := v.Ticket; t != nil {
+		out.Ticket = ui.Ticket{Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait, StatusURL: t.StatusURL,
+			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment}
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+// Package demo starts a whole hall on one machine for `make run`: the
+// queue-server with the sample hall (open around the clock) and its web
+// faces, a stand-in central platform, the kiosk's three devices simulated on
+// pseudo-terminals, and a kiosk configuration wired to them.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hallq/devices/sim"
+	"hallq/kiosk/app"
+	"hallq/queue-server/central"
+	"hallq/queue-server/client"
+	"hallq/queue-server/forward"
+	"hallq/queue-server/hall"
+	"hallq/queue-server/server"
+	"hallq/queue-server/wire"
+	"hallq/ui/web"
+)
+
+// Hall is a running demo hall.
+type Hall struct {
+	Server  *server.Server
+	Devices *sim.Devices
+	Kiosk   app.Config
+	Admin   string // the admin token
+}
+
+// Options place the demo.
+type Options struct {
+	DataDir string
+	Addr    string // hall server, e.g. 127.0.0.1:8080
+	Central bool   // also run the stand-in central (NATS on 127.0.0.1:4222, view on :8090)
+	Logger  *slog.Logger
+}
+
+// Start starts the hall, the central and the simulators.
+func Start(ctx context.Context, o Options) (*Hall, error) {
+	cfg := hall.SampleConfig()
+	cfg.OpenAllDay()
+	so := server.Options{DataDir: filepath.Join(o.DataDir, "hall"), Addr: o.Addr, Config: &cfg, Logger: o.Logger, Pages: web.Handler()}
+	if o.Central {
+		go func() {
+			args := []string{"-data", filepath.Join(o.DataDir, "central"), "-nats-listen", "127.0.0.1:4222", "-http", "127.0.0.1:8090"}
+			if err := central.Main(ctx, args, io.Discard); err != nil && ctx.Err() == nil {
+				o.Logger.Error("demo central", "err", err)
+			}
+		}()
+		so.Forward = &forward.Config{NATSURL: "nats://127.0.0.1:4222"}
+	}
+	srv, err := server.Start(so)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := os.ReadFile(filepath.Join(so.DataDir, server.BootstrapFile))
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("the demo needs the bootstrap token (a fresh data dir): %w", err)
+	}
+	admin := strings.TrimSpace(string(tok))
+	kt, err := client.New(srv.URL, admin).CreateToken(ctx, wire.TokenRequest{Name: fmt.Sprintf("kiosk-demo-%d", time.Now().Unix()), Role: wire.RoleKiosk})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	devs, err := sim.StartAll(ctx)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	full := false
+	k := app.Config{Server: srv.URL, Token: kt.Token, DataDir: filepath.Join(o.DataDir, "kiosk"), AdminPIN: "2468", Fullscreen: &full,
+		Devices: app.DeviceConfig{Reader: devs.IDCard.Path(), Printer: devs.Printer.Path(), Scanner: devs.Scanner.Path()}}
+	if err := k.Validate(); err != nil {
+		devs.Close()
+		srv.Close()
+		return nil, err
+	}
+	return &Hall{Server: srv, Devices: devs, Kiosk: k, Admin: admin}, nil
+}
+
+// Console reads device commands (place a card, scan a code, paper out …)
+// from in until ctx ends.
+func (h *Hall) Console(ctx context.Context, in io.Reader, out io.Writer) {
+	sim.Console(ctx, h.Devices, in, out, "", 576)
+}
+
+// Close stops everything.
+func (h *Hall) Close() {
+	h.Devices.Close()
+	h.Server.Close()
+}
+
+// Banner tells a newcomer what runs where.
+func (h *Hall) Banner(w io.Writer, central bool) {
+	u := h.Server.URL
+	fmt.Fprintf(w, `
+hallq demo hall is running
+  hall board      %[1]s/display?token=%[2]s
+  clerk console   %[1]s/clerk          (sign in with a clerk token; create one on the dashboard)
+  dashboard       %[1]s/dashboard      (admin token below)
+  admin token     %[2]s
+`, u, h.Admin)
+	if central {
+		fmt.Fprintln(w, "  central view    http://127.0.0.1:8090/halls")
+	}
+	fmt.Fprintf(w, `  devices         idcard %s, printer %s, scanner %s
+  kiosk service screen PIN: 2468 (tap the hall name 5 times)
+
+Type device commands here: "card" (place an ID card), "card elderly", "card expired",
+"remove", "scan BK-1" (a booking QR), "paper out", "paper in", "help".
+`, h.Devices.IDCard.Path(), h.Devices.Printer.Path(), h.Devices.Scanner.Path())
+}
