@@ -1,0 +1,138 @@
+package kiosk
+
+import "time"
+
+// Model is the kiosk application as the screens see it: the port the kiosk
+// app implements. The UI calls it on the Fyne goroutine, once per tap, so
+// every method must return quickly (hand slow work, such as issuing a ticket,
+// to the app's own goroutine) and must be safe to call from that goroutine.
+// The app answers by calling UI.Show with the next View.
+type Model interface {
+	// Services lists the hall's services for the home screen, in display
+	// order. The UI calls it each time it draws the home screen.
+	Services() []ServiceTile
+	// SelectService reports that the citizen tapped an open service tile.
+	SelectService(code string)
+	// StartAppointment reports a tap on "I have an appointment".
+	StartAppointment()
+	// TakeWalkIn reports that a citizen whose appointment could not be
+	// checked in wants an ordinary ticket instead.
+	TakeWalkIn()
+	// Retry asks to repeat the step that failed (read the card again, look
+	// the appointment up again, …).
+	Retry()
+	// Done reports that the citizen finished reading the ticket screen.
+	Done()
+	// Cancel goes back to the home screen, from any screen.
+	Cancel()
+	// SetLanguage reports the language the citizen chose, e.g. for the
+	// printed ticket.
+	SetLanguage(Language)
+	// SetElderly reports that the citizen switched the large-text mode on or
+	// off; the app should lengthen its idle timeouts while it is on.
+	SetElderly(on bool)
+	// Touched reports a tap that calls no other method (paging, PIN digits,
+	// the hidden service gesture), so the app can restart its idle timer.
+	Touched()
+	// CheckPIN reports whether pin is the admin PIN. On true the app enters
+	// service mode and shows ScreenService (and shows it again to refresh
+	// the device status).
+	CheckPIN(pin string) bool
+	// ExitKiosk asks the app to quit, from the service screen.
+	ExitKiosk()
+}
+
+// ServiceTile is one service (业务) on the home screen.
+type ServiceTile struct {
+	Code          string        // ticket prefix, e.g. "A"
+	NameZH        string        // 户政
+	NameEN        string        // Household registration
+	Waiting       int           // tickets waiting now
+	EstimatedWait time.Duration // for a ticket taken now; negative when unknown
+	RequiresID    bool          // an ID card must be read to take a ticket
+	Open          bool          // tickets can be taken now
+	ClosedReason  Reason        // why not, when !Open: Closed, IssuingStopped, QuotaExceeded, …
+}
+
+// Screen is what the kiosk shows; the app decides it and pushes it with
+// UI.Show.
+type Screen int
+
+// The kiosk's screens.
+const (
+	ScreenHome         Screen = iota // service tiles and the appointment tile
+	ScreenInsertCard                 // "place your ID card on the reader"
+	ScreenAppointment                // "swipe your ID card or scan the booking QR code"
+	ScreenWorking                    // "issuing your ticket…"
+	ScreenTicket                     // the issued ticket
+	ScreenRefusal                    // no ticket, and why, in plain words
+	ScreenOutOfService               // the kiosk cannot serve anyone
+	ScreenService                    // staff only, after the admin PIN
+)
+
+// View is everything the current screen shows. Fields that a screen does not
+// use are ignored.
+type View struct {
+	Screen   Screen
+	HallName string // shown in the header on every screen
+
+	// NewVisitor resets the citizen's choices (language back to Chinese,
+	// large text off): set it when the idle timeout returns home.
+	NewVisitor bool
+	// ScreenOnly says the printer has no paper, so tickets are shown on
+	// screen only; the home screen warns before a citizen starts.
+	ScreenOnly bool
+
+	// ServiceZH and ServiceEN name the chosen service on ScreenInsertCard,
+	// ScreenWorking and ScreenTicket.
+	ServiceZH, ServiceEN string
+
+	Ticket  Ticket // ScreenTicket
+	Refusal Reason // ScreenRefusal
+	Status  Status // ScreenService
+}
+
+// Ticket is an issued ticket as the citizen sees it.
+type Ticket struct {
+	Number        string        // A023
+	Ahead         int           // people waiting before this ticket
+	EstimatedWait time.Duration // negative when unknown
+	StatusURL     string        // the phone status page, shown as a QR code
+	MaskedID      string        // 4201**********1234, empty when no card was read
+	Printed       bool          // false: the citizen must photograph the screen
+	Offline       bool          // issued from a leased number while the server was unreachable
+	Appointment   bool          // an appointment was checked in
+}
+
+// Reason is why a ticket was refused, or why a service is closed, as a
+// stable code; the UI turns it into plain words and never shows the code.
+type Reason string
+
+// The reasons the kiosk knows.
+const (
+	QuotaExceeded        Reason = "quota_exceeded"         // the service's tickets for today are gone
+	CitizenLimit         Reason = "citizen_limit"          // this ID card took its tickets for today
+	Closed               Reason = "closed"                 // outside opening hours
+	IssuingStopped       Reason = "issuing_stopped"        // issuing stopped before closing time
+	CardExpired          Reason = "card_expired"           // the ID card is past its validity
+	CardUnreadable       Reason = "card_unreadable"        // the reader could not read the card
+	Blacklisted          Reason = "blacklisted"            // worded neutrally: "please ask at the desk"
+	NotFound             Reason = "not_found"              // no appointment for this card or code
+	OutsideCheckinWindow Reason = "outside_checkin_window" // too early or too late: offer a walk-in ticket
+	TicketsUnavailable   Reason = "tickets_unavailable"    // offline and the leased numbers are used up
+	DeviceError          Reason = "device_error"           // anything else that broke
+)
+
+// Status is the kiosk's health on the service screen.
+type Status struct {
+	ReaderPresent   bool
+	PrinterPresent  bool
+	PaperOut        bool
+	PaperLow        bool
+	CoverOpen       bool
+	ScannerPresent  bool
+	ServerConnected bool
+	LeasesLeft      int // offline numbers still leased to this kiosk
+	PendingOffline  int // offline tickets not yet handed to the server
+	Version         string
+}

@@ -1,0 +1,390 @@
+package kiosk
+
+import (
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+)
+
+// Service tiles per home page: all of a hall's usual services in normal
+// mode, fewer and larger in the large-text mode.
+const (
+	tilesPerPage        = 8
+	tilesPerPageElderly = 3
+)
+
+// action is a button a refusal offers.
+type action int
+
+const (
+	actRetry action = iota
+	actWalkIn
+	actHome
+)
+
+// reasonActions lists, for every refusal, the buttons that make sense.
+var reasonActions = map[Reason][]action{
+	QuotaExceeded:        {actHome},
+	CitizenLimit:         {actHome},
+	Closed:               {actHome},
+	IssuingStopped:       {actHome},
+	CardExpired:          {actHome},
+	CardUnreadable:       {actRetry, actHome},
+	Blacklisted:          {actHome},
+	NotFound:             {actRetry, actWalkIn, actHome},
+	OutsideCheckinWindow: {actWalkIn, actHome},
+	TicketsUnavailable:   {actHome},
+	DeviceError:          {actRetry, actHome},
+}
+
+func (u *UI) name(zh, en string) string {
+	if u.lang == English && en != "" {
+		return en
+	}
+	return zh
+}
+
+func (u *UI) home() fyne.CanvasObject {
+	services := u.model.Services()
+	per := tilesPerPage
+	if u.elderly {
+		per = tilesPerPageElderly
+	}
+	pages := max(1, (len(services)+per-1)/per)
+	u.page = min(u.page, pages-1)
+	shown := services[u.page*per : min(len(services), (u.page+1)*per)]
+
+	tiles := make([]fyne.CanvasObject, len(shown))
+	for i, s := range shown {
+		tiles[i] = u.serviceTile(s)
+	}
+	sc := u.theme().scale()
+	grid := container.New(tileGrid{minWidth: 440 * sc, maxHeight: 400 * sc, gap: gap}, tiles...)
+
+	top := container.NewVBox(u.title("home_title"))
+	if u.view.ScreenOnly {
+		top.Add(newTile(styleWarn, u.touch(), nil,
+			u.words(u.t("screen_only_banner"), onLight, theme.SizeNameText, fyne.TextAlignCenter)))
+	}
+	top.Add(layout.NewSpacer())
+
+	appt := newTile(styleAppointment, fyne.NewSize(0, 150*sc), u.model.StartAppointment, container.NewVBox(
+		u.words(u.t("appointment_title"), onDark, sizeNameTileTitle, fyne.TextAlignCenter),
+		u.words(u.t("appointment_hint"), onDarkSoft, theme.SizeNameText, fyne.TextAlignCenter),
+	))
+	bottom := container.NewVBox()
+	if pages > 1 {
+		prev := u.button(u.t("page_prev"), styleSecondary, func() { u.turn(-1) })
+		next := u.button(u.t("page_next"), styleSecondary, func() { u.turn(+1) })
+		at := u.text(u.t("page", "Page", u.page+1, "Pages", pages), onLight, theme.SizeNameText, fyne.TextAlignCenter)
+		bottom.Add(container.NewGridWithColumns(3, prev, container.NewCenter(at), next))
+	}
+	bottom.Add(appt)
+	return container.NewBorder(top, bottom, nil, nil, grid)
+}
+
+func (u *UI) turn(by int) {
+	u.page += by
+	u.page = max(0, u.page)
+	u.render()
+	u.model.Touched()
+}
+
+func (u *UI) serviceTile(s ServiceTile) fyne.CanvasObject {
+	st, onTap := stylePrimary, func() { u.model.SelectService(s.Code) }
+	var status string
+	switch {
+	case !s.Open:
+		st, onTap = styleClosed, nil
+		status = u.t("tile_closed")
+		if k := "tile_closed_" + string(s.ClosedReason); catalog[u.lang][k] != "" {
+			status = u.t(k)
+		}
+	case s.EstimatedWait >= 0:
+		status = u.t("tile_waiting", "N", s.Waiting) + " · " + u.t("tile_wait", "Min", minutes(s.EstimatedWait))
+	default:
+		status = u.t("tile_waiting", "N", s.Waiting)
+	}
+	idKey := "tile_no_id"
+	if s.RequiresID {
+		idKey = "tile_needs_id"
+	}
+	other := s.NameEN
+	if u.lang == English {
+		other = s.NameZH
+	}
+
+	sc := u.theme().scale()
+	badgeBg := canvas.NewRectangle(u.color(st.text))
+	badgeBg.CornerRadius = 12
+	letter := u.text(s.Code, st.text, theme.SizeNameHeadingText, fyne.TextAlignCenter)
+	letter.Color = st.fill // the badge inverts the tile's colours
+	badge := container.NewStack(badgeBg, container.NewCenter(letter))
+	badgeBox := container.NewVBox(container.NewGridWrap(fyne.NewSquareSize(76*sc), badge))
+
+	lines := container.NewVBox(
+		u.words(u.name(s.NameZH, s.NameEN), st.text, sizeNameTileTitle, fyne.TextAlignLeading),
+		u.words(other, st.soft, theme.SizeNameCaptionText, fyne.TextAlignLeading),
+		u.words(status, st.text, theme.SizeNameText, fyne.TextAlignLeading),
+		u.words(u.t(idKey), st.soft, theme.SizeNameCaptionText, fyne.TextAlignLeading),
+	)
+	return newTile(st, fyne.NewSize(0, 200*sc), onTap, container.NewBorder(nil, nil, badgeBox, nil, middle(lines)))
+}
+
+func (u *UI) chosenService() fyne.CanvasObject {
+	return u.words(u.t("chosen_service", "Name", u.name(u.view.ServiceZH, u.view.ServiceEN)),
+		theme.ColorNamePrimary, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)
+}
+
+func (u *UI) cancelButton() fyne.CanvasObject {
+	return u.button(u.t("cancel"), styleSecondary, u.model.Cancel)
+}
+
+func (u *UI) insertCard() (fyne.CanvasObject, []fyne.CanvasObject) {
+	return middle(
+		u.title("insert_title"),
+		u.chosenService(),
+		cardOnReader(),
+		u.words(u.t("insert_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+	), []fyne.CanvasObject{u.cancelButton()}
+}
+
+func (u *UI) appointment() (fyne.CanvasObject, []fyne.CanvasObject) {
+	return middle(
+		u.title("appt_title"),
+		cardOrCode(u.t("or")),
+		u.words(u.t("appt_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+	), []fyne.CanvasObject{u.cancelButton()}
+}
+
+func (u *UI) working() fyne.CanvasObject {
+	return middle(
+		printing(),
+		u.title("working_title"),
+		u.chosenService(),
+		u.words(u.t("working_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+	)
+}
+
+// fact is a small card: what (small) and how much (large).
+func (u *UI) fact(label, value string) fyne.CanvasObject {
+	return newTile(styleCard, u.touch(), nil, container.NewVBox(
+		u.text(label, colorNameMuted, theme.SizeNameText, fyne.TextAlignCenter),
+		u.text(value, onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter),
+	))
+}
+
+func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
+	tk := u.view.Ticket
+	card := container.NewVBox()
+	if tk.Appointment {
+		card.Add(container.NewCenter(newTile(styleAppointment, u.touch(), nil,
+			u.text(u.t("ticket_appointment"), onDark, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))))
+	}
+	card.Add(u.text(u.t("ticket_your_number"), colorNameMuted, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	card.Add(u.text(tk.Number, theme.ColorNamePrimary, sizeNameNumber, fyne.TextAlignCenter))
+	card.Add(u.words(u.name(u.view.ServiceZH, u.view.ServiceEN), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter))
+	top := container.New(layout.NewCustomPaddedVBoxLayout(gap), newTile(styleCard, u.touch(), nil, card))
+
+	ahead := u.t("ticket_ahead_none")
+	switch {
+	case tk.Ahead == 1:
+		ahead = u.t("ticket_ahead_one", "N", 1)
+	case tk.Ahead > 1:
+		ahead = u.t("ticket_ahead_many", "N", tk.Ahead)
+	}
+	wait := u.t("ticket_wait_unknown")
+	if tk.EstimatedWait >= 0 {
+		wait = u.t("ticket_wait", "Min", minutes(tk.EstimatedWait))
+	}
+	top.Add(container.New(layout.NewGridLayoutWithColumns(2),
+		u.fact(u.t("ticket_ahead_label"), ahead),
+		u.fact(u.t("ticket_wait_label"), wait)))
+
+	if tk.Printed {
+		top.Add(u.words(u.t("ticket_take"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	} else {
+		why := "ticket_not_printed"
+		if u.view.ScreenOnly {
+			why = "ticket_screen_only"
+		}
+		top.Add(newTile(styleWarn, u.touch(), nil, container.NewVBox(
+			u.words(u.t(why), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+			u.words(u.t("ticket_photograph"), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter),
+		)))
+	}
+
+	about := container.NewVBox(layout.NewSpacer())
+	if tk.StatusURL != "" {
+		about.Add(u.words(u.t("ticket_scan"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+	}
+	if tk.MaskedID != "" {
+		about.Add(u.words(u.t("ticket_id", "ID", tk.MaskedID), colorNameMuted, theme.SizeNameText, fyne.TextAlignLeading))
+	}
+	if tk.Offline {
+		about.Add(u.words(u.t("ticket_offline"), colorNameMuted, theme.SizeNameText, fyne.TextAlignLeading))
+	}
+	about.Add(layout.NewSpacer())
+	var qr fyne.CanvasObject = layout.NewSpacer()
+	if tk.StatusURL != "" {
+		qr = qrImage(tk.StatusURL, 280)
+	}
+	top.Add(container.NewBorder(nil, nil, qr, nil, about))
+	return middle(top), []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+}
+
+func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
+	why := u.view.Refusal
+	acts, known := reasonActions[why]
+	if !known {
+		why, acts = DeviceError, reasonActions[DeviceError]
+	}
+	buttons := make([]fyne.CanvasObject, len(acts))
+	for i, a := range acts {
+		switch a {
+		case actRetry:
+			buttons[i] = u.button(u.t("try_again"), stylePrimary, u.model.Retry)
+		case actWalkIn:
+			buttons[i] = u.button(u.t("walk_in"), stylePrimary, u.model.TakeWalkIn)
+		case actHome:
+			buttons[i] = u.button(u.t("back_home"), styleSecondary, u.model.Cancel)
+		}
+	}
+	return middle(
+		notice(colWarn, "!"),
+		u.title("refusal_title"),
+		u.words(u.t("reason_"+string(why)), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+	), buttons
+}
+
+func (u *UI) outOfService() fyne.CanvasObject {
+	return middle(
+		notice(colClosed, "!"),
+		u.title("oos_title"),
+		u.words(u.t("oos_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+	)
+}
+
+func (u *UI) pinScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
+	shown := strings.Repeat("●", len(u.pin.digits))
+	if shown == "" {
+		shown = "—"
+	}
+	status := u.words("", onLight, theme.SizeNameText, fyne.TextAlignCenter)
+	if u.pin.wrong {
+		status = u.words(u.t("pin_wrong"), theme.ColorNameError, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)
+	}
+	key := func(label string, st style, onTap func()) fyne.CanvasObject {
+		t := u.text(label, st.text, theme.SizeNameHeadingText, fyne.TextAlignCenter)
+		return newTile(st, fyne.NewSize(180, 120).Max(u.touch()), onTap, container.NewCenter(t))
+	}
+	var keys []fyne.CanvasObject
+	for _, d := range "123456789" {
+		keys = append(keys, key(string(d), styleSecondary, func() { u.typePIN(d) }))
+	}
+	keys = append(keys,
+		key(u.t("pin_clear"), styleSecondary, u.clearPIN),
+		key("0", styleSecondary, func() { u.typePIN('0') }),
+		key(u.t("pin_ok"), stylePrimary, u.submitPIN))
+	return middle(
+		u.title("pin_title"),
+		u.text(shown, onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter),
+		status,
+		container.NewCenter(container.NewGridWithColumns(3, keys...)),
+	), []fyne.CanvasObject{u.button(u.t("back"), styleSecondary, u.closePIN)}
+}
+
+func (u *UI) typePIN(d rune) {
+	if len(u.pin.digits) < maxPIN {
+		u.pin.digits += string(d)
+	}
+	u.pin.wrong = false
+	u.render()
+	u.model.Touched()
+}
+
+func (u *UI) clearPIN() {
+	u.pin.digits, u.pin.wrong = "", false
+	u.render()
+	u.model.Touched()
+}
+
+func (u *UI) closePIN() {
+	u.pin = nil
+	u.render()
+	u.model.Touched()
+}
+
+// submitPIN asks the model; on success the app shows ScreenService.
+func (u *UI) submitPIN() {
+	ok := u.model.CheckPIN(u.pin.digits)
+	switch {
+	case u.pin == nil: // the app already showed another screen
+	case ok:
+		u.pin = nil
+	default:
+		u.pin.digits, u.pin.wrong = "", true
+	}
+	u.render()
+}
+
+func (u *UI) serviceScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
+	s := u.view.Status
+	state := func(ok bool, okKey, badKey string) (string, bool) {
+		if ok {
+			return u.t(okKey), true
+		}
+		return u.t(badKey), false
+	}
+	printer, printerOK := u.t("state_ok"), true
+	if !s.PrinterPresent {
+		printer, printerOK = u.t("state_missing"), false
+	} else {
+		var faults []string
+		for _, f := range []struct {
+			on  bool
+			key string
+		}{{s.PaperOut, "state_paper_out"}, {s.CoverOpen, "state_cover_open"}, {s.PaperLow, "state_paper_low"}} {
+			if f.on {
+				faults = append(faults, u.t(f.key))
+			}
+		}
+		if len(faults) > 0 {
+			printer, printerOK = strings.Join(faults, " · "), false
+		}
+	}
+	reader, readerOK := state(s.ReaderPresent, "state_ok", "state_missing")
+	scanner, scannerOK := state(s.ScannerPresent, "state_ok", "state_missing")
+	server, serverOK := state(s.ServerConnected, "state_connected", "state_offline")
+
+	form := container.New(layout.NewFormLayout())
+	row := func(labelKey, value string, ok bool) {
+		c := theme.ColorNameSuccess
+		if !ok {
+			c = theme.ColorNameError
+		}
+		form.Add(u.text(u.t(labelKey), colorNameMuted, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+		form.Add(u.text(value, c, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+	}
+	row("status_reader", reader, readerOK)
+	row("status_printer", printer, printerOK)
+	row("status_scanner", scanner, scannerOK)
+	row("status_server", server, serverOK)
+	row("status_leases", fmt.Sprint(s.LeasesLeft), s.LeasesLeft > 0)
+	row("status_pending", fmt.Sprint(s.PendingOffline), true)
+	form.Add(u.text(u.t("status_version"), colorNameMuted, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+	form.Add(u.text(s.Version, onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+
+	return container.NewVBox(
+			u.title("service_title"),
+			newTile(styleCard, u.touch(), nil, form),
+		), []fyne.CanvasObject{
+			u.button(u.t("exit_kiosk"), styleDanger, u.model.ExitKiosk),
+			u.button(u.t("back"), styleSecondary, u.model.Cancel),
+		}
+}

@@ -1,0 +1,245 @@
+package kiosk
+
+import (
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// The hidden service gesture: this many taps on the header's hall name
+// within the window open the PIN pad.
+const (
+	cornerTaps   = 5
+	cornerWindow = 3 * time.Second
+	maxPIN       = 8
+)
+
+// UI draws the kiosk's screens into a window. The app pushes what to show
+// with Show; the citizen's taps go to the Model. The citizen's language and
+// large-text mode, the home screen's page and the PIN pad are the UI's own
+// state, touched only on the Fyne goroutine.
+type UI struct {
+	win   fyne.Window
+	model Model
+	now   func() time.Time // the hidden gesture's clock
+
+	view    View
+	lang    Language
+	elderly bool
+	page    int
+	pin     *pinPad     // non-nil while the PIN pad is open
+	corner  []time.Time // recent taps on the hall name
+}
+
+type pinPad struct {
+	digits string
+	wrong  bool
+}
+
+// New draws the home screen into win and applies the kiosk theme to the
+// current app. Call it on the Fyne goroutine (for example before
+// win.ShowAndRun); afterwards drive the UI with Show.
+func New(win fyne.Window, m Model) *UI {
+	u := &UI{win: win, model: m, now: time.Now, lang: Chinese}
+	win.SetPadded(false)
+	u.applyTheme()
+	u.render()
+	return u
+}
+
+// Show switches to the screen v describes. It is safe to call from any
+// goroutine: the update runs on the Fyne goroutine through fyne.Do.
+func (u *UI) Show(v View) {
+	fyne.Do(func() { u.show(v) })
+}
+
+func (u *UI) show(v View) {
+	if v.Screen != u.view.Screen || v.NewVisitor {
+		u.page, u.pin, u.corner = 0, nil, nil
+	}
+	if v.NewVisitor {
+		u.lang = Chinese
+		if u.elderly {
+			u.elderly = false
+			u.applyTheme()
+		}
+	}
+	u.view = v
+	u.render()
+}
+
+func (u *UI) theme() *kioskTheme { return &kioskTheme{elderly: u.elderly} }
+
+func (u *UI) applyTheme() { fyne.CurrentApp().Settings().SetTheme(u.theme()) }
+
+func (u *UI) render() {
+	var body fyne.CanvasObject
+	var actions []fyne.CanvasObject
+	switch {
+	case u.pin != nil:
+		body, actions = u.pinScreen()
+	case u.view.Screen == ScreenInsertCard:
+		body, actions = u.insertCard()
+	case u.view.Screen == ScreenAppointment:
+		body, actions = u.appointment()
+	case u.view.Screen == ScreenWorking:
+		body = u.working()
+	case u.view.Screen == ScreenTicket:
+		body, actions = u.ticket()
+	case u.view.Screen == ScreenRefusal:
+		body, actions = u.refusal()
+	case u.view.Screen == ScreenOutOfService:
+		body = u.outOfService()
+	case u.view.Screen == ScreenService:
+		body, actions = u.serviceScreen()
+	default:
+		body = u.home()
+	}
+	var footer fyne.CanvasObject
+	if len(actions) > 0 {
+		cols := len(actions)
+		if cols > 2 || u.elderly {
+			cols = 1
+		}
+		footer = container.New(layout.NewCustomPaddedLayout(0, 32, 40, 40),
+			container.NewGridWithColumns(cols, actions...))
+	}
+	page := container.NewBorder(u.header(), footer, nil, nil,
+		container.New(layout.NewCustomPaddedLayout(32, 24, 40, 40), body))
+	content := container.NewStack(canvas.NewRectangle(colBackground), page)
+	u.win.SetContent(content)
+	// Wrapped text learns its height only once it has a width; a second
+	// layout pass places what follows it correctly.
+	content.Refresh()
+}
+
+// t is the string for key in the citizen's language; kv are template
+// field/value pairs ("N", 3).
+func (u *UI) t(key string, kv ...any) string { return tr(u.lang, key, fields(kv)) }
+
+func fields(kv []any) map[string]any {
+	if len(kv) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
+}
+
+func (u *UI) color(n fyne.ThemeColorName) color.Color { return u.theme().Color(n, theme.VariantLight) }
+
+// text is one line that never wraps: numbers, button labels.
+func (u *UI) text(s string, c fyne.ThemeColorName, size fyne.ThemeSizeName, align fyne.TextAlign) *canvas.Text {
+	t := canvas.NewText(s, u.color(c))
+	t.TextSize = u.theme().Size(size)
+	t.Alignment = align
+	return t
+}
+
+// words is text that wraps to the width it is given (CJK wraps per glyph).
+func (u *UI) words(s string, c fyne.ThemeColorName, size fyne.ThemeSizeName, align fyne.TextAlign) *widget.RichText {
+	rt := widget.NewRichText(&widget.TextSegment{Text: s, Style: widget.RichTextStyle{
+		Alignment: align, ColorName: c, SizeName: size,
+	}})
+	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
+// title is a screen's heading in the citizen's language with the other
+// language beneath it, small, for whoever did not find the switch.
+func (u *UI) title(key string) fyne.CanvasObject {
+	return container.NewVBox(
+		u.words(u.t(key), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter),
+		u.words(tr(u.lang.other(), key, nil), colorNameMuted, theme.SizeNameText, fyne.TextAlignCenter),
+	)
+}
+
+func (u *UI) touch() fyne.Size { return fyne.NewSquareSize(minTouch * u.theme().scale()) }
+
+func (u *UI) button(label string, st style, onTap func()) *tile {
+	t := u.text(label, st.text, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)
+	return newTile(st, u.touch(), onTap, container.NewCenter(t))
+}
+
+// middle centres content vertically at full width (wrapped text needs the
+// width; container.NewCenter would squeeze it).
+func middle(objs ...fyne.CanvasObject) fyne.CanvasObject {
+	objs = append(append([]fyne.CanvasObject{layout.NewSpacer()}, objs...), layout.NewSpacer())
+	return container.New(layout.NewCustomPaddedVBoxLayout(gap), objs...)
+}
+
+// gap separates the blocks of a screen.
+const gap = 24
+
+// header is the same size in both modes, so the hall name and the two
+// switches always fit one row.
+func (u *UI) header() fyne.CanvasObject {
+	normal := &kioskTheme{}
+	line := func(s string, c color.Color, size fyne.ThemeSizeName) *canvas.Text {
+		t := canvas.NewText(s, c)
+		t.TextSize = normal.Size(size)
+		return t
+	}
+	name := container.NewVBox(
+		line(u.view.HallName, colOnDark, theme.SizeNameSubHeadingText),
+		line(u.t("kiosk_name"), colOnDarkSoft, theme.SizeNameCaptionText),
+	)
+	corner := newTile(styleCorner, fyne.NewSquareSize(minTouch), u.tapCorner, name)
+	elderKey := "elderly_on"
+	if u.elderly {
+		elderKey = "elderly_off"
+	}
+	toggle := func(label string, onTap func()) fyne.CanvasObject {
+		t := line(label, colOnDark, theme.SizeNameSubHeadingText)
+		return newTile(styleHeader, fyne.NewSquareSize(minTouch), onTap, container.NewCenter(t))
+	}
+	switches := container.NewHBox(
+		toggle(u.t(elderKey), u.toggleElderly),
+		toggle(u.t("switch_language"), u.toggleLanguage),
+	)
+	bar := container.NewBorder(nil, nil, corner, switches)
+	return container.NewStack(canvas.NewRectangle(colHeader),
+		container.New(layout.NewCustomPaddedLayout(12, 12, 16, 24), bar))
+}
+
+func (u *UI) toggleLanguage() {
+	u.lang = u.lang.other()
+	u.render()
+	u.model.SetLanguage(u.lang)
+}
+
+func (u *UI) toggleElderly() {
+	u.elderly = !u.elderly
+	u.page = 0
+	u.applyTheme()
+	u.render()
+	u.model.SetElderly(u.elderly)
+}
+
+// tapCorner counts taps on the hall name; enough of them in a short time
+// open the PIN pad. Citizens' screens only.
+func (u *UI) tapCorner() {
+	if u.pin == nil && u.view.Screen != ScreenService {
+		now := u.now()
+		recent := u.corner[:0]
+		for _, t := range u.corner {
+			if now.Sub(t) < cornerWindow {
+				recent = append(recent, t)
+			}
+		}
+		u.corner = append(recent, now)
+		if len(u.corner) >= cornerTaps {
+			u.corner, u.pin = nil, &pinPad{}
+			u.render()
+		}
+	}
+	u.model.Touched()
+}
