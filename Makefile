@@ -8,11 +8,18 @@ ADDR      ?= 127.0.0.1:8080
 GOFLAGS   := -buildvcs=false
 export GOFLAGS
 
-.PHONY: run test bench deps vet fuzz-seed dist
+.PHONY: run server test bench deps dist
 
-## run: start the hall on this machine with the embedded sample hall, issuing around the clock.
+## run: the whole hall on this machine — queue-server with the sample hall (open
+## around the clock) and its web pages, a stand-in central, the kiosk's devices
+## simulated on pseudo-terminals and the kiosk window wired to them. The first
+## build compiles Fyne's OpenGL driver (about 4 minutes); later ones take seconds.
 run: deps
-	$(GO) run ./queue-server -data $(DATA) -addr $(ADDR) -open-all-day -demo-central
+	$(GO) run ./kiosk/cmd/hall-demo -data $(DATA) -addr $(ADDR)
+
+## server: only the queue-server (sample hall, open around the clock) and the stand-in central.
+server: deps
+	$(GO) run ./queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -demo-central
 
 ## test: vet, then every test with the race detector (fuzz seed corpora included).
 test: deps
@@ -34,7 +41,7 @@ deps:
 # the stamp. linux/amd64 is tested by ./deploy; the others are cross-built only.
 DIST_PLATFORMS := linux/amd64 linux/arm64 windows/amd64
 DIST_COMMANDS  := queue-server:./queue-server central:./queue-server/cmd/central
-# The kiosk (Fyne, cgo) is not built here yet: the lead adds its targets below.
+# The kiosk (Fyne, cgo) is built for linux/amd64 only (see README).
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -50,6 +57,7 @@ dist:
 			CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$$ldflags" -o $$out $${c#*:}; \
 		done; \
 	done
-	@# --- kiosk targets (Fyne, cgo; added by the lead) go here, before SHA256SUMS ---
+	@# the kiosk needs cgo (Fyne/OpenGL): built for linux/amd64 on this machine
+	$(GO) build -trimpath -ldflags "-s -w -X main.Version=$(VERSION)" -o dist/kiosk-linux-amd64 ./kiosk
 	cd dist && sha256sum -- * > SHA256SUMS
 	@cat dist/SHA256SUMS
