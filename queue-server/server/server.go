@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,12 +43,15 @@ type Options struct {
 	// a hall joined to a central platform uses the province's key, so that
 	// appointments booked online match the keys kiosks derive.
 	CitizenSecret []byte
+	// TLSCert and TLSKey, when both set, are PEM files: the hall then
+	// serves HTTPS and WSS only (see hallq-ca for a hall CA).
+	TLSCert, TLSKey string
 }
 
 // Server is a running hall.
 type Server struct {
 	Addr    string // the address actually listened on
-	URL     string // http://Addr
+	URL     string // http://Addr, or https://Addr with TLS
 	Service *hall.Service
 	Store   *store.Store
 	API     *api.API
@@ -131,12 +135,24 @@ func Start(o Options) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:8080"
 	}
+	var tlsConf *tls.Config
+	if o.TLSCert != "" || o.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return fail(fmt.Errorf("TLS certificate: %w", err))
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	s.ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", addr, err))
 	}
 	s.Addr = s.ln.Addr().String()
 	s.URL = "http://" + s.Addr
+	if tlsConf != nil {
+		s.ln = tls.NewListener(s.ln, tlsConf)
+		s.URL = "https://" + s.Addr
+	}
 	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
