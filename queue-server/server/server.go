@@ -116,11 +116,12 @@ func Start(o Options) (*Server, error) {
 			s.Forwarder.Notify()
 		}
 	}
-	s.Service, err = hall.NewService(cfg, timedJournal{st, s.Metrics}, o.Clock, func(evs []hall.Event) { onCommit(evs) })
+	journal := &timedJournal{Store: st, m: s.Metrics}
+	s.Service, err = hall.NewService(cfg, journal, o.Clock, func(evs []hall.Event) { onCommit(evs) })
 	if err != nil {
 		return fail(err)
 	}
-	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }}
+	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }, "storage": journal.health}
 	if s.Forwarder != nil {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
 	}
@@ -261,15 +262,47 @@ func (s *Server) Close() error {
 // Wait returns when the HTTP server stops.
 func (s *Server) Wait() error { return <-s.done }
 
-// timedJournal measures each group commit for the metrics.
+// timedJournal measures each group commit for the metrics and remembers
+// whether the last one failed (disk full, read-only, I/O error), for
+// /healthz.
 type timedJournal struct {
 	*store.Store
 	m *metrics.Metrics
+
+	mu      sync.Mutex
+	failing time.Time // when commits began to fail; zero when the last one succeeded
+	lastErr string
 }
 
-func (j timedJournal) Commit(evs []hall.Event) error {
+func (j *timedJournal) Commit(evs []hall.Event) error {
 	start := time.Now()
 	err := j.Store.Commit(evs)
 	j.m.ObserveCommit(time.Since(start), len(evs))
+	j.mu.Lock()
+	switch {
+	case err == nil:
+		j.failing, j.lastErr = time.Time{}, ""
+	case j.failing.IsZero():
+		j.failing, j.lastErr = time.Now(), err.Error()
+	default:
+		j.lastErr = err.Error()
+	}
+	j.mu.Unlock()
 	return err
+}
+
+// storageHealth is the "storage" entry of /healthz.
+type storageHealth struct {
+	Status string    `json:"status"` // "ok", or "degraded": changes are refused (503 unavailable/storage), reads still work
+	Error  string    `json:"error,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+}
+
+func (j *timedJournal) health() any {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.failing.IsZero() {
+		return storageHealth{Status: "ok"}
+	}
+	return storageHealth{Status: "degraded", Error: j.lastErr, Since: j.failing}
 }
