@@ -32,6 +32,18 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
+## chaos: the long reliability runs behind docs/reliability.md (about 5 minutes):
+## 50 kill -9 rounds, 20 disk-full cycles, a 60 s hostile-client attack.
+chaos: deps
+	@for run in "HALLQ_CRASH_ROUNDS=50 ./queue-server/server Crash" \
+	            "HALLQ_DISKFULL_ROUNDS=20 ./queue-server/server DiskFull|ReadOnly" \
+	            "HALLQ_HOSTILE_SECONDS=60 ./queue-server/api Hostile"; do \
+	  set -- $$run; echo "== $$1 go test -run '$$3' $$2"; \
+	  env $$1 $(GO) test -count=1 -timeout 10m -v -run "$$3" $$2 > .chaos.log 2>&1; rc=$$?; \
+	  grep -E '^(--- |\s+\w+_test.go|ok|FAIL)' .chaos.log; rm -f .chaos.log; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
+
 ## bench: benchmarks that print figures and ratios to this machine's own limits.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./... 
