@@ -28,6 +28,10 @@ const (
 	summaryPeriod = 250 * time.Millisecond
 )
 
+// helloWait is helloTimeout, in a variable only so that tests can shorten
+// it (export_test.go); nothing else changes it.
+var helloWait = helloTimeout
+
 // The upgrader reuses the HTTP server's read buffer and takes write buffers
 // from a pool, so an idle connection holds neither.
 var upgrader = websocket.Upgrader{
@@ -287,7 +291,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	conn.SetReadLimit(maxFrame)
-	conn.SetReadDeadline(time.Now().Add(helloTimeout))
+	conn.SetReadDeadline(time.Now().Add(helloWait))
 	var hello wire.Frame
 	if err := conn.ReadJSON(&hello); err != nil || hello.Type != wire.FrameHello {
 		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Invalid, Message: "the first frame must be a hello"}})

@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,11 +31,30 @@ type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Token   string
 	HTTP    *http.Client
+	// TLS, when set, configures the websocket's TLS (wss://); NewTLS sets
+	// it together with HTTP's transport, so both trust the same CA.
+	TLS *tls.Config
 }
 
 // New returns a client for the server at baseURL.
 func New(baseURL, token string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// NewTLS returns a client for an https:// server whose certificate is
+// signed by the CA in caPEM (the hall CA's ca.pem, see hallq-ca); REST and
+// the websocket (wss://) both trust that CA, and only it.
+func NewTLS(baseURL, token string, caPEM []byte) (*Client, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("client: no CA certificate in the PEM given")
+	}
+	c := New(baseURL, token)
+	c.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = c.TLS
+	c.HTTP.Transport = tr
+	return c, nil
 }
 
 // NewKey returns a random idempotency key.

@@ -37,7 +37,7 @@ type Conn struct {
 // reading. handler (may be nil) receives frames on the reading goroutine.
 func (c *Client) Dial(ctx context.Context, lastSeq uint64, handler func(wire.Frame)) (*Conn, error) {
 	u := "ws" + strings.TrimPrefix(c.BaseURL, "http") + "/ws"
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, TLSClientConfig: c.TLS}
 	ws, _, err := d.DialContext(ctx, u, http.Header{})
 	if err != nil {
 		return nil, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}

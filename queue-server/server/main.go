@@ -57,6 +57,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	sinkSecret := fs.String("https-sink-secret-file", env("HALLQ_HTTPS_SINK_SECRET_FILE", ""), "file holding the HMAC key that signs HTTPS batches")
 	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
 	demoCentral := fs.Bool("demo-central", false, "also run a reference central platform in-process (embedded NATS on 127.0.0.1:4222, view on http://127.0.0.1:8090/halls) and forward to it")
+	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
+	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -80,7 +82,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(h)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, Logger: log, Version: Version, Pages: pages()}
+	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, Logger: log, Version: Version, Pages: pages(),
+		TLSCert: *tlsCert, TLSKey: *tlsKey}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		log.Error("-tls-cert and -tls-key go together")
+		return 2
+	}
 	if *demoCentral {
 		go func() {
 			args := []string{"-data", filepath.Join(*data, "central"), "-nats-listen", "127.0.0.1:4222", "-http", "127.0.0.1:8090"}

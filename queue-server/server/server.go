@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,12 +43,15 @@ type Options struct {
 	// a hall joined to a central platform uses the province's key, so that
 	// appointments booked online match the keys kiosks derive.
 	CitizenSecret []byte
+	// TLSCert and TLSKey, when both set, are PEM files: the hall then
+	// serves HTTPS and WSS only (see hallq-ca for a hall CA).
+	TLSCert, TLSKey string
 }
 
 // Server is a running hall.
 type Server struct {
 	Addr    string // the address actually listened on
-	URL     string // http://Addr
+	URL     string // http://Addr, or https://Addr with TLS
 	Service *hall.Service
 	Store   *store.Store
 	API     *api.API
@@ -112,11 +116,12 @@ func Start(o Options) (*Server, error) {
 			s.Forwarder.Notify()
 		}
 	}
-	s.Service, err = hall.NewService(cfg, timedJournal{st, s.Metrics}, o.Clock, func(evs []hall.Event) { onCommit(evs) })
+	journal := &timedJournal{Store: st, m: s.Metrics}
+	s.Service, err = hall.NewService(cfg, journal, o.Clock, func(evs []hall.Event) { onCommit(evs) })
 	if err != nil {
 		return fail(err)
 	}
-	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }}
+	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }, "storage": journal.health}
 	buildHealth(health)
 	if s.Forwarder != nil {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
@@ -132,12 +137,24 @@ func Start(o Options) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:8080"
 	}
+	var tlsConf *tls.Config
+	if o.TLSCert != "" || o.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return fail(fmt.Errorf("TLS certificate: %w", err))
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	s.ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", addr, err))
 	}
 	s.Addr = s.ln.Addr().String()
 	s.URL = "http://" + s.Addr
+	if tlsConf != nil {
+		s.ln = tls.NewListener(s.ln, tlsConf)
+		s.URL = "https://" + s.Addr
+	}
 	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
@@ -247,15 +264,47 @@ func (s *Server) Close() error {
 // Wait returns when the HTTP server stops.
 func (s *Server) Wait() error { return <-s.done }
 
-// timedJournal measures each group commit for the metrics.
+// timedJournal measures each group commit for the metrics and remembers
+// whether the last one failed (disk full, read-only, I/O error), for
+// /healthz.
 type timedJournal struct {
 	*store.Store
 	m *metrics.Metrics
+
+	mu      sync.Mutex
+	failing time.Time // when commits began to fail; zero when the last one succeeded
+	lastErr string
 }
 
-func (j timedJournal) Commit(evs []hall.Event) error {
+func (j *timedJournal) Commit(evs []hall.Event) error {
 	start := time.Now()
 	err := j.Store.Commit(evs)
 	j.m.ObserveCommit(time.Since(start), len(evs))
+	j.mu.Lock()
+	switch {
+	case err == nil:
+		j.failing, j.lastErr = time.Time{}, ""
+	case j.failing.IsZero():
+		j.failing, j.lastErr = time.Now(), err.Error()
+	default:
+		j.lastErr = err.Error()
+	}
+	j.mu.Unlock()
 	return err
+}
+
+// storageHealth is the "storage" entry of /healthz.
+type storageHealth struct {
+	Status string    `json:"status"` // "ok", or "degraded": changes are refused (503 unavailable/storage), reads still work
+	Error  string    `json:"error,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+}
+
+func (j *timedJournal) health() any {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.failing.IsZero() {
+		return storageHealth{Status: "ok"}
+	}
+	return storageHealth{Status: "degraded", Error: j.lastErr, Since: j.failing}
 }
