@@ -65,7 +65,9 @@ type Options struct {
 	Pages http.Handler
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
-	// Health adds named details to /healthz (e.g. forwarding backlog).
+	// Health adds named details to /healthz (e.g. forwarding backlog); a
+	// detail with a Degraded() bool method that returns true marks the
+	// whole hall degraded.
 	Health map[string]func() any
 }
 
@@ -130,7 +132,11 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 	_, err := a.svc.Seq(r.Context())
 	body := map[string]any{"status": "ok", "version": a.version, "uptime_s": int(time.Since(a.started).Seconds())}
 	for name, fn := range a.extra {
-		body[name] = fn()
+		v := fn()
+		body[name] = v
+		if d, ok := v.(interface{ Degraded() bool }); ok && d.Degraded() {
+			body["status"] = "degraded" // reads still served; changes refused
+		}
 	}
 	status := http.StatusOK
 	if err != nil {

@@ -300,6 +300,9 @@ type storageHealth struct {
 	Since  time.Time `json:"since,omitzero"`
 }
 
+// Degraded tells /healthz that the hall cannot save changes.
+func (h storageHealth) Degraded() bool { return h.Status == "degraded" }
+
 func (j *timedJournal) health() any {
 	j.mu.Lock()
 	defer j.mu.Unlock()

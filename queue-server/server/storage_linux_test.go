@@ -61,6 +61,9 @@ func storageStatus(t *testing.T, c *client.Client) string {
 	if status, err := c.Do(context.Background(), "GET", "/healthz", "", nil, &h); err != nil || status != 200 {
 		t.Fatalf("healthz: %d %v", status, err)
 	}
+	if h.Status != h.Storage.Status {
+		t.Fatalf("healthz top-level status %q, storage %q: a degraded store must show at the top", h.Status, h.Storage.Status)
+	}
 	return h.Storage.Status
 }
 
