@@ -56,6 +56,10 @@ func (d *device) plug() error {
 	if err != nil {
 		return fmt.Errorf("sim: %s: open pty: %w", d.name, err)
 	}
+	if m, err = pollable(m); err != nil {
+		s.Close()
+		return fmt.Errorf("sim: %s: pty master: %w", d.name, err)
+	}
 	if err := makeRaw(s); err != nil {
 		m.Close()
 		s.Close()
@@ -97,6 +101,24 @@ func (d *device) unplug() {
 		}
 	}
 	d.master, d.slave, d.in = nil, nil, nil
+}
+
+// pollable returns f as a non-blocking file registered with Go's poller,
+// so that Close interrupts a Read blocked on it. A blocking pty master's
+// read would never return once the driver side goes quiet, and unplugging
+// or closing the simulator would hang.
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	name := f.Name()
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 func makeRaw(f *os.File) error {
