@@ -20,22 +20,21 @@ var fontResource = fyne.NewStaticResource("DroidSansFallbackFull.ttf", fontData)
 // The palette: a calm, high-contrast government-service look. Every text
 // colour is at least 7:1 against the fill it is drawn on (theme_test.go).
 var (
-	colBackground  = rgb(0xF3, 0xF5, 0xF8) // page
-	colSurface     = rgb(0xFF, 0xFF, 0xFF) // cards
-	colText        = rgb(0x0E, 0x1A, 0x2B) // body text
-	colMuted       = rgb(0x34, 0x40, 0x52) // secondary text
-	colPrimary     = rgb(0x0B, 0x3A, 0x75) // navy: header, service tiles, main buttons
-	colHeader      = rgb(0x08, 0x2A, 0x55)
-	colOnDark      = rgb(0xFF, 0xFF, 0xFF)
-	colOnDarkSoft  = rgb(0xDD, 0xE6, 0xF2) // secondary text on navy
-	colTeal        = rgb(0x00, 0x4D, 0x43) // the appointment tile
-	colClosed      = rgb(0xE1, 0xE5, 0xEB) // a closed service tile
-	colClosedText  = rgb(0x2E, 0x37, 0x44)
-	colWarn        = rgb(0xFF, 0xDD, 0x80) // amber banner: "photograph this ticket"
-	colDanger      = rgb(0x8E, 0x12, 0x16) // "exit kiosk", faults
-	colOK          = rgb(0x12, 0x5C, 0x2B)
-	colBorder      = rgb(0x8A, 0x96, 0xA8)
-	colTransparent = color.Transparent
+	colBackground = rgb(0xF3, 0xF5, 0xF8) // page
+	colSurface    = rgb(0xFF, 0xFF, 0xFF) // cards
+	colText       = rgb(0x0E, 0x1A, 0x2B) // body text
+	colMuted      = rgb(0x34, 0x40, 0x52) // secondary text
+	colPrimary    = rgb(0x0B, 0x3A, 0x75) // navy: header, service tiles, main buttons
+	colHeader     = rgb(0x08, 0x2A, 0x55)
+	colOnDark     = rgb(0xFF, 0xFF, 0xFF)
+	colOnDarkSoft = rgb(0xDD, 0xE6, 0xF2) // secondary text on navy
+	colTeal       = rgb(0x00, 0x4D, 0x43) // the appointment tile
+	colClosed     = rgb(0xE1, 0xE5, 0xEB) // a closed service tile
+	colClosedText = rgb(0x2E, 0x37, 0x44)
+	colWarn       = rgb(0xFF, 0xDD, 0x80) // amber banner: "photograph this ticket"
+	colDanger     = rgb(0x8E, 0x12, 0x16) // "exit kiosk", faults
+	colOK         = rgb(0x12, 0x5C, 0x2B)
+	colBorder     = rgb(0x8A, 0x96, 0xA8)
 )
 
 func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{R: r, G: g, B: b, A: 0xFF} }
