@@ -8,6 +8,10 @@
 // citizen reaches a ticket in at most three taps: a service tile, then the ID
 // card on the reader (no tap), then "done".
 //
+// The screens are laid out for the hall's portrait touch terminal,
+// 1080×1920; the tests check that every screen fits it in both languages
+// and both text sizes.
+//
 // The theme (large type, touch targets of at least 96 units, text at 7:1
 // contrast or better) embeds Droid Sans Fallback, so Chinese renders the same
 // on every machine. A large-text mode (长辈模式) scales all text by 1.3 and

@@ -157,7 +157,7 @@ func (u *UI) insertCard() (fyne.CanvasObject, []fyne.CanvasObject) {
 func (u *UI) appointment() (fyne.CanvasObject, []fyne.CanvasObject) {
 	return middle(
 		u.title("appt_title"),
-		cardOrCode(u.t("or")),
+		cardOrCode(u.t("or_between")),
 		u.words(u.t("appt_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
 	), []fyne.CanvasObject{u.cancelButton()}
 }
@@ -271,7 +271,7 @@ func (u *UI) outOfService() fyne.CanvasObject {
 }
 
 func (u *UI) pinScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
-	shown := strings.Repeat("●", len(u.pin.digits))
+	shown := strings.Repeat("•", len(u.pin.digits))
 	if shown == "" {
 		shown = "—"
 	}

@@ -8,8 +8,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 )
 
-// fontData is Droid Sans Fallback (Apache-2.0, see fonts/NOTICE): one face
-// with Latin and the CJK glyphs, so no text ever falls back to tofu.
+// fontData is Droid Sans Fallback (Apache-2.0, see fonts/NOTICE), the CJK
+// face. Fyne draws the glyphs it lacks (Latin) with its own embedded Noto
+// Sans, so every string renders the same on every machine, without tofu.
 //
 //go:embed fonts/DroidSansFallbackFull.ttf
 var fontData []byte
@@ -27,14 +28,13 @@ var (
 	colHeader     = rgb(0x08, 0x2A, 0x55)
 	colOnDark     = rgb(0xFF, 0xFF, 0xFF)
 	colOnDarkSoft = rgb(0xDD, 0xE6, 0xF2) // secondary text on navy
-	colTeal       = rgb(0x00, 0x55, 0x4A) // the appointment tile
+	colTeal       = rgb(0x00, 0x4D, 0x43) // the appointment tile
 	colClosed     = rgb(0xE1, 0xE5, 0xEB) // a closed service tile
 	colClosedText = rgb(0x2E, 0x37, 0x44)
 	colWarn       = rgb(0xFF, 0xDD, 0x80) // amber banner: "photograph this ticket"
-	colDanger     = rgb(0x9E, 0x16, 0x1A) // "exit kiosk", faults
+	colDanger     = rgb(0x8E, 0x12, 0x16) // "exit kiosk", faults
 	colOK         = rgb(0x12, 0x5C, 0x2B)
 	colBorder     = rgb(0x8A, 0x96, 0xA8)
-	colTransparent = color.Transparent
 )
 
 func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{R: r, G: g, B: b, A: 0xFF} }
@@ -56,23 +56,24 @@ const (
 // baseSizes are the sizes in normal mode, in Fyne units (pixels at scale 1).
 // No text is smaller than 20.
 var baseSizes = map[fyne.ThemeSizeName]float32{
-	theme.SizeNameCaptionText:    22,
-	theme.SizeNameText:           28,
-	theme.SizeNameSubHeadingText: 36,
-	theme.SizeNameHeadingText:    50,
-	sizeNameTileTitle:            42,
-	sizeNameNumber:               190,
-	theme.SizeNamePadding:        8,
-	theme.SizeNameInnerPadding:   8,
-	theme.SizeNameLineSpacing:    4,
-	theme.SizeNameInputBorder:    3,
-	theme.SizeNameInputRadius:    10,
+	theme.SizeNameCaptionText:     22,
+	theme.SizeNameText:            28,
+	theme.SizeNameSubHeadingText:  36,
+	theme.SizeNameHeadingText:     50,
+	sizeNameTileTitle:             42,
+	sizeNameNumber:                190,
+	theme.SizeNamePadding:         8,
+	theme.SizeNameInnerPadding:    8,
+	theme.SizeNameLineSpacing:     4,
+	theme.SizeNameInputBorder:     3,
+	theme.SizeNameInputRadius:     10,
 	theme.SizeNameSelectionRadius: 10,
-	theme.SizeNameInlineIcon:     32,
-	theme.SizeNameScrollBar:      24,
+	theme.SizeNameInlineIcon:      32,
+	theme.SizeNameScrollBar:       24,
 }
 
-// elderlyScale enlarges text in the large-text mode (长辈模式).
+// elderlyScale enlarges text in the large-text mode (长辈模式); the ticket
+// number is large enough as it is.
 const elderlyScale = 1.3
 
 // minTouch is the smallest side of anything tappable, before scaling.
@@ -133,7 +134,7 @@ func (t *kioskTheme) Size(n fyne.ThemeSizeName) float32 {
 		return theme.DefaultTheme().Size(n)
 	}
 	switch n {
-	case theme.SizeNamePadding, theme.SizeNameInnerPadding, theme.SizeNameInputBorder,
+	case sizeNameNumber, theme.SizeNamePadding, theme.SizeNameInnerPadding, theme.SizeNameInputBorder,
 		theme.SizeNameInputRadius, theme.SizeNameSelectionRadius, theme.SizeNameScrollBar:
 		return s
 	}

@@ -80,8 +80,7 @@ func (t *tile) Tapped(*fyne.PointEvent) {
 
 // tileGrid lays tiles out in as many columns at least minWidth wide as fit,
 // the rows sharing the height but none taller than maxHeight, centred
-// vertically. It lets the home screen serve portrait and landscape kiosks
-// alike.
+// vertically: two columns on the portrait terminal, one in large-text mode.
 type tileGrid struct {
 	minWidth, maxHeight, gap float32
 }
