@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"hallq/kiosk/app"
@@ -21,6 +22,11 @@ func HasDisplay() bool { return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND
 // Run opens the kiosk described by cfg and shows it until the window closes
 // or ctx ends.
 func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) error {
+	if !cfg.IsFullscreen() && os.Getenv("FYNE_SCALE") == "" {
+		// the screens are laid out for a 1080×1920 portrait terminal: on a
+		// desktop, show that whole layout at half size
+		os.Setenv("FYNE_SCALE", "0.5")
+	}
 	a := fyneapp.NewWithID("cn.gov.hallq.kiosk")
 	w := a.NewWindow("hallq kiosk")
 	w.SetFullScreen(cfg.IsFullscreen())
@@ -38,7 +44,7 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	if cfg.IsFullscreen() {
 		w.SetCloseIntercept(func() {}) // only the admin PIN's "exit" leaves the kiosk
 	} else {
-		w.Resize(fyneSize(1080, 1920, 0.5))
+		w.Resize(fyne.NewSize(1080, 1920))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
