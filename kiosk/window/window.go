@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Package window runs a kiosk in a real Fyne window: it creates the Fyne
 // app (the only package besides the mains to do so), draws the screens and
 // joins them to the kiosk's application. It needs cgo and a display.
@@ -16,8 +18,6 @@ import (
 	ui "hallq/ui/kiosk"
 )
 
-// HasDisplay reports whether a graphical display is available.
-func HasDisplay() bool { return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "" }
 
 // Run opens the kiosk described by cfg and shows it until the window closes
 // or ctx ends.
