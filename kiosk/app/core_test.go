@@ -30,7 +30,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type hallFixture struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	addr  string
 	clock *clock
@@ -38,7 +38,7 @@ type hallFixture struct {
 	admin *client.Client
 }
 
-func MustServer(t *testing.T) *hallFixture {
+func MustServer(t testing.TB) *hallFixture {
 	t.Helper()
 	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0",
 		clock: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}

@@ -15,7 +15,7 @@ import (
 // device simulators on pseudo-terminals, the real drivers through the
 // serial library, the core and the flow.
 type kioskRig struct {
-	t     *testing.T
+	t     testing.TB
 	h     *hallFixture
 	k     *kioskFixture
 	sims  *sim.Devices
@@ -25,7 +25,7 @@ type kioskRig struct {
 	last  View
 }
 
-func MustRig(t *testing.T) *kioskRig {
+func MustRig(t testing.TB) *kioskRig {
 	t.Helper()
 	h := MustServer(t)
 	k := h.MustKiosk("kiosk-1", 10)
@@ -62,7 +62,7 @@ func MustRig(t *testing.T) *kioskRig {
 	return r
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
+func waitUntil(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
