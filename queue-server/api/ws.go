@@ -59,7 +59,7 @@ type client struct {
 	// events: whether the client follows every hall event. Kiosks do not:
 	// they need the live service figures, not each citizen's ticket.
 	events bool
-	send   chan outgoing
+	send   chan *outgoing
 	// seq of the last event written; live events at or below it are skipped
 	floor uint64
 	once  sync.Once
@@ -175,14 +175,14 @@ func (h *hub) unregister(c *client) {
 // queues it on every client; a client whose queue is full is disconnected
 // (it will reconnect and resume from its last sequence number).
 func (h *hub) broadcast(evs []hall.Event) {
-	var frames [2][]outgoing
+	var frames [2][]*outgoing
 	for l := levelPublic; l <= levelStaff; l++ {
 		for _, ev := range evs {
 			if e, keep := redactEvent(ev, l); keep {
 				b, _ := json.Marshal(wire.Frame{Type: wire.FrameEvent, Event: &e})
 				pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
 				if err == nil {
-					frames[l] = append(frames[l], outgoing{pm: pm, seq: ev.Seq})
+					frames[l] = append(frames[l], &outgoing{pm: pm, seq: ev.Seq})
 				}
 			}
 		}
@@ -199,7 +199,7 @@ func (h *hub) broadcast(evs []hall.Event) {
 	}
 }
 
-func (h *hub) queue(c *client, o outgoing) bool {
+func (h *hub) queue(c *client, o *outgoing) bool {
 	select {
 	case c.send <- o:
 		return true
@@ -215,8 +215,9 @@ func (h *hub) sendAll(b []byte) {
 	if err != nil {
 		return
 	}
+	o := &outgoing{pm: pm}
 	for c := range h.clients {
-		h.queue(c, outgoing{pm: pm})
+		h.queue(c, o)
 	}
 }
 
@@ -306,9 +307,14 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &client{conn: conn, p: p, level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
-		send: make(chan outgoing, sendBuffer), gone: make(chan struct{})}
+		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	a.hub.register(c)
-	defer a.hub.unregister(c)
+	registered := true
+	defer func() {
+		if registered {
+			a.hub.unregister(c)
+		}
+	}()
 
 	// Catch up before live events: the client is registered first, so
 	// nothing committed from now on is missed; the writer skips live events
@@ -331,8 +337,14 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		c.close()
 		return
 	}
+	// The HTTP handler's goroutine (with its deep stack) returns; two small
+	// goroutines carry the connection from here on.
 	go a.writer(c)
-	a.reader(c)
+	go func() {
+		defer a.hub.unregister(c)
+		a.reader(c)
+	}()
+	registered = false
 }
 
 func writeClose(conn *websocket.Conn, f wire.Frame) {
@@ -475,7 +487,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 func (a *API) reply(c *client, f wire.Frame) {
 	b, _ := json.Marshal(f)
 	select {
-	case c.send <- outgoing{data: b}:
+	case c.send <- &outgoing{data: b}:
 	case <-c.gone:
 	default:
 		c.close()

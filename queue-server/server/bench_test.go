@@ -282,20 +282,24 @@ func BenchmarkIdleClientMemory(b *testing.B) {
 	const n = 1000
 	s, admin := startBench(b, b.TempDir())
 	disp := token(b, admin, wire.RoleDisplay)
-	before := memInUse()
+	heap0, stack0 := memSplit()
+	before := heap0 + stack0
 	startSwarm(b, s.URL, disp, n, 0)
 	time.Sleep(500 * time.Millisecond) // let the server settle its goroutines
-	after := memInUse()
+	heap1, stack1 := memSplit()
+	after := heap1 + stack1
 	per := float64(after-before) / n / 1024
+	b.ReportMetric(float64(heap1-heap0)/n/1024, "heap-KB/idle-client")
+	b.ReportMetric(float64(stack1-stack0)/n/1024, "stack-KB/idle-client")
 	b.ReportMetric(per, "KB/idle-client")
 	fmt.Printf("\n  memory per idle websocket client (server process, heap+stacks): %.1f KB (goal ≤ 24 KB)\n", per)
 }
 
-func memInUse() uint64 {
+func memSplit() (heap, stack uint64) {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse + m.StackInuse
+	return m.HeapInuse, m.StackInuse
 }
 
 // TestSwarmHelper is not a test: the benchmarks run the test binary with
