@@ -470,13 +470,16 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 		case ActResume:
 			t, err = st.resume(a.Ticket, now, op.Actor)
 		case ActCancel:
-			t, err = st.cancel(a.Ticket, a.Reason, now, op.Actor)
+			t, err = st.cancel(a.Ticket, now, op.Actor)
 		case ActRate:
 			t, err = st.rate(a.Ticket, a.Score, a.Reason, now, op.Actor)
 		case ActPrintFailed:
-			t, err = st.printFailed(a.Ticket, a.Reason, now, op.Actor)
+			t, err = st.printFailed(a.Ticket, now, op.Actor)
 		default:
 			return "", Errorf(Invalid, "unknown ticket action %q", a.Name)
+		}
+		if err == nil && a.Reason != "" && len(st.pending) > 0 {
+			st.pending[len(st.pending)-1].Reason = a.Reason // why it was cancelled, not printed, rated low
 		}
 		return ticketRef(t, err)
 	}))

@@ -486,7 +486,7 @@ func (st *state) resume(id string, now time.Time, actor string) (*Ticket, error)
 	})
 }
 
-func (st *state) cancel(id, reason string, now time.Time, actor string) (*Ticket, error) {
+func (st *state) cancel(id string, now time.Time, actor string) (*Ticket, error) {
 	return st.step(id, "cancel", EvTicketCancelled, []Status{Waiting, Called, Parked}, now, actor, func(nt *Ticket) (*Window, error) {
 		w := st.freeWindow(nt)
 		nt.Status, nt.FinishedAt = Cancelled, now
@@ -514,7 +514,7 @@ func (st *state) rate(id string, score int, reason string, now time.Time, actor 
 	})
 }
 
-func (st *state) printFailed(id, reason string, now time.Time, actor string) (*Ticket, error) {
+func (st *state) printFailed(id string, now time.Time, actor string) (*Ticket, error) {
 	return st.step(id, "report print failure of", EvTicketPrintFailed, []Status{Waiting, Called, Serving, Parked}, now, actor, func(nt *Ticket) (*Window, error) {
 		nt.PrintFailed = true
 		return nil, nil
