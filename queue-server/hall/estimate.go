@@ -193,14 +193,3 @@ func (st *state) openWindowsFor(code string) int {
 	}
 	return n
 }
-
-// naiveEstimate is the textbook estimate the engine is measured against:
-// people ahead × mean service time ÷ open windows serving the service.
-func (st *state) naiveEstimate(t *Ticket) time.Duration {
-	n := st.openWindowsFor(t.Service)
-	if n == 0 {
-		return Unknown
-	}
-	ahead := st.queues[t.Service].ahead(t)
-	return time.Duration(ahead) * st.stats[t.Service].mean() / time.Duration(n)
-}

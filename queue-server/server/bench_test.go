@@ -360,5 +360,6 @@ func TestSwarmHelper(t *testing.T) {
 		fmt.Printf("%.3f %.3f\n", ms(pct(lat, 0.5)), ms(pct(lat, 0.99)))
 	}
 	io.Copy(io.Discard, os.Stdin)
+	runtime.KeepAlive(conns) // the connections must stay open until told
 	os.Exit(0)
 }

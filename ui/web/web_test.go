@@ -325,16 +325,6 @@ func (tb *tab) shot(name string) {
 	}
 }
 
-func countOf(list []string, s string) int {
-	n := 0
-	for _, x := range list {
-		if x == s {
-			n++
-		}
-	}
-	return n
-}
-
 // ---- the tests ----
 
 func TestPages(t *testing.T) {
