@@ -34,11 +34,12 @@ demo: deps
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_BIN)/loadgen -server http://$(ADDR) -token-file $(DATA)/server/bootstrap-token -wait 30s -speed 60 -duration $(DEMO_TIME)
 
-## test: vet (also without cgo: only the kiosk window needs OpenGL), then every
-## test with the race detector (fuzz seed corpora included).
+## test: vet (also without cgo: only the kiosk window needs OpenGL) and
+## staticcheck, then every test with the race detector (fuzz seed corpora included).
 test: deps
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 ## chaos: the long reliability runs behind docs/reliability.md (about 5 minutes):
