@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"slices"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
