@@ -75,6 +75,7 @@ var ops = map[string]*operation{
 	"devices.list":        {roles: staff, run: opDevices},
 	"reports":             {roles: staff, run: opReports},
 	"config":              {roles: staff, run: opConfig},
+	"config.update":       {roles: staff, run: opConfigUpdate},
 	"users.list":          {roles: staff, run: opUsers},
 	"users.create":        {roles: staff, run: opUserCreate},
 	"login":               {roles: append([]string{public}, anyRole...), run: opLogin},
@@ -110,6 +111,7 @@ var restRoutes = []struct{ pattern, op string }{
 	{"GET /api/v1/devices", "devices.list"},
 	{"GET /api/v1/reports", "reports"},
 	{"GET /api/v1/config", "config"},
+	{"PUT /api/v1/config", "config.update"},
 	{"GET /api/v1/users", "users.list"},
 	{"POST /api/v1/users", "users.create"},
 	{"POST /api/v1/login", "login"},
@@ -270,6 +272,20 @@ func opOverview(c *call) (int, any, error) {
 }
 
 func opConfig(c *call) (int, any, error) { return ok(c.a.svc.Config(), nil) }
+
+// opConfigUpdate replaces the whole hall configuration (the JSON of
+// docs/config.md); unknown keys are refused like in a file.
+func opConfigUpdate(c *call) (int, any, error) {
+	var cfg hall.Config
+	if err := c.decode(&cfg, false); err != nil {
+		return 0, nil, err
+	}
+	cfg, err := c.a.svc.UpdateConfig(c.ctx, c.op(), cfg)
+	if err == nil {
+		c.a.log.Info("hall configuration changed", "by", c.p.Name)
+	}
+	return ok(cfg, err)
+}
 
 func opIssue(c *call) (int, any, error) {
 	var r hall.IssueRequest

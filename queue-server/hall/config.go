@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -302,6 +303,16 @@ func (h Hours) IssueState(t time.Time) string {
 		}
 	}
 	return ""
+}
+
+// Clone returns a deep copy of c (its slices are not shared).
+func (c Config) Clone() Config {
+	c.Services = slices.Clone(c.Services)
+	c.Windows = slices.Clone(c.Windows)
+	for i := range c.Windows {
+		c.Windows[i].Services = slices.Clone(c.Windows[i].Services)
+	}
+	return c
 }
 
 func (c *Config) service(code string) (*ServiceConfig, bool) {

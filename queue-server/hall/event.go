@@ -28,6 +28,7 @@ const (
 	EvLeaseReleased     = "lease.released"
 	EvAppointment       = "appointment.upserted"
 	EvBlacklist         = "blacklist.changed"
+	EvConfigChanged     = "config.changed"
 )
 
 // Event is one committed change. It carries the snapshots of everything it
@@ -48,6 +49,7 @@ type Event struct {
 	Appointment *Booking    `json:"appointment,omitempty"`
 	Blacklist   *BlackEntry `json:"blacklist,omitempty"`
 	Summary     *DaySummary `json:"summary,omitempty"`
+	Config      *Config     `json:"config,omitempty"` // config.changed: the whole new configuration
 
 	// Idem records the scoped idempotency key of the request that caused
 	// the event and its result, so a retry finds the first result. Stores

@@ -66,6 +66,10 @@ func (j *memJournal) Load() (State, error) {
 		if ev.Idem != nil {
 			s.Idem[ev.Idem.Key] = ev.Idem.Ref
 		}
+		if ev.Config != nil {
+			c := ev.Config.Clone()
+			s.Config = &c
+		}
 	}
 	for _, t := range tickets {
 		if t.Day == s.Day || t.Status.Open() {

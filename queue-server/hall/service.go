@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,7 +45,8 @@ type Op struct {
 // commit fails, every batch applied after it fails too, and the state is
 // reloaded from the journal, so nothing half-applied survives.
 type Service struct {
-	cfg      Config
+	cfg      Config                 // the configuration for a journal that holds none
+	current  atomic.Pointer[Config] // the committed configuration, for Config()
 	journal  Journal
 	clock    Clock
 	onCommit func([]Event)
@@ -86,8 +88,10 @@ type job struct {
 const maxBatch = 1024
 
 // NewService loads the hall from the journal and starts its loop.
-// onCommit, if set, receives every committed batch of events in order, on
-// the committer goroutine: it must hand them off without blocking.
+// cfg is the hall's configuration unless the journal holds one changed at
+// runtime (config.changed, State.Config), which wins; UpdateConfig replaces
+// it. onCommit, if set, receives every committed batch of events in order,
+// on the committer goroutine: it must hand them off without blocking.
 func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -96,16 +100,22 @@ func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("load hall state: %w", err)
 	}
+	if s0.Config != nil {
+		if err := s0.Config.Validate(); err != nil {
+			return nil, fmt.Errorf("the stored hall configuration (changed at runtime) is invalid: %w", err)
+		}
+	}
 	if clock == nil {
 		clock = SystemClock{}
 	}
 	s := &Service{cfg: cfg, journal: j, clock: clock, onCommit: onCommit,
 		reqs: make(chan *request, maxBatch), jobs: make(chan job, 1), failed: make(chan error, 1),
 		quit: make(chan struct{}), done: make(chan struct{})}
-	s.st = newState(cfg, s0)
+	s.st = newState(s.configOf(s0), s0)
 	if s.st.day == "" {
 		s.st.day = s.st.dayOf(clock.Now())
 	}
+	s.setCurrent(s.st.cfg)
 	committed := make(chan struct{})
 	go s.commitLoop(committed)
 	go s.loop(committed)
@@ -122,8 +132,22 @@ func (s *Service) Close() {
 	<-s.done
 }
 
-// Config returns the hall configuration.
-func (s *Service) Config() Config { return s.cfg }
+// Config returns the hall's current, committed configuration.
+func (s *Service) Config() Config { return s.current.Load().Clone() }
+
+// configOf is the configuration to build a loaded state with: the one the
+// journal stored with the last config.changed, else the start configuration.
+func (s *Service) configOf(s0 State) Config {
+	if s0.Config != nil {
+		return s0.Config.Clone()
+	}
+	return s.cfg.Clone()
+}
+
+func (s *Service) setCurrent(c Config) {
+	c = c.Clone()
+	s.current.Store(&c)
+}
 
 func (s *Service) loop(committed chan struct{}) {
 	defer close(s.done)
@@ -261,8 +285,16 @@ func (s *Service) commitLoop(committed chan struct{}) {
 				case s.failed <- err:
 				default:
 				}
-			} else if s.onCommit != nil {
-				s.onCommit(j.events)
+			} else {
+				for i := len(j.events) - 1; i >= 0; i-- {
+					if c := j.events[i].Config; c != nil {
+						s.setCurrent(*c)
+						break
+					}
+				}
+				if s.onCommit != nil {
+					s.onCommit(j.events)
+				}
 			}
 		}
 		for _, r := range j.writes {
@@ -282,10 +314,11 @@ func (s *Service) reload() bool {
 		s.broken = err
 		return false
 	}
-	s.st = newState(s.cfg, s0)
+	s.st = newState(s.configOf(s0), s0)
 	if s.st.day == "" {
 		s.st.day = s.st.dayOf(s.clock.Now())
 	}
+	s.setCurrent(s.st.cfg)
 	s.broken = nil
 	return true
 }
@@ -354,6 +387,8 @@ func (st *state) resolve(ref string, now time.Time) any {
 		if b := st.bookings[key]; b != nil {
 			return *b
 		}
+	case "c":
+		return st.cfg.Clone()
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ type State struct {
 	Bookings  []Booking
 	Blacklist []BlackEntry
 	Idem      map[string]string // scoped idempotency key → result ref ("t:<id>" or "w:<n>")
+	Config    *Config           // the latest config.changed configuration; nil when never changed at runtime
 }
 
 // state is the hall's live, in-memory model. Only the Service's loop
@@ -175,6 +176,9 @@ func (st *state) emit(ev Event, now time.Time) {
 	if ev.Appointment != nil {
 		b := *ev.Appointment
 		st.bookings[b.ID] = &b
+	}
+	if ev.Config != nil {
+		st.applyConfig(ev.Config.Clone())
 	}
 	if ev.Blacklist != nil {
 		if ev.Blacklist.Removed {

@@ -30,6 +30,7 @@ type testHall struct {
 	dir   string
 	clock *clock
 	admin *client.Client
+	reset bool // start with -config-reset
 }
 
 // MustHall starts a whole hall on a random loopback port with bbolt in a
@@ -49,7 +50,7 @@ func MustHall(t *testing.T) *testHall {
 func (h *testHall) start(addr string) {
 	h.t.Helper()
 	cfg := hall.SampleConfig()
-	s, err := Start(Options{DataDir: h.dir, Addr: addr, Config: &cfg, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := Start(Options{DataDir: h.dir, Addr: addr, Config: &cfg, ConfigReset: h.reset, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", env("HALLQ_DATA", "./hallq-data"), "data directory (env HALLQ_DATA)")
 	addr := fs.String("addr", env("HALLQ_ADDR", "127.0.0.1:8080"), "listen address host:port (env HALLQ_ADDR)")
 	cfgFile := fs.String("config", env("HALLQ_CONFIG", ""), "hall configuration file; empty = the embedded sample hall (env HALLQ_CONFIG)")
+	reset := fs.Bool("config-reset", false, "use the -config file (or the sample hall) instead of the configuration changed in the dashboard, recording it as a config.changed event")
 	check := fs.String("check-config", "", "validate a hall configuration file and exit")
 	logFormat := fs.String("log", env("HALLQ_LOG", "text"), "log format: text or json (env HALLQ_LOG)")
 	allDay := fs.Bool("open-all-day", false, "issue tickets around the clock (demos)")
@@ -82,7 +83,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(h)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, Logger: log, Version: Version, Pages: pages(),
+	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
 		TLSCert: *tlsCert, TLSKey: *tlsKey}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Error("-tls-cert and -tls-key go together")

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"time"
 
@@ -27,14 +28,21 @@ import (
 
 // Options configure a hall server.
 type Options struct {
-	DataDir    string
-	Addr       string       // host:port; ":0" picks a free port
-	Config     *hall.Config // nil: ConfigFile, else the embedded sample hall
+	DataDir string
+	Addr    string // host:port; ":0" picks a free port
+	// Config (or else ConfigFile, else the embedded sample hall) is the
+	// hall's configuration until one is changed at runtime (PUT
+	// /api/v1/config): the stored configuration then wins at every start.
+	Config     *hall.Config
 	ConfigFile string
-	Logger     *slog.Logger
-	Clock      hall.Clock
-	Version    string
-	Pages      http.Handler // the web faces, served at /
+	// ConfigReset ignores the stored configuration once: Config/ConfigFile
+	// (or the sample) is recorded as a config.changed event by actor
+	// "config-file" and becomes the stored configuration.
+	ConfigReset bool
+	Logger      *slog.Logger
+	Clock       hall.Clock
+	Version     string
+	Pages       http.Handler // the web faces, served at /
 	// Forward, when set, sends every event to the central platform (NATS
 	// JetStream or an HTTPS sink) and, with NATS, takes appointments and
 	// remote tickets in. HallID is filled from the configuration.
@@ -56,7 +64,7 @@ type Server struct {
 	Store   *store.Store
 	API     *api.API
 	Metrics *metrics.Metrics
-	Config  hall.Config
+	Config  hall.Config // the configuration the hall started with (Service.Config is the current one)
 
 	Forwarder *forward.Forwarder // nil when not forwarding
 
@@ -85,7 +93,7 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Store: st, Config: cfg, log: log, done: make(chan error, 1), Metrics: metrics.New()}
+	s := &Server{Store: st, log: log, done: make(chan error, 1), Metrics: metrics.New()}
 	fail := func(err error) (*Server, error) {
 		if s.Service != nil {
 			s.Service.Close()
@@ -100,18 +108,12 @@ func Start(o Options) (*Server, error) {
 	if len(o.CitizenSecret) > 0 {
 		secret = o.CitizenSecret
 	}
-	var fc forward.Config
-	if o.Forward != nil {
-		fc = *o.Forward
-		fc.HallID = cfg.Hall.ID
-		if s.Forwarder, err = forward.New(fc, st, log.With("part", "forward")); err != nil {
-			return fail(err)
-		}
-	}
 	var a *api.API
 	onCommit := func(evs []hall.Event) {
 		s.Metrics.ObserveEvents(evs)
-		a.OnCommit(evs)
+		if a != nil { // nil only for the -config-reset event, committed before serving
+			a.OnCommit(evs)
+		}
 		if s.Forwarder != nil {
 			s.Forwarder.Notify()
 		}
@@ -120,6 +122,26 @@ func Start(o Options) (*Server, error) {
 	s.Service, err = hall.NewService(cfg, journal, o.Clock, func(evs []hall.Event) { onCommit(evs) })
 	if err != nil {
 		return fail(err)
+	}
+	if cur := s.Service.Config(); o.ConfigReset {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := s.Service.UpdateConfig(ctx, hall.Op{Actor: "config-file"}, cfg)
+		cancel()
+		if err != nil {
+			return fail(fmt.Errorf("-config-reset: the configuration file cannot replace the stored one: %w", err))
+		}
+		log.Info("configuration reset from the file; changes made in the dashboard are replaced")
+	} else if !reflect.DeepEqual(cur, cfg) {
+		log.Info("using the configuration changed in the dashboard; the file's is ignored (-config-reset returns to it)")
+	}
+	s.Config = s.Service.Config()
+	var fc forward.Config
+	if o.Forward != nil {
+		fc = *o.Forward
+		fc.HallID = s.Config.Hall.ID
+		if s.Forwarder, err = forward.New(fc, st, log.With("part", "forward")); err != nil {
+			return fail(err)
+		}
 	}
 	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }, "storage": journal.health}
 	buildHealth(health)
@@ -174,7 +196,7 @@ func Start(o Options) (*Server, error) {
 			})
 		}
 	}
-	log.Info("hall ready", "hall", cfg.Hall.ID, "addr", s.URL, "data", st.Path())
+	log.Info("hall ready", "hall", s.Config.Hall.ID, "addr", s.URL, "data", st.Path())
 	return s, nil
 }
 

@@ -175,6 +175,7 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"POST", "/api/v1/tokens", "tokens.create"}, {"DELETE", "/api/v1/tokens/x", "tokens.revoke"},
 		{"POST", "/api/v1/day/close", "day.close"}, {"POST", "/api/v1/devices", "devices.report"},
 		{"GET", "/api/v1/devices", "devices.list"}, {"GET", "/api/v1/reports", "reports"}, {"GET", "/api/v1/config", "config"},
+		{"PUT", "/api/v1/config", "config.update"},
 		{"GET", "/api/v1/users", "users.list"}, {"POST", "/api/v1/users", "users.create"}, {"POST", "/api/v1/login", "login"},
 	}
 	policy := apiOpRoles()

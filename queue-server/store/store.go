@@ -9,7 +9,7 @@
 //
 // Layout (bucket → key → value):
 //
-//	meta       schema, day, seq, forwarded, secret
+//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON)
 //	tickets    ticket id → Ticket JSON (all days, for history and reports)
 //	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
 //	windows    number (4 bytes) → Window JSON
@@ -72,6 +72,7 @@ var (
 	kSeq       = []byte("seq")
 	kForwarded = []byte("forwarded")
 	kSecret    = []byte("secret")
+	kConfig    = []byte("config")
 )
 
 // Store is an open hall database. It is safe for concurrent use.
@@ -257,6 +258,11 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 			return err
 		}
 	}
+	if c := ev.Config; c != nil {
+		if err := put(bMeta, kConfig, c); err != nil {
+			return err
+		}
+	}
 	if e := ev.Blacklist; e != nil {
 		if e.Removed {
 			if err := tx.Bucket(bBlacklist).Delete([]byte(e.CitizenKey)); err != nil {
@@ -292,14 +298,22 @@ func pruneBookings(tx *bolt.Tx, day string) error {
 }
 
 // Load reads what the hall needs to resume: the current day's tickets and
-// keys, windows, counters, leases, current bookings and the blacklist. It
-// does not scan history, so a year of tickets does not slow startup.
+// keys, windows, counters, leases, current bookings, the blacklist and the
+// configuration last changed at runtime. It does not scan history, so a
+// year of tickets does not slow startup.
 func (s *Store) Load() (hall.State, error) {
 	var st hall.State
 	err := s.db.View(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		st.Day, st.Seq = string(m.Get(kDay)), getU64(m, kSeq)
 		st.Idem = map[string]string{}
+		if raw := m.Get(kConfig); raw != nil {
+			var c hall.Config
+			if err := json.Unmarshal(raw, &c); err != nil {
+				return fmt.Errorf("store: stored configuration: %w", err)
+			}
+			st.Config = &c
+		}
 		if st.Day == "" {
 			return nil
 		}

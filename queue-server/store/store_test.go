@@ -107,6 +107,51 @@ func TestCommitLoadRoundTripAcrossRestart(t *testing.T) {
 	}
 }
 
+func TestConfigChangeSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	ctx := context.Background()
+	s := MustStore(t, dir)
+	svc := MustService(t, s, clock)
+	tk, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := svc.Config()
+	cfg.Services[4].Name.EN, cfg.Services[4].DailyQuota = "Enquiries", 7
+	cfg.Windows[0].Services = []string{"E"}
+	if _, err := svc.UpdateConfig(ctx, hall.Op{Actor: "boss"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	s.Close()
+
+	s2 := MustStore(t, dir)
+	st, err := s2.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Config == nil || st.Config.Services[4].DailyQuota != 7 {
+		t.Fatalf("stored config = %+v", st.Config)
+	}
+	evs, _ := s2.Events(0, 100)
+	if last := evs[len(evs)-1]; last.Type != hall.EvConfigChanged || last.Actor != "boss" || last.Config == nil {
+		t.Fatalf("last event = %+v, want config.changed by boss with the config", last)
+	}
+	svc2 := MustService(t, s2, clock) // started with the sample: the stored config wins
+	got := svc2.Config()
+	if got.Services[4].Name.EN != "Enquiries" || got.Services[4].DailyQuota != 7 || len(got.Windows[0].Services) != 1 {
+		t.Fatalf("config after restart: %+v", got.Services[4])
+	}
+	if back, err := svc2.Ticket(ctx, tk.ID); err != nil || back.Status != hall.Waiting {
+		t.Fatalf("ticket after restart: %+v %v", back, err)
+	}
+	ws, _ := svc2.Windows(ctx)
+	if len(ws[0].Services) != 1 || ws[0].Services[0] != "E" {
+		t.Fatalf("window 1 after restart serves %v", ws[0].Services)
+	}
+}
+
 func TestNewerSchemaIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)

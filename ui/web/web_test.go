@@ -514,6 +514,30 @@ func TestPages(t *testing.T) {
 		tb.axe()
 	})
 
+	t.Run("dashboard changes a daily quota in the hall configuration", func(t *testing.T) {
+		h := MustStartHall(t)
+		tb := b.MustTab(t, 1920, 1080)
+		tb.open(h.srv.URL + "/dashboard")
+		tb.login(h.admin)
+		quota := `#cfg-services tr[data-service="E"] [data-f="quota"]`
+		tb.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null`, quota))
+		eval[bool](tb, fmt.Sprintf(`(() => { const i = document.querySelector(%q); i.value = "42"; i.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, quota))
+		tb.click("#cfg-save")
+		tb.waitText(5*time.Second, "#cfg-result", "已保存")
+		type service struct {
+			Code       string `json:"code"`
+			DailyQuota int    `json:"daily_quota"`
+		}
+		var cfg struct{ Services []service }
+		h.api("GET", "config", h.admin, nil, &cfg)
+		if i := slices.IndexFunc(cfg.Services, func(s service) bool { return s.Code == "E" }); i < 0 || cfg.Services[i].DailyQuota != 42 {
+			t.Fatalf("GET /api/v1/config after saving: %+v", cfg.Services)
+		}
+		eval[bool](tb, `(document.querySelector("#hall-config").scrollIntoView(), true)`)
+		tb.shot("dashboard-config")
+		tb.axe()
+	})
+
 	t.Run("status page follows the ticket until it is called", func(t *testing.T) {
 		h := MustStartHall(t)
 		h.issue("E")

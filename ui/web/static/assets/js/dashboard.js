@@ -1,8 +1,10 @@
 // dashboard.js — the hall manager's view: live queues and windows with
 // alerts, kiosk health and forwarding backlog, today's charts, reports,
-// and administration (tokens, blacklist, day close, appointments).
+// and administration (tokens, blacklist, day close, appointments, the hall
+// configuration).
 import { $, el, fill, api, describe, since, mmss, Stream, connectionBadge, loginForm, windowWords, both } from './hallq.js';
 import { bars } from './charts.js';
+import * as hallConfig from './hallconfig.js';
 
 let token = '';
 let overview = null;
@@ -243,7 +245,10 @@ async function renderAppointments() {
 const stream = new Stream('', {
   onState: connectionBadge($('#conn')),
   onResync: later,
-  onEvent: later,
+  onEvent: (ev) => {
+    later();
+    if (ev.type === 'config.changed') hallConfig.changed();
+  },
   onServices(list) {
     if (!overview) return;
     overview.services = list;
@@ -266,4 +271,5 @@ const signOut = loginForm($('#login'), 'dashboard',
     stream.use(token);
     renderTokens().catch((e) => showError(describe(e)));
     renderAppointments().catch((e) => showError(describe(e)));
+    hallConfig.start(token).catch((e) => showError(describe(e)));
   });

@@ -63,6 +63,7 @@ export class APIError extends Error {
 }
 
 const plainWords = {
+  invalid: '输入有误 · Some input is not valid',
   unauthorized: '登录已失效或令牌无效 · The token is not valid',
   forbidden: '没有权限 · Not allowed for this token',
   not_found: '找不到 · Not found',
