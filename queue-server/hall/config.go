@@ -324,6 +324,15 @@ func (c *Config) service(code string) (*ServiceConfig, bool) {
 	return nil, false
 }
 
+func (c *Config) window(n int) (*WindowConfig, bool) {
+	for i := range c.Windows {
+		if c.Windows[i].Number == n {
+			return &c.Windows[i], true
+		}
+	}
+	return nil, false
+}
+
 // Location returns the hall's time zone (validated by ParseConfig).
 func (c Config) Location() *time.Location {
 	loc, err := time.LoadLocation(c.Hall.TimeZone)
