@@ -30,7 +30,7 @@ func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 	svc := MustService(t, s, clock)
 	days := []time.Time{
 		time.Date(2026, 6, 1, 9, 0, 0, 0, cst), time.Date(2026, 6, 2, 9, 0, 0, 0, cst), // old
-		time.Date(2026, 8, 20, 9, 0, 0, 0, cst), // old: the cutoff is 2026-08-29
+		time.Date(2026, 8, 20, 9, 0, 0, 0, cst),                                            // old: the cutoff is 2026-08-29
 		time.Date(2026, 11, 26, 9, 0, 0, 0, cst), time.Date(2026, 11, 27, 9, 0, 0, 0, cst), // kept
 	}
 	cutoff := time.Date(2026, 11, 27, 12, 0, 0, 0, cst).Add(-90 * 24 * time.Hour)
