@@ -27,8 +27,8 @@ var (
 var bScratch = []byte("scrub-scratch")
 
 // PurgePersonal removes the personal data — citizen key and masked ID
-// number — from tickets of hall days before before's date (in before's
-// location), and from the ticket and appointment snapshots of events of
+// number — from tickets of closed hall days before before's date (in
+// before's location), and from the ticket and appointment snapshots of events of
 // those days in the event log and the outbox. Everything else (numbers,
 // times, statuses, ratings) stays, so reports keep working.
 //
@@ -48,6 +48,12 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 	scrub := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
+		// The hall's current day is never purged, however old: its tickets
+		// live on in the service's memory and are written again when the
+		// day closes. Once it is closed, the next call purges it.
+		if day := string(m.Get(kDay)); day != "" && day < cutoff {
+			cutoff = day
+		}
 		// rewrites are applied after the scans: a cursor's bucket must not
 		// change under it
 		type put struct {

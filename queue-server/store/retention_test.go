@@ -154,3 +154,38 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgePersonalSparesTheOpenDay: a hall idle for longer than the
+// retention period still holds its last day open (its tickets are in the
+// service's memory and are written again when the day closes), so that
+// day is purged only after it closes.
+func TestPurgePersonalSparesTheOpenDay(t *testing.T) {
+	s := MustStore(t, "")
+	ctx := context.Background()
+	clock := &fixedClock{time.Date(2026, 6, 1, 9, 0, 0, 0, cst)}
+	svc := MustService(t, s, clock)
+	key, masked := citizen(1)
+	if _, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "B", CitizenKey: key, MaskedID: masked}); err != nil {
+		t.Fatal(err)
+	}
+	clock.t = time.Date(2026, 11, 27, 9, 0, 0, 0, cst)
+	before := clock.t.Add(-90 * 24 * time.Hour)
+	if n, err := s.PurgePersonal(before, 100); err != nil || n != 0 {
+		t.Fatalf("purged %d records of the open day (%v)", n, err)
+	}
+	// the next change closes 2026-06-01: the waiting ticket expires, its
+	// snapshot (with the key) is written again, on the old day
+	if _, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(s.Path()); !bytes.Contains(raw, []byte(key)) {
+		t.Fatal("the expired ticket lost its key before any purge")
+	}
+	if n, err := s.PurgePersonal(before, 100); err != nil || n == 0 {
+		t.Fatalf("after the day closed: purged %d records (%v)", n, err)
+	}
+	raw, _ := os.ReadFile(s.Path())
+	if bytes.Contains(raw, []byte(key)) || bytes.Contains(raw, []byte(masked)) {
+		t.Fatal("the closed day's personal data is still in the file")
+	}
+}
