@@ -147,3 +147,9 @@ func (h *testHall) waitPurged() {
 		h.t.Fatal("the retention pass after start never finished")
 	}
 }
+
+func TestRetentionFlagDefaultIsTheDefault(t *testing.T) {
+	if d, _ := time.ParseDuration("2160h"); d != DefaultPersonalRetention {
+		t.Fatalf("the -personal-retention default 2160h is not DefaultPersonalRetention %v", DefaultPersonalRetention)
+	}
+}
