@@ -430,14 +430,14 @@ func (a *API) reader(c *client) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for {
-		var f wire.Frame
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
 			return
 		}
 		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
-		if err := json.Unmarshal(data, &f); err != nil || f.Type != wire.FrameRequest {
-			a.reply(c, wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Invalid, Message: "expected a request frame: " + errText(err)}})
+		f, err := decodeRequest(data)
+		if err != nil {
+			a.reply(c, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
 			continue
 		}
 		select {
@@ -452,11 +452,17 @@ func (a *API) reader(c *client) {
 	}
 }
 
-func errText(err error) string {
-	if err == nil {
-		return "wrong frame type"
+// decodeRequest parses one frame a client sent after its hello. Anything
+// but a JSON request frame is an invalid error, whose message says why.
+func decodeRequest(data []byte) (wire.Frame, error) {
+	var f wire.Frame
+	if err := json.Unmarshal(data, &f); err != nil {
+		return wire.Frame{}, hall.Errorf(hall.Invalid, "expected a request frame: %v", err)
 	}
-	return err.Error()
+	if f.Type != wire.FrameRequest {
+		return wire.Frame{}, hall.Errorf(hall.Invalid, "expected a request frame: wrong frame type %q", f.Type)
+	}
+	return f, nil
 }
 
 func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {

@@ -2,20 +2,27 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"hallq/queue-server/central"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
+	"hallq/queue-server/store"
+	"hallq/queue-server/wire"
 )
 
 // The build stamp, set at link time by `make dist`:
@@ -42,7 +49,12 @@ func buildHealth(health map[string]func() any) {
 
 // Main runs the queue-server command with args (without the program name)
 // and returns the exit code.
+//
+// `queue-server backup …` runs the backup command instead (see Backup).
 func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "backup" {
+		return Backup(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("queue-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", env("HALLQ_DATA", "./hallq-data"), "data directory (env HALLQ_DATA)")
@@ -60,8 +72,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	demoCentral := fs.Bool("demo-central", false, "also run a reference central platform in-process (embedded NATS on 127.0.0.1:4222, view on http://127.0.0.1:8090/halls) and forward to it")
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
+	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	retention, err := time.ParseDuration(*retentionFlag)
+	if err != nil || retention == 0 {
+		fmt.Fprintf(stderr, "-personal-retention must be a duration like 2160h (a negative one keeps personal data), got %q\n", *retentionFlag)
 		return 2
 	}
 	if *version {
@@ -84,7 +102,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
-		TLSCert: *tlsCert, TLSKey: *tlsKey}
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Error("-tls-cert and -tls-key go together")
 		return 2
@@ -168,4 +186,106 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// Backup runs `queue-server backup -server URL -token-file F -o FILE`: it
+// fetches a consistent copy of a running hall's store (GET /api/v1/backup,
+// an admin token), writes it next to FILE under a temporary name, syncs
+// it, checks it with store.Verify, and only then renames it to FILE — so
+// FILE is either a complete, checked backup or untouched. It returns the
+// exit code.
+func Backup(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("queue-server backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", env("HALLQ_SERVER", "http://127.0.0.1:8080"), "the hall server's URL (env HALLQ_SERVER)")
+	tokenFile := fs.String("token-file", "", "file holding an admin token")
+	out := fs.String("o", "", "the backup file to write")
+	caFile := fs.String("ca", "", "PEM certificate of the hall CA, for a hall serving HTTPS with its own CA")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *tokenFile == "" || *out == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: queue-server backup -server URL -token-file FILE -o FILE")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := backup(ctx, *server, *tokenFile, *caFile, *out)
+	if err != nil {
+		fmt.Fprintln(stderr, "backup:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: %d bytes, verified\n", *out, n)
+	return 0
+}
+
+func backup(ctx context.Context, server, tokenFile, caFile, out string) (int64, error) {
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return 0, err
+	}
+	hc := &http.Client{}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return 0, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return 0, fmt.Errorf("%s holds no PEM certificate", caFile)
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(server, "/")+"/api/v1/backup", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var eb wire.ErrorBody
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
+			return 0, fmt.Errorf("%s: %s", resp.Status, eb.Error.Err())
+		}
+		return 0, fmt.Errorf("%s: %.200s", resp.Status, body)
+	}
+	dir := filepath.Dir(out)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return 0, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	n, err := io.Copy(tmp, resp.Body)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("receiving the backup: %w", err)
+	}
+	if err := store.Verify(tmp.Name()); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return 0, err
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil { // make the rename durable
+		d.Sync()
+		d.Close()
+	}
+	return n, nil
 }

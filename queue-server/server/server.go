@@ -54,7 +54,17 @@ type Options struct {
 	// TLSCert and TLSKey, when both set, are PEM files: the hall then
 	// serves HTTPS and WSS only (see hallq-ca for a hall CA).
 	TLSCert, TLSKey string
+	// PersonalRetention is how long tickets keep their citizen key and
+	// masked ID number: older ones are purged at start and then daily.
+	// 0 means DefaultPersonalRetention; negative keeps them for ever.
+	PersonalRetention time.Duration
 }
+
+// DefaultPersonalRetention is how long personal data is kept by default.
+const DefaultPersonalRetention = 90 * 24 * time.Hour
+
+// purgeBatch is how many records one retention transaction goes through.
+const purgeBatch = 1000
 
 // Server is a running hall.
 type Server struct {
@@ -72,8 +82,10 @@ type Server struct {
 	ln     net.Listener
 	log    *slog.Logger
 	done   chan error
-	cancel context.CancelFunc // stops the forwarder and the appointments consumer
+	cancel context.CancelFunc // stops the forwarder, the appointments consumer and retention
 	bg     sync.WaitGroup
+	// purged is closed when the first retention pass after start is done
+	purged chan struct{}
 }
 
 // BootstrapFile is the name of the first admin token's file in the data dir.
@@ -93,7 +105,7 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Store: st, log: log, done: make(chan error, 1), Metrics: metrics.New()}
+	s := &Server{Store: st, log: log, done: make(chan error, 1), Metrics: metrics.New(), purged: make(chan struct{})}
 	fail := func(err error) (*Server, error) {
 		if s.Service != nil {
 			s.Service.Close()
@@ -196,6 +208,18 @@ func Start(o Options) (*Server, error) {
 			})
 		}
 	}
+	if keep := o.PersonalRetention; keep >= 0 {
+		if keep == 0 {
+			keep = DefaultPersonalRetention
+		}
+		clock := o.Clock
+		if clock == nil {
+			clock = hall.SystemClock{}
+		}
+		s.background(func() { s.retain(ctx, keep, clock, s.Config.Location()) })
+	} else {
+		close(s.purged)
+	}
 	log.Info("hall ready", "hall", s.Config.Hall.ID, "addr", s.URL, "data", st.Path())
 	return s, nil
 }
@@ -269,6 +293,43 @@ func (s *Server) background(fn func()) {
 		defer s.bg.Done()
 		fn()
 	}()
+}
+
+// retain purges personal data older than keep now and then once a day,
+// until ctx ends (Close).
+func (s *Server) retain(ctx context.Context, keep time.Duration, clock hall.Clock, loc *time.Location) {
+	for first := true; ; first = false {
+		s.purgePersonal(ctx, clock.Now().In(loc).Add(-keep))
+		if first {
+			close(s.purged)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
+}
+
+// purgePersonal removes the citizen keys and masked IDs of hall days
+// before before's date, in batches, stopping early when ctx ends (the
+// store's watermarks let the next pass resume).
+func (s *Server) purgePersonal(ctx context.Context, before time.Time) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := s.Store.PurgePersonal(before, purgeBatch)
+		if err != nil {
+			s.log.Error("retention: purging personal data failed", "err", err)
+			return
+		}
+		total += n
+		if n < purgeBatch {
+			break
+		}
+	}
+	if total > 0 {
+		s.log.Info("retention: personal data purged", "before", before.Format(time.DateOnly), "records", total)
+	}
 }
 
 // Close stops serving, forwarding, then the service, then the store.

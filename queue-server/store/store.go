@@ -9,7 +9,8 @@
 //
 // Layout (bucket → key → value):
 //
-//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON)
+//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON);
+//	           retention watermarks purged_key, purged_seq, scrub
 //	tickets    ticket id → Ticket JSON (all days, for history and reports)
 //	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
 //	windows    number (4 bytes) → Window JSON
@@ -423,4 +424,47 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// Verify checks that the file at path is a sound hall store — a backup
+// before it is relied on, or a file about to be restored: bbolt opens it
+// read-only, its consistency check finds nothing, and its schema is one
+// this build understands. It never changes the file.
+func Verify(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("store: verify: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("store: verify %s: %w", path, err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		// a cut-off file (an interrupted download) must be refused before
+		// the check reads pages beyond its end
+		if tx.Size() > fi.Size() {
+			return fmt.Errorf("store: verify %s: truncated: %d bytes, the database needs %d", path, fi.Size(), tx.Size())
+		}
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("store: verify %s: bbolt check: %w", path, errors.Join(errs...))
+		}
+		m := tx.Bucket(bMeta)
+		if m == nil || m.Get(kSecret) == nil {
+			return fmt.Errorf("store: verify %s: not a hallq store (no meta bucket or secret)", path)
+		}
+		if v := getU64(m, kSchema); v == 0 || v > SchemaVersion {
+			return fmt.Errorf("store: verify %s: schema %d, this build understands 1 to %d", path, v, SchemaVersion)
+		}
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("store: verify %s: bucket %s missing", path, name)
+			}
+		}
+		return nil
+	})
 }

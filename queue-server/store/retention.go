@@ -1,0 +1,213 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"hallq/queue-server/hall"
+)
+
+// Retention watermarks in the meta bucket.
+var (
+	// kPurgedKey is the last days-index key ("YYYY-MM-DD/<ticket id>")
+	// whose ticket has been purged: earlier days are never scanned again.
+	kPurgedKey = []byte("purged_key")
+	// kPurgedSeq is the last event whose log and outbox entries have been purged.
+	kPurgedSeq = []byte("purged_seq")
+	// kScrub is set while free pages may still hold purged values.
+	kScrub = []byte("scrub")
+)
+
+// bScratch is a bucket that exists only while scrubFreePages runs.
+var bScratch = []byte("scrub-scratch")
+
+// PurgePersonal removes the personal data — citizen key and masked ID
+// number — from tickets of closed hall days before before's date (in
+// before's location), and from the ticket and appointment snapshots of events of
+// those days in the event log and the outbox. Everything else (numbers,
+// times, statuses, ratings) stays, so reports keep working.
+//
+// One call is one transaction that goes through at most limit records
+// (tickets and events); it returns how many it went through, 0 when
+// nothing before the cutoff is left. Watermarks in the meta bucket make it
+// resumable and keep it from rescanning what was purged already: call it
+// until it returns less than limit. The call that finishes also overwrites
+// the pages bbolt freed, which still hold the old copies of the rewritten
+// values (see scrubFreePages).
+func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("store: purge limit must be positive, got %d", limit)
+	}
+	cutoff := before.Format(time.DateOnly)
+	n := 0
+	scrub := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		// The hall's current day is never purged, however old: its tickets
+		// live on in the service's memory and are written again when the
+		// day closes. Once it is closed, the next call purges it.
+		if day := string(m.Get(kDay)); day != "" && day < cutoff {
+			cutoff = day
+		}
+		// rewrites are applied after the scans: a cursor's bucket must not
+		// change under it
+		type put struct {
+			b    *bolt.Bucket
+			k, v []byte
+		}
+		var puts []put
+
+		// tickets, by the day index
+		tickets := tx.Bucket(bTickets)
+		wm := bytes.Clone(m.Get(kPurgedKey))
+		c := tx.Bucket(bDays).Cursor()
+		k, _ := c.Seek(wm)
+		if k != nil && wm != nil && bytes.Equal(k, wm) {
+			k, _ = c.Next()
+		}
+		var last []byte
+		for ; k != nil && n < limit; k, _ = c.Next() {
+			day, id, _ := bytes.Cut(k, []byte("/"))
+			if string(day) >= cutoff {
+				break
+			}
+			n++
+			last = k
+			v := tickets.Get(id)
+			if v == nil {
+				continue
+			}
+			var t hall.Ticket
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("store: ticket %s: %w", id, err)
+			}
+			if t.Day >= cutoff || t.CitizenKey == "" && t.MaskedID == "" {
+				continue // carried over to a day still kept, or nothing to purge
+			}
+			t.CitizenKey, t.MaskedID = "", ""
+			b, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			puts = append(puts, put{tickets, bytes.Clone(id), b})
+		}
+		if last != nil {
+			if err := m.Put(kPurgedKey, bytes.Clone(last)); err != nil {
+				return err
+			}
+		}
+
+		// events and their outbox copies, in sequence (and so day) order
+		events, outbox := tx.Bucket(bEvents), tx.Bucket(bOutbox)
+		seq := getU64(m, kPurgedSeq)
+		ec := events.Cursor()
+		purgedSeq := seq
+		for k, v := ec.Seek(u64(seq + 1)); k != nil && n < limit; k, v = ec.Next() {
+			var ev hall.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if ev.Day >= cutoff {
+				break
+			}
+			n++
+			purgedSeq = ev.Seq
+			if !stripPersonal(&ev) {
+				continue
+			}
+			b, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			key := bytes.Clone(k)
+			puts = append(puts, put{events, key, b})
+			if outbox.Get(key) != nil {
+				puts = append(puts, put{outbox, key, b})
+			}
+		}
+		if purgedSeq != seq {
+			if err := putU64(m, kPurgedSeq, purgedSeq); err != nil {
+				return err
+			}
+		}
+		for _, p := range puts {
+			if err := p.b.Put(p.k, p.v); err != nil {
+				return err
+			}
+		}
+		if len(puts) > 0 {
+			if err := m.Put(kScrub, []byte{1}); err != nil {
+				return err
+			}
+		}
+		scrub = m.Get(kScrub) != nil
+		return nil
+	})
+	if err != nil || n == limit || !scrub {
+		return n, err
+	}
+	return n, s.scrubFreePages()
+}
+
+// stripPersonal clears the citizen key and masked ID number from an
+// event's ticket and appointment snapshots and reports whether there were any.
+func stripPersonal(ev *hall.Event) bool {
+	found := false
+	if t := ev.Ticket; t != nil && (t.CitizenKey != "" || t.MaskedID != "") {
+		t.CitizenKey, t.MaskedID = "", ""
+		found = true
+	}
+	if b := ev.Appointment; b != nil && (b.CitizenKey != "" || b.MaskedID != "") {
+		b.CitizenKey, b.MaskedID = "", ""
+		found = true
+	}
+	return found
+}
+
+// scrubFreePages overwrites the file's free pages. bbolt never changes a
+// page in place: a rewritten value goes to a new page and the old page,
+// still holding the old bytes, joins the free list until it is reused. So
+// it fills a scratch bucket with zeros until it has taken every free page
+// (bbolt hands out free pages before it grows the file), commits, and
+// drops the bucket: the free pages then hold zeros. Pages that an open
+// read transaction still needs cannot be reused yet; they are scrubbed by
+// the next purge.
+func (s *Store) scrubFreePages() error {
+	st := s.db.Stats()
+	pages := st.FreePageN + st.PendingPageN
+	pageSize := s.db.Info().PageSize
+	// three values fill one leaf page (8-byte key, 16-byte element header)
+	zero := make([]byte, pageSize/3-32)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bScratch) != nil {
+			if err := tx.DeleteBucket(bScratch); err != nil {
+				return err
+			}
+		}
+		b, err := tx.CreateBucket(bScratch)
+		if err != nil {
+			return err
+		}
+		b.FillPercent = 1
+		for i := range uint64(3 * (pages + 1)) {
+			if err := b.Put(u64(i), zero); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bScratch); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Delete(kScrub)
+	})
+}
