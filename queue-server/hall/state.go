@@ -198,10 +198,20 @@ func (st *state) dayStart(day string) time.Time {
 	return t
 }
 
+// idEncoding keeps the byte order in the text order (base32hex).
+var idEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
+
+// newID returns an unguessable id that sorts by creation time: 5 bytes of
+// milliseconds (so the store appends instead of scattering its writes)
+// and 10 random bytes (80 bits nobody can guess), 24 characters.
 func newID() string {
-	var b [10]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+	var b [15]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 5 {
+		b[i] = byte(ms >> (8 * (4 - i)))
+	}
+	_, _ = rand.Read(b[5:])
+	return strings.ToLower(idEncoding.EncodeToString(b[:]))
 }
 
 func (st *state) ticket(id string) (*Ticket, error) {
