@@ -235,8 +235,10 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		if err := put(bTickets, []byte(t.ID), t); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bDays).Put([]byte(t.Day+"/"+t.ID), nil); err != nil {
-			return err
+		if ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried { // the only events that give a ticket its day
+			if err := tx.Bucket(bDays).Put([]byte(t.Day+"/"+t.ID), nil); err != nil {
+				return err
+			}
 		}
 	}
 	if w := ev.Window; w != nil {
