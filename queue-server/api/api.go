@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -166,6 +167,16 @@ func (a *API) authenticate(token string) (Principal, error) {
 	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window}, nil
 }
 
+// clientIP is the address the request came from (the hall server faces the
+// hall LAN directly; no proxy header is trusted).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
@@ -218,7 +229,7 @@ func (a *API) rest(opName string) http.HandlerFunc {
 			writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
 			return
 		}
-		c := &call{ctx: r.Context(), a: a, p: p, params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
+		c := &call{ctx: r.Context(), a: a, p: p, ip: clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
 		status, v, err := a.run(op, c)
 		if err != nil {
 			writeError(w, err)

@@ -24,6 +24,7 @@ type call struct {
 	ctx    context.Context
 	a      *API
 	p      Principal
+	ip     string // the client's address, for per-address limits
 	params map[string]string
 	body   []byte
 	idem   string
@@ -48,10 +49,11 @@ func roles(rs ...[]string) []string { return slices.Concat(rs...) }
 // both resolve here; the role lists are the authorization policy.
 var ops = map[string]*operation{
 	"me":                  {roles: anyRole, run: opMe},
-	"services.list":       {roles: anyRole, run: opServices},
+	"services.list":       {roles: append([]string{public}, anyRole...), run: opServices},
 	"overview":            {roles: anyRole, run: opOverview},
 	"tickets.issue":       {roles: roles(staff, []string{wire.RoleKiosk}), run: opIssue},
 	"tickets.get":         {roles: append([]string{public}, anyRole...), pathParams: []string{"id"}, run: opTicket},
+	"tickets.remote":      {roles: append([]string{public}, anyRole...), run: opRemoteTicket},
 	"tickets.list":        {roles: roles(staff, []string{wire.RoleClerk}), run: opTickets},
 	"tickets.action":      {roles: roles(staff, []string{wire.RoleClerk, wire.RoleKiosk}), pathParams: []string{"id", "action"}, run: opAction},
 	"windows.list":        {roles: anyRole, run: opWindows},
@@ -89,6 +91,7 @@ var restRoutes = []struct{ pattern, op string }{
 	{"POST /api/v1/tickets", "tickets.issue"},
 	{"GET /api/v1/tickets", "tickets.list"},
 	{"GET /api/v1/tickets/{id}", "tickets.get"},
+	{"POST /api/v1/remote-tickets", "tickets.remote"},
 	{"POST /api/v1/tickets/{id}/{action}", "tickets.action"},
 	{"GET /api/v1/windows", "windows.list"},
 	{"GET /api/v1/windows/{window}/queue", "windows.queue"},
@@ -300,6 +303,52 @@ func opIssue(c *call) (int, any, error) {
 	}
 	t, err := c.a.svc.Issue(c.ctx, c.op(), r)
 	return http.StatusCreated, redactView(t, levelStaff), err
+}
+
+// opRemoteTicket takes a ticket from a citizen's phone (线上取号). The typed
+// ID number becomes the citizen key and masked form here and goes no
+// further. The key and service make the idempotency key, so a double tap
+// (or a reload) returns the same ticket that day; each client address may
+// take maxRemotePerIP tickets an hour.
+func opRemoteTicket(c *call) (int, any, error) {
+	var r wire.RemoteTicketRequest
+	if err := c.decode(&r, false); err != nil {
+		return 0, nil, err
+	}
+	if r.Service == "" {
+		return 0, nil, hall.Errorf(hall.Invalid, "service is required")
+	}
+	num, valid := residentID(r.IDNumber)
+	r.IDNumber = ""
+	if !valid {
+		return 0, nil, hall.Refusal(hall.Invalid, "invalid_id_number", "that is not a valid 18-character resident ID number")
+	}
+	if !c.a.hub.allowRemote(c.ip) {
+		return 0, nil, hall.Refusal(hall.QuotaExceeded, "too_many_requests", "too many remote tickets from this address; try again later")
+	}
+	key := num.Key(c.a.secret)
+	actor := c.p.Name
+	if actor == "" {
+		actor = "remote"
+	}
+	o := hall.Op{Actor: actor, IdemKey: "remote:" + r.Service + ":" + key}
+	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: r.Service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
+	return http.StatusCreated, redactView(t, levelPublic), err
+}
+
+// residentID accepts only an 18-character resident ID number: 17 digits
+// and a GB 11643 check character that matches.
+func residentID(s string) (idcard.IDNumber, bool) {
+	n := strings.ToUpper(strings.TrimSpace(s))
+	if len(n) != 18 {
+		return idcard.IDNumber{}, false
+	}
+	want, err := idcard.CheckDigit(n[:17]) // also refuses non-digits
+	if err != nil || n[17] != want {
+		return idcard.IDNumber{}, false
+	}
+	num, err := idcard.ParseIDNumber(n)
+	return num, err == nil
 }
 
 func isKey(s string) bool {

@@ -28,6 +28,12 @@ const (
 	summaryPeriod = 250 * time.Millisecond
 )
 
+// Remote ticket taking (线上取号): tickets per client address per window.
+const (
+	maxRemotePerIP = 10
+	remoteWindow   = time.Hour
+)
+
 // helloWait is helloTimeout, in a variable only so that tests can shorten
 // it (export_test.go); nothing else changes it.
 var helloWait = helloTimeout
@@ -55,6 +61,7 @@ func sameOrigin(r *http.Request) bool {
 type client struct {
 	conn  *websocket.Conn
 	p     Principal
+	ip    string
 	level level
 	// events: whether the client follows every hall event. Kiosks do not:
 	// they need the live service figures, not each citizen's ticket.
@@ -95,12 +102,15 @@ type hub struct {
 	devs    map[string]wire.DeviceHealth
 	// failed logins by name, for rate limiting
 	failures map[string][]time.Time
+	// remote tickets taken by client address, for rate limiting
+	remote map[string][]time.Time
 }
 
 func newHub(a *API, obs Observer) *hub {
 	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
 		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{}, failures: map[string][]time.Time{}}
+		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{}, failures: map[string][]time.Time{},
+		remote: map[string][]time.Time{}}
 	go h.loop()
 	go h.summarize()
 	return h
@@ -268,6 +278,31 @@ func (h *hub) loginFailed(name string) {
 	})
 }
 
+// allowRemote counts one remote ticket request from a client address and
+// reports whether the address is still within maxRemotePerIP an hour.
+func (h *hub) allowRemote(ip string) bool {
+	allowed := false
+	h.do(func() {
+		now := h.a.now()
+		if len(h.remote) > 10000 {
+			for k, ts := range h.remote {
+				if now.Sub(ts[len(ts)-1]) > remoteWindow {
+					delete(h.remote, k)
+				}
+			}
+			if len(h.remote) > 10000 {
+				clear(h.remote) // bounded memory under a flood of addresses
+			}
+		}
+		recent := slices.DeleteFunc(h.remote[ip], func(t time.Time) bool { return now.Sub(t) > remoteWindow })
+		if allowed = len(recent) < maxRemotePerIP; allowed {
+			recent = append(recent, now)
+		}
+		h.remote[ip] = recent
+	})
+	return allowed
+}
+
 func (h *hub) devices() []wire.DeviceHealth {
 	var out []wire.DeviceHealth
 	h.do(func() {
@@ -306,7 +341,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
 		return
 	}
-	c := &client{conn: conn, p: p, level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
+	c := &client{conn: conn, p: p, ip: clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	a.hub.register(c)
 	registered := true
@@ -474,7 +509,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	status, v, err := a.run(op, &call{ctx: ctx, a: a, p: c.p, params: f.Params, body: f.Body, idem: f.Idem})
+	status, v, err := a.run(op, &call{ctx: ctx, a: a, p: c.p, ip: c.ip, params: f.Params, body: f.Body, idem: f.Idem})
 	if err != nil {
 		out.Error = toWire(err)
 		out.Status = HTTPStatus(out.Error.Code)

@@ -7,7 +7,8 @@ import (
 )
 
 var (
-	osStat     = os.Stat
-	readFile   = os.ReadFile
-	apiOpRoles = api.OpRoles
+	osStat        = os.Stat
+	readFile      = os.ReadFile
+	apiOpRoles    = api.OpRoles
+	apiHTTPStatus = api.HTTPStatus
 )

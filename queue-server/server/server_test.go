@@ -165,6 +165,7 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"GET", "/api/v1/me", "me"}, {"GET", "/api/v1/services", "services.list"}, {"GET", "/api/v1/overview", "overview"},
 		{"POST", "/api/v1/tickets", "tickets.issue"}, {"GET", "/api/v1/tickets", "tickets.list"},
 		{"GET", "/api/v1/tickets/x", "tickets.get"}, {"POST", "/api/v1/tickets/x/start", "tickets.action"},
+		{"POST", "/api/v1/remote-tickets", "tickets.remote"},
 		{"GET", "/api/v1/windows", "windows.list"}, {"GET", "/api/v1/windows/1/queue", "windows.queue"},
 		{"POST", "/api/v1/windows/1/call", "windows.call"}, {"POST", "/api/v1/windows/1/close", "windows.set"},
 		{"GET", "/api/v1/events", "events.list"}, {"POST", "/api/v1/checkin", "checkin"},

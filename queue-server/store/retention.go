@@ -29,11 +29,12 @@ var bScratch = []byte("scrub-scratch")
 // PurgePersonal removes the personal data — citizen key and masked ID
 // number — from tickets of closed hall days before before's date (in
 // before's location), and from the ticket and appointment snapshots of events of
-// those days in the event log and the outbox. Everything else (numbers,
+// those days in the event log and the outbox, and drops those days'
+// idempotency records (a remote ticket's key is derived from the citizen key). Everything else (numbers,
 // times, statuses, ratings) stays, so reports keep working.
 //
 // One call is one transaction that goes through at most limit records
-// (tickets and events); it returns how many it went through, 0 when
+// (tickets, events and idempotency records); it returns how many it went through, 0 when
 // nothing before the cutoff is left. Watermarks in the meta bucket make it
 // resumable and keep it from rescanning what was purged already: call it
 // until it returns less than limit. The call that finishes also overwrites
@@ -130,6 +131,28 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 				puts = append(puts, put{outbox, key, b})
 			}
 		}
+		// idempotency records of those days: a key may be derived from the
+		// citizen key (remote tickets), and they are only needed the same day
+		var idemGone [][]byte
+		ic := tx.Bucket(bIdem).Cursor()
+		for k, _ := ic.First(); k != nil && n < limit; k, _ = ic.Next() {
+			day, _, _ := bytes.Cut(k, []byte("/"))
+			if string(day) >= cutoff {
+				break
+			}
+			n++
+			idemGone = append(idemGone, bytes.Clone(k))
+		}
+		for _, k := range idemGone {
+			if err := tx.Bucket(bIdem).Delete(k); err != nil {
+				return err
+			}
+		}
+		if len(idemGone) > 0 {
+			if err := m.Put(kScrub, []byte{1}); err != nil {
+				return err
+			}
+		}
 		if purgedSeq != seq {
 			if err := putU64(m, kPurgedSeq, purgedSeq); err != nil {
 				return err
@@ -160,6 +183,7 @@ func stripPersonal(ev *hall.Event) bool {
 	found := false
 	if t := ev.Ticket; t != nil && (t.CitizenKey != "" || t.MaskedID != "") {
 		t.CitizenKey, t.MaskedID = "", ""
+		ev.Idem = nil // its key may be derived from the citizen key
 		found = true
 	}
 	if b := ev.Appointment; b != nil && (b.CitizenKey != "" || b.MaskedID != "") {

@@ -42,7 +42,8 @@ func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 		for range 7 { // more than one purge batch per day
 			key, masked := citizen(person)
 			person++
-			tk, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "B", CitizenKey: key, MaskedID: masked})
+			// an idempotency key derived from the citizen key, as remote tickets have
+			tk, err := svc.Issue(ctx, hall.Op{IdemKey: "remote:B:" + key}, hall.IssueRequest{Service: "B", CitizenKey: key, MaskedID: masked})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -94,6 +94,14 @@ type BlacklistRequest struct {
 	Remove     bool      `json:"remove,omitempty"`
 }
 
+// RemoteTicketRequest is a citizen taking a ticket on their phone (线上取号).
+// The ID number is turned into the citizen key and masked form at once and
+// never stored, logged or echoed.
+type RemoteTicketRequest struct {
+	Service  string `json:"service"`
+	IDNumber string `json:"id_number"`
+}
+
 // DeviceHealth is what a kiosk reports of its devices.
 type DeviceHealth struct {
 	Kiosk      string    `json:"kiosk"`

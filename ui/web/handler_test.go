@@ -17,7 +17,7 @@ func TestHandler(t *testing.T) {
 	srv := httptest.NewServer(web.Handler())
 	defer srv.Close()
 	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]|\son[a-z]+\s*=`)
-	for _, path := range []string{"/", "/display", "/display/window/3", "/clerk", "/rate/5", "/dashboard", "/t/abc123"} {
+	for _, path := range []string{"/", "/display", "/display/window/3", "/clerk", "/rate/5", "/dashboard", "/t/abc123", "/remote"} {
 		res, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)

@@ -1,9 +1,9 @@
 // Package web holds the hall's web faces — the display board and window
 // strip, the clerk console, the rating pad, the manager dashboard and the
-// citizen's phone status page — as static HTML, CSS and JavaScript embedded
-// into the binary. There is no build step and nothing is fetched from the
-// internet: the pages talk only to the hall server that serves them, through
-// its REST API and websocket stream.
+// citizen's phone pages (ticket status, remote ticket taking) — as static
+// HTML, CSS and JavaScript embedded into the binary. There is no build
+// step and nothing is fetched from the internet: the pages talk only to the
+// hall server that serves them, through its REST API and websocket stream.
 package web
 
 import (
@@ -25,6 +25,7 @@ var pages = map[string]string{
 	"GET /rate/{n}":           "rate.html",
 	"GET /dashboard":          "dashboard.html",
 	"GET /t/{ticket}":         "status.html",
+	"GET /remote":             "remote.html",
 }
 
 // Handler serves the web faces. Pages read their parameters (window number,

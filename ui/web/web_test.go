@@ -563,6 +563,40 @@ func TestPages(t *testing.T) {
 	})
 }
 
+func TestRemotePage(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.issue("A")
+
+	tb := b.MustTab(t, 390, 844)
+	tb.open(h.srv.URL + "/remote")
+	// A and B may be taken remotely in the sample hall; C, D and E may not
+	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
+	if got := eval[string](tb, `[...document.querySelectorAll("#services input")].map(i => i.value).join(",")`); got != "A,B" {
+		t.Errorf("services offered: %q, want A,B", got)
+	}
+	tb.axe()
+	tb.click(`label[for="svc-A"]`)
+	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "11010519491231002X", chromedp.NodeVisible))
+	tb.shot("remote")
+	tb.click("#submit")
+	tb.waitFor(5*time.Second, `location.pathname.startsWith("/t/")`)
+	tb.waitText(5*time.Second, "#number", "A002")
+	tb.waitText(time.Second, "#ahead", "1 人")
+
+	// a wrong number gets plain words, in either language
+	tb.open(h.srv.URL + "/remote")
+	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
+	tb.click(`label[for="svc-A"]`)
+	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "110105194912310021", chromedp.NodeVisible))
+	tb.click("#submit")
+	tb.waitText(5*time.Second, "#error", "身份证号码有误")
+	tb.axe()
+	tb.click("#lang")
+	tb.waitText(time.Second, "#error", "ID number is not valid")
+	tb.waitText(time.Second, "#privacy", "never stored")
+}
+
 // spell writes digits in Chinese, as the board says them.
 func spell(digits string) string {
 	var b strings.Builder

@@ -13,9 +13,9 @@ let at = null;
 
 const words = {
   zh: { title: '排队进度', ahead: '前面还有', people: (n) => `${n} 人`, wait: '预计等候', minutes: (m) => (m < 1 ? '即将' : `约 ${m} 分钟`),
-    unknown: '暂无法估计', go: (w) => `请到 ${w} 号窗口办理`, missing: '找不到这个号码，请核对链接。', offline: '网络不通，正在重试…', updated: (t) => `更新于 ${t}`, toggle: 'English' },
+    unknown: '暂无法估计', go: (w) => `请到 ${w} 号窗口办理`, missing: '找不到这个号码，请核对链接。', offline: '网络不通，正在重试…', updated: (t) => `更新于 ${t}`, toggle: 'English', remote: '线上取号' },
   en: { title: 'Queue status', ahead: 'People ahead', people: (n) => String(n), wait: 'Estimated wait', minutes: (m) => (m < 1 ? 'Any moment' : `about ${m} min`),
-    unknown: 'Not known yet', go: (w) => `Please go to window ${w}`, missing: 'This ticket was not found. Please check the link.', offline: 'No connection, retrying…', updated: (t) => `Updated ${t}`, toggle: '中文' },
+    unknown: 'Not known yet', go: (w) => `Please go to window ${w}`, missing: 'This ticket was not found. Please check the link.', offline: 'No connection, retrying…', updated: (t) => `Updated ${t}`, toggle: '中文', remote: 'Take a ticket on your phone' },
 };
 
 function render() {
@@ -28,6 +28,7 @@ function render() {
   toggle.lang = lang === 'zh' ? 'en' : 'zh-CN';
   $('#ahead-label').textContent = w.ahead;
   $('#wait-label').textContent = w.wait;
+  $('#remote-link').textContent = w.remote;
   $('#error').textContent = failed === 'not_found' ? w.missing : failed ? w.offline : '';
   $('#updated').textContent = at ? w.updated(at.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })) : '';
   if (!ticket) return;

@@ -1,0 +1,127 @@
+// remote.js — remote ticket taking on the citizen's phone (/remote, 线上取号):
+// the services that may be taken remotely and are issuing now, the ID
+// number, and on success the ticket's status page /t/{id}. The number goes
+// to the hall server only, which keeps nothing but its protected key.
+import { $, el, fill, api } from './hallq.js';
+
+let lang = localStorage.getItem('hallq.lang') === 'en' ? 'en' : 'zh';
+let services = null; // null until loaded
+let failure = null; // { code, reason } of the last refusal
+let chosen = '';
+let busy = false;
+
+const words = {
+  zh: { title: '线上取号', pick: '选择业务', id: '居民身份证号码', submit: '取号', busy: '正在取号…', toggle: 'English',
+    privacy: '号码仅用于生成加密标识，不会保存。', none: '现在没有可以线上取号的业务，请到大厅自助机取号。',
+    waiting: (n) => `${n} 人等候`, wait: (s) => (s < 0 ? '' : s < 60 ? '即将叫号' : `约 ${Math.round(s / 60)} 分钟`),
+    refusals: {
+      pick: '请先选择业务。',
+      invalid_id_number: '身份证号码有误，请核对 18 位号码。',
+      remote_not_allowed: '这项业务不能线上取号，请到大厅自助机取号。',
+      citizen_limit: '您今天在这项业务的取号次数已满。',
+      service_quota: '这项业务今天的号已经取完。',
+      numbers_exhausted: '这项业务今天的号已经取完。',
+      closed: '这项业务现在不在取号时间。',
+      blacklisted: '暂时无法为您取号，请到大厅咨询工作人员。',
+      too_many_requests: '取号太频繁，请稍后再试。',
+      network: '网络不通，请稍后再试。',
+      other: '取号没有成功，请稍后再试或到大厅取号。',
+    } },
+  en: { title: 'Take a ticket', pick: 'Choose a service', id: 'Resident ID card number', submit: 'Take a ticket', busy: 'Taking a ticket…', toggle: '中文',
+    privacy: 'Used only to derive a protected key, never stored.', none: 'No service can be taken remotely right now. Please take a ticket at a kiosk in the hall.',
+    waiting: (n) => `${n} waiting`, wait: (s) => (s < 0 ? '' : s < 60 ? 'any moment' : `about ${Math.round(s / 60)} min`),
+    refusals: {
+      pick: 'Please choose a service first.',
+      invalid_id_number: 'That ID number is not valid. Please check the 18 characters.',
+      remote_not_allowed: 'This service cannot be taken remotely. Please use a kiosk in the hall.',
+      citizen_limit: 'You have reached today\'s limit of tickets for this service.',
+      service_quota: 'This service has no tickets left today.',
+      numbers_exhausted: 'This service has no tickets left today.',
+      closed: 'This service is not issuing tickets now.',
+      blacklisted: 'We cannot issue you a ticket here. Please ask the staff in the hall.',
+      too_many_requests: 'Too many tickets from this connection. Please try again later.',
+      network: 'No connection. Please try again.',
+      other: 'The ticket could not be taken. Please try again or take one in the hall.',
+    } },
+};
+
+function refusal(w) {
+  if (!failure) return '';
+  const r = w.refusals;
+  if (failure.code === 'closed') return r.closed;
+  if (failure.code === 'network') return r.network;
+  return r[failure.reason] || r[failure.code] || r.other;
+}
+
+function render() {
+  const w = words[lang];
+  const zh = lang === 'zh';
+  document.documentElement.lang = zh ? 'zh-CN' : 'en';
+  document.title = `${w.title} · hallq`;
+  $('#title').textContent = w.title;
+  const toggle = $('#lang');
+  toggle.textContent = w.toggle;
+  toggle.lang = zh ? 'en' : 'zh-CN';
+  $('#services-label').textContent = w.pick;
+  $('#id-label').textContent = w.id;
+  $('#privacy').textContent = w.privacy;
+  $('#submit').textContent = busy ? w.busy : w.submit;
+  $('#submit').disabled = busy || services === null || services.length === 0;
+  $('#error').textContent = refusal(w);
+  if (services === null) return;
+  $('#none').hidden = services.length > 0;
+  $('#none').textContent = services.length ? '' : w.none;
+  fill($('#services'), services.map((s) => {
+    const id = `svc-${s.code}`;
+    const facts = [w.waiting(s.waiting), w.wait(s.estimated_wait_s)].filter(Boolean).join(' · ');
+    return el('div', { class: 'choice' },
+      el('input', { type: 'radio', name: 'service', id, value: s.code, checked: s.code === chosen, onchange: () => { chosen = s.code; } }),
+      el('label', { for: id }, el('span', { class: 'code', text: s.code }), ' ', (s.name && s.name[lang]) || s.code,
+        el('span', { class: 'facts-line', text: facts })));
+  }));
+}
+
+async function load() {
+  try {
+    const all = await api('GET', 'services');
+    services = all.filter((s) => s.remote && s.issuing);
+    if (!services.some((s) => s.code === chosen)) chosen = services.length === 1 ? services[0].code : '';
+    failure = null;
+  } catch (e) {
+    services = services || [];
+    failure = { code: e.code, reason: e.reason };
+  }
+  render();
+}
+
+$('#take').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  if (!chosen) {
+    failure = { code: 'invalid', reason: 'pick' };
+    render();
+    return;
+  }
+  const input = $('#id-number');
+  busy = true;
+  failure = null;
+  render();
+  try {
+    const t = await api('POST', 'remote-tickets', { body: { service: chosen, id_number: input.value } });
+    input.value = '';
+    location.assign('/t/' + encodeURIComponent(t.id));
+    return;
+  } catch (e) {
+    failure = { code: e.code, reason: e.reason };
+    if (e.reason === 'invalid_id_number') input.focus();
+  }
+  busy = false;
+  render();
+});
+
+$('#lang').addEventListener('click', () => {
+  lang = lang === 'zh' ? 'en' : 'zh';
+  localStorage.setItem('hallq.lang', lang);
+  render();
+});
+render();
+load();
