@@ -32,16 +32,27 @@ func runAppointments(t testing.TB, c *Central, h *Hall) (stop func()) {
 }
 
 // waitConsumed waits until the hall's durable consumer has nothing pending.
+// waitConsumed waits until the hall's consumer has been delivered every
+// message of the stream (a fresh consumer can report nothing pending before
+// it has looked at the stream) and has none unacknowledged.
 func waitConsumed(t testing.TB, c *Central) *jetstream.ConsumerInfo {
 	t.Helper()
 	var info *jetstream.ConsumerInfo
 	waitFor(t, "the hall's consumer to drain", 20*time.Second, func() bool {
+		st, err := c.JS.Stream(context.Background(), central.CentralStream)
+		if err != nil {
+			return false
+		}
+		sinfo, err := st.Info(context.Background())
+		if err != nil {
+			return false
+		}
 		cons, err := c.JS.Consumer(context.Background(), central.CentralStream, "hall-"+hallID)
 		if err != nil {
 			return false
 		}
 		info, err = cons.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+		return err == nil && info.Delivered.Stream >= sinfo.State.LastSeq && info.NumPending == 0 && info.NumAckPending == 0
 	})
 	return info
 }
