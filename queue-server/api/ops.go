@@ -309,13 +309,14 @@ func opIssue(c *call) (int, any, error) {
 // ID number becomes the citizen key and masked form here and goes no
 // further. The key and service make the idempotency key, so a double tap
 // (or a reload) returns the same ticket that day; each client address may
-// take maxRemotePerIP tickets an hour.
+// make maxRemotePerIP requests with a valid number an hour.
 func opRemoteTicket(c *call) (int, any, error) {
 	var r wire.RemoteTicketRequest
 	if err := c.decode(&r, false); err != nil {
 		return 0, nil, err
 	}
-	if r.Service == "" {
+	service := strings.ToUpper(strings.TrimSpace(r.Service)) // as the hall reads codes
+	if service == "" {
 		return 0, nil, hall.Errorf(hall.Invalid, "service is required")
 	}
 	num, valid := residentID(r.IDNumber)
@@ -331,8 +332,8 @@ func opRemoteTicket(c *call) (int, any, error) {
 	if actor == "" {
 		actor = "remote"
 	}
-	o := hall.Op{Actor: actor, IdemKey: "remote:" + r.Service + ":" + key}
-	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: r.Service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
+	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key}
+	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
 	return http.StatusCreated, redactView(t, levelPublic), err
 }
 

@@ -57,7 +57,7 @@ func TestRemoteTickets(t *testing.T) {
 	if tk.MaskedID != "" || tk.CitizenKey != "" {
 		t.Errorf("the reply carries personal data: %+v", tk)
 	}
-	again, status, err := take("A", " 11010519491231002X ")
+	again, status, err := take("a", " 11010519491231002X ")
 	if err != nil || status != http.StatusCreated || again.ID != tk.ID {
 		t.Errorf("the same ID and service again: %d %v, ticket %s, want %s", status, err, again.ID, tk.ID)
 	}
