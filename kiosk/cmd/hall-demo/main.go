@@ -34,7 +34,7 @@ func main() {
 	go h.Console(ctx, os.Stdin, os.Stdout)
 	if !window.HasDisplay() {
 		os.Stdout.WriteString("\nNo display here, so no kiosk window: the hall, its web pages and the simulated devices run.\n" +
-			"For the kiosk window too: apt-get install xvfb, then `xvfb-run -s \"-screen 0 1080x1920x24\" make run`,\n" +
+			"For the kiosk window too: `xvfb-run -s \"-screen 0 1080x1920x24\" make run` (make deps installs Xvfb),\n" +
 			"or run on a desktop. Press Ctrl-C to stop.\n")
 		<-ctx.Done()
 		return
