@@ -70,6 +70,10 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		srv.Close()
 		return nil, err
 	}
+	if err := bookSample(ctx, srv, admin); err != nil {
+		srv.Close()
+		return nil, err
+	}
 	devs, err := sim.StartAll(ctx)
 	if err != nil {
 		srv.Close()
@@ -84,6 +88,22 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		return nil, err
 	}
 	return &Hall{Server: srv, Devices: devs, Kiosk: k, Admin: admin}, nil
+}
+
+// bookSample books an online appointment for the sample citizen (the card
+// the simulator places with "card"): booking BK-1, service B, a slot that
+// starts in ten minutes — so "scan BK-1" or the card at "I have an
+// appointment" checks in.
+func bookSample(ctx context.Context, srv *server.Server, admin string) error {
+	secret, err := srv.Store.Secret()
+	if err != nil {
+		return err
+	}
+	slot := time.Now().Add(10 * time.Minute).Truncate(time.Minute)
+	b := hall.Booking{ID: "BK-1", CitizenKey: sim.SampleResident.Number.Key(secret), MaskedID: sim.SampleResident.Number.Masked(),
+		Service: "B", SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}
+	_, err = client.New(srv.URL, admin).Do(ctx, "POST", "/api/v1/appointments", "", b, nil)
+	return err
 }
 
 // Console reads device commands (place a card, scan a code, paper out …)
@@ -115,6 +135,7 @@ hallq demo hall is running
   kiosk service screen PIN: 2468 (tap the hall name 5 times)
 
 Type device commands here: "card" (place an ID card), "card elderly", "card expired",
-"remove", "scan BK-1" (a booking QR), "paper out", "paper in", "help".
+"remove", "scan BK-1" (the QR code of the sample citizen's online booking), "paper out",
+"paper in", "help".
 `, h.Devices.IDCard.Path(), h.Devices.Printer.Path(), h.Devices.Scanner.Path())
 }

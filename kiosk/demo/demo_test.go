@@ -74,4 +74,11 @@ func TestDemoHallIssuesFromTheSimulatedCard(t *testing.T) {
 	if !v.Printed || !strings.HasPrefix(v.Ticket.Number, "A") {
 		t.Fatalf("ticket %+v printed=%v", v.Ticket, v.Printed)
 	}
+	// the sample booking checks in by its QR code
+	k.Flow.Home()
+	await(app.ScreenHome)
+	h.Devices.Scanner.Scan("BK-1")
+	if v := await(app.ScreenTicket); !v.Ticket.Appointment || !strings.HasPrefix(v.Ticket.Number, "B") {
+		t.Fatalf("booking check-in: %+v", v.Ticket)
+	}
 }

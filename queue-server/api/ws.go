@@ -366,7 +366,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !c.events {
-		hello.LastSeq = seq // nothing to replay; the overview gives the figures
+		hello.LastSeq = 0 // nothing to replay: the overview gives the figures
 	}
 	if err := a.catchUp(r.Context(), c, hello.LastSeq, seq); err != nil {
 		c.close()

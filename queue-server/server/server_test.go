@@ -455,3 +455,34 @@ func TestKioskDeviceHealthReachesDashboardAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// A kiosk does not follow every event, but must get the service figures at
+// once on connecting, also to a hall that has history.
+func TestKioskGetsServiceFiguresOnConnect(t *testing.T) {
+	h := MustHall(t)
+	ctx := context.Background()
+	if _, err := h.admin.Issue(ctx, "", hall.IssueRequest{Service: "E"}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []hall.ServiceView, 1)
+	c, err := h.as(wire.RoleKiosk, 0).Dial(ctx, 0, func(f wire.Frame) {
+		if f.Type == wire.FrameResync && f.Overview != nil {
+			select {
+			case got <- f.Overview.Services:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case svcs := <-got:
+		if len(svcs) != 5 || svcs[4].Waiting != 1 {
+			t.Fatalf("services on connect: %+v", svcs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a kiosk connecting to a hall with history got no service figures")
+	}
+}
