@@ -43,11 +43,15 @@ test: deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 ## chaos: the long reliability runs behind docs/reliability.md (about 5 minutes):
-## 50 kill -9 rounds, 20 disk-full cycles, a 60 s hostile-client attack.
+## 50 kill -9 rounds, 20 disk-full cycles, a 60 s hostile-client attack, the kiosk
+## partition (50 offline tickets, two kiosks, one restarted) and a central outage
+## (10k events produced while the central is down).
 chaos: deps
 	@for run in "HALLQ_CRASH_ROUNDS=50 ./queue-server/server Crash" \
 	            "HALLQ_DISKFULL_ROUNDS=20 ./queue-server/server DiskFull|ReadOnly" \
-	            "HALLQ_HOSTILE_SECONDS=60 ./queue-server/api Hostile"; do \
+	            "HALLQ_HOSTILE_SECONDS=60 ./queue-server/api Hostile" \
+	            "HALLQ_CHAOS=1 ./kiosk/app Partition" \
+	            "HALLQ_CHAOS=1 ./queue-server/forward CentralDown|Killed|WhileHallDown"; do \
 	  set -- $$run; echo "== $$1 go test -run '$$3' $$2"; \
 	  env $$1 $(GO) test -count=1 -timeout 10m -v -run "$$3" $$2 > .chaos.log 2>&1; rc=$$?; \
 	  grep -E '^(--- |\s+\w+_test.go|ok|FAIL)' .chaos.log; rm -f .chaos.log; \
