@@ -24,8 +24,16 @@ func main() {
 	cfgPath := flag.String("config", "/etc/hallq/kiosk.json", "kiosk configuration file")
 	check := flag.String("check-config", "", "validate a kiosk configuration file and exit")
 	version := flag.Bool("version", false, "print the version and exit")
+	enroll := flag.String("enroll", "", "write the -config file from an enrolment file (server, token, hall CA) and exit")
 	flag.Parse()
 	switch {
+	case *enroll != "":
+		if err := app.Enroll(*enroll, *cfgPath); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("enrolled:", *cfgPath)
+		return
 	case *version:
 		fmt.Println("kiosk", Version)
 		return

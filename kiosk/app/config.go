@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -27,6 +28,9 @@ type Config struct {
 	Idle       string       `json:"idle"`        // back home after this, default 30s
 	Footer     string       `json:"footer"`      // last line of printed tickets
 	TimeZone   string       `json:"time_zone"`   // the hall's, default Asia/Shanghai
+	CAFile     string       `json:"ca_file"`     // the hall CA (PEM): the server's certificate must chain to it
+
+	caPEM []byte // read from CAFile by LoadConfig
 }
 
 // LoadConfig reads and validates a kiosk configuration file.
@@ -51,7 +55,67 @@ func LoadConfig(path string) (Config, error) {
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: ca_file: %w", path, err)
+		}
+		c.caPEM = pem
+	}
 	return c, nil
+}
+
+// Enrollment is what `deploy/enroll-kiosk.sh` (or a manager) hands a new
+// kiosk: where the hall server is, the kiosk's token, and the hall CA.
+type Enrollment struct {
+	Server string `json:"server"`
+	Token  string `json:"token"`
+	CAPEM  string `json:"ca_pem,omitempty"`
+}
+
+// Enroll writes a kiosk's configuration from an enrolment file: the token
+// and the CA go into files beside the configuration (mode 0600), and an
+// existing configuration keeps its other settings (devices, PIN, …).
+func Enroll(enrollPath, configPath string) error {
+	b, err := os.ReadFile(enrollPath)
+	if err != nil {
+		return err
+	}
+	var e Enrollment
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return fmt.Errorf("%s: %w", enrollPath, err)
+	}
+	if e.Server == "" || e.Token == "" {
+		return fmt.Errorf("%s: server and token are required", enrollPath)
+	}
+	c := Config{DataDir: "/var/lib/hallq-kiosk"}
+	if old, err := os.ReadFile(configPath); err == nil {
+		if err := json.Unmarshal(old, &c); err != nil {
+			return fmt.Errorf("%s: %w", configPath, err)
+		}
+	}
+	dir := filepath.Dir(configPath)
+	c.Server, c.Token, c.TokenFile = e.Server, "", filepath.Join(dir, "kiosk-token")
+	if err := os.WriteFile(c.TokenFile, []byte(e.Token+"\n"), 0o600); err != nil {
+		return err
+	}
+	if e.CAPEM != "" {
+		c.CAFile = filepath.Join(dir, "kiosk-ca.pem")
+		if err := os.WriteFile(c.CAFile, []byte(e.CAPEM), 0o600); err != nil {
+			return err
+		}
+	}
+	out, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(configPath, append(out, '\n'), 0o600); err != nil {
+		return err
+	}
+	_, err = LoadConfig(configPath) // what the kiosk will read must be valid
+	return err
 }
 
 // Validate names every mistake by its key, and fills defaults.

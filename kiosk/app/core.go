@@ -70,12 +70,13 @@ type CoreConfig struct {
 	LeaseSize int    // numbers leased per service (default 20)
 	StatusURL string // base of the status page links; default Server + "/t/"
 	TimeZone  string // hall time zone (default Asia/Shanghai), for lease days
+	CAPEM     []byte // when set, the server's TLS certificate must chain to this hall CA
 	Logger    *slog.Logger
 	Now       func() time.Time
 }
 
 // NewCore opens a core on an outbox.
-func NewCore(c CoreConfig, out *outbox.Store) *Core {
+func NewCore(c CoreConfig, out *outbox.Store) (*Core, error) {
 	if c.LeaseSize == 0 {
 		c.LeaseSize = 20
 	}
@@ -93,8 +94,15 @@ func NewCore(c CoreConfig, out *outbox.Store) *Core {
 		loc, _ = time.LoadLocation("Asia/Shanghai")
 	}
 	secret, _ := out.Secret()
-	return &Core{cl: client.New(c.Server, c.Token), out: out, log: c.Logger, leaseSize: c.LeaseSize,
-		statusURL: c.StatusURL, loc: loc, now: c.Now, secret: secret, kick: make(chan struct{}, 1)}
+	cl := client.New(c.Server, c.Token)
+	if len(c.CAPEM) > 0 {
+		var err error
+		if cl, err = client.NewTLS(c.Server, c.Token, c.CAPEM); err != nil {
+			return nil, err
+		}
+	}
+	return &Core{cl: cl, out: out, log: c.Logger, leaseSize: c.LeaseSize,
+		statusURL: c.StatusURL, loc: loc, now: c.Now, secret: secret, kick: make(chan struct{}, 1)}, nil
 }
 
 // Client is the core's server client.

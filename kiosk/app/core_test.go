@@ -91,7 +91,11 @@ func (h *hallFixture) open(k *kioskFixture, leaseSize int) {
 	}
 	h.t.Cleanup(func() { out.Close() })
 	k.out = out
-	k.core = NewCore(CoreConfig{Server: "http://" + h.addr, Token: k.token, LeaseSize: leaseSize, Logger: quiet, Now: h.clock.Now}, out)
+	core, err := NewCore(CoreConfig{Server: "http://" + h.addr, Token: k.token, LeaseSize: leaseSize, Logger: quiet, Now: h.clock.Now}, out)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	k.core = core
 	// the figures a connection would bring, for the lease top-up
 	if svcs, err := k.core.cl.Services(context.Background()); err == nil {
 		k.core.services = svcs

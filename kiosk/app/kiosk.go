@@ -30,7 +30,13 @@ func Open(cfg Config, version string, log *slog.Logger, show func(View)) (*Kiosk
 		out.Close()
 		return nil, err
 	}
-	core := NewCore(CoreConfig{Server: cfg.Server, Token: cfg.Token, LeaseSize: cfg.LeaseSize, TimeZone: cfg.TimeZone, Logger: log}, out)
+	core, err := NewCore(CoreConfig{Server: cfg.Server, Token: cfg.Token, LeaseSize: cfg.LeaseSize, TimeZone: cfg.TimeZone,
+		CAPEM: cfg.caPEM, Logger: log}, out)
+	if err != nil {
+		devs.Close()
+		out.Close()
+		return nil, fmt.Errorf("ca_file: %w", err)
+	}
 	reader, printer, scanner := devs.Parts()
 	flow := NewFlow(core, reader, printer, scanner, FlowConfig{ElderlyAge: cfg.ElderlyAge, Idle: cfg.IdleTimeout(),
 		Footer: cfg.Footer, Version: version, AdminPIN: cfg.AdminPIN}, show)
