@@ -29,7 +29,7 @@ func rawIDNumbers(b []byte) []string {
 
 // TestNoRawIDNumberAnywhere reads cards through the whole kiosk, then scans
 // the server's data directory, the kiosk's outbox, the printed tickets and
-// the event log for any raw ID number.
+// the logs of the run (server and kiosk, debug level) for any raw ID number.
 func TestNoRawIDNumberAnywhere(t *testing.T) {
 	r := MustRig(t)
 	for _, c := range []string{"A", "B"} {
@@ -68,6 +68,13 @@ func TestNoRawIDNumberAnywhere(t *testing.T) {
 			}
 			return nil
 		})
+	}
+	logs := testLogs.Bytes()
+	if len(logs) == 0 {
+		t.Fatal("no log lines captured: the scan would prove nothing")
+	}
+	if ids := rawIDNumbers(logs); len(ids) > 0 {
+		t.Errorf("the logs of this test run hold raw ID numbers")
 	}
 	for i, p := range r.sims.Printer.Printed() {
 		if ids := rawIDNumbers([]byte(p.Text())); len(ids) > 0 {
