@@ -74,8 +74,9 @@ type Enrollment struct {
 }
 
 // Enroll writes a kiosk's configuration from an enrolment file: the token
-// and the CA go into files beside the configuration (mode 0600), and an
-// existing configuration keeps its other settings (devices, PIN, …).
+// and the CA go into files beside the configuration (mode 0640: readable by
+// the kiosk account's group, never by others), and an existing
+// configuration keeps its other settings (devices, PIN, …).
 func Enroll(enrollPath, configPath string) error {
 	b, err := os.ReadFile(enrollPath)
 	if err != nil {
@@ -98,12 +99,12 @@ func Enroll(enrollPath, configPath string) error {
 	}
 	dir := filepath.Dir(configPath)
 	c.Server, c.Token, c.TokenFile = e.Server, "", filepath.Join(dir, "kiosk-token")
-	if err := os.WriteFile(c.TokenFile, []byte(e.Token+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(c.TokenFile, []byte(e.Token+"\n"), 0o640); err != nil {
 		return err
 	}
 	if e.CAPEM != "" {
 		c.CAFile = filepath.Join(dir, "kiosk-ca.pem")
-		if err := os.WriteFile(c.CAFile, []byte(e.CAPEM), 0o600); err != nil {
+		if err := os.WriteFile(c.CAFile, []byte(e.CAPEM), 0o640); err != nil {
 			return err
 		}
 	}
@@ -111,7 +112,7 @@ func Enroll(enrollPath, configPath string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(configPath, append(out, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(configPath, append(out, '\n'), 0o640); err != nil {
 		return err
 	}
 	_, err = LoadConfig(configPath) // what the kiosk will read must be valid

@@ -18,7 +18,6 @@ import (
 	ui "hallq/ui/kiosk"
 )
 
-
 // Run opens the kiosk described by cfg and shows it until the window closes
 // or ctx ends.
 func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) error {
