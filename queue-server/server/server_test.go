@@ -282,7 +282,11 @@ func TestWebsocketStreamsAndResumesAfterRestart(t *testing.T) {
 	var seqs []uint64
 	var masked []string
 	got := make(chan struct{}, 100)
+	resynced := make(chan struct{}, 10)
 	handler := func(f wire.Frame) {
+		if f.Type == wire.FrameResync {
+			resynced <- struct{}{}
+		}
 		if f.Type != wire.FrameEvent {
 			return
 		}
@@ -300,7 +304,8 @@ func TestWebsocketStreamsAndResumesAfterRestart(t *testing.T) {
 			conns <- c
 		}
 	})
-	<-conns // connected (a resync overview first)
+	<-conns     // connected,
+	<-resynced // and the overview came: from here on every change is an event
 
 	// a kiosk issues over its own websocket connection
 	kc, err := kiosk.Dial(ctx, 0, nil)
