@@ -304,7 +304,7 @@ func TestWebsocketStreamsAndResumesAfterRestart(t *testing.T) {
 			conns <- c
 		}
 	})
-	<-conns     // connected,
+	<-conns    // connected,
 	<-resynced // and the overview came: from here on every change is an event
 
 	// a kiosk issues over its own websocket connection
