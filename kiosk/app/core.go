@@ -349,9 +349,6 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 	o := hall.OfflineTicket{ID: newTicketID(), Channel: channel, IssuedAt: now}
 	if who != nil {
 		o.CitizenKey, o.MaskedID, o.AgeClass = who.Key, who.Masked, who.AgeClass
-		if channel == hall.WalkIn && who.AgeClass == hall.AgeElderly {
-			o.Channel = hall.Priority
-		}
 	}
 	o, number, err := c.out.Take(service, now.In(c.loc).Format(time.DateOnly), o)
 	if errors.Is(err, outbox.ErrNoNumbers) {

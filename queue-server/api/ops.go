@@ -578,8 +578,8 @@ func opBlacklist(c *call) (int, any, error) {
 	case r.IDNumber != "" && key != "":
 		return 0, nil, hall.Errorf(hall.Invalid, "give either id_number or citizen_key, not both")
 	case r.IDNumber != "":
-		num, err := idcard.ParseIDNumber(r.IDNumber)
-		if err != nil || len(strings.TrimSpace(r.IDNumber)) != 18 {
+		num, ok := residentID(r.IDNumber)
+		if !ok {
 			return 0, nil, hall.Errorf(hall.Invalid, "that is not a valid 18-character resident ID number")
 		}
 		key = num.Key(c.a.secret)

@@ -577,11 +577,19 @@ func TestOfflineLeaseHandOverMergesByIssueTime(t *testing.T) {
 	}
 	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 2, ID: "offline-ticket-0002"})
 	wantCode(t, err, Conflict, "number_used")
+	old, err := f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 4, IssuedAt: at(8, 55), ID: "offline-ticket-0005", AgeClass: AgeElderly})
+	if err != nil || old.Channel != Priority {
+		t.Fatalf("an elderly citizen's offline ticket: %v, channel %s, want priority", err, old.Channel)
+	}
 	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-2", OfflineTicket{Lease: l.ID, Number: 3, ID: "offline-ticket-0003"})
 	wantCode(t, err, NotFound, "unknown_lease")
 	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 9, ID: "offline-ticket-0004"})
 	wantCode(t, err, Invalid, "")
 	f.open(8)
+	if got := f.call(8); got.ID != old.ID {
+		t.Fatalf("the priority offline ticket is not called first: got %s", got.Number)
+	}
+	f.mustAct(ActNoShow, old.ID)
 	if got := f.call(8); got.ID != off.ID {
 		t.Fatalf("offline ticket issued earlier not first: got %s", got.Number)
 	}
