@@ -83,27 +83,21 @@ func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
 	return out
 }
 
+// screens names each flow screen's counterpart among the screens.
+var screens = map[app.Screen]ui.Screen{
+	app.ScreenHome: ui.ScreenHome, app.ScreenInsertCard: ui.ScreenInsertCard, app.ScreenAppointment: ui.ScreenAppointment,
+	app.ScreenWorking: ui.ScreenWorking, app.ScreenTicket: ui.ScreenTicket, app.ScreenRefusal: ui.ScreenRefusal,
+	app.ScreenService: ui.ScreenService,
+}
+
 // View turns a flow view into a screen view.
 func View(v app.View) ui.View {
 	out := ui.View{HallName: v.HallName.ZH, NewVisitor: v.NewVisitor, ScreenOnly: v.ScreenOnly, Refusal: ui.Reason(v.Refusal)}
 	if v.Service != nil {
 		out.ServiceZH, out.ServiceEN = v.Service.Name.ZH, v.Service.Name.EN
 	}
-	switch v.Screen {
-	case app.ScreenHome:
-		out.Screen = ui.ScreenHome
-	case app.ScreenInsertCard:
-		out.Screen = ui.ScreenInsertCard
-	case app.ScreenAppointment:
-		out.Screen = ui.ScreenAppointment
-	case app.ScreenWorking:
-		out.Screen = ui.ScreenWorking
-	case app.ScreenTicket:
-		out.Screen = ui.ScreenTicket
-	case app.ScreenRefusal:
-		out.Screen = ui.ScreenRefusal
-	case app.ScreenService:
-		out.Screen = ui.ScreenService
+	out.Screen = screens[v.Screen]
+	if v.Screen == app.ScreenService {
 		h := v.Health
 		out.Status = ui.Status{ReaderPresent: h.Reader == "ok", PrinterPresent: h.Printer != "absent",
 			PaperOut: h.Printer == "paper_out", PaperLow: h.Printer == "paper_low", CoverOpen: h.Printer == "cover_open",
