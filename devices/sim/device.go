@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,7 @@ type device struct {
 	done   chan struct{}
 	closed chan struct{}
 	path   atomic.Value // string: the current terminal or link path
+	stop   sync.Once    // closes done
 
 	master, slave *os.File
 	in            chan []byte   // chunks read from master
@@ -218,13 +220,10 @@ func (d *device) Plug() error {
 // fast as the terminal goes).
 func (d *device) SetBaud(baud int) error { return d.do(func() { d.baud = baud }) }
 
-// Close stops the simulator and closes its terminal.
+// Close stops the simulator and closes its terminal. It may be called
+// more than once, from several goroutines.
 func (d *device) Close() error {
-	select {
-	case <-d.done:
-	default:
-		close(d.done)
-	}
+	d.stop.Do(func() { close(d.done) })
 	<-d.closed
 	return nil
 }
