@@ -84,7 +84,7 @@ type Overview struct {
 
 // Ticket returns one of today's tickets with its position and estimate.
 func (s *Service) Ticket(ctx context.Context, id string) (TicketView, error) {
-	return asTicket(s.read(ctx, func(st *state, now time.Time) (any, error) {
+	return as[TicketView](s.read(ctx, func(st *state, now time.Time) (any, error) {
 		t, err := st.ticket(id)
 		if err != nil {
 			return nil, err
@@ -95,16 +95,12 @@ func (s *Service) Ticket(ctx context.Context, id string) (TicketView, error) {
 
 // Services returns every service with its live queue figures.
 func (s *Service) Services(ctx context.Context) ([]ServiceView, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) { return st.serviceViews(now), nil })
-	out, _ := v.([]ServiceView)
-	return out, err
+	return as[[]ServiceView](s.read(ctx, func(st *state, now time.Time) (any, error) { return st.serviceViews(now), nil }))
 }
 
 // Windows returns every window's live state, by number.
 func (s *Service) Windows(ctx context.Context) ([]Window, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) { return st.windowList(), nil })
-	out, _ := v.([]Window)
-	return out, err
+	return as[[]Window](s.read(ctx, func(st *state, now time.Time) (any, error) { return st.windowList(), nil }))
 }
 
 func (st *state) windowList() []Window {
@@ -117,7 +113,7 @@ func (st *state) windowList() []Window {
 
 // Overview returns the live hall at the current sequence number.
 func (s *Service) Overview(ctx context.Context) (Overview, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+	return as[Overview](s.read(ctx, func(st *state, now time.Time) (any, error) {
 		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, Services: st.serviceViews(now), Windows: st.windowList()}
 		var calls []*Ticket
 		for _, t := range st.tickets {
@@ -130,15 +126,13 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 			o.Calls = append(o.Calls, st.view(t, now))
 		}
 		return o, nil
-	})
-	o, _ := v.(Overview)
-	return o, err
+	}))
 }
 
 // Tickets returns today's tickets that match keep (all when nil), in call
 // order for waiting ones and by issue time otherwise.
 func (s *Service) Tickets(ctx context.Context, keep func(*Ticket) bool) ([]TicketView, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+	return as[[]TicketView](s.read(ctx, func(st *state, now time.Time) (any, error) {
 		var ts []*Ticket
 		for _, t := range st.tickets {
 			if keep == nil || keep(t) {
@@ -156,15 +150,13 @@ func (s *Service) Tickets(ctx context.Context, keep func(*Ticket) bool) ([]Ticke
 			out[i] = st.view(t, now)
 		}
 		return out, nil
-	})
-	out, _ := v.([]TicketView)
-	return out, err
+	}))
 }
 
 // WindowQueue returns the waiting tickets a window could call, in the order
 // "call next" would take them (at this moment).
 func (s *Service) WindowQueue(ctx context.Context, window int) ([]TicketView, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+	return as[[]TicketView](s.read(ctx, func(st *state, now time.Time) (any, error) {
 		w, err := st.window(window)
 		if err != nil {
 			return nil, err
@@ -194,37 +186,29 @@ func (s *Service) WindowQueue(ctx context.Context, window int) ([]TicketView, er
 			out[i] = st.view(c.t, now)
 		}
 		return out, nil
-	})
-	out, _ := v.([]TicketView)
-	return out, err
+	}))
 }
 
 // Bookings returns the appointments the hall holds.
 func (s *Service) Bookings(ctx context.Context) ([]Booking, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+	return as[[]Booking](s.read(ctx, func(st *state, now time.Time) (any, error) {
 		out := make([]Booking, 0, len(st.bookings))
 		for _, id := range sortedKeys(st.bookings) {
 			out = append(out, *st.bookings[id])
 		}
 		return out, nil
-	})
-	out, _ := v.([]Booking)
-	return out, err
+	}))
 }
 
 // Blacklisted reports whether a citizen key is on the blacklist.
 func (s *Service) Blacklisted(ctx context.Context, key string) (bool, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) {
+	return as[bool](s.read(ctx, func(st *state, now time.Time) (any, error) {
 		_, ok := st.blacklist[key]
 		return ok, nil
-	})
-	b, _ := v.(bool)
-	return b, err
+	}))
 }
 
 // Seq returns the sequence number of the last committed event.
 func (s *Service) Seq(ctx context.Context) (uint64, error) {
-	v, err := s.read(ctx, func(st *state, now time.Time) (any, error) { return st.seq, nil })
-	n, _ := v.(uint64)
-	return n, err
+	return as[uint64](s.read(ctx, func(st *state, now time.Time) (any, error) { return st.seq, nil }))
 }

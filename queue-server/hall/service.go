@@ -400,26 +400,24 @@ func ticketRef(t *Ticket, err error) (string, error) {
 	return "t:" + t.ID, nil
 }
 
-func asTicket(v any, err error) (TicketView, error) {
-	if err != nil {
-		return TicketView{}, err
-	}
-	t, _ := v.(TicketView)
-	return t, nil
+// as types a result of the loop, which hands results back as any.
+func as[T any](v any, err error) (T, error) {
+	t, _ := v.(T)
+	return t, err
 }
 
 // ---- operations ----
 
 // Issue gives a citizen a new ticket.
 func (s *Service) Issue(ctx context.Context, op Op, r IssueRequest) (TicketView, error) {
-	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		return ticketRef(st.issue(r, now, op.Actor))
 	}))
 }
 
 // CheckIn turns an online appointment into a ticket.
 func (s *Service) CheckIn(ctx context.Context, op Op, r CheckIn) (TicketView, error) {
-	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		return ticketRef(st.checkIn(r, now, op.Actor))
 	}))
 }
@@ -473,7 +471,7 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 	if len(a.Reason) > 200 {
 		return TicketView{}, Errorf(Invalid, "reason is longer than 200 bytes")
 	}
-	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		var t *Ticket
 		var err error
 		if g := st.tickets[a.Ticket]; g != nil {
@@ -528,15 +526,13 @@ func (s *Service) SetWindow(ctx context.Context, op Op, window int, to WindowSta
 	if len(reason) > 200 {
 		return Window{}, Errorf(Invalid, "reason is longer than 200 bytes")
 	}
-	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Window](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		w, err := st.setWindow(window, to, clerk, reason, now, op.Actor)
 		if err != nil {
 			return "", err
 		}
 		return "w:" + strconv.Itoa(w.Number), nil
-	})
-	w, _ := v.(Window)
-	return w, err
+	}))
 }
 
 // CloseDay ends today's service: open tickets expire (waiting ones carry
@@ -552,15 +548,13 @@ func (s *Service) CloseDay(ctx context.Context, op Op) error {
 
 // UpsertBooking stores (or cancels) an online appointment.
 func (s *Service) UpsertBooking(ctx context.Context, op Op, b Booking) (Booking, error) {
-	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Booking](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		nb, err := st.upsertBooking(b, now, op.Actor)
 		if err != nil {
 			return "", err
 		}
 		return "b:" + nb.ID, nil
-	})
-	nb, _ := v.(Booking)
-	return nb, err
+	}))
 }
 
 // SetBlacklist adds or lifts a blacklist entry (by citizen key only).
@@ -575,34 +569,30 @@ func (s *Service) SetBlacklist(ctx context.Context, op Op, e BlackEntry) error {
 // Lease reserves a block of numbers for kiosk to issue offline. A kiosk
 // holding a live lease for the service gets that lease back.
 func (s *Service) Lease(ctx context.Context, op Op, kiosk, service string, n int) (Lease, error) {
-	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		l, err := st.lease(kiosk, service, n, now, op.Actor)
 		if err != nil {
 			return "", err
 		}
 		return "l:" + l.ID, nil
-	})
-	l, _ := v.(Lease)
-	return l, err
+	}))
 }
 
 // ReleaseLease gives up the unused numbers of a lease (they are skipped).
 func (s *Service) ReleaseLease(ctx context.Context, op Op, kiosk, id string) (Lease, error) {
-	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		l, err := st.releaseLease(kiosk, id, now, op.Actor)
 		if err != nil {
 			return "", err
 		}
 		return "l:" + l.ID, nil
-	})
-	l, _ := v.(Lease)
-	return l, err
+	}))
 }
 
 // HandOver merges a ticket that kiosk issued offline into the queue by its
 // issue time.
 func (s *Service) HandOver(ctx context.Context, op Op, kiosk string, o OfflineTicket) (TicketView, error) {
-	return asTicket(s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
 		return ticketRef(st.handOver(kiosk, o, now, op.Actor))
 	}))
 }
