@@ -61,7 +61,7 @@ chaos: deps
 
 ## bench: benchmarks that print figures and ratios to this machine's own limits.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./... 
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
 ## deps: install missing Debian packages and Go modules (idempotent, quick).
 deps:

@@ -433,3 +433,38 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// A client's ping is answered with a pong carrying the same data, by the
+// connection's writer.
+func TestPingIsAnswered(t *testing.T) {
+	dir := t.TempDir()
+	s, err := server.Start(server.Options{DataDir: dir, Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tok, _ := os.ReadFile(filepath.Join(dir, server.BootstrapFile))
+	ws := dial(t, strings.TrimPrefix(s.URL, "http://"), 0)
+	defer ws.Close()
+	hello(t, ws, strings.TrimSpace(string(tok)))
+	pong := make(chan string, 1)
+	ws.SetPongHandler(func(data string) error { pong <- data; return nil })
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	if err := ws.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-pong:
+		if got != "are you there" {
+			t.Fatalf("pong carries %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pong within 10 s")
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -80,13 +81,37 @@ func (c *client) close() {
 	})
 }
 
-// outgoing is one frame queued for a client: a broadcast event (prepared
-// once for every client, with its sequence number) or a reply.
+// outgoing is one websocket frame, ready for the wire, queued for a client:
+// a broadcast event (framed once for every client, with its sequence
+// number), a reply, or a pong.
 type outgoing struct {
-	pm   *websocket.PreparedMessage
-	data []byte
-	seq  uint64 // event frames: skipped when at or below the catch-up floor
+	frame []byte
+	seq   uint64 // event frames: skipped when at or below the catch-up floor
 }
+
+// textFrame frames payload as one unfragmented websocket text message.
+// Frames from a server are not masked (RFC 6455 §5.1), so the same bytes
+// serve every client.
+func textFrame(payload []byte) []byte {
+	return appendFrame(make([]byte, 0, len(payload)+10), 0x1, payload)
+}
+
+func appendFrame(b []byte, opcode byte, payload []byte) []byte {
+	b = append(b, 0x80|opcode) // FIN
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
+}
+
+// pingFrame is an empty websocket ping.
+var pingFrame = []byte{0x80 | websocket.PingMessage, 0}
 
 // hub owns the set of connected clients, the kiosks' device reports and
 // the failed-login record.
@@ -181,19 +206,24 @@ func (h *hub) unregister(c *client) {
 	})
 }
 
-// broadcast encodes and frames each event once per redaction level and
-// queues it on every client; a client whose queue is full is disconnected
-// (it will reconnect and resume from its last sequence number).
+// broadcast encodes and frames each event once per redaction level that
+// has followers and queues it on every follower; a client whose queue is
+// full is disconnected (it will reconnect and resume from its last
+// sequence number).
 func (h *hub) broadcast(evs []hall.Event) {
+	var followed [2]bool
+	for c := range h.clients {
+		followed[c.level] = followed[c.level] || c.events
+	}
 	var frames [2][]*outgoing
 	for l := levelPublic; l <= levelStaff; l++ {
+		if !followed[l] {
+			continue
+		}
 		for _, ev := range evs {
 			if e, keep := redactEvent(ev, l); keep {
 				b, _ := json.Marshal(wire.Frame{Type: wire.FrameEvent, Event: &e})
-				pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-				if err == nil {
-					frames[l] = append(frames[l], &outgoing{pm: pm, seq: ev.Seq})
-				}
+				frames[l] = append(frames[l], &outgoing{frame: textFrame(b), seq: ev.Seq})
 			}
 		}
 	}
@@ -221,11 +251,7 @@ func (h *hub) queue(c *client, o *outgoing) bool {
 }
 
 func (h *hub) sendAll(b []byte) {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-	if err != nil {
-		return
-	}
-	o := &outgoing{pm: pm}
+	o := &outgoing{frame: textFrame(b)}
 	for c := range h.clients {
 		h.queue(c, o)
 	}
@@ -423,35 +449,59 @@ func (a *API) catchUp(ctx context.Context, c *client, last, upto uint64) error {
 	return nil
 }
 
+// writer is the only goroutine that writes to the connection once it is
+// live. It writes frames itself rather than through the websocket library,
+// so that everything queued while it was busy goes out in one write: under
+// load a board takes a burst of events in one system call, not one each.
 func (a *API) writer(c *client) {
 	ping := time.NewTicker(pingInterval)
 	defer ping.Stop()
 	defer c.close()
+	nc := c.conn.NetConn()
 	for {
+		var frames [][]byte
 		select {
 		case o := <-c.send:
-			if o.seq != 0 && o.seq <= c.floor {
-				continue // already sent during the catch-up
-			}
-			c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			var err error
-			if o.pm != nil {
-				err = c.conn.WritePreparedMessage(o.pm)
-			} else {
-				err = c.conn.WriteMessage(websocket.TextMessage, o.data)
-			}
-			if err != nil {
-				return
+			frames = c.take(o, nil)
+		drain:
+			for len(frames) < maxCoalesce {
+				select {
+				case o := <-c.send:
+					frames = c.take(o, frames)
+				default:
+					break drain
+				}
 			}
 		case <-ping.C:
-			c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
-				return
-			}
+			frames = [][]byte{pingFrame}
 		case <-c.gone:
 			return
 		}
+		var out []byte
+		switch len(frames) {
+		case 0:
+			continue
+		case 1:
+			out = frames[0]
+		default:
+			out = slices.Concat(frames...)
+		}
+		nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := nc.Write(out); err != nil {
+			return
+		}
 	}
+}
+
+// maxCoalesce bounds how many queued frames one write carries.
+const maxCoalesce = 64
+
+// take adds o's frame to frames unless the catch-up already sent it.
+func (c *client) take(o *outgoing, frames [][]byte) [][]byte {
+	if o.seq != 0 && o.seq <= c.floor {
+		return frames
+	}
+	return append(frames, o.frame)
 }
 
 func (a *API) reader(c *client) {
@@ -461,6 +511,18 @@ func (a *API) reader(c *client) {
 		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
 		return nil
 	})
+	// The writer goroutine owns the connection's writes: a ping's answer is
+	// queued to it (a client that cannot take it is dropped like any slow
+	// one), and a close is not echoed.
+	c.conn.SetPingHandler(func(data string) error {
+		select {
+		case c.send <- &outgoing{frame: appendFrame(nil, websocket.PongMessage, []byte(data))}:
+		default:
+			c.close()
+		}
+		return nil
+	})
+	c.conn.SetCloseHandler(func(int, string) error { return nil })
 	sem := make(chan struct{}, maxInFlight)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -528,7 +590,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 func (a *API) reply(c *client, f wire.Frame) {
 	b, _ := json.Marshal(f)
 	select {
-	case c.send <- &outgoing{data: b}:
+	case c.send <- &outgoing{frame: textFrame(b)}:
 	case <-c.gone:
 	default:
 		c.close()
