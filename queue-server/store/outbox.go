@@ -58,17 +58,13 @@ func (s *Store) OutboxStats() (OutboxStats, error) {
 		if st.Backlog == 0 {
 			return nil
 		}
-		_, v := tx.Bucket(bOutbox).Cursor().Seek(u64(st.Forwarded + 1))
-		var ev struct {
-			At time.Time `json:"at"`
+		k, _ := tx.Bucket(bOutbox).Cursor().Seek(u64(st.Forwarded + 1))
+		if k == nil {
+			return nil
 		}
-		if v != nil {
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return err
-			}
-			st.Oldest = ev.At
-		}
-		return nil
+		var err error
+		st.Oldest, err = eventTime(tx, k)
+		return err
 	})
 	return st, err
 }
@@ -81,17 +77,15 @@ func (s *Store) CompactOutbox(cutoff time.Time, limit int) (int, error) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		fwd := getU64(tx.Bucket(bMeta), kForwarded)
 		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil && n < limit; k, v = c.First() {
+		for k, _ := c.First(); k != nil && n < limit; k, _ = c.First() {
 			if binary.BigEndian.Uint64(k) > fwd {
 				break
 			}
-			var ev struct {
-				At time.Time `json:"at"`
-			}
-			if err := json.Unmarshal(v, &ev); err != nil {
+			at, err := eventTime(tx, k)
+			if err != nil {
 				return err
 			}
-			if !ev.At.Before(cutoff) {
+			if !at.Before(cutoff) {
 				break
 			}
 			if err := c.Delete(); err != nil {
@@ -104,7 +98,19 @@ func (s *Store) CompactOutbox(cutoff time.Time, limit int) (int, error) {
 	return n, err
 }
 
-// OutboxBytes returns the bytes the outbox's entries occupy (keys and values).
+// eventTime returns when the event with key seq was committed.
+func eventTime(tx *bolt.Tx, seq []byte) (time.Time, error) {
+	var ev struct {
+		At time.Time `json:"at"`
+	}
+	if err := json.Unmarshal(tx.Bucket(bEvents).Get(seq), &ev); err != nil {
+		return time.Time{}, fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(seq), err)
+	}
+	return ev.At, nil
+}
+
+// OutboxBytes returns the bytes the outbox's own entries occupy (keys and
+// values); the events they name are stored once, in the event log.
 func (s *Store) OutboxBytes() (entries int, bytes int64, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {

@@ -14,22 +14,27 @@ import (
 )
 
 // seedHistory writes n finished tickets spread over the days before today
-// straight into the buckets (as a year of commits would have left them),
-// plus a few hundred of today's.
+// straight into the buckets, as a year of commits would have left them: the
+// event with each ticket's last snapshot, the ticket's pointer to it and
+// the day index.
 func seedHistory(tb testing.TB, s *Store, n int, today time.Time) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const perTx = 50_000
 	days := 365
 	for done := 0; done < n; {
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			tickets, index := tx.Bucket(bTickets), tx.Bucket(bDays)
+			tickets, index, events := tx.Bucket(bTickets), tx.Bucket(bDays), tx.Bucket(bEvents)
 			for i := 0; i < perTx && done < n; i++ {
 				day := today.AddDate(0, 0, -1-done%days)
 				t := hall.Ticket{ID: fmt.Sprintf("%016x", rng.Uint64()), Number: fmt.Sprintf("A%03d", done/days%999+1), Service: "A",
 					Day: day.Format(time.DateOnly), Channel: hall.WalkIn, Status: hall.Done, IssuedAt: day, QueuedAt: day,
 					CalledAt: day.Add(10 * time.Minute), FinishedAt: day.Add(20 * time.Minute), Window: 1}
-				b, _ := json.Marshal(t)
-				if err := tickets.Put([]byte(t.ID), b); err != nil {
+				seq := uint64(done + 1)
+				b, _ := json.Marshal(hall.Event{Seq: seq, Type: hall.EvTicketCompleted, At: t.FinishedAt, Day: t.Day, Ticket: &t})
+				if err := events.Put(u64(seq), b); err != nil {
+					return err
+				}
+				if err := tickets.Put([]byte(t.ID), u64(seq)); err != nil {
 					return err
 				}
 				if err := index.Put([]byte(t.Day+"/"+t.ID), nil); err != nil {
@@ -37,7 +42,7 @@ func seedHistory(tb testing.TB, s *Store, n int, today time.Time) {
 				}
 				done++
 			}
-			return nil
+			return putU64(tx.Bucket(bMeta), kSeq, uint64(done))
 		})
 		if err != nil {
 			tb.Fatal(err)

@@ -14,10 +14,7 @@ import (
 
 // Retention watermarks in the meta bucket.
 var (
-	// kPurgedKey is the last days-index key ("YYYY-MM-DD/<ticket id>")
-	// whose ticket has been purged: earlier days are never scanned again.
-	kPurgedKey = []byte("purged_key")
-	// kPurgedSeq is the last event whose log and outbox entries have been purged.
+	// kPurgedSeq is the last event whose personal data has been purged.
 	kPurgedSeq = []byte("purged_seq")
 	// kScrub is set while free pages may still hold purged values.
 	kScrub = []byte("scrub")
@@ -27,14 +24,15 @@ var (
 var bScratch = []byte("scrub-scratch")
 
 // PurgePersonal removes the personal data — citizen key and masked ID
-// number — from tickets of closed hall days before before's date (in
-// before's location), and from the ticket and appointment snapshots of events of
-// those days in the event log and the outbox, and drops those days'
-// idempotency records (a remote ticket's key is derived from the citizen key). Everything else (numbers,
-// times, statuses, ratings) stays, so reports keep working.
+// number — from the ticket and appointment snapshots of events of closed
+// hall days before before's date (in before's location), and drops those
+// days' idempotency records (a remote ticket's key is derived from the
+// citizen key). Tickets and the outbox hold no copies: they point into the
+// event log. Everything else (numbers, times, statuses, ratings) stays, so
+// reports keep working.
 //
 // One call is one transaction that goes through at most limit records
-// (tickets, events and idempotency records); it returns how many it went through, 0 when
+// (events and idempotency records); it returns how many it went through, 0 when
 // nothing before the cutoff is left. Watermarks in the meta bucket make it
 // resumable and keep it from rescanning what was purged already: call it
 // until it returns less than limit. The call that finishes also overwrites
@@ -55,56 +53,13 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		if day := string(m.Get(kDay)); day != "" && day < cutoff {
 			cutoff = day
 		}
-		// rewrites are applied after the scans: a cursor's bucket must not
+		// rewrites are applied after the scan: a cursor's bucket must not
 		// change under it
-		type put struct {
-			b    *bolt.Bucket
-			k, v []byte
-		}
-		var puts []put
+		var puts [][2][]byte // key, value
 
-		// tickets, by the day index
-		tickets := tx.Bucket(bTickets)
-		wm := bytes.Clone(m.Get(kPurgedKey))
-		c := tx.Bucket(bDays).Cursor()
-		k, _ := c.Seek(wm)
-		if k != nil && wm != nil && bytes.Equal(k, wm) {
-			k, _ = c.Next()
-		}
-		var last []byte
-		for ; k != nil && n < limit; k, _ = c.Next() {
-			day, id, _ := bytes.Cut(k, []byte("/"))
-			if string(day) >= cutoff {
-				break
-			}
-			n++
-			last = k
-			v := tickets.Get(id)
-			if v == nil {
-				continue
-			}
-			var t hall.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("store: ticket %s: %w", id, err)
-			}
-			if t.Day >= cutoff || t.CitizenKey == "" && t.MaskedID == "" {
-				continue // carried over to a day still kept, or nothing to purge
-			}
-			t.CitizenKey, t.MaskedID = "", ""
-			b, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			puts = append(puts, put{tickets, bytes.Clone(id), b})
-		}
-		if last != nil {
-			if err := m.Put(kPurgedKey, bytes.Clone(last)); err != nil {
-				return err
-			}
-		}
-
-		// events and their outbox copies, in sequence (and so day) order
-		events, outbox := tx.Bucket(bEvents), tx.Bucket(bOutbox)
+		// events, in sequence (and so day) order: tickets and the outbox
+		// point into the log and hold no copies
+		events := tx.Bucket(bEvents)
 		seq := getU64(m, kPurgedSeq)
 		ec := events.Cursor()
 		purgedSeq := seq
@@ -125,11 +80,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 			if err != nil {
 				return err
 			}
-			key := bytes.Clone(k)
-			puts = append(puts, put{events, key, b})
-			if outbox.Get(key) != nil {
-				puts = append(puts, put{outbox, key, b})
-			}
+			puts = append(puts, [2][]byte{bytes.Clone(k), b})
 		}
 		// idempotency records of those days: a key may be derived from the
 		// citizen key (remote tickets), and they are only needed the same day
@@ -159,7 +110,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 			}
 		}
 		for _, p := range puts {
-			if err := p.b.Put(p.k, p.v); err != nil {
+			if err := events.Put(p[0], p[1]); err != nil {
 				return err
 			}
 		}

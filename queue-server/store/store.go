@@ -7,20 +7,27 @@
 // writes the new state, the events and their outbox entries together, so a
 // crash leaves either all of a change or none of it.
 //
+// A commit writes each event's JSON once. Everything else it writes is a
+// small key appended at the end of its bucket: a ticket's state is a
+// pointer to the event holding its latest snapshot, an outbox entry is the
+// event's sequence number, an idempotency record is keyed by the event
+// that answered it. So a commit touches few pages, and the bytes that make
+// up an event are on disk once.
+//
 // Layout (bucket → key → value):
 //
 //	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON);
 //	           retention watermarks purged_key, purged_seq, scrub
-//	tickets    ticket id → Ticket JSON (all days, for history and reports)
+//	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
 //	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
 //	windows    number (4 bytes) → Window JSON
 //	counters   "YYYY-MM-DD/<service>" → Counter JSON
 //	leases     "YYYY-MM-DD/<lease id>" → Lease JSON
 //	bookings   booking id → Booking JSON (pruned when their day is closed)
 //	blacklist  citizen key → BlackEntry JSON
-//	idem       "YYYY-MM-DD/<scoped key>" → result ref
+//	idem       "YYYY-MM-DD/<seq>" → result ref, NUL, scoped key
 //	events     seq (8 bytes, big-endian) → Event JSON
-//	outbox     seq (8 bytes, big-endian) → Event JSON without request details
+//	outbox     seq (8 bytes, big-endian) → "" (an event still to forward, or forwarded and not yet compacted)
 //	tokens     sha256(token) → Token JSON
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
@@ -45,8 +52,10 @@ import (
 	"hallq/queue-server/hall"
 )
 
-// SchemaVersion is the layout this build writes and understands.
-const SchemaVersion = 1
+// SchemaVersion is the layout this build writes and understands. Files of
+// schema 1 (which kept ticket and outbox copies of each event and keyed
+// idempotency records by their key) are upgraded when opened.
+const SchemaVersion = 2
 
 // FileName is the database's name inside the data directory.
 const FileName = "hall.db"
@@ -138,9 +147,79 @@ func (s *Store) init() error {
 				return err
 			}
 		}
+		if version == 1 {
+			if err := upgradeFrom1(tx); err != nil {
+				return fmt.Errorf("store: upgrade %s from schema 1: %w", s.path, err)
+			}
+		}
 		return putU64(m, kSchema, SchemaVersion)
 	})
 }
+
+// upgradeFrom1 rewrites a schema 1 file in place (in the opening
+// transaction): ticket snapshots become pointers into the event log,
+// outbox entries drop their copy of the event, and idempotency records are
+// keyed in the order they were written.
+func upgradeFrom1(tx *bolt.Tx) error {
+	tickets := tx.Bucket(bTickets)
+	c := tx.Bucket(bEvents).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var ev struct {
+			Ticket *struct {
+				ID string `json:"id"`
+			} `json:"ticket"`
+		}
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if ev.Ticket != nil {
+			if err := tickets.Put([]byte(ev.Ticket.ID), bytes.Clone(k)); err != nil {
+				return err
+			}
+		}
+	}
+	outbox := tx.Bucket(bOutbox)
+	var keys [][]byte
+	outbox.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil })
+	for _, k := range keys {
+		if err := outbox.Put(k, nil); err != nil {
+			return err
+		}
+	}
+	type rec struct{ day, key, ref []byte }
+	var recs []rec
+	tx.Bucket(bIdem).ForEach(func(k, v []byte) error {
+		day, key, _ := bytes.Cut(k, []byte("/"))
+		recs = append(recs, rec{bytes.Clone(day), bytes.Clone(key), bytes.Clone(v)})
+		return nil
+	})
+	if err := tx.DeleteBucket(bIdem); err != nil {
+		return err
+	}
+	// the tickets' own purge watermark: they hold no personal data now
+	if err := tx.Bucket(bMeta).Delete([]byte("purged_key")); err != nil {
+		return err
+	}
+	idem, err := tx.CreateBucket(bIdem)
+	if err != nil {
+		return err
+	}
+	// numbered from 1: no more records than events, so below every future seq
+	for i, r := range recs {
+		if err := idem.Put(idemKey(string(r.day), uint64(i+1)), idemValue(string(r.ref), string(r.key))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idemKey keys an idempotency record by its day and the event that
+// answered it, so records are appended in commit order.
+func idemKey(day string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(day+"/"), seq)
+}
+
+func idemValue(ref, key string) []byte { return []byte(ref + "\x00" + key) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -224,15 +303,15 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		return err
 	}
 	if ev.Idem != nil {
-		if err := tx.Bucket(bIdem).Put([]byte(ev.Day+"/"+ev.Idem.Key), []byte(ev.Idem.Ref)); err != nil {
+		if err := tx.Bucket(bIdem).Put(append([]byte(ev.Day+"/"), u64(ev.Seq)...), []byte(ev.Idem.Ref+"\x00"+ev.Idem.Key)); err != nil {
 			return err
 		}
 	}
-	if err := tx.Bucket(bOutbox).Put(u64(ev.Seq), raw); err != nil {
+	if err := tx.Bucket(bOutbox).Put(u64(ev.Seq), nil); err != nil {
 		return err
 	}
 	if t := ev.Ticket; t != nil {
-		if err := put(bTickets, []byte(t.ID), t); err != nil {
+		if err := tx.Bucket(bTickets).Put([]byte(t.ID), u64(ev.Seq)); err != nil {
 			return err
 		}
 		if ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried { // the only events that give a ticket its day
@@ -321,12 +400,11 @@ func (s *Store) Load() (hall.State, error) {
 			return nil
 		}
 		prefix := []byte(st.Day + "/")
-		tickets := tx.Bucket(bTickets)
 		c := tx.Bucket(bDays).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var t hall.Ticket
-			if err := json.Unmarshal(tickets.Get(k[len(prefix):]), &t); err != nil {
-				return fmt.Errorf("store: ticket %s: %w", k[len(prefix):], err)
+			t, err := ticket(tx, k[len(prefix):])
+			if err != nil {
+				return err
 			}
 			if t.Day == st.Day {
 				st.Tickets = append(st.Tickets, t)
@@ -349,11 +427,28 @@ func (s *Store) Load() (hall.State, error) {
 		}
 		ic := tx.Bucket(bIdem).Cursor()
 		for k, v := ic.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = ic.Next() {
-			st.Idem[string(k[len(prefix):])] = string(v)
+			ref, key, _ := bytes.Cut(v, []byte{0})
+			st.Idem[string(key)] = string(ref)
 		}
 		return nil
 	})
 	return st, err
+}
+
+// ticket returns a ticket's latest snapshot: the one in the event its
+// entry points to.
+func ticket(tx *bolt.Tx, id []byte) (hall.Ticket, error) {
+	seq := tx.Bucket(bTickets).Get(id)
+	var ev struct {
+		Ticket *hall.Ticket `json:"ticket"`
+	}
+	if len(seq) != 8 {
+		return hall.Ticket{}, fmt.Errorf("store: ticket %s has no entry", id)
+	}
+	if err := json.Unmarshal(tx.Bucket(bEvents).Get(seq), &ev); err != nil || ev.Ticket == nil {
+		return hall.Ticket{}, fmt.Errorf("store: ticket %s: event %d holds no ticket (%v)", id, binary.BigEndian.Uint64(seq), err)
+	}
+	return *ev.Ticket, nil
 }
 
 func eachJSON[T any](tx *bolt.Tx, name, prefix []byte, fn func(T)) error {
@@ -374,13 +469,16 @@ func (s *Store) Events(after uint64, limit int) ([]hall.Event, error) {
 	return s.readLog(bEvents, after, limit)
 }
 
+// readLog returns up to limit events after seq whose keys are in bucket
+// (the event log itself, or the outbox), read from the event log.
 func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, error) {
 	var out []hall.Event
 	err := s.db.View(func(tx *bolt.Tx) error {
+		events := tx.Bucket(bEvents)
 		c := tx.Bucket(bucket).Cursor()
-		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+		for k, _ := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, _ = c.Next() {
 			var ev hall.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
+			if err := json.Unmarshal(events.Get(k), &ev); err != nil {
 				return fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			out = append(out, ev)
@@ -394,16 +492,15 @@ func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, e
 // (dates as YYYY-MM-DD), in day order.
 func (s *Store) TicketsBetween(from, to string, fn func(hall.Ticket) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		tickets := tx.Bucket(bTickets)
 		c := tx.Bucket(bDays).Cursor()
 		for k, _ := c.Seek([]byte(from)); k != nil; k, _ = c.Next() {
 			day, id, _ := strings.Cut(string(k), "/")
 			if day > to {
 				break
 			}
-			var t hall.Ticket
-			if err := json.Unmarshal(tickets.Get([]byte(id)), &t); err != nil {
-				return fmt.Errorf("store: ticket %s: %w", id, err)
+			t, err := ticket(tx, []byte(id))
+			if err != nil {
+				return err
 			}
 			if t.Day != day {
 				continue // carried over: counted on its new day

@@ -166,6 +166,97 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	}
 }
 
+// A file written by schema 1 — a JSON copy of each ticket, a copy of each
+// event in the outbox, idempotency records keyed by their key — opens as
+// schema 2 with the same hall in it: the same tickets, the same answers to
+// retried requests, the same events still to forward.
+func TestSchema1FileIsUpgraded(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	ctx := context.Background()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := hall.NewService(hall.SampleConfig(), s, clock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := svc.Issue(ctx, hall.Op{IdemKey: "kiosk-1|a"}, hall.IssueRequest{Service: "E"})
+	svc.SetWindow(ctx, hall.Op{}, 1, hall.WindowOpen, "wang", "")
+	svc.Call(ctx, hall.Op{}, 1, "")
+	second, _ := svc.Issue(ctx, hall.Op{IdemKey: "kiosk-2|b"}, hall.IssueRequest{Service: "E"})
+	svc.Close()
+	if err := s.MarkForwarded(1); err != nil {
+		t.Fatal(err)
+	}
+	// rewrite it as schema 1 wrote it
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		events := tx.Bucket(bEvents)
+		events.ForEach(func(k, v []byte) error {
+			var ev hall.Event
+			json.Unmarshal(v, &ev)
+			if ev.Ticket != nil {
+				b, _ := json.Marshal(ev.Ticket)
+				tx.Bucket(bTickets).Put([]byte(ev.Ticket.ID), b)
+			}
+			return tx.Bucket(bOutbox).Put(bytes.Clone(k), bytes.Clone(v))
+		})
+		tx.DeleteBucket(bIdem)
+		idem, _ := tx.CreateBucket(bIdem)
+		idem.Put([]byte("2026-11-27/kiosk-1|a"), []byte("t:"+first.ID))
+		idem.Put([]byte("2026-11-27/kiosk-2|b"), []byte("t:"+second.ID))
+		return putU64(tx.Bucket(bMeta), kSchema, 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = MustStore(t, dir)
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := getU64(tx.Bucket(bMeta), kSchema); v != SchemaVersion {
+			t.Errorf("schema after upgrade: %d", v)
+		}
+		tx.Bucket(bTickets).ForEach(func(k, v []byte) error {
+			if len(v) != 8 {
+				t.Errorf("ticket %s still holds a copy: %s", k, v)
+			}
+			return nil
+		})
+		tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+			if len(v) != 0 {
+				t.Errorf("outbox entry %x still holds a copy", k)
+			}
+			return nil
+		})
+		return nil
+	})
+	svc = MustService(t, s, clock)
+	got, err := svc.Ticket(ctx, first.ID)
+	if err != nil || got.Status != hall.Called || got.Window != 1 {
+		t.Fatalf("first ticket after upgrade: %v %+v", err, got.Ticket)
+	}
+	for key, want := range map[string]string{"kiosk-1|a": first.ID, "kiosk-2|b": second.ID} {
+		again, err := svc.Issue(ctx, hall.Op{IdemKey: key}, hall.IssueRequest{Service: "E"})
+		if err != nil || again.ID != want {
+			t.Fatalf("retry of %s after upgrade: %v, got %s want %s", key, err, again.ID, want)
+		}
+	}
+	third, err := svc.Issue(ctx, hall.Op{IdemKey: "kiosk-1|c"}, hall.IssueRequest{Service: "E"})
+	if err != nil || third.Number != "E003" {
+		t.Fatalf("a new ticket after upgrade: %v %s", err, third.Number)
+	}
+	if evs, _ := s.Outbox(100); len(evs) != 4 || evs[0].Seq != 2 || evs[0].Type != hall.EvWindowOpened {
+		t.Fatalf("outbox after upgrade: %d events", len(evs))
+	}
+	var day []string
+	s.TicketsBetween("2026-11-27", "2026-11-27", func(t hall.Ticket) error { day = append(day, t.Number); return nil })
+	if len(day) != 3 {
+		t.Fatalf("the day's report after upgrade: %v", day)
+	}
+}
+
 func TestSecondOpenIsRefusedClearly(t *testing.T) {
 	dir := t.TempDir()
 	MustStore(t, dir)
