@@ -299,15 +299,15 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Bucket(bEvents).Put(u64(ev.Seq), raw); err != nil {
+	if err := appendOnly(tx, bEvents).Put(u64(ev.Seq), raw); err != nil {
 		return err
 	}
 	if ev.Idem != nil {
-		if err := tx.Bucket(bIdem).Put(append([]byte(ev.Day+"/"), u64(ev.Seq)...), []byte(ev.Idem.Ref+"\x00"+ev.Idem.Key)); err != nil {
+		if err := appendOnly(tx, bIdem).Put(idemKey(ev.Day, ev.Seq), idemValue(ev.Idem.Ref, ev.Idem.Key)); err != nil {
 			return err
 		}
 	}
-	if err := tx.Bucket(bOutbox).Put(u64(ev.Seq), nil); err != nil {
+	if err := appendOnly(tx, bOutbox).Put(u64(ev.Seq), nil); err != nil {
 		return err
 	}
 	if t := ev.Ticket; t != nil {
@@ -358,6 +358,15 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		return pruneBookings(tx, ev.Day)
 	}
 	return nil
+}
+
+// appendOnly returns a bucket whose keys only ever grow (sequence numbers,
+// day-prefixed sequence numbers), set to fill its pages when they split:
+// bbolt's default leaves appended pages half empty.
+func appendOnly(tx *bolt.Tx, name []byte) *bolt.Bucket {
+	b := tx.Bucket(name)
+	b.FillPercent = 1
+	return b
 }
 
 // pruneBookings drops appointments whose slot day is before day.

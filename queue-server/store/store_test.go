@@ -418,3 +418,32 @@ func TestDeadLetterMovesBatchAsideAndMarksForwarded(t *testing.T) {
 		t.Fatalf("outbox continues after the dead letter: %d events", len(evs))
 	}
 }
+
+// The log buckets only ever grow at their end; their pages must be filled,
+// not split half empty as bbolt does by default (which doubles the file).
+func TestAppendedBucketsFillTheirPages(t *testing.T) {
+	s := MustStore(t, "")
+	day := "2026-11-28"
+	for seq := uint64(1); seq <= 3000; seq += 10 {
+		var evs []hall.Event
+		for i := range uint64(10) {
+			id := fmt.Sprintf("t%06d", seq+i)
+			evs = append(evs, hall.Event{Seq: seq + i, Type: hall.EvTicketIssued, Day: day,
+				Ticket: &hall.Ticket{ID: id, Number: "E001", Service: "E", Day: day, Status: hall.Waiting},
+				Idem:   &hall.IdemRecord{Key: "kiosk-1:" + id, Ref: id}})
+		}
+		if err := s.Commit(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bEvents, bOutbox, bIdem} {
+			st := tx.Bucket(name).Stats()
+			fill := float64(st.LeafInuse) / float64(st.LeafPageN*tx.DB().Info().PageSize)
+			if fill < 0.85 {
+				t.Errorf("%s: leaf pages %.0f%% full, want ≥ 85%%", name, 100*fill)
+			}
+		}
+		return nil
+	})
+}
