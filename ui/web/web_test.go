@@ -538,6 +538,47 @@ func TestPages(t *testing.T) {
 		tb.axe()
 	})
 
+	t.Run("a configuration change shows on board, window strip and console without a reload", func(t *testing.T) {
+		h := MustStartHall(t)
+		display := h.token("board", "display", 0)
+		clerk := h.token("wang", "clerk", 1)
+		h.issue("A")
+		h.openWindow(1, "wang")
+		h.call(1)
+
+		board := b.MustTab(t, 1920, 1080)
+		board.open(h.srv.URL + "/display?token=" + display)
+		board.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		strip := b.MustTab(t, 1920, 540)
+		strip.open(h.srv.URL + "/display/window/1")
+		strip.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		console := b.MustTab(t, 1920, 1080)
+		console.open(h.srv.URL + "/clerk")
+		console.login(clerk)
+		console.waitText(5*time.Second, "#cur-number", "A001")
+
+		var cfg map[string]any
+		h.api("GET", "config", h.admin, nil, &cfg)
+		rename := func(list any, key string, match any, zh string) {
+			for _, v := range list.([]any) {
+				if m := v.(map[string]any); m[key] == match {
+					m["name"].(map[string]any)["zh"] = zh
+				}
+			}
+		}
+		cfg["hall"].(map[string]any)["name"].(map[string]any)["zh"] = "新区政务服务中心"
+		rename(cfg["windows"], "number", 1.0, "一号综合窗口")
+		rename(cfg["services"], "code", "A", "户籍业务")
+		h.api("PUT", "config", h.admin, cfg, nil)
+
+		board.waitText(3*time.Second, "#hall", "新区政务服务中心")
+		board.waitText(3*time.Second, `#waiting li[data-service="A"]`, "户籍业务")
+		strip.waitText(3*time.Second, "#name", "一号综合窗口")
+		strip.waitText(time.Second, "#number", "A001")
+		console.waitText(3*time.Second, "#cur-service", "户籍业务")
+		console.waitText(3*time.Second, "#win-detail", "一号综合窗口")
+	})
+
 	t.Run("status page follows the ticket until it is called", func(t *testing.T) {
 		h := MustStartHall(t)
 		h.issue("E")

@@ -173,6 +173,17 @@ async function refresh() {
   }
 }
 
+// loadServices reads the services' names (at sign-in and after the hall's
+// configuration changes).
+async function loadServices() {
+  try {
+    services = new Map((await api('GET', 'services', { token })).map((s) => [s.code, s]));
+    render();
+  } catch (e) {
+    show('error', describe(e));
+  }
+}
+
 const later = () => {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, 150);
@@ -181,7 +192,10 @@ const later = () => {
 const stream = new Stream('', {
   onState: connectionBadge($('#conn')),
   onResync: later,
-  onEvent: later,
+  onEvent(ev) {
+    if (ev.type === 'config.changed') loadServices();
+    later();
+  },
   onDenied: (message) => leave(message),
 });
 
@@ -202,11 +216,7 @@ const signOut = loginForm($('#login'), 'clerk',
     $('#who').textContent = me.name;
     $('#console').hidden = false;
     $('#logout').hidden = false;
-    try {
-      services = new Map((await api('GET', 'services', { token })).map((s) => [s.code, s]));
-    } catch (e) {
-      show('error', describe(e));
-    }
+    await loadServices();
     stream.use(token);
     refresh();
   });

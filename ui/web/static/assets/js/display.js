@@ -63,6 +63,12 @@ function render() {
       el('strong', { text: String(s.waiting) }), el('span', { text: s.name.zh }), el('span', { class: 'en', lang: 'en', text: s.name.en }))));
 }
 
+function showHall(hall) {
+  zone = hall.time_zone || zone;
+  fill($('#hall'), hall.name.zh, el('span', { class: 'en', lang: 'en', text: hall.name.en }));
+  tick();
+}
+
 function showCall(t) {
   calls = [{ id: t.id, number: t.number, window: t.window }, ...calls.filter((c) => c.id !== t.id)].slice(0, RECENT);
   render();
@@ -80,13 +86,13 @@ const stream = new Stream('', {
     $('#board').hidden = false;
   },
   onResync(o) {
-    zone = o.hall.time_zone || zone;
-    fill($('#hall'), o.hall.name.zh, el('span', { class: 'en', lang: 'en', text: o.hall.name.en }));
+    showHall(o.hall);
     calls = (o.calls || []).filter((t) => t.window).map((t) => ({ id: t.id, number: t.number, window: t.window }));
     services = o.services;
     render();
   },
   onEvent(ev, { live }) {
+    if (ev.type === 'config.changed') showHall(ev.config.hall); // service names follow in the next services frame
     if (ev.type !== 'ticket.called' && ev.type !== 'ticket.recalled') return;
     showCall(ev.ticket);
     if (live || missedFor < SPEAK_MISSED_WITHIN_MS) {

@@ -7,7 +7,12 @@ const numbers = new Map(); // ticket id → number
 let win = null;
 
 function render() {
-  if (!win) return;
+  if (!win) {
+    fill($('#name'), `没有 ${n} 号窗口 · No window ${n}`);
+    $('#number').textContent = '—';
+    fill($('#state'));
+    return;
+  }
   fill($('#name'), win.name.zh, ' ', el('span', { class: 'en', lang: 'en', text: win.name.en }));
   const current = win.current && numbers.get(win.current);
   $('#number').textContent = win.status === 'open' && current ? current : '—';
@@ -27,12 +32,16 @@ const stream = new Stream('', {
   onResync(o) {
     for (const t of o.calls || []) numbers.set(t.id, t.number);
     win = o.windows.find((w) => w.number === n) || null;
-    if (!win) fill($('#name'), `没有 ${n} 号窗口 · No window ${n}`);
     render();
   },
   onEvent(ev) {
     if (ev.ticket) numbers.set(ev.ticket.id, ev.ticket.number);
     if (ev.window && ev.window.number === n) win = ev.window;
+    if (ev.type === 'config.changed') {
+      // a renamed window keeps its state; a new one starts closed
+      const wc = ev.config.windows.find((w) => w.number === n);
+      win = wc ? { status: 'closed', ...win, number: n, name: wc.name, services: wc.services } : null;
+    }
     render();
   },
   onDenied(message) {
