@@ -308,8 +308,8 @@ func opIssue(c *call) (int, any, error) {
 // opRemoteTicket takes a ticket from a citizen's phone (线上取号). The typed
 // ID number becomes the citizen key and masked form here and goes no
 // further. The key and service make the idempotency key, so a double tap
-// (or a reload) returns the same ticket that day; each client address may
-// make maxRemotePerIP requests with a valid number an hour.
+// (or a reload) returns the same ticket while it is open; each client
+// address may make maxRemotePerIP requests with a valid number an hour.
 func opRemoteTicket(c *call) (int, any, error) {
 	var r wire.RemoteTicketRequest
 	if err := c.decode(&r, false); err != nil {
@@ -332,7 +332,7 @@ func opRemoteTicket(c *call) (int, any, error) {
 	if actor == "" {
 		actor = "remote"
 	}
-	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key}
+	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key, IdemWhileOpen: true}
 	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
 	return http.StatusCreated, redactView(t, levelPublic), err
 }

@@ -473,6 +473,35 @@ func TestIdempotentRetryReturnsFirstResult(t *testing.T) {
 	}
 }
 
+// A remote request's key answers with its ticket while that ticket is
+// open; once the ticket is closed the same key takes a new one, and that
+// holds across a restart.
+func TestIdemWhileOpenIssuesAnewOnceClosed(t *testing.T) {
+	f := MustHall(t, nil)
+	op := Op{Actor: "remote", IdemKey: "remote:A:key", IdemWhileOpen: true}
+	r := IssueRequest{Service: "A", Channel: Remote, CitizenKey: fmt.Sprintf("%064x", 7)}
+	first, err := f.svc.Issue(f.ctx, op, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := f.svc.Issue(f.ctx, op, r); err != nil || again.ID != first.ID {
+		t.Fatalf("double tap: %v, ticket %s, want %s", err, again.ID, first.ID)
+	}
+	f.mustAct(ActCancel, first.ID)
+	second, err := f.svc.Issue(f.ctx, op, r)
+	if err != nil || second.ID == first.ID || second.Status != Waiting || second.Number != "A002" {
+		t.Fatalf("after cancelling %s: %v, %+v; want a new waiting ticket A002", first.Number, err, second)
+	}
+	f.restart()
+	if again, err := f.svc.Issue(f.ctx, op, r); err != nil || again.ID != second.ID {
+		t.Fatalf("after a restart: %v, ticket %s, want %s", err, again.ID, second.ID)
+	}
+	// the per-citizen limit (2 for A) still counts the cancelled ticket
+	f.mustAct(ActCancel, second.ID)
+	_, err = f.svc.Issue(f.ctx, op, r)
+	wantCode(t, err, QuotaExceeded, "citizen_limit")
+}
+
 func TestFailedCommitAppliesNothing(t *testing.T) {
 	f := MustHall(t, nil)
 	f.issue("A")

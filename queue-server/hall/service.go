@@ -31,6 +31,12 @@ func (SystemClock) Now() time.Time { return time.Now() }
 type Op struct {
 	Actor   string
 	IdemKey string
+	// IdemWhileOpen: an earlier answer to IdemKey stands only while its
+	// ticket is open (waiting, called, serving, parked); once the ticket
+	// is closed, the same key makes a new request. Remote ticket taking
+	// uses it: a double tap gets the same ticket, a citizen whose ticket
+	// was served, cancelled or missed can take another.
+	IdemWhileOpen bool
 }
 
 // Service is the one place where hall rules are decided. A single goroutine
@@ -221,7 +227,7 @@ func (s *Service) run(batch []*request) {
 func (s *Service) apply(r *request, now time.Time) {
 	st := s.st
 	if r.op.IdemKey != "" {
-		if ref, ok := st.idem[r.op.IdemKey]; ok {
+		if ref, ok := st.idem[r.op.IdemKey]; ok && !(r.op.IdemWhileOpen && st.closed(ref)) {
 			r.ref = ref
 			return
 		}
@@ -391,6 +397,13 @@ func (st *state) resolve(ref string, now time.Time) any {
 		return st.cfg.Clone()
 	}
 	return nil
+}
+
+// closed reports whether ref names a ticket no longer open today.
+func (st *state) closed(ref string) bool {
+	kind, id, _ := strings.Cut(ref, ":")
+	t := st.tickets[id]
+	return kind == "t" && (t == nil || !t.Status.Open())
 }
 
 func ticketRef(t *Ticket, err error) (string, error) {

@@ -28,8 +28,9 @@ func residentID(t *testing.T, i int) string {
 }
 
 // TestRemoteTickets takes tickets as a citizen's phone does (no token):
-// channel remote, the same ticket again for a double tap, plain refusals,
-// the per-citizen and per-address limits, and no raw ID number on disk.
+// channel remote, the same ticket again for a double tap and a new one once
+// it is cancelled, plain refusals, the per-citizen and per-address limits,
+// and no raw ID number on disk.
 func TestRemoteTickets(t *testing.T) {
 	h := MustHall(t)
 	ctx := context.Background()
@@ -65,6 +66,14 @@ func TestRemoteTickets(t *testing.T) {
 	if err != nil || staff.MaskedID != "1101**********002X" || staff.Channel != hall.Remote {
 		t.Errorf("staff view: %v %+v", err, staff)
 	}
+	// cancelled (or served, or missed): the same number takes a new ticket
+	if _, err := h.admin.Act(ctx, "", tk.ID, hall.ActCancel, nil); err != nil {
+		t.Fatal(err)
+	}
+	renewed, status, err := take("A", first)
+	if err != nil || status != http.StatusCreated || renewed.ID == tk.ID || renewed.Status != hall.Waiting {
+		t.Errorf("the same ID and service after a cancel: %d %v %+v, want a new waiting ticket", status, err, renewed)
+	}
 
 	for _, bad := range []string{"110105194912310021", "11010519491231002", "1101051949123100X2", "ABCDEFGHIJKLMNOPQR", ""} {
 		_, status, err := take("A", bad)
@@ -91,12 +100,12 @@ func TestRemoteTickets(t *testing.T) {
 	_, status, err = take("A", second)
 	refused("third A ticket for one ID", err, status, hall.QuotaExceeded, "citizen_limit")
 
-	// four requests with a valid number so far; six more fill the hour
-	for i := range 6 {
+	// five requests with a valid number so far; five more fill the hour
+	for i := range 5 {
 		id := residentID(t, 10+i)
 		used = append(used, id)
 		if _, status, err := take("B", id); err != nil || status != http.StatusCreated {
-			t.Fatalf("remote ticket %d: %d %v", 5+i, status, err)
+			t.Fatalf("remote ticket %d: %d %v", 6+i, status, err)
 		}
 	}
 	_, status, err = take("B", residentID(t, 20))
