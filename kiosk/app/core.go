@@ -204,7 +204,8 @@ func (c *Core) syncLoop(ctx context.Context) {
 }
 
 // Sync fetches the secret, hands over pending offline tickets in issue
-// order, drops leases of past days and tops up one lease per service.
+// order, drops leases of past days and of removed services, and tops up one
+// lease per service.
 func (c *Core) Sync(ctx context.Context) error {
 	if c.Secret() == nil {
 		secret, err := c.cl.KioskSecret(ctx)
@@ -243,12 +244,19 @@ func (c *Core) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	services := c.Services()
+	offered := map[string]bool{}
+	for _, s := range services {
+		offered[s.Code] = true
+	}
 	for _, l := range leases {
-		if l.Day != day {
+		// past days' leases, and those of a service the hall removed (the
+		// server released them): their numbers are no longer valid
+		if l.Day != day || (len(services) > 0 && !offered[l.Service]) {
 			c.out.DropLease(l.ID)
 		}
 	}
-	for _, s := range c.Services() {
+	for _, s := range services {
 		if free[s.Code] > c.leaseSize/4 || !s.Issuing {
 			continue
 		}

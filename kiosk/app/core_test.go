@@ -235,6 +235,43 @@ func TestLeasesRunOutThenTicketsUnavailable(t *testing.T) {
 	}
 }
 
+// A manager removes a service while the kiosk holds a lease for it: the
+// server releases the lease, and the kiosk drops its copy at the next sync,
+// so it cannot print numbers that lapsed.
+func TestRemovedServiceLeaseIsDropped(t *testing.T) {
+	h := MustServer(t)
+	ctx := context.Background()
+	k := h.MustKiosk("kiosk-1", 5)
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if free := k.core.LeasedFree(); free["E"] != 5 {
+		t.Fatalf("leased before the change: %v", free)
+	}
+	cfg := h.srv.Service.Config()
+	cfg.Services = slices.DeleteFunc(cfg.Services, func(s hall.ServiceConfig) bool { return s.Code == "E" })
+	for i := range cfg.Windows {
+		cfg.Windows[i].Services = slices.DeleteFunc(cfg.Windows[i].Services, func(s string) bool { return s == "E" })
+	}
+	cfg.Windows = slices.DeleteFunc(cfg.Windows, func(w hall.WindowConfig) bool { return len(w.Services) == 0 })
+	if _, err := h.admin.Do(ctx, "PUT", "/api/v1/config", "", cfg, nil); err != nil {
+		t.Fatalf("removing service E with the kiosk's lease out: %v", err)
+	}
+	svcs, err := k.core.cl.Services(ctx) // what the next services frame brings
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.core.mu.Lock()
+	k.core.services = svcs
+	k.core.mu.Unlock()
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if free := k.core.LeasedFree(); free["E"] != 0 || free["A"] != 5 {
+		t.Fatalf("leased after E was removed: %v, want no E and the others kept", free)
+	}
+}
+
 func TestLostAnswerLeavesNoPhantom(t *testing.T) {
 	h := MustServer(t)
 	ctx := context.Background()

@@ -184,6 +184,8 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 		return nil, Errorf(Invalid, "number %d is outside lease %s (%d–%d)", o.Number, l.ID, l.From, l.To)
 	case slices.Contains(l.Used, o.Number):
 		return nil, Refusal(Conflict, "number_used", "number %d of lease %s was already handed over", o.Number, l.ID)
+	case l.Released:
+		return nil, Refusal(Conflict, "lease_released", "lease %s (service %s) was released, its unused numbers lapsed: number %d cannot be handed over", l.ID, l.Service, o.Number)
 	case len(o.ID) < 16 || len(o.ID) > 40:
 		return nil, Errorf(Invalid, "offline ticket id must be 16 to 40 characters")
 	case st.tickets[o.ID] != nil:

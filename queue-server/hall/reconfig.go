@@ -13,13 +13,15 @@ import (
 // (names, quotas, limits, hours, mean service time), windows (names and
 // service preferences) and rules. Today's tickets, counters and window
 // states are kept. The change is one config.changed event carrying the whole
-// new configuration, audited and forwarded like any other.
+// new configuration, audited and forwarded like any other. Kiosks' leases of
+// a removed service are released with it (lease.released, reason
+// service_removed): their unused numbers lapse.
 //
 // It refuses, changing nothing: an invalid configuration (invalid, naming
 // every bad key), a different hall id, removing a service that still has
-// open tickets today or a kiosk lease with unused numbers, removing (or
-// renumbering) a window that is open or paused, and leaving a ticket
-// transferred to a window that would no longer serve it (conflict).
+// open tickets today, removing (or renumbering) a window that is open or
+// paused, and leaving a ticket transferred to a window that would no longer
+// serve it (conflict).
 func (s *Service) UpdateConfig(ctx context.Context, op Op, cfg Config) (Config, error) {
 	cfg = cfg.Clone()
 	cfg.setDefaults()
@@ -53,12 +55,14 @@ func joinErrors(err error) string {
 }
 
 // updateConfig checks that cfg (already validated) can replace the current
-// configuration given today's state, then emits config.changed.
+// configuration given today's state, then releases the removed services'
+// leases and emits config.changed.
 func (st *state) updateConfig(cfg Config, now time.Time, actor string) error {
 	if cfg.Hall.ID != st.cfg.Hall.ID {
 		return Refusal(Conflict, "hall_id_fixed", "hall.id cannot change (it is %q, got %q)", st.cfg.Hall.ID, cfg.Hall.ID)
 	}
 	var blocks []string
+	var revoke []*Lease // kiosks' leases of removed services: their unused numbers lapse
 	for _, sc := range st.cfg.Services {
 		if _, kept := cfg.service(sc.Code); kept {
 			continue
@@ -74,8 +78,8 @@ func (st *state) updateConfig(cfg Config, now time.Time, actor string) error {
 			blocks = append(blocks, fmt.Sprintf("service %s cannot be removed: it has %d open ticket(s) today: %s", sc.Code, len(open), strings.Join(first(open, 5), ", ")))
 		}
 		for _, id := range sortedKeys(st.leases) {
-			if l := st.leases[id]; l.Service == sc.Code && !l.Released && len(l.Used) < l.To-l.From+1 {
-				blocks = append(blocks, fmt.Sprintf("service %s cannot be removed: kiosk %s holds unused numbers %d–%d for it", sc.Code, l.Kiosk, l.From, l.To))
+			if l := st.leases[id]; l.Service == sc.Code && !l.Released {
+				revoke = append(revoke, l)
 			}
 		}
 	}
@@ -98,6 +102,11 @@ func (st *state) updateConfig(cfg Config, now time.Time, actor string) error {
 	blocks = append(blocks, targeted...)
 	if len(blocks) > 0 {
 		return Refusal(Conflict, "config_in_use", "%s", strings.Join(blocks, "; "))
+	}
+	for _, l := range revoke {
+		nl := *l
+		nl.Released = true
+		st.emit(Event{Type: EvLeaseReleased, Actor: actor, Reason: "service_removed", Lease: &nl}, now)
 	}
 	c := cfg
 	st.emit(Event{Type: EvConfigChanged, Actor: actor, Config: &c}, now)

@@ -2,6 +2,7 @@ package hall
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +22,18 @@ func (f *fixture) mustUpdate(edit func(*Config)) Config {
 		f.t.Fatalf("update config: %v", err)
 	}
 	return c
+}
+
+// withoutService removes a service from a configuration, from its windows,
+// and the windows left serving nothing.
+func withoutService(code string) func(*Config) {
+	return func(c *Config) {
+		c.Services = slices.DeleteFunc(c.Services, func(s ServiceConfig) bool { return s.Code == code })
+		for i := range c.Windows {
+			c.Windows[i].Services = slices.DeleteFunc(c.Windows[i].Services, func(s string) bool { return s == code })
+		}
+		c.Windows = slices.DeleteFunc(c.Windows, func(w WindowConfig) bool { return len(w.Services) == 0 })
+	}
 }
 
 func TestConfigChangeRenameQuotaNewServiceAndWindow(t *testing.T) {
@@ -106,13 +119,7 @@ func TestConfigChangeRefusedChangesNothing(t *testing.T) {
 			t.Errorf("%s: %d events emitted", name, n-events)
 		}
 	}
-	dropD := func(c *Config) {
-		c.Services = slices.DeleteFunc(c.Services, func(s ServiceConfig) bool { return s.Code == "D" })
-		for i := range c.Windows {
-			c.Windows[i].Services = slices.DeleteFunc(c.Windows[i].Services, func(s string) bool { return s == "D" })
-		}
-		c.Windows = slices.DeleteFunc(c.Windows, func(w WindowConfig) bool { return len(w.Services) == 0 })
-	}
+	dropD := withoutService("D")
 	check("remove a service with a waiting ticket", Conflict, "config_in_use", dropD, "service D", "D001 (waiting)")
 	check("remove an open window", Conflict, "config_in_use", func(c *Config) {
 		c.Windows = slices.DeleteFunc(c.Windows, func(w WindowConfig) bool { return w.Number == 3 })
@@ -164,4 +171,45 @@ func TestConfigChangeFailedCommitKeepsOldConfig(t *testing.T) {
 func serviceOf(c *Config, code string) *ServiceConfig {
 	sc, _ := c.service(code)
 	return sc
+}
+
+// Kiosks always hold a lease per service, so removing a service releases
+// them: the unused numbers lapse and can no longer be handed over, the ones
+// handed over stay, and that survives a restart.
+func TestRemovingAServiceReleasesKioskLeases(t *testing.T) {
+	f := MustHall(t, nil)
+	l, err := f.svc.Lease(f.ctx, Op{}, "kiosk-1", "D", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offline := func(n int) OfflineTicket {
+		return OfflineTicket{Lease: l.ID, Number: n, ID: fmt.Sprintf("offline-ticket-%04d", n)}
+	}
+	used, err := f.svc.HandOver(f.ctx, Op{}, "kiosk-1", offline(l.From))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.open(2) // D's open ticket would block the removal: serve it
+	if c := f.call(2); c.ID != used.ID {
+		t.Fatalf("window 2 called %s, want the handed-over %s", c.Number, used.Number)
+	}
+	f.mustAct(ActStart, used.ID)
+	f.mustAct(ActComplete, used.ID)
+	seq0 := len(f.j.all())
+	f.mustUpdate(withoutService("D"))
+	evs := f.j.all()[seq0:]
+	if len(evs) != 2 || evs[0].Type != EvLeaseReleased || evs[0].Reason != "service_removed" || !evs[0].Lease.Released || evs[1].Type != EvConfigChanged {
+		t.Fatalf("events = %+v, want lease.released (service_removed), then config.changed", evs)
+	}
+	for _, restart := range []bool{false, true} {
+		if restart {
+			f.restart()
+		}
+		_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-1", offline(l.From+1))
+		wantCode(t, err, Conflict, "lease_released")
+		_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-1", offline(l.From))
+		wantCode(t, err, Conflict, "number_used")
+	}
+	_, err = f.svc.Lease(f.ctx, Op{}, "kiosk-1", "D", 5)
+	wantCode(t, err, NotFound, "")
 }
