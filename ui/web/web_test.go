@@ -346,6 +346,11 @@ func TestPages(t *testing.T) {
 			t.Errorf("token not moved from the address into localStorage: %q", got)
 		}
 		tb.waitText(2*time.Second, `#waiting li[data-service="E"] strong`, "3")
+		// headless Chromium holds sound back until the page is touched: the
+		// board says so, and one tap lets it through
+		tb.waitFor(2*time.Second, `!document.querySelector("#sound-hint").hidden`)
+		tb.click("#latest")
+		tb.waitFor(2*time.Second, `document.querySelector("#sound-hint").hidden`)
 
 		called := h.call(1)
 		took := tb.waitFor(time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q &&
@@ -366,6 +371,31 @@ func TestPages(t *testing.T) {
 		strip.waitText(3*time.Second, "#number", called.Number)
 		strip.shot("window-strip")
 		strip.axe()
+	})
+
+	t.Run("board speaks with a local Chinese voice, mainland first", func(t *testing.T) {
+		h := MustStartHall(t)
+		tb := b.MustTab(t, 800, 600)
+		tb.open(h.srv.URL + "/display")
+		// the browser's voices, stubbed: what each engine lists, and which one the board takes
+		pick := func(voices string) string {
+			return eval[string](tb, `import("/assets/js/announce.js").then((m) => new Promise((done) => {
+				window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; } };
+				speechSynthesis.getVoices = () => `+voices+`;
+				speechSynthesis.speak = (u) => { done(u.voice.name + "|" + u.text); u.onend(); };
+				new m.Announcer().add(m.callText("A023", 5));
+			}))`)
+		}
+		const said = "|请 A 零 二 三 号，到 5 号窗口办理"
+		for _, c := range []struct{ voices, want string }{
+			{`[{name: "en", lang: "en-US", localService: true}, {name: "tw", lang: "zh-TW", localService: true}, {name: "cn", lang: "zh-CN", localService: true}]`, "cn"},
+			{`[{name: "online", lang: "zh-CN", localService: false}, {name: "espeak", lang: "cmn", localService: true}]`, "espeak"},
+			{`[{name: "hk", lang: "zh_HK", localService: true}]`, "hk"},
+		} {
+			if got := pick(c.voices); got != c.want+said {
+				t.Errorf("voices %s: spoke %q, want %q", c.voices, got, c.want+said)
+			}
+		}
 	})
 
 	t.Run("board survives a server restart without repeating a call", func(t *testing.T) {

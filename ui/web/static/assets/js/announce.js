@@ -73,9 +73,13 @@ export class Announcer {
   }
 }
 
+// Chinese voices are tagged zh-… by most engines, cmn (Mandarin) by some
+// (espeak-ng through speech-dispatcher).
+const tags = { zh: ['zh', 'cmn'], en: ['en'] };
+
 function pickVoice(lang) {
   if (!('speechSynthesis' in window)) return null;
-  const voices = speechSynthesis.getVoices().filter((v) => v.lang.toLowerCase().replace('_', '-').startsWith(lang));
+  const voices = speechSynthesis.getVoices().filter((v) => tags[lang].some((t) => v.lang.toLowerCase().startsWith(t)));
   // A local voice works without the internet; prefer the mainland one.
   return voices.find((v) => v.localService && /cn/i.test(v.lang)) || voices.find((v) => v.localService) || null;
 }
@@ -110,6 +114,30 @@ function speak(text, voice) {
 }
 
 let audio = null;
+
+/**
+ * watchSound calls blocked() when the browser holds sound back until
+ * someone touches the page (its autoplay policy; a board started with
+ * --autoplay-policy=no-user-gesture-required is not held), then unblocked()
+ * after the first tap or key press has let it through.
+ */
+export function watchSound(blocked, unblocked) {
+  try {
+    audio = audio || new AudioContext();
+  } catch {
+    return; // no audio at all: nothing a tap could change
+  }
+  if (audio.state === 'running') return;
+  blocked();
+  const unlock = () => audio.resume().then(() => {
+    if (audio.state !== 'running') return;
+    removeEventListener('pointerdown', unlock);
+    removeEventListener('keydown', unlock);
+    unblocked();
+  });
+  addEventListener('pointerdown', unlock);
+  addEventListener('keydown', unlock);
+}
 
 // chime plays a two-tone bell (WebAudio oscillators) and resolves when it ends.
 function chime() {

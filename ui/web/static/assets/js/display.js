@@ -1,7 +1,7 @@
 // display.js — the hall board (综合屏): the latest call, recent calls,
 // waiting per service, hall name and clock; every call spoken once.
 import { $, el, fill, tokens, Stream, connectionBadge, loginForm } from './hallq.js';
-import { Announcer, callText, callTextEN } from './announce.js';
+import { Announcer, callText, callTextEN, watchSound } from './announce.js';
 
 const RECENT = 6;
 // A board that was cut off longer than this shows the calls it missed but
@@ -24,6 +24,12 @@ const announcer = new Announcer({
 });
 announcer.muted = prefs.get('muted');
 
+// A browser that holds sound back until the screen is touched: say so on
+// the board (unless it is muted anyway), so the installer taps it once.
+let soundHeld = false;
+const showSoundHint = () => ($('#sound-hint').hidden = !soundHeld || announcer.muted);
+watchSound(() => { soundHeld = true; showSoundHint(); }, () => { soundHeld = false; showSoundHint(); });
+
 let calls = []; // latest first: {id, number, window}
 let services = [];
 let zone = 'Asia/Shanghai';
@@ -39,7 +45,10 @@ function toggle(button, key, apply) {
   });
   show();
 }
-toggle($('#mute'), 'muted', (v) => (announcer.muted = v));
+toggle($('#mute'), 'muted', (v) => {
+  announcer.muted = v;
+  showSoundHint();
+});
 toggle($('#english'), 'english', (v) => (announcer.english = v));
 
 function tick() {
