@@ -228,14 +228,19 @@ func (c *Core) Sync(ctx context.Context) error {
 	}
 	for _, t := range pending {
 		_, err := c.cl.HandOver(ctx, t)
-		if err != nil && hall.ErrorReason(err) != "number_used" && hall.ErrorReason(err) != "id_used" {
-			if hall.ErrorCode(err) == hall.Unavailable {
-				return err // try again later, in order
-			}
-			c.log.Error("offline ticket refused by the server; kept aside", "number", t.Number, "lease", t.Lease, "err", err)
+		switch reason := hall.ErrorReason(err); {
+		case err == nil || reason == "number_used" || reason == "id_used": // taken over, now or before
+			err = c.out.Done(t)
+		case refusedForGood(err):
+			c.log.Error("offline ticket refused by the server; set aside", "number", t.Number, "lease", t.Lease, "err", err)
+			err = c.out.PutAside(t, err.Error(), c.now())
+		case hall.ErrorCode(err) == hall.Unavailable:
+			return err // try again later, in order
+		default: // e.g. this kiosk's token was revoked: keep it for a later sync
+			c.log.Warn("offline ticket not handed over; will retry", "number", t.Number, "err", err)
 			continue
 		}
-		if err := c.out.Done(t); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -272,6 +277,17 @@ func (c *Core) Sync(ctx context.Context) error {
 	return nil
 }
 
+// refusedForGood tells a hand-over refusal that no retry can change (the
+// lease is unknown today or released, the ticket is malformed) from one
+// about this kiosk or the moment.
+func refusedForGood(err error) bool {
+	switch hall.ErrorCode(err) {
+	case hall.Invalid, hall.NotFound, hall.Conflict:
+		return true
+	}
+	return false
+}
+
 // resolveDoubts replays each online issue whose answer was lost, with its
 // idempotency key, and cancels the ticket: the citizen was given an offline
 // ticket instead, so the server's copy (if any) must not wait as a phantom.
@@ -305,6 +321,12 @@ func (c *Core) resolveDoubts(ctx context.Context) error {
 func (c *Core) Pending() int {
 	p, _ := c.out.Pending()
 	return len(p)
+}
+
+// SetAside counts offline tickets the server refused for good.
+func (c *Core) SetAside() int {
+	a, _ := c.out.Aside()
+	return len(a)
 }
 
 // LeasedFree returns the free leased numbers per service.
@@ -392,7 +414,7 @@ func (c *Core) PrintFailed(ctx context.Context, t Ticket, reason string) error {
 
 // ReportDevices sends device health to the server (best effort).
 func (c *Core) ReportDevices(ctx context.Context, d wire.DeviceHealth) {
-	d.Online, d.Pending = c.Online(), c.Pending()
+	d.Online, d.Pending, d.SetAside = c.Online(), c.Pending(), c.SetAside()
 	if err := c.cl.ReportDevices(ctx, d); err != nil {
 		c.log.Debug("device report", "err", err)
 	}

@@ -272,6 +272,42 @@ func TestRemovedServiceLeaseIsDropped(t *testing.T) {
 	}
 }
 
+// An offline ticket the server can never take (the kiosk was cut off over
+// night: its lease was yesterday's) is set aside once, with the reason, and
+// counted in the device report — not retried and logged every half minute.
+func TestOfflineTicketRefusedForGoodIsSetAside(t *testing.T) {
+	h := MustServer(t)
+	ctx := context.Background()
+	k := h.MustKiosk("kiosk-1", 5)
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.stop()
+	late, err := k.core.Issue(ctx, "E", nil, hall.WalkIn)
+	if err != nil || !late.Offline {
+		t.Fatalf("offline issue: %v %+v", err, late)
+	}
+	h.clock.Advance(24 * time.Hour) // back the next morning
+	h.start()
+	for range 2 {
+		if err := k.core.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		aside, err := k.out.Aside()
+		if err != nil || len(aside) != 1 || aside[0].Ticket.ID != late.ID || !strings.Contains(aside[0].Reason, "unknown_lease") {
+			t.Fatalf("set aside: %v %+v, want %s with the server's reason", err, aside, late.Number)
+		}
+		if n := k.core.Pending(); n != 0 {
+			t.Fatalf("%d tickets still pending", n)
+		}
+	}
+	k.core.ReportDevices(ctx, wire.DeviceHealth{Reader: "ok", Printer: "ok", Scanner: "ok"})
+	var devs []wire.DeviceHealth
+	if _, err := h.admin.Do(ctx, "GET", "/api/v1/devices", "", nil, &devs); err != nil || len(devs) != 1 || devs[0].SetAside != 1 || devs[0].Pending != 0 {
+		t.Fatalf("devices: %v %+v, want one kiosk with 1 set aside", err, devs)
+	}
+}
+
 func TestLostAnswerLeavesNoPhantom(t *testing.T) {
 	h := MustServer(t)
 	ctx := context.Background()

@@ -70,6 +70,7 @@ type Health struct {
 	Online                   bool
 	LeasesLeft               int
 	PendingOffline           int
+	SetAsideOffline          int // offline tickets the server refused for good
 	Version                  string
 }
 
@@ -547,7 +548,7 @@ func (f *Flow) checkDevices(ctx context.Context) {
 		leases += n
 	}
 	f.health = Health{Reader: d.Reader, Printer: d.Printer, Scanner: d.Scanner, Online: f.core.Online(),
-		LeasesLeft: leases, PendingOffline: f.core.Pending(), Version: f.cfg.Version}
+		LeasesLeft: leases, PendingOffline: f.core.Pending(), SetAsideOffline: f.core.SetAside(), Version: f.cfg.Version}
 	go func() {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()

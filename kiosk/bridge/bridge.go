@@ -102,7 +102,7 @@ func View(v app.View) ui.View {
 		out.Status = ui.Status{ReaderPresent: h.Reader == "ok", PrinterPresent: h.Printer != "absent",
 			PaperOut: h.Printer == "paper_out", PaperLow: h.Printer == "paper_low", CoverOpen: h.Printer == "cover_open",
 			ScannerPresent: h.Scanner == "ok", ServerConnected: h.Online, LeasesLeft: h.LeasesLeft,
-			PendingOffline: h.PendingOffline, Version: h.Version}
+			PendingOffline: h.PendingOffline, SetAsideOffline: h.SetAsideOffline, Version: h.Version}
 	}
 	if t := v.Ticket; t != nil {
 		out.Ticket = ui.Ticket{Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait, StatusURL: t.StatusURL,

@@ -1,7 +1,8 @@
 // Package outbox is the kiosk's own durable store (one bbolt file): the
 // number leases the server granted, and the tickets issued from them while
-// the server was unreachable, kept until the server has taken them over.
-// A kiosk restarted while offline loses nothing.
+// the server was unreachable, kept until the server has taken them over —
+// or set aside, when it refused them for good. A kiosk restarted while
+// offline loses nothing.
 package outbox
 
 import (
@@ -23,6 +24,7 @@ var (
 	bPending = []byte("pending") // issue time (RFC3339Nano) + id → OfflineTicket JSON
 	bMeta    = []byte("meta")
 	bDoubt   = []byte("doubt") // idempotency key → IssueRequest JSON of an online issue whose answer was lost
+	bAside   = []byte("aside") // pending key → SetAside JSON: offline tickets the server refused for good
 	kSecret  = []byte("secret")
 )
 
@@ -48,7 +50,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bLeases, bPending, bMeta, bDoubt} {
+		for _, b := range [][]byte{bLeases, bPending, bMeta, bDoubt, bAside} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -183,6 +185,43 @@ func (s *Store) Pending() ([]hall.OfflineTicket, error) {
 // Done removes an offline ticket the server has taken over.
 func (s *Store) Done(t hall.OfflineTicket) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bPending).Delete(pendingKey(t)) })
+}
+
+// SetAside is an offline ticket the server refused for good (its lease
+// lapsed, a day passed, the service was removed): kept for staff, no
+// longer handed over.
+type SetAside struct {
+	Ticket hall.OfflineTicket `json:"ticket"`
+	Reason string             `json:"reason"`
+	At     time.Time          `json:"at"`
+}
+
+// PutAside moves a pending ticket aside with the server's reason, in one
+// transaction.
+func (s *Store) PutAside(t hall.OfflineTicket, reason string, at time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		k := pendingKey(t)
+		if err := tx.Bucket(bPending).Delete(k); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bAside), k, SetAside{Ticket: t, Reason: reason, At: at})
+	})
+}
+
+// Aside returns the tickets set aside, oldest first.
+func (s *Store) Aside() ([]SetAside, error) {
+	var out []SetAside
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bAside).ForEach(func(_, v []byte) error {
+			var a SetAside
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
 }
 
 func putJSON(b *bolt.Bucket, k []byte, v any) error {

@@ -109,7 +109,8 @@ type DeviceHealth struct {
 	Printer    string    `json:"printer"` // ok, paper_low, paper_out, cover_open, offline, absent
 	Scanner    string    `json:"scanner"` // ok, absent
 	Online     bool      `json:"online"`
-	Pending    int       `json:"pending_offline"` // offline tickets not yet handed over
+	Pending    int       `json:"pending_offline"`             // offline tickets not yet handed over
+	SetAside   int       `json:"set_aside_offline,omitempty"` // offline tickets the server refused for good
 	Version    string    `json:"version,omitempty"`
 	ReportedAt time.Time `json:"reported_at"`
 }

@@ -355,7 +355,12 @@ func TestScreens(t *testing.T) {
 		{"service", View{Screen: ScreenService, Status: Status{ReaderPresent: true, PrinterPresent: true, PaperOut: true, CoverOpen: true,
 			ServerConnected: true, LeasesLeft: 48, PendingOffline: 3, Version: "hallq 0.1.0"}},
 			[]string{"维护模式", "身份证读卡器", "正常", "缺纸 · 舱盖打开", "未连接", "已连接", "48", "3", "hallq 0.1.0", "退出自助机", "返回"},
-			[]string{"Service mode", "ID card reader", "Out of paper · Cover open", "Not connected", "Connected", "Exit kiosk", "Back"}, nil},
+			[]string{"Service mode", "ID card reader", "Out of paper · Cover open", "Not connected", "Connected", "Exit kiosk", "Back"},
+			[]string{"被退回的离线号"}},
+		{"service with tickets set aside", View{Screen: ScreenService, Status: Status{ReaderPresent: true, PrinterPresent: true,
+			ServerConnected: true, LeasesLeft: 48, PendingOffline: 0, SetAsideOffline: 2, Version: "hallq 0.1.0"}},
+			[]string{"被退回的离线号", "2"},
+			[]string{"Offline tickets refused"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := mustKiosk(t)

@@ -134,5 +134,6 @@ type Status struct {
 	ServerConnected bool
 	LeasesLeft      int // offline numbers still leased to this kiosk
 	PendingOffline  int // offline tickets not yet handed to the server
+	SetAsideOffline int // offline tickets the server refused for good (staff must look)
 	Version         string
 }

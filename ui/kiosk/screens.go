@@ -377,6 +377,9 @@ func (u *UI) serviceScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
 	row("status_server", server, serverOK)
 	row("status_leases", fmt.Sprint(s.LeasesLeft), s.LeasesLeft > 0)
 	row("status_pending", fmt.Sprint(s.PendingOffline), true)
+	if s.SetAsideOffline > 0 {
+		row("status_set_aside", fmt.Sprint(s.SetAsideOffline), false)
+	}
 	form.Add(u.text(u.t("status_version"), colorNameMuted, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
 	form.Add(u.text(s.Version, onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
 

@@ -502,6 +502,9 @@ func TestPages(t *testing.T) {
 		h.finish(h.call(1))
 		h.call(1)
 		h.call(4)
+		kiosk := h.token("kiosk-1", "kiosk", 0)
+		h.api("POST", "devices", kiosk, map[string]any{"reader": "ok", "printer": "paper_low", "scanner": "ok",
+			"online": true, "pending_offline": 1, "set_aside_offline": 2}, nil)
 
 		tb := b.MustTab(t, 1920, 1080)
 		tb.open(h.srv.URL + "/dashboard")
@@ -534,6 +537,10 @@ func TestPages(t *testing.T) {
 			t.Errorf("served today = %q, want 1", got)
 		}
 		tb.waitText(2*time.Second, `#windows tr[data-window="2"]`, "暂停服务")
+		tb.waitText(2*time.Second, `#devices [data-field="offline"]`, "1 · 搁置 2 set aside")
+		if got := tb.text("#devices tr"); !strings.Contains(got, "kiosk-1") || !strings.Contains(got, "paper_low") {
+			t.Errorf("kiosk row = %q", got)
+		}
 
 		h.issue("A") // live: the page follows the event stream
 		check()

@@ -112,7 +112,8 @@ async function renderHealth() {
   ]);
   fill($('#devices'), (devices || []).length ? devices.map((d) => el('tr', {},
     td(d.kiosk), td(d.online ? '在线 online' : '离线 offline'), td(d.reader), td(d.printer), td(d.scanner),
-    num(d.pending_offline), td(new Date(d.reported_at).toLocaleTimeString('zh-CN', { hour12: false })))) : empty(7));
+    num(d.pending_offline + (d.set_aside_offline ? ` · 搁置 ${d.set_aside_offline} set aside` : ''), { 'data-field': 'offline' }),
+    td(new Date(d.reported_at).toLocaleTimeString('zh-CN', { hour12: false })))) : empty(7));
   const ob = health.outbox || {};
   $('#kpi-backlog').textContent = ob.backlog ?? '—';
   $('#outbox').textContent = ob.backlog ? `待上传 ${ob.backlog} 条，最早 ${mmss(since(ob.oldest))} 前 · ${ob.backlog} events waiting, oldest ${mmss(since(ob.oldest))} ago`
