@@ -8,17 +8,22 @@
 //
 //   - NATS: each event is published to hall.<hall-id>.events.<type>
 //     (see Subject) with header Nats-Msg-Id = "<hall-id>:<seq>" (see MsgID).
-//     Publishes are pipelined (async, one batch in flight); the outbox is
-//     marked forwarded up to the highest contiguously acknowledged seq. A
+//     Publishes are pipelined (async, one batch in flight); at the start
+//     and after any failure the first event goes alone until the stream has
+//     stored it, so an event can never be stored ahead of an earlier one
+//     that failed. The outbox is marked forwarded up to the highest
+//     contiguously acknowledged seq. A
 //     crash between publish and mark re-publishes; the stream's duplicate
 //     window drops the copy. Beyond that window, central consumers rely on
 //     the rule "(hall-id, seq) is unique and increasing".
 //   - HTTPS: batches are POSTed as JSON, signed with HMAC-SHA256
 //     (X-Hallq-Signature) and carrying Idempotency-Key
 //     "<hall-id>:<first>-<last>". 2xx acknowledges; 5xx, 408, 429 and
-//     transport errors are retried with back-off; any other 4xx moves the
-//     batch aside as a dead letter (store.PutDeadLetter), raises an alert in
-//     Stats and lets the queue continue.
+//     transport errors are retried with back-off, and so are 401 and 403
+//     (the hall's credentials are refused: every batch would be, so none is
+//     set aside, and the sink counts as not connected); any other 4xx moves
+//     the batch aside as a dead letter (store.PutDeadLetter), raises an
+//     alert in Stats and lets the queue continue.
 //
 // The forwarder never blocks the hall: the server calls Notify after each
 // commit (non-blocking), and a slow ticker covers anything missed. While the

@@ -99,6 +99,13 @@ func (s *httpSink) send(ctx context.Context, evs []hall.Event) (sendResult, erro
 	switch c := resp.StatusCode; {
 	case c >= 200 && c < 300:
 		return sendResult{acked: last}, nil
+	case c == http.StatusUnauthorized || c == http.StatusForbidden:
+		// the hall's credentials, not the batch: every batch would be
+		// refused alike, so retry (and count as not connected) until an
+		// operator fixes the secret or the central its side
+		s.up.Store(false)
+		return sendResult{}, fmt.Errorf("POST batch %d–%d: the central refused the hall's credentials (HTTP %d %s): check the shared secret (-https-sink-secret-file)",
+			first, last, c, bytes.TrimSpace(msg))
 	case c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500 || c < 200:
 		return sendResult{}, fmt.Errorf("POST batch %d–%d: HTTP %d %s", first, last, c, bytes.TrimSpace(msg))
 	default:

@@ -124,6 +124,57 @@ func TestHTTPSRetriesAndDeadLetters(t *testing.T) {
 	}
 }
 
+// A central that refuses the hall's credentials (a wrong secret) refuses
+// every batch alike: nothing may become a dead letter; the forwarder counts
+// the link as down, says why, and delivers everything once the secret is
+// right.
+func TestHTTPSRefusedCredentialsAreRetriedNotDeadLettered(t *testing.T) {
+	good := []byte("the-right-secret-0123456789")
+	var mu sync.Mutex
+	var got []uint64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !forward.VerifySignature(good, body, r.Header.Get(forward.HeaderSignature)) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var b forward.Batch
+		json.Unmarshal(body, &b)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ev := range b.Events {
+			got = append(got, ev.Seq)
+		}
+	}))
+	t.Cleanup(srv.Close)
+
+	h := MustHall(t, "", fastConfig(), nil)
+	for range 25 {
+		if _, err := h.Svc.Issue(t.Context(), hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := forward.Config{HTTPSURL: srv.URL, HTTPSSecret: []byte("a-wrong-secret-0123456789"), BatchSize: 10, HTTPTimeout: time.Second}
+	f, stop := h.StartForwarder(t, cfg)
+	waitFor(t, "the refusal to show", 10*time.Second, func() bool { return f.Stats().Errors >= 2 })
+	st := f.Stats()
+	if st.Connected || !strings.Contains(st.LastError, "HTTP 401") || st.DeadLetters != 0 || st.Backlog == 0 {
+		t.Fatalf("stats while the secret is wrong: %+v", st)
+	}
+	if dl, err := h.Store.DeadLetters(10); err != nil || len(dl) != 0 {
+		t.Fatalf("dead letters: %v %+v", err, dl)
+	}
+	stop()
+	cfg.HTTPSSecret = good
+	f, _ = h.StartForwarder(t, cfg)
+	waitFor(t, "the backlog to drain", 10*time.Second, func() bool { return f.Stats().Backlog == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) == 0 || got[0] != 1 || got[len(got)-1] < 25 {
+		t.Fatalf("central received %v, want every event from seq 1", got)
+	}
+}
+
 func TestSignatureExample(t *testing.T) {
 	// The example in docs/central.md.
 	body := []byte(`{"hall":"420102-01","first_seq":1,"last_seq":1,"events":[]}`)

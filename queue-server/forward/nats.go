@@ -58,6 +58,13 @@ type natsSink struct {
 	nc          *nats.Conn
 	js          jetstream.JetStream
 	up          atomic.Bool
+	// proven: the last send was stored in full. Until then (at the start,
+	// after any failure) the first event of a batch goes alone and the rest
+	// only once it is stored, so a stream that appears or a link that comes
+	// back in the middle of a pipelined batch cannot store a later event
+	// ahead of an earlier one that failed. Only the forwarder's goroutine
+	// calls send.
+	proven bool
 }
 
 func (s *natsSink) name() string { return "nats" }
@@ -88,19 +95,37 @@ func (s *natsSink) close() {
 
 // send publishes the batch asynchronously — all of it in flight at once —
 // then waits for every ack. It stops publishing at the first error and
-// reports the contiguously acknowledged prefix.
-func (s *natsSink) send(ctx context.Context, evs []hall.Event) (sendResult, error) {
-	var res sendResult
+// reports the contiguously acknowledged prefix. Until a send has been
+// stored in full, the first event is published alone first (see proven).
+func (s *natsSink) send(ctx context.Context, evs []hall.Event) (res sendResult, err error) {
+	defer func() { s.proven = err == nil }()
+	if !s.proven {
+		m, err := s.msg(&evs[0])
+		if err != nil {
+			return res, err
+		}
+		actx, cancel := context.WithTimeout(ctx, s.cfg.AckTimeout)
+		ack, err := s.js.PublishMsg(actx, m)
+		cancel()
+		if err != nil {
+			return res, fmt.Errorf("publish event %d: %w", evs[0].Seq, err)
+		}
+		res.acked = evs[0].Seq
+		if ack.Duplicate {
+			res.duplicates++
+		}
+		if evs = evs[1:]; len(evs) == 0 {
+			return res, nil
+		}
+	}
 	futs := make([]jetstream.PubAckFuture, 0, len(evs))
 	var pubErr error
 	for i := range evs {
-		data, err := json.Marshal(&evs[i])
+		m, err := s.msg(&evs[i])
 		if err != nil {
-			pubErr = fmt.Errorf("encode event %d: %w", evs[i].Seq, err)
+			pubErr = err
 			break
 		}
-		m := &nats.Msg{Subject: Subject(s.cfg.HallID, evs[i].Type), Data: data, Header: nats.Header{}}
-		m.Header.Set(jetstream.MsgIDHeader, MsgID(s.cfg.HallID, evs[i].Seq))
 		fut, err := s.js.PublishMsgAsync(m)
 		if err != nil {
 			pubErr = fmt.Errorf("publish event %d: %w", evs[i].Seq, err)
@@ -133,4 +158,15 @@ func (s *natsSink) send(ctx context.Context, evs []hall.Event) (sendResult, erro
 		}
 	}
 	return res, errors.Join(ackErr, pubErr)
+}
+
+// msg is the JetStream message for one event, with its Nats-Msg-Id.
+func (s *natsSink) msg(ev *hall.Event) (*nats.Msg, error) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %d: %w", ev.Seq, err)
+	}
+	m := &nats.Msg{Subject: Subject(s.cfg.HallID, ev.Type), Data: data, Header: nats.Header{}}
+	m.Header.Set(jetstream.MsgIDHeader, MsgID(s.cfg.HallID, ev.Seq))
+	return m, nil
 }

@@ -2,12 +2,15 @@ package forward_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hallq/queue-server/central"
+	"hallq/queue-server/central/natsembed"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 )
@@ -140,6 +143,60 @@ func TestCentralDownThenBacklogArrives(t *testing.T) {
 	if v, _ := c.View.Hall(hallID); v.Issued != 10_000 {
 		t.Fatalf("issued %d", v.Issued)
 	}
+}
+
+// Until the stream stores one event, the forwarder publishes only the
+// first event of its backlog: were the whole batch in flight when the stream
+// appeared, a later event could be stored ahead of an earlier one that had
+// failed (seen as a gap, then a duplicate, at the central). A plain NATS
+// subscriber sees every publish attempt while the stream is missing.
+func TestFirstEventGoesAloneUntilStored(t *testing.T) {
+	srv, err := natsembed.Start(natsembed.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	var mu sync.Mutex
+	var attempts []string // Nats-Msg-Id of each publish seen
+	sub, err := nc.Subscribe("hall."+hallID+".events.>", func(m *nats.Msg) {
+		mu.Lock()
+		attempts = append(attempts, m.Header.Get(jetstream.MsgIDHeader))
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+
+	h := MustHall(t, "", fastConfig(), nil)
+	h.Produce(t, 50)
+	f, _ := h.StartForwarder(t, forward.Config{NATSURL: srv.URL(), AckTimeout: 100 * time.Millisecond})
+	waitFor(t, "three failed attempts", 10*time.Second, func() bool { return f.Stats().Errors >= 3 })
+	sub.Unsubscribe()
+	mu.Lock()
+	for _, id := range attempts {
+		if id != forward.MsgID(hallID, 1) {
+			t.Errorf("published %s while the stream was missing; attempts %v", id, attempts)
+			break
+		}
+	}
+	mu.Unlock()
+
+	c := &Central{t: t, Srv: srv, NC: nc}
+	if c.JS, err = jetstream.New(nc); err != nil {
+		t.Fatal(err)
+	}
+	if err := central.EnsureStreams(t.Context(), c.JS, central.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.View = central.NewView(nil)
+	goUntilCleanup(t, func(ctx context.Context) { c.View.Run(ctx, c.JS) })
+	c.CheckOracle(t, 50)
 }
 
 // A hall killed after publishing but before marking re-publishes on
