@@ -51,6 +51,7 @@ type API struct {
 	started time.Time
 	version string
 	now     func() time.Time
+	resend  func(ctx context.Context, first uint64) error
 }
 
 // Options configure an API.
@@ -70,13 +71,16 @@ type Options struct {
 	// detail with a Degraded() bool method that returns true marks the
 	// whole hall degraded.
 	Health map[string]func() any
+	// Resend, when set, posts a dead letter (a batch the central refused,
+	// by its first seq) again: the forwarder's Resend.
+	Resend func(ctx context.Context, first uint64) error
 }
 
 // New builds the API. Call OnCommit from the hall service's commit hook and
 // Close when done.
 func New(o Options) *API {
 	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, log: o.Logger, extra: o.Health,
-		started: time.Now(), version: o.Version, now: time.Now}
+		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

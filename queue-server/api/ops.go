@@ -80,6 +80,8 @@ var ops = map[string]*operation{
 	"config.update":       {roles: staff, run: opConfigUpdate},
 	"users.list":          {roles: staff, run: opUsers},
 	"users.create":        {roles: staff, run: opUserCreate},
+	"deadletters.list":    {roles: staff, run: opDeadLetters},
+	"deadletters.resend":  {roles: staff, pathParams: []string{"first"}, run: opDeadLetterResend},
 	"login":               {roles: append([]string{public}, anyRole...), run: opLogin},
 }
 
@@ -117,6 +119,8 @@ var restRoutes = []struct{ pattern, op string }{
 	{"PUT /api/v1/config", "config.update"},
 	{"GET /api/v1/users", "users.list"},
 	{"POST /api/v1/users", "users.create"},
+	{"GET /api/v1/dead-letters", "deadletters.list"},
+	{"POST /api/v1/dead-letters/{first}/resend", "deadletters.resend"},
 	{"POST /api/v1/login", "login"},
 }
 
@@ -671,3 +675,41 @@ func opDeviceReport(c *call) (int, any, error) {
 }
 
 func opDevices(c *call) (int, any, error) { return ok(c.a.hub.devices(), nil) }
+
+// deadLetter is a dead letter as listed: the batch's range, when and why
+// the central refused it (the body stays in the store).
+type deadLetter struct {
+	First  uint64    `json:"first"`
+	Last   uint64    `json:"last"`
+	Events uint64    `json:"events"`
+	At     time.Time `json:"at"`
+	Status int       `json:"status,omitempty"`
+	Reason string    `json:"reason"`
+}
+
+func opDeadLetters(c *call) (int, any, error) {
+	dls, err := c.a.store.DeadLetters(1000)
+	if err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "read dead letters: %v", err)
+	}
+	out := make([]deadLetter, 0, len(dls))
+	for _, d := range dls {
+		out = append(out, deadLetter{First: d.First, Last: d.Last, Events: d.Last - d.First + 1, At: d.At, Status: d.Status, Reason: d.Reason})
+	}
+	return ok(out, nil)
+}
+
+func opDeadLetterResend(c *call) (int, any, error) {
+	first, err := strconv.ParseUint(c.params["first"], 10, 64)
+	if err != nil || first == 0 {
+		return 0, nil, hall.Errorf(hall.Invalid, "the dead letter is named by its first seq, a positive number, not %q", c.params["first"])
+	}
+	if c.a.resend == nil {
+		return 0, nil, hall.Refusal(hall.Conflict, "not_forwarding", "this hall does not forward to a central platform")
+	}
+	if err := c.a.resend(c.ctx, first); err != nil {
+		return 0, nil, err
+	}
+	c.a.log.Info("dead letter re-sent", "first", first, "by", c.p.Name)
+	return ok(map[string]uint64{"resent": first}, nil)
+}

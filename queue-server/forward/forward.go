@@ -152,9 +152,11 @@ type Outbox interface {
 }
 
 // DeadLetterStore is what the HTTPS sink needs to move a refused batch
-// aside; *store.Store satisfies it.
+// aside and to re-send it later; *store.Store satisfies it.
 type DeadLetterStore interface {
 	PutDeadLetter(store.DeadLetter) error
+	DeadLetter(first uint64) (store.DeadLetter, error)
+	DropDeadLetter(first uint64) error
 }
 
 // Stats is the forwarder's health, for /metrics, the dashboard and /healthz.
@@ -249,6 +251,38 @@ func New(cfg Config, outbox Outbox, logger *slog.Logger) (*Forwarder, error) {
 	}
 	f.st.Sink = f.sink.name()
 	return f, nil
+}
+
+// Resend posts a dead letter to the central platform again — its body byte
+// for byte, with its Idempotency-Key, signed with the current secret — for
+// when the central has fixed what made it refuse the batch. Acknowledged,
+// the dead letter is dropped; refused again, it keeps the new status and
+// reason (conflict, central_refused). It is safe to call while Run runs.
+func (f *Forwarder) Resend(ctx context.Context, first uint64) error {
+	hs, ok := f.sink.(*httpSink)
+	if !ok {
+		return hall.Refusal(hall.Conflict, "not_https", "only the HTTPS sink keeps dead letters; this hall forwards over %s", f.sink.name())
+	}
+	d, err := f.dead.DeadLetter(first)
+	if errors.Is(err, store.ErrNoDeadLetter) {
+		return hall.Errorf(hall.NotFound, "no dead letter starts at seq %d", first)
+	}
+	if err != nil {
+		return err
+	}
+	res, err := hs.post(ctx, d.First, d.Last, d.Body)
+	if err != nil {
+		return hall.Errorf(hall.Unavailable, "re-send batch %d–%d: %v", d.First, d.Last, err)
+	}
+	if r := res.rejected; r != nil {
+		d.At, d.Status, d.Reason = f.cfg.Now(), r.status, r.reason
+		if err := f.dead.PutDeadLetter(d); err != nil {
+			return err
+		}
+		return hall.Refusal(hall.Conflict, "central_refused", "the central refused batch %d–%d again (HTTP %d: %s)", d.First, d.Last, r.status, r.reason)
+	}
+	f.log.Info("dead letter re-sent and acknowledged", "first", d.First, "last", d.Last)
+	return f.dead.DropDeadLetter(first)
 }
 
 // Notify tells the forwarder that new events were committed. It never

@@ -80,6 +80,11 @@ func (s *httpSink) send(ctx context.Context, evs []hall.Event) (sendResult, erro
 	if err != nil {
 		return sendResult{}, fmt.Errorf("encode batch %d–%d: %w", first, last, err)
 	}
+	return s.post(ctx, first, last, body)
+}
+
+// post sends one batch's body, signed, with the batch's Idempotency-Key.
+func (s *httpSink) post(ctx context.Context, first, last uint64, body []byte) (sendResult, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.HTTPSURL, bytes.NewReader(body))
 	if err != nil {
 		return sendResult{}, err

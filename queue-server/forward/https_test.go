@@ -175,6 +175,75 @@ func TestHTTPSRefusedCredentialsAreRetriedNotDeadLettered(t *testing.T) {
 	}
 }
 
+// A dead letter is re-sent once the central is fixed: the same body and
+// Idempotency-Key, then it is gone; refused again, it keeps the new reason.
+func TestHTTPSDeadLetterResent(t *testing.T) {
+	secret := []byte("hall-shared-secret-0123456789")
+	var mu sync.Mutex
+	fixed := false
+	var firstBody []byte
+	var firstKey, resentKey string
+	var resentBody []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var b forward.Batch
+		json.Unmarshal(body, &b)
+		mu.Lock()
+		defer mu.Unlock()
+		if b.FirstSeq > 1 {
+			return // only the first batch matters here
+		}
+		if !fixed {
+			if firstBody == nil {
+				firstBody, firstKey = body, r.Header.Get(forward.HeaderIdempotency)
+			}
+			http.Error(w, "schema v2 not supported yet", http.StatusUnprocessableEntity)
+			return
+		}
+		if !forward.VerifySignature(secret, body, r.Header.Get(forward.HeaderSignature)) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		resentBody, resentKey = body, r.Header.Get(forward.HeaderIdempotency)
+	}))
+	t.Cleanup(srv.Close)
+
+	h := MustHall(t, "", fastConfig(), nil)
+	for range 15 {
+		if _, err := h.Svc.Issue(t.Context(), hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _ := h.StartForwarder(t, forward.Config{HTTPSURL: srv.URL, HTTPSSecret: secret, BatchSize: 10})
+	waitFor(t, "the backlog to drain", 10*time.Second, func() bool { return f.Stats().Backlog == 0 })
+
+	err := f.Resend(t.Context(), 1)
+	if hall.ErrorCode(err) != hall.Conflict || hall.ErrorReason(err) != "central_refused" || !strings.Contains(err.Error(), "schema v2") {
+		t.Fatalf("re-send while the central still refuses: %v", err)
+	}
+	if dl, _ := h.Store.DeadLetters(10); len(dl) != 1 || dl[0].First != 1 || dl[0].Last != 10 || dl[0].Status != 422 {
+		t.Fatalf("dead letters after a refused re-send: %+v", dl)
+	}
+	if err := f.Resend(t.Context(), 11); hall.ErrorCode(err) != hall.NotFound {
+		t.Fatalf("re-send of a batch that is not a dead letter: %v", err)
+	}
+
+	mu.Lock()
+	fixed = true
+	mu.Unlock()
+	if err := f.Resend(t.Context(), 1); err != nil {
+		t.Fatalf("re-send once the central is fixed: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if string(resentBody) != string(firstBody) || resentKey != firstKey || firstKey != forward.IdempotencyKey(hallID, 1, 10) {
+		t.Fatalf("re-sent %s with key %q; first sent %s with key %q", resentBody, resentKey, firstBody, firstKey)
+	}
+	if dl, _ := h.Store.DeadLetters(10); len(dl) != 0 {
+		t.Fatalf("dead letters after the re-send: %+v", dl)
+	}
+}
+
 func TestSignatureExample(t *testing.T) {
 	// The example in docs/central.md.
 	body := []byte(`{"hall":"420102-01","first_seq":1,"last_seq":1,"events":[]}`)

@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,5 +83,75 @@ func TestHallForwardsToCentral(t *testing.T) {
 	}
 	if health.Forwarding.Sink != "nats" || health.Forwarding.LastSeq < 20 {
 		t.Fatalf("healthz forwarding: %+v", health.Forwarding)
+	}
+}
+
+// An operator lists the batches the central refused and re-sends one
+// through the API once the central is fixed.
+func TestDeadLettersListedAndResentThroughTheAPI(t *testing.T) {
+	var refuse atomic.Bool
+	refuse.Store(true)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			http.Error(w, "unknown event type", http.StatusUnprocessableEntity)
+		}
+	}))
+	t.Cleanup(sink.Close)
+	dir := t.TempDir()
+	cfg := hall.SampleConfig()
+	cfg.OpenAllDay()
+	s, err := Start(Options{DataDir: dir, Addr: "127.0.0.1:0", Config: &cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Forward: &forward.Config{HTTPSURL: sink.URL, HTTPSSecret: []byte("hall-shared-secret-0123456789")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tok, _ := os.ReadFile(filepath.Join(dir, BootstrapFile))
+	admin := client.New(s.URL, strings.TrimSpace(string(tok)))
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := admin.Issue(ctx, fmt.Sprint(i), hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type listed struct {
+		First, Last, Events uint64
+		Status              int
+		Reason              string
+	}
+	var dls []listed
+	for deadline := time.Now().Add(10 * time.Second); len(dls) == 0 || dls[len(dls)-1].Last < 3; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("dead letters: %+v", dls)
+		}
+		if _, err := admin.Do(ctx, "GET", "/api/v1/dead-letters", "", nil, &dls); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := dls[0]; d.First != 1 || d.Events != d.Last-d.First+1 || d.Status != 422 || d.Reason != "unknown event type" {
+		t.Fatalf("listed: %+v", dls)
+	}
+	resend := func(first string) (int, error) {
+		return admin.Do(ctx, "POST", "/api/v1/dead-letters/"+first+"/resend", "", nil, nil)
+	}
+	if status, err := resend("1"); status != http.StatusConflict || hall.ErrorReason(err) != "central_refused" {
+		t.Fatalf("re-send while still refused: %d %v", status, err)
+	}
+	if status, err := resend("abc"); status != http.StatusBadRequest || hall.ErrorCode(err) != hall.Invalid {
+		t.Fatalf("re-send of %q: %d %v", "abc", status, err)
+	}
+	refuse.Store(false)
+	for _, d := range dls {
+		if status, err := resend(fmt.Sprint(d.First)); status != http.StatusOK || err != nil {
+			t.Fatalf("re-send %d once fixed: %d %v", d.First, status, err)
+		}
+	}
+	if _, err := admin.Do(ctx, "GET", "/api/v1/dead-letters", "", nil, &dls); err != nil || len(dls) != 0 {
+		t.Fatalf("dead letters after re-sending: %v %+v", err, dls)
+	}
+
+	plain := MustHall(t) // not forwarding
+	if status, err := plain.admin.Do(ctx, "POST", "/api/v1/dead-letters/1/resend", "", nil, nil); status != http.StatusConflict || hall.ErrorReason(err) != "not_forwarding" {
+		t.Fatalf("re-send without forwarding: %d %v", status, err)
 	}
 }

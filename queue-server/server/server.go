@@ -160,8 +160,12 @@ func Start(o Options) (*Server, error) {
 	if s.Forwarder != nil {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
 	}
-	a = api.New(api.Options{Service: s.Service, Store: st, Secret: secret, Logger: log, Observer: s.Metrics,
-		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health})
+	ao := api.Options{Service: s.Service, Store: st, Secret: secret, Logger: log, Observer: s.Metrics,
+		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health}
+	if s.Forwarder != nil {
+		ao.Resend = s.Forwarder.Resend
+	}
+	a = api.New(ao)
 	s.API = a
 	s.registerGauges()
 	if err := s.bootstrap(o.DataDir); err != nil {

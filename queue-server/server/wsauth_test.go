@@ -16,13 +16,14 @@ import (
 // for the operations whose REST route has them (the same values as
 // TestAuthorizationEveryRoute uses in its paths).
 var wsParams = map[string]map[string]string{
-	"tickets.get":    {"id": "x"},
-	"tickets.action": {"id": "x", "action": "start"},
-	"windows.queue":  {"window": "1"},
-	"windows.call":   {"window": "1"},
-	"windows.set":    {"window": "1", "state": "close"},
-	"leases.release": {"id": "x"},
-	"tokens.revoke":  {"id": "x"},
+	"tickets.get":        {"id": "x"},
+	"tickets.action":     {"id": "x", "action": "start"},
+	"windows.queue":      {"window": "1"},
+	"windows.call":       {"window": "1"},
+	"windows.set":        {"window": "1", "state": "close"},
+	"leases.release":     {"id": "x"},
+	"tokens.revoke":      {"id": "x"},
+	"deadletters.resend": {"first": "1"},
 }
 
 // TestAuthorizationEveryWebsocketOp sends every operation of the operation

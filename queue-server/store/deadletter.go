@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,4 +75,36 @@ func (s *Store) DeadLetters(limit int) ([]DeadLetter, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ErrNoDeadLetter: no dead letter starts at that sequence number.
+var ErrNoDeadLetter = errors.New("store: no such dead letter")
+
+// DeadLetter returns the dead letter whose batch starts at first.
+func (s *Store) DeadLetter(first uint64) (DeadLetter, error) {
+	var d DeadLetter
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bDeadLetters)
+		var v []byte
+		if b != nil {
+			v = b.Get(u64(first))
+		}
+		if v == nil {
+			return ErrNoDeadLetter
+		}
+		return json.Unmarshal(v, &d)
+	})
+	return d, err
+}
+
+// DropDeadLetter removes the dead letter starting at first, once the
+// central platform has taken the batch after all.
+func (s *Store) DropDeadLetter(first uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bDeadLetters)
+		if b == nil || b.Get(u64(first)) == nil {
+			return ErrNoDeadLetter
+		}
+		return b.Delete(u64(first))
+	})
 }
