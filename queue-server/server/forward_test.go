@@ -131,6 +131,23 @@ func TestDeadLettersListedAndResentThroughTheAPI(t *testing.T) {
 	if d := dls[0]; d.First != 1 || d.Events != d.Last-d.First+1 || d.Status != 422 || d.Reason != "unknown event type" {
 		t.Fatalf("listed: %+v", dls)
 	}
+	metric := func() string {
+		resp, err := http.Get(s.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for line := range strings.Lines(string(body)) {
+			if strings.HasPrefix(line, "hallq_forward_dead_letters ") {
+				return strings.TrimSpace(line)
+			}
+		}
+		return ""
+	}
+	if got, want := metric(), fmt.Sprint("hallq_forward_dead_letters ", len(dls)); got != want {
+		t.Errorf("/metrics: %q, want %q", got, want)
+	}
 	resend := func(first string) (int, error) {
 		return admin.Do(ctx, "POST", "/api/v1/dead-letters/"+first+"/resend", "", nil, nil)
 	}
@@ -148,6 +165,9 @@ func TestDeadLettersListedAndResentThroughTheAPI(t *testing.T) {
 	}
 	if _, err := admin.Do(ctx, "GET", "/api/v1/dead-letters", "", nil, &dls); err != nil || len(dls) != 0 {
 		t.Fatalf("dead letters after re-sending: %v %+v", err, dls)
+	}
+	if got := metric(); got != "hallq_forward_dead_letters 0" {
+		t.Errorf("/metrics after re-sending: %q, the alert would not clear", got)
 	}
 
 	plain := MustHall(t) // not forwarding

@@ -279,7 +279,10 @@ func (s *Server) registerGauges() {
 			}
 			return 0
 		})
-		m.Gauge("hallq_forward_dead_letters", "Batches the central refused and moved aside since start (alert when > 0).", func() float64 { return float64(f.Stats().DeadLetters) })
+		m.Gauge("hallq_forward_dead_letters", "Batches the central refused for good, kept in the store until re-sent (alert when > 0).", func() float64 {
+			n, _ := s.Store.DeadLetterCount()
+			return float64(n)
+		})
 		m.Gauge("hallq_forward_errors", "Forwarding errors since start.", func() float64 { return float64(f.Stats().Errors) })
 	}
 	m.Gauge("hallq_outbox_oldest_age_seconds", "Age of the oldest event not yet forwarded (0 when none).", func() float64 {

@@ -108,3 +108,15 @@ func (s *Store) DropDeadLetter(first uint64) error {
 		return b.Delete(u64(first))
 	})
 }
+
+// DeadLetterCount is how many dead letters wait in the store.
+func (s *Store) DeadLetterCount() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bDeadLetters); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}
