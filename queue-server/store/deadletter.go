@@ -24,6 +24,9 @@ type DeadLetter struct {
 	Status int             `json:"status,omitempty"` // HTTP status, if any
 	Reason string          `json:"reason"`
 	Body   json.RawMessage `json:"body,omitempty"`
+	// Purged: the personal data retention removed citizen keys and masked
+	// ID numbers from Body (its events are past the retention period).
+	Purged bool `json:"purged,omitempty"`
 }
 
 // PutDeadLetter records d and, in the same transaction, marks every event

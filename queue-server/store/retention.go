@@ -27,12 +27,13 @@ var bScratch = []byte("scrub-scratch")
 // number — from the ticket and appointment snapshots of events of closed
 // hall days before before's date (in before's location), and drops those
 // days' idempotency records (a remote ticket's key is derived from the
-// citizen key). Tickets and the outbox hold no copies: they point into the
-// event log. Everything else (numbers, times, statuses, ratings) stays, so
-// reports keep working.
+// citizen key), and strips the copies of those events in dead letters.
+// Tickets and the outbox hold no copies: they point into the event log.
+// Everything else (numbers, times, statuses, ratings) stays, so reports keep
+// working.
 //
 // One call is one transaction that goes through at most limit records
-// (events and idempotency records); it returns how many it went through, 0 when
+// (events, idempotency records, dead letters); it returns how many it went through, 0 when
 // nothing before the cutoff is left. Watermarks in the meta bucket make it
 // resumable and keep it from rescanning what was purged already: call it
 // until it returns less than limit. The call that finishes also overwrites
@@ -55,7 +56,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		}
 		// rewrites are applied after the scan: a cursor's bucket must not
 		// change under it
-		var puts [][2][]byte // key, value
+		var puts, deadPuts [][2][]byte // key, value
 
 		// events, in sequence (and so day) order: tickets and the outbox
 		// point into the log and hold no copies
@@ -104,6 +105,40 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 				return err
 			}
 		}
+		// dead letters wholly within the purged log: their bodies are
+		// copies of those events
+		if dl := tx.Bucket(bDeadLetters); dl != nil {
+			c := dl.Cursor()
+			for k, v := c.First(); k != nil && n < limit; k, v = c.Next() {
+				var d DeadLetter
+				if err := json.Unmarshal(v, &d); err != nil {
+					return fmt.Errorf("store: dead letter %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				if d.Last > purgedSeq {
+					break // batches are disjoint and in order: the rest are later
+				}
+				if d.Purged {
+					continue
+				}
+				n++
+				d.Body, d.Purged = stripBatch(d.Body), true
+				b, err := json.Marshal(d)
+				if err != nil {
+					return err
+				}
+				deadPuts = append(deadPuts, [2][]byte{bytes.Clone(k), b})
+			}
+		}
+		for _, p := range deadPuts {
+			if err := tx.Bucket(bDeadLetters).Put(p[0], p[1]); err != nil {
+				return err
+			}
+		}
+		if len(deadPuts) > 0 {
+			if err := m.Put(kScrub, []byte{1}); err != nil {
+				return err
+			}
+		}
 		if purgedSeq != seq {
 			if err := putU64(m, kPurgedSeq, purgedSeq); err != nil {
 				return err
@@ -126,6 +161,30 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		return n, err
 	}
 	return n, s.scrubFreePages()
+}
+
+// stripBatch strips the events of a dead letter's body (an HTTPS batch:
+// {"hall", "first_seq", "last_seq", "events"}). A body it cannot read is
+// dropped: it could not be re-sent anyway, and it may hold personal data.
+func stripBatch(body []byte) json.RawMessage {
+	var b map[string]json.RawMessage
+	var evs []hall.Event
+	if json.Unmarshal(body, &b) != nil || json.Unmarshal(b["events"], &evs) != nil {
+		return nil
+	}
+	for i := range evs {
+		stripPersonal(&evs[i])
+	}
+	raw, err := json.Marshal(evs)
+	if err != nil {
+		return nil
+	}
+	b["events"] = raw
+	out, err := json.Marshal(b)
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 // stripPersonal clears the citizen key and masked ID number from an

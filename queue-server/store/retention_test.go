@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,6 +62,22 @@ func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// two batches the central refused, as the HTTPS sink keeps them: one of
+	// an old day's events, one of a recent day's
+	evs, _ := s.Events(0, 1000)
+	for _, day := range []string{"2026-06-01", "2026-11-26"} {
+		var batch []hall.Event
+		for _, ev := range evs {
+			if ev.Day == day {
+				batch = append(batch, ev)
+			}
+		}
+		first, last := batch[0].Seq, batch[len(batch)-1].Seq
+		body, _ := json.Marshal(map[string]any{"hall": "420102-01", "first_seq": first, "last_seq": last, "events": batch})
+		if err := s.PutDeadLetter(DeadLetter{First: first, Last: last, Status: 422, Reason: "refused", Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	raw, _ := os.ReadFile(s.Path())
 	for _, p := range append(old, recent...) {
 		if !bytes.Contains(raw, []byte(p)) {
@@ -112,11 +129,17 @@ func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 			t.Fatalf("purged ticket %s: %+v", id, got)
 		}
 	}
-	evs, _ := s.Events(0, 1000)
+	evs, _ = s.Events(0, 1000)
 	for _, ev := range evs {
 		if ev.Ticket != nil && ev.Day < "2026-08-29" && (ev.Ticket.CitizenKey != "" || ev.Ticket.MaskedID != "") {
 			t.Fatalf("event %d of %s keeps personal data", ev.Seq, ev.Day)
 		}
+	}
+	// the old dead letter is stripped but still a batch to re-send; the recent one is as sent
+	dls, _ := s.DeadLetters(10)
+	var batch struct{ Events []hall.Event }
+	if len(dls) != 2 || !dls[0].Purged || dls[1].Purged || json.Unmarshal(dls[0].Body, &batch) != nil || len(batch.Events) != int(dls[0].Last-dls[0].First+1) {
+		t.Fatalf("dead letters after the purge: %+v", dls)
 	}
 	// the hall carries on: today's tickets and numbering are untouched
 	st, err := s.Load()
