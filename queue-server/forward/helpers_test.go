@@ -70,6 +70,15 @@ func MustCentral(t testing.TB) *Central {
 
 func mustCentralOpts(t testing.TB, o natsembed.Options) *Central {
 	t.Helper()
+	c := mustNATS(t, o)
+	c.createStreams()
+	return c
+}
+
+// mustNATS starts the central's NATS server with JetStream but no streams
+// yet, and connects to it.
+func mustNATS(t testing.TB, o natsembed.Options) *Central {
+	t.Helper()
 	srv, err := natsembed.Start(o)
 	if err != nil {
 		t.Fatal(err)
@@ -84,17 +93,23 @@ func mustCentralOpts(t testing.TB, o natsembed.Options) *Central {
 	if c.JS, err = jetstream.New(c.NC); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// createStreams sets up the central's streams (twice: it must be
+// idempotent) and starts its view.
+func (c *Central) createStreams() {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := central.EnsureStreams(ctx, c.JS, central.StreamOptions{}); err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
 	if err := central.EnsureStreams(ctx, c.JS, central.StreamOptions{}); err != nil {
-		t.Fatalf("stream setup is not idempotent: %v", err)
+		c.t.Fatalf("stream setup is not idempotent: %v", err)
 	}
 	c.View = central.NewView(nil)
-	goUntilCleanup(t, func(ctx context.Context) { c.View.Run(ctx, c.JS) })
-	return c
+	goUntilCleanup(c.t, func(ctx context.Context) { c.View.Run(ctx, c.JS) })
 }
 
 // Down stops the server; Up restarts it on the same port and store.

@@ -151,19 +151,10 @@ func TestCentralDownThenBacklogArrives(t *testing.T) {
 // failed (seen as a gap, then a duplicate, at the central). A plain NATS
 // subscriber sees every publish attempt while the stream is missing.
 func TestFirstEventGoesAloneUntilStored(t *testing.T) {
-	srv, err := natsembed.Start(natsembed.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	c := mustNATS(t, natsembed.Options{Dir: t.TempDir()})
 	var mu sync.Mutex
 	var attempts []string // Nats-Msg-Id of each publish seen
-	sub, err := nc.Subscribe("hall."+hallID+".events.>", func(m *nats.Msg) {
+	sub, err := c.NC.Subscribe("hall."+hallID+".events.>", func(m *nats.Msg) {
 		mu.Lock()
 		attempts = append(attempts, m.Header.Get(jetstream.MsgIDHeader))
 		mu.Unlock()
@@ -171,11 +162,11 @@ func TestFirstEventGoesAloneUntilStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc.Flush()
+	c.NC.Flush()
 
 	h := MustHall(t, "", fastConfig(), nil)
 	h.Produce(t, 50)
-	f, _ := h.StartForwarder(t, forward.Config{NATSURL: srv.URL(), AckTimeout: 100 * time.Millisecond})
+	f, _ := h.StartForwarder(t, forward.Config{NATSURL: c.Srv.URL(), AckTimeout: 100 * time.Millisecond})
 	waitFor(t, "three failed attempts", 10*time.Second, func() bool { return f.Stats().Errors >= 3 })
 	sub.Unsubscribe()
 	mu.Lock()
@@ -187,15 +178,7 @@ func TestFirstEventGoesAloneUntilStored(t *testing.T) {
 	}
 	mu.Unlock()
 
-	c := &Central{t: t, Srv: srv, NC: nc}
-	if c.JS, err = jetstream.New(nc); err != nil {
-		t.Fatal(err)
-	}
-	if err := central.EnsureStreams(t.Context(), c.JS, central.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	c.View = central.NewView(nil)
-	goUntilCleanup(t, func(ctx context.Context) { c.View.Run(ctx, c.JS) })
+	c.createStreams()
 	c.CheckOracle(t, 50)
 }
 
