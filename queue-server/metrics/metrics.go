@@ -126,8 +126,9 @@ func (c *serviceCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // KioskGauges registers per-kiosk gauges read from fn at every scrape:
-// hallq_kiosk_online (reported within the last 90 s and connected) and
-// hallq_kiosk_printer_ok (the printer can print).
+// hallq_kiosk_online (reported within the last 90 s and connected),
+// hallq_kiosk_printer_ok (the printer can print) and
+// hallq_kiosk_offline_set_aside (offline tickets the server refused).
 func (m *Metrics) KioskGauges(fn func() []wire.DeviceHealth) {
 	m.reg.MustRegister(&kioskCollector{fn: fn})
 }
@@ -137,11 +138,13 @@ type kioskCollector struct{ fn func() []wire.DeviceHealth }
 var (
 	descKioskOnline  = prometheus.NewDesc("hallq_kiosk_online", "1 when the kiosk reported within the last 90 s and is connected.", []string{"kiosk"}, nil)
 	descKioskPrinter = prometheus.NewDesc("hallq_kiosk_printer_ok", "1 when the kiosk's printer can print (paper low still counts as ok).", []string{"kiosk"}, nil)
+	descKioskAside   = prometheus.NewDesc("hallq_kiosk_offline_set_aside", "Offline tickets the server refused for good, set aside on the kiosk (their citizens hold paper tickets the queue does not know).", []string{"kiosk"}, nil)
 )
 
 func (c *kioskCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descKioskOnline
 	ch <- descKioskPrinter
+	ch <- descKioskAside
 }
 
 func (c *kioskCollector) Collect(ch chan<- prometheus.Metric) {
@@ -155,5 +158,6 @@ func (c *kioskCollector) Collect(ch chan<- prometheus.Metric) {
 		online := d.Online && time.Since(d.ReportedAt) < 90*time.Second
 		ch <- prometheus.MustNewConstMetric(descKioskOnline, prometheus.GaugeValue, b(online), d.Kiosk)
 		ch <- prometheus.MustNewConstMetric(descKioskPrinter, prometheus.GaugeValue, b(d.Printer == "ok" || d.Printer == "paper_low"), d.Kiosk)
+		ch <- prometheus.MustNewConstMetric(descKioskAside, prometheus.GaugeValue, float64(d.SetAside), d.Kiosk)
 	}
 }

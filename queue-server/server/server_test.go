@@ -442,7 +442,7 @@ func TestKioskDeviceHealthReachesDashboardAndMetrics(t *testing.T) {
 	h := MustHall(t)
 	ctx := context.Background()
 	kiosk := h.as(wire.RoleKiosk, 0)
-	if err := kiosk.ReportDevices(ctx, wire.DeviceHealth{Reader: "ok", Printer: "paper_out", Scanner: "ok", Online: true}); err != nil {
+	if err := kiosk.ReportDevices(ctx, wire.DeviceHealth{Reader: "ok", Printer: "paper_out", Scanner: "ok", Online: true, SetAside: 2}); err != nil {
 		t.Fatal(err)
 	}
 	var devs []wire.DeviceHealth
@@ -455,7 +455,7 @@ func TestKioskDeviceHealthReachesDashboardAndMetrics(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`hallq_kiosk_online{kiosk="kiosk"} 1`, `hallq_kiosk_printer_ok{kiosk="kiosk"} 0`, `hallq_waiting{service="A"} 0`} {
+	for _, want := range []string{`hallq_kiosk_online{kiosk="kiosk"} 1`, `hallq_kiosk_printer_ok{kiosk="kiosk"} 0`, `hallq_kiosk_offline_set_aside{kiosk="kiosk"} 2`, `hallq_waiting{service="A"} 0`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
