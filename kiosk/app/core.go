@@ -323,9 +323,13 @@ func (c *Core) Pending() int {
 	return len(p)
 }
 
-// SetAside counts offline tickets the server refused for good.
+// SetAside counts the offline tickets the server refused for good today
+// (those citizens may still be in the hall); records older than a week
+// are forgotten.
 func (c *Core) SetAside() int {
-	a, _ := c.out.Aside()
+	now := c.now().In(c.loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.loc)
+	a, _ := c.out.Aside(today, today.AddDate(0, 0, -7))
 	return len(a)
 }
 

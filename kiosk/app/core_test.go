@@ -293,7 +293,7 @@ func TestOfflineTicketRefusedForGoodIsSetAside(t *testing.T) {
 		if err := k.core.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
-		aside, err := k.out.Aside()
+		aside, err := k.out.Aside(time.Time{}, time.Time{})
 		if err != nil || len(aside) != 1 || aside[0].Ticket.ID != late.ID || !strings.Contains(aside[0].Reason, "unknown_lease") {
 			t.Fatalf("set aside: %v %+v, want %s with the server's reason", err, aside, late.Number)
 		}
@@ -305,6 +305,19 @@ func TestOfflineTicketRefusedForGoodIsSetAside(t *testing.T) {
 	var devs []wire.DeviceHealth
 	if _, err := h.admin.Do(ctx, "GET", "/api/v1/devices", "", nil, &devs); err != nil || len(devs) != 1 || devs[0].SetAside != 1 || devs[0].Pending != 0 {
 		t.Fatalf("devices: %v %+v, want one kiosk with 1 set aside", err, devs)
+	}
+	// counted the day it was set aside (its citizen may be in the hall), kept a week
+	h.clock.Advance(24 * time.Hour)
+	if n := k.core.SetAside(); n != 0 {
+		t.Errorf("the next day %d tickets count as set aside, want 0", n)
+	}
+	if aside, _ := k.out.Aside(time.Time{}, time.Time{}); len(aside) != 1 {
+		t.Errorf("the record is gone after a day: %+v", aside)
+	}
+	h.clock.Advance(7 * 24 * time.Hour)
+	k.core.SetAside()
+	if aside, _ := k.out.Aside(time.Time{}, time.Time{}); len(aside) != 0 {
+		t.Errorf("a record older than a week is kept: %+v", aside)
 	}
 }
 

@@ -188,8 +188,8 @@ func (s *Store) Done(t hall.OfflineTicket) error {
 }
 
 // SetAside is an offline ticket the server refused for good (its lease
-// lapsed, a day passed, the service was removed): kept for staff, no
-// longer handed over.
+// lapsed, a day passed, the service was removed): kept a while for staff,
+// without the citizen's key and masked ID, no longer handed over.
 type SetAside struct {
 	Ticket hall.OfflineTicket `json:"ticket"`
 	Reason string             `json:"reason"`
@@ -197,10 +197,12 @@ type SetAside struct {
 }
 
 // PutAside moves a pending ticket aside with the server's reason, in one
-// transaction.
+// transaction. Its personal data is dropped: staff find the citizen by the
+// ticket number.
 func (s *Store) PutAside(t hall.OfflineTicket, reason string, at time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		k := pendingKey(t)
+		t.CitizenKey, t.MaskedID = "", ""
 		if err := tx.Bucket(bPending).Delete(k); err != nil {
 			return err
 		}
@@ -208,18 +210,32 @@ func (s *Store) PutAside(t hall.OfflineTicket, reason string, at time.Time) erro
 	})
 }
 
-// Aside returns the tickets set aside, oldest first.
-func (s *Store) Aside() ([]SetAside, error) {
+// Aside returns the tickets set aside since the time given, oldest first,
+// and forgets those set aside before keepSince.
+func (s *Store) Aside(since, keepSince time.Time) ([]SetAside, error) {
 	var out []SetAside
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bAside).ForEach(func(_, v []byte) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bAside)
+		var old [][]byte
+		err := b.ForEach(func(k, v []byte) error {
 			var a SetAside
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
-			out = append(out, a)
+			switch {
+			case a.At.Before(keepSince):
+				old = append(old, slices.Clone(k))
+			case !a.At.Before(since):
+				out = append(out, a)
+			}
 			return nil
 		})
+		for _, k := range old {
+			if err == nil {
+				err = b.Delete(k)
+			}
+		}
+		return err
 	})
 	return out, err
 }

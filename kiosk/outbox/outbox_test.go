@@ -66,3 +66,32 @@ func TestTakeNumbersSurviveRestartAndNeverRepeat(t *testing.T) {
 		t.Fatalf("free after re-put: %d", free["A"])
 	}
 }
+
+// A ticket set aside leaves the pending list in the same transaction and
+// keeps no personal data, across a restart.
+func TestSetAsideDropsPersonalData(t *testing.T) {
+	dir := t.TempDir()
+	s := MustOutbox(t, dir)
+	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	if err := s.PutLease(hall.Lease{ID: "l1", Service: "A", Day: "2026-11-27", From: 1, To: 3, Digits: 3}); err != nil {
+		t.Fatal(err)
+	}
+	tk, _, err := s.Take("A", "2026-11-27", hall.OfflineTicket{ID: "offline-ticket-0001", IssuedAt: at,
+		CitizenKey: "ab" + fmt.Sprintf("%062d", 0), MaskedID: "4201**********1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAside(tk, "unknown_lease", at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = MustOutbox(t, dir)
+	pending, _ := s.Pending()
+	aside, err := s.Aside(time.Time{}, time.Time{})
+	if err != nil || len(pending) != 0 || len(aside) != 1 || aside[0].Ticket.ID != tk.ID || aside[0].Reason != "unknown_lease" {
+		t.Fatalf("pending %+v, aside %v %+v", pending, err, aside)
+	}
+	if a := aside[0].Ticket; a.CitizenKey != "" || a.MaskedID != "" {
+		t.Fatalf("set aside with personal data: %+v", a)
+	}
+}
