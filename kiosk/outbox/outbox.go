@@ -214,10 +214,9 @@ func (s *Store) PutAside(t hall.OfflineTicket, reason string, at time.Time) erro
 // and forgets those set aside before keepSince.
 func (s *Store) Aside(since, keepSince time.Time) ([]SetAside, error) {
 	var out []SetAside
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bAside)
-		var old [][]byte
-		err := b.ForEach(func(k, v []byte) error {
+	var old [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bAside).ForEach(func(k, v []byte) error {
 			var a SetAside
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
@@ -230,14 +229,18 @@ func (s *Store) Aside(since, keepSince time.Time) ([]SetAside, error) {
 			}
 			return nil
 		})
+	})
+	if err != nil || len(old) == 0 { // no write (and no sync) when nothing is due
+		return out, err
+	}
+	return out, s.db.Update(func(tx *bolt.Tx) error {
 		for _, k := range old {
-			if err == nil {
-				err = b.Delete(k)
+			if err := tx.Bucket(bAside).Delete(k); err != nil {
+				return err
 			}
 		}
-		return err
+		return nil
 	})
-	return out, err
 }
 
 func putJSON(b *bolt.Bucket, k []byte, v any) error {
