@@ -204,8 +204,8 @@ func (c *Core) syncLoop(ctx context.Context) {
 }
 
 // Sync fetches the secret, hands over pending offline tickets in issue
-// order, drops leases of past days and of removed services, and tops up one
-// lease per service.
+// order, drops leases of past days and of removed services and set-aside
+// tickets older than a week, and tops up one lease per service.
 func (c *Core) Sync(ctx context.Context) error {
 	if c.Secret() == nil {
 		secret, err := c.cl.KioskSecret(ctx)
@@ -260,6 +260,9 @@ func (c *Core) Sync(ctx context.Context) error {
 		if l.Day != day || (len(services) > 0 && !offered[l.Service]) {
 			c.out.DropLease(l.ID)
 		}
+	}
+	if err := c.out.ForgetAside(c.today().AddDate(0, 0, -7)); err != nil { // kept a week for staff
+		return err
 	}
 	for _, s := range services {
 		if free[s.Code] > c.leaseSize/4 || !s.Issuing {
@@ -324,13 +327,16 @@ func (c *Core) Pending() int {
 }
 
 // SetAside counts the offline tickets the server refused for good today
-// (those citizens may still be in the hall); records older than a week
-// are forgotten.
+// (those citizens may still be in the hall).
 func (c *Core) SetAside() int {
-	now := c.now().In(c.loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.loc)
-	a, _ := c.out.Aside(today, today.AddDate(0, 0, -7))
+	a, _ := c.out.Aside(c.today())
 	return len(a)
+}
+
+// today is the start of the hall's current day.
+func (c *Core) today() time.Time {
+	now := c.now().In(c.loc)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.loc)
 }
 
 // LeasedFree returns the free leased numbers per service.
@@ -416,9 +422,15 @@ func (c *Core) PrintFailed(ctx context.Context, t Ticket, reason string) error {
 	return err
 }
 
+// DeviceReport completes a device report with the kiosk's own state: its
+// connection and its offline tickets pending and set aside.
+func (c *Core) DeviceReport(d wire.DeviceHealth) wire.DeviceHealth {
+	d.Online, d.Pending, d.SetAside = c.Online(), c.Pending(), c.SetAside()
+	return d
+}
+
 // ReportDevices sends device health to the server (best effort).
 func (c *Core) ReportDevices(ctx context.Context, d wire.DeviceHealth) {
-	d.Online, d.Pending, d.SetAside = c.Online(), c.Pending(), c.SetAside()
 	if err := c.cl.ReportDevices(ctx, d); err != nil {
 		c.log.Debug("device report", "err", err)
 	}

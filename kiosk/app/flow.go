@@ -547,8 +547,9 @@ func (f *Flow) checkDevices(ctx context.Context) {
 	for _, n := range f.core.LeasedFree() {
 		leases += n
 	}
-	f.health = Health{Reader: d.Reader, Printer: d.Printer, Scanner: d.Scanner, Online: f.core.Online(),
-		LeasesLeft: leases, PendingOffline: f.core.Pending(), SetAsideOffline: f.core.SetAside(), Version: f.cfg.Version}
+	d = f.core.DeviceReport(d)
+	f.health = Health{Reader: d.Reader, Printer: d.Printer, Scanner: d.Scanner, Online: d.Online,
+		LeasesLeft: leases, PendingOffline: d.Pending, SetAsideOffline: d.SetAside, Version: f.cfg.Version}
 	go func() {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()

@@ -210,36 +210,49 @@ func (s *Store) PutAside(t hall.OfflineTicket, reason string, at time.Time) erro
 	})
 }
 
-// Aside returns the tickets set aside since the time given, oldest first,
-// and forgets those set aside before keepSince.
-func (s *Store) Aside(since, keepSince time.Time) ([]SetAside, error) {
+// Aside returns the tickets set aside since the time given, oldest first.
+func (s *Store) Aside(since time.Time) ([]SetAside, error) {
 	var out []SetAside
-	var old [][]byte
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bAside).ForEach(func(k, v []byte) error {
-			var a SetAside
-			if err := json.Unmarshal(v, &a); err != nil {
-				return err
-			}
-			switch {
-			case a.At.Before(keepSince):
-				old = append(old, slices.Clone(k))
-			case !a.At.Before(since):
-				out = append(out, a)
-			}
-			return nil
-		})
+	err := s.eachAside(func(_ []byte, a SetAside) {
+		if !a.At.Before(since) {
+			out = append(out, a)
+		}
 	})
-	if err != nil || len(old) == 0 { // no write (and no sync) when nothing is due
-		return out, err
+	return out, err
+}
+
+// ForgetAside drops the tickets set aside before the time given. It writes
+// (and syncs) only when one is due.
+func (s *Store) ForgetAside(before time.Time) error {
+	var old [][]byte
+	err := s.eachAside(func(k []byte, a SetAside) {
+		if a.At.Before(before) {
+			old = append(old, slices.Clone(k))
+		}
+	})
+	if err != nil || len(old) == 0 {
+		return err
 	}
-	return out, s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, k := range old {
 			if err := tx.Bucket(bAside).Delete(k); err != nil {
 				return err
 			}
 		}
 		return nil
+	})
+}
+
+func (s *Store) eachAside(fn func(k []byte, a SetAside)) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bAside).ForEach(func(k, v []byte) error {
+			var a SetAside
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			fn(k, a)
+			return nil
+		})
 	})
 }
 

@@ -87,7 +87,7 @@ func TestSetAsideDropsPersonalData(t *testing.T) {
 	s.Close()
 	s = MustOutbox(t, dir)
 	pending, _ := s.Pending()
-	aside, err := s.Aside(time.Time{}, time.Time{})
+	aside, err := s.Aside(time.Time{})
 	if err != nil || len(pending) != 0 || len(aside) != 1 || aside[0].Ticket.ID != tk.ID || aside[0].Reason != "unknown_lease" {
 		t.Fatalf("pending %+v, aside %v %+v", pending, err, aside)
 	}
