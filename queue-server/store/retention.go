@@ -33,8 +33,8 @@ var bScratch = []byte("scrub-scratch")
 // working.
 //
 // One call is one transaction that goes through at most limit records
-// (events, idempotency records, dead letters); it returns how many it went through, 0 when
-// nothing before the cutoff is left. Watermarks in the meta bucket make it
+// (events, idempotency records, dead letters); it returns how many it went
+// through, 0 when nothing before the cutoff is left. Watermarks in the meta bucket make it
 // resumable and keep it from rescanning what was purged already: call it
 // until it returns less than limit. The call that finishes also overwrites
 // the pages bbolt freed, which still hold the old copies of the rewritten
@@ -56,7 +56,8 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		}
 		// rewrites are applied after the scan: a cursor's bucket must not
 		// change under it
-		var puts, deadPuts [][2][]byte // key, value
+		type put struct{ bucket, key, value []byte }
+		var puts []put
 
 		// events, in sequence (and so day) order: tickets and the outbox
 		// point into the log and hold no copies
@@ -81,7 +82,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 			if err != nil {
 				return err
 			}
-			puts = append(puts, [2][]byte{bytes.Clone(k), b})
+			puts = append(puts, put{bEvents, bytes.Clone(k), b})
 		}
 		// idempotency records of those days: a key may be derived from the
 		// citizen key (remote tickets), and they are only needed the same day
@@ -126,17 +127,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 				if err != nil {
 					return err
 				}
-				deadPuts = append(deadPuts, [2][]byte{bytes.Clone(k), b})
-			}
-		}
-		for _, p := range deadPuts {
-			if err := tx.Bucket(bDeadLetters).Put(p[0], p[1]); err != nil {
-				return err
-			}
-		}
-		if len(deadPuts) > 0 {
-			if err := m.Put(kScrub, []byte{1}); err != nil {
-				return err
+				puts = append(puts, put{bDeadLetters, bytes.Clone(k), b})
 			}
 		}
 		if purgedSeq != seq {
@@ -145,7 +136,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 			}
 		}
 		for _, p := range puts {
-			if err := events.Put(p[0], p[1]); err != nil {
+			if err := tx.Bucket(p.bucket).Put(p.key, p.value); err != nil {
 				return err
 			}
 		}
