@@ -198,15 +198,14 @@ func bareOnePut(b *testing.B, dir string, n int) time.Duration {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("t")); return err }); err != nil {
+		b.Fatal(err)
+	}
 	lat := make([]time.Duration, n)
 	for i := range n {
 		t := time.Now()
 		err := db.Update(func(tx *bolt.Tx) error {
-			bk, err := tx.CreateBucketIfNotExists([]byte("t"))
-			if err == nil {
-				err = bk.Put(binary.BigEndian.AppendUint64(nil, uint64(i)), make([]byte, 300))
-			}
-			return err
+			return tx.Bucket([]byte("t")).Put(binary.BigEndian.AppendUint64(nil, uint64(i)), make([]byte, 300))
 		})
 		if err != nil {
 			b.Fatal(err)
