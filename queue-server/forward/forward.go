@@ -304,9 +304,14 @@ func (f *Forwarder) kick() {
 
 // Stats returns the forwarder's health. It reads the outbox counters (one
 // short read transaction) and is safe to call from any goroutine.
+//
+// The snapshot is consistent: the outbox mark and the counters it moves
+// (Sent, Batches, LastAck) change together under f.mu, and Stats reads
+// the outbox under f.mu too, so a caller that sees an empty backlog also
+// sees every acknowledged event counted in Sent.
 func (f *Forwarder) Stats() Stats {
-	ob, err := f.outbox.OutboxStats()
 	f.mu.Lock()
+	ob, err := f.outbox.OutboxStats()
 	s := f.st
 	f.mu.Unlock()
 	s.Connected = f.sink.connected()
@@ -402,7 +407,10 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 		return true, nil
 	}
 	if res.acked >= evs[0].Seq {
+		// The mark and the counters move together (see Stats).
+		f.mu.Lock()
 		if merr := f.outbox.MarkForwarded(res.acked); merr != nil {
+			f.mu.Unlock()
 			return false, fmt.Errorf("mark forwarded: %w", merr)
 		}
 		n := int(res.acked - evs[0].Seq + 1)
@@ -410,7 +418,6 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 		if len(*batch) == 0 {
 			*batch = nil
 		}
-		f.mu.Lock()
 		f.st.Sent += uint64(n)
 		f.st.Duplicates += uint64(res.duplicates)
 		f.st.Batches++
