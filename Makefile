@@ -17,21 +17,31 @@ export GOFLAGS
 run: deps
 	$(GO) run ./kiosk/cmd/hall-demo -data $(DATA) -addr $(ADDR)
 
-## server: only the queue-server (sample hall, open around the clock) and the stand-in central.
-server: deps
-	$(GO) run ./queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -demo-central
-
-## demo: the hall as in `make run` (in the background) plus a load generator
-## playing a hall day through the API at 60x (one hall minute a second) for
-## DEMO_TIME; open http://127.0.0.1:8080 meanwhile. Stops by itself.
-DEMO_TIME ?= 4m
+## server: the queue-server (sample hall, open around the clock) and, as a
+## separate program, the stand-in central it forwards to (NATS on 127.0.0.1:4222,
+## view on http://127.0.0.1:8090/halls). The production server carries no central.
 DEMO_BIN  ?= $(DATA)/bin
+server: deps
+	@mkdir -p $(DEMO_BIN)
+	$(GO) build -o $(DEMO_BIN)/queue-server ./queue-server
+	$(GO) build -o $(DEMO_BIN)/central ./central
+	@$(DEMO_BIN)/central -data $(DATA)/central & cpid=$$!; \
+	trap 'kill $$cpid 2>/dev/null; wait $$cpid 2>/dev/null' EXIT INT TERM; \
+	$(DEMO_BIN)/queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -nats nats://127.0.0.1:4222
+
+## demo: the hall server and the stand-in central as in `make server` (in the
+## background) plus a load generator playing a hall day through the API at 60x
+## (one hall minute a second) for DEMO_TIME; open http://127.0.0.1:8080
+## meanwhile. Stops by itself.
+DEMO_TIME ?= 4m
 demo: deps
 	@mkdir -p $(DEMO_BIN)
 	$(GO) build -o $(DEMO_BIN)/queue-server ./queue-server
-	$(GO) build -o $(DEMO_BIN)/loadgen ./queue-server/cmd/loadgen
-	@$(DEMO_BIN)/queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -demo-central & pid=$$!; \
-	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT INT TERM; \
+	$(GO) build -o $(DEMO_BIN)/central ./central
+	$(GO) build -o $(DEMO_BIN)/loadgen ./tools/cmd/loadgen
+	@$(DEMO_BIN)/central -data $(DATA)/central & cpid=$$!; \
+	$(DEMO_BIN)/queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -nats nats://127.0.0.1:4222 & pid=$$!; \
+	trap 'kill $$pid $$cpid 2>/dev/null; wait $$pid $$cpid 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_BIN)/loadgen -server http://$(ADDR) -token-file $(DATA)/server/bootstrap-token -wait 30s -speed 60 -duration $(DEMO_TIME)
 
 ## test: vet (also without cgo: only the kiosk window needs OpenGL) and
@@ -73,7 +83,7 @@ deps:
 # shared between targets and with the deploy tests; only the link step sees
 # the stamp. linux/amd64 is tested by ./deploy; the others are cross-built only.
 DIST_PLATFORMS := linux/amd64 linux/arm64 windows/amd64
-DIST_COMMANDS  := queue-server:./queue-server central:./queue-server/cmd/central
+DIST_COMMANDS  := queue-server:./queue-server central:./central
 # The kiosk (Fyne, cgo) is built for linux/amd64 and, with mingw-w64, windows/amd64 (see README).
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"hallq/central/platform"
 	"hallq/devices/sim"
 	"hallq/kiosk/app"
-	"hallq/queue-server/central"
 	"hallq/queue-server/client"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
@@ -49,7 +49,7 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 	if o.Central {
 		go func() {
 			args := []string{"-data", filepath.Join(o.DataDir, "central"), "-nats-listen", "127.0.0.1:4222", "-http", "127.0.0.1:8090"}
-			if err := central.Main(ctx, args, io.Discard); err != nil && ctx.Err() == nil {
+			if err := platform.Main(ctx, args, io.Discard); err != nil && ctx.Err() == nil {
 				o.Logger.Error("demo central", "err", err)
 			}
 		}()

@@ -23,9 +23,9 @@ import (
 	"hallq/queue-server/api"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
-	"hallq/queue-server/loadgen"
 	"hallq/queue-server/server"
 	"hallq/queue-server/wire"
+	"hallq/tools/loadgen"
 )
 
 // TestHostileClients attacks a real hall over loopback while a

@@ -9,16 +9,16 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hallq/queue-server/central"
+	"hallq/central/platform"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 )
 
 func appointment(i int, status string) forward.Appointment {
 	id := testID(i)
-	key, _ := central.CitizenKey(provinceKey, id)
+	key, _ := platform.CitizenKey(provinceKey, id)
 	start := time.Date(2026, 11, 27, 10, 0, 0, 0, cst).Add(time.Duration(i) * time.Minute)
-	return forward.Appointment{BookingID: fmt.Sprintf("BK-20261127-%06d", i), CitizenKey: key, MaskedID: central.MaskID(id),
+	return forward.Appointment{BookingID: fmt.Sprintf("BK-20261127-%06d", i), CitizenKey: key, MaskedID: platform.MaskID(id),
 		Service: "A", SlotStart: start, SlotEnd: start.Add(30 * time.Minute), Status: status}
 }
 
@@ -39,7 +39,7 @@ func waitConsumed(t testing.TB, c *Central) *jetstream.ConsumerInfo {
 	t.Helper()
 	var info *jetstream.ConsumerInfo
 	waitFor(t, "the hall's consumer to drain", 20*time.Second, func() bool {
-		st, err := c.JS.Stream(context.Background(), central.CentralStream)
+		st, err := c.JS.Stream(context.Background(), platform.CentralStream)
 		if err != nil {
 			return false
 		}
@@ -47,7 +47,7 @@ func waitConsumed(t testing.TB, c *Central) *jetstream.ConsumerInfo {
 		if err != nil {
 			return false
 		}
-		cons, err := c.JS.Consumer(context.Background(), central.CentralStream, "hall-"+hallID)
+		cons, err := c.JS.Consumer(context.Background(), platform.CentralStream, "hall-"+hallID)
 		if err != nil {
 			return false
 		}
@@ -64,18 +64,18 @@ func TestAppointmentsWhileHallDown(t *testing.T) {
 	c := MustCentral(t)
 	ctx := context.Background()
 	for i := range 40 {
-		if _, err := central.PublishAppointment(ctx, c.JS, hallID, appointment(i, "booked")); err != nil {
+		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, appointment(i, "booked")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range 5 { // cancellations
-		if _, err := central.PublishAppointment(ctx, c.JS, hallID, appointment(i, hall.BookingCancelled)); err != nil {
+		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, appointment(i, hall.BookingCancelled)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	moved := appointment(10, "booked") // a change of slot
 	moved.SlotStart, moved.SlotEnd = moved.SlotStart.Add(2*time.Hour), moved.SlotEnd.Add(2*time.Hour)
-	central.PublishAppointment(ctx, c.JS, hallID, moved)
+	platform.PublishAppointment(ctx, c.JS, hallID, moved)
 	// invalid: bad JSON, a raw ID number as key, an unknown service
 	raw := func(subj, body, id string) {
 		m := &nats.Msg{Subject: subj, Data: []byte(body), Header: nats.Header{}}
@@ -87,15 +87,15 @@ func TestAppointmentsWhileHallDown(t *testing.T) {
 	raw(forward.AppointmentsSubject(hallID), `{"booking_id": "x"`, "bad-1")
 	bad := appointment(90, "booked")
 	bad.CitizenKey = testID(90)
-	central.PublishAppointment(ctx, c.JS, hallID, bad)
+	platform.PublishAppointment(ctx, c.JS, hallID, bad)
 	bad = appointment(91, "booked")
 	bad.Service = "Z"
-	central.PublishAppointment(ctx, c.JS, hallID, bad)
+	platform.PublishAppointment(ctx, c.JS, hallID, bad)
 	// remote tickets, each request sent twice under different message ids
 	for i := range 6 {
-		r := forward.RemoteTicket{RequestID: fmt.Sprintf("RT-%03d", i), Service: "B", MaskedID: central.MaskID(testID(100 + i))}
-		r.CitizenKey, _ = central.CitizenKey(provinceKey, testID(100+i))
-		central.PublishRemoteTicket(ctx, c.JS, hallID, r)
+		r := forward.RemoteTicket{RequestID: fmt.Sprintf("RT-%03d", i), Service: "B", MaskedID: platform.MaskID(testID(100 + i))}
+		r.CitizenKey, _ = platform.CitizenKey(provinceKey, testID(100+i))
+		platform.PublishRemoteTicket(ctx, c.JS, hallID, r)
 		raw(forward.RemoteTicketsSubject(hallID), fmt.Sprintf(`{"request_id":"RT-%03d","service":"B"}`, i), fmt.Sprintf("resend-%d", i))
 	}
 
@@ -149,7 +149,7 @@ func TestAppointmentsAckedOnlyAfterCommit(t *testing.T) {
 	ctx := context.Background()
 	const n = 150
 	for i := range n {
-		if _, err := central.PublishAppointment(ctx, c.JS, hallID, appointment(i, "booked")); err != nil {
+		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, appointment(i, "booked")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -159,7 +159,7 @@ func TestAppointmentsAckedOnlyAfterCommit(t *testing.T) {
 	waitFor(t, "some appointments", 20*time.Second, func() bool { bs, _ := h.Svc.Bookings(ctx); return len(bs) >= 20 })
 	stop() // the hall dies mid-stream
 	h.Close()
-	cons, err := c.JS.Consumer(ctx, central.CentralStream, "hall-"+hallID)
+	cons, err := c.JS.Consumer(ctx, platform.CentralStream, "hall-"+hallID)
 	if err != nil {
 		t.Fatal(err)
 	}

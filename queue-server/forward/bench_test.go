@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"hallq/queue-server/central/natsembed"
+	"hallq/central/natsembed"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"

@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hallq/queue-server/central"
-	"hallq/queue-server/central/natsembed"
+	"hallq/central/natsembed"
+	"hallq/central/platform"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -60,7 +60,7 @@ type Central struct {
 	Srv  *natsembed.Server
 	NC   *nats.Conn
 	JS   jetstream.JetStream
-	View *central.View
+	View *platform.View
 }
 
 func MustCentral(t testing.TB) *Central {
@@ -102,13 +102,13 @@ func (c *Central) createStreams() {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := central.EnsureStreams(ctx, c.JS, central.StreamOptions{}); err != nil {
+	if err := platform.EnsureStreams(ctx, c.JS, platform.StreamOptions{}); err != nil {
 		c.t.Fatal(err)
 	}
-	if err := central.EnsureStreams(ctx, c.JS, central.StreamOptions{}); err != nil {
+	if err := platform.EnsureStreams(ctx, c.JS, platform.StreamOptions{}); err != nil {
 		c.t.Fatalf("stream setup is not idempotent: %v", err)
 	}
-	c.View = central.NewView(nil)
+	c.View = platform.NewView(nil)
 	goUntilCleanup(c.t, func(ctx context.Context) { c.View.Run(ctx, c.JS) })
 }
 
@@ -125,7 +125,7 @@ func (c *Central) Up() {
 }
 
 // CheckOracle fails unless the view saw hall seqs 1..last exactly once, in order.
-func (c *Central) CheckOracle(t testing.TB, last uint64) central.HallView {
+func (c *Central) CheckOracle(t testing.TB, last uint64) platform.HallView {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -139,7 +139,7 @@ func (c *Central) CheckOracle(t testing.TB, last uint64) central.HallView {
 			h.LastSeq, h.Events, h.Duplicates, h.Gaps, h.GapRanges, h.BadIDs, last)
 	}
 	// The stream itself holds each event once (JetStream dedupe).
-	info, err := c.JS.Stream(ctx, central.HallsStream)
+	info, err := c.JS.Stream(ctx, platform.HallsStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func findIDNumbers(b []byte) []string {
 	var out []string
 	for _, m := range idNumber.FindAllSubmatch(b, -1) {
 		id := string(m[2])
-		if _, err := central.NormaliseID(id); err == nil {
+		if _, err := platform.NormaliseID(id); err == nil {
 			out = append(out, id)
 		}
 	}
@@ -296,5 +296,5 @@ func findIDNumbers(b []byte) []string {
 func testID(i int) string {
 	first := "42010219" + "800101" // region + birth date prefix, padded below
 	s := first[:6] + "19800101" + string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
-	return s + string(central.CheckChar(s))
+	return s + string(platform.CheckChar(s))
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"hallq/queue-server/central"
+	"hallq/central/platform"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 )
@@ -83,8 +83,8 @@ func TestHTTPSRetriesAndDeadLetters(t *testing.T) {
 	ctx := t.Context()
 	for i := range 95 {
 		id := testID(i)
-		key, _ := central.CitizenKey(provinceKey, id)
-		if _, err := h.Svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "A", CitizenKey: key, MaskedID: central.MaskID(id)}); err != nil {
+		key, _ := platform.CitizenKey(provinceKey, id)
+		if _, err := h.Svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "A", CitizenKey: key, MaskedID: platform.MaskID(id)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hallq/queue-server/central"
-	"hallq/queue-server/central/natsembed"
+	"hallq/central/natsembed"
+	"hallq/central/platform"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 )
@@ -50,12 +50,12 @@ func TestNormalFlowArrivesOnceInOrder(t *testing.T) {
 	var ids []string
 	for i := range 12 {
 		id := testID(i)
-		key, err := central.CitizenKey(provinceKey, id)
+		key, err := platform.CitizenKey(provinceKey, id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
-		if _, err := h.Svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "A", CitizenKey: key, MaskedID: central.MaskID(id)}); err != nil {
+		if _, err := h.Svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "A", CitizenKey: key, MaskedID: platform.MaskID(id)}); err != nil {
 			t.Fatal(err)
 		}
 		h.Clock.Add(time.Minute)
@@ -87,7 +87,7 @@ func TestNormalFlowArrivesOnceInOrder(t *testing.T) {
 	}
 
 	// The message layout: subject per type, id header, event JSON.
-	stream, _ := c.JS.Stream(ctx, central.HallsStream)
+	stream, _ := c.JS.Stream(ctx, platform.HallsStream)
 	m, err := stream.GetLastMsgForSubject(ctx, "hall."+hallID+".events.ticket.issued")
 	if err != nil {
 		t.Fatal(err)

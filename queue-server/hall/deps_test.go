@@ -35,7 +35,7 @@ func TestDependencyRules(t *testing.T) {
 		"github.com/gorilla/websocket": {"hallq/queue-server/api", "hallq/queue-server/client"},
 		"github.com/tarm/":             {"hallq/devices/serialport"},
 		"github.com/prometheus/":       {"hallq/queue-server/metrics"},
-		"github.com/nats-io/":          {"hallq/queue-server/forward", "hallq/queue-server/central"},
+		"github.com/nats-io/":          {"hallq/queue-server/forward", "hallq/central/platform", "hallq/central/natsembed"},
 		"github.com/creack/pty":        {"hallq/devices/sim"},
 		"fyne.io/fyne/v2":              {"hallq/ui/kiosk", "hallq/kiosk"},
 		"github.com/chromedp/":         {},

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"hallq/queue-server/central"
+	"hallq/central/platform"
 	"hallq/queue-server/client"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
@@ -29,7 +29,7 @@ func TestHallForwardsToCentral(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- central.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", natsAddr, "-http", httpAddr}, io.Discard)
+		done <- platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", natsAddr, "-http", httpAddr}, io.Discard)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 
@@ -49,7 +49,7 @@ func TestHallForwardsToCentral(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var hv central.HallView
+	var hv platform.HallView
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			var h map[string]any
@@ -61,7 +61,7 @@ func TestHallForwardsToCentral(t *testing.T) {
 			continue
 		}
 		var view struct {
-			Halls []central.HallView `json:"halls"`
+			Halls []platform.HallView `json:"halls"`
 		}
 		json.NewDecoder(resp.Body).Decode(&view)
 		resp.Body.Close()

@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"hallq/queue-server/central"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -69,7 +68,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	sinkURL := fs.String("https-sink", env("HALLQ_HTTPS_SINK", ""), "forward to this HTTPS endpoint instead of NATS (env HALLQ_HTTPS_SINK)")
 	sinkSecret := fs.String("https-sink-secret-file", env("HALLQ_HTTPS_SINK_SECRET_FILE", ""), "file holding the HMAC key that signs HTTPS batches")
 	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
-	demoCentral := fs.Bool("demo-central", false, "also run a reference central platform in-process (embedded NATS on 127.0.0.1:4222, view on http://127.0.0.1:8090/halls) and forward to it")
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
 	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
@@ -106,15 +104,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Error("-tls-cert and -tls-key go together")
 		return 2
-	}
-	if *demoCentral {
-		go func() {
-			args := []string{"-data", filepath.Join(*data, "central"), "-nats-listen", "127.0.0.1:4222", "-http", "127.0.0.1:8090"}
-			if err := central.Main(ctx, args, stderr); err != nil && ctx.Err() == nil {
-				log.Error("demo central stopped", "err", err)
-			}
-		}()
-		*natsURL = "nats://127.0.0.1:4222"
 	}
 	switch {
 	case *natsURL != "" && *sinkURL != "":

@@ -1,6 +1,7 @@
-package sim
+package main
 
 import (
+	"strings"
 	"testing"
 
 	"hallq/queue-server/hall"
@@ -53,4 +54,19 @@ func BenchmarkWaitEstimate(b *testing.B) {
 	b.ReportMetric(100*est/float64(n), "estimate-err-%")
 	b.ReportMetric(100*nv/float64(n), "naive-err-%")
 	b.ReportMetric(wait/float64(n), "mean-wait-min")
+}
+
+// The command prints a line a day and the mean errors; a bad -days is refused.
+func TestCommand(t *testing.T) {
+	var out, errs strings.Builder
+	if rc := run([]string{"-days", "2"}, &out, &errs); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, errs.String())
+	}
+	if !strings.Contains(out.String(), "day 2: ") || !strings.Contains(out.String(), "mean error over 2 days: estimate ") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	errs.Reset()
+	if rc := run([]string{"-days", "0"}, &out, &errs); rc != 2 || !strings.Contains(errs.String(), "-days must be at least 1") {
+		t.Fatalf("-days 0: exit %d, %q", rc, errs.String())
+	}
 }

@@ -1,4 +1,4 @@
-package central_test
+package platform_test
 
 import (
 	"go/parser"
@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// nats.go lives in forward and central only; nats-server in natsembed only
+// nats.go lives in forward and central/platform only; nats-server in central/natsembed only
 // (tests of forward and central may start an embedded server through it).
 func TestNATSImportsStayHome(t *testing.T) {
-	root := ".." // queue-server
+	root := "../.." // the module
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
 			return err
@@ -27,11 +27,11 @@ func TestNATSImportsStayHome(t *testing.T) {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			switch {
 			case strings.HasPrefix(p, "github.com/nats-io/nats-server"):
-				if dir != "../central/natsembed" {
+				if dir != "../../central/natsembed" {
 					t.Errorf("%s imports %s: only central/natsembed may", path, p)
 				}
 			case strings.HasPrefix(p, "github.com/nats-io/nats.go"):
-				if dir != "../forward" && dir != "../central" {
+				if dir != "../../queue-server/forward" && dir != "../../central/platform" {
 					t.Errorf("%s imports %s: only forward and central may", path, p)
 				}
 			}

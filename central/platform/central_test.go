@@ -1,4 +1,4 @@
-package central_test
+package platform_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hallq/queue-server/central"
-	"hallq/queue-server/central/natsembed"
+	"hallq/central/natsembed"
+	"hallq/central/platform"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 )
@@ -34,7 +34,7 @@ func mustJS(t *testing.T) jetstream.JetStream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := central.EnsureStreams(t.Context(), js, central.StreamOptions{}); err != nil {
+	if err := platform.EnsureStreams(t.Context(), js, platform.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return js
@@ -72,7 +72,7 @@ func TestViewReportsGapsAndDuplicates(t *testing.T) {
 	publishEvent(t, js, "B-2", tk(1, hall.EvTicketIssued), "B-2:1")
 	publishEvent(t, js, "B-2", tk(2, hall.EvTicketCompleted), "B-2:2")
 
-	v := central.NewView(nil)
+	v := platform.NewView(nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); v.Run(ctx, js) }()
@@ -93,7 +93,7 @@ func TestViewReportsGapsAndDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var body struct{ Halls []central.HallView }
+	var body struct{ Halls []platform.HallView }
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Halls) != 2 {
 		t.Fatalf("GET /halls: %v %+v", err, body)
 	}
@@ -110,18 +110,18 @@ func TestViewReportsGapsAndDuplicates(t *testing.T) {
 func TestCitizenKey(t *testing.T) {
 	// GB 11643's example number; lowercase x and spaces normalise away.
 	id := "11010519491231002X"
-	k1, err := central.CitizenKey([]byte("k"), id)
+	k1, err := platform.CitizenKey([]byte("k"), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, _ := central.CitizenKey([]byte("k"), " 110105194912310 02x ")
+	k2, _ := platform.CitizenKey([]byte("k"), " 110105194912310 02x ")
 	if k1 != k2 || len(k1) != 64 {
 		t.Fatalf("%s %s", k1, k2)
 	}
-	if _, err := central.CitizenKey([]byte("k"), "110105194912310021"); err == nil {
+	if _, err := platform.CitizenKey([]byte("k"), "110105194912310021"); err == nil {
 		t.Fatal("bad check character accepted")
 	}
-	if m := central.MaskID(id); m != "1101**********002X" {
+	if m := platform.MaskID(id); m != "1101**********002X" {
 		t.Fatal(m)
 	}
 	t.Logf("example key: %s", k1)
@@ -132,7 +132,7 @@ func TestMainRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		errc <- central.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", "127.0.0.1:0", "-http", "127.0.0.1:0"}, testWriter{t})
+		errc <- platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", "127.0.0.1:0", "-http", "127.0.0.1:0"}, testWriter{t})
 	}()
 	time.Sleep(300 * time.Millisecond)
 	cancel()
@@ -147,7 +147,7 @@ func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return le
 
 // The example in docs/central.md.
 func TestDocExampleCitizenKey(t *testing.T) {
-	k, err := central.CitizenKey([]byte("example-province-key"), "11010519491231002X")
+	k, err := platform.CitizenKey([]byte("example-province-key"), "11010519491231002X")
 	if err != nil || k != "66f10242fe50b08a2f3f0154c3255228b970936d0fd9027d2e67fc080e0d00f5" {
 		t.Fatalf("%s %v", k, err)
 	}

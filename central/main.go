@@ -10,13 +10,13 @@ import (
 	"os/signal"
 	"syscall"
 
-	"hallq/queue-server/central"
+	"hallq/central/platform"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := central.Main(ctx, os.Args[1:], os.Stderr); err != nil {
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}

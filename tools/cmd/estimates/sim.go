@@ -1,10 +1,16 @@
-// Package sim plays a deterministic hall day through the real queue
+// Command estimates plays deterministic hall days through the real queue
 // engine: seeded random arrivals per service (walk-ins, priority citizens),
 // clerks calling, serving and no-showing with seeded service times, on an
 // injected clock with no sleeping. It measures the engine's wait estimates
 // against the waits that actually happened, next to the naive estimate
-// (people ahead × mean service time ÷ open windows).
-package sim
+// (people ahead × mean service time ÷ open windows), and prints one line a
+// day and the mean errors:
+//
+//	go run ./tools/cmd/estimates -days 5
+//
+// BenchmarkWaitEstimate (`make bench`) reports the same figures, and
+// TestEstimateBeatsNaive holds the engine to beating the naive estimate.
+package main
 
 import (
 	"container/heap"

@@ -1,6 +1,6 @@
 // Command loadgen plays a hall day against a running queue-server through
 // its API: kiosks issuing, clerks calling and serving, citizens rating.
-// See package loadgen; `make demo` runs it against a local hall.
+// See package loadgen; “make demo` runs it against a local hall.
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"hallq/queue-server/loadgen"
+	"hallq/tools/loadgen"
 )
 
 func main() {

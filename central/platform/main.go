@@ -1,4 +1,4 @@
-package central
+package platform
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hallq/queue-server/central/natsembed"
+	"hallq/central/natsembed"
 )
 
 // Main runs the reference central platform until ctx is cancelled: an

@@ -1,4 +1,4 @@
-// Package central is the reference central platform for hallq: what the
+// Package platform is the reference central platform for hallq: what the
 // province side of the link looks like, in enough detail to test the hall
 // against and to run a demo.
 //
@@ -12,8 +12,9 @@
 //     GET /halls as JSON.
 //   - PublishAppointment and PublishRemoteTicket send work to a hall.
 //   - CitizenKey and MaskID implement the province's citizen key scheme.
-//   - Main runs it all as a command (queue-server/cmd/central), with an
-//     embedded NATS server from package natsembed.
+//   - Main runs it all as a command (the central binary, package main in
+//     central/), with an embedded NATS server from hallq/central/natsembed.
+//     The hall server never links this package (see the dependency rules).
 //
 // The wire contract is documented in docs/central.md.
-package central
+package platform

@@ -13,8 +13,8 @@ import (
 
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
-	"hallq/queue-server/loadgen"
 	"hallq/queue-server/server"
+	"hallq/tools/loadgen"
 )
 
 // TestHallDayThroughTheAPI starts a real hall (bbolt in a temp dir, open
