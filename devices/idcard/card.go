@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"hallq/internal/idnumber"
 )
 
 // CardType is the kind of card, from the flag at text offset 248.
@@ -103,17 +105,7 @@ func (c Card) Check(now time.Time) error {
 }
 
 // Age returns the holder's age in whole years at now (0 if unknown).
-func (c Card) Age(now time.Time) int {
-	if c.BirthDate.IsZero() {
-		return 0
-	}
-	n := civil(now)
-	age := n.Year() - c.BirthDate.Year()
-	if n.Month() < c.BirthDate.Month() || n.Month() == c.BirthDate.Month() && n.Day() < c.BirthDate.Day() {
-		age--
-	}
-	return max(age, 0)
-}
+func (c Card) Age(now time.Time) int { return idnumber.Age(c.BirthDate, now) }
 
 // LogValue logs only what a queue needs: type, masked number, birth year,
 // validity. Name and address stay out of logs.
@@ -308,7 +300,7 @@ func EncodeText(c Card) ([]byte, error) {
 	case Foreign2017:
 		add(iNameEN, c.NameEN)
 		add(iSex, sex)
-		add(iNumber, c.Number.n)
+		add(iNumber, idnumber.Digits(c.Number))
 		add(iNationality, c.Nationality)
 		add(iName, c.Name)
 		add(iFrom, date(c.ValidFrom))
@@ -326,7 +318,7 @@ func EncodeText(c Card) ([]byte, error) {
 		add(yRenewals, c.IssueCount)
 		add(yBirth, date(c.BirthDate))
 		add(yNameEN, en)
-		add(yNumber, c.Number.n)
+		add(yNumber, idnumber.Digits(c.Number))
 		add(yFrom, date(c.ValidFrom))
 		add(yTo, to)
 		add(yNameEN2, en2)
@@ -337,7 +329,7 @@ func EncodeText(c Card) ([]byte, error) {
 		add(rNation, c.Nation)
 		add(rBirth, date(c.BirthDate))
 		add(rAddress, c.Address)
-		add(rNumber, c.Number.n)
+		add(rNumber, idnumber.Digits(c.Number))
 		add(rAuthority, c.Authority)
 		add(rFrom, date(c.ValidFrom))
 		add(rTo, to)

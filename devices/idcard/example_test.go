@@ -72,6 +72,6 @@ func ExampleIDNumber() {
 	fmt.Println(id.Key([]byte("hall-secret")))
 	// Output:
 	// 1101**********002X
-	// idcard.IDNumber("1101**********002X")
+	// idnumber.Number("1101**********002X")
 	// cf6049a9da497dbb7a1db59c2fe8c51e9bb7b0db6e03fabb2165927026e032e8
 }

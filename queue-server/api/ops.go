@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"hallq/devices/idcard"
+	"hallq/internal/idnumber"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
 	"hallq/queue-server/wire"
@@ -323,9 +323,9 @@ func opRemoteTicket(c *call) (int, any, error) {
 	if service == "" {
 		return 0, nil, hall.Errorf(hall.Invalid, "service is required")
 	}
-	num, valid := residentID(r.IDNumber)
+	num, err := idnumber.ParseResident(r.IDNumber)
 	r.IDNumber = ""
-	if !valid {
+	if err != nil {
 		return 0, nil, hall.Refusal(hall.Invalid, "invalid_id_number", "that is not a valid 18-character resident ID number")
 	}
 	if !c.a.hub.allowRemote(c.ip) {
@@ -339,21 +339,6 @@ func opRemoteTicket(c *call) (int, any, error) {
 	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key, IdemWhileOpen: true}
 	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
 	return http.StatusCreated, redactView(t, levelPublic), err
-}
-
-// residentID accepts only an 18-character resident ID number: 17 digits
-// and a GB 11643 check character that matches.
-func residentID(s string) (idcard.IDNumber, bool) {
-	n := strings.ToUpper(strings.TrimSpace(s))
-	if len(n) != 18 {
-		return idcard.IDNumber{}, false
-	}
-	want, err := idcard.CheckDigit(n[:17]) // also refuses non-digits
-	if err != nil || n[17] != want {
-		return idcard.IDNumber{}, false
-	}
-	num, err := idcard.ParseIDNumber(n)
-	return num, err == nil
 }
 
 func isKey(s string) bool {
@@ -582,9 +567,9 @@ func opBlacklist(c *call) (int, any, error) {
 	case r.IDNumber != "" && key != "":
 		return 0, nil, hall.Errorf(hall.Invalid, "give either id_number or citizen_key, not both")
 	case r.IDNumber != "":
-		num, ok := residentID(r.IDNumber)
-		if !ok {
-			return 0, nil, hall.Errorf(hall.Invalid, "that is not a valid 18-character resident ID number")
+		num, err := idnumber.ParseResident(r.IDNumber)
+		if err != nil {
+			return 0, nil, hall.Errorf(hall.Invalid, "that is not a valid 18-character resident ID number (%v)", err)
 		}
 		key = num.Key(c.a.secret)
 	case !isKey(key):

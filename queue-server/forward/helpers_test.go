@@ -13,6 +13,7 @@ import (
 
 	"hallq/central/natsembed"
 	"hallq/central/platform"
+	"hallq/internal/idnumber"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -285,7 +286,7 @@ func findIDNumbers(b []byte) []string {
 	var out []string
 	for _, m := range idNumber.FindAllSubmatch(b, -1) {
 		id := string(m[2])
-		if _, err := platform.NormaliseID(id); err == nil {
+		if _, err := idnumber.ParseResident(id); err == nil {
 			out = append(out, id)
 		}
 	}
@@ -296,5 +297,9 @@ func findIDNumbers(b []byte) []string {
 func testID(i int) string {
 	first := "42010219" + "800101" // region + birth date prefix, padded below
 	s := first[:6] + "19800101" + string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
-	return s + string(platform.CheckChar(s))
+	c, err := idnumber.CheckChar(s)
+	if err != nil {
+		panic(err)
+	}
+	return s + string(c)
 }

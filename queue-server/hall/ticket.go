@@ -3,6 +3,8 @@ package hall
 import (
 	"fmt"
 	"time"
+
+	"hallq/internal/idnumber"
 )
 
 // Status is where a ticket is in its life.
@@ -58,10 +60,7 @@ func AgeClassOf(birth, now time.Time, elderlyAge int) AgeClass {
 	if birth.IsZero() {
 		return AgeUnknown
 	}
-	age := now.Year() - birth.Year()
-	if now.YearDay() < birth.YearDay() {
-		age--
-	}
+	age := idnumber.Age(birth, now)
 	switch {
 	case age < 18:
 		return AgeMinor
