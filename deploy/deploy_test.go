@@ -98,6 +98,26 @@ func TestVersionStamp(t *testing.T) {
 	}
 }
 
+// The release binary carries no central platform and no NATS server (the
+// province side is its own program, ./central): its module list has no
+// nats-server, and the old in-process stand-in flag is gone.
+func TestServerBinaryCarriesNoCentral(t *testing.T) {
+	bin := MustBuild(t)
+	out, err := exec.Command("go", "version", "-m", bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go version -m: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "go.etcd.io/bbolt") {
+		t.Fatalf("go version -m lists no modules, so it proves nothing:\n%s", out)
+	}
+	if strings.Contains(string(out), "nats-server") {
+		t.Errorf("the queue-server binary links nats-server:\n%s", out)
+	}
+	if _, errOut, code := run(t, bin, "-demo-central"); code != 2 || !strings.Contains(errOut, "flag provided but not defined: -demo-central") {
+		t.Errorf("-demo-central: exit %d, %q; want the flag refused (run ./central next to the server instead)", code, errOut)
+	}
+}
+
 func TestCheckConfig(t *testing.T) {
 	bin := MustBuild(t)
 	example := filepath.Join("..", "queue-server", "hall", "sample-hall.json")
