@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hallq/internal/testclock"
 	"hallq/kiosk/outbox"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
@@ -18,13 +19,7 @@ import (
 	"hallq/queue-server/wire"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+type clock = testclock.Clock
 
 // testLogs keeps every log line the servers and kiosks of this package's
 // tests write (at debug level), so the privacy test can scan them.
@@ -62,7 +57,7 @@ type hallFixture struct {
 func MustServer(t testing.TB) *hallFixture {
 	t.Helper()
 	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0",
-		clock: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}
+		clock: testclock.New(testclock.At(10, 0))}
 	h.start()
 	tok, _ := os.ReadFile(filepath.Join(h.dir, server.BootstrapFile))
 	h.admin = client.New(h.srv.URL, strings.TrimSpace(string(tok)))

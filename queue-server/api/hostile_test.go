@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hallq/internal/halltest"
 	"hallq/queue-server/api"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
@@ -44,18 +42,10 @@ import (
 // (make chaos); by default one wave runs, a few seconds.
 func TestHostileClients(t *testing.T) {
 	api.SetHelloTimeout(300 * time.Millisecond)
-	dir := t.TempDir()
 	cfg := hall.SampleConfig()
-	cfg.OpenAllDay()
 	cfg.Rules.NumberDigits = 6 // the flood must not exhaust the day's numbers
-	s, err := server.Start(server.Options{DataDir: dir, Addr: "127.0.0.1:0", Config: &cfg,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	tok, _ := os.ReadFile(filepath.Join(dir, server.BootstrapFile))
-	admin := client.New(s.URL, strings.TrimSpace(string(tok)))
+	s := halltest.RunHall(t, halltest.Options{Config: &cfg, OpenAll: true, Real: true})
+	admin := s.Admin
 	ctx := context.Background()
 	token := func(role, name string) string {
 		tk, err := admin.CreateToken(ctx, wire.TokenRequest{Name: name, Role: role})
@@ -114,7 +104,7 @@ func TestHostileClients(t *testing.T) {
 	var st attackStats
 	began := time.Now()
 	for wave := 0; wave == 0 || time.Since(began) < attackFor; wave++ {
-		attackWave(t, s, displayTok, floodTok, &st)
+		attackWave(t, s.Server, displayTok, floodTok, &st)
 	}
 	close(stopGood)
 	<-goodDone
@@ -437,16 +427,10 @@ func isTimeout(err error) bool {
 // A client's ping is answered with a pong carrying the same data, by the
 // connection's writer.
 func TestPingIsAnswered(t *testing.T) {
-	dir := t.TempDir()
-	s, err := server.Start(server.Options{DataDir: dir, Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	tok, _ := os.ReadFile(filepath.Join(dir, server.BootstrapFile))
+	s := halltest.RunHall(t, halltest.Options{Real: true})
 	ws := dial(t, strings.TrimPrefix(s.URL, "http://"), 0)
 	defer ws.Close()
-	hello(t, ws, strings.TrimSpace(string(tok)))
+	hello(t, ws, s.Token)
 	pong := make(chan string, 1)
 	ws.SetPongHandler(func(data string) error { pong <- data; return nil })
 	go func() {

@@ -14,6 +14,7 @@ import (
 	"hallq/central/natsembed"
 	"hallq/central/platform"
 	"hallq/internal/idnumber"
+	"hallq/internal/testclock"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -21,26 +22,11 @@ import (
 
 const hallID = "420102-01"
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = testclock.Zone
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, cst)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testclock.New(testclock.At(9, 0)) }
 
 // fastConfig is the sample hall without quotas or ID requirements, open
 // all day, with 6-digit numbers: for producing many events quickly.

@@ -58,7 +58,7 @@ func TestNormalFlowArrivesOnceInOrder(t *testing.T) {
 		if _, err := h.Svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "A", CitizenKey: key, MaskedID: platform.MaskID(id)}); err != nil {
 			t.Fatal(err)
 		}
-		h.Clock.Add(time.Minute)
+		h.Clock.Advance(time.Minute)
 	}
 	if _, err := h.Svc.SetWindow(ctx, hall.Op{}, 1, hall.WindowOpen, "wang", ""); err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestNormalFlowArrivesOnceInOrder(t *testing.T) {
 	}
 
 	// Forwarded entries older than the retention are compacted.
-	h.Clock.Add(2 * time.Hour)
+	h.Clock.Advance(2 * time.Hour)
 	f.Notify()
 	// (the store empties first; the forwarder counts right after)
 	waitFor(t, "compaction", 10*time.Second, func() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hallq/internal/testclock"
 	"sync"
 	"testing"
 	"time"
@@ -82,23 +83,12 @@ func (j *memJournal) Load() (State, error) {
 	return s, nil
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type testClock = testclock.Clock
 
-func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-var shanghai = time.FixedZone("CST", 8*3600)
+var shanghai = testclock.Zone
 
 // at returns 2026-11-27 (a Friday) at hh:mm hall time.
-func at(hh, mm int) time.Time { return time.Date(2026, 11, 27, hh, mm, 0, 0, shanghai) }
+func at(hh, mm int) time.Time { return testclock.At(hh, mm) }
 
 type fixture struct {
 	t     *testing.T
@@ -115,7 +105,7 @@ func MustHall(t *testing.T, edit func(*Config)) *fixture {
 	if edit != nil {
 		edit(&cfg)
 	}
-	f := &fixture{t: t, j: &memJournal{}, clock: &testClock{t: at(9, 0)}, cfg: cfg, ctx: context.Background()}
+	f := &fixture{t: t, j: &memJournal{}, clock: testclock.New(at(9, 0)), cfg: cfg, ctx: context.Background()}
 	f.start()
 	t.Cleanup(func() {
 		f.svc.Close()

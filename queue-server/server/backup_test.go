@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hallq/internal/testclock"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -108,7 +109,7 @@ func TestBackupCommandRestores(t *testing.T) {
 // lose their citizen keys and masked numbers when the hall starts with the
 // default retention of 90 days; today's keep theirs.
 func TestRetentionPurgesAtStart(t *testing.T) {
-	h := &testHall{t: t, dir: t.TempDir(), clock: &clock{t: time.Date(2026, 8, 19, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}
+	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(time.Date(2026, 8, 19, 10, 0, 0, 0, testclock.Zone))}
 	h.start("127.0.0.1:0")
 	h.waitPurged()
 	tok, _ := os.ReadFile(filepath.Join(h.dir, BootstrapFile))

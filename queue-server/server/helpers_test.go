@@ -7,22 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"hallq/internal/testclock"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+type clock = testclock.Clock
 
 type testHall struct {
 	*Server
@@ -37,7 +30,7 @@ type testHall struct {
 // temp dir and a clock at 10:00 hall time.
 func MustHall(t *testing.T) *testHall {
 	t.Helper()
-	h := &testHall{t: t, dir: t.TempDir(), clock: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}
+	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(testclock.At(10, 0))}
 	h.start("127.0.0.1:0")
 	tok, err := os.ReadFile(filepath.Join(h.dir, BootstrapFile))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"hallq/internal/testclock"
 	"hallq/queue-server/hall"
 )
 
@@ -61,7 +62,7 @@ func BenchmarkReadyWith2MTickets(b *testing.B) {
 	}
 	today := time.Date(2026, 11, 27, 9, 0, 0, 0, cst)
 	seedHistory(b, s, 2_000_000, today)
-	clock := &fixedClock{today}
+	clock := testclock.New(today)
 	svc, err := hall.NewService(hall.SampleConfig(), s, clock, nil)
 	if err != nil {
 		b.Fatal(err)

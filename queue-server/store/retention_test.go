@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hallq/internal/testclock"
 	"hallq/queue-server/hall"
 )
 
@@ -27,7 +28,7 @@ func citizen(i int) (key, masked string) {
 func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 	s := MustStore(t, "")
 	ctx := context.Background()
-	clock := &fixedClock{}
+	clock := testclock.New(time.Time{})
 	svc := MustService(t, s, clock)
 	days := []time.Time{
 		time.Date(2026, 6, 1, 9, 0, 0, 0, cst), time.Date(2026, 6, 2, 9, 0, 0, 0, cst), // old
@@ -39,7 +40,7 @@ func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 	var oldIDs []string
 	person := 0
 	for _, d := range days {
-		clock.t = d
+		clock.Set(d)
 		for range 7 { // more than one purge batch per day
 			key, masked := citizen(person)
 			person++
@@ -53,7 +54,7 @@ func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 			} else {
 				recent = append(recent, key, masked)
 			}
-			clock.t = clock.t.Add(time.Minute)
+			clock.Advance(time.Minute)
 		}
 		if _, err := svc.SetWindow(ctx, hall.Op{}, 4, hall.WindowOpen, "li", ""); err != nil {
 			t.Fatal(err)
@@ -154,7 +155,7 @@ func TestPurgePersonalForgetsOldDaysOnly(t *testing.T) {
 func TestVerify(t *testing.T) {
 	dir := t.TempDir()
 	s := MustStore(t, dir)
-	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	svc := MustService(t, s, clock)
 	if _, err := svc.Issue(context.Background(), hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
 		t.Fatal(err)
@@ -186,14 +187,14 @@ func TestVerify(t *testing.T) {
 func TestPurgePersonalSparesTheOpenDay(t *testing.T) {
 	s := MustStore(t, "")
 	ctx := context.Background()
-	clock := &fixedClock{time.Date(2026, 6, 1, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 6, 1, 9, 0, 0, 0, cst))
 	svc := MustService(t, s, clock)
 	key, masked := citizen(1)
 	if _, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "B", CitizenKey: key, MaskedID: masked}); err != nil {
 		t.Fatal(err)
 	}
-	clock.t = time.Date(2026, 11, 27, 9, 0, 0, 0, cst)
-	before := clock.t.Add(-90 * 24 * time.Hour)
+	clock.Set(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	before := clock.Now().Add(-90 * 24 * time.Hour)
 	if n, err := s.PurgePersonal(before, 100); err != nil || n != 0 {
 		t.Fatalf("purged %d records of the open day (%v)", n, err)
 	}

@@ -13,14 +13,11 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"hallq/internal/testclock"
 	"hallq/queue-server/hall"
 )
 
-type fixedClock struct{ t time.Time }
-
-func (c *fixedClock) Now() time.Time { return c.t }
-
-var cst = time.FixedZone("CST", 8*3600)
+var cst = testclock.Zone
 
 // MustStore opens a store in a fresh temp dir and checks, on cleanup, that
 // the event log is gap-free and matches the outbox.
@@ -63,7 +60,7 @@ func MustService(t testing.TB, s *Store, clock hall.Clock) *hall.Service {
 
 func TestCommitLoadRoundTripAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	ctx := context.Background()
 	s := MustStore(t, dir)
 	svc := MustService(t, s, clock)
@@ -109,7 +106,7 @@ func TestCommitLoadRoundTripAcrossRestart(t *testing.T) {
 
 func TestConfigChangeSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	ctx := context.Background()
 	s := MustStore(t, dir)
 	svc := MustService(t, s, clock)
@@ -172,7 +169,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 // retried requests, the same events still to forward.
 func TestSchema1FileIsUpgraded(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	ctx := context.Background()
 	s, err := Open(dir)
 	if err != nil {
@@ -268,13 +265,13 @@ func TestSecondOpenIsRefusedClearly(t *testing.T) {
 
 func TestOutboxDrainMarkCompact(t *testing.T) {
 	s := MustStore(t, "")
-	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	svc := MustService(t, s, clock)
 	for range 10 {
-		if _, err := svc.Issue(context.Background(), hall.Op{IdemKey: fmt.Sprint(clock.t.UnixNano())}, hall.IssueRequest{Service: "E"}); err != nil {
+		if _, err := svc.Issue(context.Background(), hall.Op{IdemKey: fmt.Sprint(clock.Now().UnixNano())}, hall.IssueRequest{Service: "E"}); err != nil {
 			t.Fatal(err)
 		}
-		clock.t = clock.t.Add(time.Second)
+		clock.Advance(time.Second)
 	}
 	st, _ := s.OutboxStats()
 	if st.Backlog != 10 || st.Oldest.IsZero() {
@@ -320,7 +317,7 @@ func TestOutboxDrainMarkCompact(t *testing.T) {
 
 func TestBackupRestoresSameState(t *testing.T) {
 	s := MustStore(t, "")
-	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	svc := MustService(t, s, clock)
 	ctx := context.Background()
 	tk, _ := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
@@ -371,10 +368,10 @@ func TestTokensStoredHashed(t *testing.T) {
 func TestTicketsBetweenAndLoadReadsOnlyToday(t *testing.T) {
 	s := MustStore(t, "")
 	ctx := context.Background()
-	clock := &fixedClock{time.Date(2026, 11, 25, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 25, 9, 0, 0, 0, cst))
 	svc := MustService(t, s, clock)
 	for d := range 3 {
-		clock.t = time.Date(2026, 11, 25+d, 9, 0, 0, 0, cst)
+		clock.Set(time.Date(2026, 11, 25+d, 9, 0, 0, 0, cst))
 		for range d + 1 {
 			if _, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
 				t.Fatal(err)
@@ -394,7 +391,7 @@ func TestTicketsBetweenAndLoadReadsOnlyToday(t *testing.T) {
 
 func TestDeadLetterMovesBatchAsideAndMarksForwarded(t *testing.T) {
 	s := MustStore(t, "")
-	clock := &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)}
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	svc := MustService(t, s, clock)
 	for range 5 {
 		if _, err := svc.Issue(context.Background(), hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
@@ -404,7 +401,7 @@ func TestDeadLetterMovesBatchAsideAndMarksForwarded(t *testing.T) {
 	if err := s.PutDeadLetter(DeadLetter{First: 1, Last: 9, Reason: "x"}); err == nil {
 		t.Fatal("a dead letter beyond the log must fail")
 	}
-	if err := s.PutDeadLetter(DeadLetter{First: 1, Last: 3, At: clock.t, Status: 400, Reason: "bad request", Body: json.RawMessage(`{"a":1}`)}); err != nil {
+	if err := s.PutDeadLetter(DeadLetter{First: 1, Last: 3, At: clock.Now(), Status: 400, Reason: "bad request", Body: json.RawMessage(`{"a":1}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := s.OutboxStats(); st.Forwarded != 3 || st.Backlog != 2 {

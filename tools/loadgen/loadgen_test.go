@@ -3,17 +3,12 @@ package loadgen_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"hallq/queue-server/client"
+	"hallq/internal/halltest"
 	"hallq/queue-server/hall"
-	"hallq/queue-server/server"
 	"hallq/tools/loadgen"
 )
 
@@ -22,16 +17,8 @@ import (
 // the command's Main, and checks that tickets were issued, called, served
 // and rated through the API without a single server error.
 func TestHallDayThroughTheAPI(t *testing.T) {
-	dir := t.TempDir()
-	cfg := hall.SampleConfig()
-	cfg.OpenAllDay()
-	s, err := server.Start(server.Options{DataDir: dir, Addr: "127.0.0.1:0", Config: &cfg,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	tokFile := filepath.Join(dir, server.BootstrapFile)
+	s := halltest.RunHall(t, halltest.Options{OpenAll: true, Real: true})
+	tokFile := s.TokenFile()
 
 	var out, errs bytes.Buffer
 	rc := loadgen.Main(context.Background(), []string{"-server", s.URL, "-token-file", tokFile,
@@ -46,8 +33,7 @@ func TestHallDayThroughTheAPI(t *testing.T) {
 		}
 	}
 
-	tok, _ := os.ReadFile(tokFile)
-	admin := client.New(s.URL, strings.TrimSpace(string(tok)))
+	admin := s.Admin
 	ctx := context.Background()
 	counts := map[string]int{}
 	for after := uint64(0); ; {
@@ -74,7 +60,7 @@ func TestHallDayThroughTheAPI(t *testing.T) {
 	}
 
 	// The summary agrees with the hall, and nothing was a server error.
-	sum, err := loadgen.Run(ctx, loadgen.Config{Server: s.URL, Token: strings.TrimSpace(string(tok)), Seed: 8, Speed: 3600, Duration: 2 * time.Second})
+	sum, err := loadgen.Run(ctx, loadgen.Config{Server: s.URL, Token: s.Token, Seed: 8, Speed: 3600, Duration: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
