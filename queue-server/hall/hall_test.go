@@ -88,7 +88,7 @@ type testClock = testclock.Clock
 var shanghai = testclock.Zone
 
 // at returns 2026-11-27 (a Friday) at hh:mm hall time.
-func at(hh, mm int) time.Time { return testclock.At(hh, mm) }
+func at(hh, mm int) time.Time { return time.Date(2026, 11, 27, hh, mm, 0, 0, shanghai) }
 
 type fixture struct {
 	t     *testing.T
