@@ -113,7 +113,7 @@ var homes = []struct {
 }{
 	{"go.etcd.io/bbolt", "the store is embedded and transactional; one package per side knows its API", []string{"hallq/queue-server/store", "hallq/kiosk/outbox", "hallq/kiosk/app"}, true},
 	{"github.com/gorilla/websocket", "push to kiosks, consoles and boards: the server's API and the Go client", []string{"hallq/queue-server/api", "hallq/queue-server/client"}, true},
-	{"github.com/tarm/serial", "one port package wraps the serial library; drivers speak io.ReadWriter", []string{"hallq/devices/serialport"}, false},
+	{"github.com/tarm/", "one port package wraps the serial library; drivers speak io.ReadWriter", []string{"hallq/devices/serialport"}, false},
 	{"github.com/creack/pty", "pseudo-terminals are for the device simulators", []string{"hallq/devices/sim"}, true},
 	{"github.com/prometheus/", "one metrics package for what operations teams scrape", []string{"hallq/queue-server/metrics"}, false},
 	{"github.com/nats-io/nats.go", "JetStream is the hall's forwarder and the platform's, nobody else's", []string{"hallq/queue-server/forward", "hallq/central/platform"}, true},
