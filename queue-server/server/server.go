@@ -58,6 +58,10 @@ type Options struct {
 	// masked ID number: older ones are purged at start and then daily.
 	// 0 means DefaultPersonalRetention; negative keeps them for ever.
 	PersonalRetention time.Duration
+	// NewHall allows starting a new hall in a data directory that is not
+	// empty or over a 0-byte hall.db (-new-hall); without it only an empty
+	// directory becomes a new hall.
+	NewHall bool
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
@@ -101,9 +105,16 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(o.DataDir)
+	st, err := store.OpenWith(o.DataDir, store.OpenOptions{NewHall: o.NewHall})
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case st.Created():
+		log.Info("new hall: a new store was created", "file", st.Path(), "epoch", st.Epoch())
+	case st.Restored():
+		log.Warn("restored from a backup: a new epoch begins, so the central platform and clients tell its events from the lost store's",
+			"file", st.Path(), "epoch", st.Epoch())
 	}
 	s := &Server{Store: st, log: log, done: make(chan error, 1), Metrics: metrics.New(), purged: make(chan struct{})}
 	fail := func(err error) (*Server, error) {
@@ -247,12 +258,32 @@ func (s *Server) bootstrap(dir string) error {
 	if err != nil || n > 0 {
 		return err
 	}
+	path := filepath.Join(dir, BootstrapFile)
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s exists but the store %s has no tokens: it belongs to another hall (or a lost store) and is never overwritten; "+
+			"restore that hall's backup (queue-server restore), or move the file away to start this hall", path, s.Store.Path())
+	}
 	t, err := api.NewToken(s.Store, "bootstrap-admin", wire.RoleAdmin, 0, 0)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, BootstrapFile)
-	if err := os.WriteFile(path, []byte(t.Token+"\n"), 0o600); err != nil {
+	// never over an existing file: it may be the only admin token of the
+	// hall whose store this one replaced
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if s.Store.RevokeToken(t.ID) != nil {
+			s.log.Error("the new bootstrap token could not be revoked", "id", t.ID)
+		}
+		return fmt.Errorf("write bootstrap token: %w (it is never overwritten: move it away if it belongs to a hall that is gone)", err)
+	}
+	_, err = f.Write([]byte(t.Token + "\n"))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write bootstrap token: %w", err)
 	}
 	s.log.Info("first start: admin token written", "file", path)
