@@ -167,6 +167,6 @@ func (s *natsSink) msg(ev *hall.Event) (*nats.Msg, error) {
 		return nil, fmt.Errorf("encode event %d: %w", ev.Seq, err)
 	}
 	m := &nats.Msg{Subject: Subject(s.cfg.HallID, ev.Type), Data: data, Header: nats.Header{}}
-	m.Header.Set(jetstream.MsgIDHeader, MsgID(s.cfg.HallID, ev.Seq))
+	m.Header.Set(jetstream.MsgIDHeader, EpochMsgID(s.cfg.HallID, s.cfg.epochOf(ev.Seq), ev.Seq))
 	return m, nil
 }

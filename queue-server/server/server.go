@@ -162,6 +162,7 @@ func Start(o Options) (*Server, error) {
 	if o.Forward != nil {
 		fc = *o.Forward
 		fc.HallID = s.Config.Hall.ID
+		fc.EpochOf = st.EpochOf
 		if s.Forwarder, err = forward.New(fc, st, log.With("part", "forward")); err != nil {
 			return fail(err)
 		}
