@@ -387,12 +387,16 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := conn.WriteJSON(wire.Frame{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq}); err != nil {
+	epoch := a.store.Epoch()
+	if err := conn.WriteJSON(wire.Frame{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq, Epoch: epoch}); err != nil {
 		c.close()
 		return
 	}
-	if !c.events {
-		hello.LastSeq = 0 // nothing to replay: the overview gives the figures
+	if !c.events || hello.Epoch != epoch {
+		// nothing to replay (the overview gives a kiosk the figures), or
+		// the client's numbers are another epoch's: the store was restored
+		// and the same numbers now name other events
+		hello.LastSeq = 0
 	}
 	if err := a.catchUp(r.Context(), c, hello.LastSeq, seq); err != nil {
 		c.close()

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
+	"hallq/queue-server/wire"
 )
 
 func startIn(dir string, o Options) (*Server, error) {
@@ -119,5 +121,51 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	if got, err := client.New(h.URL, h.admin.Token).Ticket(ctx, tk.ID); err != nil || got.Number != tk.Number {
 		t.Fatalf("the backed-up ticket after restore: %v %+v", err, got)
+	}
+}
+
+// A websocket client resuming from the hall's epoch gets the events after
+// its seq; one resuming from another epoch (its numbers were counted in a
+// store since restored from a backup) gets a resync, never events by
+// number; the welcome names the epoch.
+func TestResumeFromAnotherEpochResyncs(t *testing.T) {
+	h := MustHall(t)
+	ctx := context.Background()
+	for range 2 {
+		if _, err := h.admin.Issue(ctx, "", hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	display := h.as("display", 0)
+	first := func(r client.Resume) (wire.Frame, string) {
+		t.Helper()
+		frames := make(chan wire.Frame, 10)
+		cn, err := display.DialResume(ctx, r, func(f wire.Frame) {
+			if f.Type == wire.FrameEvent || f.Type == wire.FrameResync {
+				frames <- f
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cn.Close()
+		select {
+		case f := <-frames:
+			return f, cn.Welcome.Epoch
+		case <-time.After(time.Minute):
+			t.Fatal("no frame after the welcome")
+		}
+		return wire.Frame{}, ""
+	}
+	epoch := h.Store.Epoch()
+	f, welcomed := first(client.Resume{Seq: 1, Epoch: epoch})
+	if welcomed != epoch || epoch == "" {
+		t.Fatalf("the welcome names epoch %q, the store's is %q", welcomed, epoch)
+	}
+	if f.Type != wire.FrameEvent || f.Event.Seq != 2 {
+		t.Fatalf("a resume in the same epoch: %+v", f)
+	}
+	if f, _ = first(client.Resume{Seq: 1, Epoch: "0123456789abcdef"}); f.Type != wire.FrameResync {
+		t.Fatalf("a resume from another epoch: %s frame, want a resync", f.Type)
 	}
 }
