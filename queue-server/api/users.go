@@ -41,8 +41,18 @@ func opUserCreate(c *call) (int, any, error) {
 		return 0, nil, hall.Errorf(hall.Invalid, "password must be 8 to 72 bytes")
 	case !slices.Contains([]string{wire.RoleAdmin, wire.RoleManager, wire.RoleClerk}, r.Role):
 		return 0, nil, hall.Errorf(hall.Invalid, "password accounts are for admin, manager or clerk")
-	case c.p.Role == wire.RoleManager && r.Role != wire.RoleClerk:
-		return 0, nil, hall.Errorf(hall.Forbidden, "managers create clerk accounts only")
+	}
+	if err := c.mayManage("an account", r.Role); err != nil {
+		return 0, nil, err
+	}
+	// replacing an account (a new password) is managing its current role too
+	switch old, err := c.a.store.GetUser(r.Name); {
+	case err == nil:
+		if err := c.mayManage("an account", old.Role); err != nil {
+			return 0, nil, err
+		}
+	case !errors.Is(err, store.ErrNoUser):
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot check the account: %v", err)
 	}
 	if r.Role == wire.RoleClerk {
 		if _, ok := findWindow(c.a.svc.Config(), r.Window); !ok {

@@ -62,6 +62,7 @@ func sameOrigin(r *http.Request) bool {
 type client struct {
 	conn  *websocket.Conn
 	p     Principal
+	token string // the hello's token, checked again for every request (memory only)
 	ip    string
 	level level
 	// events: whether the client follows every hall event. Kiosks do not:
@@ -70,8 +71,10 @@ type client struct {
 	send   chan *outgoing
 	// seq of the last event written; live events at or below it are skipped
 	floor uint64
-	once  sync.Once
-	gone  chan struct{}
+	// last: the writer took a last frame (finish); only the writer uses it
+	last bool
+	once sync.Once
+	gone chan struct{}
 }
 
 func (c *client) close() {
@@ -87,6 +90,7 @@ func (c *client) close() {
 type outgoing struct {
 	frame []byte
 	seq   uint64 // event frames: skipped when at or below the catch-up floor
+	last  bool   // the connection closes once this frame is written
 }
 
 // textFrame frames payload as one unfragmented websocket text message.
@@ -250,6 +254,34 @@ func (h *hub) queue(c *client, o *outgoing) bool {
 	}
 }
 
+// closeToken disconnects every client of the token with public id id,
+// telling it why (an unauthorized error frame, so pages stop reconnecting).
+// Nothing is sent to it after the error: it leaves the hub at once.
+func (h *hub) closeToken(id, why string) {
+	b, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Unauthorized, Message: why}})
+	h.do(func() {
+		for c := range h.clients {
+			if c.p.TokenID == id {
+				delete(h.clients, c)
+				c.finish(b)
+			}
+		}
+		if h.obs != nil {
+			h.obs.WSClients(len(h.clients))
+		}
+	})
+}
+
+// finish queues a last frame and closes the connection once it is
+// written (at once when the queue is full).
+func (c *client) finish(b []byte) {
+	select {
+	case c.send <- &outgoing{frame: textFrame(b), last: true}:
+	default:
+		c.close()
+	}
+}
+
 func (h *hub) sendAll(b []byte) {
 	o := &outgoing{frame: textFrame(b)}
 	for c := range h.clients {
@@ -367,9 +399,17 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
 		return
 	}
-	c := &client{conn: conn, p: p, ip: clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
+	c := &client{conn: conn, p: p, token: hello.Token, ip: clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	a.hub.register(c)
+	if !p.Expires.IsZero() { // a session: the socket ends with it
+		expired, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Unauthorized, Message: "this token has expired"}})
+		t := time.AfterFunc(p.Expires.Sub(a.now()), func() {
+			a.hub.unregister(c)
+			c.finish(expired)
+		})
+		go func() { <-c.gone; t.Stop() }()
+	}
 	registered := true
 	defer func() {
 		if registered {
@@ -481,6 +521,7 @@ func (a *API) writer(c *client) {
 		case <-c.gone:
 			return
 		}
+		last := c.last
 		var out []byte
 		switch len(frames) {
 		case 0:
@@ -491,7 +532,10 @@ func (a *API) writer(c *client) {
 			out = slices.Concat(frames...)
 		}
 		nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := nc.Write(out); err != nil {
+		if _, err := nc.Write(out); err != nil || last {
+			if last {
+				nc.Write(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "")))
+			}
 			return
 		}
 	}
@@ -500,11 +544,13 @@ func (a *API) writer(c *client) {
 // maxCoalesce bounds how many queued frames one write carries.
 const maxCoalesce = 64
 
-// take adds o's frame to frames unless the catch-up already sent it.
+// take adds o's frame to frames unless the catch-up already sent it, or a
+// last frame was taken (nothing follows it).
 func (c *client) take(o *outgoing, frames [][]byte) [][]byte {
-	if o.seq != 0 && o.seq <= c.floor {
+	if c.last || o.seq != 0 && o.seq <= c.floor {
 		return frames
 	}
+	c.last = o.last
 	return append(frames, o.frame)
 }
 
@@ -548,7 +594,9 @@ func (a *API) reader(c *client) {
 		}
 		go func() {
 			defer func() { <-sem }()
-			a.reply(c, a.handle(ctx, c, f))
+			if r := a.handle(ctx, c, f); r.Type != "" {
+				a.reply(c, r)
+			}
 		}()
 	}
 }
@@ -566,8 +614,24 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 	return f, nil
 }
 
+// handle runs one request and returns its reply, or a zero frame when
+// the credential no longer holds (the reply then went out as the
+// connection's last frame).
 func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	out := wire.Frame{Type: wire.FrameReply, ID: f.ID}
+	// the credential is checked for every request, not only at the hello:
+	// a revoked or expired token stops working on a socket already open
+	if _, err := a.authenticate(c.token); err != nil {
+		out.Error = toWire(err)
+		out.Status = HTTPStatus(out.Error.Code)
+		if out.Error.Code != hall.Unauthorized {
+			return out // the store could not tell: refuse this one, keep the socket
+		}
+		a.hub.unregister(c)
+		b, _ := json.Marshal(out)
+		c.finish(b)
+		return wire.Frame{}
+	}
 	op, found := ops[f.Op]
 	if !found {
 		out.Error = &wire.Error{Code: hall.NotFound, Message: "unknown operation " + f.Op}
