@@ -47,6 +47,7 @@ type API struct {
 	secret  []byte
 	log     *slog.Logger
 	hub     *hub
+	logins  *loginGuard
 	extra   map[string]func() any // health details, by name
 	mux     *http.ServeMux
 	started time.Time
@@ -86,6 +87,7 @@ func New(o Options) *API {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	a.hub = newHub(a, o.Observer)
+	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)
 	return a
 }
@@ -98,7 +100,10 @@ func (a *API) OnCommit(events []hall.Event) { a.hub.publish(events) }
 func (a *API) Devices() []wire.DeviceHealth { return a.hub.devices() }
 
 // Close disconnects every websocket client.
-func (a *API) Close() { a.hub.close() }
+func (a *API) Close() {
+	a.hub.close()
+	a.logins.close()
+}
 
 // ServeHTTP serves the whole hall site.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }

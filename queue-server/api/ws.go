@@ -118,7 +118,7 @@ func appendFrame(b []byte, opcode byte, payload []byte) []byte {
 var pingFrame = []byte{0x80 | websocket.PingMessage, 0}
 
 // hub owns the set of connected clients, the kiosks' device reports and
-// the failed-login record.
+// the remote-ticket record (failed logins are the loginGuard's).
 type hub struct {
 	a       *API
 	obs     Observer
@@ -129,8 +129,6 @@ type hub struct {
 	done    chan struct{}
 	clients map[*client]bool
 	devs    map[string]wire.DeviceHealth
-	// failed logins by name, for rate limiting
-	failures map[string][]time.Time
 	// remote tickets taken by client address, for rate limiting
 	remote map[string][]time.Time
 }
@@ -138,7 +136,7 @@ type hub struct {
 func newHub(a *API, obs Observer) *hub {
 	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
 		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{}, failures: map[string][]time.Time{},
+		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{},
 		remote: map[string][]time.Time{}}
 	go h.loop()
 	go h.summarize()
@@ -315,25 +313,6 @@ func (h *hub) summarize() {
 
 func (h *hub) reportDevice(d wire.DeviceHealth) {
 	h.do(func() { h.devs[d.Kiosk] = d })
-}
-
-func (h *hub) allowLogin(name string) bool {
-	allowed := true
-	h.do(func() {
-		recent := slices.DeleteFunc(h.failures[name], func(t time.Time) bool { return time.Since(t) > failureWindow })
-		h.failures[name] = recent
-		allowed = len(recent) < maxFailures
-	})
-	return allowed
-}
-
-func (h *hub) loginFailed(name string) {
-	h.do(func() {
-		if len(h.failures) > 10000 {
-			clear(h.failures) // bounded memory under a flood of made-up names
-		}
-		h.failures[name] = append(h.failures[name], time.Now())
-	})
 }
 
 // allowRemote counts one remote ticket request from a client address and
