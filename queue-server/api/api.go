@@ -17,8 +17,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -54,6 +57,10 @@ type API struct {
 	version string
 	now     func() time.Time
 	resend  func(ctx context.Context, first uint64) error
+	// origins are the page origins ("scheme://host:port") allowed to open
+	// the websocket; set before serving (SetOrigins), read-only after
+	origins  map[string]bool
+	upgrader websocket.Upgrader
 }
 
 // Options configure an API.
@@ -76,6 +83,51 @@ type Options struct {
 	// Resend, when set, posts a dead letter (a batch the central refused,
 	// by its first seq) again: the forwarder's Resend.
 	Resend func(ctx context.Context, first uint64) error
+	// Origins are the page origins ("https://hall.example:8443") whose
+	// pages may open the websocket; see SetOrigins.
+	Origins []string
+}
+
+// SetOrigins sets the page origins allowed to open the websocket, each
+// "scheme://host[:port]" as a browser sends it in the Origin header.
+// Clients that send no Origin (kiosks, the Go client) are not browsers and
+// are not affected. The list is compared with the Origin as sent, never
+// with the request's Host header (which a page reached through DNS
+// rebinding controls). Call it before serving.
+func (a *API) SetOrigins(origins []string) {
+	a.origins = map[string]bool{}
+	for _, o := range origins {
+		if o = normOrigin(o); o != "" {
+			a.origins[o] = true
+		}
+	}
+}
+
+// normOrigin lowercases an origin and drops a default port and a trailing
+// slash; "" when it is not an http(s) origin.
+func normOrigin(o string) string {
+	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(o), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+		return ""
+	}
+	host := strings.ToLower(u.Host)
+	if h, p, err := net.SplitHostPort(host); err == nil && (u.Scheme == "http" && p == "80" || u.Scheme == "https" && p == "443") {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return u.Scheme + "://" + host
+}
+
+// checkOrigin accepts non-browser clients (no Origin header) and pages of
+// the configured origins.
+func (a *API) checkOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	return a.origins[normOrigin(o)]
 }
 
 // New builds the API. Call OnCommit from the hall service's commit hook and
@@ -86,6 +138,9 @@ func New(o Options) *API {
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	a.upgrader = upgrader
+	a.upgrader.CheckOrigin = a.checkOrigin
+	a.SetOrigins(o.Origins)
 	a.hub = newHub(a, o.Observer)
 	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)

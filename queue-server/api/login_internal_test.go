@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 type stepClock struct {
@@ -77,5 +79,12 @@ func TestLoginLimitPerAddress(t *testing.T) {
 	}
 	if n != maxAddrFailures {
 		t.Fatalf("one address got %d failed guesses over many names, want %d", n, maxAddrFailures)
+	}
+}
+
+// The dummy hash has the cost of a real account's, so it takes the same work.
+func TestDummyHashHasTheDefaultCost(t *testing.T) {
+	if c, err := bcrypt.Cost(dummyHash); err != nil || c != bcrypt.DefaultCost {
+		t.Fatalf("dummy hash cost %d (%v), accounts use %d", c, err, bcrypt.DefaultCost)
 	}
 }

@@ -29,6 +29,7 @@ func mustLoginHall(t *testing.T) (*server.Server, *client.Client) {
 	t.Cleanup(func() { s.Close() })
 	tok, _ := os.ReadFile(filepath.Join(dir, server.BootstrapFile))
 	admin := client.New(s.URL, strings.TrimSpace(string(tok)))
+	admin.HTTP.Timeout = 0 // hashing a password under -race on a busy machine
 	if _, err := admin.Do(context.Background(), "POST", "/api/v1/users", "", wire.UserRequest{Name: "wang", Password: "right password", Role: wire.RoleClerk, Window: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +41,7 @@ func mustLoginHall(t *testing.T) (*server.Server, *client.Client) {
 func TestParallelGuessesAreNotAllChecked(t *testing.T) {
 	s, _ := mustLoginHall(t)
 	anon := client.New(s.URL, "")
+	anon.HTTP.Timeout = 0 // bcrypt under -race on a busy machine takes seconds per check; a hang fails the test's own deadline
 	before := api.PasswordHashes()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -66,6 +68,7 @@ func TestParallelGuessesAreNotAllChecked(t *testing.T) {
 func TestUnknownNameCostsAHash(t *testing.T) {
 	s, _ := mustLoginHall(t)
 	anon := client.New(s.URL, "")
+	anon.HTTP.Timeout = 0 // see TestParallelGuessesAreNotAllChecked
 	for _, name := range []string{"wang", "nobody-by-this-name"} {
 		before := api.PasswordHashes()
 		_, err := anon.Do(context.Background(), "POST", "/api/v1/login", "", wire.LoginRequest{Name: name, Password: "guess"}, nil)

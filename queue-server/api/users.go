@@ -92,7 +92,7 @@ func opLogin(c *call) (int, any, error) {
 	}
 	hash := u.Hash
 	if err != nil || len(hash) == 0 {
-		hash = dummyHash()
+		hash = dummyHash
 	}
 	match, cerr := g.check(c.ctx, hash, r.Password)
 	if cerr != nil {

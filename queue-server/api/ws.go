@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -40,21 +39,10 @@ const (
 var helloWait = helloTimeout
 
 // The upgrader reuses the HTTP server's read buffer and takes write buffers
-// from a pool, so an idle connection holds neither.
+// from a pool, so an idle connection holds neither. Each API checks
+// origins with its own list (API.checkOrigin).
 var upgrader = websocket.Upgrader{
 	WriteBufferPool: &sync.Pool{},
-	CheckOrigin:     sameOrigin,
-}
-
-// sameOrigin accepts non-browser clients (no Origin header) and pages
-// served by this host; other sites' pages cannot open the stream.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }
 
 // client is one websocket connection. Its writer goroutine is the only one
@@ -359,7 +347,7 @@ func (h *hub) devices() []wire.DeviceHealth {
 // ---- one connection ----
 
 func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
-	conn, err := upgrader.Upgrade(w, r, nil)
+	conn, err := a.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}

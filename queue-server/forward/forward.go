@@ -26,7 +26,9 @@ type Config struct {
 	// NATS JetStream sink (and the appointments consumer).
 	NATSURL   string      // e.g. "tls://central.example:4222"; comma-separated for a cluster
 	CredsFile string      // NATS .creds file (JWT + nkey), optional
-	TLS       *tls.Config // client TLS for NATS and HTTPS, optional
+	User      string      // NATS user and password, optional (instead of CredsFile)
+	Password  string      //
+	TLS       *tls.Config // client TLS for NATS and HTTPS, optional (see ClientTLS)
 
 	// HTTPS sink, the alternative to NATS.
 	HTTPSURL    string        // POST endpoint

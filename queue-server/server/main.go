@@ -74,6 +74,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	allDay := fs.Bool("open-all-day", false, "issue tickets around the clock (demos)")
 	natsURL := fs.String("nats", env("HALLQ_NATS", ""), "forward to the central platform's NATS JetStream at this URL (env HALLQ_NATS)")
 	natsCreds := fs.String("nats-creds", env("HALLQ_NATS_CREDS", ""), "NATS credentials file (env HALLQ_NATS_CREDS)")
+	natsUser := fs.String("nats-user", env("HALLQ_NATS_USER", ""), "NATS user name, with -nats-password-file (env HALLQ_NATS_USER)")
+	natsPassFile := fs.String("nats-password-file", env("HALLQ_NATS_PASSWORD_FILE", ""), "file holding the NATS user's password (env HALLQ_NATS_PASSWORD_FILE)")
+	centralCA := fs.String("central-ca", env("HALLQ_CENTRAL_CA", ""), "PEM CA certificate trusted for the central platform (NATS or HTTPS sink) instead of the system's (env HALLQ_CENTRAL_CA)")
+	centralCert := fs.String("central-cert", env("HALLQ_CENTRAL_CERT", ""), "PEM client certificate the hall shows the central platform, with -central-key (env HALLQ_CENTRAL_CERT)")
+	centralKey := fs.String("central-key", env("HALLQ_CENTRAL_KEY", ""), "the PEM key of -central-cert (env HALLQ_CENTRAL_KEY)")
 	sinkURL := fs.String("https-sink", env("HALLQ_HTTPS_SINK", ""), "forward to this HTTPS endpoint instead of NATS (env HALLQ_HTTPS_SINK)")
 	sinkSecret := fs.String("https-sink-secret-file", env("HALLQ_HTTPS_SINK_SECRET_FILE", ""), "file holding the HMAC key that signs HTTPS batches")
 	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
@@ -81,6 +86,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
 	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
+	origins := fs.String("origins", env("HALLQ_ORIGINS", ""), "comma-separated page origins allowed to open the websocket, e.g. https://hall.example:8443; empty: the hall's own IP addresses and port (env HALLQ_ORIGINS)")
 	newHall := fs.Bool("new-hall", false, "start a new hall (new secret, numbers from 001) even though the data directory is not empty or holds a 0-byte hall.db; without it only an empty directory becomes a new hall")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +118,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, NewHall: *newHall}
+	if *origins != "" {
+		o.Origins = strings.Split(*origins, ",")
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Error("-tls-cert and -tls-key go together")
 		return 2
@@ -125,19 +134,37 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}()
 		*natsURL = "nats://127.0.0.1:4222"
 	}
+	centralTLS, err := forward.ClientTLS(*centralCA, *centralCert, *centralKey)
+	if err != nil {
+		log.Error("-central-ca/-central-cert/-central-key", "err", err)
+		return 2
+	}
+	var natsPassword string
+	if (*natsUser == "") != (*natsPassFile == "") {
+		log.Error("-nats-user and -nats-password-file go together")
+		return 2
+	}
+	if *natsPassFile != "" {
+		b, err := os.ReadFile(*natsPassFile)
+		if err != nil {
+			log.Error("-nats-password-file", "err", err)
+			return 2
+		}
+		natsPassword = strings.TrimSpace(string(b))
+	}
 	switch {
 	case *natsURL != "" && *sinkURL != "":
 		log.Error("choose one of -nats and -https-sink")
 		return 2
 	case *natsURL != "":
-		o.Forward = &forward.Config{NATSURL: *natsURL, CredsFile: *natsCreds}
+		o.Forward = &forward.Config{NATSURL: *natsURL, CredsFile: *natsCreds, User: *natsUser, Password: natsPassword, TLS: centralTLS}
 	case *sinkURL != "":
 		secret, err := readSecret(*sinkSecret)
 		if err != nil {
 			log.Error("-https-sink-secret-file", "err", err)
 			return 2
 		}
-		o.Forward = &forward.Config{HTTPSURL: *sinkURL, HTTPSSecret: secret}
+		o.Forward = &forward.Config{HTTPSURL: *sinkURL, HTTPSSecret: secret, TLS: centralTLS}
 	}
 	if *keyFile != "" {
 		secret, err := readSecret(*keyFile)

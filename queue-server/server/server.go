@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -62,6 +63,12 @@ type Options struct {
 	// empty or over a 0-byte hall.db (-new-hall); without it only an empty
 	// directory becomes a new hall.
 	NewHall bool
+	// Origins are the page origins (scheme://host:port, as browsers send
+	// them) allowed to open the websocket. Empty: the hall's own address —
+	// every local IP address with the port when listening on all of them,
+	// and localhost for a loopback address. A name the hall is reached by
+	// (https://hall.example) must be listed.
+	Origins []string
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
@@ -94,6 +101,15 @@ type Server struct {
 
 // BootstrapFile is the name of the first admin token's file in the data dir.
 const BootstrapFile = "bootstrap-token"
+
+// AEADSuites are the TLS 1.2 cipher suites the hall offers: forward-secret
+// key exchange with authenticated encryption only (no CBC, no RSA key
+// exchange). TLS 1.3's suites are all AEAD and not configurable.
+var AEADSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
 
 // Start opens the store, loads the hall and begins serving.
 func Start(o Options) (*Server, error) {
@@ -193,7 +209,7 @@ func Start(o Options) (*Server, error) {
 		if err != nil {
 			return fail(fmt.Errorf("TLS certificate: %w", err))
 		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: AEADSuites}
 	}
 	s.ln, err = net.Listen("tcp", addr)
 	if err != nil {
@@ -205,6 +221,15 @@ func Start(o Options) (*Server, error) {
 		s.ln = tls.NewListener(s.ln, tlsConf)
 		s.URL = "https://" + s.Addr
 	}
+	origins := o.Origins
+	if len(origins) == 0 {
+		scheme := "http"
+		if tlsConf != nil {
+			scheme = "https"
+		}
+		origins = ownOrigins(s.ln.Addr(), scheme)
+	}
+	a.SetOrigins(origins)
 	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
@@ -238,6 +263,35 @@ func Start(o Options) (*Server, error) {
 	}
 	log.Info("hall ready", "hall", s.Config.Hall.ID, "addr", s.URL, "data", st.Path())
 	return s, nil
+}
+
+// ownOrigins are the origins of pages served by this listener: its IP
+// address (every local one for an unspecified address) with its port, and
+// localhost for a loopback one.
+func ownOrigins(addr net.Addr, scheme string) []string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	ips := []net.IP{tcp.IP}
+	if tcp.IP.IsUnspecified() {
+		ips = nil
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				ips = append(ips, n.IP)
+			}
+		}
+	}
+	port := strconv.Itoa(tcp.Port)
+	var out []string
+	for _, ip := range ips {
+		out = append(out, scheme+"://"+net.JoinHostPort(ip.String(), port))
+		if ip.IsLoopback() {
+			out = append(out, scheme+"://localhost:"+port)
+		}
+	}
+	return out
 }
 
 func loadConfig(o Options) (hall.Config, error) {
