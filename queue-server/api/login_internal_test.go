@@ -14,7 +14,7 @@ type stepClock struct {
 	t  time.Time
 }
 
-func (c *stepClock) now() time.Time           { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *stepClock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *stepClock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func fail(t *testing.T, g *loginGuard, name, addr string) bool {
