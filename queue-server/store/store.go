@@ -279,8 +279,13 @@ func open(path string) (s *Store, err error) {
 	}
 	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("store: %s is in use by another process", path)
+		case errors.As(err, &pe):
+			// the file system's answer (read-only, permissions), not the file's
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 		return nil, broken("cannot be opened", err)
 	}
