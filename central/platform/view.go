@@ -30,6 +30,7 @@ type HallView struct {
 	Ratings   [6]int    `json:"ratings"`     // count per score 1..5
 	Remote    int       `json:"remote_issued"`
 	LastSeq   uint64    `json:"last_seq"`
+	Epoch     string    `json:"epoch,omitempty"` // the hall store's current epoch (see the epoch rule in docs/central.md)
 	LastAt    time.Time `json:"last_event_at,omitzero"`
 	LagS      float64   `json:"lag_s"` // now − time of the last event seen
 	Events    uint64    `json:"events"`
@@ -39,8 +40,14 @@ type HallView struct {
 	Duplicates uint64   `json:"duplicates"` // seq ≤ last seen: dropped
 	Gaps       uint64   `json:"gaps"`       // sequence numbers skipped
 	GapRanges  []string `json:"gap_ranges,omitempty"`
-	BadIDs     uint64   `json:"bad_msg_ids"` // Nats-Msg-Id not "<hall>:<seq>"
+	BadIDs     uint64   `json:"bad_msg_ids"` // Nats-Msg-Id not "<hall>:<seq>[@<epoch>]" for the event
+	// Restores counts new epochs after the first (a store restored from a
+	// backup, or a new hall under the same id); Superseded counts events of
+	// an epoch that a later one replaced, dropped.
+	Restores   int    `json:"restores"`
+	Superseded uint64 `json:"superseded"`
 
+	old     map[string]bool // epochs replaced by a later one
 	waitSum time.Duration
 	waitN   int
 }
@@ -147,10 +154,33 @@ func (v *View) apply(subject, msgID string, data []byte, streamSeq uint64) {
 		h = &HallView{Hall: id}
 		v.halls[id] = h
 	}
-	if msgID != forward.MsgID(id, ev.Seq) {
+	mHall, epoch, mSeq, valid := forward.ParseMsgID(msgID)
+	if !valid || mHall != id || mSeq != ev.Seq {
 		h.BadIDs++
+		epoch = h.Epoch // judged by seq alone
 	}
-	// The dedupe rule: (hall-id, seq) is unique and increasing.
+	// The epoch rule: a hall's store epoch changes when it is restored from
+	// a backup (or a new hall takes the id); sequence numbers are unique
+	// within an epoch. Events of the current epoch follow the dedupe rule;
+	// a new epoch replaces the current one and numbers from wherever the
+	// restored store stopped; events of a replaced epoch are dropped.
+	switch {
+	case epoch == h.Epoch:
+	case h.old[epoch]:
+		h.Superseded++
+		return
+	default:
+		if h.Events > 0 || h.LastSeq > 0 {
+			if h.old == nil {
+				h.old = map[string]bool{}
+			}
+			h.old[h.Epoch] = true
+			h.Restores++
+			h.LastSeq = ev.Seq - 1
+		}
+		h.Epoch = epoch
+	}
+	// The dedupe rule: (hall-id, epoch, seq) is unique and increasing.
 	switch {
 	case ev.Seq <= h.LastSeq:
 		h.Duplicates++
@@ -165,7 +195,8 @@ func (v *View) apply(subject, msgID string, data []byte, streamSeq uint64) {
 	h.Events++
 	if ev.Day > h.Day {
 		*h = HallView{Hall: h.Hall, Day: ev.Day, LastSeq: h.LastSeq, LastAt: h.LastAt, Events: h.Events, Summaries: h.Summaries,
-			Duplicates: h.Duplicates, Gaps: h.Gaps, GapRanges: h.GapRanges, BadIDs: h.BadIDs}
+			Duplicates: h.Duplicates, Gaps: h.Gaps, GapRanges: h.GapRanges, BadIDs: h.BadIDs,
+			Epoch: h.Epoch, Restores: h.Restores, Superseded: h.Superseded, old: h.old}
 	}
 	t := ev.Ticket
 	switch ev.Type {

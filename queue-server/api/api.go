@@ -17,8 +17,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -29,8 +32,9 @@ import (
 type Principal struct {
 	TokenID string
 	Name    string
-	Role    string // "" for anonymous
-	Window  int    // clerks: the window they are bound to
+	Role    string    // "" for anonymous
+	Window  int       // clerks: the window they are bound to
+	Expires time.Time // zero: no expiry
 }
 
 // Observer receives what the API sees, for metrics. All methods may be
@@ -46,12 +50,17 @@ type API struct {
 	secret  []byte
 	log     *slog.Logger
 	hub     *hub
+	logins  *loginGuard
 	extra   map[string]func() any // health details, by name
 	mux     *http.ServeMux
 	started time.Time
 	version string
 	now     func() time.Time
 	resend  func(ctx context.Context, first uint64) error
+	// origins are the page origins ("scheme://host:port") allowed to open
+	// the websocket; set before serving (SetOrigins), read-only after
+	origins  map[string]bool
+	upgrader websocket.Upgrader
 }
 
 // Options configure an API.
@@ -74,6 +83,51 @@ type Options struct {
 	// Resend, when set, posts a dead letter (a batch the central refused,
 	// by its first seq) again: the forwarder's Resend.
 	Resend func(ctx context.Context, first uint64) error
+	// Origins are the page origins ("https://hall.example:8443") whose
+	// pages may open the websocket; see SetOrigins.
+	Origins []string
+}
+
+// SetOrigins sets the page origins allowed to open the websocket, each
+// "scheme://host[:port]" as a browser sends it in the Origin header.
+// Clients that send no Origin (kiosks, the Go client) are not browsers and
+// are not affected. The list is compared with the Origin as sent, never
+// with the request's Host header (which a page reached through DNS
+// rebinding controls). Call it before serving.
+func (a *API) SetOrigins(origins []string) {
+	a.origins = map[string]bool{}
+	for _, o := range origins {
+		if o = normOrigin(o); o != "" {
+			a.origins[o] = true
+		}
+	}
+}
+
+// normOrigin lowercases an origin and drops a default port and a trailing
+// slash; "" when it is not an http(s) origin.
+func normOrigin(o string) string {
+	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(o), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+		return ""
+	}
+	host := strings.ToLower(u.Host)
+	if h, p, err := net.SplitHostPort(host); err == nil && (u.Scheme == "http" && p == "80" || u.Scheme == "https" && p == "443") {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return u.Scheme + "://" + host
+}
+
+// checkOrigin accepts non-browser clients (no Origin header) and pages of
+// the configured origins.
+func (a *API) checkOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	return a.origins[normOrigin(o)]
 }
 
 // New builds the API. Call OnCommit from the hall service's commit hook and
@@ -84,7 +138,11 @@ func New(o Options) *API {
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	a.upgrader = upgrader
+	a.upgrader.CheckOrigin = a.checkOrigin
+	a.SetOrigins(o.Origins)
 	a.hub = newHub(a, o.Observer)
+	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)
 	return a
 }
@@ -97,7 +155,10 @@ func (a *API) OnCommit(events []hall.Event) { a.hub.publish(events) }
 func (a *API) Devices() []wire.DeviceHealth { return a.hub.devices() }
 
 // Close disconnects every websocket client.
-func (a *API) Close() { a.hub.close() }
+func (a *API) Close() {
+	a.hub.close()
+	a.logins.close()
+}
 
 // ServeHTTP serves the whole hall site.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
@@ -168,7 +229,7 @@ func (a *API) authenticate(token string) (Principal, error) {
 	case !t.Expires.IsZero() && a.now().After(t.Expires):
 		return Principal{}, hall.Errorf(hall.Unauthorized, "this token has expired")
 	}
-	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window}, nil
+	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window, Expires: t.Expires}, nil
 }
 
 // clientIP is the address the request came from (the hall server faces the
@@ -305,8 +366,8 @@ func writeError(w http.ResponseWriter, err error) {
 
 func (a *API) backup(w http.ResponseWriter, r *http.Request) {
 	p, err := a.authenticate(bearer(r))
-	if err == nil && p.Role != wire.RoleAdmin {
-		err = forbidden(p)
+	if err == nil {
+		err = a.authorize(ops["backup"], &call{p: p})
 	}
 	if err != nil {
 		writeError(w, err)
@@ -317,6 +378,12 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.store.Backup(w); err != nil {
 		a.log.Error("backup failed", "err", err)
 	}
+}
+
+// opBackup answers the backup operation over the websocket: the copy is a
+// download, GET /api/v1/backup (its authorization is the same table entry).
+func opBackup(c *call) (int, any, error) {
+	return 0, nil, hall.Errorf(hall.Invalid, "the backup is a download: GET /api/v1/backup")
 }
 
 func forbidden(p Principal) error {

@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // SetHelloTimeout shortens the hello timeout for tests. Call it before the
 // server under test starts.
@@ -16,3 +19,17 @@ func WSClientsByRole(a *API) map[string]int {
 	})
 	return out
 }
+
+// hashes counts the password hashes checked (the login's bcrypt calls).
+var hashes atomic.Int64
+
+func init() {
+	inner := compareHash
+	compareHash = func(hash, password []byte) error {
+		hashes.Add(1)
+		return inner(hash, password)
+	}
+}
+
+// PasswordHashes is how many password hashes logins have checked.
+func PasswordHashes() int64 { return hashes.Load() }

@@ -33,7 +33,12 @@ type call struct {
 type operation struct {
 	roles      []string // who may run it; "public" for anyone
 	pathParams []string
-	run        func(c *call) (int, any, error)
+	// actions: param action names a ticket action, whose roles
+	// actionRoles narrows (authz.go)
+	actions bool
+	// ownWindow: a clerk may run it only on the window of param window
+	ownWindow bool
+	run       func(c *call) (int, any, error)
 }
 
 const public = "public"
@@ -55,11 +60,11 @@ var ops = map[string]*operation{
 	"tickets.get":         {roles: append([]string{public}, anyRole...), pathParams: []string{"id"}, run: opTicket},
 	"tickets.remote":      {roles: append([]string{public}, anyRole...), run: opRemoteTicket},
 	"tickets.list":        {roles: roles(staff, []string{wire.RoleClerk}), run: opTickets},
-	"tickets.action":      {roles: roles(staff, []string{wire.RoleClerk, wire.RoleKiosk}), pathParams: []string{"id", "action"}, run: opAction},
+	"tickets.action":      {roles: roles(staff, []string{wire.RoleClerk, wire.RoleKiosk}), pathParams: []string{"id", "action"}, actions: true, run: opAction},
 	"windows.list":        {roles: anyRole, run: opWindows},
-	"windows.queue":       {roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, run: opWindowQueue},
-	"windows.call":        {roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, run: opCall},
-	"windows.set":         {roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window", "state"}, run: opWindowSet},
+	"windows.queue":       {roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opWindowQueue},
+	"windows.call":        {roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opCall},
+	"windows.set":         {roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window", "state"}, ownWindow: true, run: opWindowSet},
 	"events.list":         {roles: anyRole, run: opEvents},
 	"checkin":             {roles: roles(staff, []string{wire.RoleKiosk}), run: opCheckIn},
 	"leases.grant":        {roles: []string{wire.RoleKiosk}, run: opLease},
@@ -83,6 +88,7 @@ var ops = map[string]*operation{
 	"deadletters.list":    {roles: staff, run: opDeadLetters},
 	"deadletters.resend":  {roles: staff, pathParams: []string{"first"}, run: opDeadLetterResend},
 	"login":               {roles: append([]string{public}, anyRole...), run: opLogin},
+	"backup":              {roles: []string{wire.RoleAdmin}, run: opBackup},
 }
 
 // restRoutes maps HTTP patterns to operations (see docs/protocol.md).
@@ -134,12 +140,8 @@ func OpRoles() map[string][]string {
 }
 
 func (a *API) run(op *operation, c *call) (int, any, error) {
-	role := c.p.Role
-	if role == "" {
-		role = public
-	}
-	if !slices.Contains(op.roles, role) {
-		return 0, nil, forbidden(c.p)
+	if err := a.authorize(op, c); err != nil {
+		return 0, nil, err
 	}
 	if len(c.idem) > 128 {
 		return 0, nil, hall.Errorf(hall.Invalid, "Idempotency-Key is longer than 128 characters")
@@ -187,14 +189,6 @@ func (c *call) intParam(name string) (int, error) {
 		return 0, hall.Errorf(hall.Invalid, "%s must be a non-negative number, got %q", name, c.params[name])
 	}
 	return v, nil
-}
-
-// clerkWindow checks that a clerk acts on their own window.
-func (c *call) clerkWindow(w int) error {
-	if c.p.Role == wire.RoleClerk && c.p.Window != w {
-		return hall.Refusal(hall.Forbidden, "not_your_window", "your token is for window %d, not %d", c.p.Window, w)
-	}
-	return nil
 }
 
 func ok(v any, err error) (int, any, error) { return http.StatusOK, v, err }
@@ -371,24 +365,10 @@ func opTickets(c *call) (int, any, error) {
 
 func opAction(c *call) (int, any, error) {
 	a := hall.Action{Name: c.params["action"], Ticket: c.params["id"]}
-	if !slices.Contains(hall.Actions, a.Name) {
-		return 0, nil, hall.Errorf(hall.NotFound, "unknown ticket action %q (one of %s)", a.Name, strings.Join(hall.Actions, ", "))
-	}
 	if err := c.decode(&a, true); err != nil {
 		return 0, nil, err
 	}
-	switch c.p.Role {
-	case wire.RoleClerk:
-		if a.Name == hall.ActPrintFailed {
-			return 0, nil, hall.Refusal(hall.Forbidden, "action_not_allowed", "clerks do not report print failures")
-		}
-		a.AtWindow = c.p.Window
-	case wire.RoleKiosk:
-		if a.Name != hall.ActPrintFailed && a.Name != hall.ActCancel {
-			return 0, nil, hall.Refusal(hall.Forbidden, "action_not_allowed", "kiosks may only cancel or report print failures")
-		}
-		a.ByKiosk = c.p.Name
-	}
+	c.scopeAction(&a)
 	t, err := c.a.svc.Act(c.ctx, c.op(), a)
 	return ok(redactView(t, levelOf(c.p.Role)), err)
 }
@@ -400,9 +380,6 @@ func opWindowQueue(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := c.clerkWindow(w); err != nil {
-		return 0, nil, err
-	}
 	ts, err := c.a.svc.WindowQueue(c.ctx, w)
 	return ok(redactViews(ts, levelStaff), err)
 }
@@ -410,9 +387,6 @@ func opWindowQueue(c *call) (int, any, error) {
 func opCall(c *call) (int, any, error) {
 	w, err := c.intParam("window")
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := c.clerkWindow(w); err != nil {
 		return 0, nil, err
 	}
 	var r wire.CallRequest
@@ -432,9 +406,6 @@ func opCall(c *call) (int, any, error) {
 func opWindowSet(c *call) (int, any, error) {
 	w, err := c.intParam("window")
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := c.clerkWindow(w); err != nil {
 		return 0, nil, err
 	}
 	to := map[string]hall.WindowStatus{"open": hall.WindowOpen, "pause": hall.WindowPaused, "close": hall.WindowClosed}[c.params["state"]]
@@ -598,8 +569,8 @@ func opTokenCreate(c *call) (int, any, error) {
 	if !slices.Contains(wire.Roles, r.Role) {
 		return 0, nil, hall.Errorf(hall.Invalid, "role must be one of %s", strings.Join(wire.Roles, ", "))
 	}
-	if c.p.Role == wire.RoleManager && (r.Role == wire.RoleAdmin || r.Role == wire.RoleManager) {
-		return 0, nil, hall.Errorf(hall.Forbidden, "managers create clerk, kiosk and display tokens only")
+	if err := c.mayManage("a token", r.Role); err != nil {
+		return 0, nil, err
 	}
 	if r.Role == wire.RoleClerk {
 		if _, ok := findWindow(c.a.svc.Config(), r.Window); !ok {
@@ -634,14 +605,22 @@ func findWindow(cfg hall.Config, n int) (hall.WindowConfig, bool) {
 }
 
 func opTokenRevoke(c *call) (int, any, error) {
-	err := c.a.store.RevokeToken(c.params["id"])
+	id := c.params["id"]
+	t, err := c.a.store.TokenByID(id)
+	if err == nil {
+		if err := c.mayManage("a token", t.Role); err != nil {
+			return 0, nil, err
+		}
+		err = c.a.store.RevokeToken(id)
+	}
 	if errors.Is(err, store.ErrNoToken) {
-		return 0, nil, hall.Errorf(hall.NotFound, "no token with id %q", c.params["id"])
+		return 0, nil, hall.Errorf(hall.NotFound, "no token with id %q", id)
 	}
 	if err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot revoke: %v", err)
 	}
-	c.a.log.Info("token revoked", "id", c.params["id"], "by", c.p.Name)
+	c.a.hub.closeToken(id, "this token was revoked")
+	c.a.log.Info("token revoked", "id", id, "by", c.p.Name)
 	return ok(map[string]string{"revoked": c.params["id"]}, nil)
 }
 

@@ -167,10 +167,10 @@ func opReports(c *call) (int, any, error) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff") // so spreadsheet programs read the UTF-8 correctly
 	w := csv.NewWriter(&buf)
-	w.Write([]string{by, "tickets", "served", "no_show", "abandoned", "mean_wait_s", "p90_wait_s", "mean_service_s", "no_show_rate", "abandon_rate", "ratings", "mean_rating", "dissatisfied"})
+	w.Write(csvTexts([]string{by, "tickets", "served", "no_show", "abandoned", "mean_wait_s", "p90_wait_s", "mean_service_s", "no_show_rate", "abandon_rate", "ratings", "mean_rating", "dissatisfied"}))
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 	for _, r := range rows {
-		w.Write([]string{r.Group, strconv.Itoa(r.Tickets), strconv.Itoa(r.Served), strconv.Itoa(r.NoShow), strconv.Itoa(r.Abandoned),
+		w.Write([]string{csvText(r.Group), strconv.Itoa(r.Tickets), strconv.Itoa(r.Served), strconv.Itoa(r.NoShow), strconv.Itoa(r.Abandoned),
 			f(r.MeanWaitS), f(r.P90WaitS), f(r.MeanServiceS), strconv.FormatFloat(r.NoShowRate, 'f', 3, 64),
 			strconv.FormatFloat(r.AbandonRate, 'f', 3, 64), strconv.Itoa(r.Ratings), strconv.FormatFloat(r.MeanRating, 'f', 2, 64), strconv.Itoa(r.Dissatisfied)})
 	}

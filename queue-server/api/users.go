@@ -14,12 +14,8 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// Login limits and session length.
-const (
-	sessionTTL    = 12 * time.Hour
-	maxFailures   = 5
-	failureWindow = 5 * time.Minute
-)
+// sessionTTL is how long a password login's session lasts.
+const sessionTTL = 12 * time.Hour
 
 func opUsers(c *call) (int, any, error) {
 	us, err := c.a.store.Users()
@@ -41,8 +37,18 @@ func opUserCreate(c *call) (int, any, error) {
 		return 0, nil, hall.Errorf(hall.Invalid, "password must be 8 to 72 bytes")
 	case !slices.Contains([]string{wire.RoleAdmin, wire.RoleManager, wire.RoleClerk}, r.Role):
 		return 0, nil, hall.Errorf(hall.Invalid, "password accounts are for admin, manager or clerk")
-	case c.p.Role == wire.RoleManager && r.Role != wire.RoleClerk:
-		return 0, nil, hall.Errorf(hall.Forbidden, "managers create clerk accounts only")
+	}
+	if err := c.mayManage("an account", r.Role); err != nil {
+		return 0, nil, err
+	}
+	// replacing an account (a new password) is managing its current role too
+	switch old, err := c.a.store.GetUser(r.Name); {
+	case err == nil:
+		if err := c.mayManage("an account", old.Role); err != nil {
+			return 0, nil, err
+		}
+	case !errors.Is(err, store.ErrNoUser):
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot check the account: %v", err)
 	}
 	if r.Role == wire.RoleClerk {
 		if _, ok := findWindow(c.a.svc.Config(), r.Window); !ok {
@@ -64,25 +70,38 @@ func opUserCreate(c *call) (int, any, error) {
 	return http.StatusCreated, u, nil
 }
 
-// opLogin checks a password and returns a session token that expires. Each
-// name gets a few attempts per window of time, so passwords cannot be
-// guessed at speed.
+// opLogin checks a password and returns a session token that expires.
+// Each name and each client address gets a few attempts per window of
+// time, counted before the password is hashed (loginGuard), and an unknown
+// name costs the same bcrypt check as a known one, so passwords cannot be
+// guessed at speed and the answer's time does not tell which names exist.
 func opLogin(c *call) (int, any, error) {
 	var r wire.LoginRequest
 	if err := c.decode(&r, false); err != nil {
 		return 0, nil, err
 	}
-	if !c.a.hub.allowLogin(r.Name) {
-		return 0, nil, hall.Refusal(hall.QuotaExceeded, "too_many_attempts", "too many failed logins for this name; wait a few minutes")
+	g := c.a.logins
+	if !g.begin(r.Name, c.ip) {
+		return 0, nil, hall.Refusal(hall.QuotaExceeded, "too_many_attempts", "too many failed logins for this name or from this address; wait a few minutes")
 	}
+	success := false
+	defer func() { g.end(r.Name, c.ip, success) }()
 	u, err := c.a.store.GetUser(r.Name)
 	if err != nil && !errors.Is(err, store.ErrNoUser) {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot check the login: %v", err)
 	}
-	if err != nil || u.Disabled || bcrypt.CompareHashAndPassword(u.Hash, []byte(r.Password)) != nil {
-		c.a.hub.loginFailed(r.Name)
+	hash := u.Hash
+	if err != nil || len(hash) == 0 {
+		hash = dummyHash
+	}
+	match, cerr := g.check(c.ctx, hash, r.Password)
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	if err != nil || u.Disabled || !match {
 		return 0, nil, hall.Errorf(hall.Unauthorized, "wrong name or password")
 	}
+	success = true
 	t, err := NewToken(c.a.store, u.Name, u.Role, u.Window, sessionTTL)
 	if err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the session: %v", err)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -40,21 +39,10 @@ const (
 var helloWait = helloTimeout
 
 // The upgrader reuses the HTTP server's read buffer and takes write buffers
-// from a pool, so an idle connection holds neither.
+// from a pool, so an idle connection holds neither. Each API checks
+// origins with its own list (API.checkOrigin).
 var upgrader = websocket.Upgrader{
 	WriteBufferPool: &sync.Pool{},
-	CheckOrigin:     sameOrigin,
-}
-
-// sameOrigin accepts non-browser clients (no Origin header) and pages
-// served by this host; other sites' pages cannot open the stream.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }
 
 // client is one websocket connection. Its writer goroutine is the only one
@@ -62,6 +50,7 @@ func sameOrigin(r *http.Request) bool {
 type client struct {
 	conn  *websocket.Conn
 	p     Principal
+	token string // the hello's token, checked again for every request (memory only)
 	ip    string
 	level level
 	// events: whether the client follows every hall event. Kiosks do not:
@@ -70,8 +59,10 @@ type client struct {
 	send   chan *outgoing
 	// seq of the last event written; live events at or below it are skipped
 	floor uint64
-	once  sync.Once
-	gone  chan struct{}
+	// last: the writer took a last frame (finish); only the writer uses it
+	last bool
+	once sync.Once
+	gone chan struct{}
 }
 
 func (c *client) close() {
@@ -87,6 +78,7 @@ func (c *client) close() {
 type outgoing struct {
 	frame []byte
 	seq   uint64 // event frames: skipped when at or below the catch-up floor
+	last  bool   // the connection closes once this frame is written
 }
 
 // textFrame frames payload as one unfragmented websocket text message.
@@ -114,7 +106,7 @@ func appendFrame(b []byte, opcode byte, payload []byte) []byte {
 var pingFrame = []byte{0x80 | websocket.PingMessage, 0}
 
 // hub owns the set of connected clients, the kiosks' device reports and
-// the failed-login record.
+// the remote-ticket record (failed logins are the loginGuard's).
 type hub struct {
 	a       *API
 	obs     Observer
@@ -125,8 +117,6 @@ type hub struct {
 	done    chan struct{}
 	clients map[*client]bool
 	devs    map[string]wire.DeviceHealth
-	// failed logins by name, for rate limiting
-	failures map[string][]time.Time
 	// remote tickets taken by client address, for rate limiting
 	remote map[string][]time.Time
 }
@@ -134,7 +124,7 @@ type hub struct {
 func newHub(a *API, obs Observer) *hub {
 	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
 		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{}, failures: map[string][]time.Time{},
+		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{},
 		remote: map[string][]time.Time{}}
 	go h.loop()
 	go h.summarize()
@@ -250,6 +240,34 @@ func (h *hub) queue(c *client, o *outgoing) bool {
 	}
 }
 
+// closeToken disconnects every client of the token with public id id,
+// telling it why (an unauthorized error frame, so pages stop reconnecting).
+// Nothing is sent to it after the error: it leaves the hub at once.
+func (h *hub) closeToken(id, why string) {
+	b, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Unauthorized, Message: why}})
+	h.do(func() {
+		for c := range h.clients {
+			if c.p.TokenID == id {
+				delete(h.clients, c)
+				c.finish(b)
+			}
+		}
+		if h.obs != nil {
+			h.obs.WSClients(len(h.clients))
+		}
+	})
+}
+
+// finish queues a last frame and closes the connection once it is
+// written (at once when the queue is full).
+func (c *client) finish(b []byte) {
+	select {
+	case c.send <- &outgoing{frame: textFrame(b), last: true}:
+	default:
+		c.close()
+	}
+}
+
 func (h *hub) sendAll(b []byte) {
 	o := &outgoing{frame: textFrame(b)}
 	for c := range h.clients {
@@ -283,25 +301,6 @@ func (h *hub) summarize() {
 
 func (h *hub) reportDevice(d wire.DeviceHealth) {
 	h.do(func() { h.devs[d.Kiosk] = d })
-}
-
-func (h *hub) allowLogin(name string) bool {
-	allowed := true
-	h.do(func() {
-		recent := slices.DeleteFunc(h.failures[name], func(t time.Time) bool { return time.Since(t) > failureWindow })
-		h.failures[name] = recent
-		allowed = len(recent) < maxFailures
-	})
-	return allowed
-}
-
-func (h *hub) loginFailed(name string) {
-	h.do(func() {
-		if len(h.failures) > 10000 {
-			clear(h.failures) // bounded memory under a flood of made-up names
-		}
-		h.failures[name] = append(h.failures[name], time.Now())
-	})
 }
 
 // allowRemote counts one remote ticket request from a client address and
@@ -348,7 +347,7 @@ func (h *hub) devices() []wire.DeviceHealth {
 // ---- one connection ----
 
 func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
-	conn, err := upgrader.Upgrade(w, r, nil)
+	conn, err := a.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
@@ -367,9 +366,17 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
 		return
 	}
-	c := &client{conn: conn, p: p, ip: clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
+	c := &client{conn: conn, p: p, token: hello.Token, ip: clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	a.hub.register(c)
+	if !p.Expires.IsZero() { // a session: the socket ends with it
+		expired, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Unauthorized, Message: "this token has expired"}})
+		t := time.AfterFunc(p.Expires.Sub(a.now()), func() {
+			a.hub.unregister(c)
+			c.finish(expired)
+		})
+		go func() { <-c.gone; t.Stop() }()
+	}
 	registered := true
 	defer func() {
 		if registered {
@@ -387,12 +394,16 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := conn.WriteJSON(wire.Frame{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq}); err != nil {
+	epoch := a.store.Epoch()
+	if err := conn.WriteJSON(wire.Frame{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq, Epoch: epoch}); err != nil {
 		c.close()
 		return
 	}
-	if !c.events {
-		hello.LastSeq = 0 // nothing to replay: the overview gives the figures
+	if !c.events || hello.Epoch != epoch {
+		// nothing to replay (the overview gives a kiosk the figures), or
+		// the client's numbers are another epoch's: the store was restored
+		// and the same numbers now name other events
+		hello.LastSeq = 0
 	}
 	if err := a.catchUp(r.Context(), c, hello.LastSeq, seq); err != nil {
 		c.close()
@@ -477,6 +488,7 @@ func (a *API) writer(c *client) {
 		case <-c.gone:
 			return
 		}
+		last := c.last
 		var out []byte
 		switch len(frames) {
 		case 0:
@@ -487,7 +499,10 @@ func (a *API) writer(c *client) {
 			out = slices.Concat(frames...)
 		}
 		nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := nc.Write(out); err != nil {
+		if _, err := nc.Write(out); err != nil || last {
+			if last {
+				nc.Write(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "")))
+			}
 			return
 		}
 	}
@@ -496,11 +511,13 @@ func (a *API) writer(c *client) {
 // maxCoalesce bounds how many queued frames one write carries.
 const maxCoalesce = 64
 
-// take adds o's frame to frames unless the catch-up already sent it.
+// take adds o's frame to frames unless the catch-up already sent it, or a
+// last frame was taken (nothing follows it).
 func (c *client) take(o *outgoing, frames [][]byte) [][]byte {
-	if o.seq != 0 && o.seq <= c.floor {
+	if c.last || o.seq != 0 && o.seq <= c.floor {
 		return frames
 	}
+	c.last = o.last
 	return append(frames, o.frame)
 }
 
@@ -544,7 +561,9 @@ func (a *API) reader(c *client) {
 		}
 		go func() {
 			defer func() { <-sem }()
-			a.reply(c, a.handle(ctx, c, f))
+			if r := a.handle(ctx, c, f); r.Type != "" {
+				a.reply(c, r)
+			}
 		}()
 	}
 }
@@ -562,8 +581,24 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 	return f, nil
 }
 
+// handle runs one request and returns its reply, or a zero frame when
+// the credential no longer holds (the reply then went out as the
+// connection's last frame).
 func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	out := wire.Frame{Type: wire.FrameReply, ID: f.ID}
+	// the credential is checked for every request, not only at the hello:
+	// a revoked or expired token stops working on a socket already open
+	if _, err := a.authenticate(c.token); err != nil {
+		out.Error = toWire(err)
+		out.Status = HTTPStatus(out.Error.Code)
+		if out.Error.Code != hall.Unauthorized {
+			return out // the store could not tell: refuse this one, keep the socket
+		}
+		a.hub.unregister(c)
+		b, _ := json.Marshal(out)
+		c.finish(b)
+		return wire.Frame{}
+	}
 	op, found := ops[f.Op]
 	if !found {
 		out.Error = &wire.Error{Code: hall.NotFound, Message: "unknown operation " + f.Op}

@@ -33,9 +33,25 @@ type Conn struct {
 	err     error
 }
 
-// Dial opens a websocket to the server, says hello with lastSeq, and starts
-// reading. handler (may be nil) receives frames on the reading goroutine.
+// Resume is where a client left the event stream: the last sequence
+// number it saw and the store epoch of the welcome it was counted in.
+type Resume struct {
+	Seq   uint64
+	Epoch string
+}
+
+// Dial opens a websocket to the server, says hello with lastSeq (of the
+// empty epoch: on a store with an epoch a lastSeq gets a resync; see
+// DialResume), and starts reading. handler (may be nil) receives frames on
+// the reading goroutine.
 func (c *Client) Dial(ctx context.Context, lastSeq uint64, handler func(wire.Frame)) (*Conn, error) {
+	return c.DialResume(ctx, Resume{Seq: lastSeq}, handler)
+}
+
+// DialResume is Dial resuming from r (a previous Conn's Resume): events
+// after r.Seq, or a resync when r is of another epoch or too far behind.
+func (c *Client) DialResume(ctx context.Context, r Resume, handler func(wire.Frame)) (*Conn, error) {
+	lastSeq := r.Seq
 	u := "ws" + strings.TrimPrefix(c.BaseURL, "http") + "/ws"
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, TLSClientConfig: c.TLS}
 	ws, _, err := d.DialContext(ctx, u, http.Header{})
@@ -43,7 +59,7 @@ func (c *Client) Dial(ctx context.Context, lastSeq uint64, handler func(wire.Fra
 		return nil, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
 	}
 	ws.SetReadLimit(64 << 20)
-	if err := ws.WriteJSON(wire.Frame{Type: wire.FrameHello, Token: c.Token, LastSeq: lastSeq}); err != nil {
+	if err := ws.WriteJSON(wire.Frame{Type: wire.FrameHello, Token: c.Token, LastSeq: lastSeq, Epoch: r.Epoch}); err != nil {
 		ws.Close()
 		return nil, err
 	}
@@ -112,6 +128,10 @@ func (cn *Conn) setSeq(s uint64) {
 	cn.lastSeq = s
 	cn.mu.Unlock()
 }
+
+// Resume is where this connection is in the event stream, for the next
+// DialResume.
+func (cn *Conn) Resume() Resume { return Resume{Seq: cn.LastSeq(), Epoch: cn.Welcome.Epoch} }
 
 // LastSeq is the sequence number of the last event (or resync) received.
 func (cn *Conn) LastSeq() uint64 {
@@ -187,8 +207,9 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 // nil, is told about each connection as it opens and closes (nil).
 func (c *Client) Follow(ctx context.Context, lastSeq uint64, handler func(wire.Frame), connected func(*Conn)) error {
 	backoff := 200 * time.Millisecond
+	from := Resume{Seq: lastSeq}
 	for {
-		cn, err := c.Dial(ctx, lastSeq, handler)
+		cn, err := c.DialResume(ctx, from, handler)
 		if err == nil {
 			backoff = 200 * time.Millisecond
 			if connected != nil {
@@ -199,7 +220,7 @@ func (c *Client) Follow(ctx context.Context, lastSeq uint64, handler func(wire.F
 			case <-ctx.Done():
 				cn.Close()
 			}
-			lastSeq = cn.LastSeq()
+			from = cn.Resume()
 			if connected != nil {
 				connected(nil)
 			}

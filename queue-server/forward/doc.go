@@ -7,7 +7,8 @@
 // chosen by Config: NATS JetStream (the default) and an HTTPS endpoint.
 //
 //   - NATS: each event is published to hall.<hall-id>.events.<type>
-//     (see Subject) with header Nats-Msg-Id = "<hall-id>:<seq>" (see MsgID).
+//     (see Subject) with header Nats-Msg-Id = "<hall-id>:<seq>@<epoch>"
+//     (see EpochMsgID; "<hall-id>:<seq>" for a store made before epochs).
 //     Publishes are pipelined (async, one batch in flight); at the start
 //     and after any failure the first event goes alone until the stream has
 //     stored it, so an event can never be stored ahead of an earlier one
@@ -15,10 +16,11 @@
 //     contiguously acknowledged seq. A
 //     crash between publish and mark re-publishes; the stream's duplicate
 //     window drops the copy. Beyond that window, central consumers rely on
-//     the rule "(hall-id, seq) is unique and increasing".
+//     the rule "(hall-id, epoch, seq) is unique, increasing within an
+//     epoch, and a new epoch replaces the old" (docs/central.md).
 //   - HTTPS: batches are POSTed as JSON, signed with HMAC-SHA256
 //     (X-Hallq-Signature) and carrying Idempotency-Key
-//     "<hall-id>:<first>-<last>". 2xx acknowledges; 5xx, 408, 429 and
+//     "<hall-id>:<first>-<last>@<epoch>"; a batch never spans two epochs. 2xx acknowledges; 5xx, 408, 429 and
 //     transport errors are retried with back-off, and so are 401 and 403
 //     (the hall's credentials are refused: every batch would be, so none is
 //     set aside, and the sink counts as not connected); any other 4xx moves

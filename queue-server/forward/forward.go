@@ -26,7 +26,9 @@ type Config struct {
 	// NATS JetStream sink (and the appointments consumer).
 	NATSURL   string      // e.g. "tls://central.example:4222"; comma-separated for a cluster
 	CredsFile string      // NATS .creds file (JWT + nkey), optional
-	TLS       *tls.Config // client TLS for NATS and HTTPS, optional
+	User      string      // NATS user and password, optional (instead of CredsFile)
+	Password  string      //
+	TLS       *tls.Config // client TLS for NATS and HTTPS, optional (see ClientTLS)
 
 	// HTTPS sink, the alternative to NATS.
 	HTTPSURL    string        // POST endpoint
@@ -47,6 +49,19 @@ type Config struct {
 	Durable       string // durable consumer name; default "hall-<hall-id>"
 
 	Now func() time.Time // clock; default time.Now
+
+	// EpochOf names the store epoch in which the event with this seq was
+	// committed (store.Store.EpochOf); nil means every event is of the
+	// empty epoch. A non-empty epoch goes into the message id (EpochMsgID)
+	// and the HTTPS Idempotency-Key, and a batch never spans two epochs.
+	EpochOf func(seq uint64) string
+}
+
+func (c *Config) epochOf(seq uint64) string {
+	if c.EpochOf == nil {
+		return ""
+	}
+	return c.EpochOf(seq)
 }
 
 func (c *Config) setDefaults() {
@@ -138,9 +153,38 @@ func Subject(hallID, eventType string) string {
 	return b.String()
 }
 
-// MsgID is the JetStream message id of an event: "<hall-id>:<seq>".
+// MsgID is the JetStream message id of an event of the empty epoch (a
+// store made before epochs): "<hall-id>:<seq>".
 func MsgID(hallID string, seq uint64) string {
 	return hallID + ":" + strconv.FormatUint(seq, 10)
+}
+
+// EpochMsgID is the JetStream message id of an event committed in a store
+// epoch: "<hall-id>:<seq>@<epoch>", or MsgID's form for the empty epoch.
+// Sequence numbers are unique within an epoch; a restored store begins a
+// new one (see docs/central.md for the rule consumers apply).
+func EpochMsgID(hallID, epoch string, seq uint64) string {
+	if epoch == "" {
+		return MsgID(hallID, seq)
+	}
+	return MsgID(hallID, seq) + "@" + epoch
+}
+
+// ParseMsgID splits a message id made by EpochMsgID (or MsgID).
+func ParseMsgID(id string) (hallID, epoch string, seq uint64, ok bool) {
+	rest, epoch, hasEpoch := strings.Cut(id, "@")
+	if hasEpoch && epoch == "" {
+		return "", "", 0, false
+	}
+	hallID, num, found := strings.Cut(rest, ":")
+	if !found || !ValidHallID(hallID) {
+		return "", "", 0, false
+	}
+	seq, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || seq == 0 {
+		return "", "", 0, false
+	}
+	return hallID, epoch, seq, true
 }
 
 // Outbox is the store's side of forwarding; *store.Store satisfies it.
@@ -387,6 +431,14 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 		}
 		if len(evs) == 0 {
 			return false, nil
+		}
+		// one epoch per batch: its Idempotency-Key names one
+		if e := f.cfg.epochOf(evs[0].Seq); f.cfg.epochOf(evs[len(evs)-1].Seq) != e {
+			n := 1
+			for n < len(evs) && f.cfg.epochOf(evs[n].Seq) == e {
+				n++
+			}
+			evs = evs[:n]
 		}
 		*batch = evs
 	}

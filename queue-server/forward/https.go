@@ -19,6 +19,7 @@ import (
 // Batch is the JSON body the HTTPS sink POSTs.
 type Batch struct {
 	Hall     string       `json:"hall"`
+	Epoch    string       `json:"epoch,omitempty"` // the store epoch of every event in the batch (see EpochMsgID)
 	FirstSeq uint64       `json:"first_seq"`
 	LastSeq  uint64       `json:"last_seq"`
 	Events   []hall.Event `json:"events"`
@@ -27,7 +28,7 @@ type Batch struct {
 // HTTPS request headers.
 const (
 	HeaderSignature   = "X-Hallq-Signature" // "sha256=" + lowercase hex HMAC-SHA256(secret, body)
-	HeaderIdempotency = "Idempotency-Key"   // "<hall-id>:<first seq>-<last seq>"
+	HeaderIdempotency = "Idempotency-Key"   // "<hall-id>:<first seq>-<last seq>[@<epoch>]"
 	HeaderHall        = "X-Hallq-Hall"
 )
 
@@ -43,9 +44,18 @@ func VerifySignature(secret, body []byte, header string) bool {
 	return hmac.Equal([]byte(Sign(secret, body)), []byte(header))
 }
 
-// IdempotencyKey is the Idempotency-Key of a batch.
+// IdempotencyKey is the Idempotency-Key of a batch of the empty epoch.
 func IdempotencyKey(hallID string, first, last uint64) string {
 	return hallID + ":" + strconv.FormatUint(first, 10) + "-" + strconv.FormatUint(last, 10)
+}
+
+// EpochIdempotencyKey is the Idempotency-Key of a batch of a store epoch:
+// "<hall-id>:<first>-<last>@<epoch>" (IdempotencyKey's form for "").
+func EpochIdempotencyKey(hallID, epoch string, first, last uint64) string {
+	if epoch == "" {
+		return IdempotencyKey(hallID, first, last)
+	}
+	return IdempotencyKey(hallID, first, last) + "@" + epoch
 }
 
 type httpSink struct {
@@ -76,7 +86,7 @@ func (s *httpSink) close()                      { s.client.CloseIdleConnections(
 // matches the first attempt.
 func (s *httpSink) send(ctx context.Context, evs []hall.Event) (sendResult, error) {
 	first, last := evs[0].Seq, evs[len(evs)-1].Seq
-	body, err := json.Marshal(Batch{Hall: s.cfg.HallID, FirstSeq: first, LastSeq: last, Events: evs})
+	body, err := json.Marshal(Batch{Hall: s.cfg.HallID, Epoch: s.cfg.epochOf(first), FirstSeq: first, LastSeq: last, Events: evs})
 	if err != nil {
 		return sendResult{}, fmt.Errorf("encode batch %d–%d: %w", first, last, err)
 	}
@@ -91,7 +101,7 @@ func (s *httpSink) post(ctx context.Context, first, last uint64, body []byte) (s
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderSignature, Sign(s.cfg.HTTPSSecret, body))
-	req.Header.Set(HeaderIdempotency, IdempotencyKey(s.cfg.HallID, first, last))
+	req.Header.Set(HeaderIdempotency, EpochIdempotencyKey(s.cfg.HallID, s.cfg.epochOf(first), first, last))
 	req.Header.Set(HeaderHall, s.cfg.HallID)
 	resp, err := s.client.Do(req)
 	if err != nil {

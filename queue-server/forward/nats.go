@@ -2,10 +2,13 @@ package forward
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
@@ -41,6 +44,9 @@ func connect(cfg *Config, name string, log *slog.Logger, onReconnect func()) (*n
 	if cfg.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
 	}
+	if cfg.User != "" {
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	}
 	if cfg.TLS != nil {
 		opts = append(opts, nats.Secure(cfg.TLS))
 	}
@@ -49,6 +55,40 @@ func connect(cfg *Config, name string, log *slog.Logger, onReconnect func()) (*n
 		return nil, fmt.Errorf("forward: connect to %s: %w", cfg.NATSURL, err)
 	}
 	return nc, nil
+}
+
+// ClientTLS builds the TLS configuration of the link to the central
+// platform (NATS, or the HTTPS sink) from PEM files: caFile, when set, is
+// the only CA trusted for the central's certificate (a province CA rather
+// than the system's); certFile and keyFile, both or neither, are the
+// hall's client certificate for a central that verifies halls (mutual
+// TLS). It returns nil when no file is given.
+func ClientTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
+	if caFile == "" && certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("forward: the client certificate and its key go together")
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("forward: the central's CA: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("forward: %s holds no PEM certificate", caFile)
+		}
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("forward: the hall's client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
 }
 
 type natsSink struct {
@@ -167,6 +207,6 @@ func (s *natsSink) msg(ev *hall.Event) (*nats.Msg, error) {
 		return nil, fmt.Errorf("encode event %d: %w", ev.Seq, err)
 	}
 	m := &nats.Msg{Subject: Subject(s.cfg.HallID, ev.Type), Data: data, Header: nats.Header{}}
-	m.Header.Set(jetstream.MsgIDHeader, MsgID(s.cfg.HallID, ev.Seq))
+	m.Header.Set(jetstream.MsgIDHeader, EpochMsgID(s.cfg.HallID, s.cfg.epochOf(ev.Seq), ev.Seq))
 	return m, nil
 }

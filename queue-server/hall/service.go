@@ -472,9 +472,11 @@ type Action struct {
 	Score   int    `json:"score,omitempty"`   // rate
 	Reason  string `json:"reason,omitempty"`  // rate, cancel, print-failed
 
-	// Guards set by the API from the caller's identity, checked atomically
-	// with the action: a clerk acts only on tickets at their window, a kiosk
-	// only on tickets it issued.
+	// Guards set by the API from the caller's identity (its authorization
+	// table), checked atomically with the action: a clerk acts only on
+	// tickets at their window now (called, serving, parked or finished
+	// there; a waiting ticket is at no window), a kiosk only on tickets it
+	// issued.
 	AtWindow int    `json:"-"`
 	ByKiosk  string `json:"-"`
 }
@@ -488,7 +490,9 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 		var t *Ticket
 		var err error
 		if g := st.tickets[a.Ticket]; g != nil {
-			if a.AtWindow != 0 && g.Window != a.AtWindow {
+			// a waiting ticket is at no window, even the one that
+			// transferred or requeued it
+			if a.AtWindow != 0 && (g.Window != a.AtWindow || g.Status == Waiting) {
 				return "", Refusal(Forbidden, "not_your_window", "ticket %s is not at window %d", g.Number, a.AtWindow)
 			}
 			if a.ByKiosk != "" && g.Kiosk != a.ByKiosk {

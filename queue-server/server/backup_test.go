@@ -83,6 +83,9 @@ func TestBackupCommandRestores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	if !r.Store.Restored() || r.Store.Epoch() == h.Store.Epoch() || r.Store.Epoch() == "" {
+		t.Fatalf("a hall started on a backup copied by hand: restored %v, epoch %q (the backed-up hall's %q)", r.Store.Restored(), r.Store.Epoch(), h.Store.Epoch())
+	}
 	if _, err := os.Stat(filepath.Join(dir, BootstrapFile)); err == nil {
 		t.Fatal("the restored hall wrote a new bootstrap token: its tokens were not restored")
 	}

@@ -49,10 +49,18 @@ func buildHealth(health map[string]func() any) {
 // Main runs the queue-server command with args (without the program name)
 // and returns the exit code.
 //
-// `queue-server backup …` runs the backup command instead (see Backup).
+// `queue-server backup …`, `queue-server check …` and `queue-server
+// restore …` run those commands instead (see Backup, Check, Restore).
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "backup" {
-		return Backup(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "backup":
+			return Backup(args[1:], stdout, stderr)
+		case "check":
+			return Check(args[1:], stdout, stderr)
+		case "restore":
+			return Restore(args[1:], stdout, stderr)
+		}
 	}
 	fs := flag.NewFlagSet("queue-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -65,12 +73,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	allDay := fs.Bool("open-all-day", false, "issue tickets around the clock (demos)")
 	natsURL := fs.String("nats", env("HALLQ_NATS", ""), "forward to the central platform's NATS JetStream at this URL (env HALLQ_NATS)")
 	natsCreds := fs.String("nats-creds", env("HALLQ_NATS_CREDS", ""), "NATS credentials file (env HALLQ_NATS_CREDS)")
+	natsUser := fs.String("nats-user", env("HALLQ_NATS_USER", ""), "NATS user name, with -nats-password-file (env HALLQ_NATS_USER)")
+	natsPassFile := fs.String("nats-password-file", env("HALLQ_NATS_PASSWORD_FILE", ""), "file holding the NATS user's password (env HALLQ_NATS_PASSWORD_FILE)")
+	centralCA := fs.String("central-ca", env("HALLQ_CENTRAL_CA", ""), "PEM CA certificate trusted for the central platform (NATS or HTTPS sink) instead of the system's (env HALLQ_CENTRAL_CA)")
+	centralCert := fs.String("central-cert", env("HALLQ_CENTRAL_CERT", ""), "PEM client certificate the hall shows the central platform, with -central-key (env HALLQ_CENTRAL_CERT)")
+	centralKey := fs.String("central-key", env("HALLQ_CENTRAL_KEY", ""), "the PEM key of -central-cert (env HALLQ_CENTRAL_KEY)")
 	sinkURL := fs.String("https-sink", env("HALLQ_HTTPS_SINK", ""), "forward to this HTTPS endpoint instead of NATS (env HALLQ_HTTPS_SINK)")
 	sinkSecret := fs.String("https-sink-secret-file", env("HALLQ_HTTPS_SINK_SECRET_FILE", ""), "file holding the HMAC key that signs HTTPS batches")
 	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
 	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
+	origins := fs.String("origins", env("HALLQ_ORIGINS", ""), "comma-separated page origins allowed to open the websocket, e.g. https://hall.example:8443; empty: the hall's own IP addresses and port (env HALLQ_ORIGINS)")
+	newHall := fs.Bool("new-hall", false, "start a new hall (new secret, numbers from 001) even though the data directory is not empty or holds a 0-byte hall.db; without it only an empty directory becomes a new hall")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -100,24 +115,45 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention}
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, NewHall: *newHall}
+	if *origins != "" {
+		o.Origins = strings.Split(*origins, ",")
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Error("-tls-cert and -tls-key go together")
 		return 2
+	}
+	centralTLS, err := forward.ClientTLS(*centralCA, *centralCert, *centralKey)
+	if err != nil {
+		log.Error("-central-ca/-central-cert/-central-key", "err", err)
+		return 2
+	}
+	var natsPassword string
+	if (*natsUser == "") != (*natsPassFile == "") {
+		log.Error("-nats-user and -nats-password-file go together")
+		return 2
+	}
+	if *natsPassFile != "" {
+		b, err := os.ReadFile(*natsPassFile)
+		if err != nil {
+			log.Error("-nats-password-file", "err", err)
+			return 2
+		}
+		natsPassword = strings.TrimSpace(string(b))
 	}
 	switch {
 	case *natsURL != "" && *sinkURL != "":
 		log.Error("choose one of -nats and -https-sink")
 		return 2
 	case *natsURL != "":
-		o.Forward = &forward.Config{NATSURL: *natsURL, CredsFile: *natsCreds}
+		o.Forward = &forward.Config{NATSURL: *natsURL, CredsFile: *natsCreds, User: *natsUser, Password: natsPassword, TLS: centralTLS}
 	case *sinkURL != "":
 		secret, err := readSecret(*sinkSecret)
 		if err != nil {
 			log.Error("-https-sink-secret-file", "err", err)
 			return 2
 		}
-		o.Forward = &forward.Config{HTTPSURL: *sinkURL, HTTPSSecret: secret}
+		o.Forward = &forward.Config{HTTPSURL: *sinkURL, HTTPSSecret: secret, TLS: centralTLS}
 	}
 	if *keyFile != "" {
 		secret, err := readSecret(*keyFile)
@@ -265,6 +301,11 @@ func backup(ctx context.Context, server, tokenFile, caFile, out string) (int64, 
 	if err != nil {
 		return 0, fmt.Errorf("receiving the backup: %w", err)
 	}
+	// marked as a backup, so that a hall started on this file (restored,
+	// even by hand) begins a new epoch
+	if err := store.MarkRestored(tmp.Name()); err != nil {
+		return 0, err
+	}
 	if err := store.Verify(tmp.Name()); err != nil {
 		return 0, err
 	}
@@ -277,4 +318,137 @@ func backup(ctx context.Context, server, tokenFile, caFile, out string) (int64, 
 		d.Close()
 	}
 	return n, nil
+}
+
+// Check runs `queue-server check FILE…`: it verifies each hall store file
+// (a data directory's hall.db while the hall is stopped, or a backup)
+// without serving or changing it, and prints what it holds. It returns 0
+// when every file is sound.
+func Check(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "usage: queue-server check FILE…  (a hall.db or a backup)")
+		return 2
+	}
+	code := 0
+	for _, path := range args {
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			path = filepath.Join(path, store.FileName)
+		}
+		info, err := store.Inspect(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = 1
+			continue
+		}
+		epoch := info.Epoch
+		if epoch == "" {
+			epoch = `"" (made before epochs)`
+		}
+		kind := "a hall store"
+		if info.Backup {
+			kind = "a backup (its next start begins a new epoch)"
+		}
+		fmt.Fprintf(stdout, "%s: ok, %s: schema %d, %d events (%d forwarded), day %s, epoch %s, %d bytes\n",
+			path, kind, info.Schema, info.Seq, info.Forwarded, info.Day, epoch, info.Size)
+	}
+	return code
+}
+
+// Restore runs `queue-server restore -data DIR BACKUP`: with the hall
+// stopped, it verifies BACKUP, copies it into DIR as hall.db (the file it
+// replaces is kept as hall.db.replaced-<time>), marks it so the hall
+// begins a new epoch at its next start, and syncs. It returns the exit
+// code.
+func Restore(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("queue-server restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", env("HALLQ_DATA", "./hallq-data"), "the hall's data directory (env HALLQ_DATA)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: queue-server restore -data DIR BACKUP-FILE  (with the hall stopped)")
+		return 2
+	}
+	replaced, err := restore(*data, fs.Arg(0), time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "restore:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s restored into %s; start the hall: it begins a new epoch\n", fs.Arg(0), filepath.Join(*data, store.FileName))
+	if replaced != "" {
+		fmt.Fprintf(stdout, "the file it replaced is kept as %s\n", replaced)
+	}
+	return 0
+}
+
+func restore(dir, backup string, now time.Time) (replaced string, err error) {
+	if err := store.Verify(backup); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, store.FileName)
+	if fi, err := os.Stat(dst); err == nil && fi.Size() > 0 {
+		// a running hall holds the file's lock: refuse rather than pull the
+		// file from under it
+		if inUse(dst) {
+			return "", fmt.Errorf("%s is in use: stop the hall first", dst)
+		}
+	}
+	in, err := os.Open(backup)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(dir, ".hall.db.restore.*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, in)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := store.MarkRestored(tmp.Name()); err != nil {
+		return "", err
+	}
+	if err := store.Verify(tmp.Name()); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(dst); err == nil {
+		replaced = dst + ".replaced-" + now.Format("20060102-150405")
+		if err := os.Rename(dst, replaced); err != nil {
+			return "", err
+		}
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return replaced, err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return replaced, nil
+}
+
+// inUse reports whether a process holds the bbolt lock on path.
+func inUse(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,6 +59,16 @@ type Options struct {
 	// masked ID number: older ones are purged at start and then daily.
 	// 0 means DefaultPersonalRetention; negative keeps them for ever.
 	PersonalRetention time.Duration
+	// NewHall allows starting a new hall in a data directory that is not
+	// empty or over a 0-byte hall.db (-new-hall); without it only an empty
+	// directory becomes a new hall.
+	NewHall bool
+	// Origins are the page origins (scheme://host:port, as browsers send
+	// them) allowed to open the websocket. Empty: the hall's own address —
+	// every local IP address with the port when listening on all of them,
+	// and localhost for a loopback address. A name the hall is reached by
+	// (https://hall.example) must be listed.
+	Origins []string
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
@@ -91,6 +102,15 @@ type Server struct {
 // BootstrapFile is the name of the first admin token's file in the data dir.
 const BootstrapFile = "bootstrap-token"
 
+// AEADSuites are the TLS 1.2 cipher suites the hall offers: forward-secret
+// key exchange with authenticated encryption only (no CBC, no RSA key
+// exchange). TLS 1.3's suites are all AEAD and not configurable.
+var AEADSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
 // Start opens the store, loads the hall and begins serving.
 func Start(o Options) (*Server, error) {
 	log := o.Logger
@@ -101,9 +121,16 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(o.DataDir)
+	st, err := store.OpenWith(o.DataDir, store.OpenOptions{NewHall: o.NewHall})
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case st.Created():
+		log.Info("new hall: a new store was created", "file", st.Path(), "epoch", st.Epoch())
+	case st.Restored():
+		log.Warn("restored from a backup: a new epoch begins, so the central platform and clients tell its events from the lost store's",
+			"file", st.Path(), "epoch", st.Epoch())
 	}
 	s := &Server{Store: st, log: log, done: make(chan error, 1), Metrics: metrics.New(), purged: make(chan struct{})}
 	fail := func(err error) (*Server, error) {
@@ -151,6 +178,7 @@ func Start(o Options) (*Server, error) {
 	if o.Forward != nil {
 		fc = *o.Forward
 		fc.HallID = s.Config.Hall.ID
+		fc.EpochOf = st.EpochOf
 		if s.Forwarder, err = forward.New(fc, st, log.With("part", "forward")); err != nil {
 			return fail(err)
 		}
@@ -181,7 +209,7 @@ func Start(o Options) (*Server, error) {
 		if err != nil {
 			return fail(fmt.Errorf("TLS certificate: %w", err))
 		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: AEADSuites}
 	}
 	s.ln, err = net.Listen("tcp", addr)
 	if err != nil {
@@ -193,6 +221,15 @@ func Start(o Options) (*Server, error) {
 		s.ln = tls.NewListener(s.ln, tlsConf)
 		s.URL = "https://" + s.Addr
 	}
+	origins := o.Origins
+	if len(origins) == 0 {
+		scheme := "http"
+		if tlsConf != nil {
+			scheme = "https"
+		}
+		origins = ownOrigins(s.ln.Addr(), scheme)
+	}
+	a.SetOrigins(origins)
 	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
@@ -228,6 +265,35 @@ func Start(o Options) (*Server, error) {
 	return s, nil
 }
 
+// ownOrigins are the origins of pages served by this listener: its IP
+// address (every local one for an unspecified address) with its port, and
+// localhost for a loopback one.
+func ownOrigins(addr net.Addr, scheme string) []string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	ips := []net.IP{tcp.IP}
+	if tcp.IP.IsUnspecified() {
+		ips = nil
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				ips = append(ips, n.IP)
+			}
+		}
+	}
+	port := strconv.Itoa(tcp.Port)
+	var out []string
+	for _, ip := range ips {
+		out = append(out, scheme+"://"+net.JoinHostPort(ip.String(), port))
+		if ip.IsLoopback() {
+			out = append(out, scheme+"://localhost:"+port)
+		}
+	}
+	return out
+}
+
 func loadConfig(o Options) (hall.Config, error) {
 	switch {
 	case o.Config != nil:
@@ -247,12 +313,32 @@ func (s *Server) bootstrap(dir string) error {
 	if err != nil || n > 0 {
 		return err
 	}
+	path := filepath.Join(dir, BootstrapFile)
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s exists but the store %s has no tokens: it belongs to another hall (or a lost store) and is never overwritten; "+
+			"restore that hall's backup (queue-server restore), or move the file away to start this hall", path, s.Store.Path())
+	}
 	t, err := api.NewToken(s.Store, "bootstrap-admin", wire.RoleAdmin, 0, 0)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, BootstrapFile)
-	if err := os.WriteFile(path, []byte(t.Token+"\n"), 0o600); err != nil {
+	// never over an existing file: it may be the only admin token of the
+	// hall whose store this one replaced
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if s.Store.RevokeToken(t.ID) != nil {
+			s.log.Error("the new bootstrap token could not be revoked", "id", t.ID)
+		}
+		return fmt.Errorf("write bootstrap token: %w (it is never overwritten: move it away if it belongs to a hall that is gone)", err)
+	}
+	_, err = f.Write([]byte(t.Token + "\n"))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write bootstrap token: %w", err)
 	}
 	s.log.Info("first start: admin token written", "file", path)

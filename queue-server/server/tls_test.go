@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,10 +35,15 @@ func TestTLSWithHallCA(t *testing.T) {
 	if rc := tlsca.Main([]string{"issue", "-dir", ca, "-name", "hall-server", "-dns", "localhost,127.0.0.1"}, &out, &errs); rc != 0 {
 		t.Fatalf("hallq-ca issue: %d %s", rc, errs.String())
 	}
-	if rc := tlsca.Main([]string{"issue", "-dir", ca, "-client", "kiosk-3"}, &out, &errs); rc != 0 {
+	// no client certificates: the server would not verify them
+	errs.Reset()
+	if rc := tlsca.Main([]string{"issue", "-dir", ca, "-client", "kiosk-3"}, &out, &errs); rc != 1 || !strings.Contains(errs.String(), "no client certificates") {
 		t.Fatalf("hallq-ca issue -client: %d %s", rc, errs.String())
 	}
-	for _, f := range []string{"ca-key.pem", "hall-server-key.pem", "kiosk-3-key.pem"} {
+	if _, err := os.Stat(filepath.Join(ca, "kiosk-3.pem")); err == nil {
+		t.Fatal("a client certificate was written")
+	}
+	for _, f := range []string{"ca-key.pem", "hall-server-key.pem"} {
 		if st, err := os.Stat(filepath.Join(ca, f)); err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", f, err, st.Mode())
 		}
@@ -94,6 +101,29 @@ func TestTLSWithHallCA(t *testing.T) {
 	if _, err := wrong.Services(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("REST with another hall's CA: %v", err)
 	}
+	// TLS 1.2 offers only AEAD suites: a client that knows only CBC
+	// suites gets no handshake; one with GCM does, as does TLS 1.3.
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	for _, tc := range []struct {
+		suites []uint16
+		max    uint16
+		ok     bool
+	}{
+		{[]uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}, tls.VersionTLS12, false},
+		{[]uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, tls.VersionTLS12, true},
+		{[]uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}, tls.VersionTLS12, true},
+		{nil, tls.VersionTLS13, true},
+	} {
+		conn, err := tls.Dial("tcp", s.Addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", CipherSuites: tc.suites, MaxVersion: tc.max})
+		if err == nil {
+			conn.Close()
+		}
+		if (err == nil) != tc.ok {
+			t.Errorf("TLS %x with suites %v: %v, want ok %v", tc.max, tc.suites, err, tc.ok)
+		}
+	}
+
 	// Plain HTTP to the TLS port gets no API.
 	if resp, err := http.Get("http://" + s.Addr + "/healthz"); err == nil {
 		resp.Body.Close()

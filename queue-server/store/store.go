@@ -31,6 +31,15 @@
 //	tokens     sha256(token) → Token JSON
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
+//	epochs     first seq (8 bytes) → epoch name (see epoch.go; created on first use)
+//
+// meta also holds epoch (the current epoch), and two one-shot marks:
+// created (a new hall, until its first open) and restored (a backup copy:
+// its next open begins a new epoch).
+//
+// A new hall is created only in an empty data directory (or with
+// OpenOptions.NewHall), and never over a hall.db that has content: a
+// 0-byte, truncated or garbled hall.db is refused with ErrNotAHall.
 package store
 
 import (
@@ -41,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,31 +93,218 @@ var (
 	kForwarded = []byte("forwarded")
 	kSecret    = []byte("secret")
 	kConfig    = []byte("config")
+	kEpoch     = []byte("epoch")
+	kRestored  = []byte("restored")
+	kCreated   = []byte("created")
 )
 
 // Store is an open hall database. It is safe for concurrent use.
 type Store struct {
-	db   *bolt.DB
-	path string
+	db       *bolt.DB
+	path     string
+	epoch    string
+	created  bool
+	restored bool
+	epochs   []epochStart // loaded at open; epochs only begin there
 }
 
 // ErrNewerSchema is returned when the file was written by a newer hallq.
 var ErrNewerSchema = errors.New("store: the data file was written by a newer version of hallq")
 
-// Open opens (creating if needed) the database in dir.
-func Open(dir string) (*Store, error) {
+// ErrNotAHall is returned (wrapped, with the file and what to do) when the
+// data directory does not hold a usable hall and a new one may not be
+// started there: a 0-byte or broken hall.db, or a directory with files but
+// no hall.db.
+var ErrNotAHall = errors.New("store: no usable hall store")
+
+// OpenOptions change how Open treats a data directory without a hall.
+type OpenOptions struct {
+	// NewHall allows starting a new hall in a directory that is not empty,
+	// or over a 0-byte hall.db (-new-hall). A hall.db with content is never
+	// replaced.
+	NewHall bool
+}
+
+// creatingName is the file a new hall is written to before it is renamed
+// to FileName, so a crash during the first start leaves no half-made
+// hall.db.
+const creatingName = ".hall.db.creating"
+
+// ignoredEntries may be in a data directory that counts as empty: a
+// mounted volume's lost+found, the -demo-central's data, and a new hall
+// whose creation was cut off.
+var ignoredEntries = map[string]bool{"lost+found": true, "central": true, creatingName: true}
+
+// Open opens the hall in dir. A new hall (new secret, new epoch, numbers
+// from 001) is created only in an empty directory; see OpenWith.
+func Open(dir string) (*Store, error) { return OpenWith(dir, OpenOptions{}) }
+
+// OpenWith opens the hall in dir. When dir has no hall.db, a new hall is
+// created only when dir is empty (or o.NewHall); a 0-byte, truncated or
+// garbled hall.db is refused with an error (wrapping ErrNotAHall) that
+// names the file and how to restore, never replaced by a new hall.
+func OpenWith(dir string, o OpenOptions) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("store: %s is in use by another process", path)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !o.NewHall {
+			if others, err := otherEntries(dir); err != nil {
+				return nil, fmt.Errorf("store: read data directory: %w", err)
+			} else if len(others) > 0 {
+				return nil, fmt.Errorf("%w: %s does not exist, but %s is not empty (%s): this looks like a hall whose store was lost or moved, not a new one. "+
+					"Restore the last backup with `queue-server restore -data %s BACKUP-FILE`, or start a new hall here with -new-hall",
+					ErrNotAHall, path, dir, strings.Join(others, ", "), dir)
+			}
 		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		if err := create(dir); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, fmt.Errorf("store: %w", err)
+	case fi.Size() == 0 && o.NewHall:
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("store: remove the empty %s: %w", path, err)
+		}
+		if err := create(dir); err != nil {
+			return nil, err
+		}
+	case fi.Size() == 0:
+		return nil, fmt.Errorf("%w: %s is empty (0 bytes) — a failed copy or a disk that was full; it holds no hall. "+
+			"Restore the last backup with `queue-server restore -data %s BACKUP-FILE` (docs/operations.md), or, only if this hall never issued a ticket, start a new hall with -new-hall",
+			ErrNotAHall, path, dir)
 	}
-	s := &Store{db: db, path: path}
+	s, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// otherEntries lists what dir holds besides the entries an empty data
+// directory may have.
+func otherEntries(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if !ignoredEntries[e.Name()] {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// create writes a new hall's store (buckets, secret, a new epoch) to a
+// temporary file, syncs it and renames it to hall.db, so a crash leaves
+// either no hall.db or a complete one.
+func create(dir string) error {
+	tmp := filepath.Join(dir, creatingName)
+	os.Remove(tmp) // a creation cut off before: it never served
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", tmp, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		m := tx.Bucket(bMeta)
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		if err := m.Put(kSecret, secret); err != nil {
+			return err
+		}
+		if err := startEpoch(tx, 1); err != nil {
+			return err
+		}
+		if err := m.Put(kCreated, []byte("1")); err != nil {
+			return err
+		}
+		return putU64(m, kSchema, SchemaVersion)
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("store: create a new hall in %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, FileName)); err != nil {
+		return fmt.Errorf("store: create a new hall in %s: %w", dir, err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// open opens an existing hall.db: a file that bbolt cannot read, that is
+// shorter than its own meta page says, or that is not a hallq store is
+// refused with a message, and a panic inside bbolt on a garbled page is
+// turned into an error.
+func open(path string) (s *Store, err error) {
+	broken := func(what string, cause error) error {
+		return fmt.Errorf("%w: %s %s (%v). Nothing was changed. Check it with `queue-server check %s`; "+
+			"restore the last backup with `queue-server restore -data %s BACKUP-FILE` (docs/operations.md)",
+			ErrNotAHall, path, what, cause, path, filepath.Dir(path))
+	}
+	var db *bolt.DB
+	defer func() {
+		if r := recover(); r != nil {
+			if db != nil {
+				db.Close()
+			}
+			s, err = nil, broken("is garbled", fmt.Errorf("bbolt: %v", r))
+		}
+	}()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("store: %s is in use by another process", path)
+		case errors.As(err, &pe):
+			// the file system's answer (read-only, permissions), not the file's
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		return nil, broken("cannot be opened", err)
+	}
+	s = &Store{db: db, path: path}
+	var size int64
+	err = db.View(func(tx *bolt.Tx) error {
+		size = tx.Size()
+		if size > fi.Size() {
+			return fmt.Errorf("truncated: %d bytes, the database needs %d", fi.Size(), size)
+		}
+		if m := tx.Bucket(bMeta); m == nil || m.Get(kSecret) == nil {
+			return errors.New("not a hallq store: no meta bucket or secret")
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, broken("is not a sound hall store", err)
+	}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -131,29 +328,39 @@ func (s *Store) init() error {
 		return fmt.Errorf("%w (%s has schema %d, this build understands up to %d): upgrade hallq or restore a backup",
 			ErrNewerSchema, s.path, version, SchemaVersion)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	if err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		m := tx.Bucket(bMeta)
-		if m.Get(kSecret) == nil {
-			secret := make([]byte, 32)
-			if _, err := rand.Read(secret); err != nil {
-				return err
-			}
-			if err := m.Put(kSecret, secret); err != nil {
-				return err
-			}
-		}
 		if version == 1 {
 			if err := upgradeFrom1(tx); err != nil {
 				return fmt.Errorf("store: upgrade %s from schema 1: %w", s.path, err)
 			}
 		}
+		if m.Get(kCreated) != nil { // the first open of a new hall
+			s.created = true
+			if err := m.Delete(kCreated); err != nil {
+				return err
+			}
+		}
+		if m.Get(kRestored) != nil { // a backup's first open: a new incarnation
+			s.restored = true
+			if err := startEpoch(tx, getU64(m, kSeq)+1); err != nil {
+				return err
+			}
+			if err := m.Delete(kRestored); err != nil {
+				return err
+			}
+		}
+		s.epoch = string(m.Get(kEpoch))
 		return putU64(m, kSchema, SchemaVersion)
-	})
+	}); err != nil {
+		return err
+	}
+	return s.loadEpochs()
 }
 
 // upgradeFrom1 rewrites a schema 1 file in place (in the opening
@@ -534,21 +741,51 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 	return n, err
 }
 
+// Info describes a verified store file.
+type Info struct {
+	Schema    uint64 `json:"schema"`
+	Seq       uint64 `json:"seq"`       // last event
+	Forwarded uint64 `json:"forwarded"` // last event the central acknowledged
+	Day       string `json:"day"`
+	Epoch     string `json:"epoch"`
+	Size      int64  `json:"size"`
+	Backup    bool   `json:"backup"` // marked as a backup copy: its next open begins a new epoch
+}
+
 // Verify checks that the file at path is a sound hall store — a backup
 // before it is relied on, or a file about to be restored: bbolt opens it
 // read-only, its consistency check finds nothing, and its schema is one
 // this build understands. It never changes the file.
 func Verify(path string) error {
+	_, err := Inspect(path)
+	return err
+}
+
+// Inspect verifies the file at path like Verify and describes it. A
+// garbled file that makes bbolt panic is reported as an error.
+func Inspect(path string) (info Info, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: verify %s: garbled (bbolt: %v)", path, r)
+		}
+	}()
 	fi, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("store: verify: %w", err)
+		return info, fmt.Errorf("store: verify: %w", err)
 	}
+	if fi.Size() == 0 {
+		return info, fmt.Errorf("store: verify %s: the file is empty (0 bytes)", path)
+	}
+	info.Size = fi.Size()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
-		return fmt.Errorf("store: verify %s: %w", path, err)
+		if errors.Is(err, berrors.ErrTimeout) {
+			return info, fmt.Errorf("store: verify %s: in use by a running hall (check its backup instead)", path)
+		}
+		return info, fmt.Errorf("store: verify %s: %w", path, err)
 	}
 	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx *bolt.Tx) error {
 		// a cut-off file (an interrupted download) must be refused before
 		// the check reads pages beyond its end
 		if tx.Size() > fi.Size() {
@@ -573,6 +810,15 @@ func Verify(path string) error {
 				return fmt.Errorf("store: verify %s: bucket %s missing", path, name)
 			}
 		}
+		info.Schema, info.Seq, info.Forwarded = getU64(m, kSchema), getU64(m, kSeq), getU64(m, kForwarded)
+		info.Day, info.Epoch, info.Backup = string(m.Get(kDay)), string(m.Get(kEpoch)), m.Get(kRestored) != nil
+		// every event the meta counts is in the log and readable
+		if info.Seq > 0 {
+			if v := tx.Bucket(bEvents).Get(u64(info.Seq)); v == nil || !json.Valid(v) {
+				return fmt.Errorf("store: verify %s: the last event %d is missing or unreadable", path, info.Seq)
+			}
+		}
 		return nil
 	})
+	return info, err
 }

@@ -156,3 +156,30 @@ func (s *Store) Users() ([]User, error) {
 	})
 	return out, err
 }
+
+// TokenByID returns the token with the given public id.
+func (s *Store) TokenByID(id string) (Token, error) {
+	var out Token
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bTokens).ForEach(func(_, v []byte) error {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			if t.ID == id {
+				out = t
+				return errFound
+			}
+			return nil
+		})
+	})
+	switch {
+	case errors.Is(err, errFound):
+		return out, nil
+	case err == nil:
+		return Token{}, ErrNoToken
+	}
+	return Token{}, err
+}
+
+var errFound = errors.New("found")

@@ -1,8 +1,13 @@
 // Package tlsca is a small certificate authority for one hall: it creates
 // the hall's CA (ECDSA P-256, valid 10 years) and issues server
-// certificates (for queue-server's HTTPS and WSS) and, optionally, client
-// certificates for kiosks. Everything stays on the hall's own machines: no
-// public CA is involved, clients trust the hall CA's certificate (ca.pem).
+// certificates (for queue-server's HTTPS and WSS). Everything stays on the
+// hall's own machines: no public CA is involved, clients trust the hall
+// CA's certificate (ca.pem).
+//
+// It issues no client certificates: the hall server does not verify any
+// (kiosks prove who they are with their enrolment token, sent only over
+// the TLS connection the CA's server certificate protects), and a
+// certificate nobody checks would only look like a second factor.
 //
 // Files in the CA directory:
 //
@@ -78,10 +83,13 @@ func Init(dir, name string) error {
 
 // Request describes a certificate to issue.
 type Request struct {
-	Name   string   // common name and file name, e.g. "hall-server" or "kiosk-3"
-	Hosts  []string // server certificates: DNS names and IP addresses
-	Client bool     // a client certificate (kiosk) instead of a server certificate
+	Name  string   // common name and file name, e.g. "hall-server"
+	Hosts []string // DNS names and IP addresses of the server
 }
+
+// ErrNoClientCerts is the answer to a request for a client certificate.
+var ErrNoClientCerts = errors.New("tlsca: the hall CA issues no client certificates: the hall server does not verify them; " +
+	"a kiosk authenticates with its enrolment token over TLS (docs/operations.md, TLS)")
 
 // Issue signs a new certificate with the CA in dir and writes
 // <name>.pem and <name>-key.pem there. It returns the certificate's path.
@@ -89,7 +97,7 @@ func Issue(dir string, r Request) (string, error) {
 	if r.Name == "" || strings.ContainsAny(r.Name, `/\`) || strings.HasPrefix(r.Name, ".") || r.Name == "ca" {
 		return "", fmt.Errorf("tlsca: invalid certificate name %q", r.Name)
 	}
-	if !r.Client && len(r.Hosts) == 0 {
+	if len(r.Hosts) == 0 {
 		return "", errors.New("tlsca: a server certificate needs at least one host (-dns)")
 	}
 	caCert, caKey, err := LoadCA(dir)
@@ -111,9 +119,6 @@ func Issue(dir string, r Request) (string, error) {
 	}
 	if tmpl.NotAfter.After(caCert.NotAfter) {
 		tmpl.NotAfter = caCert.NotAfter
-	}
-	if r.Client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
 	for _, h := range r.Hosts {
 		h = strings.TrimSpace(h)
@@ -183,7 +188,6 @@ func writePair(dir, name string, der []byte, key *ecdsa.PrivateKey) error {
 const usage = `usage:
   hallq-ca init  -dir D [-name "hall CA"]             create the hall CA (ECDSA P-256, 10 years)
   hallq-ca issue -dir D -name hall-server -dns host,127.0.0.1   a server certificate
-  hallq-ca issue -dir D -client kiosk-3                a client certificate
 `
 
 // Main runs the hallq-ca command with args (without the program name) and
@@ -198,7 +202,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", env("HALLQ_CA_DIR", "./hallq-ca"), "CA directory (env HALLQ_CA_DIR)")
 	name := fs.String("name", "", "init: the CA's name; issue: the certificate's name (file name and CN)")
 	dns := fs.String("dns", "", "issue: comma-separated DNS names and IP addresses of the server")
-	clientName := fs.String("client", "", "issue: issue a client certificate with this name instead")
+	clientName := fs.String("client", "", "no longer supported: the hall server verifies no client certificates")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -211,10 +215,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "CA created: %s (give this file to every client), key %s\n",
 			filepath.Join(*dir, CACert), filepath.Join(*dir, CAKey))
 	case "issue":
-		r := Request{Name: *name}
 		if *clientName != "" {
-			r = Request{Name: *clientName, Client: true}
+			fmt.Fprintln(stderr, ErrNoClientCerts)
+			return 1
 		}
+		r := Request{Name: *name}
 		if *dns != "" {
 			r.Hosts = strings.Split(*dns, ",")
 		}

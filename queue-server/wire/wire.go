@@ -136,6 +136,10 @@ type Frame struct {
 	// hello
 	Token   string `json:"token,omitempty"`
 	LastSeq uint64 `json:"last_seq,omitempty"`
+	// hello: the epoch of the welcome last_seq was counted in; welcome: the
+	// server store's epoch. A resume from another epoch (the store was
+	// restored from a backup) gets a resync, never events by number.
+	Epoch string `json:"epoch,omitempty"`
 
 	// welcome
 	Role   string `json:"role,omitempty"`

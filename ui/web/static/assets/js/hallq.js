@@ -214,7 +214,9 @@ export class Stream {
     this.set('connecting');
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
     this.ws = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token, last_seq: this.seq }));
+    // the epoch names the store incarnation this.seq counts in: after a
+    // restore from a backup the server answers a resume with a resync
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token, last_seq: this.seq, epoch: this.epoch || '' }));
     ws.onmessage = (m) => {
       if (this.ws === ws) this.frame(JSON.parse(m.data));
     };
@@ -234,6 +236,7 @@ export class Stream {
       case 'welcome':
         this.attempt = 0;
         this.caughtUpTo = f.seq || 0;
+        this.epoch = f.epoch || '';
         this.set('open');
         if (this.h.onWelcome) this.h.onWelcome(f);
         break;
