@@ -8,6 +8,7 @@
 package natsembed
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -27,6 +28,12 @@ type Options struct {
 	// forwarder rather than the disk: 0 (the default) syncs every write
 	// (sync_interval: always).
 	SyncInterval time.Duration
+
+	// Username and Password, when set, are required of every client.
+	Username, Password string
+	// TLS, when set, makes the server speak TLS only; with ClientCAs set it
+	// also requires and verifies client certificates.
+	TLS *tls.Config
 }
 
 // Server is a running embedded NATS server.
@@ -60,6 +67,11 @@ func Start(o Options) (*Server, error) {
 		SyncInterval: o.SyncInterval,
 		NoLog:        true,
 		NoSigs:       true,
+		Username:     o.Username,
+		Password:     o.Password,
+		TLS:          o.TLS != nil,
+		TLSVerify:    o.TLS != nil && o.TLS.ClientCAs != nil,
+		TLSConfig:    o.TLS,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)

@@ -11,13 +11,14 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"hallq/internal/testclock"
 	"hallq/queue-server/hall"
 )
 
 // issueN issues n tickets through a service on s and closes the service.
 func issueN(t *testing.T, s *Store, n int) {
 	t.Helper()
-	svc := MustService(t, s, &fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, cst)})
+	svc := MustService(t, s, testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst)))
 	for range n {
 		if _, err := svc.Issue(context.Background(), hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil {
 			t.Fatal(err)
