@@ -6,7 +6,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -44,6 +47,7 @@ type API struct {
 	svc     *hall.Service
 	store   *store.Store
 	secret  []byte
+	fpKey   []byte // HMAC key of request fingerprints, derived from secret
 	log     *slog.Logger
 	hub     *hub
 	extra   map[string]func() any // health details, by name
@@ -84,6 +88,9 @@ func New(o Options) *API {
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	m := hmac.New(sha256.New, o.Secret)
+	m.Write([]byte("hallq idempotency fingerprint"))
+	a.fpKey = m.Sum(nil)
 	a.hub = newHub(a, o.Observer)
 	a.routes(o.Pages, o.Metrics)
 	return a
@@ -207,6 +214,81 @@ func NewToken(s *store.Store, name, role string, window int, ttl time.Duration) 
 	return wire.TokenCreated{ID: t.ID, Token: value, Name: name, Role: role}, nil
 }
 
+// ---- idempotency ----
+
+func init() {
+	for name, op := range ops {
+		op.name = name
+	}
+}
+
+const maxIdemKey = 128
+
+// checkIdemKey refuses keys a client cannot mean: too long, or with
+// control characters.
+func checkIdemKey(k string) error {
+	if len(k) > maxIdemKey {
+		return hall.Refusal(hall.Invalid, "bad_idempotency_key", "Idempotency-Key is longer than %d characters", maxIdemKey)
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] == 0x7f {
+			return hall.Refusal(hall.Invalid, "bad_idempotency_key", "Idempotency-Key contains a control character")
+		}
+	}
+	return nil
+}
+
+// fingerprint identifies a request for its idempotency key: the
+// operation, its target (path parameters) and its body, with the body's
+// JSON in canonical form (so a REST retry and a websocket one, or two
+// encoders, agree). It is an HMAC under a key derived from the hall
+// secret, because a body may hold an ID number, whose plain hash could be
+// reversed by trying every number.
+func (a *API) fingerprint(op *operation, c *call) string {
+	if c.idem == "" && op.name != "handover" {
+		return ""
+	}
+	m := hmac.New(sha256.New, a.fpKey)
+	m.Write([]byte(op.name))
+	for _, p := range op.pathParams {
+		m.Write([]byte{0})
+		m.Write([]byte(p + "=" + c.params[p]))
+	}
+	m.Write([]byte{0})
+	m.Write(canonicalJSON(c.body))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// canonicalJSON re-encodes a JSON body with sorted keys and no spacing;
+// an empty body is empty and malformed bytes are kept as they are.
+func canonicalJSON(b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return b
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return b
+	}
+	return out
+}
+
+// emptyList turns a nil slice into an empty one of its type, so that an
+// empty list is [] on the wire, never null.
+func emptyList(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice && rv.IsNil() {
+		return reflect.MakeSlice(rv.Type(), 0, 0).Interface()
+	}
+	return v
+}
+
 // ---- REST plumbing ----
 
 const maxBody = 64 << 10
@@ -272,6 +354,8 @@ func HTTPStatus(c hall.Code) int {
 		return http.StatusNotFound
 	case hall.Conflict, hall.Closed:
 		return http.StatusConflict
+	case hall.Unprocessable:
+		return http.StatusUnprocessableEntity
 	case hall.QuotaExceeded:
 		return http.StatusTooManyRequests
 	case hall.Unauthorized:

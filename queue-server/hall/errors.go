@@ -11,9 +11,13 @@ type Code string
 
 // The error codes of the hall API.
 const (
-	Invalid       Code = "invalid"
-	NotFound      Code = "not_found"
-	Conflict      Code = "conflict"
+	Invalid  Code = "invalid"
+	NotFound Code = "not_found"
+	Conflict Code = "conflict"
+	// Unprocessable: the request is well-formed but cannot be taken as it
+	// is; today only an idempotency key reused for a different request
+	// (reason idempotency_key_reused).
+	Unprocessable Code = "unprocessable"
 	QuotaExceeded Code = "quota_exceeded"
 	Closed        Code = "closed"
 	Unauthorized  Code = "unauthorized"
