@@ -11,6 +11,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,6 +122,10 @@ func (a *API) routes(pages, metrics http.Handler) {
 		m.HandleFunc(rt.pattern, a.rest(rt.op))
 	}
 	m.HandleFunc("GET /api/v1/backup", a.backup)
+	m.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(openapiDoc)
+	})
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, hall.Errorf(hall.NotFound, "no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -212,6 +218,26 @@ func NewToken(s *store.Store, name, role string, window int, ttl time.Duration) 
 		return wire.TokenCreated{}, err
 	}
 	return wire.TokenCreated{ID: t.ID, Token: value, Name: name, Role: role}, nil
+}
+
+// openapiDoc is the OpenAPI 3.1 document of the REST API and the
+// websocket frames: the contract the tests hold the server to
+// (queue-server/api/apispec), served at GET /api/v1/openapi.json.
+//
+//go:embed openapi.json
+var openapiDoc []byte
+
+// OpenAPI returns the OpenAPI document (JSON).
+func OpenAPI() []byte { return slices.Clone(openapiDoc) }
+
+// Routes returns every route the API serves ("METHOD /path/{param}"),
+// for the test that the OpenAPI document has them all.
+func Routes() []string {
+	out := []string{"GET /healthz", "GET /metrics", "GET /ws", "GET /api/v1/backup", "GET /api/v1/openapi.json"}
+	for _, rt := range restRoutes {
+		out = append(out, rt.pattern)
+	}
+	return out
 }
 
 // ---- idempotency ----

@@ -248,6 +248,9 @@ func TestEmptyListsAreEmptyArrays(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want []", path, st, body)
 		}
 	}
+	if st, body := h.do(h.admin, "GET", "/api/v1/overview", "", ""); st != 200 || !strings.Contains(body, `"calls":[]`) {
+		t.Errorf("overview of a new hall: %d %s", st, body)
+	}
 	st, body := h.do(h.admin, "GET", "/api/v1/events?after=0", "", "")
 	if st != 200 || !strings.Contains(body, `"events":[]`) || !strings.Contains(body, `"last_seq":0`) {
 		t.Errorf("events of a new hall: %d %s", st, body)

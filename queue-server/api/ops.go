@@ -235,6 +235,9 @@ func redactView(v hall.TicketView, l level) hall.TicketView {
 }
 
 func redactViews(vs []hall.TicketView, l level) []hall.TicketView {
+	if vs == nil {
+		return []hall.TicketView{} // an empty list is [], never null
+	}
 	for i := range vs {
 		redactTicket(&vs[i].Ticket, l)
 	}

@@ -39,6 +39,7 @@ func TestDependencyRules(t *testing.T) {
 		"github.com/creack/pty":        {"hallq/devices/sim"},
 		"fyne.io/fyne/v2":              {"hallq/ui/kiosk", "hallq/kiosk"},
 		"github.com/chromedp/":         {},
+		"github.com/getkin/":           {"hallq/queue-server/api/apispec"}, // test-only: imported by tests alone
 	}
 	for pkg, imps := range imports {
 		if !strings.HasPrefix(pkg, "hallq/") {
@@ -52,6 +53,17 @@ func TestDependencyRules(t *testing.T) {
 			}
 			if strings.HasPrefix(pkg, "hallq/devices") && strings.HasPrefix(imp, "hallq/queue-server") {
 				t.Errorf("device package %s imports the server package %s", pkg, imp)
+			}
+		}
+	}
+	// the OpenAPI validator is for tests: no program links it
+	for pkg := range imports {
+		if !strings.HasPrefix(pkg, "hallq/") || pkg == "hallq/queue-server/api/apispec" {
+			continue
+		}
+		for _, dep := range deps(imports, pkg) {
+			if strings.HasPrefix(dep, "github.com/getkin/") {
+				t.Errorf("%s links the test-only OpenAPI validator (%s)", pkg, dep)
 			}
 		}
 	}
