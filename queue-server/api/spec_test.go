@@ -3,11 +3,13 @@ package api_test
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"hallq/queue-server/api"
 	"hallq/queue-server/api/apispec"
+	"hallq/queue-server/wire"
 )
 
 // specClient is the HTTP client of the contract tests: every exchange is
@@ -72,5 +74,79 @@ func TestSpecIsServed(t *testing.T) {
 	st, body := h.do(h.client(""), "GET", "/api/v1/openapi.json", "", "")
 	if st != 200 || body != string(api.OpenAPI()) {
 		t.Fatalf("GET /api/v1/openapi.json: %d, %d bytes", st, len(body))
+	}
+}
+
+// The document's enumerations are the shared codes (wire.CodeGroups), and
+// its operations are the operation table: one vocabulary, not two copies
+// that drift.
+func TestSpecSpeaksTheSharedCodes(t *testing.T) {
+	doc, _, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prop := func(schema, field string) []string {
+		s := doc.Components.Schemas[schema].Value
+		if field != "" {
+			s = s.Properties[field].Value
+		}
+		var out []string
+		for _, v := range s.Enum {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	errCodes := doc.Components.Schemas["Error"].Value.Properties["error"].Value.Properties["code"].Value
+	var codes []string
+	for _, v := range errCodes.Enum {
+		codes = append(codes, v.(string))
+	}
+	var actions []string
+	for _, p := range doc.Paths.Value("/api/v1/tickets/{id}/{action}").Post.Parameters {
+		if p.Value.Name == "action" {
+			for _, v := range p.Value.Schema.Value.Enum {
+				actions = append(actions, v.(string))
+			}
+		}
+	}
+	for _, c := range []struct {
+		where string
+		got   []string
+		group string
+	}{
+		{"Ticket.status", prop("Ticket", "status"), "TicketStatus"},
+		{"Ticket.channel", prop("Ticket", "channel"), "Channel"},
+		{"Ticket.age_class", prop("Ticket", "age_class"), "AgeClass"},
+		{"Window.status", prop("Window", "status"), "WindowStatus"},
+		{"Event.type", prop("Event", "type"), "EventType"},
+		{"Booking.status", prop("Booking", "status"), "BookingStatus"},
+		{"ServiceView.not_issuing", prop("ServiceView", "not_issuing"), "NotIssuing"},
+		{"Token.role", prop("Token", "role"), "Role"},
+		{"DeviceHealth.reader", prop("DeviceHealth", "reader"), "ReaderState"},
+		{"DeviceHealth.printer", prop("DeviceHealth", "printer"), "PrinterState"},
+		{"DeviceHealth.scanner", prop("DeviceHealth", "scanner"), "ScannerState"},
+		{"Error.code", codes, "ErrorCode"},
+		{"tickets/{id}/{action}", actions, "Action"},
+	} {
+		g, _ := wire.Group(c.group)
+		a, b := slices.Clone(c.got), slices.Clone(g.Values)
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			t.Errorf("the document's %s is %v; the shared codes (%s) are %v", c.where, c.got, c.group, g.Values)
+		}
+	}
+	specOps := map[string]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, o := range item.Operations() {
+			if name, ok := o.Extensions["x-operation"].(string); ok {
+				specOps[name] = true
+			}
+		}
+	}
+	for name := range api.OpRoles() {
+		if !specOps[name] {
+			t.Errorf("operation %s has no x-operation in the document", name)
+		}
 	}
 }
