@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hallq/queue-server/api/apispec"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/server"
@@ -268,10 +269,15 @@ func wsRaw(t *testing.T, h *contractHall, token string) (*websocket.Conn, map[st
 		t.Fatal(err)
 	}
 	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
-	var welcome map[string]any
-	if err := ws.ReadJSON(&welcome); err != nil {
+	_, raw, err := ws.ReadMessage()
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := apispec.ValidateFrame(raw); err != nil {
+		t.Error(err)
+	}
+	var welcome map[string]any
+	json.Unmarshal(raw, &welcome)
 	return ws, welcome
 }
 
@@ -279,10 +285,15 @@ func readUntil(t *testing.T, ws *websocket.Conn, match func(map[string]any) bool
 	t.Helper()
 	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
 	for {
-		var f map[string]any
-		if err := ws.ReadJSON(&f); err != nil {
+		_, raw, err := ws.ReadMessage()
+		if err != nil {
 			t.Fatalf("reading: %v", err)
 		}
+		if err := apispec.ValidateFrame(raw); err != nil {
+			t.Error(err)
+		}
+		var f map[string]any
+		json.Unmarshal(raw, &f)
 		if match(f) {
 			return f
 		}

@@ -150,3 +150,26 @@ func TestSpecSpeaksTheSharedCodes(t *testing.T) {
 		}
 	}
 }
+
+// The frame check rejects what the document does not allow.
+func TestFrameSchemasRejectDrift(t *testing.T) {
+	for _, good := range []string{
+		`{"type":"welcome","role":"display","name":"board-1","seq":0}`,
+		`{"type":"reply","id":"7","status":409,"error":{"code":"conflict","reason":"window_busy","message":"…"}}`,
+		`{"type":"error","status":400,"error":{"code":"invalid","message":"expected a request frame: …"}}`,
+	} {
+		if err := apispec.ValidateFrame([]byte(good)); err != nil {
+			t.Errorf("%s: %v", good, err)
+		}
+	}
+	for _, bad := range []string{
+		`{"type":"welcome","role":"display","name":"board-1"}`,                        // no seq
+		`{"type":"reply","id":"7"}`,                                                   // no status
+		`{"type":"reply","id":"7","status":404,"error":{"code":"nope","message":""}}`, // unknown code
+		`{"type":"gossip"}`,
+	} {
+		if err := apispec.ValidateFrame([]byte(bad)); err == nil {
+			t.Errorf("%s passed", bad)
+		}
+	}
+}

@@ -13,6 +13,7 @@ package apispec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -136,4 +137,33 @@ func pathOf(u *url.URL) string {
 		return u.Path + "?" + u.RawQuery
 	}
 	return u.Path
+}
+
+// frameSchemas names the document's schema of each websocket frame type.
+var frameSchemas = map[string]string{
+	"hello": "HelloFrame", "welcome": "WelcomeFrame", "event": "EventFrame", "services": "ServicesFrame",
+	"resync": "ResyncFrame", "request": "RequestFrame", "reply": "ReplyFrame", "error": "ErrorFrame",
+}
+
+// ValidateFrame checks one websocket frame (JSON) against its *Frame
+// schema in the document.
+func ValidateFrame(raw []byte) error {
+	d, _, err := Load()
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("apispec: frame is not JSON: %w", err)
+	}
+	m, _ := v.(map[string]any)
+	typ, _ := m["type"].(string)
+	name, ok := frameSchemas[typ]
+	if !ok {
+		return fmt.Errorf("apispec: frame type %q is not in the document", typ)
+	}
+	if err := d.Components.Schemas[name].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+		return fmt.Errorf("apispec: %s frame does not match %s: %w\nframe: %.400s", typ, name, err, raw)
+	}
+	return nil
 }
