@@ -2,6 +2,10 @@
 // stream and request channel, and the health endpoint. Every REST route and
 // websocket request names one operation of a single table (ops.go) that
 // says which roles may run it, so authorization is decided in one place.
+// openapi.json is the contract of all of it, served at
+// /api/v1/openapi.json; apispec holds the tests to it. An idempotency key
+// is bound to its request's fingerprint (operation, target, body), and the
+// requests of one websocket connection are applied in the order sent.
 // It is the only package that imports gorilla/websocket on the server side.
 package api
 

@@ -268,7 +268,7 @@ func wsRaw(t *testing.T, h *contractHall, token string) (*websocket.Conn, map[st
 	if err := ws.WriteJSON(wire.Frame{Type: wire.FrameHello, Token: token}); err != nil {
 		t.Fatal(err)
 	}
-	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	ws.SetReadDeadline(time.Now().Add(2 * time.Minute))
 	_, raw, err := ws.ReadMessage()
 	if err != nil {
 		t.Fatal(err)
@@ -281,9 +281,11 @@ func wsRaw(t *testing.T, h *contractHall, token string) (*websocket.Conn, map[st
 	return ws, welcome
 }
 
+// readUntil reads frames (each checked against the document) until one
+// matches. The deadline only keeps a hung server from hanging the run.
 func readUntil(t *testing.T, ws *websocket.Conn, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	ws.SetReadDeadline(time.Now().Add(2 * time.Minute))
 	for {
 		_, raw, err := ws.ReadMessage()
 		if err != nil {

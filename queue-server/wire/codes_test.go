@@ -62,12 +62,19 @@ func TestCodeGroupsSpellEachCodeOnce(t *testing.T) {
 func domainConsts(t *testing.T) map[string][]string {
 	t.Helper()
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, filepath.Join(root, "queue-server/hall"), func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
-	if err != nil {
-		t.Fatal(err)
+	paths, err := filepath.Glob(filepath.Join(root, "queue-server/hall/*.go"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no domain sources: %v", err)
 	}
 	out := map[string][]string{}
-	for _, f := range pkgs["hall"].Files {
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, d := range f.Decls {
 			gd, ok := d.(*ast.GenDecl)
 			if !ok || gd.Tok != token.CONST {

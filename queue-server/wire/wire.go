@@ -1,6 +1,10 @@
 // Package wire holds the JSON messages of the hall API — REST bodies and
 // websocket frames — shared by the server, its Go client, the kiosk and the
-// tests. docs/protocol.md shows each with an exact example.
+// tests. docs/protocol.md shows each with an exact example; the OpenAPI
+// document (queue-server/api/openapi.json) is their contract. codes.go
+// gathers every code the server and its clients share (CodeGroups), from
+// which the pages' codes.js and the Codes table of docs/protocol.md are
+// generated.
 package wire
 
 import (
