@@ -153,6 +153,9 @@ func ErrorCode(err error) Code {
 	return Internal
 }
 
+// ReasonOf returns the reason of a domain error as a Reason, or "".
+func ReasonOf(err error) Reason { return Reason(ErrorReason(err)) }
+
 // ErrorReason returns the Reason of a domain error, or "".
 func ErrorReason(err error) string {
 	var e *Error
