@@ -29,3 +29,11 @@ if [ -n "$missing" ]; then
 fi
 
 go mod download
+
+# The Node conformance client (examples/conformance) needs its one package
+# (ws, pinned by package-lock.json); without node its test skips.
+conf="$(dirname "$0")/../examples/conformance"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && [ ! -d "$conf/node_modules/ws" ]; then
+	echo "deps: npm ci in examples/conformance"
+	(cd "$conf" && npm ci --no-audit --no-fund --silent)
+fi

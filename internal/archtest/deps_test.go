@@ -120,6 +120,7 @@ var homes = []struct {
 	{"github.com/nats-io/nats-server", "an embedded NATS server is the platform's (and its tests'), started through one package", []string{"hallq/central/natsembed"}, false},
 	{"fyne.io/fyne/v2", "the touch UI lives in the screens and the kiosk's window", []string{"hallq/ui/kiosk", "hallq/kiosk"}, true},
 	{"github.com/chromedp/", "real Chromium drives the web pages in tests only", nil, true},
+	{"github.com/getkin/", "the OpenAPI validator holds API tests to the published document", []string{"hallq/queue-server/api/apispec"}, false},
 }
 
 var rules = []rule{
@@ -219,6 +220,24 @@ var rules = []rule{
 			for _, pkg := range []string{"hallq/ui/kiosk", "hallq/ui/kiosk/cmd/kioskshots", "hallq/kiosk/app", "hallq/kiosk/bridge"} {
 				for _, d := range g.deps(pkg) {
 					if strings.HasPrefix(d, "github.com/go-gl/") {
+						bad = append(bad, pkg+" links "+d)
+					}
+				}
+			}
+			return bad
+		},
+	},
+	{
+		name:  "no program links the OpenAPI validator",
+		why:   "apispec is a test helper: the spec is served as a file, validation belongs to tests",
+		names: []string{"hallq/queue-server/api/apispec", "github.com/getkin/"},
+		check: func(g *graph) (bad []string) {
+			for pkg := range g.prod {
+				if !strings.HasPrefix(pkg, "hallq/") || pkg == "hallq/queue-server/api/apispec" {
+					continue
+				}
+				for _, d := range g.deps(pkg) {
+					if strings.HasPrefix(d, "github.com/getkin/") {
 						bad = append(bad, pkg+" links "+d)
 					}
 				}

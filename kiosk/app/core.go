@@ -371,7 +371,7 @@ func (c *Core) Issue(ctx context.Context, service string, who *Citizen, channel 
 		if err != nil {
 			return Ticket{}, err
 		}
-		return c.fromView(tv), nil
+		return c.fromView(tv, r.MaskedID), nil
 	case client.ReasonNetwork:
 		// the server may hold a ticket we never heard of: resolve it later
 		if err := c.out.AddDoubt(key, r); err != nil {
@@ -409,7 +409,7 @@ func (c *Core) CheckIn(ctx context.Context, r hall.CheckIn) (Ticket, error) {
 	if err != nil {
 		return Ticket{}, err
 	}
-	return c.fromView(tv), nil
+	return c.fromView(tv, r.MaskedID), nil
 }
 
 // PrintFailed tells the server a ticket did not print (offline tickets are
@@ -436,13 +436,16 @@ func (c *Core) ReportDevices(ctx context.Context, d wire.DeviceHealth) {
 	}
 }
 
-func (c *Core) fromView(tv hall.TicketView) Ticket {
+// fromView makes the kiosk's ticket from the server's view; masked is the
+// masked ID the kiosk read from the card itself (the server sends kiosks
+// no personal data).
+func (c *Core) fromView(tv hall.TicketView, masked string) Ticket {
 	wait := time.Duration(tv.EstimatedWaitS) * time.Second
 	if tv.EstimatedWaitS < 0 {
 		wait = -1
 	}
 	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
-		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID, Appointment: tv.Channel == hall.Appointment}
+		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: masked, Appointment: tv.Channel == hall.Appointment}
 }
 
 func newTicketID() string {

@@ -9,7 +9,6 @@ import (
 
 	"hallq/devices/escpos"
 	"hallq/devices/idcard"
-	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
@@ -490,22 +489,22 @@ func refusalOf(err error) (string, bool) {
 	if errors.Is(err, ErrTicketsUnavailable) {
 		return RefuseUnavailable, false
 	}
-	switch reason := hall.ErrorReason(err); reason {
-	case "citizen_limit":
+	switch hall.ReasonOf(err) {
+	case hall.ReasonCitizenLimit:
 		return RefuseCitizenLimit, false
-	case "service_quota", "numbers_exhausted":
+	case hall.ReasonServiceQuota, hall.ReasonNumbersExhausted:
 		return RefuseQuota, false
-	case "closed", "lunch":
+	case hall.ReasonClosed, hall.ReasonLunch:
 		return RefuseClosed, false
-	case "issuing_stopped":
+	case hall.ReasonIssuingStopped:
 		return RefuseIssuingStopped, false
-	case "blacklisted":
+	case hall.ReasonBlacklisted:
 		return RefuseBlacklisted, false
-	case "no_appointment", "already_checked_in":
+	case hall.ReasonNoAppointment, hall.ReasonAlreadyCheckedIn:
 		return RefuseNoAppointment, false
-	case "outside_checkin_window":
+	case hall.ReasonOutsideCheckinWindow:
 		return RefuseOutsideWindow, true
-	case client.ReasonUnreachable, client.ReasonNetwork:
+	case hall.ReasonUnreachable, hall.ReasonNetwork:
 		return RefuseUnavailable, false
 	}
 	return RefuseDevice, false

@@ -2,13 +2,20 @@
 // stream and request channel, and the health endpoint. Every REST route and
 // websocket request names one operation of a single table (ops.go) that
 // says which roles may run it, so authorization is decided in one place.
+// openapi.json is the contract of all of it, served at
+// /api/v1/openapi.json; apispec holds the tests to it. An idempotency key
+// is bound to its request's fingerprint (operation, target, body), and the
+// requests of one websocket connection are applied in the order sent.
 // It is the only package that imports gorilla/websocket on the server side.
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +25,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +57,7 @@ type API struct {
 	svc     *hall.Service
 	store   *store.Store
 	secret  []byte
+	fpKey   []byte // HMAC key of request fingerprints, derived from secret
 	log     *slog.Logger
 	hub     *hub
 	logins  *loginGuard
@@ -141,6 +151,9 @@ func New(o Options) *API {
 	a.upgrader = upgrader
 	a.upgrader.CheckOrigin = a.checkOrigin
 	a.SetOrigins(o.Origins)
+	m := hmac.New(sha256.New, o.Secret)
+	m.Write([]byte("hallq idempotency fingerprint"))
+	a.fpKey = m.Sum(nil)
 	a.hub = newHub(a, o.Observer)
 	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)
@@ -174,6 +187,10 @@ func (a *API) routes(pages, metrics http.Handler) {
 		m.HandleFunc(rt.pattern, a.rest(rt.op))
 	}
 	m.HandleFunc("GET /api/v1/backup", a.backup)
+	m.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(openapiDoc)
+	})
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, hall.Errorf(hall.NotFound, "no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -268,6 +285,101 @@ func NewToken(s *store.Store, name, role string, window int, ttl time.Duration) 
 	return wire.TokenCreated{ID: t.ID, Token: value, Name: name, Role: role}, nil
 }
 
+// openapiDoc is the OpenAPI 3.1 document of the REST API and the
+// websocket frames: the contract the tests hold the server to
+// (queue-server/api/apispec), served at GET /api/v1/openapi.json.
+//
+//go:embed openapi.json
+var openapiDoc []byte
+
+// OpenAPI returns the OpenAPI document (JSON).
+func OpenAPI() []byte { return slices.Clone(openapiDoc) }
+
+// Routes returns every route the API serves ("METHOD /path/{param}"),
+// for the test that the OpenAPI document has them all.
+func Routes() []string {
+	out := []string{"GET /healthz", "GET /metrics", "GET /ws", "GET /api/v1/backup", "GET /api/v1/openapi.json"}
+	for _, rt := range restRoutes {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+// ---- idempotency ----
+
+func init() {
+	for name, op := range ops {
+		op.name = name
+	}
+}
+
+const maxIdemKey = 128
+
+// checkIdemKey refuses keys a client cannot mean: too long, or with
+// control characters.
+func checkIdemKey(k string) error {
+	if len(k) > maxIdemKey {
+		return hall.Refusal(hall.Invalid, "bad_idempotency_key", "Idempotency-Key is longer than %d characters", maxIdemKey)
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] == 0x7f {
+			return hall.Refusal(hall.Invalid, "bad_idempotency_key", "Idempotency-Key contains a control character")
+		}
+	}
+	return nil
+}
+
+// fingerprint identifies a request for its idempotency key: the
+// operation, its target (path parameters) and its body, with the body's
+// JSON in canonical form (so a REST retry and a websocket one, or two
+// encoders, agree). It is an HMAC under a key derived from the hall
+// secret, because a body may hold an ID number, whose plain hash could be
+// reversed by trying every number.
+func (a *API) fingerprint(op *operation, c *call) string {
+	if c.idem == "" && op.name != "handover" {
+		return ""
+	}
+	m := hmac.New(sha256.New, a.fpKey)
+	m.Write([]byte(op.name))
+	for _, p := range op.pathParams {
+		m.Write([]byte{0})
+		m.Write([]byte(p + "=" + c.params[p]))
+	}
+	m.Write([]byte{0})
+	m.Write(canonicalJSON(c.body))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// canonicalJSON re-encodes a JSON body with sorted keys and no spacing;
+// an empty body is empty and malformed bytes are kept as they are.
+func canonicalJSON(b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return b
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return b
+	}
+	return out
+}
+
+// emptyList turns a nil slice into an empty one of its type, so that an
+// empty list is [] on the wire, never null.
+func emptyList(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice && rv.IsNil() {
+		return reflect.MakeSlice(rv.Type(), 0, 0).Interface()
+	}
+	return v
+}
+
 // ---- REST plumbing ----
 
 const maxBody = 64 << 10
@@ -333,6 +445,8 @@ func HTTPStatus(c hall.Code) int {
 		return http.StatusNotFound
 	case hall.Conflict, hall.Closed:
 		return http.StatusConflict
+	case hall.Unprocessable:
+		return http.StatusUnprocessableEntity
 	case hall.QuotaExceeded:
 		return http.StatusTooManyRequests
 	case hall.Unauthorized:

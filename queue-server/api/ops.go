@@ -28,9 +28,11 @@ type call struct {
 	params map[string]string
 	body   []byte
 	idem   string
+	fp     string // the request's fingerprint, bound to its idempotency key
 }
 
 type operation struct {
+	name       string   // its key in ops (set by init in api.go)
 	roles      []string // who may run it; "public" for anyone
 	pathParams []string
 	// actions: param action names a ticket action, whose roles
@@ -143,14 +145,15 @@ func (a *API) run(op *operation, c *call) (int, any, error) {
 	if err := a.authorize(op, c); err != nil {
 		return 0, nil, err
 	}
-	if len(c.idem) > 128 {
-		return 0, nil, hall.Errorf(hall.Invalid, "Idempotency-Key is longer than 128 characters")
+	if err := checkIdemKey(c.idem); err != nil {
+		return 0, nil, err
 	}
+	c.fp = c.a.fingerprint(op, c)
 	status, v, err := op.run(c)
 	if err != nil {
 		return 0, nil, err
 	}
-	return status, v, nil
+	return status, emptyList(v), nil
 }
 
 // op returns the domain Op: the actor and the idempotency key scoped to
@@ -158,7 +161,7 @@ func (a *API) run(op *operation, c *call) (int, any, error) {
 func (c *call) op() hall.Op {
 	o := hall.Op{Actor: c.p.Name}
 	if c.idem != "" {
-		o.IdemKey = c.p.TokenID + ":" + c.idem
+		o.IdemKey, o.Fingerprint = c.p.TokenID+":"+c.idem, c.fp
 	}
 	return o
 }
@@ -226,6 +229,9 @@ func redactView(v hall.TicketView, l level) hall.TicketView {
 }
 
 func redactViews(vs []hall.TicketView, l level) []hall.TicketView {
+	if vs == nil {
+		return []hall.TicketView{} // an empty list is [], never null
+	}
 	for i := range vs {
 		redactTicket(&vs[i].Ticket, l)
 	}
@@ -293,6 +299,9 @@ func opIssue(c *call) (int, any, error) {
 	if err := c.decode(&r, false); err != nil {
 		return 0, nil, err
 	}
+	if strings.TrimSpace(r.Service) == "" {
+		return 0, nil, hall.Errorf(hall.Invalid, "service is required")
+	}
 	if r.CitizenKey != "" && !isKey(r.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits (the HMAC, never the ID number)")
 	}
@@ -300,7 +309,7 @@ func opIssue(c *call) (int, any, error) {
 		r.Kiosk = c.p.Name
 	}
 	t, err := c.a.svc.Issue(c.ctx, c.op(), r)
-	return http.StatusCreated, redactView(t, levelStaff), err
+	return http.StatusCreated, redactView(t, levelOf(c.p.Role)), err
 }
 
 // opRemoteTicket takes a ticket from a citizen's phone (线上取号). The typed
@@ -472,7 +481,7 @@ func opCheckIn(c *call) (int, any, error) {
 		r.Kiosk = c.p.Name
 	}
 	t, err := c.a.svc.CheckIn(c.ctx, c.op(), r)
-	return http.StatusCreated, redactView(t, levelStaff), err
+	return http.StatusCreated, redactView(t, levelOf(c.p.Role)), err
 }
 
 func opLease(c *call) (int, any, error) {
@@ -496,11 +505,13 @@ func opHandOver(c *call) (int, any, error) {
 	if o.CitizenKey != "" && !isKey(o.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
-	if c.idem == "" {
-		c.idem = fmt.Sprintf("handover:%s:%d", o.Lease, o.Number)
-	}
+	// The key is the lease, number and ticket id, whatever the header
+	// says: a retry of the same hand-over returns its ticket, while another
+	// ticket id on a number already handed over reaches the hall and is
+	// refused with number_used.
+	c.idem = fmt.Sprintf("handover:%s:%d:%s", o.Lease, o.Number, o.ID)
 	t, err := c.a.svc.HandOver(c.ctx, c.op(), c.p.Name, o)
-	return http.StatusCreated, redactView(t, levelStaff), err
+	return http.StatusCreated, redactView(t, levelOf(c.p.Role)), err
 }
 
 func opKioskSecret(c *call) (int, any, error) {
@@ -516,10 +527,18 @@ func opBookings(c *call) (int, any, error) {
 }
 
 func opBookingUpsert(c *call) (int, any, error) {
-	var b hall.Booking
-	if err := c.decode(&b, false); err != nil {
+	var r wire.AppointmentRequest
+	if err := c.decode(&r, false); err != nil {
 		return 0, nil, err
 	}
+	switch {
+	case r.BookingID != "" && r.ID != "" && r.BookingID != r.ID:
+		return 0, nil, hall.Errorf(hall.Invalid, "give booking_id (or its older spelling id), not two different ids")
+	case r.BookingID == "":
+		r.BookingID = r.ID
+	}
+	b := hall.Booking{ID: r.BookingID, CitizenKey: r.CitizenKey, MaskedID: r.MaskedID, Service: r.Service,
+		SlotStart: r.SlotStart, SlotEnd: r.SlotEnd, Status: r.Status}
 	if !isKey(b.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
@@ -547,7 +566,9 @@ func opBlacklist(c *call) (int, any, error) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
 	err := c.a.svc.SetBlacklist(c.ctx, c.op(), hall.BlackEntry{CitizenKey: key, Note: r.Note, Until: r.Until, Removed: r.Remove})
-	return ok(map[string]any{"citizen_key": key, "removed": r.Remove}, err)
+	// the citizen key never leaves the server, not even to the manager who
+	// typed the number
+	return ok(map[string]any{"removed": r.Remove}, err)
 }
 
 func opTokens(c *call) (int, any, error) {

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -24,7 +27,7 @@ const (
 	pingInterval  = 25 * time.Second
 	pongTimeout   = 60 * time.Second
 	maxReplay     = 5000 // beyond this gap a client gets the overview instead
-	maxInFlight   = 8    // concurrent requests per connection
+	maxInFlight   = 8    // requests read ahead per connection, waiting behind the one being applied
 	summaryPeriod = 250 * time.Millisecond
 )
 
@@ -395,7 +398,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	epoch := a.store.Epoch()
-	if err := conn.WriteJSON(wire.Frame{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq, Epoch: epoch}); err != nil {
+	if err := conn.WriteJSON(wire.Welcome{Type: wire.FrameWelcome, Role: p.Role, Name: p.Name, Window: p.Window, Seq: seq, Epoch: epoch}); err != nil {
 		c.close()
 		return
 	}
@@ -540,43 +543,144 @@ func (a *API) reader(c *client) {
 		return nil
 	})
 	c.conn.SetCloseHandler(func(int, string) error { return nil })
-	sem := make(chan struct{}, maxInFlight)
+	// Requests are applied one after another in the order they arrived, and
+	// their replies queued in that order: a client may pipeline "complete"
+	// and "call next" and rely on the first being applied before the
+	// second. One worker per connection runs them; at most maxInFlight wait
+	// behind it before the reader stops reading (back-pressure, not
+	// refusal).
+	jobs := make(chan wsJob, maxInFlight)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		for j := range jobs {
+			if j.refused != nil {
+				a.reply(c, *j.refused)
+				continue
+			}
+			if r := a.handle(ctx, c, j.f); r.Type != "" {
+				a.reply(c, r)
+			}
+		}
+	}()
+	defer func() {
+		close(jobs)
+		cancel()
+		<-worked
+	}()
 	for {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
 			return
 		}
 		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
+		var j wsJob
 		f, err := decodeRequest(data)
 		if err != nil {
-			a.reply(c, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
-			continue
+			j.refused = refusedFrame(f.ID, err)
+		} else {
+			j.f = f
 		}
 		select {
-		case sem <- struct{}{}:
+		case jobs <- j:
 		case <-c.gone:
 			return
 		}
-		go func() {
-			defer func() { <-sem }()
-			if r := a.handle(ctx, c, f); r.Type != "" {
-				a.reply(c, r)
-			}
-		}()
 	}
 }
 
+// wsJob is one frame read from a client, in arrival order: a request to
+// run, or the reply to a frame that could not be taken.
+type wsJob struct {
+	f       wire.Frame
+	refused *wire.Frame
+}
+
+// refusedFrame answers a frame that is not a valid request: a reply with
+// the request's id when it has one, else an error frame; both carry the
+// status (400).
+func refusedFrame(id string, err error) *wire.Frame {
+	e := toWire(err)
+	f := wire.Frame{Type: wire.FrameReply, ID: id, Status: HTTPStatus(e.Code), Error: e}
+	if id == "" {
+		f.Type = wire.FrameError
+	}
+	return &f
+}
+
 // decodeRequest parses one frame a client sent after its hello. Anything
-// but a JSON request frame is an invalid error, whose message says why.
+// but a JSON request frame is an invalid error, whose message says why;
+// the frame returned with the error carries the request's id when it could
+// be read, so that the refusal can name it. Parameters are strings;
+// numbers and booleans are taken as their JSON text ({"window":5} is
+// {"window":"5"}); objects, arrays and null are refused.
 func decodeRequest(data []byte) (wire.Frame, error) {
+	var raw struct {
+		Type   json.RawMessage            `json:"type"`
+		ID     json.RawMessage            `json:"id"`
+		Op     json.RawMessage            `json:"op"`
+		Params map[string]json.RawMessage `json:"params"`
+		Idem   json.RawMessage            `json:"idempotency_key"`
+		Body   json.RawMessage            `json:"body"`
+	}
+	bad := func(f wire.Frame, format string, args ...any) (wire.Frame, error) {
+		return f, hall.Errorf(hall.Invalid, "expected a request frame: "+format, args...)
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return bad(wire.Frame{}, "%v", err)
+	}
 	var f wire.Frame
-	if err := json.Unmarshal(data, &f); err != nil {
-		return wire.Frame{}, hall.Errorf(hall.Invalid, "expected a request frame: %v", err)
+	str := func(name string, v json.RawMessage, dst *string) error {
+		if len(v) == 0 || string(v) == "null" {
+			return nil
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return fmt.Errorf("%s must be a string, got %.40s", name, v)
+		}
+		return nil
+	}
+	if err := str("id", raw.ID, &f.ID); err != nil {
+		return bad(wire.Frame{}, "%v", err)
+	}
+	if err := str("type", raw.Type, &f.Type); err != nil {
+		return bad(f, "%v", err)
 	}
 	if f.Type != wire.FrameRequest {
-		return wire.Frame{}, hall.Errorf(hall.Invalid, "expected a request frame: wrong frame type %q", f.Type)
+		return bad(f, "wrong frame type %q", f.Type)
+	}
+	if err := str("op", raw.Op, &f.Op); err != nil {
+		return bad(f, "%v", err)
+	}
+	if err := str("idempotency_key", raw.Idem, &f.Idem); err != nil {
+		return bad(f, "%v", err)
+	}
+	if len(raw.Params) > 0 {
+		f.Params = make(map[string]string, len(raw.Params))
+		for _, k := range slices.Sorted(maps.Keys(raw.Params)) {
+			v := bytes.TrimSpace(raw.Params[k])
+			switch {
+			case len(v) > 0 && v[0] == '"':
+				var sv string
+				if err := json.Unmarshal(v, &sv); err != nil {
+					return bad(f, "params.%s: %v", k, err)
+				}
+				f.Params[k] = sv
+			case string(v) == "true" || string(v) == "false":
+				f.Params[k] = string(v)
+			case len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9'):
+				var n json.Number
+				if err := json.Unmarshal(v, &n); err != nil {
+					return bad(f, "params.%s: %v", k, err)
+				}
+				f.Params[k] = n.String()
+			default:
+				return bad(f, "params.%s must be a string or a number, got %.40s", k, v)
+			}
+		}
+	}
+	if len(raw.Body) > 0 && string(raw.Body) != "null" {
+		f.Body = raw.Body
 	}
 	return f, nil
 }
@@ -601,7 +705,8 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	}
 	op, found := ops[f.Op]
 	if !found {
-		out.Error = &wire.Error{Code: hall.NotFound, Message: "unknown operation " + f.Op}
+		out.Error = &wire.Error{Code: hall.NotFound, Reason: "unknown_op", Message: fmt.Sprintf("unknown operation %q", f.Op)}
+		out.Status = HTTPStatus(out.Error.Code)
 		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

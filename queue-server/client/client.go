@@ -95,7 +95,7 @@ func (c *Client) Do(ctx context.Context, method, path, idem string, in, out any)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return resp.StatusCode, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+		return resp.StatusCode, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}
 	}
 	if resp.StatusCode >= 400 {
 		var e wire.ErrorBody
@@ -116,8 +116,8 @@ func (c *Client) Do(ctx context.Context, method, path, idem string, in, out any)
 // made (the request certainly did not arrive), "network" when the request
 // may have arrived but no answer came back.
 const (
-	ReasonUnreachable = "unreachable"
-	ReasonNetwork     = "network"
+	ReasonUnreachable = string(hall.ReasonUnreachable)
+	ReasonNetwork     = string(hall.ReasonNetwork)
 )
 
 func transportError(err error) error {

@@ -56,7 +56,7 @@ func (c *Client) DialResume(ctx context.Context, r Resume, handler func(wire.Fra
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, TLSClientConfig: c.TLS}
 	ws, _, err := d.DialContext(ctx, u, http.Header{})
 	if err != nil {
-		return nil, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+		return nil, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}
 	}
 	ws.SetReadLimit(64 << 20)
 	if err := ws.WriteJSON(wire.Frame{Type: wire.FrameHello, Token: c.Token, LastSeq: lastSeq, Epoch: r.Epoch}); err != nil {
@@ -67,7 +67,7 @@ func (c *Client) DialResume(ctx context.Context, r Resume, handler func(wire.Fra
 	var welcome wire.Frame
 	if err := ws.ReadJSON(&welcome); err != nil {
 		ws.Close()
-		return nil, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+		return nil, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}
 	}
 	if welcome.Type == wire.FrameError && welcome.Error != nil {
 		ws.Close()
@@ -153,8 +153,11 @@ func (cn *Conn) Close() error {
 	return err
 }
 
-// Request runs one operation (see the operation table in docs/protocol.md)
-// and decodes its result into out (when not nil).
+// Request runs one operation (an x-operation of the OpenAPI document; see
+// docs/protocol.md) and decodes its result into out (when not nil). The
+// server applies the requests of one connection in the order they are
+// sent, so requests made one after another from one goroutine take
+// effect in that order.
 func (cn *Conn) Request(ctx context.Context, op string, params map[string]string, idem string, body, out any) (int, error) {
 	var raw json.RawMessage
 	if body != nil {
@@ -180,7 +183,7 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 	err := cn.ws.WriteJSON(wire.Frame{Type: wire.FrameRequest, ID: id, Op: op, Params: params, Idem: idem, Body: raw})
 	cn.wmu.Unlock()
 	if err != nil {
-		return 0, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: err.Error()}
+		return 0, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}
 	}
 	select {
 	case f := <-ch:
@@ -194,7 +197,7 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 		}
 		return f.Status, nil
 	case <-cn.closed:
-		return 0, &hall.Error{Code: hall.Unavailable, Reason: "network", Message: "connection closed"}
+		return 0, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: "connection closed"}
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}

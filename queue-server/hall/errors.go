@@ -11,9 +11,13 @@ type Code string
 
 // The error codes of the hall API.
 const (
-	Invalid       Code = "invalid"
-	NotFound      Code = "not_found"
-	Conflict      Code = "conflict"
+	Invalid  Code = "invalid"
+	NotFound Code = "not_found"
+	Conflict Code = "conflict"
+	// Unprocessable: the request is well-formed but cannot be taken as it
+	// is; today only an idempotency key reused for a different request
+	// (reason idempotency_key_reused).
+	Unprocessable Code = "unprocessable"
 	QuotaExceeded Code = "quota_exceeded"
 	Closed        Code = "closed"
 	Unauthorized  Code = "unauthorized"
@@ -21,6 +25,95 @@ const (
 	Unavailable   Code = "unavailable"
 	Internal      Code = "internal"
 )
+
+// Codes lists every error code, in a stable order.
+var Codes = []Code{Invalid, NotFound, Conflict, Unprocessable, QuotaExceeded, Closed, Unauthorized, Forbidden, Unavailable, Internal}
+
+// Reason refines a Code for the UI: the kiosk and the pages choose the
+// words a citizen or clerk reads from it. Each reason is spelt once, here;
+// a test (TestEveryReasonIsDeclared) fails when the code refuses with a
+// reason this list does not have.
+type Reason string
+
+// The refusal reasons of the hall API, by the code they refine.
+const (
+	// invalid
+	ReasonIDRequired        Reason = "id_required"
+	ReasonInvalidIDNumber   Reason = "invalid_id_number"
+	ReasonInvalidConfig     Reason = "invalid_config"
+	ReasonBadIdempotencyKey Reason = "bad_idempotency_key"
+	// forbidden
+	ReasonNotYourWindow    Reason = "not_your_window"
+	ReasonNotYourTicket    Reason = "not_your_ticket"
+	ReasonActionNotAllowed Reason = "action_not_allowed"
+	ReasonBlacklisted      Reason = "blacklisted"
+	ReasonRemoteNotAllowed Reason = "remote_not_allowed"
+	// not_found
+	ReasonNoAppointment Reason = "no_appointment"
+	ReasonUnknownLease  Reason = "unknown_lease"
+	ReasonUnknownOp     Reason = "unknown_op"
+	// conflict
+	ReasonIllegalTransition    Reason = "illegal_transition"
+	ReasonWindowBusy           Reason = "window_busy"
+	ReasonWindowNotOpen        Reason = "window_not_open"
+	ReasonNotServedHere        Reason = "not_served_here"
+	ReasonGraceExpired         Reason = "grace_expired"
+	ReasonAlreadyRated         Reason = "already_rated"
+	ReasonOutsideCheckinWindow Reason = "outside_checkin_window"
+	ReasonAlreadyCheckedIn     Reason = "already_checked_in"
+	ReasonNumberUsed           Reason = "number_used"
+	ReasonIDUsed               Reason = "id_used"
+	ReasonLeaseReleased        Reason = "lease_released"
+	ReasonConfigInUse          Reason = "config_in_use"
+	ReasonHallIDFixed          Reason = "hall_id_fixed"
+	ReasonCentralRefused       Reason = "central_refused"
+	ReasonNotHTTPS             Reason = "not_https"
+	ReasonNotForwarding        Reason = "not_forwarding"
+	// closed (also a service's not_issuing)
+	ReasonClosed         Reason = "closed"
+	ReasonLunch          Reason = "lunch"
+	ReasonIssuingStopped Reason = "issuing_stopped"
+	// unprocessable
+	ReasonIdempotencyKeyReused Reason = "idempotency_key_reused"
+	// quota_exceeded
+	ReasonServiceQuota     Reason = "service_quota"
+	ReasonCitizenLimit     Reason = "citizen_limit"
+	ReasonNumbersExhausted Reason = "numbers_exhausted"
+	ReasonTooManyAttempts  Reason = "too_many_attempts"
+	ReasonTooManyRequests  Reason = "too_many_requests"
+	// unavailable
+	ReasonStorage     Reason = "storage"
+	ReasonNetwork     Reason = "network"     // the Go client: the request may have arrived, no answer came
+	ReasonUnreachable Reason = "unreachable" // the Go client: no connection could be made
+)
+
+// Reasons lists every refusal reason, in a stable order.
+var Reasons = []Reason{
+	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey,
+	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed,
+	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp,
+	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
+	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
+	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding,
+	ReasonClosed, ReasonLunch, ReasonIssuingStopped,
+	ReasonIdempotencyKeyReused,
+	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests,
+	ReasonStorage, ReasonNetwork, ReasonUnreachable,
+}
+
+// EventReasons are the reasons an event may carry (Event.Reason) besides
+// the free text of a pause or cancellation.
+const (
+	EventReasonServiceRemoved   Reason = "service_removed"   // lease.released
+	EventReasonRecallsExhausted Reason = "recalls_exhausted" // ticket.no_show
+	EventReasonDayClosed        Reason = "day_closed"        // window.closed
+	EventReasonNumbersExhausted Reason = "numbers_exhausted" // ticket.expired at a carry-over
+	// ticket.cancelled by a kiosk: the citizen was given an offline ticket instead
+	EventReasonSupersededByOffline Reason = "superseded_by_offline_ticket"
+)
+
+// EventReasonList lists the reasons of events.
+var EventReasonList = []Reason{EventReasonServiceRemoved, EventReasonRecallsExhausted, EventReasonDayClosed, EventReasonNumbersExhausted, EventReasonSupersededByOffline}
 
 // Error is a domain error: a stable Code, an optional machine-readable Reason
 // that refines it (e.g. "citizen_limit", "issuing_stopped", "blacklisted")
@@ -43,9 +136,9 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Refusal returns an *Error with a reason.
-func Refusal(code Code, reason, format string, args ...any) *Error {
-	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+// Refusal returns an *Error with a reason (one of Reasons).
+func Refusal[R ~string](code Code, reason R, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: string(reason), Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the Code of err, Internal for foreign errors and "" for nil.
@@ -59,6 +152,9 @@ func ErrorCode(err error) Code {
 	}
 	return Internal
 }
+
+// ReasonOf returns the reason of a domain error as a Reason, or "".
+func ReasonOf(err error) Reason { return Reason(ErrorReason(err)) }
 
 // ErrorReason returns the Reason of a domain error, or "".
 func ErrorReason(err error) string {

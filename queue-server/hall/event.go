@@ -81,7 +81,7 @@ type Lease struct {
 // Booking is an online appointment (网上预约) published by the central platform.
 type Booking struct {
 	ID         string    `json:"id"`
-	CitizenKey string    `json:"citizen_key"` // HMAC of the ID number with the platform key
+	CitizenKey string    `json:"citizen_key,omitempty"` // HMAC of the ID number with the platform key; never in an API reply
 	MaskedID   string    `json:"masked_id,omitempty"`
 	Service    string    `json:"service"`
 	SlotStart  time.Time `json:"slot_start"`
@@ -125,7 +125,10 @@ type ServiceDay struct {
 
 // IdemRecord ties an idempotency key to the result it produced:
 // "t:<ticket id>", "w:<window>", "l:<lease id>", "b:<booking id>" or "k:<citizen key>".
+// Fingerprint (empty in records written before it existed) identifies the
+// request the key was first used for: its operation, target and body.
 type IdemRecord struct {
-	Key string `json:"key"`
-	Ref string `json:"ref"`
+	Key         string `json:"key"`
+	Ref         string `json:"ref"`
+	Fingerprint string `json:"fingerprint,omitempty"`
 }

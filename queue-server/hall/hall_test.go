@@ -46,7 +46,7 @@ func (j *memJournal) Load() (State, error) {
 	tickets := map[string]Ticket{}
 	windows := map[int]Window{}
 	var s State
-	s.Idem = map[string]string{}
+	s.Idem = map[string]IdemRecord{}
 	for _, ev := range j.events {
 		s.Seq, s.Day = ev.Seq, ev.Day
 		if ev.Ticket != nil {
@@ -65,7 +65,7 @@ func (j *memJournal) Load() (State, error) {
 			s.Bookings = append(s.Bookings, *ev.Appointment)
 		}
 		if ev.Idem != nil {
-			s.Idem[ev.Idem.Key] = ev.Idem.Ref
+			s.Idem[ev.Idem.Key] = *ev.Idem
 		}
 		if ev.Config != nil {
 			c := ev.Config.Clone()

@@ -37,6 +37,12 @@ type Op struct {
 	// uses it: a double tap gets the same ticket, a citizen whose ticket
 	// was served, cancelled or missed can take another.
 	IdemWhileOpen bool
+	// Fingerprint identifies the request IdemKey was given with (its
+	// operation, target and body, as the API layer hashes them). A key
+	// already answered for another fingerprint is refused with
+	// unprocessable/idempotency_key_reused instead of returning the other
+	// request's result. Empty on either side: not checked.
+	Fingerprint string
 }
 
 // Service is the one place where hall rules are decided. A single goroutine
@@ -227,8 +233,13 @@ func (s *Service) run(batch []*request) {
 func (s *Service) apply(r *request, now time.Time) {
 	st := s.st
 	if r.op.IdemKey != "" {
-		if ref, ok := st.idem[r.op.IdemKey]; ok && !(r.op.IdemWhileOpen && st.closed(ref)) {
-			r.ref = ref
+		if rec, ok := st.idem[r.op.IdemKey]; ok && !(r.op.IdemWhileOpen && st.closed(rec.Ref)) {
+			if rec.Fingerprint != "" && r.op.Fingerprint != "" && rec.Fingerprint != r.op.Fingerprint {
+				r.res = response{err: Refusal(Unprocessable, "idempotency_key_reused",
+					"this Idempotency-Key was already used for a different request (another operation, target or body); use a new key for a new request")}
+				return
+			}
+			r.ref = rec.Ref
 			return
 		}
 	}
@@ -243,8 +254,9 @@ func (s *Service) apply(r *request, now time.Time) {
 		return
 	}
 	if r.op.IdemKey != "" && len(st.pending) > mark {
-		st.idem[r.op.IdemKey] = r.ref
-		st.pending[len(st.pending)-1].Idem = &IdemRecord{Key: r.op.IdemKey, Ref: r.ref}
+		rec := IdemRecord{Key: r.op.IdemKey, Ref: r.ref, Fingerprint: r.op.Fingerprint}
+		st.idem[r.op.IdemKey] = rec
+		st.pending[len(st.pending)-1].Idem = &rec
 	}
 }
 

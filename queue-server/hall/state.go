@@ -22,8 +22,8 @@ type State struct {
 	Leases    []Lease
 	Bookings  []Booking
 	Blacklist []BlackEntry
-	Idem      map[string]string // scoped idempotency key → result ref ("t:<id>" or "w:<n>")
-	Config    *Config           // the latest config.changed configuration; nil when never changed at runtime
+	Idem      map[string]IdemRecord // scoped idempotency key → its record (result ref, fingerprint)
+	Config    *Config               // the latest config.changed configuration; nil when never changed at runtime
 }
 
 // state is the hall's live, in-memory model. Only the Service's loop
@@ -43,7 +43,7 @@ type state struct {
 	leases    map[string]*Lease // id → lease
 	bookings  map[string]*Booking
 	blacklist map[string]BlackEntry
-	idem      map[string]string
+	idem      map[string]IdemRecord
 	stats     map[string]*serviceStats
 
 	pending []Event // emitted, not yet committed
@@ -57,7 +57,7 @@ func newState(cfg Config, s State) *state {
 		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},
 		counters: map[string]int{}, issued: map[string]int{}, perKey: map[string]int{},
 		leases: map[string]*Lease{}, bookings: map[string]*Booking{}, blacklist: map[string]BlackEntry{},
-		idem: map[string]string{}, stats: map[string]*serviceStats{},
+		idem: map[string]IdemRecord{}, stats: map[string]*serviceStats{},
 	}
 	for _, sc := range cfg.Services {
 		st.queues[sc.Code] = &serviceQueue{}
@@ -550,8 +550,14 @@ func (st *state) setWindow(wn int, to WindowStatus, clerk, reason string, now ti
 	if to == WindowPaused && w.Status != WindowOpen {
 		return nil, Refusal(Conflict, "illegal_transition", "only an open window can pause; window %d is %s", wn, w.Status)
 	}
+	if to == WindowOpen && w.Status == WindowOpen && (clerk == "" || clerk == w.Clerk) {
+		return w, nil // already open, by the same clerk: nothing changes, no event
+	}
 	nw := *w
-	nw.Status, nw.Since, nw.PauseReason = to, now, ""
+	if to != w.Status {
+		nw.Since = now // an open window taken over by another clerk stays open since then
+	}
+	nw.Status, nw.PauseReason = to, ""
 	evType := map[WindowStatus]string{WindowOpen: EvWindowOpened, WindowPaused: EvWindowPaused, WindowClosed: EvWindowClosed}[to]
 	switch to {
 	case WindowOpen:

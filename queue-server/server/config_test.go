@@ -58,7 +58,7 @@ func TestConfigUpdateThroughREST(t *testing.T) {
 	} {
 		req, _ := http.NewRequest("PUT", h.URL+"/api/v1/config", strings.NewReader(tc.body))
 		req.Header.Set("Authorization", "Bearer "+manager.Token)
-		res, err := http.DefaultClient.Do(req)
+		res, err := h.admin.HTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"hallq/internal/testclock"
+	"hallq/queue-server/api/apispec"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
@@ -37,6 +38,7 @@ func MustHall(t *testing.T) *testHall {
 		t.Fatal(err)
 	}
 	h.admin = client.New(h.URL, strings.TrimSpace(string(tok)))
+	h.admin.HTTP = apispec.Client(t) // every exchange is held to the OpenAPI document
 	return h
 }
 
@@ -70,7 +72,9 @@ func (h *testHall) as(role string, window int) *client.Client {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return client.New(h.URL, tk.Token)
+	c := client.New(h.URL, tk.Token)
+	c.HTTP = h.admin.HTTP
+	return c
 }
 
 const key1 = "1111111111111111111111111111111111111111111111111111111111111111"

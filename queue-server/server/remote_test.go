@@ -35,6 +35,7 @@ func TestRemoteTickets(t *testing.T) {
 	h := MustHall(t)
 	ctx := context.Background()
 	phone := client.New(h.URL, "")
+	phone.HTTP = h.admin.HTTP
 	take := func(service, id string) (hall.TicketView, int, error) {
 		var tk hall.TicketView
 		status, err := phone.Do(ctx, "POST", "/api/v1/remote-tickets", "", wire.RemoteTicketRequest{Service: service, IDNumber: id}, &tk)

@@ -28,7 +28,7 @@ func TestTicketLifeThroughREST(t *testing.T) {
 	if tk.Number != "B001" || tk.Status != hall.Waiting || tk.CitizenKey != "" || tk.Kiosk != "" && tk.Kiosk != "kiosk" {
 		t.Fatalf("issued %+v", tk)
 	}
-	again, err := kiosk.Issue(ctx, "k-1", hall.IssueRequest{Service: "B", CitizenKey: key1})
+	again, err := kiosk.Issue(ctx, "k-1", hall.IssueRequest{Service: "B", CitizenKey: key1, MaskedID: "4201**********1234"})
 	if err != nil || again.ID != tk.ID {
 		t.Fatalf("retry with the same key: %v, %s vs %s", err, again.ID, tk.ID)
 	}
@@ -132,7 +132,7 @@ func TestBadInputGetsClear4xx(t *testing.T) {
 	for _, tc := range cases {
 		req, _ := http.NewRequest(tc.method, h.URL+tc.path, strings.NewReader(tc.body))
 		req.Header.Set("Authorization", "Bearer "+h.admin.Token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := h.admin.HTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,9 @@ func TestBadInputGetsClear4xx(t *testing.T) {
 // authorization (anything but 401/403).
 func TestAuthorizationEveryRoute(t *testing.T) {
 	h := MustHall(t)
-	clients := map[string]*client.Client{"": client.New(h.URL, "")}
+	anon := client.New(h.URL, "")
+	anon.HTTP = h.admin.HTTP
+	clients := map[string]*client.Client{"": anon}
 	for _, r := range wire.Roles {
 		w := 0
 		if r == wire.RoleClerk {

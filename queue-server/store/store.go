@@ -25,7 +25,8 @@
 //	leases     "YYYY-MM-DD/<lease id>" → Lease JSON
 //	bookings   booking id → Booking JSON (pruned when their day is closed)
 //	blacklist  citizen key → BlackEntry JSON
-//	idem       "YYYY-MM-DD/<seq>" → result ref, NUL, scoped key
+//	idem       "YYYY-MM-DD/<seq>" → 0x01, request fingerprint, NUL, result ref, NUL, scoped key
+//	           (records from before fingerprints: result ref, NUL, scoped key)
 //	events     seq (8 bytes, big-endian) → Event JSON
 //	outbox     seq (8 bytes, big-endian) → "" (an event still to forward, or forwarded and not yet compacted)
 //	tokens     sha256(token) → Token JSON
@@ -413,7 +414,7 @@ func upgradeFrom1(tx *bolt.Tx) error {
 	}
 	// numbered from 1: no more records than events, so below every future seq
 	for i, r := range recs {
-		if err := idem.Put(idemKey(string(r.day), uint64(i+1)), idemValue(string(r.ref), string(r.key))); err != nil {
+		if err := idem.Put(idemKey(string(r.day), uint64(i+1)), idemValue(string(r.ref), string(r.key), "")); err != nil {
 			return err
 		}
 	}
@@ -426,7 +427,26 @@ func idemKey(day string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte(day+"/"), seq)
 }
 
-func idemValue(ref, key string) []byte { return []byte(ref + "\x00" + key) }
+// idemValue is a record's value: "\x01" fingerprint NUL ref NUL key.
+// Records written before fingerprints existed are "ref NUL key" (a ref
+// starts with a letter), and are still read: such a key matches any
+// request, as it did when it was written.
+func idemValue(ref, key, fingerprint string) []byte {
+	if fingerprint == "" {
+		return []byte(ref + "\x00" + key)
+	}
+	return []byte("\x01" + fingerprint + "\x00" + ref + "\x00" + key)
+}
+
+// parseIdem reads a record's value, in either format.
+func parseIdem(v []byte) hall.IdemRecord {
+	var fp []byte
+	if rest, ok := bytes.CutPrefix(v, []byte{1}); ok {
+		fp, v, _ = bytes.Cut(rest, []byte{0})
+	}
+	ref, key, _ := bytes.Cut(v, []byte{0})
+	return hall.IdemRecord{Key: string(key), Ref: string(ref), Fingerprint: string(fp)}
+}
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -510,7 +530,7 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		return err
 	}
 	if ev.Idem != nil {
-		if err := appendOnly(tx, bIdem).Put(idemKey(ev.Day, ev.Seq), idemValue(ev.Idem.Ref, ev.Idem.Key)); err != nil {
+		if err := appendOnly(tx, bIdem).Put(idemKey(ev.Day, ev.Seq), idemValue(ev.Idem.Ref, ev.Idem.Key, ev.Idem.Fingerprint)); err != nil {
 			return err
 		}
 	}
@@ -604,7 +624,7 @@ func (s *Store) Load() (hall.State, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		st.Day, st.Seq = string(m.Get(kDay)), getU64(m, kSeq)
-		st.Idem = map[string]string{}
+		st.Idem = map[string]hall.IdemRecord{}
 		if raw := m.Get(kConfig); raw != nil {
 			var c hall.Config
 			if err := json.Unmarshal(raw, &c); err != nil {
@@ -643,8 +663,8 @@ func (s *Store) Load() (hall.State, error) {
 		}
 		ic := tx.Bucket(bIdem).Cursor()
 		for k, v := ic.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = ic.Next() {
-			ref, key, _ := bytes.Cut(v, []byte{0})
-			st.Idem[string(key)] = string(ref)
+			rec := parseIdem(v)
+			st.Idem[rec.Key] = rec
 		}
 		return nil
 	})

@@ -444,3 +444,45 @@ func TestAppendedBucketsFillTheirPages(t *testing.T) {
 		return nil
 	})
 }
+
+// An idempotency key keeps the fingerprint of its request across a
+// restart (a different request with it is refused then too), and records
+// written before fingerprints existed are still read and still answer.
+func TestIdempotencyFingerprintSurvivesRestartAndOldRecordsRead(t *testing.T) {
+	dir := t.TempDir()
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	ctx := context.Background()
+	s := MustStore(t, dir)
+	svc := MustService(t, s, clock)
+	a1, err := svc.Issue(ctx, hall.Op{IdemKey: "k:new", Fingerprint: "fp-issue-E"}, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	// a record in the format of before: ref NUL key, no fingerprint
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bIdem).Put(idemKey(a1.Day, 1<<40), []byte("t:"+old.ID+"\x00k:old"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2 := MustStore(t, dir)
+	svc2 := MustService(t, s2, clock)
+	again, err := svc2.Issue(ctx, hall.Op{IdemKey: "k:new", Fingerprint: "fp-issue-E"}, hall.IssueRequest{Service: "E"})
+	if err != nil || again.ID != a1.ID {
+		t.Fatalf("same request after restart: %v %s", err, again.ID)
+	}
+	_, err = svc2.Issue(ctx, hall.Op{IdemKey: "k:new", Fingerprint: "fp-issue-C"}, hall.IssueRequest{Service: "C"})
+	if hall.ErrorCode(err) != hall.Unprocessable || hall.ErrorReason(err) != "idempotency_key_reused" {
+		t.Fatalf("other request with the key after restart: %v", err)
+	}
+	prev, err := svc2.Issue(ctx, hall.Op{IdemKey: "k:old", Fingerprint: "fp-any"}, hall.IssueRequest{Service: "E"})
+	if err != nil || prev.ID != old.ID {
+		t.Fatalf("record of the old format: %v %s, want %s", err, prev.ID, old.ID)
+	}
+}

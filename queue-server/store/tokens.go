@@ -108,7 +108,7 @@ type User struct {
 	Name     string    `json:"name"`
 	Role     string    `json:"role"`
 	Window   int       `json:"window,omitempty"`
-	Hash     []byte    `json:"hash"`
+	Hash     []byte    `json:"hash,omitempty"` // stored; never in an API reply
 	Created  time.Time `json:"created"`
 	Disabled bool      `json:"disabled,omitempty"`
 }

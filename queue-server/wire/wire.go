@@ -1,6 +1,10 @@
 // Package wire holds the JSON messages of the hall API — REST bodies and
 // websocket frames — shared by the server, its Go client, the kiosk and the
-// tests. docs/protocol.md shows each with an exact example.
+// tests. docs/protocol.md shows each with an exact example; the OpenAPI
+// document (queue-server/api/openapi.json) is their contract. codes.go
+// gathers every code the server and its clients share (CodeGroups), from
+// which the pages' codes.js and the Codes table of docs/protocol.md are
+// generated.
 package wire
 
 import (
@@ -94,6 +98,21 @@ type BlacklistRequest struct {
 	Remove     bool      `json:"remove,omitempty"`
 }
 
+// AppointmentRequest is the body of POST /api/v1/appointments: the same
+// shape as the central platform's appointment message (docs/central.md).
+// ID is the older spelling of BookingID, still accepted; giving both is
+// refused.
+type AppointmentRequest struct {
+	BookingID  string    `json:"booking_id,omitempty"`
+	ID         string    `json:"id,omitempty"` // deprecated: booking_id
+	CitizenKey string    `json:"citizen_key"`
+	MaskedID   string    `json:"masked_id,omitempty"`
+	Service    string    `json:"service"`
+	SlotStart  time.Time `json:"slot_start"`
+	SlotEnd    time.Time `json:"slot_end"`
+	Status     string    `json:"status,omitempty"` // booked (default) or cancelled
+}
+
 // RemoteTicketRequest is a citizen taking a ticket on their phone (线上取号).
 // The ID number is turned into the citizen key and masked form at once and
 // never stored, logged or echoed.
@@ -128,6 +147,17 @@ const (
 	FrameReply    = "reply"    // server → client, the operation's result
 	FrameError    = "error"    // server → client, a frame it could not take
 )
+
+// Welcome is the welcome frame as the server writes it: the same fields
+// as in Frame, but seq is always present (0 on a hall with no events yet).
+type Welcome struct {
+	Type   string `json:"type"`
+	Role   string `json:"role"`
+	Name   string `json:"name"`
+	Window int    `json:"window,omitempty"`
+	Seq    uint64 `json:"seq"`
+	Epoch  string `json:"epoch,omitempty"`
+}
 
 // Frame is one websocket message in either direction.
 type Frame struct {

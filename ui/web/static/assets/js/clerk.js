@@ -2,6 +2,7 @@
 // no-show, transfer, park and resume tickets, call a specific ticket, and
 // open, pause or close the window; every action has a key.
 import { $, el, fill, api, describe, since, mmss, serverNow, Stream, connectionBadge, loginForm, statusWords, channelWords, windowWords, both } from './hallq.js';
+import { Action, WindowAction } from './codes.js';
 
 let token = '';
 let me = null;
@@ -59,24 +60,24 @@ $('#transfer-dialog').addEventListener('close', () => {
   const body = { service: $('#transfer-service').value };
   const w = Number($('#transfer-window').value);
   if (w > 0) body.window = w;
-  act('transfer', body)();
+  act(Action.Transfer, body)();
 });
 
 $('#pause-dialog').addEventListener('close', () => {
-  if ($('#pause-dialog').returnValue === 'ok') setWindow('pause', $('#pause-reason').value);
+  if ($('#pause-dialog').returnValue === 'ok') setWindow(WindowAction.Pause, $('#pause-reason').value);
 });
 
 const buttons = {
   call: { key: ['n', ' '], run: () => callNext() },
-  recall: { key: ['r'], run: act('recall') },
-  start: { key: ['s'], run: act('start') },
-  complete: { key: ['c'], run: act('complete') },
-  noshow: { key: ['x'], run: act('no_show') },
+  recall: { key: ['r'], run: act(Action.Recall) },
+  start: { key: ['s'], run: act(Action.Start) },
+  complete: { key: ['c'], run: act(Action.Complete) },
+  noshow: { key: ['x'], run: act(Action.NoShow) },
   transfer: { key: ['t'], run: transfer },
-  park: { key: ['p'], run: act('park') },
-  open: { key: ['o'], run: () => setWindow('open') },
+  park: { key: ['p'], run: act(Action.Park) },
+  open: { key: ['o'], run: () => setWindow(WindowAction.Open) },
   pause: { key: ['b'], run: () => $('#pause-dialog').showModal() },
-  close: { key: ['l'], run: () => setWindow('close') },
+  close: { key: ['l'], run: () => setWindow(WindowAction.Close) },
 };
 
 for (const [id, b] of Object.entries(buttons)) $('#' + id).addEventListener('click', b.run);

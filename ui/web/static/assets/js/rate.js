@@ -2,6 +2,7 @@
 // the clerk completes a ticket it asks for one of the five levels, and for a
 // reason after a low one, then thanks the citizen and goes back to idle.
 import { $, el, fill, api, describe, Stream, connectionBadge, loginForm } from './hallq.js';
+import { EventType, Role } from './codes.js';
 
 const n = Number(location.pathname.split('/').pop());
 const levels = [
@@ -60,7 +61,7 @@ const stream = new Stream('', {
   onState: connectionBadge($('#conn')),
   onEvent(ev, { live }) {
     if (!live || !ev.ticket || ev.ticket.window !== n) return;
-    if (ev.type === 'ticket.completed') {
+    if (ev.type === EventType.TicketCompleted) {
       ticket = ev.ticket;
       $('#ask-ticket').textContent = `${ticket.number} · ${n} 号窗口 Window ${n}`;
       screen('ask', ASK_FOR_MS);
@@ -73,7 +74,7 @@ const stream = new Stream('', {
 });
 
 const signOut = loginForm($('#login'), 'rate',
-  (me) => (me.role === 'clerk' && me.window === n ? '' : `请使用 ${n} 号窗口的工作人员令牌 · Use the clerk token of window ${n}`),
+  (me) => (me.role === Role.Clerk && me.window === n ? '' : `请使用 ${n} 号窗口的工作人员令牌 · Use the clerk token of window ${n}`),
   (t) => {
     token = t;
     $('#idle-text').textContent = `${n} 号窗口 · Window ${n}`;

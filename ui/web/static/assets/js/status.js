@@ -3,6 +3,7 @@
 // called. It needs no token (the id is unguessable) and so polls every 5 s
 // instead of holding a websocket; it reveals nothing else about the hall.
 import { $, api, statusWords } from './hallq.js';
+import { ErrorCode, TicketStatus } from './codes.js';
 
 const id = decodeURIComponent(location.pathname.split('/').pop());
 const POLL_MS = 5000;
@@ -35,10 +36,10 @@ function render() {
   const s = ticket.status;
   $('#number').textContent = ticket.number;
   $('#status').textContent = (statusWords[s] || ['', ''])[lang === 'zh' ? 0 : 1];
-  const called = s === 'called' || s === 'serving';
+  const called = s === TicketStatus.Called || s === TicketStatus.Serving;
   $('#called').hidden = !called;
   $('#called').textContent = called ? w.go(ticket.window) : '';
-  $('#facts').hidden = s !== 'waiting';
+  $('#facts').hidden = s !== TicketStatus.Waiting;
   $('#ahead').textContent = w.people(ticket.position);
   $('#wait').textContent = ticket.estimated_wait_s < 0 ? w.unknown : w.minutes(Math.round(ticket.estimated_wait_s / 60));
 }
@@ -46,15 +47,15 @@ function render() {
 async function poll() {
   try {
     const t = await api('GET', `tickets/${encodeURIComponent(id)}`);
-    if (ticket && ticket.status !== 'called' && t.status === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+    if (ticket && ticket.status !== TicketStatus.Called && t.status === TicketStatus.Called && navigator.vibrate) navigator.vibrate([300, 150, 300]);
     ticket = t;
     failed = null;
     at = new Date();
   } catch (e) {
-    failed = e.code === 'not_found' ? 'not_found' : 'offline';
+    failed = e.code === ErrorCode.NotFound ? 'not_found' : 'offline';
   }
   render();
-  if (failed !== 'not_found' && (!ticket || ticket.status !== 'done')) setTimeout(poll, POLL_MS);
+  if (failed !== 'not_found' && (!ticket || ticket.status !== TicketStatus.Done)) setTimeout(poll, POLL_MS);
 }
 
 $('#lang').addEventListener('click', () => {
