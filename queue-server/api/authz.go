@@ -103,7 +103,7 @@ func (c *call) mayManage(what, target string) error {
 	if slices.Contains(manages[c.p.Role], target) {
 		return nil
 	}
-	return hall.Refusal(hall.Forbidden, "role_not_managed", "role %s may not create, replace or revoke %s of role %s (managers: clerk, kiosk and display)", c.p.Role, what, target)
+	return hall.Refusal(hall.Forbidden, hall.ReasonRoleNotManaged, "role %s may not create, replace or revoke %s of role %s (managers: clerk, kiosk and display)", c.p.Role, what, target)
 }
 
 // ManagedRoles returns the manages table (for tests and docs).

@@ -48,6 +48,7 @@ const (
 	ReasonActionNotAllowed Reason = "action_not_allowed"
 	ReasonBlacklisted      Reason = "blacklisted"
 	ReasonRemoteNotAllowed Reason = "remote_not_allowed"
+	ReasonRoleNotManaged   Reason = "role_not_managed"
 	// not_found
 	ReasonNoAppointment Reason = "no_appointment"
 	ReasonUnknownLease  Reason = "unknown_lease"
@@ -90,7 +91,7 @@ const (
 // Reasons lists every refusal reason, in a stable order.
 var Reasons = []Reason{
 	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey,
-	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed,
+	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed, ReasonRoleNotManaged,
 	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,

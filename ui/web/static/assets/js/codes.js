@@ -28,6 +28,7 @@ export const Reason = Object.freeze({
   ActionNotAllowed: 'action_not_allowed',
   Blacklisted: 'blacklisted',
   RemoteNotAllowed: 'remote_not_allowed',
+  RoleNotManaged: 'role_not_managed',
   NoAppointment: 'no_appointment',
   UnknownLease: 'unknown_lease',
   UnknownOp: 'unknown_op',
