@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"hallq/queue-server/hall"
+	"hallq/queue-server/seal"
 	"hallq/queue-server/store"
 	"hallq/queue-server/wire"
 )
@@ -44,6 +45,8 @@ type API struct {
 	svc     *hall.Service
 	store   *store.Store
 	secret  []byte
+	sealKey seal.Key
+	joined  bool
 	log     *slog.Logger
 	hub     *hub
 	extra   map[string]func() any // health details, by name
@@ -56,9 +59,14 @@ type API struct {
 
 // Options configure an API.
 type Options struct {
-	Service  *hall.Service
-	Store    *store.Store
-	Secret   []byte // citizen-key secret
+	Service *hall.Service
+	Store   *store.Store
+	Secret  []byte // citizen-key secret
+	// SealKey opens the ID numbers kiosks seal to the hall (package seal).
+	SealKey seal.Key
+	// Joined: the hall forwards to the province platform, whose real-name
+	// sign-in replaces typed ID numbers for remote tickets.
+	Joined   bool
 	Logger   *slog.Logger
 	Observer Observer
 	Version  string
@@ -79,7 +87,7 @@ type Options struct {
 // New builds the API. Call OnCommit from the hall service's commit hook and
 // Close when done.
 func New(o Options) *API {
-	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, log: o.Logger, extra: o.Health,
+	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, log: o.Logger, extra: o.Health,
 		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -65,7 +65,7 @@ var ops = map[string]*operation{
 	"leases.grant":        {roles: []string{wire.RoleKiosk}, run: opLease},
 	"leases.release":      {roles: []string{wire.RoleKiosk}, pathParams: []string{"id"}, run: opLeaseRelease},
 	"handover":            {roles: []string{wire.RoleKiosk}, run: opHandOver},
-	"kiosk.secret":        {roles: []string{wire.RoleKiosk}, run: opKioskSecret},
+	"kiosk.sealkey":       {roles: []string{wire.RoleKiosk}, run: opSealKey},
 	"appointments.list":   {roles: staff, run: opBookings},
 	"appointments.upsert": {roles: staff, run: opBookingUpsert},
 	"blacklist.set":       {roles: staff, run: opBlacklist},
@@ -104,7 +104,7 @@ var restRoutes = []struct{ pattern, op string }{
 	{"POST /api/v1/leases", "leases.grant"},
 	{"POST /api/v1/leases/{id}/release", "leases.release"},
 	{"POST /api/v1/handover", "handover"},
-	{"GET /api/v1/kiosk/secret", "kiosk.secret"},
+	{"GET /api/v1/kiosk/seal-key", "kiosk.sealkey"},
 	{"GET /api/v1/appointments", "appointments.list"},
 	{"POST /api/v1/appointments", "appointments.upsert"},
 	{"POST /api/v1/blacklist", "blacklist.set"},
@@ -301,6 +301,9 @@ func opIssue(c *call) (int, any, error) {
 	}
 	if r.CitizenKey != "" && !isKey(r.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits (the HMAC, never the ID number)")
+	}
+	if err := c.unseal(&r.SealedID, &r.CitizenKey, &r.MaskedID); err != nil {
+		return 0, nil, err
 	}
 	if c.p.Role == wire.RoleKiosk {
 		r.Kiosk = c.p.Name
@@ -512,10 +515,25 @@ func opCheckIn(c *call) (int, any, error) {
 	if r.CitizenKey != "" && !isKey(r.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
+	if err := c.unseal(&r.SealedID, &r.CitizenKey, &r.MaskedID); err != nil {
+		return 0, nil, err
+	}
+	byCard := r.CitizenKey != ""
 	if c.p.Role == wire.RoleKiosk {
 		r.Kiosk = c.p.Name
 	}
 	t, err := c.a.svc.CheckIn(c.ctx, c.op(), r)
+	if c.p.Role == wire.RoleKiosk {
+		// The answer goes to whoever holds the card or the booking code:
+		// the ticket itself, and the masked ID only to the card's holder
+		// (a booking code alone must not tell whose booking it is).
+		masked := t.MaskedID
+		t = redactView(t, levelPublic)
+		if byCard {
+			t.MaskedID = masked
+		}
+		return http.StatusCreated, t, err
+	}
 	return http.StatusCreated, redactView(t, levelStaff), err
 }
 
@@ -540,6 +558,9 @@ func opHandOver(c *call) (int, any, error) {
 	if o.CitizenKey != "" && !isKey(o.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
+	if err := c.unseal(&o.SealedID, &o.CitizenKey, &o.MaskedID); err != nil {
+		return 0, nil, err
+	}
 	if c.idem == "" {
 		c.idem = fmt.Sprintf("handover:%s:%d", o.Lease, o.Number)
 	}
@@ -547,8 +568,35 @@ func opHandOver(c *call) (int, any, error) {
 	return http.StatusCreated, redactView(t, levelStaff), err
 }
 
-func opKioskSecret(c *call) (int, any, error) {
-	return ok(map[string]string{"secret": hex.EncodeToString(c.a.secret)}, nil)
+// opSealKey gives kiosks the hall server's public key, to which they seal
+// ID numbers (package seal). It is public by nature: it opens nothing.
+func opSealKey(c *call) (int, any, error) {
+	return ok(wire.SealKey{PublicKey: c.a.sealKey.PublicText()}, nil)
+}
+
+// unseal opens an ID number a kiosk sealed to this hall (a kiosk holds no
+// key that derives citizen keys) into the citizen key and the masked form,
+// and clears the sealed value; the number itself goes no further than this
+// function — it is never stored, logged or returned. Nothing sealed:
+// nothing to do.
+func (c *call) unseal(sealed, key, masked *string) error {
+	if *sealed == "" {
+		return nil
+	}
+	if *key != "" {
+		return hall.Errorf(hall.Invalid, "give sealed_id or citizen_key, not both")
+	}
+	text, err := c.a.sealKey.Open(*sealed)
+	*sealed = ""
+	if err != nil {
+		return hall.Refusal(hall.Invalid, "unsealable_id", "the sealed ID number cannot be opened with this hall's key (sealed to another hall or an older store?)")
+	}
+	num, err := idcard.ParseIDNumber(text) // any card the readers read, as the kiosk did
+	if err != nil {
+		return hall.Refusal(hall.Invalid, "invalid_id_number", "the sealed value is not a valid card number")
+	}
+	*key, *masked = num.Key(c.a.secret), num.Masked()
+	return nil
 }
 
 func opBookings(c *call) (int, any, error) {

@@ -252,6 +252,10 @@ type IssueRequest struct {
 	MaskedID   string   `json:"masked_id,omitempty"`
 	AgeClass   AgeClass `json:"age_class,omitempty"`
 	Kiosk      string   `json:"-"`
+	// SealedID is the ID number sealed by a kiosk to the hall server (it
+	// holds no key that derives citizen keys). The API opens it into
+	// CitizenKey and MaskedID and clears it; the domain never sees one.
+	SealedID string `json:"sealed_id,omitempty"`
 }
 
 func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, error) {
@@ -299,6 +303,14 @@ func (st *state) admit(sc *ServiceConfig, key string) error {
 		return Refusal(QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code)
 	}
 	return nil
+}
+
+// admitCitizen is admit's per-citizen part (blacklist, per-citizen limit),
+// applied to offline tickets at hand-over.
+func (st *state) admitCitizen(sc *ServiceConfig, key string) error {
+	c := *sc
+	c.RequiresID, c.DailyQuota = false, 0
+	return st.admit(&c, key)
 }
 
 func (st *state) maxNumber() int {

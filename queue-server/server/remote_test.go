@@ -13,6 +13,7 @@ import (
 	"hallq/devices/idcard"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
+	"hallq/queue-server/seal"
 	"hallq/queue-server/wire"
 )
 
@@ -85,15 +86,22 @@ func TestRemoteTickets(t *testing.T) {
 
 	// two tickets at the kiosk with the same card use up A's limit of 2
 	kiosk := h.as(wire.RoleKiosk, 0)
-	secret, err := kiosk.KioskSecret(ctx)
+	pubText, err := kiosk.SealKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := seal.ParsePublic(pubText)
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := residentID(t, 2)
 	used = append(used, second)
-	num, _ := idcard.ParseIDNumber(second)
 	for i := range 2 {
-		if _, err := kiosk.Issue(ctx, fmt.Sprint("k", i), hall.IssueRequest{Service: "A", CitizenKey: num.Key(secret), MaskedID: num.Masked()}); err != nil {
+		sealed, err := seal.Seal(pub, second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kiosk.Issue(ctx, fmt.Sprint("k", i), hall.IssueRequest{Service: "A", SealedID: sealed}); err != nil {
 			t.Fatal(err)
 		}
 	}

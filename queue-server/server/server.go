@@ -22,6 +22,7 @@ import (
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/metrics"
+	"hallq/queue-server/seal"
 	"hallq/queue-server/store"
 	"hallq/queue-server/wire"
 )
@@ -120,6 +121,10 @@ func Start(o Options) (*Server, error) {
 	if len(o.CitizenSecret) > 0 {
 		secret = o.CitizenSecret
 	}
+	sealKey, err := openSealKey(st)
+	if err != nil {
+		return fail(err)
+	}
 	var a *api.API
 	onCommit := func(evs []hall.Event) {
 		s.Metrics.ObserveEvents(evs)
@@ -160,7 +165,8 @@ func Start(o Options) (*Server, error) {
 	if s.Forwarder != nil {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
 	}
-	ao := api.Options{Service: s.Service, Store: st, Secret: secret, Logger: log, Observer: s.Metrics,
+	ao := api.Options{Service: s.Service, Store: st, Secret: secret, SealKey: sealKey,
+		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, Logger: log, Observer: s.Metrics,
 		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health}
 	if s.Forwarder != nil {
 		ao.Resend = s.Forwarder.Resend
@@ -400,4 +406,17 @@ func (j *timedJournal) health() any {
 		return storageHealth{Status: "ok"}
 	}
 	return storageHealth{Status: "degraded", Error: j.lastErr, Since: j.failing}
+}
+
+// openSealKey returns the key pair kiosks seal ID numbers to, made at the
+// hall's first start and kept in the store.
+func openSealKey(st *store.Store) (seal.Key, error) {
+	b, err := st.SealKey(func() ([]byte, error) {
+		k, err := seal.NewKey()
+		return k.Bytes(), err
+	})
+	if err != nil {
+		return seal.Key{}, fmt.Errorf("store: the hall's seal key: %w", err)
+	}
+	return seal.ParseKey(b)
 }

@@ -102,6 +102,12 @@ type RemoteTicketRequest struct {
 	IDNumber string `json:"id_number"`
 }
 
+// SealKey is the hall server's public key for sealed ID numbers (standard
+// base64 of 32 bytes; see package seal).
+type SealKey struct {
+	PublicKey string `json:"public_key"`
+}
+
 // DeviceHealth is what a kiosk reports of its devices.
 type DeviceHealth struct {
 	Kiosk      string    `json:"kiosk"`
