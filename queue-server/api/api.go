@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -47,6 +47,7 @@ type API struct {
 	secret  []byte
 	sealKey seal.Key
 	joined  bool
+	proxies []netip.Prefix
 	log     *slog.Logger
 	hub     *hub
 	extra   map[string]func() any // health details, by name
@@ -59,14 +60,9 @@ type API struct {
 
 // Options configure an API.
 type Options struct {
-	Service *hall.Service
-	Store   *store.Store
-	Secret  []byte // citizen-key secret
-	// SealKey opens the ID numbers kiosks seal to the hall (package seal).
-	SealKey seal.Key
-	// Joined: the hall forwards to the province platform, whose real-name
-	// sign-in replaces typed ID numbers for remote tickets.
-	Joined   bool
+	Service  *hall.Service
+	Store    *store.Store
+	Secret   []byte // citizen-key secret
 	Logger   *slog.Logger
 	Observer Observer
 	Version  string
@@ -82,12 +78,22 @@ type Options struct {
 	// Resend, when set, posts a dead letter (a batch the central refused,
 	// by its first seq) again: the forwarder's Resend.
 	Resend func(ctx context.Context, first uint64) error
+
+	// SealKey opens the ID numbers kiosks seal to the hall (package seal).
+	SealKey seal.Key
+	// Joined: the hall forwards to the province platform, whose real-name
+	// sign-in replaces typed ID numbers for remote tickets.
+	Joined bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client's address (per-address limits); none: the
+	// peer's address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // New builds the API. Call OnCommit from the hall service's commit hook and
 // Close when done.
 func New(o Options) *API {
-	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, log: o.Logger, extra: o.Health,
+	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, proxies: o.TrustedProxies, log: o.Logger, extra: o.Health,
 		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -179,16 +185,6 @@ func (a *API) authenticate(token string) (Principal, error) {
 	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window}, nil
 }
 
-// clientIP is the address the request came from (the hall server faces the
-// hall LAN directly; no proxy header is trusted).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
@@ -241,7 +237,7 @@ func (a *API) rest(opName string) http.HandlerFunc {
 			writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
 			return
 		}
-		c := &call{ctx: r.Context(), a: a, p: p, ip: clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
+		c := &call{ctx: r.Context(), a: a, p: p, ip: a.clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
 		status, v, err := a.run(op, c)
 		if err != nil {
 			writeError(w, err)

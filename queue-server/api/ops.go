@@ -314,10 +314,28 @@ func opIssue(c *call) (int, any, error) {
 
 // opRemoteTicket takes a ticket from a citizen's phone (线上取号). The typed
 // ID number becomes the citizen key and masked form here and goes no
-// further. The key and service make the idempotency key, so a double tap
-// (or a reload) returns the same ticket while it is open; each client
-// address may make maxRemotePerIP requests with a valid number an hour.
+// further. Whoever types a number is not necessarily its holder, so:
+//   - the answer carries a claim, a random secret the page keeps in the
+//     browser (or the page's own, sent as "claim"); the idempotency key is
+//     the citizen key, the service and the claim, so a double tap or reload
+//     from that browser returns the same ticket while it is open — and
+//     nobody else who types the number gets it;
+//   - refusals about the person (blacklisted, the per-ID limit, an open
+//     remote ticket already) are one and the same answer, not_available,
+//     so the endpoint tells nobody whether someone is blacklisted or holds
+//     a ticket;
+//   - remote tickets come out of their own share of the service's day
+//     (ServiceConfig.RemoteCap), so phones never starve the hall;
+//   - each client address (behind trusted proxies: see clientIP) may make
+//     maxRemotePerIP requests with a valid number an hour.
+//
+// A hall joined to the province refuses them: there the province's citizen
+// portal takes remote tickets after its real-name sign-in.
 func opRemoteTicket(c *call) (int, any, error) {
+	if c.a.joined {
+		return 0, nil, hall.Refusal(hall.Forbidden, "real_name_required",
+			"this hall is joined to the province platform: take a remote ticket on the province's citizen portal after real-name sign-in")
+	}
 	var r wire.RemoteTicketRequest
 	if err := c.decode(&r, false); err != nil {
 		return 0, nil, err
@@ -325,6 +343,12 @@ func opRemoteTicket(c *call) (int, any, error) {
 	service := strings.ToUpper(strings.TrimSpace(r.Service)) // as the hall reads codes
 	if service == "" {
 		return 0, nil, hall.Errorf(hall.Invalid, "service is required")
+	}
+	claim := r.Claim
+	if claim == "" {
+		claim = newClaim()
+	} else if !isClaim(claim) {
+		return 0, nil, hall.Errorf(hall.Invalid, "claim must be 32 lowercase hex digits (128 random bits kept by the browser)")
 	}
 	num, valid := residentID(r.IDNumber)
 	r.IDNumber = ""
@@ -339,9 +363,17 @@ func opRemoteTicket(c *call) (int, any, error) {
 	if actor == "" {
 		actor = "remote"
 	}
-	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key, IdemWhileOpen: true}
+	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key + ":" + claimTag(claim), IdemWhileOpen: true}
 	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
-	return http.StatusCreated, redactView(t, levelPublic), err
+	switch hall.ErrorReason(err) {
+	case "blacklisted", "citizen_limit", "remote_open":
+		return 0, nil, hall.Refusal(hall.Forbidden, "not_available",
+			"no remote ticket can be taken with this ID number now; please take one at a kiosk in the hall or ask staff")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, wire.RemoteTicket{TicketView: redactView(t, levelPublic), Claim: claim}, nil
 }
 
 // residentID accepts only an 18-character resident ID number: 17 digits

@@ -128,14 +128,14 @@ type hub struct {
 	// failed logins by name, for rate limiting
 	failures map[string][]time.Time
 	// remote tickets taken by client address, for rate limiting
-	remote map[string][]time.Time
+	remote *addrTable
 }
 
 func newHub(a *API, obs Observer) *hub {
 	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
 		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{}, failures: map[string][]time.Time{},
-		remote: map[string][]time.Time{}}
+		remote: newAddrTable(maxRemoteAddrs, maxRemotePerIP, remoteWindow)}
 	go h.loop()
 	go h.summarize()
 	return h
@@ -308,24 +308,7 @@ func (h *hub) loginFailed(name string) {
 // reports whether the address is still within maxRemotePerIP an hour.
 func (h *hub) allowRemote(ip string) bool {
 	allowed := false
-	h.do(func() {
-		now := h.a.now()
-		if len(h.remote) > 10000 {
-			for k, ts := range h.remote {
-				if now.Sub(ts[len(ts)-1]) > remoteWindow {
-					delete(h.remote, k)
-				}
-			}
-			if len(h.remote) > 10000 {
-				clear(h.remote) // bounded memory under a flood of addresses
-			}
-		}
-		recent := slices.DeleteFunc(h.remote[ip], func(t time.Time) bool { return now.Sub(t) > remoteWindow })
-		if allowed = len(recent) < maxRemotePerIP; allowed {
-			recent = append(recent, now)
-		}
-		h.remote[ip] = recent
-	})
+	h.do(func() { allowed = h.remote.allow(addrKey(ip), h.a.now()) })
 	return allowed
 }
 
@@ -367,7 +350,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
 		return
 	}
-	c := &client{conn: conn, p: p, ip: clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
+	c := &client{conn: conn, p: p, ip: a.clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	a.hub.register(c)
 	registered := true

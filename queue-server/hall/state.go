@@ -280,6 +280,11 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	if err := st.admit(sc, r.CitizenKey); err != nil {
 		return nil, err
 	}
+	if r.Channel == Remote {
+		if err := st.admitRemote(sc, r.CitizenKey); err != nil {
+			return nil, err
+		}
+	}
 	if r.Channel == WalkIn && r.AgeClass == AgeElderly {
 		r.Channel = Priority
 	}
@@ -301,6 +306,28 @@ func (st *state) admit(sc *ServiceConfig, key string) error {
 	}
 	if sc.PerCitizenLimit > 0 && key != "" && st.perKey[sc.Code+"|"+key] >= sc.PerCitizenLimit {
 		return Refusal(QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code)
+	}
+	return nil
+}
+
+// admitRemote applies the rules of remote tickets (线上取号): the
+// service's remote share of the day (ServiceConfig.RemoteCap) and one open
+// remote ticket per citizen and service — a second request for the same
+// ID number is not handed the first ticket (whoever typed the number is not
+// necessarily its holder; the API's claim secret gives the holder theirs).
+func (st *state) admitRemote(sc *ServiceConfig, key string) error {
+	remote := 0
+	for _, t := range st.tickets {
+		if t.Day != st.day || t.Service != sc.Code || t.Channel != Remote {
+			continue
+		}
+		remote++
+		if key != "" && t.CitizenKey == key && t.Status.Open() {
+			return Refusal(Conflict, "remote_open", "this ID already holds an open remote ticket for service %s", sc.Code)
+		}
+	}
+	if n := sc.RemoteCap(st.maxNumber()); remote >= n {
+		return Refusal(QuotaExceeded, "remote_share", "service %s has issued its %d remote tickets for today; the rest are for the hall", sc.Code, n)
 	}
 	return nil
 }

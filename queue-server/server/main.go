@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"hallq/queue-server/api"
 	"hallq/queue-server/central"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
@@ -72,6 +73,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	demoCentral := fs.Bool("demo-central", false, "also run a reference central platform in-process (embedded NATS on 127.0.0.1:4222, view on http://127.0.0.1:8090/halls) and forward to it")
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
+	proxies := fs.String("trusted-proxies", env("HALLQ_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env HALLQ_TRUSTED_PROXIES)")
 	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -103,6 +105,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention}
+	if o.TrustedProxies, err = api.ParseTrustedProxies(*proxies); err != nil {
+		log.Error("-trusted-proxies", "err", err)
+		return 2
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Error("-tls-cert and -tls-key go together")
 		return 2

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -59,6 +60,10 @@ type Options struct {
 	// masked ID number: older ones are purged at start and then daily.
 	// 0 means DefaultPersonalRetention; negative keeps them for ever.
 	PersonalRetention time.Duration
+	// TrustedProxies are the reverse proxies in front of the hall server
+	// whose X-Forwarded-For names the client (for per-address limits); none:
+	// no header is believed.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
@@ -166,7 +171,7 @@ func Start(o Options) (*Server, error) {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
 	}
 	ao := api.Options{Service: s.Service, Store: st, Secret: secret, SealKey: sealKey,
-		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, Logger: log, Observer: s.Metrics,
+		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, TrustedProxies: o.TrustedProxies, Logger: log, Observer: s.Metrics,
 		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health}
 	if s.Forwarder != nil {
 		ao.Resend = s.Forwarder.Resend
