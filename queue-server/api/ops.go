@@ -647,6 +647,12 @@ func opBookingUpsert(c *call) (int, any, error) {
 	if !isKey(b.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
+	if b.ID == "" { // a new booking made here: the hall mints an unguessable id
+		if c.idem == "" {
+			return 0, nil, hall.Errorf(hall.Invalid, "a new booking without an id needs an Idempotency-Key (a retry must not book twice)")
+		}
+		b.ID = hall.NewBookingID()
+	}
 	nb, err := c.a.svc.UpsertBooking(c.ctx, c.op(), b)
 	nb.CitizenKey = ""
 	return ok(nb, err)
