@@ -48,6 +48,7 @@ type API struct {
 	sealKey seal.Key
 	joined  bool
 	proxies []netip.Prefix
+	sockCap int // websockets per credential
 	log     *slog.Logger
 	hub     *hub
 	extra   map[string]func() any // health details, by name
@@ -88,15 +89,25 @@ type Options struct {
 	// believed for the client's address (per-address limits); none: the
 	// peer's address is the client's.
 	TrustedProxies []netip.Prefix
+	// SocketsPerCredential caps the websockets of one token or session
+	// (0: DefaultSocketsPerCredential).
+	SocketsPerCredential int
 }
+
+// DefaultSocketsPerCredential: enough for every board of a hall sharing
+// one display token, far below what slows the hub for everyone.
+const DefaultSocketsPerCredential = 32
 
 // New builds the API. Call OnCommit from the hall service's commit hook and
 // Close when done.
 func New(o Options) *API {
-	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, proxies: o.TrustedProxies, log: o.Logger, extra: o.Health,
+	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, proxies: o.TrustedProxies, sockCap: o.SocketsPerCredential, log: o.Logger, extra: o.Health,
 		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if a.sockCap <= 0 {
+		a.sockCap = DefaultSocketsPerCredential
 	}
 	a.hub = newHub(a, o.Observer)
 	a.routes(o.Pages, o.Metrics)
@@ -234,7 +245,11 @@ func (a *API) rest(opName string) http.HandlerFunc {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
-			writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
+			} else { // e.g. sent so slowly that the body deadline passed
+				writeError(w, hall.Errorf(hall.Invalid, "the request body did not arrive: %v", err))
+			}
 			return
 		}
 		c := &call{ctx: r.Context(), a: a, p: p, ip: a.clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}

@@ -167,3 +167,25 @@ func claimTag(claim string) string {
 	h := sha256.Sum256([]byte("hallq remote claim\x00" + claim))
 	return hex.EncodeToString(h[:12])
 }
+
+// registerCapped registers a websocket client unless its credential (token
+// or session) already holds max open websockets: 3,000 sockets on one
+// display token once slowed issuing for everyone.
+func (h *hub) registerCapped(c *client, max int) bool {
+	ok := false
+	h.do(func() {
+		n := 0
+		for o := range h.clients {
+			if o.p.TokenID == c.p.TokenID {
+				n++
+			}
+		}
+		if ok = n < max; ok {
+			h.clients[c] = true
+			if h.obs != nil {
+				h.obs.WSClients(len(h.clients))
+			}
+		}
+	})
+	return ok
+}

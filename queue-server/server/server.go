@@ -64,6 +64,9 @@ type Options struct {
 	// whose X-Forwarded-For names the client (for per-address limits); none:
 	// no header is believed.
 	TrustedProxies []netip.Prefix
+	// Limits bound each client (timeouts, connection caps); zero fields
+	// take DefaultLimits.
+	Limits Limits
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
@@ -86,6 +89,7 @@ type Server struct {
 
 	http   *http.Server
 	ln     net.Listener
+	caps   *capListener
 	log    *slog.Logger
 	done   chan error
 	cancel context.CancelFunc // stops the forwarder, the appointments consumer and retention
@@ -171,7 +175,8 @@ func Start(o Options) (*Server, error) {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
 	}
 	ao := api.Options{Service: s.Service, Store: st, Secret: secret, SealKey: sealKey,
-		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, TrustedProxies: o.TrustedProxies, Logger: log, Observer: s.Metrics,
+		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, TrustedProxies: o.TrustedProxies,
+		SocketsPerCredential: o.Limits.withDefaults().SocketsPerCredential, Logger: log, Observer: s.Metrics,
 		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health}
 	if s.Forwarder != nil {
 		ao.Resend = s.Forwarder.Resend
@@ -194,17 +199,27 @@ func Start(o Options) (*Server, error) {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	lim := o.Limits.withDefaults()
 	s.ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", addr, err))
 	}
+	s.caps = newCapListener(s.ln, lim, func(ip netip.Addr) bool {
+		for _, p := range o.TrustedProxies {
+			if p.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	})
+	s.ln = s.caps
 	s.Addr = s.ln.Addr().String()
 	s.URL = "http://" + s.Addr
 	if tlsConf != nil {
 		s.ln = tls.NewListener(s.ln, tlsConf)
 		s.URL = "https://" + s.Addr
 	}
-	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	s.http = &http.Server{Handler: deadlines(a, lim), ReadHeaderTimeout: lim.HeaderTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -361,6 +376,11 @@ func (s *Server) Close() error {
 	s.Service.Close()
 	return errors.Join(err, s.Store.Close())
 }
+
+// ConnStats reports how many connections the per-address and total caps
+// closed since start, and the most connections one address (other than a
+// trusted proxy) held at once.
+func (s *Server) ConnStats() (refused, peakPerAddr int) { return s.caps.stats() }
 
 // Wait returns when the HTTP server stops.
 func (s *Server) Wait() error { return <-s.done }
