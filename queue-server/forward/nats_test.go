@@ -1,6 +1,7 @@
 package forward_test
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -40,7 +41,8 @@ func TestSubjectAndMsgID(t *testing.T) {
 }
 
 // A day in the hall: every event arrives at the central once and in order,
-// carrying only citizen keys and masked IDs.
+// carrying only citizen keys: no ID number, no masked form (that would make
+// a key easy to reverse for whoever holds the province key).
 func TestNormalFlowArrivesOnceInOrder(t *testing.T) {
 	c := MustCentral(t)
 	h := MustHall(t, "", hall.SampleConfig(), nil)
@@ -107,6 +109,9 @@ func TestNormalFlowArrivesOnceInOrder(t *testing.T) {
 		}
 		if found := findIDNumbers(raw.Data); len(found) > 0 {
 			t.Fatalf("event %d carries ID numbers %v", seq, found)
+		}
+		if bytes.Contains(raw.Data, []byte("**********")) {
+			t.Fatalf("event %d carries a masked ID next to its citizen key: %s", seq, raw.Data)
 		}
 	}
 
