@@ -229,22 +229,10 @@ func (c *Core) syncLoop(ctx context.Context) {
 // in issue order, drops leases of past days and of removed services and
 // set-aside tickets older than a week, and tops up one lease per service.
 func (c *Core) Sync(ctx context.Context) error {
-	// every time: a hall whose store was replaced has a new key
-	pub, err := c.cl.SealKey(ctx)
-	if err != nil {
-		return fmt.Errorf("fetch seal key: %w", err)
-	}
-	if _, err := seal.ParsePublic(pub); err != nil {
-		return fmt.Errorf("the server's seal key: %w", err)
-	}
-	c.mu.Lock()
-	changed := pub != c.sealKey
-	c.sealKey = pub
-	c.mu.Unlock()
-	if changed {
-		if err := c.out.SetSealKey(pub); err != nil {
-			return err
-		}
+	// every time: a hall whose store was replaced has a new key. Without
+	// one the kiosk cannot take ID cards, but hand-overs and leases go on.
+	if err := c.refreshSealKey(ctx); err != nil {
+		c.log.Warn("fetch the server's seal key", "err", err)
 	}
 	if err := c.resolveDoubts(ctx); err != nil {
 		return err
@@ -304,6 +292,24 @@ func (c *Core) Sync(ctx context.Context) error {
 		if err := c.out.PutLease(l); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (c *Core) refreshSealKey(ctx context.Context) error {
+	pub, err := c.cl.SealKey(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := seal.ParsePublic(pub); err != nil {
+		return fmt.Errorf("the server's seal key: %w", err)
+	}
+	c.mu.Lock()
+	changed := pub != c.sealKey
+	c.sealKey = pub
+	c.mu.Unlock()
+	if changed {
+		return c.out.SetSealKey(pub)
 	}
 	return nil
 }

@@ -188,15 +188,6 @@ func (h *hub) publish(evs []hall.Event) {
 	}
 }
 
-func (h *hub) register(c *client) {
-	h.do(func() {
-		h.clients[c] = true
-		if h.obs != nil {
-			h.obs.WSClients(len(h.clients))
-		}
-	})
-}
-
 func (h *hub) unregister(c *client) {
 	h.do(func() {
 		delete(h.clients, c)

@@ -3,6 +3,8 @@ package seal
 import (
 	"strings"
 	"testing"
+
+	"hallq/devices/idcard"
 )
 
 func TestSealOpen(t *testing.T) {
@@ -46,5 +48,25 @@ func TestSealOpen(t *testing.T) {
 	}
 	if _, err := ParsePublic("AAAA"); err == nil {
 		t.Error("ParsePublic accepted 3 bytes")
+	}
+}
+
+// TestSealAnIDNumber: the card's number goes into the box normalised, as
+// the server derives the citizen key from it; no number, nothing sealed.
+func TestSealAnIDNumber(t *testing.T) {
+	k, _ := NewKey()
+	num, err := idcard.ParseIDNumber(" 11010519491231002x ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := num.Seal(func(n string) (string, error) { return Seal(k.Public, n) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k.Open(sealed); err != nil || got != "11010519491231002X" {
+		t.Fatalf("opened %q, %v", got, err)
+	}
+	if s, err := (idcard.IDNumber{}).Seal(func(string) (string, error) { t.Fatal("sealed no number"); return "", nil }); s != "" || err != nil {
+		t.Fatalf("zero number sealed to %q, %v", s, err)
 	}
 }
