@@ -208,7 +208,11 @@ func TestKilledBetweenPublishAndMark(t *testing.T) {
 	h.Produce(t, 50) // the restarted hall keeps working
 	f2, _ := h.StartForwarder(t, forward.Config{NATSURL: c.Srv.URL(), BatchSize: 64})
 	c.CheckOracle(t, 350)
-	waitFor(t, "an empty backlog", 10*time.Second, func() bool { return f2.Stats().Backlog == 0 })
+	// (the forwarder marks a batch in the store, then counts it: wait for both)
+	waitFor(t, "an empty backlog, every event counted", 10*time.Second, func() bool {
+		st := f2.Stats()
+		return st.Backlog == 0 && st.Sent >= 350
+	})
 	if st := f2.Stats(); st.Duplicates != 300 || st.Sent != 350 {
 		t.Fatalf("stats after restart: %+v (want 300 duplicates dropped by JetStream)", st)
 	}
