@@ -54,7 +54,8 @@ test: deps
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 ## chaos: the long reliability runs behind docs/reliability.md (about 5 minutes):
-## 50 kill -9 rounds, 20 disk-full cycles, a 60 s hostile-client attack, the kiosk
+## 50 kill -9 rounds, 20 disk-full cycles, a 60 s hostile-client attack and the
+## attack table (each attack alone, the kiosk's p99 during it), the kiosk
 ## partition (50 offline tickets, two kiosks, one restarted) and a central outage
 ## (10k events produced while the central is down).
 chaos: deps

@@ -10,15 +10,19 @@
 // # ID numbers and the citizen key
 //
 // An IDNumber never prints in full: String, fmt verbs, JSON, text and slog all
-// give the masked form (first 4 + asterisks + last 4). The kiosk turns the
-// number into two values and then forgets it:
+// give the masked form (first 4 + asterisks + last 4). The raw number leaves
+// the type only through Key and Seal:
 //
 //   - Key(secret): the citizen key, lowercase hex of
 //     HMAC-SHA256(secret, normalised number), where the normalised number is the
 //     card number with surrounding spaces removed and a final 'x' upper-cased
-//     (all letters upper-cased). The queue server and the central platform
-//     compute the same key with the same secret, so online appointments,
-//     quotas and the blacklist match without the raw number leaving the kiosk.
+//     (all letters upper-cased). Only the queue server and the central
+//     platform hold the secret and compute it, so online appointments,
+//     quotas and the blacklist match.
+//   - Seal(fn): hands the normalised number to fn, which must encrypt it. A
+//     kiosk holds no secret (it can be stolen, and the number has too little
+//     entropy to hide behind a key): it seals the number to the hall
+//     server's public key, and the server derives the key.
 //   - Masked(): for screens and tickets, e.g. 4201**********1234.
 //
 // # Errors

@@ -193,6 +193,16 @@ func (id Number) Key(secret []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// Seal hands the normalised number to seal, which must encrypt it (a kiosk
+// seals it to the hall server's public key), and returns seal's result.
+// Besides Key, it is the only way the raw number leaves the type.
+func (id Number) Seal(seal func(normalised string) (string, error)) (string, error) {
+	if id.IsZero() {
+		return "", nil
+	}
+	return seal(id.n)
+}
+
 // Masked returns the first 4 and last 4 characters with asterisks between,
 // e.g. 4201**********1234; numbers shorter than 10 are masked entirely but
 // for the last 2.

@@ -16,16 +16,21 @@ import (
 	"sync"
 	"time"
 
+	"hallq/devices/idcard"
 	"hallq/kiosk/outbox"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
+	"hallq/queue-server/seal"
 	"hallq/queue-server/wire"
 )
 
 // Citizen is all the kiosk keeps of an ID card once it has been read: the
-// pseudonymous key, the masked number and the age class.
+// number sealed to the hall server (which alone derives the citizen key),
+// the masked number to print and the age class. The kiosk holds no key
+// that derives citizen keys, so nothing here (nor in its outbox, which
+// keeps only the sealed form) gives anyone the number back.
 type Citizen struct {
-	Key      string
+	Sealed   string
 	Masked   string
 	AgeClass hall.AgeClass
 }
@@ -59,7 +64,7 @@ type Core struct {
 	hallInfo hall.HallInfo
 	services []hall.ServiceView
 	online   bool
-	secret   []byte
+	sealKey  string // the hall server's public key ("" before the first connection)
 	kick     chan struct{}
 }
 
@@ -93,7 +98,7 @@ func NewCore(c CoreConfig, out *outbox.Store) (*Core, error) {
 	if c.TimeZone == "" || err != nil {
 		loc, _ = time.LoadLocation("Asia/Shanghai")
 	}
-	secret, _ := out.Secret()
+	sealKey, _ := out.SealKey()
 	cl := client.New(c.Server, c.Token)
 	if len(c.CAPEM) > 0 {
 		var err error
@@ -102,7 +107,7 @@ func NewCore(c CoreConfig, out *outbox.Store) (*Core, error) {
 		}
 	}
 	return &Core{cl: cl, out: out, log: c.Logger, leaseSize: c.LeaseSize,
-		statusURL: c.StatusURL, loc: loc, now: c.Now, secret: secret, kick: make(chan struct{}, 1)}, nil
+		statusURL: c.StatusURL, loc: loc, now: c.Now, sealKey: sealKey, kick: make(chan struct{}, 1)}, nil
 }
 
 // Client is the core's server client.
@@ -129,11 +134,28 @@ func (c *Core) Hall() hall.HallInfo {
 	return c.hallInfo
 }
 
-// Secret returns the citizen-key secret (nil until the first connection).
-func (c *Core) Secret() []byte {
+// ErrNoSealKey: the kiosk has never reached the server, so it cannot seal
+// an ID number (and has no leases either).
+var ErrNoSealKey = errors.New("no seal key yet: the kiosk has never reached the hall server")
+
+// Citizen seals a card's number to the hall server: from here on only the
+// sealed form, the masked number and the age class exist.
+func (c *Core) Citizen(num idcard.IDNumber, age hall.AgeClass) (*Citizen, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.secret
+	text := c.sealKey
+	c.mu.Unlock()
+	if text == "" {
+		return nil, ErrNoSealKey
+	}
+	pub, err := seal.ParsePublic(text)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := num.Seal(func(n string) (string, error) { return seal.Seal(pub, n) })
+	if err != nil {
+		return nil, err
+	}
+	return &Citizen{Sealed: sealed, Masked: num.Masked(), AgeClass: age}, nil
 }
 
 // Run keeps the kiosk connected until ctx ends, calling changed (if set)
@@ -203,21 +225,14 @@ func (c *Core) syncLoop(ctx context.Context) {
 	}
 }
 
-// Sync fetches the secret, hands over pending offline tickets in issue
-// order, drops leases of past days and of removed services and set-aside
-// tickets older than a week, and tops up one lease per service.
+// Sync fetches the server's seal key, hands over pending offline tickets
+// in issue order, drops leases of past days and of removed services and
+// set-aside tickets older than a week, and tops up one lease per service.
 func (c *Core) Sync(ctx context.Context) error {
-	if c.Secret() == nil {
-		secret, err := c.cl.KioskSecret(ctx)
-		if err != nil {
-			return fmt.Errorf("fetch secret: %w", err)
-		}
-		if err := c.out.SetSecret(secret); err != nil {
-			return err
-		}
-		c.mu.Lock()
-		c.secret = secret
-		c.mu.Unlock()
+	// every time: a hall whose store was replaced has a new key. Without
+	// one the kiosk cannot take ID cards, but hand-overs and leases go on.
+	if err := c.refreshSealKey(ctx); err != nil {
+		c.log.Warn("fetch the server's seal key", "err", err)
 	}
 	if err := c.resolveDoubts(ctx); err != nil {
 		return err
@@ -227,6 +242,7 @@ func (c *Core) Sync(ctx context.Context) error {
 		return err
 	}
 	for _, t := range pending {
+		t.KioskClock = c.now() // lets the server correct this kiosk's clock drift
 		_, err := c.cl.HandOver(ctx, t)
 		switch reason := hall.ErrorReason(err); {
 		case err == nil || reason == "number_used" || reason == "id_used": // taken over, now or before
@@ -280,10 +296,32 @@ func (c *Core) Sync(ctx context.Context) error {
 	return nil
 }
 
+func (c *Core) refreshSealKey(ctx context.Context) error {
+	pub, err := c.cl.SealKey(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := seal.ParsePublic(pub); err != nil {
+		return fmt.Errorf("the server's seal key: %w", err)
+	}
+	c.mu.Lock()
+	changed := pub != c.sealKey
+	c.sealKey = pub
+	c.mu.Unlock()
+	if changed {
+		return c.out.SetSealKey(pub)
+	}
+	return nil
+}
+
 // refusedForGood tells a hand-over refusal that no retry can change (the
-// lease is unknown today or released, the ticket is malformed) from one
-// about this kiosk or the moment.
+// lease is unknown today or released, the ticket is malformed, the card is
+// blacklisted or over its limit) from one about this kiosk or the moment.
 func refusedForGood(err error) bool {
+	switch hall.ErrorReason(err) {
+	case "blacklisted", "citizen_limit":
+		return true
+	}
 	switch hall.ErrorCode(err) {
 	case hall.Invalid, hall.NotFound, hall.Conflict:
 		return true
@@ -355,7 +393,7 @@ var ErrTicketsUnavailable = errors.New("tickets are temporarily unavailable")
 func (c *Core) Issue(ctx context.Context, service string, who *Citizen, channel hall.Channel) (Ticket, error) {
 	r := hall.IssueRequest{Service: service, Channel: channel}
 	if who != nil {
-		r.CitizenKey, r.MaskedID, r.AgeClass = who.Key, who.Masked, who.AgeClass
+		r.SealedID, r.AgeClass = who.Sealed, who.AgeClass
 	}
 	key := client.NewKey()
 	var tv hall.TicketView
@@ -388,7 +426,7 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 	now := c.now()
 	o := hall.OfflineTicket{ID: newTicketID(), Channel: channel, IssuedAt: now}
 	if who != nil {
-		o.CitizenKey, o.MaskedID, o.AgeClass = who.Key, who.Masked, who.AgeClass
+		o.SealedID, o.AgeClass = who.Sealed, who.AgeClass // the masked form is printed, not kept
 	}
 	o, number, err := c.out.Take(service, now.In(c.loc).Format(time.DateOnly), o)
 	if errors.Is(err, outbox.ErrNoNumbers) {
@@ -399,7 +437,7 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 	}
 	c.Kick()
 	return Ticket{ID: o.ID, Number: number, Service: service, Ahead: -1,
-		EstimatedWait: -1, IssuedAt: now, Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: o.MaskedID}, nil
+		EstimatedWait: -1, IssuedAt: now, Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: masked(who)}, nil
 }
 
 // CheckIn checks in an appointment (needs the server, which holds the
@@ -446,6 +484,13 @@ func (c *Core) fromView(tv hall.TicketView, masked string) Ticket {
 	}
 	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
 		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: masked, Appointment: tv.Channel == hall.Appointment}
+}
+
+func masked(who *Citizen) string {
+	if who == nil {
+		return ""
+	}
+	return who.Masked
 }
 
 func newTicketID() string {

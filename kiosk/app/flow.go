@@ -364,22 +364,17 @@ func (f *Flow) onCard(ctx context.Context, ev idcard.Event) {
 	}
 	// From here on only the key, the masked number and the age class exist.
 	if f.view.Screen == ScreenAppointment {
-		f.checkIn(ctx, hall.CheckIn{CitizenKey: who.Key, MaskedID: who.Masked, AgeClass: who.AgeClass})
+		f.checkIn(ctx, hall.CheckIn{SealedID: who.Sealed, AgeClass: who.AgeClass})
 		return
 	}
 	f.pendingWho = who
 	f.set(View{Screen: ScreenWorking, Service: f.view.Service}, 0)
 }
 
-// citizen derives what the queue needs from a card: the HMAC key (with the
-// hall's secret), the masked number and the age class.
+// citizen takes what the queue needs from a card: the number sealed to the
+// hall server (Core.Citizen), the masked number and the age class.
 func (f *Flow) citizen(c idcard.Card) (*Citizen, error) {
-	secret := f.core.Secret()
-	if secret == nil {
-		return nil, errors.New("no citizen-key secret yet: the kiosk has never reached the server")
-	}
-	return &Citizen{Key: c.Number.Key(secret), Masked: c.Number.Masked(),
-		AgeClass: hall.AgeClassOf(c.BirthDate, f.now(), f.cfg.ElderlyAge)}, nil
+	return f.core.Citizen(c.Number, hall.AgeClassOf(c.BirthDate, f.now(), f.cfg.ElderlyAge))
 }
 
 func (f *Flow) onCode(ctx context.Context, code string) {

@@ -1,14 +1,25 @@
 package app
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"hallq/devices/idcard"
 	"hallq/devices/sim"
+	"hallq/queue-server/client"
+	"hallq/queue-server/hall"
+	"hallq/queue-server/seal"
+	"hallq/queue-server/wire"
 )
 
 var idPattern = regexp.MustCompile(`\d{17}[\dXx]`)
@@ -81,4 +92,186 @@ func TestNoRawIDNumberAnywhere(t *testing.T) {
 			t.Errorf("ticket %d prints a raw ID number", i)
 		}
 	}
+}
+
+// TestKioskDataAndTokenRecoverNoID plays the thief of a kiosk: it has the
+// kiosk's data directory (its outbox, with tickets issued offline), its
+// token, and every answer the kiosk role can fetch from the hall server.
+// None of it holds the hall's citizen-key secret or the server's private
+// seal key (the two things that turn a key or a sealed number back into an
+// ID number), nor any citizen key, nor a raw number. The hand-over still
+// gives the server the citizen key and masked form of the offline ticket.
+func TestKioskDataAndTokenRecoverNoID(t *testing.T) {
+	h := MustServer(t)
+	k := h.MustKiosk("kiosk-1", 10)
+	ctx := context.Background()
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	online, offline := sim.SampleResident.Number, sim.SampleElderly.Number
+	who, err := k.core.Citizen(online, hall.AgeAdult)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := k.core.Issue(ctx, "A", who, hall.WalkIn)
+	if err != nil || tk.Offline || tk.MaskedID != online.Masked() {
+		t.Fatalf("online issue: %v %+v", err, tk)
+	}
+	h.stop()
+	who2, err := k.core.Citizen(offline, hall.AgeElderly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk2, err := k.core.Issue(ctx, "A", who2, hall.WalkIn)
+	if err != nil || !tk2.Offline || tk2.MaskedID != offline.Masked() {
+		t.Fatalf("offline issue: %v %+v", err, tk2)
+	}
+	h.start()
+	secret, err := h.srv.Store.Secret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealKey, err := h.srv.Store.SealKey(func() ([]byte, error) { return nil, errors.New("the key must exist") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// what must not leak, in every encoding the system uses
+	forbidden := map[string][]byte{}
+	for name, b := range map[string][]byte{"citizen-key secret": secret, "private seal key": sealKey[seal.KeySize:]} {
+		forbidden[name] = b
+		forbidden[name+" (hex)"] = []byte(hex.EncodeToString(b))
+		forbidden[name+" (base64)"] = []byte(base64.StdEncoding.EncodeToString(b))
+	}
+	for _, n := range []idcard.IDNumber{online, offline} {
+		forbidden["citizen key of "+n.Masked()] = []byte(n.Key(secret))
+	}
+	check := func(where string, b []byte) {
+		t.Helper()
+		for name, f := range forbidden {
+			if bytes.Contains(b, f) {
+				t.Errorf("%s holds the %s", where, name)
+			}
+		}
+		if ids := rawIDNumbers(b); len(ids) > 0 {
+			t.Errorf("%s holds a raw ID number", where)
+		}
+	}
+	// the kiosk's disk, before hand-over (the offline ticket is pending)
+	if k.core.Pending() != 1 {
+		t.Fatalf("%d pending, want the offline ticket", k.core.Pending())
+	}
+	files := 0
+	filepath.WalkDir(k.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		files++
+		check(p, b)
+		if bytes.Contains(b, []byte(offline.Masked())) {
+			t.Errorf("%s keeps the masked ID of the offline ticket", p)
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Fatal("no kiosk files scanned")
+	}
+	check("the kiosk token", []byte(k.token))
+	// everything the kiosk role can read
+	thief := client.New(h.srv.URL, k.token)
+	for _, path := range []string{"/api/v1/me", "/api/v1/services", "/api/v1/overview", "/api/v1/windows",
+		"/api/v1/events", "/api/v1/tickets/" + tk.ID, "/api/v1/kiosk/seal-key", "/healthz"} {
+		var raw json.RawMessage
+		if _, err := thief.Do(ctx, "GET", path, "", nil, &raw); err != nil {
+			t.Errorf("GET %s with the kiosk token: %v", path, err)
+		}
+		check("GET "+path, raw)
+		if bytes.Contains(raw, []byte(online.Masked())) {
+			t.Errorf("GET %s shows a masked ID to the kiosk role", path)
+		}
+	}
+	var raw json.RawMessage
+	if _, err := thief.Do(ctx, "GET", "/api/v1/kiosk/secret", "", nil, &raw); hall.ErrorCode(err) != hall.NotFound {
+		t.Errorf("the old secret route answers the kiosk token: %v %s", err, raw)
+	}
+	// the hand-over: the server derives the same citizen key as online
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if k.core.Pending() != 0 || k.core.SetAside() != 0 {
+		t.Fatalf("after hand-over: %d pending, %d set aside", k.core.Pending(), k.core.SetAside())
+	}
+	got, err := h.srv.Service.Tickets(ctx, func(t *hall.Ticket) bool { return t.ID == tk2.ID || t.ID == tk.ID })
+	if err != nil || len(got) != 2 {
+		t.Fatalf("server tickets: %v %d", err, len(got))
+	}
+	for _, g := range got {
+		want := online
+		if g.ID == tk2.ID {
+			want = offline
+			if g.Channel != hall.Priority || !g.Offline {
+				t.Errorf("offline elderly ticket: %+v", g.Ticket)
+			}
+		}
+		if g.CitizenKey != want.Key(secret) || g.MaskedID != want.Masked() {
+			t.Errorf("ticket %s: key %q masked %q, want the key and masked form of %s", g.Number, g.CitizenKey, g.MaskedID, want.Masked())
+		}
+	}
+}
+
+// TestOfflineHandOverAppliesCitizenRules: cards read while the server was
+// away meet the same per-citizen limit and blacklist at hand-over; what the
+// server refuses is set aside on the kiosk (staff see the count), the rest
+// is queued.
+func TestOfflineHandOverAppliesCitizenRules(t *testing.T) {
+	h := MustServer(t)
+	k := h.MustKiosk("kiosk-1", 10)
+	ctx := context.Background()
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	banned := sim.SampleElderly.Number
+	if _, err := h.admin.Do(ctx, "POST", "/api/v1/blacklist", "", wire.BlacklistRequest{CitizenKey: banned.Key(mustSecret(t, h))}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.stop()
+	for i, n := range []idcard.IDNumber{sim.SampleResident.Number, sim.SampleResident.Number, sim.SampleResident.Number, banned} {
+		h.clock.Advance(time.Minute)
+		who, err := k.core.Citizen(n, hall.AgeAdult)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk, err := k.core.Issue(ctx, "A", who, hall.WalkIn); err != nil || !tk.Offline {
+			t.Fatalf("offline ticket %d: %v %+v", i, err, tk)
+		}
+	}
+	h.start()
+	if err := k.core.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// service A allows 2 tickets per card a day
+	if k.core.Pending() != 0 || k.core.SetAside() != 2 {
+		t.Fatalf("after hand-over: %d pending, %d set aside; want 0 and 2 (the third ticket of one card, the blacklisted card)", k.core.Pending(), k.core.SetAside())
+	}
+	aside, _ := k.out.Aside(k.core.today())
+	var reasons []string
+	for _, a := range aside {
+		reasons = append(reasons, a.Reason)
+	}
+	if !strings.Contains(strings.Join(reasons, "|"), "per_citizen") && !strings.Contains(strings.Join(reasons, "|"), "has taken 2") {
+		t.Errorf("set-aside reasons %q do not name the per-citizen limit", reasons)
+	}
+	ts, _ := h.srv.Service.Tickets(ctx, func(t *hall.Ticket) bool { return t.Offline })
+	if len(ts) != 2 {
+		t.Errorf("%d offline tickets queued, want 2", len(ts))
+	}
+}
+
+func mustSecret(t *testing.T, h *hallFixture) []byte {
+	t.Helper()
+	s, err := h.srv.Store.Secret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -23,9 +23,12 @@ var (
 	bLeases  = []byte("leases")  // lease id → localLease JSON
 	bPending = []byte("pending") // issue time (RFC3339Nano) + id → OfflineTicket JSON
 	bMeta    = []byte("meta")
-	bDoubt   = []byte("doubt") // idempotency key → IssueRequest JSON of an online issue whose answer was lost
-	bAside   = []byte("aside") // pending key → SetAside JSON: offline tickets the server refused for good
-	kSecret  = []byte("secret")
+	bDoubt   = []byte("doubt")    // idempotency key → IssueRequest JSON of an online issue whose answer was lost
+	bAside   = []byte("aside")    // pending key → SetAside JSON: offline tickets the server refused for good
+	kSealKey = []byte("seal_key") // the hall server's public key (package seal)
+	// kOldSecret: where kiosks before sealed IDs kept the hall's citizen-key
+	// secret; Open deletes it, so an upgraded kiosk holds no such key.
+	kOldSecret = []byte("secret")
 )
 
 // ErrNoNumbers means no lease for the service has a number left: the kiosk
@@ -55,7 +58,12 @@ func Open(dir string) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		if tx.Bucket(bMeta).Get(kOldSecret) == nil {
+			return nil
+		}
+		// Pending tickets of the old kind carry citizen keys derived with it:
+		// they still hand over; only the secret itself must go.
+		return tx.Bucket(bMeta).Delete(kOldSecret)
 	})
 	if err != nil {
 		db.Close()
@@ -67,16 +75,17 @@ func Open(dir string) (*Store, error) {
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// SetSecret keeps the citizen-key secret for offline use.
-func (s *Store) SetSecret(secret []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSecret, secret) })
+// SetSealKey keeps the hall server's public key, to which ID numbers are
+// sealed while offline. It is public: it opens nothing.
+func (s *Store) SetSealKey(pub string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSealKey, []byte(pub)) })
 }
 
-// Secret returns the stored citizen-key secret (nil before enrolment).
-func (s *Store) Secret() ([]byte, error) {
-	var out []byte
+// SealKey returns the stored public key ("" before the first connection).
+func (s *Store) SealKey() (string, error) {
+	var out string
 	err := s.db.View(func(tx *bolt.Tx) error {
-		out = slices.Clone(tx.Bucket(bMeta).Get(kSecret))
+		out = string(tx.Bucket(bMeta).Get(kSealKey))
 		return nil
 	})
 	return out, err
@@ -197,12 +206,12 @@ type SetAside struct {
 }
 
 // PutAside moves a pending ticket aside with the server's reason, in one
-// transaction. Its personal data is dropped: staff find the citizen by the
+// transaction. Its personal data (even the sealed number) is dropped: staff find the citizen by the
 // ticket number.
 func (s *Store) PutAside(t hall.OfflineTicket, reason string, at time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		k := pendingKey(t)
-		t.CitizenKey, t.MaskedID = "", ""
+		t.CitizenKey, t.MaskedID, t.SealedID = "", "", ""
 		if err := tx.Bucket(bPending).Delete(k); err != nil {
 			return err
 		}

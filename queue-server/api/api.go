@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
@@ -33,6 +34,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hallq/queue-server/hall"
+	"hallq/queue-server/seal"
 	"hallq/queue-server/store"
 	"hallq/queue-server/wire"
 )
@@ -58,6 +60,10 @@ type API struct {
 	store   *store.Store
 	secret  []byte
 	fpKey   []byte // HMAC key of request fingerprints, derived from secret
+	sealKey seal.Key
+	joined  bool
+	proxies []netip.Prefix
+	sockCap int // websockets per credential
 	log     *slog.Logger
 	hub     *hub
 	logins  *loginGuard
@@ -93,6 +99,19 @@ type Options struct {
 	// Resend, when set, posts a dead letter (a batch the central refused,
 	// by its first seq) again: the forwarder's Resend.
 	Resend func(ctx context.Context, first uint64) error
+
+	// SealKey opens the ID numbers kiosks seal to the hall (package seal).
+	SealKey seal.Key
+	// Joined: the hall forwards to the province platform, whose real-name
+	// sign-in replaces typed ID numbers for remote tickets.
+	Joined bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client's address (per-address limits); none: the
+	// peer's address is the client's.
+	TrustedProxies []netip.Prefix
+	// SocketsPerCredential caps the websockets of one token or session
+	// (0: DefaultSocketsPerCredential).
+	SocketsPerCredential int
 	// Origins are the page origins ("https://hall.example:8443") whose
 	// pages may open the websocket; see SetOrigins.
 	Origins []string
@@ -140,10 +159,14 @@ func (a *API) checkOrigin(r *http.Request) bool {
 	return a.origins[normOrigin(o)]
 }
 
+// DefaultSocketsPerCredential: enough for every board of a hall sharing
+// one display token, far below what slows the hub for everyone.
+const DefaultSocketsPerCredential = 32
+
 // New builds the API. Call OnCommit from the hall service's commit hook and
 // Close when done.
 func New(o Options) *API {
-	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, log: o.Logger, extra: o.Health,
+	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, proxies: o.TrustedProxies, sockCap: o.SocketsPerCredential, log: o.Logger, extra: o.Health,
 		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -154,6 +177,9 @@ func New(o Options) *API {
 	m := hmac.New(sha256.New, o.Secret)
 	m.Write([]byte("hallq idempotency fingerprint"))
 	a.fpKey = m.Sum(nil)
+	if a.sockCap <= 0 {
+		a.sockCap = DefaultSocketsPerCredential
+	}
 	a.hub = newHub(a, o.Observer)
 	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)
@@ -247,16 +273,6 @@ func (a *API) authenticate(token string) (Principal, error) {
 		return Principal{}, hall.Errorf(hall.Unauthorized, "this token has expired")
 	}
 	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window, Expires: t.Expires}, nil
-}
-
-// clientIP is the address the request came from (the hall server faces the
-// hall LAN directly; no proxy header is trusted).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func bearer(r *http.Request) string {
@@ -403,10 +419,14 @@ func (a *API) rest(opName string) http.HandlerFunc {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
-			writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
+			} else { // e.g. sent so slowly that the body deadline passed
+				writeError(w, hall.Errorf(hall.Invalid, "the request body did not arrive: %v", err))
+			}
 			return
 		}
-		c := &call{ctx: r.Context(), a: a, p: p, ip: clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
+		c := &call{ctx: r.Context(), a: a, p: p, ip: a.clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
 		status, v, err := a.run(op, c)
 		if err != nil {
 			writeError(w, err)

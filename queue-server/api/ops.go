@@ -72,7 +72,7 @@ var ops = map[string]*operation{
 	"leases.grant":        {roles: []string{wire.RoleKiosk}, run: opLease},
 	"leases.release":      {roles: []string{wire.RoleKiosk}, pathParams: []string{"id"}, run: opLeaseRelease},
 	"handover":            {roles: []string{wire.RoleKiosk}, run: opHandOver},
-	"kiosk.secret":        {roles: []string{wire.RoleKiosk}, run: opKioskSecret},
+	"kiosk.sealkey":       {roles: []string{wire.RoleKiosk}, run: opSealKey},
 	"appointments.list":   {roles: staff, run: opBookings},
 	"appointments.upsert": {roles: staff, run: opBookingUpsert},
 	"blacklist.set":       {roles: staff, run: opBlacklist},
@@ -112,7 +112,7 @@ var restRoutes = []struct{ pattern, op string }{
 	{"POST /api/v1/leases", "leases.grant"},
 	{"POST /api/v1/leases/{id}/release", "leases.release"},
 	{"POST /api/v1/handover", "handover"},
-	{"GET /api/v1/kiosk/secret", "kiosk.secret"},
+	{"GET /api/v1/kiosk/seal-key", "kiosk.sealkey"},
 	{"GET /api/v1/appointments", "appointments.list"},
 	{"POST /api/v1/appointments", "appointments.upsert"},
 	{"POST /api/v1/blacklist", "blacklist.set"},
@@ -305,6 +305,9 @@ func opIssue(c *call) (int, any, error) {
 	if r.CitizenKey != "" && !isKey(r.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits (the HMAC, never the ID number)")
 	}
+	if err := c.unseal(&r.SealedID, &r.CitizenKey, &r.MaskedID); err != nil {
+		return 0, nil, err
+	}
 	if c.p.Role == wire.RoleKiosk {
 		r.Kiosk = c.p.Name
 	}
@@ -314,10 +317,28 @@ func opIssue(c *call) (int, any, error) {
 
 // opRemoteTicket takes a ticket from a citizen's phone (线上取号). The typed
 // ID number becomes the citizen key and masked form here and goes no
-// further. The key and service make the idempotency key, so a double tap
-// (or a reload) returns the same ticket while it is open; each client
-// address may make maxRemotePerIP requests with a valid number an hour.
+// further. Whoever types a number is not necessarily its holder, so:
+//   - the answer carries a claim, a random secret the page keeps in the
+//     browser (or the page's own, sent as "claim"); the idempotency key is
+//     the citizen key, the service and the claim, so a double tap or reload
+//     from that browser returns the same ticket while it is open — and
+//     nobody else who types the number gets it;
+//   - refusals about the person (blacklisted, the per-ID limit, an open
+//     remote ticket already) are one and the same answer, not_available,
+//     so the endpoint tells nobody whether someone is blacklisted or holds
+//     a ticket;
+//   - remote tickets come out of their own share of the service's day
+//     (ServiceConfig.RemoteCap), so phones never starve the hall;
+//   - each client address (behind trusted proxies: see clientIP) may make
+//     maxRemotePerIP requests with a valid number an hour.
+//
+// A hall joined to the province refuses them: there the province's citizen
+// portal takes remote tickets after its real-name sign-in.
 func opRemoteTicket(c *call) (int, any, error) {
+	if c.a.joined {
+		return 0, nil, hall.Refusal(hall.Forbidden, "real_name_required",
+			"this hall is joined to the province platform: take a remote ticket on the province's citizen portal after real-name sign-in")
+	}
 	var r wire.RemoteTicketRequest
 	if err := c.decode(&r, false); err != nil {
 		return 0, nil, err
@@ -325,6 +346,12 @@ func opRemoteTicket(c *call) (int, any, error) {
 	service := strings.ToUpper(strings.TrimSpace(r.Service)) // as the hall reads codes
 	if service == "" {
 		return 0, nil, hall.Errorf(hall.Invalid, "service is required")
+	}
+	claim := r.Claim
+	if claim == "" {
+		claim = newClaim()
+	} else if !isClaim(claim) {
+		return 0, nil, hall.Errorf(hall.Invalid, "claim must be 32 lowercase hex digits (128 random bits kept by the browser)")
 	}
 	num, err := idnumber.ParseResident(r.IDNumber)
 	r.IDNumber = ""
@@ -339,9 +366,17 @@ func opRemoteTicket(c *call) (int, any, error) {
 	if actor == "" {
 		actor = "remote"
 	}
-	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key, IdemWhileOpen: true}
+	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key + ":" + claimTag(claim), IdemWhileOpen: true}
 	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
-	return http.StatusCreated, redactView(t, levelPublic), err
+	switch hall.ErrorReason(err) {
+	case "blacklisted", "citizen_limit", "remote_open":
+		return 0, nil, hall.Refusal(hall.Forbidden, "not_available",
+			"no remote ticket can be taken with this ID number now; please take one at a kiosk in the hall or ask staff")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, wire.RemoteTicket{TicketView: redactView(t, levelPublic), Claim: claim}, nil
 }
 
 func isKey(s string) bool {
@@ -477,11 +512,26 @@ func opCheckIn(c *call) (int, any, error) {
 	if r.CitizenKey != "" && !isKey(r.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
+	if err := c.unseal(&r.SealedID, &r.CitizenKey, &r.MaskedID); err != nil {
+		return 0, nil, err
+	}
+	byCard := r.CitizenKey != ""
 	if c.p.Role == wire.RoleKiosk {
 		r.Kiosk = c.p.Name
 	}
 	t, err := c.a.svc.CheckIn(c.ctx, c.op(), r)
-	return http.StatusCreated, redactView(t, levelOf(c.p.Role)), err
+	if c.p.Role == wire.RoleKiosk {
+		// The answer goes to whoever holds the card or the booking code:
+		// the ticket itself, and the masked ID only to the card's holder
+		// (a booking code alone must not tell whose booking it is).
+		masked := t.MaskedID
+		t = redactView(t, levelPublic)
+		if byCard {
+			t.MaskedID = masked
+		}
+		return http.StatusCreated, t, err
+	}
+	return http.StatusCreated, redactView(t, levelStaff), err
 }
 
 func opLease(c *call) (int, any, error) {
@@ -505,6 +555,9 @@ func opHandOver(c *call) (int, any, error) {
 	if o.CitizenKey != "" && !isKey(o.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}
+	if err := c.unseal(&o.SealedID, &o.CitizenKey, &o.MaskedID); err != nil {
+		return 0, nil, err
+	}
 	// The key is the lease, number and ticket id, whatever the header
 	// says: a retry of the same hand-over returns its ticket, while another
 	// ticket id on a number already handed over reaches the hall and is
@@ -514,8 +567,35 @@ func opHandOver(c *call) (int, any, error) {
 	return http.StatusCreated, redactView(t, levelOf(c.p.Role)), err
 }
 
-func opKioskSecret(c *call) (int, any, error) {
-	return ok(map[string]string{"secret": hex.EncodeToString(c.a.secret)}, nil)
+// opSealKey gives kiosks the hall server's public key, to which they seal
+// ID numbers (package seal). It is public by nature: it opens nothing.
+func opSealKey(c *call) (int, any, error) {
+	return ok(wire.SealKey{PublicKey: c.a.sealKey.PublicText()}, nil)
+}
+
+// unseal opens an ID number a kiosk sealed to this hall (a kiosk holds no
+// key that derives citizen keys) into the citizen key and the masked form,
+// and clears the sealed value; the number itself goes no further than this
+// function — it is never stored, logged or returned. Nothing sealed:
+// nothing to do.
+func (c *call) unseal(sealed, key, masked *string) error {
+	if *sealed == "" {
+		return nil
+	}
+	if *key != "" {
+		return hall.Errorf(hall.Invalid, "give sealed_id or citizen_key, not both")
+	}
+	text, err := c.a.sealKey.Open(*sealed)
+	*sealed = ""
+	if err != nil {
+		return hall.Refusal(hall.Invalid, "unsealable_id", "the sealed ID number cannot be opened with this hall's key (sealed to another hall or an older store?)")
+	}
+	num, err := idnumber.Parse(text) // any card the readers read, as the kiosk did
+	if err != nil {
+		return hall.Refusal(hall.Invalid, "invalid_id_number", "the sealed value is not a valid card number")
+	}
+	*key, *masked = num.Key(c.a.secret), num.Masked()
+	return nil
 }
 
 func opBookings(c *call) (int, any, error) {
@@ -541,6 +621,12 @@ func opBookingUpsert(c *call) (int, any, error) {
 		SlotStart: r.SlotStart, SlotEnd: r.SlotEnd, Status: r.Status}
 	if !isKey(b.CitizenKey) {
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
+	}
+	if b.ID == "" { // a new booking made here: the hall mints an unguessable id
+		if c.idem == "" {
+			return 0, nil, hall.Errorf(hall.Invalid, "a new booking without an id needs an Idempotency-Key (a retry must not book twice)")
+		}
+		b.ID = hall.NewBookingID()
 	}
 	nb, err := c.a.svc.UpsertBooking(c.ctx, c.op(), b)
 	nb.CitizenKey = ""

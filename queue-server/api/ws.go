@@ -121,14 +121,14 @@ type hub struct {
 	clients map[*client]bool
 	devs    map[string]wire.DeviceHealth
 	// remote tickets taken by client address, for rate limiting
-	remote map[string][]time.Time
+	remote *addrTable
 }
 
 func newHub(a *API, obs Observer) *hub {
 	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
 		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{},
-		remote: map[string][]time.Time{}}
+		remote: newAddrTable(maxRemoteAddrs, maxRemotePerIP, remoteWindow)}
 	go h.loop()
 	go h.summarize()
 	return h
@@ -179,15 +179,6 @@ func (h *hub) publish(evs []hall.Event) {
 	case h.summary <- struct{}{}:
 	default:
 	}
-}
-
-func (h *hub) register(c *client) {
-	h.do(func() {
-		h.clients[c] = true
-		if h.obs != nil {
-			h.obs.WSClients(len(h.clients))
-		}
-	})
 }
 
 func (h *hub) unregister(c *client) {
@@ -310,24 +301,7 @@ func (h *hub) reportDevice(d wire.DeviceHealth) {
 // reports whether the address is still within maxRemotePerIP an hour.
 func (h *hub) allowRemote(ip string) bool {
 	allowed := false
-	h.do(func() {
-		now := h.a.now()
-		if len(h.remote) > 10000 {
-			for k, ts := range h.remote {
-				if now.Sub(ts[len(ts)-1]) > remoteWindow {
-					delete(h.remote, k)
-				}
-			}
-			if len(h.remote) > 10000 {
-				clear(h.remote) // bounded memory under a flood of addresses
-			}
-		}
-		recent := slices.DeleteFunc(h.remote[ip], func(t time.Time) bool { return now.Sub(t) > remoteWindow })
-		if allowed = len(recent) < maxRemotePerIP; allowed {
-			recent = append(recent, now)
-		}
-		h.remote[ip] = recent
-	})
+	h.do(func() { allowed = h.remote.allow(addrKey(ip), h.a.now()) })
 	return allowed
 }
 
@@ -369,9 +343,13 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
 		return
 	}
-	c := &client{conn: conn, p: p, token: hello.Token, ip: clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
+	c := &client{conn: conn, p: p, token: hello.Token, ip: a.clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
-	a.hub.register(c)
+	if !a.hub.registerCapped(c, a.sockCap) {
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(hall.Refusal(hall.QuotaExceeded, "too_many_sockets",
+			"this credential already holds %d open websockets", a.sockCap))})
+		return
+	}
 	if !p.Expires.IsZero() { // a session: the socket ends with it
 		expired, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Unauthorized, Message: "this token has expired"}})
 		t := time.AfterFunc(p.Expires.Sub(a.now()), func() {

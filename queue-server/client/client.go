@@ -252,16 +252,12 @@ func (c *Client) HandOver(ctx context.Context, o hall.OfflineTicket) (hall.Ticke
 	return out, err
 }
 
-// KioskSecret returns the citizen-key secret (kiosk tokens only), so a
-// kiosk can derive citizen keys while offline.
-func (c *Client) KioskSecret(ctx context.Context) ([]byte, error) {
-	var out struct {
-		Secret string `json:"secret"`
-	}
-	if _, err := c.Do(ctx, "GET", "/api/v1/kiosk/secret", "", nil, &out); err != nil {
-		return nil, err
-	}
-	return hex.DecodeString(out.Secret)
+// SealKey returns the hall server's public key (kiosk tokens only), to
+// which a kiosk seals ID numbers: it derives no citizen key itself.
+func (c *Client) SealKey(ctx context.Context) (string, error) {
+	var out wire.SealKey
+	_, err := c.Do(ctx, "GET", "/api/v1/kiosk/seal-key", "", nil, &out)
+	return out.PublicKey, err
 }
 
 // ReportDevices sends the kiosk's device health.

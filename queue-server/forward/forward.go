@@ -443,7 +443,7 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 		*batch = evs
 	}
 	evs := *batch
-	res, err := f.sink.send(ctx, evs)
+	res, err := f.sink.send(ctx, forwardable(evs))
 	if res.rejected != nil {
 		r := res.rejected
 		d := store.DeadLetter{First: evs[0].Seq, Last: evs[len(evs)-1].Seq, At: f.cfg.Now(), Status: r.status, Reason: r.reason, Body: jsonOrNil(r.body)}
@@ -540,4 +540,28 @@ func jsonOrNil(b []byte) []byte {
 		return nil
 	}
 	return b
+}
+
+// forwardable is what leaves the hall of a batch: the events without the
+// masked ID numbers. The central platform gets the citizen key, which
+// matches a citizen's own real-name sign-in and bookings; a person who must
+// read a masked number (a clerk, the citizen) sees it in the hall or on the
+// portal, from their own card or sign-in. Key and masked form together are
+// what makes a key easy to reverse for whoever holds the province key.
+func forwardable(evs []hall.Event) []hall.Event {
+	out := make([]hall.Event, len(evs))
+	for i, ev := range evs {
+		if ev.Ticket != nil && ev.Ticket.MaskedID != "" {
+			t := *ev.Ticket
+			t.MaskedID = ""
+			ev.Ticket = &t
+		}
+		if ev.Appointment != nil && ev.Appointment.MaskedID != "" {
+			b := *ev.Appointment
+			b.MaskedID = ""
+			ev.Appointment = &b
+		}
+		out[i] = ev
+	}
+	return out
 }

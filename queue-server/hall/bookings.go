@@ -1,7 +1,9 @@
 package hall
 
 import (
+	"crypto/rand"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,6 +15,7 @@ type CheckIn struct {
 	MaskedID   string   `json:"masked_id,omitempty"`
 	AgeClass   AgeClass `json:"age_class,omitempty"`
 	Kiosk      string   `json:"-"`
+	SealedID   string   `json:"sealed_id,omitempty"` // see IssueRequest.SealedID
 }
 
 func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error) {
@@ -82,6 +85,16 @@ func (st *state) inCheckInWindow(b *Booking, now time.Time) bool {
 	return !now.Before(from) && !now.After(to)
 }
 
+// NewBookingID mints a booking id: "bk" and 26 base32 characters of 130
+// random bits. A booking id is the credential in a booking's QR code, so
+// it must be unguessable; ids minted elsewhere (by the platform, or before
+// this rule) keep working as they are.
+func NewBookingID() string {
+	var b [17]byte
+	_, _ = rand.Read(b[:])
+	return "bk" + strings.ToLower(idEncoding.EncodeToString(b[:]))[:26]
+}
+
 func (st *state) upsertBooking(b Booking, now time.Time, actor string) (*Booking, error) {
 	switch {
 	case b.ID == "" || len(b.ID) > 64:
@@ -133,7 +146,29 @@ type OfflineTicket struct {
 	AgeClass   AgeClass  `json:"age_class,omitempty"`
 	IssuedAt   time.Time `json:"issued_at"`
 	ID         string    `json:"id"` // chosen by the kiosk, so its printed QR link stays valid
+	// KioskClock is the kiosk's own clock when it sent the hand-over; the
+	// difference to the server's clock corrects IssuedAt for a kiosk whose
+	// clock drifts. Zero: no correction.
+	KioskClock time.Time `json:"kiosk_clock,omitzero"`
+	// SealedID: the ID number sealed to the hall server, opened by the API
+	// at hand-over (see IssueRequest.SealedID); the kiosk keeps neither key
+	// nor masked form.
+	SealedID string `json:"sealed_id,omitempty"`
 }
+
+// MaxBurnedNumbers bounds the numbers one kiosk may let lapse per service
+// and day by releasing leases: a lease holds at most 100, so a kiosk that
+// is restarted or re-synced a few times is fine, while a stolen kiosk
+// token cannot use up a service's numbers with lease/release requests.
+const MaxBurnedNumbers = 200
+
+// Offline tickets whose claimed issue time is not believable (see
+// Ticket.ClockFlag).
+const (
+	OffTimeBeforeLease = "issued_before_lease" // before the server granted its lease: backdated
+	OffTimeFuture      = "issued_in_future"    // after its hand-over, by the server's clock
+	OffTimeOtherDay    = "issued_other_day"    // not on the hall day the lease is for
+)
 
 func (st *state) lease(kiosk, service string, n int, now time.Time, actor string) (*Lease, error) {
 	sc, err := st.service(service)
@@ -151,12 +186,22 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 			return l, nil // one live lease per kiosk and service
 		}
 	}
+	burned := 0
+	for _, l := range st.leases {
+		if l.Kiosk == kiosk && l.Service == sc.Code && l.Released {
+			burned += l.To - l.From + 1 - len(l.Used)
+		}
+	}
+	if burned >= MaxBurnedNumbers {
+		return nil, Refusal(QuotaExceeded, "lease_churn",
+			"this kiosk has released %d unused numbers of service %s today; it gets no more leases for it until tomorrow", burned, sc.Code)
+	}
 	from := st.counters[sc.Code] + 1
 	to := min(from+n-1, st.maxNumber())
 	if from > to {
 		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
 	}
-	l := &Lease{ID: newID(), Kiosk: kiosk, Service: sc.Code, Day: st.day, From: from, To: to, Digits: st.cfg.Rules.NumberDigits}
+	l := &Lease{ID: newID(), Kiosk: kiosk, Service: sc.Code, Day: st.day, From: from, To: to, Digits: st.cfg.Rules.NumberDigits, Granted: now}
 	st.emit(Event{Type: EvLeaseGranted, Actor: actor, Lease: l, Counter: &Counter{Day: st.day, Service: sc.Code, Last: to}}, now)
 	return st.leases[l.ID], nil
 }
@@ -200,17 +245,48 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 	if o.Channel == WalkIn && o.AgeClass == AgeElderly {
 		o.Channel = Priority // the same rule as for tickets issued online
 	}
-	issued := o.IssuedAt
-	if issued.IsZero() || issued.After(now) || st.dayOf(issued) != st.day {
-		issued = now
+	// The citizen holds a printed ticket, but a blacklisted card or one over
+	// the service's per-citizen limit is refused here as it would have been
+	// online (the kiosk sets it aside; staff see it). The daily quota and the
+	// hours are not applied again: the lease reserved those numbers while the
+	// service was issuing.
+	if sc, ok := st.cfg.service(l.Service); ok && o.CitizenKey != "" {
+		if err := st.admitCitizen(sc, o.CitizenKey); err != nil {
+			return nil, err
+		}
 	}
+	issued, flag := offlineTime(o, l, now, st.dayOf)
 	t := &Ticket{
 		ID: o.ID, Number: FormatNumber(l.Service, o.Number, st.cfg.Rules.NumberDigits), Service: l.Service, Day: st.day,
 		Channel: o.Channel, Status: Waiting, CitizenKey: o.CitizenKey, MaskedID: o.MaskedID, AgeClass: o.AgeClass,
-		IssuedAt: issued, QueuedAt: issued, Kiosk: kiosk, Offline: true,
+		IssuedAt: issued, QueuedAt: issued, Kiosk: kiosk, Offline: true, ClockFlag: flag,
 	}
 	nl := *l
 	nl.Used = append(slices.Clone(l.Used), o.Number)
 	st.emit(Event{Type: EvTicketIssued, Actor: actor, Ticket: t, Lease: &nl}, now)
 	return st.tickets[t.ID], nil
+}
+
+// offlineTime is the issue time an offline ticket is queued by: the time
+// the kiosk claims, corrected by how far the kiosk's clock is from the
+// server's at hand-over, and believed only between the lease's grant and
+// the hand-over. Outside that window the ticket is queued at its hand-over
+// and flagged, so a kiosk cannot backdate tickets to jump the queue.
+func offlineTime(o OfflineTicket, l *Lease, now time.Time, dayOf func(time.Time) string) (time.Time, string) {
+	issued := o.IssuedAt
+	if issued.IsZero() {
+		return now, ""
+	}
+	if !o.KioskClock.IsZero() {
+		issued = issued.Add(now.Sub(o.KioskClock))
+	}
+	switch {
+	case issued.After(now):
+		return now, OffTimeFuture
+	case !l.Granted.IsZero() && issued.Before(l.Granted):
+		return now, OffTimeBeforeLease
+	case dayOf(issued) != l.Day:
+		return now, OffTimeOtherDay
+	}
+	return issued, ""
 }

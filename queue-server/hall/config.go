@@ -56,6 +56,23 @@ type ServiceConfig struct {
 	Remote          bool     `json:"remote"`            // may be taken remotely on a phone (线上取号)
 	MeanService     Duration `json:"mean_service"`      // prior for the wait estimate before today's data
 	Hours           Hours    `json:"hours"`
+	// RemoteQuota is the share of the day's tickets that may be taken
+	// remotely (线上取号), so phones can never starve the citizens in the
+	// hall; 0 = the default, a fifth of daily_quota (or of the day's
+	// numbers when the quota is unlimited). See RemoteCap.
+	RemoteQuota int `json:"remote_quota,omitempty"`
+}
+
+// RemoteCap is how many remote tickets the service issues a day at most,
+// given the day's last number.
+func (s *ServiceConfig) RemoteCap(maxNumber int) int {
+	switch {
+	case s.RemoteQuota > 0:
+		return s.RemoteQuota
+	case s.DailyQuota > 0:
+		return max(1, s.DailyQuota/5)
+	}
+	return max(1, maxNumber/5)
 }
 
 // Hours are a service's issuing hours, in hall-local "HH:MM".
@@ -192,6 +209,9 @@ func (c *Config) Validate() error {
 		}
 		if s.PerCitizenLimit < 0 {
 			bad(key+".per_citizen_limit", "must not be negative")
+		}
+		if s.RemoteQuota < 0 || (s.DailyQuota > 0 && s.RemoteQuota > s.DailyQuota) {
+			bad(key+".remote_quota", "must be 0 (a fifth of daily_quota) to daily_quota, got %d", s.RemoteQuota)
 		}
 		if s.MeanService <= 0 {
 			bad(key+".mean_service", "must be positive")

@@ -76,6 +76,9 @@ type Lease struct {
 	Digits   int    `json:"digits"` // digits after the prefix, for formatting
 	Used     []int  `json:"used,omitempty"`
 	Released bool   `json:"released,omitempty"`
+	// Granted is when the server granted the lease: no ticket from it can
+	// have been issued earlier (zero in leases stored before it existed).
+	Granted time.Time `json:"granted,omitzero"`
 }
 
 // Booking is an online appointment (网上预约) published by the central platform.

@@ -576,10 +576,12 @@ func TestDayCloseExpiresOrCarriesOver(t *testing.T) {
 
 func TestOfflineLeaseHandOverMergesByIssueTime(t *testing.T) {
 	f := MustHall(t, nil)
+	f.clock.Set(at(8, 30)) // leased before the tickets were issued offline
 	l, err := f.svc.Lease(f.ctx, Op{}, "kiosk-1", "E", 5)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.clock.Set(at(9, 0))
 	if l.From != 1 || l.To != 5 {
 		t.Fatalf("lease %d-%d", l.From, l.To)
 	}

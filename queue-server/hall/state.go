@@ -252,6 +252,10 @@ type IssueRequest struct {
 	MaskedID   string   `json:"masked_id,omitempty"`
 	AgeClass   AgeClass `json:"age_class,omitempty"`
 	Kiosk      string   `json:"-"`
+	// SealedID is the ID number sealed by a kiosk to the hall server (it
+	// holds no key that derives citizen keys). The API opens it into
+	// CitizenKey and MaskedID and clears it; the domain never sees one.
+	SealedID string `json:"sealed_id,omitempty"`
 }
 
 func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, error) {
@@ -276,6 +280,11 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	if err := st.admit(sc, r.CitizenKey); err != nil {
 		return nil, err
 	}
+	if r.Channel == Remote {
+		if err := st.admitRemote(sc, r.CitizenKey); err != nil {
+			return nil, err
+		}
+	}
 	if r.Channel == WalkIn && r.AgeClass == AgeElderly {
 		r.Channel = Priority
 	}
@@ -299,6 +308,36 @@ func (st *state) admit(sc *ServiceConfig, key string) error {
 		return Refusal(QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code)
 	}
 	return nil
+}
+
+// admitRemote applies the rules of remote tickets (线上取号): the
+// service's remote share of the day (ServiceConfig.RemoteCap) and one open
+// remote ticket per citizen and service — a second request for the same
+// ID number is not handed the first ticket (whoever typed the number is not
+// necessarily its holder; the API's claim secret gives the holder theirs).
+func (st *state) admitRemote(sc *ServiceConfig, key string) error {
+	remote := 0
+	for _, t := range st.tickets {
+		if t.Day != st.day || t.Service != sc.Code || t.Channel != Remote {
+			continue
+		}
+		remote++
+		if key != "" && t.CitizenKey == key && t.Status.Open() {
+			return Refusal(Conflict, "remote_open", "this ID already holds an open remote ticket for service %s", sc.Code)
+		}
+	}
+	if n := sc.RemoteCap(st.maxNumber()); remote >= n {
+		return Refusal(QuotaExceeded, "remote_share", "service %s has issued its %d remote tickets for today; the rest are for the hall", sc.Code, n)
+	}
+	return nil
+}
+
+// admitCitizen is admit's per-citizen part (blacklist, per-citizen limit),
+// applied to offline tickets at hand-over.
+func (st *state) admitCitizen(sc *ServiceConfig, key string) error {
+	c := *sc
+	c.RequiresID, c.DailyQuota = false, 0
+	return st.admit(&c, key)
 }
 
 func (st *state) maxNumber() int {

@@ -100,6 +100,12 @@ type Ticket struct {
 	PreviousNumber string  `json:"previous_number,omitempty"` // number before a carry-over
 	Clerk          string  `json:"clerk,omitempty"`
 	Rating         *Rating `json:"rating,omitempty"`
+
+	// ClockFlag marks an offline ticket whose claimed issue time fell
+	// outside what its lease and the kiosk's clock allow: it was queued at
+	// its hand-over instead (OffTimeBeforeLease, OffTimeFuture,
+	// OffTimeOtherDay).
+	ClockFlag string `json:"clock_flag,omitempty"`
 }
 
 // Rating is a citizen's 好差评 of one visit.

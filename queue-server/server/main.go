@@ -14,10 +14,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"hallq/queue-server/api"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
@@ -83,6 +85,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
+	proxies := fs.String("trusted-proxies", env("HALLQ_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env HALLQ_TRUSTED_PROXIES)")
+	connsPerAddr := fs.String("max-conns-per-addr", env("HALLQ_MAX_CONNS_PER_ADDR", strconv.Itoa(DefaultLimits.ConnsPerAddr)), "open connections one client address may hold; trusted proxies are exempt (env HALLQ_MAX_CONNS_PER_ADDR)")
 	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
 	origins := fs.String("origins", env("HALLQ_ORIGINS", ""), "comma-separated page origins allowed to open the websocket, e.g. https://hall.example:8443; empty: the hall's own IP addresses and port (env HALLQ_ORIGINS)")
 	newHall := fs.Bool("new-hall", false, "start a new hall (new secret, numbers from 001) even though the data directory is not empty or holds a 0-byte hall.db; without it only an empty directory becomes a new hall")
@@ -118,6 +122,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, NewHall: *newHall}
 	if *origins != "" {
 		o.Origins = strings.Split(*origins, ",")
+	}
+	if o.Limits.ConnsPerAddr, err = strconv.Atoi(*connsPerAddr); err != nil || o.Limits.ConnsPerAddr <= 0 {
+		log.Error("-max-conns-per-addr must be a positive number", "got", *connsPerAddr)
+		return 2
+	}
+	if o.TrustedProxies, err = api.ParseTrustedProxies(*proxies); err != nil {
+		log.Error("-trusted-proxies", "err", err)
+		return 2
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Error("-tls-cert and -tls-key go together")

@@ -13,6 +13,7 @@ import (
 	"hallq/devices/idcard"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
+	"hallq/queue-server/seal"
 	"hallq/queue-server/wire"
 )
 
@@ -28,19 +29,21 @@ func residentID(t *testing.T, i int) string {
 }
 
 // TestRemoteTickets takes tickets as a citizen's phone does (no token):
-// channel remote, the same ticket again for a double tap and a new one once
-// it is cancelled, plain refusals, the per-citizen and per-address limits,
-// and no raw ID number on disk.
+// channel remote; the same ticket again for a double tap from the same
+// browser (its claim) and a new one once it is cancelled; nobody else who
+// types the number gets that ticket; refusals about the person are one
+// neutral answer; the per-address limit; and no raw ID number on disk.
 func TestRemoteTickets(t *testing.T) {
 	h := MustHall(t)
 	ctx := context.Background()
 	phone := client.New(h.URL, "")
 	phone.HTTP = h.admin.HTTP
-	take := func(service, id string) (hall.TicketView, int, error) {
-		var tk hall.TicketView
-		status, err := phone.Do(ctx, "POST", "/api/v1/remote-tickets", "", wire.RemoteTicketRequest{Service: service, IDNumber: id}, &tk)
+	takeClaim := func(service, id, claim string) (wire.RemoteTicket, int, error) {
+		var tk wire.RemoteTicket
+		status, err := phone.Do(ctx, "POST", "/api/v1/remote-tickets", "", wire.RemoteTicketRequest{Service: service, IDNumber: id, Claim: claim}, &tk)
 		return tk, status, err
 	}
+	take := func(service, id string) (wire.RemoteTicket, int, error) { return takeClaim(service, id, "") }
 	refused := func(what string, err error, status int, code hall.Code, reason string) {
 		t.Helper()
 		if hall.ErrorCode(err) != code || hall.ErrorReason(err) != reason || status != apiHTTPStatus(code) {
@@ -59,10 +62,24 @@ func TestRemoteTickets(t *testing.T) {
 	if tk.MaskedID != "" || tk.CitizenKey != "" {
 		t.Errorf("the reply carries personal data: %+v", tk)
 	}
-	again, status, err := take("a", " 11010519491231002X ")
-	if err != nil || status != http.StatusCreated || again.ID != tk.ID {
-		t.Errorf("the same ID and service again: %d %v, ticket %s, want %s", status, err, again.ID, tk.ID)
+	if len(tk.Claim) != 32 {
+		t.Fatalf("the reply carries no claim: %+v", tk)
 	}
+	again, status, err := takeClaim("a", " 11010519491231002X ", tk.Claim)
+	if err != nil || status != http.StatusCreated || again.ID != tk.ID {
+		t.Errorf("the same ID, service and claim again: %d %v, ticket %s, want %s", status, err, again.ID, tk.ID)
+	}
+	// someone else who knows the number: not handed the ticket, and told
+	// nothing about the person
+	stranger, status, err := take("A", first)
+	refused("the same ID from another browser", err, status, hall.Forbidden, "not_available")
+	if stranger.ID != "" {
+		t.Errorf("a stranger got ticket %s", stranger.ID)
+	}
+	_, status, err = takeClaim("A", first, "0123456789abcdef0123456789abcdef")
+	refused("the same ID with a guessed claim", err, status, hall.Forbidden, "not_available")
+	_, status, err = takeClaim("A", first, "not-a-claim")
+	refused("a malformed claim", err, status, hall.Invalid, "")
 	staff, err := h.admin.Ticket(ctx, tk.ID)
 	if err != nil || staff.MaskedID != "1101**********002X" || staff.Channel != hall.Remote {
 		t.Errorf("staff view: %v %+v", err, staff)
@@ -71,7 +88,7 @@ func TestRemoteTickets(t *testing.T) {
 	if _, err := h.admin.Act(ctx, "", tk.ID, hall.ActCancel, nil); err != nil {
 		t.Fatal(err)
 	}
-	renewed, status, err := take("A", first)
+	renewed, status, err := takeClaim("A", first, tk.Claim)
 	if err != nil || status != http.StatusCreated || renewed.ID == tk.ID || renewed.Status != hall.Waiting {
 		t.Errorf("the same ID and service after a cancel: %d %v %+v, want a new waiting ticket", status, err, renewed)
 	}
@@ -86,27 +103,42 @@ func TestRemoteTickets(t *testing.T) {
 
 	// two tickets at the kiosk with the same card use up A's limit of 2
 	kiosk := h.as(wire.RoleKiosk, 0)
-	secret, err := kiosk.KioskSecret(ctx)
+	pubText, err := kiosk.SealKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := seal.ParsePublic(pubText)
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := residentID(t, 2)
 	used = append(used, second)
-	num, _ := idcard.ParseIDNumber(second)
 	for i := range 2 {
-		if _, err := kiosk.Issue(ctx, fmt.Sprint("k", i), hall.IssueRequest{Service: "A", CitizenKey: num.Key(secret), MaskedID: num.Masked()}); err != nil {
+		sealed, err := seal.Seal(pub, second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kiosk.Issue(ctx, fmt.Sprint("k", i), hall.IssueRequest{Service: "A", SealedID: sealed}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	_, status, err = take("A", second)
-	refused("third A ticket for one ID", err, status, hall.QuotaExceeded, "citizen_limit")
+	refused("third A ticket for one ID (the limit, not said)", err, status, hall.Forbidden, "not_available")
+	// a blacklisted ID gets the very same answer
+	banned := residentID(t, 3)
+	used = append(used, banned)
+	if _, err := h.admin.Do(ctx, "POST", "/api/v1/blacklist", "", wire.BlacklistRequest{IDNumber: banned}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, status, err = take("B", banned)
+	refused("a blacklisted ID (not said)", err, status, hall.Forbidden, "not_available")
 
-	// five requests with a valid number so far; five more fill the hour
-	for i := range 5 {
+	// eight requests with a valid number so far; two more fill the hour
+	for i := range 2 {
 		id := residentID(t, 10+i)
 		used = append(used, id)
 		if _, status, err := take("B", id); err != nil || status != http.StatusCreated {
-			t.Fatalf("remote ticket %d: %d %v", 6+i, status, err)
+			t.Fatalf("remote ticket %d: %d %v", 9+i, status, err)
 		}
 	}
 	_, status, err = take("B", residentID(t, 20))

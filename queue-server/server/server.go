@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,6 +24,7 @@ import (
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/metrics"
+	"hallq/queue-server/seal"
 	"hallq/queue-server/store"
 	"hallq/queue-server/wire"
 )
@@ -69,6 +71,13 @@ type Options struct {
 	// and localhost for a loopback address. A name the hall is reached by
 	// (https://hall.example) must be listed.
 	Origins []string
+	// TrustedProxies are the reverse proxies in front of the hall server
+	// whose X-Forwarded-For names the client (for per-address limits); none:
+	// no header is believed.
+	TrustedProxies []netip.Prefix
+	// Limits bound each client (timeouts, connection caps); zero fields
+	// take DefaultLimits.
+	Limits Limits
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
@@ -91,6 +100,7 @@ type Server struct {
 
 	http   *http.Server
 	ln     net.Listener
+	caps   *capListener
 	log    *slog.Logger
 	done   chan error
 	cancel context.CancelFunc // stops the forwarder, the appointments consumer and retention
@@ -147,6 +157,10 @@ func Start(o Options) (*Server, error) {
 	if len(o.CitizenSecret) > 0 {
 		secret = o.CitizenSecret
 	}
+	sealKey, err := openSealKey(st)
+	if err != nil {
+		return fail(err)
+	}
 	var a *api.API
 	onCommit := func(evs []hall.Event) {
 		s.Metrics.ObserveEvents(evs)
@@ -188,7 +202,9 @@ func Start(o Options) (*Server, error) {
 	if s.Forwarder != nil {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
 	}
-	ao := api.Options{Service: s.Service, Store: st, Secret: secret, Logger: log, Observer: s.Metrics,
+	ao := api.Options{Service: s.Service, Store: st, Secret: secret, SealKey: sealKey,
+		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, TrustedProxies: o.TrustedProxies,
+		SocketsPerCredential: o.Limits.withDefaults().SocketsPerCredential, Logger: log, Observer: s.Metrics,
 		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health}
 	if s.Forwarder != nil {
 		ao.Resend = s.Forwarder.Resend
@@ -211,10 +227,20 @@ func Start(o Options) (*Server, error) {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: AEADSuites}
 	}
+	lim := o.Limits.withDefaults()
 	s.ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", addr, err))
 	}
+	s.caps = newCapListener(s.ln, lim, func(ip netip.Addr) bool {
+		for _, p := range o.TrustedProxies {
+			if p.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	})
+	s.ln = s.caps
 	s.Addr = s.ln.Addr().String()
 	s.URL = "http://" + s.Addr
 	if tlsConf != nil {
@@ -230,7 +256,7 @@ func Start(o Options) (*Server, error) {
 		origins = ownOrigins(s.ln.Addr(), scheme)
 	}
 	a.SetOrigins(origins)
-	s.http = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	s.http = &http.Server{Handler: deadlines(a, lim), ReadHeaderTimeout: lim.HeaderTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -437,6 +463,11 @@ func (s *Server) Close() error {
 	return errors.Join(err, s.Store.Close())
 }
 
+// ConnStats reports how many connections the per-address and total caps
+// closed since start, and the most connections one address (other than a
+// trusted proxy) held at once.
+func (s *Server) ConnStats() (refused, peakPerAddr int) { return s.caps.stats() }
+
 // Wait returns when the HTTP server stops.
 func (s *Server) Wait() error { return <-s.done }
 
@@ -486,4 +517,17 @@ func (j *timedJournal) health() any {
 		return storageHealth{Status: "ok"}
 	}
 	return storageHealth{Status: "degraded", Error: j.lastErr, Since: j.failing}
+}
+
+// openSealKey returns the key pair kiosks seal ID numbers to, made at the
+// hall's first start and kept in the store.
+func openSealKey(st *store.Store) (seal.Key, error) {
+	b, err := st.SealKey(func() ([]byte, error) {
+		k, err := seal.NewKey()
+		return k.Bytes(), err
+	})
+	if err != nil {
+		return seal.Key{}, fmt.Errorf("store: the hall's seal key: %w", err)
+	}
+	return seal.ParseKey(b)
 }

@@ -172,7 +172,7 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"POST", "/api/v1/windows/1/call", "windows.call"}, {"POST", "/api/v1/windows/1/close", "windows.set"},
 		{"GET", "/api/v1/events", "events.list"}, {"POST", "/api/v1/checkin", "checkin"},
 		{"POST", "/api/v1/leases", "leases.grant"}, {"POST", "/api/v1/leases/x/release", "leases.release"},
-		{"POST", "/api/v1/handover", "handover"}, {"GET", "/api/v1/kiosk/secret", "kiosk.secret"},
+		{"POST", "/api/v1/handover", "handover"}, {"GET", "/api/v1/kiosk/seal-key", "kiosk.sealkey"},
 		{"GET", "/api/v1/appointments", "appointments.list"}, {"POST", "/api/v1/appointments", "appointments.upsert"},
 		{"POST", "/api/v1/blacklist", "blacklist.set"}, {"GET", "/api/v1/tokens", "tokens.list"},
 		{"POST", "/api/v1/tokens", "tokens.create"}, {"DELETE", "/api/v1/tokens/x", "tokens.revoke"},

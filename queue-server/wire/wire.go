@@ -119,6 +119,23 @@ type AppointmentRequest struct {
 type RemoteTicketRequest struct {
 	Service  string `json:"service"`
 	IDNumber string `json:"id_number"`
+	// Claim is the browser's own secret (32 lowercase hex digits from a
+	// secure random source), kept to get the same ticket back on a retry;
+	// empty: the server makes one and returns it.
+	Claim string `json:"claim,omitempty"`
+}
+
+// RemoteTicket is the answer to a remote ticket: the public ticket view and
+// the claim that alone gets it back on a retry (keep it in the browser).
+type RemoteTicket struct {
+	hall.TicketView
+	Claim string `json:"claim"`
+}
+
+// SealKey is the hall server's public key for sealed ID numbers (standard
+// base64 of 32 bytes; see package seal).
+type SealKey struct {
+	PublicKey string `json:"public_key"`
 }
 
 // DeviceHealth is what a kiosk reports of its devices.

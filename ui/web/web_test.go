@@ -661,6 +661,21 @@ func TestRemotePage(t *testing.T) {
 	tb.waitFor(5*time.Second, `location.pathname.startsWith("/t/")`)
 	tb.waitText(5*time.Second, "#number", "A002")
 	tb.waitText(time.Second, "#ahead", "1 人")
+	first := eval[string](tb, `location.pathname`)
+	if c := eval[string](tb, `localStorage.getItem("hallq.remote.claim") || ""`); len(c) != 32 {
+		t.Errorf("the page keeps no claim for its ticket: %q", c)
+	}
+	// the same phone again (a reload, a double tap): the same ticket, not a
+	// refusal and not a second one
+	tb.open(h.srv.URL + "/remote")
+	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
+	tb.click(`label[for="svc-A"]`)
+	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "11010519491231002X", chromedp.NodeVisible))
+	tb.click("#submit")
+	tb.waitFor(5*time.Second, `location.pathname.startsWith("/t/")`)
+	if again := eval[string](tb, `location.pathname`); again != first {
+		t.Errorf("the same phone took %s, then %s: want the same ticket", first, again)
+	}
 
 	// a wrong number gets plain words, in either language
 	tb.open(h.srv.URL + "/remote")

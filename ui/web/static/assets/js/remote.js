@@ -1,7 +1,9 @@
 // remote.js — remote ticket taking on the citizen's phone (/remote, 线上取号):
 // the services that may be taken remotely and are issuing now, the ID
 // number, and on success the ticket's status page /t/{id}. The number goes
-// to the hall server only, which keeps nothing but its protected key.
+// to the hall server only, which keeps nothing but its protected key. The
+// browser keeps a claim (128 random bits) that alone gets the same ticket
+// back on a retry: someone else who types the same number does not.
 import { $, el, fill, api } from './hallq.js';
 
 let lang = localStorage.getItem('hallq.lang') === 'en' ? 'en' : 'zh';
@@ -9,6 +11,18 @@ let services = null; // null until loaded
 let failure = null; // { code, reason } of the last refusal
 let chosen = '';
 let busy = false;
+
+// claim is this browser's secret for its remote tickets (see the top).
+function claim() {
+  let c = localStorage.getItem('hallq.remote.claim');
+  if (!/^[0-9a-f]{32}$/.test(c || '')) {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    c = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+    localStorage.setItem('hallq.remote.claim', c);
+  }
+  return c;
+}
 
 const words = {
   zh: { title: '线上取号', pick: '选择业务', id: '居民身份证号码', submit: '取号', busy: '正在取号…', toggle: 'English',
@@ -23,6 +37,9 @@ const words = {
       numbers_exhausted: '这项业务今天的号已经取完。',
       closed: '这项业务现在不在取号时间。',
       blacklisted: '暂时无法为您取号，请到大厅咨询工作人员。',
+      not_available: '暂时无法用这个号码线上取号，请到大厅自助机取号或咨询工作人员。',
+      remote_share: '这项业务今天的线上取号名额已满，请到大厅自助机取号。',
+      real_name_required: '本大厅已接入省政务平台，请在省平台实名登录后线上取号。',
       too_many_requests: '取号太频繁，请稍后再试。',
       network: '网络不通，请稍后再试。',
       other: '取号没有成功，请稍后再试或到大厅取号。',
@@ -39,6 +56,9 @@ const words = {
       numbers_exhausted: 'This service has no tickets left today.',
       closed: 'This service is not issuing tickets now.',
       blacklisted: 'We cannot issue you a ticket here. Please ask the staff in the hall.',
+      not_available: 'No remote ticket can be taken with this number now. Please use a kiosk in the hall or ask staff.',
+      remote_share: 'Today\'s remote tickets for this service are gone. Please use a kiosk in the hall.',
+      real_name_required: 'This hall takes remote tickets on the province\'s citizen portal, after real-name sign-in.',
       too_many_requests: 'Too many tickets from this connection. Please try again later.',
       network: 'No connection. Please try again.',
       other: 'The ticket could not be taken. Please try again or take one in the hall.',
@@ -106,7 +126,7 @@ $('#take').addEventListener('submit', async (ev) => {
   failure = null;
   render();
   try {
-    const t = await api('POST', 'remote-tickets', { body: { service: chosen, id_number: input.value } });
+    const t = await api('POST', 'remote-tickets', { body: { service: chosen, id_number: input.value, claim: claim() } });
     input.value = '';
     location.assign('/t/' + encodeURIComponent(t.id));
     return;
