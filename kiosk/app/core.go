@@ -409,7 +409,7 @@ func (c *Core) Issue(ctx context.Context, service string, who *Citizen, channel 
 		if err != nil {
 			return Ticket{}, err
 		}
-		return c.fromView(tv, r.MaskedID), nil
+		return c.fromView(tv, masked(who)), nil
 	case client.ReasonNetwork:
 		// the server may hold a ticket we never heard of: resolve it later
 		if err := c.out.AddDoubt(key, r); err != nil {

@@ -336,7 +336,7 @@ func opIssue(c *call) (int, any, error) {
 // portal takes remote tickets after its real-name sign-in.
 func opRemoteTicket(c *call) (int, any, error) {
 	if c.a.joined {
-		return 0, nil, hall.Refusal(hall.Forbidden, "real_name_required",
+		return 0, nil, hall.Refusal(hall.Forbidden, hall.ReasonRealNameRequired,
 			"this hall is joined to the province platform: take a remote ticket on the province's citizen portal after real-name sign-in")
 	}
 	var r wire.RemoteTicketRequest
@@ -369,8 +369,8 @@ func opRemoteTicket(c *call) (int, any, error) {
 	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key + ":" + claimTag(claim), IdemWhileOpen: true}
 	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
 	switch hall.ErrorReason(err) {
-	case "blacklisted", "citizen_limit", "remote_open":
-		return 0, nil, hall.Refusal(hall.Forbidden, "not_available",
+	case string(hall.ReasonBlacklisted), string(hall.ReasonCitizenLimit), string(hall.ReasonRemoteOpen):
+		return 0, nil, hall.Refusal(hall.Forbidden, hall.ReasonNotAvailable,
 			"no remote ticket can be taken with this ID number now; please take one at a kiosk in the hall or ask staff")
 	}
 	if err != nil {
@@ -588,7 +588,7 @@ func (c *call) unseal(sealed, key, masked *string) error {
 	text, err := c.a.sealKey.Open(*sealed)
 	*sealed = ""
 	if err != nil {
-		return hall.Refusal(hall.Invalid, "unsealable_id", "the sealed ID number cannot be opened with this hall's key (sealed to another hall or an older store?)")
+		return hall.Refusal(hall.Invalid, hall.ReasonUnsealableID, "the sealed ID number cannot be opened with this hall's key (sealed to another hall or an older store?)")
 	}
 	num, err := idnumber.Parse(text) // any card the readers read, as the kiosk did
 	if err != nil {

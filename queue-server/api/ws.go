@@ -346,7 +346,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &client{conn: conn, p: p, token: hello.Token, ip: a.clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	if !a.hub.registerCapped(c, a.sockCap) {
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(hall.Refusal(hall.QuotaExceeded, "too_many_sockets",
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManySockets,
 			"this credential already holds %d open websockets", a.sockCap))})
 		return
 	}

@@ -193,7 +193,7 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 		}
 	}
 	if burned >= MaxBurnedNumbers {
-		return nil, Refusal(QuotaExceeded, "lease_churn",
+		return nil, Refusal(QuotaExceeded, ReasonLeaseChurn,
 			"this kiosk has released %d unused numbers of service %s today; it gets no more leases for it until tomorrow", burned, sc.Code)
 	}
 	from := st.counters[sc.Code] + 1

@@ -42,6 +42,7 @@ const (
 	ReasonInvalidIDNumber   Reason = "invalid_id_number"
 	ReasonInvalidConfig     Reason = "invalid_config"
 	ReasonBadIdempotencyKey Reason = "bad_idempotency_key"
+	ReasonUnsealableID      Reason = "unsealable_id"
 	// forbidden
 	ReasonNotYourWindow    Reason = "not_your_window"
 	ReasonNotYourTicket    Reason = "not_your_ticket"
@@ -49,6 +50,8 @@ const (
 	ReasonBlacklisted      Reason = "blacklisted"
 	ReasonRemoteNotAllowed Reason = "remote_not_allowed"
 	ReasonRoleNotManaged   Reason = "role_not_managed"
+	ReasonNotAvailable     Reason = "not_available"
+	ReasonRealNameRequired Reason = "real_name_required"
 	// not_found
 	ReasonNoAppointment Reason = "no_appointment"
 	ReasonUnknownLease  Reason = "unknown_lease"
@@ -70,6 +73,7 @@ const (
 	ReasonCentralRefused       Reason = "central_refused"
 	ReasonNotHTTPS             Reason = "not_https"
 	ReasonNotForwarding        Reason = "not_forwarding"
+	ReasonRemoteOpen           Reason = "remote_open"
 	// closed (also a service's not_issuing)
 	ReasonClosed         Reason = "closed"
 	ReasonLunch          Reason = "lunch"
@@ -82,6 +86,9 @@ const (
 	ReasonNumbersExhausted Reason = "numbers_exhausted"
 	ReasonTooManyAttempts  Reason = "too_many_attempts"
 	ReasonTooManyRequests  Reason = "too_many_requests"
+	ReasonTooManySockets   Reason = "too_many_sockets"
+	ReasonLeaseChurn       Reason = "lease_churn"
+	ReasonRemoteShare      Reason = "remote_share"
 	// unavailable
 	ReasonStorage     Reason = "storage"
 	ReasonNetwork     Reason = "network"     // the Go client: the request may have arrived, no answer came
@@ -90,15 +97,15 @@ const (
 
 // Reasons lists every refusal reason, in a stable order.
 var Reasons = []Reason{
-	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey,
-	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed, ReasonRoleNotManaged,
+	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey, ReasonUnsealableID,
+	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed, ReasonRoleNotManaged, ReasonNotAvailable, ReasonRealNameRequired,
 	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
-	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding,
+	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen,
 	ReasonClosed, ReasonLunch, ReasonIssuingStopped,
 	ReasonIdempotencyKeyReused,
-	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests,
+	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests, ReasonTooManySockets, ReasonLeaseChurn, ReasonRemoteShare,
 	ReasonStorage, ReasonNetwork, ReasonUnreachable,
 }
 

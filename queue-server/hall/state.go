@@ -323,11 +323,11 @@ func (st *state) admitRemote(sc *ServiceConfig, key string) error {
 		}
 		remote++
 		if key != "" && t.CitizenKey == key && t.Status.Open() {
-			return Refusal(Conflict, "remote_open", "this ID already holds an open remote ticket for service %s", sc.Code)
+			return Refusal(Conflict, ReasonRemoteOpen, "this ID already holds an open remote ticket for service %s", sc.Code)
 		}
 	}
 	if n := sc.RemoteCap(st.maxNumber()); remote >= n {
-		return Refusal(QuotaExceeded, "remote_share", "service %s has issued its %d remote tickets for today; the rest are for the hall", sc.Code, n)
+		return Refusal(QuotaExceeded, ReasonRemoteShare, "service %s has issued its %d remote tickets for today; the rest are for the hall", sc.Code, n)
 	}
 	return nil
 }

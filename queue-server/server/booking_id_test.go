@@ -24,7 +24,7 @@ func TestBookingIDsAndCheckInAnswer(t *testing.T) {
 	upsert := func(id, idem string) (hall.Booking, error) {
 		var b hall.Booking
 		_, err := h.admin.Do(ctx, "POST", "/api/v1/appointments", idem, hall.Booking{ID: id, CitizenKey: key1, MaskedID: "1101**********0077",
-			Service: "A", SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, &b)
+			Service: "A", SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute), Status: hall.BookingBooked}, &b)
 		return b, err
 	}
 	if _, err := upsert("", ""); hall.ErrorCode(err) != hall.Invalid {
@@ -56,7 +56,7 @@ func TestBookingIDsAndCheckInAnswer(t *testing.T) {
 	// an old-style id still works; a card check-in shows its holder the masked ID
 	var old hall.Booking
 	if _, err := h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-7", CitizenKey: mustKey(t, h, num), MaskedID: "1101**********0077",
-		Service: "B", SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, &old); err != nil {
+		Service: "B", SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute), Status: hall.BookingBooked}, &old); err != nil {
 		t.Fatal(err)
 	}
 	pubText, _ := kiosk.SealKey(ctx)
