@@ -8,6 +8,7 @@
 package natsembed
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -27,6 +28,13 @@ type Options struct {
 	// forwarder rather than the disk: 0 (the default) syncs every write
 	// (sync_interval: always).
 	SyncInterval time.Duration
+
+	// TLS, when set, makes the server speak TLS only; with ClientAuth
+	// tls.RequireAndVerifyClientCert it verifies client certificates
+	// against ClientCAs (mutual TLS). User and Password, when set, are
+	// required of every client.
+	TLS            *tls.Config
+	User, Password string
 }
 
 // Server is a running embedded NATS server.
@@ -60,6 +68,11 @@ func Start(o Options) (*Server, error) {
 		SyncInterval: o.SyncInterval,
 		NoLog:        true,
 		NoSigs:       true,
+		TLS:          o.TLS != nil,
+		TLSConfig:    o.TLS,
+		TLSVerify:    o.TLS != nil && o.TLS.ClientAuth == tls.RequireAndVerifyClientCert,
+		Username:     o.User,
+		Password:     o.Password,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
