@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hallq/queue-server/central"
+	"hallq/queue-server/central/natsembed"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/tlsca"
 )
@@ -71,19 +71,14 @@ func TestForwardOverMutualTLSWithPassword(t *testing.T) {
 	pool := x509.NewCertPool()
 	caPEM, _ := os.ReadFile(caFile)
 	pool.AppendCertsFromPEM(caPEM)
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true, Username: "hall", Password: "s3cret-pass",
-		TLS: true, TLSVerify: true, TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool,
+	ns, err := natsembed.Start(natsembed.Options{Dir: t.TempDir(), User: "hall", Password: "s3cret-pass",
+		TLS: &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool,
 			ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("NATS did not start")
-	}
-	url := ns.ClientURL()
+	t.Cleanup(ns.Stop)
+	url := ns.URL()
 
 	tlsConf, err := forward.ClientTLS(caFile, hallCert, hallKey)
 	if err != nil {
