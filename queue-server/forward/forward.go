@@ -349,8 +349,8 @@ func (f *Forwarder) kick() {
 // Stats returns the forwarder's health. It reads the outbox counters (one
 // short read transaction) and is safe to call from any goroutine.
 func (f *Forwarder) Stats() Stats {
-	ob, err := f.outbox.OutboxStats()
 	f.mu.Lock()
+	ob, err := f.outbox.OutboxStats() // under the lock: see step
 	s := f.st
 	f.mu.Unlock()
 	s.Connected = f.sink.connected()
@@ -454,7 +454,13 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 		return true, nil
 	}
 	if res.acked >= evs[0].Seq {
+		// the mark and the counters change under one lock, which Stats
+		// holds while it reads the store: it never sees the outbox marked
+		// and the counters not yet (a reader waiting for an empty backlog
+		// would find Sent short)
+		f.mu.Lock()
 		if merr := f.outbox.MarkForwarded(res.acked); merr != nil {
+			f.mu.Unlock()
 			return false, fmt.Errorf("mark forwarded: %w", merr)
 		}
 		n := int(res.acked - evs[0].Seq + 1)
@@ -462,7 +468,6 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 		if len(*batch) == 0 {
 			*batch = nil
 		}
-		f.mu.Lock()
 		f.st.Sent += uint64(n)
 		f.st.Duplicates += uint64(res.duplicates)
 		f.st.Batches++
