@@ -29,11 +29,12 @@ type Options struct {
 	// (sync_interval: always).
 	SyncInterval time.Duration
 
-	// Username and Password, when set, are required of every client.
-	Username, Password string
-	// TLS, when set, makes the server speak TLS only; with ClientCAs set it
-	// also requires and verifies client certificates.
-	TLS *tls.Config
+	// TLS, when set, makes the server speak TLS only; with ClientAuth
+	// tls.RequireAndVerifyClientCert it verifies client certificates
+	// against ClientCAs (mutual TLS). User and Password, when set, are
+	// required of every client.
+	TLS            *tls.Config
+	User, Password string
 }
 
 // Server is a running embedded NATS server.
@@ -67,11 +68,11 @@ func Start(o Options) (*Server, error) {
 		SyncInterval: o.SyncInterval,
 		NoLog:        true,
 		NoSigs:       true,
-		Username:     o.Username,
-		Password:     o.Password,
 		TLS:          o.TLS != nil,
-		TLSVerify:    o.TLS != nil && o.TLS.ClientCAs != nil,
 		TLSConfig:    o.TLS,
+		TLSVerify:    o.TLS != nil && o.TLS.ClientAuth == tls.RequireAndVerifyClientCert,
+		Username:     o.User,
+		Password:     o.Password,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)

@@ -19,7 +19,8 @@ import (
 //   - actionRoles: who may run each ticket action (tickets.action);
 //   - operation.ownWindow: a clerk only on their own window (param window);
 //   - manages: which roles' tokens and accounts a role may create, replace
-//     or revoke (tokens.create, tokens.revoke, users.create).
+//     or revoke (tokens.create, tokens.revoke, users.create);
+//   - namesClerk: who may open a window in another person's name.
 
 // actionRoles lists, for each ticket action, the roles that may run it.
 // Every action of hall.Actions has an entry (a test holds this).
@@ -56,6 +57,19 @@ var ticketScope = map[string]func(p Principal, a *hall.Action){
 var manages = map[string][]string{
 	wire.RoleAdmin:   wire.Roles,
 	wire.RoleManager: {wire.RoleClerk, wire.RoleKiosk, wire.RoleDisplay},
+}
+
+// namesClerk lists the roles that may open a window for a named clerk (a
+// manager opening window 5 for wang); a clerk always opens in their own.
+var namesClerk = []string{wire.RoleAdmin, wire.RoleManager}
+
+// windowClerk is the clerk a window is opened for: the one named, when c's
+// role may name one, else c itself.
+func (c *call) windowClerk(named string) string {
+	if named != "" && slices.Contains(namesClerk, c.p.Role) {
+		return named
+	}
+	return c.p.Name
 }
 
 // authorize decides whether c may run op, before it runs: its role, the

@@ -460,11 +460,7 @@ func opWindowSet(c *call) (int, any, error) {
 	if err := c.decode(&r, true); err != nil {
 		return 0, nil, err
 	}
-	clerk := r.Clerk
-	if c.p.Role == wire.RoleClerk || clerk == "" {
-		clerk = c.p.Name
-	}
-	return ok(c.a.svc.SetWindow(c.ctx, c.op(), w, to, clerk, r.Reason))
+	return ok(c.a.svc.SetWindow(c.ctx, c.op(), w, to, c.windowClerk(r.Clerk), r.Reason))
 }
 
 const maxEvents = 1000

@@ -350,6 +350,14 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 			"this credential already holds %d open websockets", a.sockCap))})
 		return
 	}
+	// once more, now that a revoke would find the client in the hub: a
+	// revoke that came between the hello's check and the registration
+	// missed it, and is seen here
+	if _, err := a.authenticate(hello.Token); err != nil {
+		a.hub.unregister(c)
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		return
+	}
 	if !p.Expires.IsZero() { // a session: the socket ends with it
 		expired, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: &wire.Error{Code: hall.Unauthorized, Message: "this token has expired"}})
 		t := time.AfterFunc(p.Expires.Sub(a.now()), func() {

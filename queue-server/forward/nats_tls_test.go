@@ -71,14 +71,14 @@ func TestForwardOverMutualTLSWithPassword(t *testing.T) {
 	pool := x509.NewCertPool()
 	caPEM, _ := os.ReadFile(caFile)
 	pool.AppendCertsFromPEM(caPEM)
-	ns, err := natsembed.Start(natsembed.Options{Dir: t.TempDir(), Username: "hall", Password: "s3cret-pass",
+	ns, err := natsembed.Start(natsembed.Options{Dir: t.TempDir(), User: "hall", Password: "s3cret-pass",
 		TLS: &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool,
 			ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Stop)
-	url := ns.ClientURL()
+	url := ns.URL()
 
 	tlsConf, err := forward.ClientTLS(caFile, hallCert, hallKey)
 	if err != nil {

@@ -169,3 +169,40 @@ func TestResumeFromAnotherEpochResyncs(t *testing.T) {
 		t.Fatalf("a resume from another epoch: %s frame, want a resync", f.Type)
 	}
 }
+
+// A hall.db whose pages past the meta pages are garbage does not start —
+// with a message, not a panic — however far bbolt gets before noticing.
+func TestGarbledStoreDoesNotPanicAtStart(t *testing.T) {
+	h := MustHall(t)
+	for range 50 {
+		if _, err := h.admin.Issue(context.Background(), "", hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := h.dir
+	h.Close()
+	path := filepath.Join(dir, store.FileName)
+	raw, _ := os.ReadFile(path)
+	for _, from := range []int{2 * 4096, 4 * 4096, len(raw) / 2} {
+		b := append([]byte(nil), raw...)
+		for i := from; i < len(b); i++ {
+			b[i] = byte(i*13 + 5)
+		}
+		os.WriteFile(path, b, 0o600)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("garbled from byte %d: panic %v", from, r)
+				}
+			}()
+			s, err := startIn(dir, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatalf("garbled from byte %d: the hall started", from)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("garbled from byte %d: %v", from, err)
+			}
+		}()
+	}
+}
