@@ -334,6 +334,8 @@ func TestWebsocketEveryRequestGetsAReply(t *testing.T) {
 		{`{"type":"request","id":"a5","op":5}`, "a5", 400, ""},
 		{`{"type":"rquest","id":"a6","op":"me"}`, "a6", 400, ""},
 		{`{"type":"request","id":"a7","op":"tickets.issue","body":{}}`, "a7", 400, ""},
+		{`{"type":"request","id":"a8","op":"windows.call","params":[1]}`, "a8", 400, ""},
+		{`{"type":"request","id":"a9","op":"me","params":null}`, "a9", 200, ""},
 	}
 	for _, c := range cases {
 		send(c.frame)
