@@ -231,6 +231,25 @@ func TestContractSmallDefects(t *testing.T) {
 	if st, body := h.do(h.admin, "POST", "/api/v1/appointments", "", `{"booking_id":"a","id":"b","citizen_key":"`+strings.Repeat("3", 64)+`","service":"B","slot_start":"`+slot+`","slot_end":"`+end+`"}`); st != 400 {
 		t.Errorf("two ids: %d %s", st, body)
 	}
+	// opening an open window changes nothing: no event, since kept
+	if st, body := h.do(h.admin, "POST", "/api/v1/windows/3/open", "", ""); st != 200 {
+		t.Fatalf("open: %d %s", st, body)
+	}
+	n := h.events()
+	var w1, w2 hall.Window
+	_, b1 := h.do(h.admin, "GET", "/api/v1/windows", "", "")
+	st, b2 := h.do(h.admin, "POST", "/api/v1/windows/3/open", "", "")
+	var ws []hall.Window
+	json.Unmarshal([]byte(b1), &ws)
+	for _, w := range ws {
+		if w.Number == 3 {
+			w1 = w
+		}
+	}
+	json.Unmarshal([]byte(b2), &w2)
+	if st != 200 || !w2.Since.Equal(w1.Since) || h.events() != n {
+		t.Errorf("opening an open window: %d %s (since was %s; %d new events)", st, b2, w1.Since, h.events()-n)
+	}
 	// user records carry no hash at all
 	if st, body := h.do(h.admin, "POST", "/api/v1/users", "", `{"name":"wang","password":"correct horse","role":"clerk","window":1}`); st != 201 || strings.Contains(body, "hash") {
 		t.Errorf("user created: %d %s", st, body)
