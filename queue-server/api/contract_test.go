@@ -231,6 +231,25 @@ func TestContractSmallDefects(t *testing.T) {
 	if st, body := h.do(h.admin, "POST", "/api/v1/appointments", "", `{"booking_id":"a","id":"b","citizen_key":"`+strings.Repeat("3", 64)+`","service":"B","slot_start":"`+slot+`","slot_end":"`+end+`"}`); st != 400 {
 		t.Errorf("two ids: %d %s", st, body)
 	}
+	// opening an open window changes nothing: no event, since kept
+	if st, body := h.do(h.admin, "POST", "/api/v1/windows/3/open", "", ""); st != 200 {
+		t.Fatalf("open: %d %s", st, body)
+	}
+	n := h.events()
+	var w1, w2 hall.Window
+	_, b1 := h.do(h.admin, "GET", "/api/v1/windows", "", "")
+	st, b2 := h.do(h.admin, "POST", "/api/v1/windows/3/open", "", "")
+	var ws []hall.Window
+	json.Unmarshal([]byte(b1), &ws)
+	for _, w := range ws {
+		if w.Number == 3 {
+			w1 = w
+		}
+	}
+	json.Unmarshal([]byte(b2), &w2)
+	if st != 200 || !w2.Since.Equal(w1.Since) || h.events() != n {
+		t.Errorf("opening an open window: %d %s (since was %s; %d new events)", st, b2, w1.Since, h.events()-n)
+	}
 	// user records carry no hash at all
 	if st, body := h.do(h.admin, "POST", "/api/v1/users", "", `{"name":"wang","password":"correct horse","role":"clerk","window":1}`); st != 201 || strings.Contains(body, "hash") {
 		t.Errorf("user created: %d %s", st, body)
@@ -334,6 +353,8 @@ func TestWebsocketEveryRequestGetsAReply(t *testing.T) {
 		{`{"type":"request","id":"a5","op":5}`, "a5", 400, ""},
 		{`{"type":"rquest","id":"a6","op":"me"}`, "a6", 400, ""},
 		{`{"type":"request","id":"a7","op":"tickets.issue","body":{}}`, "a7", 400, ""},
+		{`{"type":"request","id":"a8","op":"windows.call","params":[1]}`, "a8", 400, ""},
+		{`{"type":"request","id":"a9","op":"me","params":null}`, "a9", 200, ""},
 	}
 	for _, c := range cases {
 		send(c.frame)

@@ -148,6 +148,12 @@ func TestSpecSpeaksTheSharedCodes(t *testing.T) {
 		if !specOps[name] {
 			t.Errorf("operation %s has no x-operation in the document", name)
 		}
+		if !slices.Contains(wire.Ops, name) {
+			t.Errorf("operation %s is not in wire.Ops (the shared codes)", name)
+		}
+	}
+	if len(wire.Ops) != len(api.OpRoles()) {
+		t.Errorf("wire.Ops has %d operations, the table %d", len(wire.Ops), len(api.OpRoles()))
 	}
 }
 

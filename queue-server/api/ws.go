@@ -603,12 +603,12 @@ func refusedFrame(id string, err error) *wire.Frame {
 // {"window":"5"}); objects, arrays and null are refused.
 func decodeRequest(data []byte) (wire.Frame, error) {
 	var raw struct {
-		Type   json.RawMessage            `json:"type"`
-		ID     json.RawMessage            `json:"id"`
-		Op     json.RawMessage            `json:"op"`
-		Params map[string]json.RawMessage `json:"params"`
-		Idem   json.RawMessage            `json:"idempotency_key"`
-		Body   json.RawMessage            `json:"body"`
+		Type   json.RawMessage `json:"type"`
+		ID     json.RawMessage `json:"id"`
+		Op     json.RawMessage `json:"op"`
+		Params json.RawMessage `json:"params"`
+		Idem   json.RawMessage `json:"idempotency_key"`
+		Body   json.RawMessage `json:"body"`
 	}
 	bad := func(f wire.Frame, format string, args ...any) (wire.Frame, error) {
 		return f, hall.Errorf(hall.Invalid, "expected a request frame: "+format, args...)
@@ -641,10 +641,16 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 	if err := str("idempotency_key", raw.Idem, &f.Idem); err != nil {
 		return bad(f, "%v", err)
 	}
-	if len(raw.Params) > 0 {
-		f.Params = make(map[string]string, len(raw.Params))
-		for _, k := range slices.Sorted(maps.Keys(raw.Params)) {
-			v := bytes.TrimSpace(raw.Params[k])
+	var params map[string]json.RawMessage
+	if len(raw.Params) > 0 && string(raw.Params) != "null" {
+		if err := json.Unmarshal(raw.Params, &params); err != nil {
+			return bad(f, "params must be an object of strings, got %.40s", raw.Params)
+		}
+	}
+	if len(params) > 0 {
+		f.Params = make(map[string]string, len(params))
+		for _, k := range slices.Sorted(maps.Keys(params)) {
+			v := bytes.TrimSpace(params[k])
 			switch {
 			case len(v) > 0 && v[0] == '"':
 				var sv string

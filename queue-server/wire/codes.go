@@ -13,6 +13,18 @@ import (
 // Frame types, in a stable order.
 var FrameTypes = []string{FrameHello, FrameWelcome, FrameEvent, FrameServices, FrameResync, FrameRequest, FrameReply, FrameError}
 
+// Ops lists the operation names (a websocket request's op, the REST
+// routes' x-operation in the OpenAPI document); the API's operation table
+// is held to it by a test.
+var Ops = []string{
+	"me", "services.list", "overview", "tickets.issue", "tickets.get", "tickets.remote", "tickets.list",
+	"tickets.action", "windows.list", "windows.queue", "windows.call", "windows.set", "events.list", "checkin",
+	"leases.grant", "leases.release", "handover", "kiosk.secret", "appointments.list", "appointments.upsert",
+	"blacklist.set", "tokens.list", "tokens.create", "tokens.revoke", "day.close", "devices.report",
+	"devices.list", "reports", "config", "config.update", "users.list", "users.create", "deadletters.list",
+	"deadletters.resend", "login",
+}
+
 // ClientNetwork is the error code the pages' request helper gives when no
 // answer came (the server never sends it).
 const ClientNetwork = "network"
@@ -70,6 +82,7 @@ var CodeGroups = []CodeGroup{
 		hall.EvWindowOpened, hall.EvWindowPaused, hall.EvWindowClosed, hall.EvDayClosed, hall.EvLeaseGranted,
 		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged}},
 	{"FrameType", "websocket frame `type`", FrameTypes},
+	{"Op", "websocket request `op` (the routes' `x-operation`)", Ops},
 	{"ReaderState", "`devices[].reader`", []string{DeviceOK, DeviceAbsent, DeviceError}},
 	{"PrinterState", "`devices[].printer`", []string{DeviceOK, PrinterPaperLow, PrinterPaperOut, PrinterCover, PrinterOffline, DeviceAbsent}},
 	{"ScannerState", "`devices[].scanner`", []string{DeviceOK, DeviceAbsent}},

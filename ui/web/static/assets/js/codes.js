@@ -203,6 +203,45 @@ export const FrameType = Object.freeze({
   Error: 'error',
 });
 
+// Op: websocket request op (the routes' x-operation)
+export const Op = Object.freeze({
+  Me: 'me',
+  ServicesList: 'services.list',
+  Overview: 'overview',
+  TicketsIssue: 'tickets.issue',
+  TicketsGet: 'tickets.get',
+  TicketsRemote: 'tickets.remote',
+  TicketsList: 'tickets.list',
+  TicketsAction: 'tickets.action',
+  WindowsList: 'windows.list',
+  WindowsQueue: 'windows.queue',
+  WindowsCall: 'windows.call',
+  WindowsSet: 'windows.set',
+  EventsList: 'events.list',
+  Checkin: 'checkin',
+  LeasesGrant: 'leases.grant',
+  LeasesRelease: 'leases.release',
+  Handover: 'handover',
+  KioskSecret: 'kiosk.secret',
+  AppointmentsList: 'appointments.list',
+  AppointmentsUpsert: 'appointments.upsert',
+  BlacklistSet: 'blacklist.set',
+  TokensList: 'tokens.list',
+  TokensCreate: 'tokens.create',
+  TokensRevoke: 'tokens.revoke',
+  DayClose: 'day.close',
+  DevicesReport: 'devices.report',
+  DevicesList: 'devices.list',
+  Reports: 'reports',
+  Config: 'config',
+  ConfigUpdate: 'config.update',
+  UsersList: 'users.list',
+  UsersCreate: 'users.create',
+  DeadlettersList: 'deadletters.list',
+  DeadlettersResend: 'deadletters.resend',
+  Login: 'login',
+});
+
 // ReaderState: devices[].reader
 export const ReaderState = Object.freeze({
   Ok: 'ok',
