@@ -9,6 +9,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,11 @@ type Citizen struct {
 	Sealed   string
 	Masked   string
 	AgeClass hall.AgeClass
+	// tag tells this card from others for this kiosk's offline per-ID
+	// limit: an HMAC with a random key that lives only in this process's
+	// memory (never stored, sent or shown), so it reveals nothing beyond
+	// this run of this kiosk.
+	tag string
 }
 
 // Ticket is a ticket as the kiosk shows and prints it.
@@ -66,6 +72,10 @@ type Core struct {
 	online   bool
 	sealKey  string // the hall server's public key ("" before the first connection)
 	kick     chan struct{}
+	// the offline per-ID limit: tagKey is random per process; offline
+	// counts tickets issued offline by this process per day|service|tag
+	tagKey  []byte
+	offline map[string]int
 }
 
 // CoreConfig configures a Core.
@@ -107,7 +117,8 @@ func NewCore(c CoreConfig, out *outbox.Store) (*Core, error) {
 		}
 	}
 	return &Core{cl: cl, out: out, log: c.Logger, leaseSize: c.LeaseSize,
-		statusURL: c.StatusURL, loc: loc, now: c.Now, sealKey: sealKey, kick: make(chan struct{}, 1)}, nil
+		statusURL: c.StatusURL, loc: loc, now: c.Now, sealKey: sealKey, kick: make(chan struct{}, 1),
+		tagKey: randomKey(), offline: map[string]int{}}, nil
 }
 
 // Client is the core's server client.
@@ -155,7 +166,13 @@ func (c *Core) Citizen(num idcard.IDNumber, age hall.AgeClass) (*Citizen, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Citizen{Sealed: sealed, Masked: num.Masked(), AgeClass: age}, nil
+	return &Citizen{Sealed: sealed, Masked: num.Masked(), AgeClass: age, tag: num.Key(c.tagKey)}, nil
+}
+
+func randomKey() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
 }
 
 // Run keeps the kiosk connected until ctx ends, calling changed (if set)
@@ -422,8 +439,27 @@ func (c *Core) Issue(ctx context.Context, service string, who *Citizen, channel 
 	return c.issueOffline(service, who, channel)
 }
 
+// issueOffline takes a ticket from a lease. The card's per-ID limit is
+// applied to the tickets this kiosk issued offline since it started (the
+// server applies it again, to all tickets, at hand-over).
 func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) (Ticket, error) {
 	now := c.now()
+	count := ""
+	if who != nil && who.tag != "" {
+		limit := 0
+		for _, s := range c.Services() {
+			if s.Code == service {
+				limit = s.PerCitizenLimit
+			}
+		}
+		count = now.In(c.loc).Format(time.DateOnly) + "|" + service + "|" + who.tag
+		c.mu.Lock()
+		n := c.offline[count]
+		c.mu.Unlock()
+		if limit > 0 && n >= limit {
+			return Ticket{}, hall.Refusal(hall.QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", limit, service)
+		}
+	}
 	o := hall.OfflineTicket{ID: newTicketID(), Channel: channel, IssuedAt: now}
 	if who != nil {
 		o.SealedID, o.AgeClass = who.Sealed, who.AgeClass // the masked form is printed, not kept
@@ -434,6 +470,11 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 	}
 	if err != nil {
 		return Ticket{}, err
+	}
+	if count != "" {
+		c.mu.Lock()
+		c.offline[count]++
+		c.mu.Unlock()
 	}
 	c.Kick()
 	return Ticket{ID: o.ID, Number: number, Service: service, Ahead: -1,

@@ -219,47 +219,67 @@ func TestKioskDataAndTokenRecoverNoID(t *testing.T) {
 	}
 }
 
-// TestOfflineHandOverAppliesCitizenRules: cards read while the server was
-// away meet the same per-citizen limit and blacklist at hand-over; what the
-// server refuses is set aside on the kiosk (staff see the count), the rest
-// is queued.
+// TestOfflineHandOverAppliesCitizenRules: while the server is away a kiosk
+// applies the card's per-ID limit to its own offline tickets (with a tag
+// key that lives only in its memory); at hand-over the server applies the
+// limit across kiosks and the blacklist, as online. What the server refuses
+// is set aside on the kiosk (staff see the count), the rest is queued.
 func TestOfflineHandOverAppliesCitizenRules(t *testing.T) {
 	h := MustServer(t)
-	k := h.MustKiosk("kiosk-1", 10)
+	k1, k2 := h.MustKiosk("kiosk-1", 10), h.MustKiosk("kiosk-2", 10)
 	ctx := context.Background()
-	if err := k.core.Sync(ctx); err != nil {
-		t.Fatal(err)
+	for _, k := range []*kioskFixture{k1, k2} {
+		if err := k.core.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	banned := sim.SampleElderly.Number
 	if _, err := h.admin.Do(ctx, "POST", "/api/v1/blacklist", "", wire.BlacklistRequest{CitizenKey: banned.Key(mustSecret(t, h))}, nil); err != nil {
 		t.Fatal(err)
 	}
 	h.stop()
-	for i, n := range []idcard.IDNumber{sim.SampleResident.Number, sim.SampleResident.Number, sim.SampleResident.Number, banned} {
+	issue := func(k *kioskFixture, n idcard.IDNumber) (Ticket, error) {
+		t.Helper()
 		h.clock.Advance(time.Minute)
 		who, err := k.core.Citizen(n, hall.AgeAdult)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tk, err := k.core.Issue(ctx, "A", who, hall.WalkIn); err != nil || !tk.Offline {
+		return k.core.Issue(ctx, "A", who, hall.WalkIn)
+	}
+	card := sim.SampleResident.Number
+	for i, k := range []*kioskFixture{k1, k1, k2, k2} {
+		n := card
+		if i == 3 {
+			n = banned
+		}
+		if tk, err := issue(k, n); err != nil || !tk.Offline {
 			t.Fatalf("offline ticket %d: %v %+v", i, err, tk)
 		}
 	}
+	// service A allows 2 tickets per card a day: kiosk 1 refuses a third itself
+	if _, err := issue(k1, card); hall.ErrorReason(err) != "citizen_limit" {
+		t.Fatalf("a third offline ticket for one card at one kiosk: %v, want citizen_limit", err)
+	}
 	h.start()
-	if err := k.core.Sync(ctx); err != nil {
-		t.Fatal(err)
+	for _, k := range []*kioskFixture{k1, k2} {
+		if err := k.core.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// service A allows 2 tickets per card a day
-	if k.core.Pending() != 0 || k.core.SetAside() != 2 {
-		t.Fatalf("after hand-over: %d pending, %d set aside; want 0 and 2 (the third ticket of one card, the blacklisted card)", k.core.Pending(), k.core.SetAside())
+	// kiosk 2 could not know of kiosk 1's two: its ticket for the card, and
+	// the blacklisted card's, are set aside at hand-over
+	if k1.core.Pending() != 0 || k1.core.SetAside() != 0 || k2.core.Pending() != 0 || k2.core.SetAside() != 2 {
+		t.Fatalf("after hand-over: kiosk 1 %d pending %d aside, kiosk 2 %d pending %d aside; want 0 0 0 2",
+			k1.core.Pending(), k1.core.SetAside(), k2.core.Pending(), k2.core.SetAside())
 	}
-	aside, _ := k.out.Aside(k.core.today())
+	aside, _ := k2.out.Aside(k2.core.today())
 	var reasons []string
 	for _, a := range aside {
 		reasons = append(reasons, a.Reason)
 	}
-	if !strings.Contains(strings.Join(reasons, "|"), "per_citizen") && !strings.Contains(strings.Join(reasons, "|"), "has taken 2") {
-		t.Errorf("set-aside reasons %q do not name the per-citizen limit", reasons)
+	if all := strings.Join(reasons, "|"); !strings.Contains(all, "has taken 2") || !strings.Contains(all, "cannot take tickets") {
+		t.Errorf("set-aside reasons %q do not name the per-citizen limit and the blacklist", reasons)
 	}
 	ts, _ := h.srv.Service.Tickets(ctx, func(t *hall.Ticket) bool { return t.Offline })
 	if len(ts) != 2 {

@@ -48,10 +48,12 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(filepath.Join(dir, "kiosk.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	path := filepath.Join(dir, "kiosk.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
+	hadSecret := false
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bLeases, bPending, bMeta, bDoubt, bAside} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -63,13 +65,47 @@ func Open(dir string) (*Store, error) {
 		}
 		// Pending tickets of the old kind carry citizen keys derived with it:
 		// they still hand over; only the secret itself must go.
+		hadSecret = true
 		return tx.Bucket(bMeta).Delete(kOldSecret)
 	})
+	if err == nil && hadSecret {
+		db, err = rewrite(db, path)
+	}
 	if err != nil {
-		db.Close()
-		return nil, err
+		if db != nil {
+			db.Close()
+		}
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	return &Store{db: db}, nil
+}
+
+// rewrite copies the open file into a fresh one and puts it in its place:
+// a deleted value stays in bbolt's free pages until they are reused, and
+// the old citizen-key secret must not stay readable on the kiosk's disk.
+func rewrite(db *bolt.DB, path string) (*bolt.DB, error) {
+	tmp := path + ".rewrite"
+	os.Remove(tmp)
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return db, err
+	}
+	if err := bolt.Compact(dst, db, 1<<20); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return db, err
+	}
+	if err := dst.Close(); err != nil {
+		os.Remove(tmp)
+		return db, err
+	}
+	if err := db.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, err
+	}
+	return bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 }
 
 // Close closes the file.

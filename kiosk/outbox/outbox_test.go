@@ -1,10 +1,15 @@
 package outbox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"hallq/queue-server/hall"
 )
@@ -94,4 +99,50 @@ func TestSetAsideDropsPersonalData(t *testing.T) {
 	if a := aside[0].Ticket; a.CitizenKey != "" || a.MaskedID != "" {
 		t.Fatalf("set aside with personal data: %+v", a)
 	}
+}
+
+// TestOpenForgetsAnOldCitizenKeySecret: kiosks before sealed ID numbers kept
+// the hall's citizen-key secret in the outbox; opening it deletes the
+// secret (in place, the file keeps everything else).
+func TestOpenForgetsAnOldCitizenKeySecret(t *testing.T) {
+	dir := t.TempDir()
+	secret := []byte("old-citizen-key-secret-0123456789")
+	db, err := bolt.Open(filepath.Join(dir, "kiosk.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("meta"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("secret"), secret)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []byte
+	s.db.View(func(tx *bolt.Tx) error { left = tx.Bucket([]byte("meta")).Get([]byte("secret")); return nil })
+	if left != nil {
+		t.Error("the old citizen-key secret is still in the outbox")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "kiosk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, secret) {
+		t.Error("the old citizen-key secret is still readable in the file's free pages")
+	}
+	if err := s.SetSealKey("pub"); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := s.SealKey(); k != "pub" {
+		t.Errorf("seal key %q", k)
+	}
+	s.Close()
 }

@@ -21,6 +21,10 @@ type ServiceView struct {
 	QuotaLeft      int    `json:"quota_left"`            // -1 when unlimited
 	LongestWaitS   int    `json:"longest_wait_s"`        // of the tickets waiting now
 	MeanServiceS   int    `json:"mean_service_s"`        // current service-time estimate
+
+	// PerCitizenLimit is the service's tickets per ID card a day (0: no
+	// limit), which a kiosk issuing offline applies to the cards it reads.
+	PerCitizenLimit int `json:"per_citizen_limit,omitempty"`
 }
 
 func (st *state) serviceViews(now time.Time) []ServiceView {
@@ -29,7 +33,7 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 		q := st.queues[sc.Code]
 		v := ServiceView{Code: sc.Code, Name: sc.Name, RequiresID: sc.RequiresID, Remote: sc.Remote,
 			Waiting: q.len(), OpenWindows: st.openWindowsFor(sc.Code), Issued: st.issued[sc.Code], QuotaLeft: -1,
-			MeanServiceS: int(st.stats[sc.Code].mean() / time.Second)}
+			MeanServiceS: int(st.stats[sc.Code].mean() / time.Second), PerCitizenLimit: sc.PerCitizenLimit}
 		if sc.DailyQuota > 0 {
 			v.QuotaLeft = max(sc.DailyQuota-st.issued[sc.Code], 0)
 		}
