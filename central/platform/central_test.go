@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,23 +128,75 @@ func TestCitizenKey(t *testing.T) {
 	t.Logf("example key: %s", k1)
 }
 
-// Main serves the view and stops cleanly.
+// Main serves the view at the address it logs, and stops cleanly when
+// asked to — also while it is still starting (under load, setting up the
+// streams can take longer than any fixed wait).
 func TestMainRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &lineWriter{t: t, lines: make(chan string, 100)}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", "127.0.0.1:0", "-http", "127.0.0.1:0"}, testWriter{t})
+		errc <- platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", "127.0.0.1:0", "-http", "127.0.0.1:0"}, logs)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	var url string
+	for url == "" {
+		select {
+		case line := <-logs.lines:
+			if strings.Contains(line, `msg="central view"`) {
+				_, rest, _ := strings.Cut(line, "url=")
+				url, _, _ = strings.Cut(rest, " ")
+				url = strings.TrimSpace(url)
+			}
+		case err := <-errc:
+			t.Fatalf("Main returned before serving the view: %v", err)
+		}
+	}
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Halls []platform.HallView }
+	err = json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || err != nil || body.Halls == nil {
+		t.Fatalf("GET %s: %d %v %+v", url, res.StatusCode, err, body)
+	}
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
 }
 
+// Stopped before it could set anything up, Main says nothing went wrong.
+func TestMainStoppedWhileStarting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", "127.0.0.1:0", "-http", "127.0.0.1:0"}, testWriter{t}); err != nil {
+		t.Fatalf("a stop while starting is an error: %v", err)
+	}
+}
+
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// lineWriter logs what Main writes and hands each line to the test.
+type lineWriter struct {
+	t     *testing.T
+	lines chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		select {
+		case w.lines <- l:
+		default:
+		}
+	}
+	return len(p), nil
+}
 
 // The example in docs/central.md.
 func TestDocExampleCitizenKey(t *testing.T) {

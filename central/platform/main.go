@@ -20,8 +20,17 @@ import (
 // Main runs the reference central platform until ctx is cancelled: an
 // embedded NATS server with JetStream (or an existing one with -nats), the
 // streams, the multi-hall view and GET /halls. args are the command-line
-// flags without the program name.
+// flags without the program name. Once the view is served it logs
+// "central view" with its URL (the real port when -http asks for port 0).
+// A cancelled ctx is a clean stop at any point, also while starting.
 func Main(ctx context.Context, args []string, stderr io.Writer) error {
+	if err := run(ctx, args, stderr); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil // done, or asked to stop: whatever was being set up stops with it
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("central", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data", ".hallq-central", "JetStream store directory of the embedded NATS server")
@@ -64,15 +73,19 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	view := NewView(log)
-	hs := &http.Server{Addr: *httpAddr, Handler: view.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("-http: %w", err)
+	}
+	hs := &http.Server{Handler: view.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 2)
 	go func() { errc <- view.Run(ctx, js) }()
 	go func() {
-		log.Info("central view", "url", "http://"+*httpAddr+"/halls")
-		if err := hs.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
+	log.Info("central view", "url", "http://"+ln.Addr().String()+"/halls")
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
