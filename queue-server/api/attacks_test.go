@@ -21,9 +21,9 @@ import (
 	"hallq/queue-server/api"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
-	"hallq/tools/loadgen"
 	"hallq/queue-server/server"
 	"hallq/queue-server/wire"
+	"hallq/tools/loadgen"
 )
 
 // TestHostileAttackTable runs one attack at a time against a real hall on
