@@ -197,9 +197,7 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 	if !o.Channel.valid() || o.Channel == Appointment {
 		return nil, Errorf(Invalid, "offline tickets are walk_in, priority or remote, not %q", o.Channel)
 	}
-	if o.Channel == WalkIn && o.AgeClass == AgeElderly {
-		o.Channel = Priority // the same rule as for tickets issued online
-	}
+	o.Channel = ChannelFor(o.Channel, o.AgeClass) // the same rule as for tickets issued online
 	issued := o.IssuedAt
 	if issued.IsZero() || issued.After(now) || st.dayOf(issued) != st.day {
 		issued = now

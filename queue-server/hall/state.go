@@ -276,9 +276,7 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	if err := st.admit(sc, r.CitizenKey); err != nil {
 		return nil, err
 	}
-	if r.Channel == WalkIn && r.AgeClass == AgeElderly {
-		r.Channel = Priority
-	}
+	r.Channel = ChannelFor(r.Channel, r.AgeClass)
 	return st.newTicket(sc, r, now, actor, "")
 }
 
