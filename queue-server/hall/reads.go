@@ -82,15 +82,15 @@ func (st *state) newcomerWait(code string, now time.Time) time.Duration {
 // Overview is the whole live hall at one sequence number: what a board,
 // console or dashboard needs to start, before following the event stream.
 type Overview struct {
-	Seq      uint64        `json:"seq"`
-	Day      string        `json:"day"`
-	Hall     HallInfo      `json:"hall"`
+	Seq  uint64   `json:"seq"`
+	Day  string   `json:"day"`
+	Hall HallInfo `json:"hall"`
 	// ElderlyAge is the hall's rules.elderly_age: a card holder this old
 	// or older gets the priority channel (0: off). Kiosks take it from here.
 	ElderlyAge int           `json:"elderly_age"`
 	Services   []ServiceView `json:"services"`
-	Windows  []Window      `json:"windows"`
-	Calls    []TicketView  `json:"calls"` // latest calls first (called, serving, recently done)
+	Windows    []Window      `json:"windows"`
+	Calls      []TicketView  `json:"calls"` // latest calls first (called, serving, recently done)
 }
 
 // Ticket returns one of today's tickets with its position and estimate.
