@@ -45,15 +45,21 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 	if b == nil {
 		f := found[0]
 		if f.Status == BookingCheckedIn {
-			return nil, Refusal(Conflict, "already_checked_in", "appointment %s is already checked in", f.ID)
+			var held []string
+			for _, id := range sortedKeys(st.tickets) {
+				if t := st.tickets[id]; t.Appointment == f.ID && t.Status != Cancelled {
+					held = append(held, t.ID)
+				}
+			}
+			return nil, Refusal(Conflict, "already_checked_in", "appointment %s is already checked in", f.ID).With(&Details{Tickets: held})
 		}
+		d := &Details{SlotStart: f.SlotStart, CheckInFrom: f.SlotStart.Add(-st.cfg.Rules.CheckInBefore.D()),
+			CheckInUntil: f.SlotStart.Add(st.cfg.Rules.CheckInAfter.D())}
 		if st.dayOf(f.SlotStart) != st.day {
-			return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s is on %s, not today", f.ID, st.dayOf(f.SlotStart))
+			return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s is on %s, not today", f.ID, st.dayOf(f.SlotStart)).With(d)
 		}
 		return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s (slot %s) checks in from %s to %s",
-			f.ID, f.SlotStart.In(st.loc).Format("15:04"),
-			f.SlotStart.Add(-st.cfg.Rules.CheckInBefore.D()).In(st.loc).Format("15:04"),
-			f.SlotStart.Add(st.cfg.Rules.CheckInAfter.D()).In(st.loc).Format("15:04"))
+			f.ID, f.SlotStart.In(st.loc).Format("15:04"), d.CheckInFrom.In(st.loc).Format("15:04"), d.CheckInUntil.In(st.loc).Format("15:04")).With(d)
 	}
 	sc, err := st.service(b.Service)
 	if err != nil {

@@ -1,8 +1,11 @@
 package hall
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // What a kiosk needs from the hall's rules comes from the server: which
@@ -42,5 +45,51 @@ func TestChannelFor(t *testing.T) {
 		if got := ChannelFor(tc.c, tc.a); got != tc.want {
 			t.Errorf("ChannelFor(%s, %s) = %s, want %s", tc.c, tc.a, got, tc.want)
 		}
+	}
+}
+
+// Refusals carry what the citizen needs next: the tickets already held
+// (to reprint), the slot and when check-in opens, today's hours.
+func TestRefusalDetails(t *testing.T) {
+	f := MustHall(t, nil)
+	key := fmt.Sprintf("%064x", 7)
+	a1 := f.issue("A", func(r *IssueRequest) { r.CitizenKey = key })
+	f.clock.Advance(time.Minute)
+	a2 := f.issue("A", func(r *IssueRequest) { r.CitizenKey = key })
+	f.issue("A") // someone else's
+	_, err := f.svc.Issue(f.ctx, Op{}, IssueRequest{Service: "A", CitizenKey: key})
+	wantCode(t, err, QuotaExceeded, "citizen_limit")
+	if d := ErrorDetails(err); d == nil || !slices.Equal(d.Tickets, []string{a1.ID, a2.ID}) {
+		t.Fatalf("citizen_limit details %+v, want tickets %s %s", d, a1.ID, a2.ID)
+	}
+
+	slot := at(10, 0)
+	if _, err := f.svc.UpsertBooking(f.ctx, Op{Actor: "central"}, Booking{ID: "bk-1", CitizenKey: key, Service: "B", SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CheckIn(f.ctx, Op{}, CheckIn{CitizenKey: key}) // 9:01, the window opens at 9:30
+	wantCode(t, err, Conflict, "outside_checkin_window")
+	if d := ErrorDetails(err); d == nil || !d.SlotStart.Equal(slot) || !d.CheckInFrom.Equal(at(9, 30)) || !d.CheckInUntil.Equal(at(10, 15)) {
+		t.Fatalf("outside window details %+v", d)
+	}
+	f.clock.Set(at(9, 45))
+	tk, err := f.svc.CheckIn(f.ctx, Op{}, CheckIn{Booking: "bk-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CheckIn(f.ctx, Op{}, CheckIn{CitizenKey: key})
+	wantCode(t, err, Conflict, "already_checked_in")
+	if d := ErrorDetails(err); d == nil || !slices.Equal(d.Tickets, []string{tk.ID}) {
+		t.Fatalf("already checked in details %+v, want ticket %s", d, tk.ID)
+	}
+
+	f.clock.Set(at(12, 30))
+	_, err = f.svc.Issue(f.ctx, Op{}, IssueRequest{Service: "B", CitizenKey: key})
+	wantCode(t, err, Closed, "lunch")
+	if d := ErrorDetails(err); d == nil || d.Hours == nil || d.Hours.Open != "08:30" || d.Hours.LunchStart != "12:00" || d.Hours.Close != "17:30" {
+		t.Fatalf("closed details %+v", d)
+	}
+	if ErrorDetails(errors.New("plain")) != nil {
+		t.Fatal("details of a foreign error")
 	}
 }
