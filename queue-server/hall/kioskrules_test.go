@@ -77,6 +77,9 @@ func TestRefusalDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !tk.SlotStart.Equal(slot) {
+		t.Errorf("checked-in ticket's slot %v, want %v", tk.SlotStart, slot)
+	}
 	_, err = f.svc.CheckIn(f.ctx, Op{}, CheckIn{CitizenKey: key})
 	wantCode(t, err, Conflict, "already_checked_in")
 	if d := ErrorDetails(err); d == nil || !slices.Equal(d.Tickets, []string{tk.ID}) {
