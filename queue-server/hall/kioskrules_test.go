@@ -26,6 +26,9 @@ func TestKioskRulesInTheOverview(t *testing.T) {
 	}{"A": {true, []int{1, 2, 3, 7}}, "B": {true, []int{3, 4, 8}}, "C": {false, []int{5, 6, 8}}, "D": {false, []int{2, 6, 7}}, "E": {false, []int{1, 8}}}
 	for _, s := range o.Services {
 		w := want[s.Code]
+		if s.Hours == nil || s.Hours.Open != "08:30" {
+			t.Errorf("service %s: hours %+v", s.Code, s.Hours)
+		}
 		if s.AcceptExpired != w.expired || !slices.Equal(s.Windows, w.windows) {
 			t.Errorf("service %s: accept_expired_id %v windows %v, want %v %v", s.Code, s.AcceptExpired, s.Windows, w.expired, w.windows)
 		}

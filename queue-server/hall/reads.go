@@ -23,6 +23,7 @@ type ServiceView struct {
 	LongestWaitS   int    `json:"longest_wait_s"`        // of the tickets waiting now
 	MeanServiceS   int    `json:"mean_service_s"`        // current service-time estimate
 	Windows        []int  `json:"windows,omitempty"`     // the windows configured to serve it, in number order
+	Hours          *Hours `json:"hours,omitempty"`       // today's issuing hours (hall time)
 }
 
 func (st *state) serviceViews(now time.Time) []ServiceView {
@@ -50,6 +51,8 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 			}
 		}
 		slices.Sort(v.Windows)
+		hours := sc.Hours
+		v.Hours = &hours
 		out = append(out, v)
 	}
 	return out
