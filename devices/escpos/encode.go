@@ -76,6 +76,7 @@ type Ticket struct {
 	Appointment   bool      // an online appointment checked in
 	SlotStart     time.Time // the appointment's slot, in the hall's time zone (zero: not printed)
 	Windows       []int     // the windows that serve the service
+	Reprint       bool      // printed again for a citizen who already holds it
 }
 
 type buf struct{ bytes.Buffer }
@@ -126,6 +127,9 @@ func Encode(t Ticket, m Model) []byte {
 	b.feed(1)
 	mul := bigSize(t.Number, m)
 	b.bold(true).size(mul, mul).line(t.Number).size(1, 1).bold(false)
+	if t.Reprint {
+		b.line("（补打 REPRINT）")
+	}
 	if t.Priority {
 		b.bold(true).line("【优先】绿色通道 PRIORITY").bold(false)
 	}

@@ -41,7 +41,9 @@ type Ticket struct {
 	Offline       bool // issued from a lease while the server was unreachable
 	StatusURL     string
 	MaskedID      string
-	Appointment   bool // an online appointment was checked in
+	Appointment   bool      // an online appointment was checked in
+	Priority      bool      // the priority channel (绿色通道), e.g. an elderly card holder
+	SlotStart     time.Time // the appointment's slot, when Appointment
 }
 
 // Core is the kiosk's link to the hall. Its methods are safe for concurrent
@@ -55,12 +57,13 @@ type Core struct {
 	loc       *time.Location
 	now       func() time.Time
 
-	mu       sync.Mutex
-	hallInfo hall.HallInfo
-	services []hall.ServiceView
-	online   bool
-	secret   []byte
-	kick     chan struct{}
+	mu         sync.Mutex
+	hallInfo   hall.HallInfo
+	elderlyAge int // the hall's rule, from the server's overview (-1 until known)
+	services   []hall.ServiceView
+	online     bool
+	secret     []byte
+	kick       chan struct{}
 }
 
 // CoreConfig configures a Core.
@@ -102,7 +105,7 @@ func NewCore(c CoreConfig, out *outbox.Store) (*Core, error) {
 		}
 	}
 	return &Core{cl: cl, out: out, log: c.Logger, leaseSize: c.LeaseSize,
-		statusURL: c.StatusURL, loc: loc, now: c.Now, secret: secret, kick: make(chan struct{}, 1)}, nil
+		statusURL: c.StatusURL, loc: loc, now: c.Now, secret: secret, kick: make(chan struct{}, 1), elderlyAge: -1}, nil
 }
 
 // Client is the core's server client.
@@ -129,6 +132,25 @@ func (c *Core) Hall() hall.HallInfo {
 	return c.hallInfo
 }
 
+// Location is the hall's time zone: the server's once known, else the
+// configured one. Every time the kiosk shows or prints is in it.
+func (c *Core) Location() *time.Location {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loc
+}
+
+// ElderlyAge is the hall's elderly rule (rules.elderly_age) as the server
+// sent it, or fallback until the kiosk has reached the server.
+func (c *Core) ElderlyAge(fallback int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.elderlyAge < 0 {
+		return fallback
+	}
+	return c.elderlyAge
+}
+
 // Secret returns the citizen-key secret (nil until the first connection).
 func (c *Core) Secret() []byte {
 	c.mu.Lock()
@@ -153,7 +175,10 @@ func (c *Core) Run(ctx context.Context, changed func()) error {
 		case f.Type == wire.FrameResync && f.Overview != nil:
 			svcs = f.Overview.Services
 			c.mu.Lock()
-			c.hallInfo = f.Overview.Hall
+			c.hallInfo, c.elderlyAge = f.Overview.Hall, f.Overview.ElderlyAge
+			if loc, err := time.LoadLocation(f.Overview.Hall.TimeZone); err == nil && f.Overview.Hall.TimeZone != "" {
+				c.loc = loc // the hall's zone, as the server has it
+			}
 			c.mu.Unlock()
 		default:
 			return
@@ -244,7 +269,7 @@ func (c *Core) Sync(ctx context.Context) error {
 			return err
 		}
 	}
-	day := c.now().In(c.loc).Format(time.DateOnly)
+	day := c.now().In(c.Location()).Format(time.DateOnly)
 	free, leases, err := c.out.Leases()
 	if err != nil {
 		return err
@@ -335,8 +360,9 @@ func (c *Core) SetAside() int {
 
 // today is the start of the hall's current day.
 func (c *Core) today() time.Time {
-	now := c.now().In(c.loc)
-	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.loc)
+	loc := c.Location()
+	now := c.now().In(loc)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 }
 
 // LeasedFree returns the free leased numbers per service.
@@ -390,7 +416,7 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 	if who != nil {
 		o.CitizenKey, o.MaskedID, o.AgeClass = who.Key, who.Masked, who.AgeClass
 	}
-	o, number, err := c.out.Take(service, now.In(c.loc).Format(time.DateOnly), o)
+	o, number, err := c.out.Take(service, now.In(c.Location()).Format(time.DateOnly), o)
 	if errors.Is(err, outbox.ErrNoNumbers) {
 		return Ticket{}, ErrTicketsUnavailable
 	}
@@ -398,8 +424,8 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 		return Ticket{}, err
 	}
 	c.Kick()
-	return Ticket{ID: o.ID, Number: number, Service: service, Ahead: -1,
-		EstimatedWait: -1, IssuedAt: now, Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: o.MaskedID}, nil
+	return Ticket{ID: o.ID, Number: number, Service: service, Ahead: -1, Priority: hall.ChannelFor(channel, o.AgeClass) == hall.Priority,
+		EstimatedWait: -1, IssuedAt: now.In(c.Location()), Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: o.MaskedID}, nil
 }
 
 // CheckIn checks in an appointment (needs the server, which holds the
@@ -442,7 +468,7 @@ func (c *Core) fromView(tv hall.TicketView) Ticket {
 		wait = -1
 	}
 	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
-		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID, Appointment: tv.Channel == hall.Appointment}
+		IssuedAt: tv.IssuedAt.In(c.Location()), Priority: tv.Channel == hall.Priority, SlotStart: tv.SlotStart.In(c.Location()), StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID, Appointment: tv.Channel == hall.Appointment}
 }
 
 func newTicketID() string {

@@ -25,10 +25,23 @@ type kioskRig struct {
 	last  View
 }
 
-func MustRig(t testing.TB) *kioskRig {
+func MustRig(t testing.TB) *kioskRig { t.Helper(); return mustRigWith(t, rigOptions{}) }
+
+// rigOptions change a rig: the hall's configuration, the flow's, the
+// numbers leased per service (default 10).
+type rigOptions struct {
+	hall  func(*hall.Config)
+	flow  func(*FlowConfig)
+	lease int
+}
+
+func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
 	t.Helper()
-	h := MustServer(t)
-	k := h.MustKiosk("kiosk-1", 10)
+	if o.lease == 0 {
+		o.lease = 10
+	}
+	h := mustServerWith(t, o.hall)
+	k := h.MustKiosk("kiosk-1", o.lease)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	sims, err := sim.StartAll(ctx)
@@ -48,7 +61,11 @@ func MustRig(t testing.TB) *kioskRig {
 		t.Fatal(err)
 	}
 	reader, printer, scanner := devs.Parts()
-	r.flow = NewFlow(k.core, reader, printer, scanner, FlowConfig{Poll: 50 * time.Millisecond}, func(v View) {
+	fc := FlowConfig{Poll: 50 * time.Millisecond}
+	if o.flow != nil {
+		o.flow(&fc)
+	}
+	r.flow = NewFlow(k.core, reader, printer, scanner, fc, func(v View) {
 		r.mu.Lock()
 		r.last = v
 		r.mu.Unlock()
@@ -60,6 +77,24 @@ func MustRig(t testing.TB) *kioskRig {
 	go r.flow.Run(ctx)
 	r.await(ScreenHome)
 	return r
+}
+
+// awaitView returns the next view for which ok holds.
+func (r *kioskRig) awaitView(what string, ok func(View) bool) View {
+	r.t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case v := <-r.views:
+			if ok(v) {
+				return v
+			}
+		case <-timeout:
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.t.Fatalf("timed out waiting for %s; last %+v", what, r.last)
+		}
+	}
 }
 
 func waitUntil(t testing.TB, what string, ok func() bool) {
@@ -146,6 +181,8 @@ func TestExpiredCardIsRefusedInPlainWords(t *testing.T) {
 	if v.Refusal != RefuseCardExpired {
 		t.Fatalf("refusal %q", v.Refusal)
 	}
+	r.sims.IDCard.Remove() // the citizen takes the card back (the screen reminds them)
+	r.awaitView("card lifted", func(v View) bool { return v.Screen == ScreenRefusal && !v.TakeCard })
 	r.flow.Retry() // "try again" goes back to the card step of the same service
 	if v := r.await(ScreenInsertCard); v.Service == nil || v.Service.Code != "C" {
 		t.Fatalf("retry: %+v", v.Service)
@@ -158,7 +195,9 @@ func TestIdleReturnsHomeForANewVisitor(t *testing.T) {
 	r := MustRig(t)
 	r.flow.SelectService("A")
 	r.await(ScreenInsertCard)
-	r.h.clock.Advance(time.Minute) // nobody touched the screen
+	r.h.clock.Advance(time.Minute) // nobody touched the screen: first a warning
+	r.awaitView("still there?", func(v View) bool { return v.Screen == ScreenInsertCard && v.StillThere })
+	r.h.clock.Advance(time.Minute)
 	v := r.await(ScreenHome)
 	for !v.NewVisitor {
 		v = r.await(ScreenHome)
@@ -220,7 +259,7 @@ func TestBookingQRChecksIn(t *testing.T) {
 	r.flow.Home()
 	r.await(ScreenHome)
 	r.sims.Scanner.Scan("BK-7")
-	if v := r.await(ScreenRefusal); v.Refusal != RefuseNoAppointment {
-		t.Fatalf("second check-in: %q", v.Refusal)
+	if v := r.await(ScreenRefusal); v.Refusal != RefuseAlreadyCheckedIn || len(v.Held) != 1 || v.Held[0].ID != got.ID {
+		t.Fatalf("second check-in: %q, held %+v", v.Refusal, v.Held)
 	}
 }
