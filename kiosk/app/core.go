@@ -198,6 +198,18 @@ func (c *Core) Run(ctx context.Context, changed func()) error {
 	})
 }
 
+// sawServer updates the connection state from a request's outcome: a
+// transport failure means offline now (the websocket may take its ping
+// timeout to notice), an answer means online.
+func (c *Core) sawServer(err error) {
+	switch hall.ErrorReason(err) {
+	case client.ReasonUnreachable, client.ReasonNetwork:
+		c.mu.Lock()
+		c.online = false
+		c.mu.Unlock()
+	}
+}
+
 // Kick asks the background sync to run now (after a reconnect or an
 // offline ticket).
 func (c *Core) Kick() {
@@ -392,6 +404,7 @@ func (c *Core) Issue(ctx context.Context, service string, who *Citizen, channel 
 			break
 		}
 	}
+	c.sawServer(err)
 	switch hall.ErrorReason(err) {
 	case "":
 		if err != nil {
@@ -468,7 +481,15 @@ func (c *Core) fromView(tv hall.TicketView) Ticket {
 		wait = -1
 	}
 	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
-		IssuedAt: tv.IssuedAt.In(c.Location()), Priority: tv.Channel == hall.Priority, SlotStart: tv.SlotStart.In(c.Location()), StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID, Appointment: tv.Channel == hall.Appointment}
+		IssuedAt: tv.IssuedAt.In(c.Location()), Priority: tv.Channel == hall.Priority, SlotStart: localTime(tv.SlotStart, c.Location()), StatusURL: c.statusURL + tv.ID, MaskedID: tv.MaskedID, Appointment: tv.Channel == hall.Appointment}
+}
+
+// localTime is t in loc, and the zero time stays zero.
+func localTime(t time.Time, loc *time.Location) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(loc)
 }
 
 func newTicketID() string {

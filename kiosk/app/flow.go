@@ -82,6 +82,7 @@ type View struct {
 	Busy       bool   // a tap came while the kiosk was working: "please wait"
 	StillThere bool   // idle: ask whether the citizen is still there, with a big Continue
 	TakeCard   bool   // the ID card read is still on the reader: remind to take it
+	CardReady  bool   // a card lies on the reader, not used yet: the next tile uses it
 	Health     Health // ScreenService
 }
 
@@ -435,6 +436,7 @@ func (f *Flow) reshow() {
 	v.Services = f.Services()
 	v.Language, v.Elderly = f.cfg.Language, f.elderly
 	v.TakeCard = f.card != nil && f.cardUsed
+	v.CardReady = f.card != nil && !f.cardUsed
 	f.show(*v)
 	v.NewVisitor, v.Busy = false, false
 }
@@ -565,7 +567,7 @@ func (f *Flow) onCard(ev idcard.Event) {
 		return
 	case idcard.CardRemoved:
 		f.card, f.cardUsed = nil, false
-		if f.view.TakeCard {
+		if f.view.TakeCard || f.view.CardReady {
 			f.reshow()
 		}
 		return
@@ -585,6 +587,7 @@ func (f *Flow) onCard(ev idcard.Event) {
 		}
 	default: // home, ticket: kept for the tile the citizen picks next
 		f.touch()
+		f.reshow()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,7 +56,12 @@ func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
 	}
 	t.Cleanup(func() { devs.Close() })
 	r := &kioskRig{t: t, h: h, k: k, sims: sims, views: make(chan View, 64)}
-	go k.core.Run(ctx, nil)
+	var flow atomic.Pointer[Flow] // the core's changes refresh the home screen, as in Kiosk.Run
+	go k.core.Run(ctx, func() {
+		if f := flow.Load(); f != nil {
+			f.Refresh()
+		}
+	})
 	waitUntil(t, "kiosk online with services", func() bool { return k.core.Online() && len(k.core.Services()) == 5 })
 	if err := k.core.Sync(ctx); err != nil {
 		t.Fatal(err)
@@ -74,14 +80,22 @@ func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
 		default:
 		}
 	})
+	flow.Store(r.flow)
 	go r.flow.Run(ctx)
 	r.await(ScreenHome)
 	return r
 }
 
-// awaitView returns the next view for which ok holds.
+// awaitView returns the view shown now if ok holds for it, else the next
+// view for which it holds.
 func (r *kioskRig) awaitView(what string, ok func(View) bool) View {
 	r.t.Helper()
+	r.mu.Lock()
+	last := r.last
+	r.mu.Unlock()
+	if ok(last) {
+		return last
+	}
 	timeout := time.After(15 * time.Second)
 	for {
 		select {

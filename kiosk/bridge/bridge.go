@@ -105,7 +105,7 @@ var screens = map[app.Screen]ui.Screen{
 func View(v app.View) ui.View {
 	out := ui.View{HallName: v.HallName.ZH, HallNameEN: v.HallName.EN, NewVisitor: v.NewVisitor, ScreenOnly: v.ScreenOnly,
 		Refusal: ui.Reason(v.Refusal), Language: uiLanguage(v.Language), Elderly: v.Elderly, Offline: !v.Online,
-		Busy: v.Busy, StillThere: v.StillThere, TakeCard: v.TakeCard,
+		Busy: v.Busy, StillThere: v.StillThere, TakeCard: v.TakeCard, CardReady: v.CardReady,
 		SlotStart: v.SlotStart, CheckInFrom: v.CheckInFrom, CheckInUntil: v.CheckInUntil}
 	if v.Service != nil {
 		out.ServiceZH, out.ServiceEN = v.Service.Name.ZH, v.Service.Name.EN

@@ -57,8 +57,7 @@ func TestRefusalDetails(t *testing.T) {
 	f := MustHall(t, nil)
 	key := fmt.Sprintf("%064x", 7)
 	a1 := f.issue("A", func(r *IssueRequest) { r.CitizenKey = key })
-	f.clock.Advance(time.Minute)
-	a2 := f.issue("A", func(r *IssueRequest) { r.CitizenKey = key })
+	a2 := f.issue("A", func(r *IssueRequest) { r.CitizenKey = key }) // the same instant: by number
 	f.issue("A") // someone else's
 	_, err := f.svc.Issue(f.ctx, Op{}, IssueRequest{Service: "A", CitizenKey: key})
 	wantCode(t, err, QuotaExceeded, "citizen_limit")

@@ -683,7 +683,12 @@ func (st *state) ticketsHeld(service, key string) []string {
 			held = append(held, t)
 		}
 	}
-	slices.SortFunc(held, func(a, b *Ticket) int { return a.IssuedAt.Compare(b.IssuedAt) })
+	slices.SortFunc(held, func(a, b *Ticket) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Number, b.Number) // same instant: the day's numbers count up
+	})
 	ids := make([]string, len(held))
 	for i, t := range held {
 		ids[i] = t.ID

@@ -101,6 +101,9 @@ type View struct {
 	StillThere bool
 	// TakeCard: the citizen's ID card is still on the reader.
 	TakeCard bool
+	// CardReady: a card lies on the reader and will be used for the service
+	// the citizen picks (home screen).
+	CardReady bool
 	// ScreenOnly says the printer has no paper, so tickets are shown on
 	// screen only; the home screen warns before a citizen starts.
 	ScreenOnly bool

@@ -97,6 +97,9 @@ func (u *UI) homeBanners() []string {
 	if u.view.TakeCard {
 		out = append(out, "take_card_banner")
 	}
+	if u.view.CardReady {
+		out = append(out, "card_ready_banner")
+	}
 	if u.view.Offline {
 		out = append(out, "offline_banner")
 	}

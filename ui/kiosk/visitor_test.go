@@ -47,6 +47,8 @@ func TestHomeSaysOfflineAndTakeCard(t *testing.T) {
 	k.mustNotShow("网络连接中断", "请取回")
 	k.show(View{Screen: ScreenHome, Offline: true, TakeCard: true})
 	k.mustShow("网络连接中断：等候人数可能不是最新", "读卡区还有身份证，请取回")
+	k.show(View{Screen: ScreenHome, CardReady: true})
+	k.mustShow("已放好身份证，请选择要办理的业务")
 	k.model.services[0].Open, k.model.services[0].ClosedReason = false, TicketsUnavailable
 	k.show(View{Screen: ScreenHome, Offline: true})
 	k.mustShow("本机暂时无法取号")
