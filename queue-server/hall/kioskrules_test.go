@@ -58,7 +58,7 @@ func TestRefusalDetails(t *testing.T) {
 	key := fmt.Sprintf("%064x", 7)
 	a1 := f.issue("A", func(r *IssueRequest) { r.CitizenKey = key })
 	a2 := f.issue("A", func(r *IssueRequest) { r.CitizenKey = key }) // the same instant: by number
-	f.issue("A") // someone else's
+	f.issue("A")                                                     // someone else's
 	_, err := f.svc.Issue(f.ctx, Op{}, IssueRequest{Service: "A", CitizenKey: key})
 	wantCode(t, err, QuotaExceeded, "citizen_limit")
 	if d := ErrorDetails(err); d == nil || !slices.Equal(d.Tickets, []string{a1.ID, a2.ID}) {
