@@ -149,13 +149,13 @@ func TestCardPlacedTicketIssuedAndPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	v = r.await(ScreenTicket)
-	// A001–A010 are leased to this kiosk for offline use, so the server gives A011
-	if !v.Printed || v.Ticket.Number != "A011" || v.Ticket.MaskedID != sim.SampleResident.Number.Masked() {
+	// A990–A999 are leased to this kiosk for offline use; online numbers still start at A001
+	if !v.Printed || v.Ticket.Number != "A001" || v.Ticket.MaskedID != sim.SampleResident.Number.Masked() {
 		t.Fatalf("ticket view %+v printed=%v", v.Ticket, v.Printed)
 	}
 	// the server holds the ticket with the citizen's HMAC key, never the number
 	got, err := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
-	if err != nil || got.Number != "A011" {
+	if err != nil || got.Number != "A001" {
 		t.Fatalf("server ticket: %v %+v", err, got)
 	}
 	pages := r.sims.Printer.Printed()
@@ -163,7 +163,7 @@ func TestCardPlacedTicketIssuedAndPrinted(t *testing.T) {
 		t.Fatalf("%d pages printed", len(pages))
 	}
 	text := pages[0].Text()
-	if !strings.Contains(text, "A011") || !strings.Contains(text, "户政") || !strings.Contains(text, sim.SampleResident.Number.Masked()) {
+	if !strings.Contains(text, "A001") || !strings.Contains(text, "户政") || !strings.Contains(text, sim.SampleResident.Number.Masked()) {
 		t.Fatalf("printed ticket:\n%s", text)
 	}
 	if qr := pages[0].QRCodes(); len(qr) != 1 || qr[0] != v.Ticket.StatusURL {

@@ -157,14 +157,33 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 			return l, nil // one live lease per kiosk and service
 		}
 	}
-	from := st.counters[sc.Code] + 1
-	to := min(from+n-1, st.maxNumber())
+	// Leases are carved from the top of the day's numbers downwards, while
+	// online tickets count up from 001: the first citizen gets 001 however
+	// many numbers the kiosks hold, and an offline number (e.g. A981) is
+	// told apart by its range. Offline tickets queue by the time they were
+	// issued, so their numbers do not change the call order.
+	to := st.leaseFloor(sc.Code) - 1
+	from := max(to-n+1, st.counters[sc.Code]+1)
 	if from > to {
 		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
 	}
 	l := &Lease{ID: newID(), Kiosk: kiosk, Service: sc.Code, Day: st.day, From: from, To: to, Digits: st.cfg.Rules.NumberDigits}
-	st.emit(Event{Type: EvLeaseGranted, Actor: actor, Lease: l, Counter: &Counter{Day: st.day, Service: sc.Code, Last: to}}, now)
+	st.emit(Event{Type: EvLeaseGranted, Actor: actor, Lease: l}, now)
 	return st.leases[l.ID], nil
+}
+
+// leaseFloor is the lowest number leased today for a service, above the
+// online numbers (maxNumber+1 when none is): online numbers stop below it.
+// Leases of the old scheme, taken from the bottom (From at or below the
+// online counter), do not count.
+func (st *state) leaseFloor(service string) int {
+	floor := st.maxNumber() + 1
+	for _, l := range st.leases {
+		if l.Service == service && l.Day == st.day && l.From > st.counters[service] {
+			floor = min(floor, l.From)
+		}
+	}
+	return floor
 }
 
 func (st *state) releaseLease(kiosk, id string, now time.Time, actor string) (*Lease, error) {

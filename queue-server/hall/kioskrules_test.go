@@ -98,3 +98,41 @@ func TestRefusalDetails(t *testing.T) {
 		t.Fatal("details of a foreign error")
 	}
 }
+
+// Lease numbering: online numbers start at 001 whatever the kiosks hold;
+// leases come from the top downwards, each below the last; online numbers
+// stop below the lowest lease; the whole range is never used twice.
+func TestLeaseNumberingKeepsOnlineFrom001(t *testing.T) {
+	f := MustHall(t, nil)
+	l1, err := f.svc.Lease(f.ctx, Op{}, "kiosk-1", "E", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := f.svc.Lease(f.ctx, Op{}, "kiosk-2", "E", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1.From != 900 || l1.To != 999 || l2.From != 800 || l2.To != 899 {
+		t.Fatalf("leases %d–%d and %d–%d, want 900–999 and 800–899", l1.From, l1.To, l2.From, l2.To)
+	}
+	if tk := f.issue("E", func(r *IssueRequest) { r.CitizenKey = "" }); tk.Number != "E001" {
+		t.Fatalf("the first citizen of the day got %s", tk.Number)
+	}
+	f.restart() // the scheme survives a restart (derived from the journal)
+	for i := 2; i <= 750; i++ {
+		f.issue("E", func(r *IssueRequest) { r.CitizenKey = "" })
+	}
+	l3, err := f.svc.Lease(f.ctx, Op{}, "kiosk-3", "E", 100)
+	if err != nil || l3.From != 751 || l3.To != 799 {
+		t.Fatalf("a lease meeting the online numbers: %v %+v, want 751–799", err, l3)
+	}
+	_, err = f.svc.Issue(f.ctx, Op{}, IssueRequest{Service: "E"})
+	wantCode(t, err, QuotaExceeded, "numbers_exhausted")
+	_, err = f.svc.Lease(f.ctx, Op{}, "kiosk-4", "E", 5)
+	wantCode(t, err, QuotaExceeded, "numbers_exhausted")
+	// offline tickets queue by the time they were issued, not by number
+	off, err := f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l1.ID, Number: 999, IssuedAt: at(8, 40), ID: "offline-ticket-0999"})
+	if err != nil || off.Number != "E999" || off.Position != 0 {
+		t.Fatalf("offline ticket issued first: %v %+v", err, off)
+	}
+}

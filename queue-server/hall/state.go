@@ -311,6 +311,9 @@ func (st *state) maxNumber() int {
 
 func (st *state) newTicket(sc *ServiceConfig, r IssueRequest, now time.Time, actor, booking string) (*Ticket, error) {
 	n := st.counters[sc.Code] + 1
+	if n >= st.leaseFloor(sc.Code) { // the numbers above are leased to kiosks
+		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
+	}
 	if n > st.maxNumber() {
 		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
 	}
