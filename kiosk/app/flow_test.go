@@ -251,6 +251,27 @@ func TestPaperOutShowsTicketOnScreenAndTellsServer(t *testing.T) {
 	if !got.PrintFailed {
 		t.Fatal("the server does not know the ticket was not printed")
 	}
+	// the ticket exists only on screen: it stays until the citizen taps done
+	if d := r.deadline(); !d.IsZero() {
+		t.Fatalf("a screen-only ticket leaves by itself at %v", d)
+	}
+	if logs := string(testLogs.Bytes()); !strings.Contains(logs, `msg="ticket not printed" number=`+v.Ticket.Number+" why=paper_out") {
+		t.Error("the log does not say why the ticket was not printed")
+	}
+	r.flow.Done()
+	r.await(ScreenHome)
+	r.flow.SelectService("E") // the kiosk knows the paper is out: it does not try
+	v = r.await(ScreenTicket)
+	if logs := string(testLogs.Bytes()); v.Printed || !strings.Contains(logs, `msg="print skipped" number=`+v.Ticket.Number+" why=paper_out") {
+		t.Error("the log does not say the print was skipped and why")
+	}
+}
+
+// deadline is the flow's current timeout, read on the flow's goroutine.
+func (r *kioskRig) deadline() time.Time {
+	got := make(chan time.Time, 1)
+	r.flow.actions <- func() { got <- r.flow.deadline }
+	return <-got
 }
 
 func TestBookingQRChecksIn(t *testing.T) {
