@@ -49,6 +49,16 @@ func (r *kioskRig) idleUntil(what string, ok func(View) bool) View {
 	return View{}
 }
 
+// idleUntilSaid waits until the voice said p (the flow's timers tick every second).
+func (r *kioskRig) idleUntilSaid(voice *recordingVoice, p Prompt) {
+	r.t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !slices.Contains(voice.took(), p); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("never said %q", p)
+		}
+	}
+}
+
 func (r *kioskRig) lastPage() string {
 	r.t.Helper()
 	pages := r.sims.Printer.Printed()
@@ -86,6 +96,8 @@ func TestCitizensWalkThroughTheKiosk(t *testing.T) {
 		t.Errorf("spoken: %q", said)
 	}
 	first := v.Ticket
+	r.h.clock.Advance(10 * time.Second) // the card still lies there: reminded again
+	r.idleUntilSaid(voice, PromptTakeCard)
 	r.flow.Done()
 	v = r.awaitView("new visitor", func(v View) bool { return v.Screen == ScreenHome && v.NewVisitor })
 	if v.Language != "en" || v.Elderly || !v.TakeCard {

@@ -832,11 +832,10 @@ func (f *Flow) printed(t Ticket, res printResult) {
 
 // refusalInfo is what a refusal screen shows beyond its reason.
 type refusalInfo struct {
-	held        []Ticket
-	slot, from  time.Time
-	until       time.Time
-	hours       *hall.Hours
-	unreachable bool
+	held       []Ticket
+	slot, from time.Time
+	until      time.Time
+	hours      *hall.Hours
 }
 
 // refusalInfo gathers a refusal's details; the tickets held are fetched

@@ -61,7 +61,7 @@ func TestDemoHallIssuesFromTheSimulatedCard(t *testing.T) {
 			}
 		}
 	}()
-	resp, err := http.Get(h.Server.URL + "/display")
+	resp, err := http.Get(h.Server.URL + "/display?token=" + h.Display)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("board page: %v %v", err, resp)
 	}
