@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hallq/devices/escpos"
 	"hallq/devices/sim"
 	"hallq/queue-server/hall"
 )
@@ -260,5 +261,42 @@ func TestRefusalsSayWhen(t *testing.T) {
 	v = r.await(ScreenRefusal)
 	if v.Refusal != RefuseClosed || v.Hours == nil || v.Hours.LunchEnd != "13:30" {
 		t.Fatalf("closed: %q hours %+v", v.Refusal, v.Hours)
+	}
+}
+
+// gatedPrinter is the real printer driver held at a gate, so a test can
+// tap while the kiosk is busy printing.
+type gatedPrinter struct {
+	TicketPrinter
+	gate chan struct{}
+}
+
+func (g gatedPrinter) Print(ctx context.Context, t escpos.Ticket) error {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.TicketPrinter.Print(ctx, t)
+}
+
+// A tap while the kiosk works is answered ("please wait") and changes
+// nothing on the server.
+func TestTapWhileBusyIsAnswered(t *testing.T) {
+	r := MustRig(t)
+	gate := make(chan struct{})
+	r.flow.printer = gatedPrinter{TicketPrinter: r.flow.printer, gate: gate} // set before the first print; read only by print jobs
+	r.flow.SelectService("E")
+	r.awaitView("working", func(v View) bool { return v.Screen == ScreenWorking })
+	r.flow.SelectService("E")
+	r.flow.Done()
+	r.awaitView("busy answer", func(v View) bool { return v.Screen == ScreenWorking && v.Busy })
+	close(gate)
+	v := r.await(ScreenTicket)
+	if !v.Printed {
+		t.Fatal("not printed")
+	}
+	if ts, err := r.h.admin.Tickets(context.Background()); err != nil || len(ts) != 1 {
+		t.Fatalf("taps while busy issued tickets: %d, %v", len(ts), err)
 	}
 }
