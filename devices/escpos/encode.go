@@ -65,13 +65,18 @@ type Ticket struct {
 	ServiceZH     string
 	ServiceEN     string
 	Number        string        // e.g. A023
-	Ahead         int           // tickets waiting ahead
+	Ahead         int           // tickets waiting ahead; negative: unknown (offline)
 	EstimatedWait time.Duration // zero or negative: unknown
-	IssuedAt      time.Time
-	StatusURL     string // the ticket's status page, printed as a QR code
-	MaskedID      string // masked ID number; a full number is masked again
+	IssuedAt      time.Time     // printed in its own location: pass it in the hall's time zone
+	StatusURL     string        // the ticket's status page, printed as a QR code
+	MaskedID      string        // masked ID number; a full number is masked again
 	Footer        string
-	Offline       bool // issued while the server was unreachable
+	Offline       bool      // issued while the server was unreachable
+	Priority      bool      // the priority channel (绿色通道)
+	Appointment   bool      // an online appointment checked in
+	SlotStart     time.Time // the appointment's slot, in the hall's time zone (zero: not printed)
+	Windows       []int     // the windows that serve the service
+	Reprint       bool      // printed again for a citizen who already holds it
 }
 
 type buf struct{ bytes.Buffer }
@@ -122,19 +127,47 @@ func Encode(t Ticket, m Model) []byte {
 	b.feed(1)
 	mul := bigSize(t.Number, m)
 	b.bold(true).size(mul, mul).line(t.Number).size(1, 1).bold(false)
+	if t.Reprint {
+		b.line("（补打 REPRINT）")
+	}
+	if t.Priority {
+		b.bold(true).line("【优先】绿色通道 PRIORITY").bold(false)
+	}
+	if t.Appointment {
+		mark := "【预约】APPOINTMENT"
+		if !t.SlotStart.IsZero() {
+			mark += " " + t.SlotStart.Format("15:04")
+		}
+		b.bold(true).line(mark).bold(false)
+	}
 	b.feed(1)
-	b.line(fmt.Sprintf("前面还有 %d 人 / %d ahead", t.Ahead, t.Ahead))
+	switch {
+	case t.Offline || t.Ahead < 0:
+		b.line("前面人数：离线取号，暂不可知").line("People ahead: not known while offline")
+	case t.Ahead == 0:
+		b.line("前面无人等候 / nobody ahead")
+	default:
+		b.line(fmt.Sprintf("前面还有 %d 人 / %d ahead", t.Ahead, t.Ahead))
+	}
 	if t.EstimatedWait > 0 {
 		mins := max(int((t.EstimatedWait+time.Minute-1)/time.Minute), 1)
 		b.line(fmt.Sprintf("预计等候约 %d 分钟 / about %d min", mins, mins))
 	} else {
 		b.line("预计等候时间未知 / wait unknown")
 	}
+	if len(t.Windows) > 0 {
+		zh, en := make([]string, len(t.Windows)), make([]string, len(t.Windows))
+		for i, w := range t.Windows {
+			zh[i], en[i] = fmt.Sprint(w), fmt.Sprint(w)
+		}
+		b.line("办理窗口 " + strings.Join(zh, "、") + " 号").line("Windows " + strings.Join(en, ", "))
+	}
 	if !t.IssuedAt.IsZero() {
 		b.line("取号时间 " + t.IssuedAt.Format("2006-01-02 15:04"))
 	}
 	if t.Offline {
 		b.bold(true).line("*** 离线取号 OFFLINE TICKET ***").bold(false)
+		b.line("网络恢复后扫码可查看进度").line("The QR code works once the kiosk is back online")
 	}
 	if t.StatusURL != "" {
 		b.feed(1)
@@ -148,6 +181,7 @@ func Encode(t Ticket, m Model) []byte {
 	if t.MaskedID != "" {
 		b.line("证件 ID " + maskAgain(t.MaskedID))
 	}
+	b.line("当日有效 · 过号请到服务台").line("Valid today only. Missed your call? Ask at the desk.")
 	if t.Footer != "" {
 		b.line(t.Footer)
 	}

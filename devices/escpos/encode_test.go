@@ -16,19 +16,37 @@ var sample = Ticket{
 	Number: "A023", Ahead: 5, EstimatedWait: 12*time.Minute + 30*time.Second,
 	IssuedAt:  time.Date(2025, 6, 1, 9, 30, 0, 0, time.FixedZone("CST", 8*3600)),
 	StatusURL: "https://hall.example/t/7f3a9c", MaskedID: "4201**********1234", Footer: "请留意叫号 Please wait for your number",
+	Windows: []int{1, 2, 3, 7},
 }
 
-func TestEncodeGolden(t *testing.T) {
+// goldenTickets are the tickets kept as golden files: the bytes (.bin)
+// and, in golden_text_test.go, the text a printer shows (.txt).
+func goldenTickets() map[string]struct {
+	t Ticket
+	m Model
+} {
 	offline := sample
-	offline.Offline, offline.EstimatedWait = true, 0
-	for name, tc := range map[string]struct {
+	offline.Offline, offline.EstimatedWait, offline.Ahead = true, 0, -1
+	appt := sample
+	appt.Number, appt.Appointment, appt.Ahead = "B007", true, 0
+	appt.ServiceZH, appt.ServiceEN, appt.Windows = "出入境", "Exit-entry", []int{3, 4, 8}
+	appt.SlotStart = time.Date(2025, 6, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	prio := sample
+	prio.Priority = true
+	return map[string]struct {
 		t Ticket
 		m Model
 	}{
-		"ticket-80-native.bin":  {sample, Generic80},
-		"ticket-58-raster.bin":  {sample, Generic58},
-		"ticket-80-offline.bin": {offline, Raster80},
-	} {
+		"ticket-80-native.bin":      {sample, Generic80},
+		"ticket-58-raster.bin":      {sample, Generic58},
+		"ticket-80-offline.bin":     {offline, Raster80},
+		"ticket-80-appointment.bin": {appt, Generic80},
+		"ticket-58-priority.bin":    {prio, Generic58},
+	}
+}
+
+func TestEncodeGolden(t *testing.T) {
+	for name, tc := range goldenTickets() {
 		got := Encode(tc.t, tc.m)
 		path := filepath.Join("testdata", name)
 		if *update {

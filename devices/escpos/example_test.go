@@ -49,6 +49,8 @@ func ExamplePrinter_Print() {
 	// [QR https://hall.example/t/a023]
 	// 扫码查看进度 Scan for status
 	// 证件 ID 4201**********1234
+	// 当日有效 · 过号请到服务台
+	// Valid today only. Missed your call? Ask at the desk.
 	// --- cut ---
 }
 

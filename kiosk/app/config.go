@@ -21,7 +21,7 @@ type Config struct {
 	DataDir    string       `json:"data_dir"`   // the local outbox lives here
 	Devices    DeviceConfig `json:"devices"`
 	AdminPIN   string       `json:"admin_pin"`   // opens the staff service screen
-	ElderlyAge int          `json:"elderly_age"` // default 70
+	ElderlyAge int          `json:"elderly_age"` // until the server's rules.elderly_age is known; default 70
 	LeaseSize  int          `json:"lease_size"`  // offline numbers per service, default 20
 	Language   string       `json:"language"`    // zh (default) or en
 	Fullscreen *bool        `json:"fullscreen"`  // default true
@@ -29,6 +29,10 @@ type Config struct {
 	Footer     string       `json:"footer"`      // last line of printed tickets
 	TimeZone   string       `json:"time_zone"`   // the hall's, default Asia/Shanghai
 	CAFile     string       `json:"ca_file"`     // the hall CA (PEM): the server's certificate must chain to it
+	Voice      string       `json:"voice"`       // spoken prompts: auto (default: espeak-ng when installed), espeak-ng, off
+
+	// Speaker speaks the prompts (set by the kiosk's window from Voice).
+	Speaker Voice `json:"-"`
 
 	caPEM []byte // read from CAFile by LoadConfig
 }
@@ -149,6 +153,13 @@ func (c *Config) Validate() error {
 	case "zh", "en":
 	default:
 		bad("language", "zh or en, got %q", c.Language)
+	}
+	switch c.Voice {
+	case "":
+		c.Voice = "auto"
+	case "auto", "espeak-ng", "off":
+	default:
+		bad("voice", "auto, espeak-ng or off, got %q", c.Voice)
 	}
 	if c.Idle != "" {
 		if d, err := time.ParseDuration(c.Idle); err != nil || d < 5*time.Second {

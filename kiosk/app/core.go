@@ -52,7 +52,9 @@ type Ticket struct {
 	Offline       bool // issued from a lease while the server was unreachable
 	StatusURL     string
 	MaskedID      string
-	Appointment   bool // an online appointment was checked in
+	Appointment   bool      // an online appointment was checked in
+	Priority      bool      // the priority channel (绿色通道), e.g. an elderly card holder
+	SlotStart     time.Time // the appointment's slot, when Appointment
 }
 
 // Core is the kiosk's link to the hall. Its methods are safe for concurrent
@@ -66,12 +68,13 @@ type Core struct {
 	loc       *time.Location
 	now       func() time.Time
 
-	mu       sync.Mutex
-	hallInfo hall.HallInfo
-	services []hall.ServiceView
-	online   bool
-	sealKey  string // the hall server's public key ("" before the first connection)
-	kick     chan struct{}
+	mu         sync.Mutex
+	hallInfo   hall.HallInfo
+	elderlyAge int // the hall's rule, from the server's overview (-1 until known)
+	services   []hall.ServiceView
+	online     bool
+	sealKey    string // the hall server's public key ("" before the first connection)
+	kick       chan struct{}
 	// the offline per-ID limit: tagKey is random per process; offline
 	// counts tickets issued offline by this process per day|service|tag
 	tagKey  []byte
@@ -118,7 +121,7 @@ func NewCore(c CoreConfig, out *outbox.Store) (*Core, error) {
 	}
 	return &Core{cl: cl, out: out, log: c.Logger, leaseSize: c.LeaseSize,
 		statusURL: c.StatusURL, loc: loc, now: c.Now, sealKey: sealKey, kick: make(chan struct{}, 1),
-		tagKey: randomKey(), offline: map[string]int{}}, nil
+		tagKey: randomKey(), offline: map[string]int{}, elderlyAge: -1}, nil
 }
 
 // Client is the core's server client.
@@ -143,6 +146,25 @@ func (c *Core) Hall() hall.HallInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.hallInfo
+}
+
+// Location is the hall's time zone: the server's once known, else the
+// configured one. Every time the kiosk shows or prints is in it.
+func (c *Core) Location() *time.Location {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loc
+}
+
+// ElderlyAge is the hall's elderly rule (rules.elderly_age) as the server
+// sent it, or fallback until the kiosk has reached the server.
+func (c *Core) ElderlyAge(fallback int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.elderlyAge < 0 {
+		return fallback
+	}
+	return c.elderlyAge
 }
 
 // ErrNoSealKey: the kiosk has never reached the server, so it cannot seal
@@ -192,7 +214,10 @@ func (c *Core) Run(ctx context.Context, changed func()) error {
 		case f.Type == wire.FrameResync && f.Overview != nil:
 			svcs = f.Overview.Services
 			c.mu.Lock()
-			c.hallInfo = f.Overview.Hall
+			c.hallInfo, c.elderlyAge = f.Overview.Hall, f.Overview.ElderlyAge
+			if loc, err := time.LoadLocation(f.Overview.Hall.TimeZone); err == nil && f.Overview.Hall.TimeZone != "" {
+				c.loc = loc // the hall's zone, as the server has it
+			}
 			c.mu.Unlock()
 		default:
 			return
@@ -210,6 +235,18 @@ func (c *Core) Run(ctx context.Context, changed func()) error {
 		}
 		notify()
 	})
+}
+
+// sawServer updates the connection state from a request's outcome: a
+// transport failure means offline now (the websocket may take its ping
+// timeout to notice), an answer means online.
+func (c *Core) sawServer(err error) {
+	switch hall.ErrorReason(err) {
+	case client.ReasonUnreachable, client.ReasonNetwork:
+		c.mu.Lock()
+		c.online = false
+		c.mu.Unlock()
+	}
 }
 
 // Kick asks the background sync to run now (after a reconnect or an
@@ -277,7 +314,7 @@ func (c *Core) Sync(ctx context.Context) error {
 			return err
 		}
 	}
-	day := c.now().In(c.loc).Format(time.DateOnly)
+	day := c.now().In(c.Location()).Format(time.DateOnly)
 	free, leases, err := c.out.Leases()
 	if err != nil {
 		return err
@@ -390,8 +427,9 @@ func (c *Core) SetAside() int {
 
 // today is the start of the hall's current day.
 func (c *Core) today() time.Time {
-	now := c.now().In(c.loc)
-	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.loc)
+	loc := c.Location()
+	now := c.now().In(loc)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 }
 
 // LeasedFree returns the free leased numbers per service.
@@ -421,6 +459,7 @@ func (c *Core) Issue(ctx context.Context, service string, who *Citizen, channel 
 			break
 		}
 	}
+	c.sawServer(err)
 	switch hall.ErrorReason(err) {
 	case "":
 		if err != nil {
@@ -452,7 +491,7 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 				limit = s.PerCitizenLimit
 			}
 		}
-		count = now.In(c.loc).Format(time.DateOnly) + "|" + service + "|" + who.tag
+		count = now.In(c.Location()).Format(time.DateOnly) + "|" + service + "|" + who.tag
 		c.mu.Lock()
 		n := c.offline[count]
 		c.mu.Unlock()
@@ -464,7 +503,7 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 	if who != nil {
 		o.SealedID, o.AgeClass = who.Sealed, who.AgeClass // the masked form is printed, not kept
 	}
-	o, number, err := c.out.Take(service, now.In(c.loc).Format(time.DateOnly), o)
+	o, number, err := c.out.Take(service, now.In(c.Location()).Format(time.DateOnly), o)
 	if errors.Is(err, outbox.ErrNoNumbers) {
 		return Ticket{}, ErrTicketsUnavailable
 	}
@@ -477,8 +516,8 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 		c.mu.Unlock()
 	}
 	c.Kick()
-	return Ticket{ID: o.ID, Number: number, Service: service, Ahead: -1,
-		EstimatedWait: -1, IssuedAt: now, Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: masked(who)}, nil
+	return Ticket{ID: o.ID, Number: number, Service: service, Ahead: -1, Priority: hall.ChannelFor(channel, o.AgeClass) == hall.Priority,
+		EstimatedWait: -1, IssuedAt: now.In(c.Location()), Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: masked(who)}, nil
 }
 
 // CheckIn checks in an appointment (needs the server, which holds the
@@ -524,7 +563,15 @@ func (c *Core) fromView(tv hall.TicketView, masked string) Ticket {
 		wait = -1
 	}
 	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
-		IssuedAt: tv.IssuedAt, StatusURL: c.statusURL + tv.ID, MaskedID: masked, Appointment: tv.Channel == hall.Appointment}
+		IssuedAt: tv.IssuedAt.In(c.Location()), Priority: tv.Channel == hall.Priority, SlotStart: localTime(tv.SlotStart, c.Location()), StatusURL: c.statusURL + tv.ID, MaskedID: masked, Appointment: tv.Channel == hall.Appointment}
+}
+
+// localTime is t in loc, and the zero time stays zero.
+func localTime(t time.Time, loc *time.Location) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(loc)
 }
 
 func masked(who *Citizen) string {

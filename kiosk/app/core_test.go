@@ -46,6 +46,7 @@ func (b *syncBuffer) Bytes() []byte {
 }
 
 type hallFixture struct {
+	cfg   *hall.Config // nil: the sample hall
 	t     testing.TB
 	dir   string
 	addr  string
@@ -54,9 +55,16 @@ type hallFixture struct {
 	admin *client.Client
 }
 
-func MustServer(t testing.TB) *hallFixture {
+func MustServer(t testing.TB) *hallFixture { t.Helper(); return mustServerWith(t, nil) }
+
+// mustServerWith starts a server on the sample hall as edit changes it.
+func mustServerWith(t testing.TB, edit func(*hall.Config)) *hallFixture {
 	t.Helper()
-	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0",
+	cfg := hall.SampleConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
+	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", cfg: &cfg,
 		clock: testclock.New(testclock.At(10, 0))}
 	h.start()
 	tok, _ := os.ReadFile(filepath.Join(h.dir, server.BootstrapFile))
@@ -66,7 +74,7 @@ func MustServer(t testing.TB) *hallFixture {
 
 func (h *hallFixture) start() {
 	h.t.Helper()
-	cfg := hall.SampleConfig()
+	cfg := *h.cfg
 	s, err := server.Start(server.Options{DataDir: h.dir, Addr: h.addr, Config: &cfg, Clock: h.clock, Logger: quiet})
 	if err != nil {
 		h.t.Fatal(err)

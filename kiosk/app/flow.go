@@ -13,7 +13,9 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// Screen names what the kiosk shows.
+// Screen names what the kiosk shows. It is also the flow's state: each
+// input is handled by a switch on the current screen (see the table in
+// Flow's doc comment).
 type Screen string
 
 // The kiosk's screens.
@@ -29,37 +31,57 @@ const (
 
 // Refusal codes: what the screens explain in plain words (zh/en).
 const (
-	RefuseQuota          = "quota_exceeded"         // the service's tickets for today are gone
-	RefuseCitizenLimit   = "citizen_limit"          // this ID card has its tickets for today
-	RefuseClosed         = "closed"                 // service closed now (or lunch)
-	RefuseIssuingStopped = "issuing_stopped"        // too close to closing time
-	RefuseCardExpired    = "card_expired"           //
-	RefuseCardUnreadable = "card_unreadable"        // try again / ask staff
-	RefuseBlacklisted    = "blacklisted"            // neutral wording: please ask staff
-	RefuseNoAppointment  = "not_found"              // no appointment today for this card / code
-	RefuseOutsideWindow  = "outside_checkin_window" // offer a walk-in ticket
-	RefuseUnavailable    = "tickets_unavailable"    // offline and out of leased numbers
-	RefuseDevice         = "device_error"           // anything else: ask staff
+	RefuseQuota            = "quota_exceeded"         // the service's tickets for today are gone
+	RefuseCitizenLimit     = "citizen_limit"          // this ID card has its tickets for today (Held: reprint)
+	RefuseClosed           = "closed"                 // service closed now (or lunch): Hours
+	RefuseIssuingStopped   = "issuing_stopped"        // too close to closing time: Hours
+	RefuseCardExpired      = "card_expired"           // and this service does not accept expired cards
+	RefuseCardUnreadable   = "card_unreadable"        // lift the card and place it again
+	RefuseBlacklisted      = "blacklisted"            // neutral wording: please ask staff
+	RefuseNoAppointment    = "not_found"              // no appointment today for this card / code
+	RefuseAlreadyCheckedIn = "already_checked_in"     // the appointment's ticket exists (Held: reprint)
+	RefuseOutsideWindow    = "outside_checkin_window" // Slot and CheckInFrom; offer a walk-in ticket
+	RefuseUnavailable      = "tickets_unavailable"    // offline and out of leased numbers
+	RefuseDevice           = "device_error"           // anything else: ask staff
 )
+
+// NotIssuingUnavailable is the ServiceView.NotIssuing the flow sets on a
+// service whose offline numbers are used up while the server is away.
+const NotIssuingUnavailable = "tickets_unavailable"
 
 // View is everything a screen needs; the flow sends a new one on every change.
 type View struct {
 	Screen   Screen
-	Services []hall.ServiceView // open services, for the tiles
+	Services []hall.ServiceView // the tiles' figures (see Flow.Services)
 	Service  *hall.ServiceView  // the chosen one (insert card, ticket)
 	Ticket   *Ticket
 	// Printed is false when the ticket exists only on screen: the printer
 	// failed or has no paper. The citizen is asked to photograph it.
 	Printed    bool
+	Reprint    bool   // the ticket shown was printed again
 	Refusal    string // one of the Refuse… codes
 	Detail     string // English detail for staff (never shown as the message)
 	OfferWalk  bool   // refusal screen offers a walk-in ticket instead
-	Online     bool
-	ScreenOnly bool // printer out of paper or cover open: tickets on screen only
+	Online     bool   // false: the figures on the tiles are stale
+	ScreenOnly bool   // printer out of paper or cover open: tickets on screen only
 	HallName   hall.Text
-	// NewVisitor: the idle timeout returned home; the screens reset the
-	// language and large-text mode for the next citizen.
+	// Refusal details: tickets the citizen already holds (offered for
+	// reprint), the appointment's slot and check-in window, the service's
+	// hours. Times are in the hall's zone.
+	Held         []Ticket
+	SlotStart    time.Time
+	CheckInFrom  time.Time
+	CheckInUntil time.Time
+	Hours        *hall.Hours
+	// NewVisitor: the last citizen is gone (完成, or idle): the screens
+	// reset the language to Language and the large-text mode to off.
 	NewVisitor bool
+	Language   string // the kiosk's configured language for a new visitor: zh or en
+	Elderly    bool   // large-text mode on: chosen, or switched on for an elderly card holder
+	Busy       bool   // a tap came while the kiosk was working: "please wait"
+	StillThere bool   // idle: ask whether the citizen is still there, with a big Continue
+	TakeCard   bool   // the ID card read is still on the reader: remind to take it
+	CardReady  bool   // a card lies on the reader, not used yet: the next tile uses it
 	Health     Health // ScreenService
 }
 
@@ -89,19 +111,55 @@ type CodeScanner interface {
 	Scan(ctx context.Context) (string, error)
 }
 
+// Prompt is a short spoken prompt (or the read chime).
+type Prompt string
+
+// The kiosk's prompts. PromptChime is the tone the insert-card screen
+// promises ("听到提示音后取走").
+const (
+	PromptInsertCard Prompt = "请刷身份证"
+	PromptTakeTicket Prompt = "请取走号票"
+	PromptTakeCard   Prompt = "请取回身份证"
+	PromptChime      Prompt = "chime"
+)
+
+// Voice speaks prompts. Say must return at once (queue the sound); a
+// kiosk without sound has no Voice.
+type Voice interface {
+	Say(p Prompt)
+}
+
 // FlowConfig tunes the citizen flow.
 type FlowConfig struct {
-	ElderlyAge  int           // from the hall's rules (default 70)
-	Idle        time.Duration // back home after this without input (default 30 s)
-	TicketShown time.Duration // how long a ticket stays on screen (default 20 s)
+	ElderlyAge  int           // until the server's rule is known (default 70)
+	Idle        time.Duration // a screen waits this long for input, then asks "still there?" (default 30 s)
+	Warn        time.Duration // "still there?" waits this long before the next visitor (default 15 s)
+	TicketShown time.Duration // how long a printed ticket stays on screen (default 20 s)
+	Remind      time.Duration // repeat "take your ID card" this often while it lies there (default 8 s)
 	Poll        time.Duration // card polling interval (default 300 ms)
 	Footer      string        // printed at the bottom of tickets
 	Version     string
 	AdminPIN    string // opens the service screen; empty disables it
+	Language    string // zh (default) or en: each new visitor starts in it
+	Voice       Voice  // nil: silent
 }
 
-// Flow runs the citizen's session: one goroutine owns it, fed by taps,
-// card events, scans, printer status and timers.
+// Flow runs the citizen's session: one goroutine (Run) owns it, fed by
+// taps, card events, scans, printer status, timers and the results of the
+// work it starts (asking the server and printing run on their own
+// goroutine, so the screen answers taps meanwhile).
+//
+// The screen is the state. Inputs and where they lead:
+//
+//	home         tile → working (no ID needed, or the card already on the reader) | insert card | refusal (closed, unavailable)
+//	             appointment → appointment; scan → working; card → remembered for the next tile
+//	insert card  card → working | refusal (expired at a service that refuses them, unreadable); cancel → home
+//	appointment  card, scan → working; cancel → home
+//	working      result → ticket | refusal; any tap → working with Busy
+//	ticket       done → home (new visitor); timeout → home (new visitor; a ticket only on screen stays until done)
+//	refusal      retry → the failed step again (a card on the reader is used); reprint → working; walk-in, home → home
+//	any          idle → the same screen asking "still there?" → continue, or home for a new visitor;
+//	             idle on home after the citizen changed language or large text → home for a new visitor
 type Flow struct {
 	core    *Core
 	reader  CardReader
@@ -112,18 +170,25 @@ type Flow struct {
 	now     func() time.Time
 
 	actions chan func()
+	results chan func()
 	// owned by the Run goroutine
-	view           View
-	pendingService string   // chosen service awaiting a card or the server
-	pendingWho     *Citizen // derived from the card; cleared with the session
-	lastService    string   // the service of the step that was refused (for Retry)
-	lastStep       Screen   // the screen of the step that was refused
-	timeout        time.Duration
-	health         Health
-	elderly        bool
-	printerErr     string
-	readerOK       bool
-	deadline       time.Time
+	ctx         context.Context
+	view        View
+	lastService string // the service of the step that was refused (for Retry)
+	lastStep    Screen // the screen of the step that was refused
+	timeout     time.Duration
+	resume      time.Duration // the timeout before "still there?"
+	deadline    time.Time
+	health      Health
+	elderly     bool
+	changed     bool          // the visitor switched language or large text
+	card        *idcard.Event // the card on the reader, if any (reported once per placement)
+	cardUsed    bool          // that card was read for this visitor: remind to take it back
+	reminded    time.Time
+	busy        bool
+	session     int // counts visitors; a late result of an earlier visitor is dropped
+	printerErr  string
+	readerOK    bool
 }
 
 // NewFlow builds the flow; show receives every new View (from the flow's
@@ -136,14 +201,24 @@ func NewFlow(core *Core, reader CardReader, printer TicketPrinter, scanner CodeS
 	if cfg.Idle == 0 {
 		cfg.Idle = 30 * time.Second
 	}
+	if cfg.Warn == 0 {
+		cfg.Warn = 15 * time.Second
+	}
 	if cfg.TicketShown == 0 {
 		cfg.TicketShown = 20 * time.Second
+	}
+	if cfg.Remind == 0 {
+		cfg.Remind = 8 * time.Second
 	}
 	if cfg.Poll == 0 {
 		cfg.Poll = 300 * time.Millisecond
 	}
+	if cfg.Language == "" {
+		cfg.Language = "zh"
+	}
 	return &Flow{core: core, reader: reader, printer: printer, scanner: scanner, cfg: cfg, show: show,
-		now: core.now, actions: make(chan func(), 16), view: View{Screen: ScreenHome}, readerOK: reader != nil}
+		now: core.now, actions: make(chan func(), 16), results: make(chan func()),
+		view: View{Screen: ScreenHome}, readerOK: reader != nil}
 }
 
 // ---- inputs from the screens (any goroutine) ----
@@ -151,7 +226,7 @@ func NewFlow(core *Core, reader CardReader, printer TicketPrinter, scanner CodeS
 func (f *Flow) do(fn func()) {
 	select {
 	case f.actions <- fn:
-	default: // a burst of taps while busy: drop, the screen will catch up
+	default: // a burst of taps faster than the flow: the screen shows the latest view anyway
 	}
 }
 
@@ -160,22 +235,57 @@ func (f *Flow) SelectService(code string) { f.do(func() { f.selectService(code) 
 
 // StartAppointment: the citizen tapped "I have an appointment".
 func (f *Flow) StartAppointment() {
-	f.do(func() { f.set(View{Screen: ScreenAppointment}, f.cfg.Idle) })
+	f.do(func() {
+		if f.busyTap() {
+			return
+		}
+		f.lastService, f.lastStep = "", ScreenAppointment
+		f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+	})
 }
 
-// Home: back to the start (cancel, done, take a walk-in ticket instead).
-func (f *Flow) Home() { f.do(f.home) }
+// Home: back to the start, for the same citizen (cancel, take a walk-in
+// ticket instead).
+func (f *Flow) Home() {
+	f.do(func() {
+		if !f.busyTap() {
+			f.home()
+		}
+	})
+}
 
-// SetElderly switches elderly mode (longer timeouts).
-func (f *Flow) SetElderly(on bool) { f.do(func() { f.elderly = on; f.touch() }) }
+// Done: the citizen has the ticket; the next one starts fresh.
+func (f *Flow) Done() {
+	f.do(func() {
+		if !f.busyTap() {
+			f.newVisitor()
+		}
+	})
+}
+
+// Continue: the citizen answered "still there?".
+func (f *Flow) Continue() { f.do(f.touch) }
+
+// SetElderly switches large-text mode (longer timeouts).
+func (f *Flow) SetElderly(on bool) {
+	f.do(func() { f.elderly, f.changed = on, true; f.touch() })
+}
+
+// SetLanguage: the citizen switched the screens' language (zh or en).
+func (f *Flow) SetLanguage(lang string) {
+	f.do(func() { f.changed = f.changed || lang != f.cfg.Language; f.touch() })
+}
 
 // Touched restarts the idle timer (a tap that changes nothing else).
 func (f *Flow) Touched() { f.do(f.touch) }
 
-// Retry repeats the step that failed: read the card again, or look the
-// appointment up again.
+// Retry repeats the step that failed: read the card again (the one on the
+// reader if the citizen placed it again), or look the appointment up again.
 func (f *Flow) Retry() {
 	f.do(func() {
+		if f.busyTap() {
+			return
+		}
 		switch {
 		case f.lastService != "":
 			f.selectService(f.lastService)
@@ -187,23 +297,66 @@ func (f *Flow) Retry() {
 	})
 }
 
+// Reprint prints again a ticket the refusal screen listed as held.
+func (f *Flow) Reprint(id string) {
+	f.do(func() {
+		if f.busyTap() || f.view.Screen != ScreenRefusal {
+			return
+		}
+		for _, t := range f.view.Held {
+			if t.ID == id {
+				f.printTicket(t, true)
+				return
+			}
+		}
+	})
+}
+
 // CheckPIN opens the staff service screen when pin is the admin PIN.
 func (f *Flow) CheckPIN(pin string) bool {
 	if f.cfg.AdminPIN == "" || pin != f.cfg.AdminPIN {
 		return false
 	}
-	f.do(func() { f.set(View{Screen: ScreenService, Health: f.health}, 2*time.Minute) })
+	f.do(func() {
+		if !f.busyTap() {
+			f.set(View{Screen: ScreenService, Health: f.health}, 2*time.Minute)
+		}
+	})
 	return true
 }
 
-func (f *Flow) touch() {
-	if !f.deadline.IsZero() {
-		f.deadline = f.now().Add(f.scale(f.timeout))
-	}
+// Refresh re-sends the home screen with new service figures (call it when
+// the core reports a change).
+func (f *Flow) Refresh() {
+	f.do(func() {
+		if f.view.Screen == ScreenHome {
+			f.reshow()
+		}
+	})
 }
+
+// Services returns the tiles' figures: the server's, except that while
+// the server is away a service whose leased numbers are used up is not
+// issuing (NotIssuingUnavailable). Safe for any goroutine.
+func (f *Flow) Services() []hall.ServiceView {
+	svcs := f.core.Services()
+	if f.core.Online() {
+		return svcs
+	}
+	free := f.core.LeasedFree()
+	for i, s := range svcs {
+		if s.Issuing && free[s.Code] == 0 {
+			svcs[i].Issuing, svcs[i].NotIssuing = false, NotIssuingUnavailable
+		}
+	}
+	return svcs
+}
+
+// ---- the loop ----
 
 // Run drives the flow until ctx ends.
 func (f *Flow) Run(ctx context.Context) {
+	f.ctx = ctx
 	var cards <-chan idcard.Event
 	if f.reader != nil {
 		cards = f.reader.Watch(ctx, f.cfg.Poll)
@@ -231,45 +384,29 @@ func (f *Flow) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	f.checkDevices(ctx)
-	f.home()
+	f.newVisitor()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case fn := <-f.actions:
 			fn()
+		case fn := <-f.results:
+			fn()
 		case ev, ok := <-cards:
 			if !ok {
 				cards = nil
 				continue
 			}
-			f.onCard(ctx, ev)
+			f.onCard(ev)
 		case code := <-codes:
-			f.onCode(ctx, code)
+			f.onCode(code)
 		case <-health.C:
 			f.checkDevices(ctx)
 		case <-tick.C:
-			if !f.deadline.IsZero() && f.now().After(f.deadline) {
-				f.elderly = false
-				f.home()
-				f.view.NewVisitor = true
-				f.show(f.view)
-			}
-		}
-		if f.pendingService != "" && f.view.Screen == ScreenWorking {
-			f.issue(ctx)
+			f.onTick()
 		}
 	}
-}
-
-// Refresh re-sends the home screen with new service figures (call it when
-// the core reports a change).
-func (f *Flow) Refresh() {
-	f.do(func() {
-		if f.view.Screen == ScreenHome {
-			f.home()
-		}
-	})
 }
 
 func (f *Flow) scale(d time.Duration) time.Duration {
@@ -279,39 +416,103 @@ func (f *Flow) scale(d time.Duration) time.Duration {
 	return d
 }
 
+// set shows v and (re)starts its timeout (0: none).
 func (f *Flow) set(v View, timeout time.Duration) {
-	v.Online = f.core.Online()
-	v.ScreenOnly = f.printerErr != ""
-	v.HallName = f.core.Hall().Name
-	if v.Services == nil {
-		v.Services = f.openServices()
-	}
 	f.view, f.timeout = v, timeout
 	f.deadline = time.Time{}
 	if timeout > 0 {
 		f.deadline = f.now().Add(f.scale(timeout))
 	}
-	f.show(v)
+	f.reshow()
 }
 
-// home clears every trace of the last citizen and shows the tiles.
-func (f *Flow) home() {
-	f.pendingService, f.pendingWho, f.lastService, f.lastStep = "", nil, "", ""
-	f.set(View{Screen: ScreenHome}, 0)
+// reshow sends the current view again with the kiosk's live state.
+func (f *Flow) reshow() {
+	v := &f.view
+	v.Online = f.core.Online()
+	v.ScreenOnly = f.printerErr != ""
+	v.HallName = f.core.Hall().Name
+	v.Services = f.Services()
+	v.Language, v.Elderly = f.cfg.Language, f.elderly
+	v.TakeCard = f.card != nil && f.cardUsed
+	v.CardReady = f.card != nil && !f.cardUsed
+	f.show(*v)
+	v.NewVisitor, v.Busy = false, false
 }
 
-func (f *Flow) openServices() []hall.ServiceView {
-	var out []hall.ServiceView
-	for _, s := range f.core.Services() {
-		if s.Issuing {
-			out = append(out, s)
+func (f *Flow) touch() {
+	switch {
+	case f.view.StillThere:
+		f.view.StillThere = false
+		f.set(f.view, f.resume)
+	case f.view.Screen == ScreenHome && f.changed:
+		f.deadline = f.now().Add(f.scale(f.cfg.Idle)) // a visitor is choosing: reset when they leave
+	case !f.deadline.IsZero():
+		f.deadline = f.now().Add(f.scale(f.timeout))
+	}
+}
+
+// busyTap answers a tap while the kiosk is asking the server or printing:
+// the working screen says "please wait" instead of ignoring the citizen.
+func (f *Flow) busyTap() bool {
+	if !f.busy {
+		return false
+	}
+	if f.view.Screen == ScreenWorking {
+		f.view.Busy = true
+		f.reshow()
+	}
+	return true
+}
+
+func (f *Flow) onTick() {
+	if f.view.TakeCard && f.now().Sub(f.reminded) >= f.cfg.Remind {
+		f.say(PromptTakeCard)
+		f.reminded = f.now()
+	}
+	if f.deadline.IsZero() || !f.now().After(f.deadline) {
+		return
+	}
+	switch f.view.Screen {
+	case ScreenInsertCard, ScreenAppointment, ScreenRefusal:
+		if !f.view.StillThere {
+			f.resume = f.timeout
+			f.view.StillThere = true
+			f.set(f.view, f.cfg.Warn)
+			return
 		}
 	}
-	return out
+	f.newVisitor()
+}
+
+// home shows the tiles for the same visitor; the session's traces go.
+func (f *Flow) home() {
+	f.lastService, f.lastStep = "", ""
+	timeout := time.Duration(0)
+	if f.changed {
+		timeout = f.cfg.Idle
+	}
+	f.set(View{Screen: ScreenHome}, timeout)
+}
+
+// newVisitor forgets the last citizen: language and large text back to
+// the defaults, the home screen.
+func (f *Flow) newVisitor() {
+	f.elderly, f.changed = false, false
+	f.session++
+	f.lastService, f.lastStep = "", ""
+	f.view = View{Screen: ScreenHome, NewVisitor: true}
+	f.set(f.view, 0)
+}
+
+func (f *Flow) say(p Prompt) {
+	if f.cfg.Voice != nil {
+		f.cfg.Voice.Say(p)
+	}
 }
 
 func (f *Flow) service(code string) *hall.ServiceView {
-	for _, s := range f.core.Services() {
+	for _, s := range f.Services() {
 		if s.Code == code {
 			return &s
 		}
@@ -319,74 +520,143 @@ func (f *Flow) service(code string) *hall.ServiceView {
 	return nil
 }
 
+// ---- transitions ----
+
 func (f *Flow) selectService(code string) {
+	if f.busyTap() || f.view.Screen == ScreenService {
+		return
+	}
 	s := f.service(code)
-	if s == nil || !s.Issuing {
-		f.refuse(RefuseClosed, "service not issuing", false)
+	switch {
+	case s == nil:
+		f.refuse(RefuseClosed, "unknown service "+code, nil)
+		return
+	case s.NotIssuing == NotIssuingUnavailable:
+		f.refuse(RefuseUnavailable, "offline and no leased numbers left", nil)
+		return
+	case !s.Issuing:
+		reason := RefuseClosed
+		if s.NotIssuing == "issuing_stopped" {
+			reason = RefuseIssuingStopped
+		} else if s.NotIssuing == "quota" {
+			reason = RefuseQuota
+		}
+		f.refuse(reason, "service not issuing: "+s.NotIssuing, &refusalInfo{hours: s.Hours})
 		return
 	}
-	if s.RequiresID {
-		f.pendingService, f.lastService = code, code
+	f.lastService, f.lastStep = code, ScreenInsertCard
+	switch {
+	case !s.RequiresID:
+		f.issue(*s, nil)
+	case f.card != nil: // placed before the tile, or left after a refusal
+		f.useCard(*s, *f.card)
+	default:
 		f.set(View{Screen: ScreenInsertCard, Service: s}, f.cfg.Idle)
-		return
+		f.say(PromptInsertCard)
 	}
-	f.pendingService, f.lastService = code, code
-	f.set(View{Screen: ScreenWorking, Service: s}, 0)
 }
 
-func (f *Flow) onCard(ctx context.Context, ev idcard.Event) {
+func (f *Flow) onCard(ev idcard.Event) {
 	switch ev.Kind {
 	case idcard.ReaderError:
-		f.readerOK = false
+		f.readerOK, f.card = false, nil
 		if f.view.Screen == ScreenInsertCard || f.view.Screen == ScreenAppointment {
-			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), false)
+			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
 		}
 		return
 	case idcard.CardRemoved:
+		f.card, f.cardUsed = nil, false
+		if f.view.TakeCard || f.view.CardReady {
+			f.reshow()
+		}
 		return
 	}
 	f.readerOK = true
-	if f.view.Screen != ScreenInsertCard && f.view.Screen != ScreenAppointment {
-		return // a card on the reader at the home screen means nothing yet
+	f.card, f.cardUsed = &ev, false
+	switch f.view.Screen {
+	case ScreenInsertCard:
+		f.useCard(*f.view.Service, ev)
+	case ScreenAppointment:
+		f.checkInCard(ev)
+	case ScreenRefusal:
+		// the citizen lifted the card and placed it again: go on with the
+		// service that failed
+		if s := f.service(f.lastService); s != nil && (f.view.Refusal == RefuseCardUnreadable || f.view.Refusal == RefuseCardExpired) {
+			f.useCard(*s, ev)
+		}
+	default: // home, ticket: kept for the tile the citizen picks next
+		f.touch()
+		f.reshow()
 	}
-	if ev.Err != nil {
+}
+
+// useCard issues a ticket for service s with the card on the reader.
+func (f *Flow) useCard(s hall.ServiceView, ev idcard.Event) {
+	f.lastService, f.lastStep = s.Code, ScreenInsertCard
+	f.cardUsed = true // from now on, remind the citizen to take it back
+	if ev.Err != nil && (!errors.Is(ev.Err, idcard.ErrExpired) || !s.AcceptExpired) {
 		if errors.Is(ev.Err, idcard.ErrExpired) {
-			f.refuse(RefuseCardExpired, "card expired", false)
+			f.refuse(RefuseCardExpired, "card expired", nil)
 		} else {
-			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), false)
+			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
 		}
 		return
 	}
 	who, err := f.citizen(ev.Card)
 	if err != nil {
-		f.refuse(RefuseDevice, err.Error(), false)
+		f.refuse(RefuseDevice, err.Error(), nil)
 		return
 	}
-	// From here on only the key, the masked number and the age class exist.
-	if f.view.Screen == ScreenAppointment {
-		f.checkIn(ctx, hall.CheckIn{SealedID: who.Sealed, AgeClass: who.AgeClass})
+	f.say(PromptChime)
+	f.issue(s, who)
+}
+
+func (f *Flow) checkInCard(ev idcard.Event) {
+	f.cardUsed = true
+	if ev.Err != nil && !errors.Is(ev.Err, idcard.ErrExpired) { // an appointment needs no valid card, only its holder
+		f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
 		return
 	}
-	f.pendingWho = who
-	f.set(View{Screen: ScreenWorking, Service: f.view.Service}, 0)
+	who, err := f.citizen(ev.Card)
+	if err != nil {
+		f.refuse(RefuseDevice, err.Error(), nil)
+		return
+	}
+	f.say(PromptChime)
+	f.checkIn(hall.CheckIn{SealedID: who.Sealed, MaskedID: who.Masked, AgeClass: who.AgeClass}) // the masked form stays here, for the ticket
 }
 
 // citizen takes what the queue needs from a card: the number sealed to the
-// hall server (Core.Citizen), the masked number and the age class.
+// hall server (Core.Citizen), the masked number and the age class by the
+// hall's rule. An elderly card holder gets large text without asking.
 func (f *Flow) citizen(c idcard.Card) (*Citizen, error) {
-	return f.core.Citizen(c.Number, hall.AgeClassOf(c.BirthDate, f.now(), f.cfg.ElderlyAge))
+	age := hall.AgeClassOf(c.BirthDate, f.now().In(f.core.Location()), f.core.ElderlyAge(f.cfg.ElderlyAge))
+	who, err := f.core.Citizen(c.Number, age)
+	if err != nil {
+		return nil, err
+	}
+	if who.AgeClass == hall.AgeElderly {
+		f.elderly = true
+	}
+	return who, nil
 }
 
-func (f *Flow) onCode(ctx context.Context, code string) {
-	if f.view.Screen != ScreenHome && f.view.Screen != ScreenAppointment {
+func (f *Flow) onCode(code string) {
+	switch f.view.Screen {
+	case ScreenHome, ScreenAppointment:
+	default:
 		return
 	}
+	if f.busy {
+		return
+	}
+	f.lastService, f.lastStep = "", ScreenAppointment
 	booking := bookingID(code)
 	if booking == "" {
-		f.refuse(RefuseNoAppointment, "unreadable booking code", false)
+		f.refuse(RefuseNoAppointment, "unreadable booking code", nil)
 		return
 	}
-	f.checkIn(ctx, hall.CheckIn{Booking: booking})
+	f.checkIn(hall.CheckIn{Booking: booking})
 }
 
 // bookingID takes the booking id from a scanned code: a bare id, or a URL
@@ -407,75 +677,211 @@ func bookingID(code string) string {
 	return code
 }
 
-func (f *Flow) checkIn(ctx context.Context, r hall.CheckIn) {
-	f.lastService, f.lastStep = "", ScreenAppointment
-	f.set(View{Screen: ScreenWorking}, 0)
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	t, err := f.core.CheckIn(cctx, r)
-	if err != nil {
-		code, walk := refusalOf(err)
-		f.refuse(code, err.Error(), walk)
-		return
-	}
-	f.printAndShow(ctx, t)
-}
+// ---- work off the flow's goroutine ----
 
-// issue asks for the pending ticket (the service chosen, the card read).
-func (f *Flow) issue(ctx context.Context) {
-	code, who := f.pendingService, f.pendingWho
-	f.pendingService, f.pendingWho = "", nil
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	t, err := f.core.Issue(cctx, code, who, hall.WalkIn)
-	if err != nil {
-		c, _ := refusalOf(err)
-		f.refuse(c, err.Error(), false)
-		return
-	}
-	f.printAndShow(ctx, t)
-}
-
-// printAndShow prints the ticket, or — when the printer cannot — keeps it
-// on screen with its QR code and tells the server it was not printed, so
-// no ticket waits in the queue that nobody holds.
-func (f *Flow) printAndShow(ctx context.Context, t Ticket) {
-	s := f.service(t.Service)
-	printed := false
-	if f.printer != nil && f.printerErr == "" {
-		hallName := f.core.Hall().Name
-		pt := escpos.Ticket{HallName: hallName.ZH, Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait,
-			IssuedAt: t.IssuedAt, StatusURL: t.StatusURL, MaskedID: t.MaskedID, Footer: f.cfg.Footer, Offline: t.Offline}
-		if s != nil {
-			pt.ServiceZH, pt.ServiceEN = s.Name.ZH, s.Name.EN
+// start runs work on its own goroutine and applies what it returns on the
+// flow's goroutine, unless the visitor has changed meanwhile.
+func (f *Flow) start(work func(ctx context.Context) func()) {
+	f.busy = true
+	session := f.session
+	go func() {
+		apply := work(f.ctx)
+		select {
+		case f.results <- func() {
+			f.busy = false
+			if session == f.session {
+				apply()
+			}
+		}:
+		case <-f.ctx.Done():
 		}
+	}()
+}
+
+// issue asks for a ticket (who is nil for services without ID) and prints it.
+func (f *Flow) issue(s hall.ServiceView, who *Citizen) {
+	f.set(View{Screen: ScreenWorking, Service: &s}, 0)
+	job := f.printJob()
+	f.start(func(ctx context.Context) func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		t, err := f.core.Issue(cctx, s.Code, who, hall.WalkIn)
+		cancel()
+		if err != nil {
+			info := f.refusalInfo(ctx, err)
+			return func() { f.refused(err, info) }
+		}
+		res := job.run(ctx, t, false)
+		return func() { f.printed(t, res) }
+	})
+}
+
+func (f *Flow) checkIn(r hall.CheckIn) {
+	f.set(View{Screen: ScreenWorking}, 0)
+	job := f.printJob()
+	f.start(func(ctx context.Context) func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		t, err := f.core.CheckIn(cctx, r)
+		cancel()
+		if err != nil {
+			info := f.refusalInfo(ctx, err)
+			return func() { f.refused(err, info) }
+		}
+		res := job.run(ctx, t, false)
+		return func() { f.printed(t, res) }
+	})
+}
+
+// printTicket prints a ticket the citizen already holds, again.
+func (f *Flow) printTicket(t Ticket, reprint bool) {
+	f.set(View{Screen: ScreenWorking, Service: f.service(t.Service)}, 0)
+	job := f.printJob()
+	f.start(func(ctx context.Context) func() {
+		res := job.run(ctx, t, reprint)
+		return func() { f.printed(t, res) }
+	})
+}
+
+// printJob is what a print needs, taken on the flow's goroutine.
+type printJob struct {
+	f          *Flow
+	printerErr string
+	hallName   string
+	loc        *time.Location
+}
+
+type printResult struct {
+	printed    bool
+	reprint    bool
+	printerErr string // the printer's fault after the job ("" fine)
+}
+
+func (f *Flow) printJob() printJob {
+	return printJob{f: f, printerErr: f.printerErr, hallName: f.core.Hall().Name.ZH, loc: f.core.Location()}
+}
+
+// run prints t, or — when the printer cannot — reports it to the server
+// (online tickets), so no ticket waits in the queue that nobody holds: the
+// screen then keeps the ticket with its QR code.
+func (j printJob) run(ctx context.Context, t Ticket, reprint bool) printResult {
+	f := j.f
+	res := printResult{printerErr: j.printerErr, reprint: reprint}
+	log := f.core.log
+	switch {
+	case f.printer == nil:
+		log.Warn("print skipped", "number", t.Number, "why", "no printer configured")
+	case j.printerErr != "":
+		log.Warn("print skipped", "number", t.Number, "why", j.printerErr)
+	default:
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		err := f.printer.Print(pctx, pt)
+		err := f.printer.Print(pctx, j.ticket(t, reprint))
 		cancel()
 		if err == nil {
-			printed = true
-		} else {
-			code := escpos.Code(err)
-			if errors.Is(err, escpos.ErrPaperOut) || errors.Is(err, escpos.ErrCoverOpen) {
-				f.printerErr = code
-			}
-			f.core.log.Warn("ticket not printed", "number", t.Number, "err", err)
+			res.printed = true
+			break
 		}
+		if errors.Is(err, escpos.ErrPaperOut) || errors.Is(err, escpos.ErrCoverOpen) {
+			res.printerErr = escpos.Code(err)
+		}
+		log.Warn("ticket not printed", "number", t.Number, "why", escpos.Code(err), "err", err)
 	}
-	if !printed {
+	if !res.printed && !reprint {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		if err := f.core.PrintFailed(rctx, t, "not_printed"); err != nil {
-			f.core.log.Warn("report print failure", "number", t.Number, "err", err)
+			log.Warn("report print failure", "number", t.Number, "err", err)
 		}
 		cancel()
 	}
-	f.lastService, f.lastStep = "", ""
-	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: s, Printed: printed}, f.cfg.TicketShown)
+	return res
 }
 
-func (f *Flow) refuse(code, detail string, offerWalk bool) {
-	f.pendingService, f.pendingWho = "", nil
-	f.set(View{Screen: ScreenRefusal, Refusal: code, Detail: detail, OfferWalk: offerWalk}, f.cfg.Idle/2)
+// ticket lays out t for paper, with every time in the hall's zone.
+func (j printJob) ticket(t Ticket, reprint bool) escpos.Ticket {
+	pt := escpos.Ticket{HallName: j.hallName, Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait,
+		IssuedAt: t.IssuedAt.In(j.loc), StatusURL: t.StatusURL, MaskedID: t.MaskedID, Footer: j.f.cfg.Footer,
+		Offline: t.Offline, Priority: t.Priority, Appointment: t.Appointment, Reprint: reprint}
+	if !t.SlotStart.IsZero() {
+		pt.SlotStart = t.SlotStart.In(j.loc)
+	}
+	if t.Offline {
+		pt.Ahead = -1
+	}
+	if s := j.f.service(t.Service); s != nil {
+		pt.ServiceZH, pt.ServiceEN, pt.Windows = s.Name.ZH, s.Name.EN, s.Windows
+	}
+	return pt
+}
+
+func (f *Flow) printed(t Ticket, res printResult) {
+	f.printerErr = res.printerErr
+	f.lastService, f.lastStep = "", ""
+	timeout := f.cfg.TicketShown
+	if !res.printed {
+		timeout = 0 // only on screen: it stays until the citizen taps done
+	}
+	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: f.service(t.Service), Printed: res.printed, Reprint: res.reprint}, timeout)
+	if res.printed {
+		f.say(PromptTakeTicket)
+	}
+	if f.view.TakeCard {
+		f.say(PromptTakeCard)
+		f.reminded = f.now()
+	}
+}
+
+// refusalInfo is what a refusal screen shows beyond its reason.
+type refusalInfo struct {
+	held       []Ticket
+	slot, from time.Time
+	until      time.Time
+	hours      *hall.Hours
+}
+
+// refusalInfo gathers a refusal's details; the tickets held are fetched
+// from the server (off the flow's goroutine) so the screen can offer
+// their reprint.
+func (f *Flow) refusalInfo(ctx context.Context, err error) *refusalInfo {
+	d := hall.ErrorDetails(err)
+	if d == nil {
+		return nil
+	}
+	loc := f.core.Location()
+	info := &refusalInfo{hours: d.Hours}
+	if !d.SlotStart.IsZero() {
+		info.slot, info.from, info.until = d.SlotStart.In(loc), d.CheckInFrom.In(loc), d.CheckInUntil.In(loc)
+	}
+	for _, id := range d.Tickets {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		tv, err := f.core.cl.Ticket(cctx, id)
+		cancel()
+		if err != nil {
+			f.core.log.Warn("ticket held for reprint", "err", err)
+			continue
+		}
+		info.held = append(info.held, f.core.fromView(tv, ""))
+	}
+	return info
+}
+
+func (f *Flow) refused(err error, info *refusalInfo) {
+	code, walk := refusalOf(err)
+	if code == RefuseClosed || code == RefuseIssuingStopped {
+		if s := f.service(f.lastService); s != nil && (info == nil || info.hours == nil) {
+			info = &refusalInfo{hours: s.Hours}
+		}
+	}
+	v := View{Screen: ScreenRefusal, Refusal: code, Detail: err.Error(), OfferWalk: walk}
+	f.refuseView(v, info)
+}
+
+func (f *Flow) refuse(code, detail string, info *refusalInfo) {
+	f.refuseView(View{Screen: ScreenRefusal, Refusal: code, Detail: detail}, info)
+}
+
+func (f *Flow) refuseView(v View, info *refusalInfo) {
+	if info != nil {
+		v.Held, v.SlotStart, v.CheckInFrom, v.CheckInUntil, v.Hours = info.held, info.slot, info.from, info.until, info.hours
+	}
+	f.set(v, f.cfg.Idle)
 }
 
 // refusalOf maps an error from the server or the core to what the citizen
@@ -495,8 +901,10 @@ func refusalOf(err error) (string, bool) {
 		return RefuseIssuingStopped, false
 	case hall.ReasonBlacklisted:
 		return RefuseBlacklisted, false
-	case hall.ReasonNoAppointment, hall.ReasonAlreadyCheckedIn:
-		return RefuseNoAppointment, false
+	case hall.ReasonNoAppointment:
+		return RefuseNoAppointment, true
+	case hall.ReasonAlreadyCheckedIn:
+		return RefuseAlreadyCheckedIn, false
 	case hall.ReasonOutsideCheckinWindow:
 		return RefuseOutsideWindow, true
 	case hall.ReasonUnreachable, hall.ReasonNetwork:
@@ -505,7 +913,9 @@ func refusalOf(err error) (string, bool) {
 	return RefuseDevice, false
 }
 
-// checkDevices polls the printer between jobs and reports health.
+// checkDevices polls the printer between jobs and reports health; it logs
+// each change a technician needs (device lost/back, server lost/back,
+// leases low/out).
 func (f *Flow) checkDevices(ctx context.Context) {
 	d := wire.DeviceHealth{Reader: "absent", Printer: "absent", Scanner: "absent", Version: f.cfg.Version}
 	if f.reader != nil {
@@ -517,7 +927,7 @@ func (f *Flow) checkDevices(ctx context.Context) {
 	if f.scanner != nil {
 		d.Scanner = "ok"
 	}
-	if f.printer != nil {
+	if f.printer != nil && !f.busy { // between jobs only
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		st, err := f.printer.Status(sctx)
 		cancel()
@@ -536,20 +946,65 @@ func (f *Flow) checkDevices(ctx context.Context) {
 				d.Printer = "paper_low"
 			}
 		}
+	} else if f.printer != nil {
+		d.Printer = f.health.Printer
 	}
 	leases := 0
 	for _, n := range f.core.LeasedFree() {
 		leases += n
 	}
 	d = f.core.DeviceReport(d)
-	f.health = Health{Reader: d.Reader, Printer: d.Printer, Scanner: d.Scanner, Online: d.Online,
+	h := Health{Reader: d.Reader, Printer: d.Printer, Scanner: d.Scanner, Online: d.Online,
 		LeasesLeft: leases, PendingOffline: d.Pending, SetAsideOffline: d.SetAside, Version: f.cfg.Version}
+	f.logChanges(f.health, h)
+	f.health = h
 	go func() {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		f.core.ReportDevices(rctx, d)
 	}()
 	if f.view.Screen == ScreenHome {
-		f.home()
+		f.reshow()
 	}
+}
+
+// logChanges writes one structured line per change a technician acts on.
+func (f *Flow) logChanges(was, is Health) {
+	log := f.core.log
+	if was.Version == "" { // the first check: the state at start
+		log.Info("kiosk devices", "reader", is.Reader, "printer", is.Printer, "scanner", is.Scanner,
+			"server", online(is.Online), "leases_left", is.LeasesLeft)
+		return
+	}
+	for _, d := range []struct{ name, was, is string }{
+		{"reader", was.Reader, is.Reader}, {"printer", was.Printer, is.Printer}, {"scanner", was.Scanner, is.Scanner}} {
+		switch {
+		case d.was == d.is:
+		case d.is == "ok":
+			log.Info("device back", "device", d.name, "was", d.was)
+		default:
+			log.Warn("device lost", "device", d.name, "state", d.is, "was", d.was)
+		}
+	}
+	if was.Online != is.Online {
+		if is.Online {
+			log.Info("server back", "pending_offline", is.PendingOffline)
+		} else {
+			log.Warn("server lost", "leases_left", is.LeasesLeft)
+		}
+	}
+	low := 5
+	switch {
+	case is.LeasesLeft == 0 && was.LeasesLeft > 0:
+		log.Warn("leases out", "online", is.Online)
+	case is.LeasesLeft <= low && was.LeasesLeft > low:
+		log.Warn("leases low", "leases_left", is.LeasesLeft, "online", is.Online)
+	}
+}
+
+func online(b bool) string {
+	if b {
+		return "online"
+	}
+	return "offline"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,10 +26,23 @@ type kioskRig struct {
 	last  View
 }
 
-func MustRig(t testing.TB) *kioskRig {
+func MustRig(t testing.TB) *kioskRig { t.Helper(); return mustRigWith(t, rigOptions{}) }
+
+// rigOptions change a rig: the hall's configuration, the flow's, the
+// numbers leased per service (default 10).
+type rigOptions struct {
+	hall  func(*hall.Config)
+	flow  func(*FlowConfig)
+	lease int
+}
+
+func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
 	t.Helper()
-	h := MustServer(t)
-	k := h.MustKiosk("kiosk-1", 10)
+	if o.lease == 0 {
+		o.lease = 10
+	}
+	h := mustServerWith(t, o.hall)
+	k := h.MustKiosk("kiosk-1", o.lease)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	sims, err := sim.StartAll(ctx)
@@ -42,13 +56,22 @@ func MustRig(t testing.TB) *kioskRig {
 	}
 	t.Cleanup(func() { devs.Close() })
 	r := &kioskRig{t: t, h: h, k: k, sims: sims, views: make(chan View, 64)}
-	go k.core.Run(ctx, nil)
+	var flow atomic.Pointer[Flow] // the core's changes refresh the home screen, as in Kiosk.Run
+	go k.core.Run(ctx, func() {
+		if f := flow.Load(); f != nil {
+			f.Refresh()
+		}
+	})
 	waitUntil(t, "kiosk online with services", func() bool { return k.core.Online() && len(k.core.Services()) == 5 })
 	if err := k.core.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
 	reader, printer, scanner := devs.Parts()
-	r.flow = NewFlow(k.core, reader, printer, scanner, FlowConfig{Poll: 50 * time.Millisecond}, func(v View) {
+	fc := FlowConfig{Poll: 50 * time.Millisecond}
+	if o.flow != nil {
+		o.flow(&fc)
+	}
+	r.flow = NewFlow(k.core, reader, printer, scanner, fc, func(v View) {
 		r.mu.Lock()
 		r.last = v
 		r.mu.Unlock()
@@ -57,9 +80,35 @@ func MustRig(t testing.TB) *kioskRig {
 		default:
 		}
 	})
+	flow.Store(r.flow)
 	go r.flow.Run(ctx)
 	r.await(ScreenHome)
 	return r
+}
+
+// awaitView returns the view shown now if ok holds for it, else the next
+// view for which it holds.
+func (r *kioskRig) awaitView(what string, ok func(View) bool) View {
+	r.t.Helper()
+	r.mu.Lock()
+	last := r.last
+	r.mu.Unlock()
+	if ok(last) {
+		return last
+	}
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case v := <-r.views:
+			if ok(v) {
+				return v
+			}
+		case <-timeout:
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.t.Fatalf("timed out waiting for %s; last %+v", what, r.last)
+		}
+	}
 }
 
 func waitUntil(t testing.TB, what string, ok func() bool) {
@@ -100,13 +149,13 @@ func TestCardPlacedTicketIssuedAndPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	v = r.await(ScreenTicket)
-	// A001–A010 are leased to this kiosk for offline use, so the server gives A011
-	if !v.Printed || v.Ticket.Number != "A011" || v.Ticket.MaskedID != sim.SampleResident.Number.Masked() {
+	// A990–A999 are leased to this kiosk for offline use; online numbers still start at A001
+	if !v.Printed || v.Ticket.Number != "A001" || v.Ticket.MaskedID != sim.SampleResident.Number.Masked() {
 		t.Fatalf("ticket view %+v printed=%v", v.Ticket, v.Printed)
 	}
 	// the server holds the ticket with the citizen's HMAC key, never the number
 	got, err := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
-	if err != nil || got.Number != "A011" {
+	if err != nil || got.Number != "A001" {
 		t.Fatalf("server ticket: %v %+v", err, got)
 	}
 	pages := r.sims.Printer.Printed()
@@ -114,7 +163,7 @@ func TestCardPlacedTicketIssuedAndPrinted(t *testing.T) {
 		t.Fatalf("%d pages printed", len(pages))
 	}
 	text := pages[0].Text()
-	if !strings.Contains(text, "A011") || !strings.Contains(text, "户政") || !strings.Contains(text, sim.SampleResident.Number.Masked()) {
+	if !strings.Contains(text, "A001") || !strings.Contains(text, "户政") || !strings.Contains(text, sim.SampleResident.Number.Masked()) {
 		t.Fatalf("printed ticket:\n%s", text)
 	}
 	if qr := pages[0].QRCodes(); len(qr) != 1 || qr[0] != v.Ticket.StatusURL {
@@ -146,6 +195,8 @@ func TestExpiredCardIsRefusedInPlainWords(t *testing.T) {
 	if v.Refusal != RefuseCardExpired {
 		t.Fatalf("refusal %q", v.Refusal)
 	}
+	r.sims.IDCard.Remove() // the citizen takes the card back (the screen reminds them)
+	r.awaitView("card lifted", func(v View) bool { return v.Screen == ScreenRefusal && !v.TakeCard })
 	r.flow.Retry() // "try again" goes back to the card step of the same service
 	if v := r.await(ScreenInsertCard); v.Service == nil || v.Service.Code != "C" {
 		t.Fatalf("retry: %+v", v.Service)
@@ -158,7 +209,9 @@ func TestIdleReturnsHomeForANewVisitor(t *testing.T) {
 	r := MustRig(t)
 	r.flow.SelectService("A")
 	r.await(ScreenInsertCard)
-	r.h.clock.Advance(time.Minute) // nobody touched the screen
+	r.h.clock.Advance(time.Minute) // nobody touched the screen: first a warning
+	r.awaitView("still there?", func(v View) bool { return v.Screen == ScreenInsertCard && v.StillThere })
+	r.h.clock.Advance(time.Minute)
 	v := r.await(ScreenHome)
 	for !v.NewVisitor {
 		v = r.await(ScreenHome)
@@ -198,6 +251,27 @@ func TestPaperOutShowsTicketOnScreenAndTellsServer(t *testing.T) {
 	if !got.PrintFailed {
 		t.Fatal("the server does not know the ticket was not printed")
 	}
+	// the ticket exists only on screen: it stays until the citizen taps done
+	if d := r.deadline(); !d.IsZero() {
+		t.Fatalf("a screen-only ticket leaves by itself at %v", d)
+	}
+	if logs := string(testLogs.Bytes()); !strings.Contains(logs, `msg="ticket not printed" number=`+v.Ticket.Number+" why=paper_out") {
+		t.Error("the log does not say why the ticket was not printed")
+	}
+	r.flow.Done()
+	r.await(ScreenHome)
+	r.flow.SelectService("E") // the kiosk knows the paper is out: it does not try
+	v = r.await(ScreenTicket)
+	if logs := string(testLogs.Bytes()); v.Printed || !strings.Contains(logs, `msg="print skipped" number=`+v.Ticket.Number+" why=paper_out") {
+		t.Error("the log does not say the print was skipped and why")
+	}
+}
+
+// deadline is the flow's current timeout, read on the flow's goroutine.
+func (r *kioskRig) deadline() time.Time {
+	got := make(chan time.Time, 1)
+	r.flow.actions <- func() { got <- r.flow.deadline }
+	return <-got
 }
 
 func TestBookingQRChecksIn(t *testing.T) {
@@ -220,7 +294,7 @@ func TestBookingQRChecksIn(t *testing.T) {
 	r.flow.Home()
 	r.await(ScreenHome)
 	r.sims.Scanner.Scan("BK-7")
-	if v := r.await(ScreenRefusal); v.Refusal != RefuseNoAppointment {
-		t.Fatalf("second check-in: %q", v.Refusal)
+	if v := r.await(ScreenRefusal); v.Refusal != RefuseAlreadyCheckedIn || len(v.Held) != 1 || v.Held[0].ID != got.ID {
+		t.Fatalf("second check-in: %q, held %+v", v.Refusal, v.Held)
 	}
 }

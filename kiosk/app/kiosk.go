@@ -39,7 +39,7 @@ func Open(cfg Config, version string, log *slog.Logger, show func(View)) (*Kiosk
 	}
 	reader, printer, scanner := devs.Parts()
 	flow := NewFlow(core, reader, printer, scanner, FlowConfig{ElderlyAge: cfg.ElderlyAge, Idle: cfg.IdleTimeout(),
-		Footer: cfg.Footer, Version: version, AdminPIN: cfg.AdminPIN}, show)
+		Footer: cfg.Footer, Version: version, AdminPIN: cfg.AdminPIN, Language: cfg.Language, Voice: cfg.Speaker}, show)
 	return &Kiosk{Core: core, Flow: flow, devices: devs, cfg: cfg}, nil
 }
 

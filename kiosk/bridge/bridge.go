@@ -5,6 +5,8 @@
 package bridge
 
 import (
+	"time"
+
 	"hallq/kiosk/app"
 	"hallq/queue-server/hall"
 	ui "hallq/ui/kiosk"
@@ -24,7 +26,7 @@ func New(flow *app.Flow, core *app.Core, exit func()) *Bridge {
 }
 
 // Services lists the service tiles.
-func (b *Bridge) Services() []ui.ServiceTile { return Tiles(b.core.Services()) }
+func (b *Bridge) Services() []ui.ServiceTile { return Tiles(b.flow.Services()) }
 
 // SelectService starts a ticket for a service.
 func (b *Bridge) SelectService(code string) { b.flow.SelectService(code) }
@@ -38,14 +40,21 @@ func (b *Bridge) TakeWalkIn() { b.flow.Home() }
 // Retry repeats the failed step.
 func (b *Bridge) Retry() { b.flow.Retry() }
 
-// Done: the citizen has read the ticket.
-func (b *Bridge) Done() { b.flow.Home() }
+// Done: the citizen has the ticket; the next visitor starts fresh.
+func (b *Bridge) Done() { b.flow.Done() }
 
 // Cancel: back home.
 func (b *Bridge) Cancel() { b.flow.Home() }
 
-// SetLanguage: the screens keep the language; tickets print in both.
-func (b *Bridge) SetLanguage(ui.Language) { b.flow.Touched() }
+// SetLanguage: the screens keep the language (tickets print in both); the
+// flow learns that the visitor changed it, to reset it when they leave.
+func (b *Bridge) SetLanguage(l ui.Language) { b.flow.SetLanguage(language(l)) }
+
+// Continue answers "still there?".
+func (b *Bridge) Continue() { b.flow.Continue() }
+
+// Reprint prints a held ticket again.
+func (b *Bridge) Reprint(id string) { b.flow.Reprint(id) }
 
 // SetElderly lengthens the timeouts.
 func (b *Bridge) SetElderly(on bool) { b.flow.SetElderly(on) }
@@ -75,6 +84,8 @@ func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
 			t.ClosedReason = ui.IssuingStopped
 		case "quota":
 			t.ClosedReason = ui.QuotaExceeded
+		case app.NotIssuingUnavailable:
+			t.ClosedReason = ui.TicketsUnavailable
 		default:
 			t.ClosedReason = ui.Closed
 		}
@@ -92,7 +103,10 @@ var screens = map[app.Screen]ui.Screen{
 
 // View turns a flow view into a screen view.
 func View(v app.View) ui.View {
-	out := ui.View{HallName: v.HallName.ZH, NewVisitor: v.NewVisitor, ScreenOnly: v.ScreenOnly, Refusal: ui.Reason(v.Refusal)}
+	out := ui.View{HallName: v.HallName.ZH, HallNameEN: v.HallName.EN, NewVisitor: v.NewVisitor, ScreenOnly: v.ScreenOnly,
+		Refusal: ui.Reason(v.Refusal), Language: uiLanguage(v.Language), Elderly: v.Elderly, Offline: !v.Online,
+		Busy: v.Busy, StillThere: v.StillThere, TakeCard: v.TakeCard, CardReady: v.CardReady,
+		SlotStart: v.SlotStart, CheckInFrom: v.CheckInFrom, CheckInUntil: v.CheckInUntil}
 	if v.Service != nil {
 		out.ServiceZH, out.ServiceEN = v.Service.Name.ZH, v.Service.Name.EN
 	}
@@ -106,7 +120,41 @@ func View(v app.View) ui.View {
 	}
 	if t := v.Ticket; t != nil {
 		out.Ticket = ui.Ticket{Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait, StatusURL: t.StatusURL,
-			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment}
+			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment,
+			SlotStart: t.SlotStart, Priority: t.Priority, Reprint: v.Reprint}
+	}
+	for _, t := range v.Held {
+		out.Held = append(out.Held, ui.HeldTicket{ID: t.ID, Number: t.Number})
+	}
+	if h := v.Hours; h != nil {
+		out.Hours = &ui.Hours{Open: h.Open, LunchStart: h.LunchStart, LunchEnd: h.LunchEnd, Close: h.Close, IssueUntil: issueUntil(*h)}
 	}
 	return out
+}
+
+// issueUntil is when issuing stops: the close less stop_before.
+func issueUntil(h hall.Hours) string {
+	t, err := time.Parse("15:04", h.Close)
+	if h.Close == "24:00" {
+		t, err = time.Date(0, 1, 2, 0, 0, 0, 0, time.UTC), nil
+	}
+	if err != nil {
+		return h.Close
+	}
+	return t.Add(-h.StopBefore.D()).Format("15:04")
+}
+
+// The kiosk's configured languages and the screens' languages.
+func uiLanguage(l string) ui.Language {
+	if l == "en" {
+		return ui.English
+	}
+	return ui.Chinese
+}
+
+func language(l ui.Language) string {
+	if l == ui.English {
+		return "en"
+	}
+	return "zh"
 }

@@ -31,6 +31,7 @@ type Hall struct {
 	Devices *sim.Devices
 	Kiosk   app.Config
 	Admin   string // the admin token
+	Display string // a display token, for the board link (never the admin token)
 }
 
 // Options place the demo.
@@ -70,6 +71,11 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		srv.Close()
 		return nil, err
 	}
+	dt, err := client.New(srv.URL, admin).CreateToken(ctx, wire.TokenRequest{Name: fmt.Sprintf("board-demo-%d", time.Now().Unix()), Role: wire.RoleDisplay})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
 	if err := bookSample(ctx, srv, admin); err != nil {
 		srv.Close()
 		return nil, err
@@ -79,7 +85,7 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		srv.Close()
 		return nil, err
 	}
-	full := false
+	full := false // a window scaled to the screen (fills an xvfb-run 1080x1920 screen)
 	k := app.Config{Server: srv.URL, Token: kt.Token, DataDir: filepath.Join(o.DataDir, "kiosk"), AdminPIN: "2468", Fullscreen: &full,
 		Devices: app.DeviceConfig{Reader: devs.IDCard.Path(), Printer: devs.Printer.Path(), Scanner: devs.Scanner.Path()}}
 	if err := k.Validate(); err != nil {
@@ -87,7 +93,7 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		srv.Close()
 		return nil, err
 	}
-	return &Hall{Server: srv, Devices: devs, Kiosk: k, Admin: admin}, nil
+	return &Hall{Server: srv, Devices: devs, Kiosk: k, Admin: admin, Display: dt.Token}, nil
 }
 
 // bookSample books an online appointment for the sample citizen (the card
@@ -123,11 +129,11 @@ func (h *Hall) Banner(w io.Writer, central bool) {
 	u := h.Server.URL
 	fmt.Fprintf(w, `
 hallq demo hall is running
-  hall board      %[1]s/display?token=%[2]s
+  hall board      %[1]s/display?token=%[3]s   (a display token: it can only show the board)
   clerk console   %[1]s/clerk          (sign in with a clerk token; create one on the dashboard)
-  dashboard       %[1]s/dashboard      (admin token below)
+  dashboard       %[1]s/dashboard      (sign in with the admin token below)
   admin token     %[2]s
-`, u, h.Admin)
+`, u, h.Admin, h.Display)
 	if central {
 		fmt.Fprintln(w, "  central view    http://127.0.0.1:8090/halls")
 	}

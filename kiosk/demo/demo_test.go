@@ -3,16 +3,35 @@ package demo
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"hallq/devices/sim"
 	"hallq/kiosk/app"
+	"hallq/queue-server/client"
 )
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf...)
+}
 
 // TestDemoHallIssuesFromTheSimulatedCard starts the demo hall, runs the
 // kiosk application on its configuration (no window), places the sample
@@ -20,7 +39,8 @@ import (
 func TestDemoHallIssuesFromTheSimulatedCard(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logs syncBuffer
+	quiet := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := Start(ctx, Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -28,10 +48,20 @@ func TestDemoHallIssuesFromTheSimulatedCard(t *testing.T) {
 	defer h.Close()
 	var banner bytes.Buffer
 	h.Banner(&banner, false)
-	if !strings.Contains(banner.String(), "/display?token=") {
-		t.Fatalf("banner:\n%s", banner.String())
+	if !strings.Contains(banner.String(), "/display?token="+h.Display) || strings.Contains(banner.String(), "/display?token="+h.Admin) {
+		t.Fatalf("the board link must carry the display token, never the admin token:\n%s", banner.String())
 	}
-	resp, err := http.Get(h.Server.URL + "/display")
+	if me, err := client.New(h.Server.URL, h.Display).Do(ctx, "GET", "/api/v1/overview", "", nil, nil); err != nil {
+		t.Fatalf("the board's token cannot read the board: %v %v", me, err)
+	}
+	defer func() { // no token reaches the log
+		for _, tok := range []string{h.Admin, h.Display, h.Kiosk.Token} {
+			if bytes.Contains(logs.Bytes(), []byte(tok)) {
+				t.Errorf("a token was logged:\n%s", logs.Bytes())
+			}
+		}
+	}()
+	resp, err := http.Get(h.Server.URL + "/display?token=" + h.Display)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("board page: %v %v", err, resp)
 	}

@@ -9,22 +9,39 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"hallq/kiosk/app"
 	"hallq/kiosk/bridge"
+	"hallq/kiosk/voice"
 	ui "hallq/ui/kiosk"
 )
 
 // Run opens the kiosk described by cfg and shows it until the window closes
 // or ctx ends.
 func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) error {
+	var size fyne.Size
 	if !cfg.IsFullscreen() && os.Getenv("FYNE_SCALE") == "" {
-		// the screens are laid out for a 1080×1920 portrait terminal: on a
-		// desktop, show that whole layout at half size
-		os.Setenv("FYNE_SCALE", "0.5")
+		// the screens are laid out for a 1080×1920 portrait terminal: in a
+		// window, scale that layout to the screen (under xvfb-run -s
+		// "-screen 0 1080x1920x24" it fills the screen; on a landscape
+		// desktop it is as tall as the screen)
+		scale := 0.5
+		if w, h, ok := screenSize(); ok {
+			scale = min(float64(w)/portraitW, float64(h)/portraitH)
+		}
+		os.Setenv("FYNE_SCALE", strconv.FormatFloat(scale, 'f', 3, 64))
+		size = fyne.NewSize(portraitW, portraitH)
+	}
+	if cfg.Speaker == nil && cfg.Voice != "off" {
+		if voice.Available("") {
+			cfg.Speaker = voice.Start(ctx, voice.Options{Logger: log})
+		} else if cfg.Voice == "espeak-ng" {
+			log.Warn("voice: espeak-ng is not installed; the kiosk stays silent")
+		}
 	}
 	a := fyneapp.NewWithID("cn.gov.hallq.kiosk")
 	w := a.NewWindow("hallq kiosk")
@@ -43,7 +60,7 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	if cfg.IsFullscreen() {
 		w.SetCloseIntercept(func() {}) // only the admin PIN's "exit" leaves the kiosk
 	} else {
-		w.Resize(fyne.NewSize(1080, 1920))
+		w.Resize(size)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -55,3 +72,6 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	w.ShowAndRun()
 	return nil
 }
+
+// The kiosk's screen in layout units.
+const portraitW, portraitH = 1080, 1920

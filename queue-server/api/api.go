@@ -482,7 +482,7 @@ func HTTPStatus(c hall.Code) int {
 func toWire(err error) *wire.Error {
 	var he *hall.Error
 	if errors.As(err, &he) {
-		return &wire.Error{Code: he.Code, Reason: he.Reason, Message: he.Message}
+		return &wire.Error{Code: he.Code, Reason: he.Reason, Message: he.Message, Details: he.Details}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &wire.Error{Code: hall.Unavailable, Message: "the request was cancelled or timed out"}

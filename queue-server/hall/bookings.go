@@ -48,15 +48,21 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 	if b == nil {
 		f := found[0]
 		if f.Status == BookingCheckedIn {
-			return nil, Refusal(Conflict, "already_checked_in", "appointment %s is already checked in", f.ID)
+			var held []string
+			for _, id := range sortedKeys(st.tickets) {
+				if t := st.tickets[id]; t.Appointment == f.ID && t.Status != Cancelled {
+					held = append(held, t.ID)
+				}
+			}
+			return nil, Refusal(Conflict, "already_checked_in", "appointment %s is already checked in", f.ID).With(&Details{Tickets: held})
 		}
+		d := &Details{SlotStart: f.SlotStart, CheckInFrom: f.SlotStart.Add(-st.cfg.Rules.CheckInBefore.D()),
+			CheckInUntil: f.SlotStart.Add(st.cfg.Rules.CheckInAfter.D())}
 		if st.dayOf(f.SlotStart) != st.day {
-			return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s is on %s, not today", f.ID, st.dayOf(f.SlotStart))
+			return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s is on %s, not today", f.ID, st.dayOf(f.SlotStart)).With(d)
 		}
 		return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s (slot %s) checks in from %s to %s",
-			f.ID, f.SlotStart.In(st.loc).Format("15:04"),
-			f.SlotStart.Add(-st.cfg.Rules.CheckInBefore.D()).In(st.loc).Format("15:04"),
-			f.SlotStart.Add(st.cfg.Rules.CheckInAfter.D()).In(st.loc).Format("15:04"))
+			f.ID, f.SlotStart.In(st.loc).Format("15:04"), d.CheckInFrom.In(st.loc).Format("15:04"), d.CheckInUntil.In(st.loc).Format("15:04")).With(d)
 	}
 	sc, err := st.service(b.Service)
 	if err != nil {
@@ -196,14 +202,33 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 		return nil, Refusal(QuotaExceeded, ReasonLeaseChurn,
 			"this kiosk has released %d unused numbers of service %s today; it gets no more leases for it until tomorrow", burned, sc.Code)
 	}
-	from := st.counters[sc.Code] + 1
-	to := min(from+n-1, st.maxNumber())
+	// Leases are carved from the top of the day's numbers downwards, while
+	// online tickets count up from 001: the first citizen gets 001 however
+	// many numbers the kiosks hold, and an offline number (e.g. A981) is
+	// told apart by its range. Offline tickets queue by the time they were
+	// issued, so their numbers do not change the call order.
+	to := st.leaseFloor(sc.Code) - 1
+	from := max(to-n+1, st.counters[sc.Code]+1)
 	if from > to {
 		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
 	}
 	l := &Lease{ID: newID(), Kiosk: kiosk, Service: sc.Code, Day: st.day, From: from, To: to, Digits: st.cfg.Rules.NumberDigits, Granted: now}
-	st.emit(Event{Type: EvLeaseGranted, Actor: actor, Lease: l, Counter: &Counter{Day: st.day, Service: sc.Code, Last: to}}, now)
+	st.emit(Event{Type: EvLeaseGranted, Actor: actor, Lease: l}, now)
 	return st.leases[l.ID], nil
+}
+
+// leaseFloor is the lowest number leased today for a service, above the
+// online numbers (maxNumber+1 when none is): online numbers stop below it.
+// Leases of the old scheme, taken from the bottom (From at or below the
+// online counter), do not count.
+func (st *state) leaseFloor(service string) int {
+	floor := st.maxNumber() + 1
+	for _, l := range st.leases {
+		if l.Service == service && l.Day == st.day && l.From > st.counters[service] {
+			floor = min(floor, l.From)
+		}
+	}
+	return floor
 }
 
 func (st *state) releaseLease(kiosk, id string, now time.Time, actor string) (*Lease, error) {
@@ -242,9 +267,7 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 	if !o.Channel.valid() || o.Channel == Appointment {
 		return nil, Errorf(Invalid, "offline tickets are walk_in, priority or remote, not %q", o.Channel)
 	}
-	if o.Channel == WalkIn && o.AgeClass == AgeElderly {
-		o.Channel = Priority // the same rule as for tickets issued online
-	}
+	o.Channel = ChannelFor(o.Channel, o.AgeClass) // the same rule as for tickets issued online
 	// The citizen holds a printed ticket, but a blacklisted card or one over
 	// the service's per-citizen limit is refused here as it would have been
 	// online (the kiosk sets it aside; staff see it). The daily quota and the

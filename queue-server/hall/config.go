@@ -53,6 +53,7 @@ type ServiceConfig struct {
 	DailyQuota      int      `json:"daily_quota"`       // tickets per day; 0 = unlimited
 	PerCitizenLimit int      `json:"per_citizen_limit"` // tickets per ID card per day; 0 = unlimited
 	RequiresID      bool     `json:"requires_id"`       // an ID card must be read to take a ticket
+	AcceptExpired   bool     `json:"accept_expired_id"` // an expired ID card still takes a ticket (e.g. 户政, where cards are renewed)
 	Remote          bool     `json:"remote"`            // may be taken remotely on a phone (线上取号)
 	MeanService     Duration `json:"mean_service"`      // prior for the wait estimate before today's data
 	Hours           Hours    `json:"hours"`

@@ -3,6 +3,7 @@ package hall
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable error class. It maps to an HTTP status at the API edge and
@@ -130,6 +131,32 @@ type Error struct {
 	Code    Code
 	Reason  string
 	Message string
+	Details *Details // what the citizen needs after some refusals; nil for most errors
+}
+
+// Details help a citizen after a refusal, so the kiosk can say more than
+// "no": the tickets already held (already_checked_in, citizen_limit — the
+// kiosk offers to reprint them), the appointment's slot and check-in window
+// (outside_checkin_window), the service's hours (closed, lunch,
+// issuing_stopped).
+type Details struct {
+	Tickets      []string  `json:"tickets,omitempty"` // ids of today's tickets the citizen holds
+	SlotStart    time.Time `json:"slot_start,omitzero"`
+	CheckInFrom  time.Time `json:"check_in_from,omitzero"`
+	CheckInUntil time.Time `json:"check_in_until,omitzero"`
+	Hours        *Hours    `json:"hours,omitempty"`
+}
+
+// With returns e with details attached.
+func (e *Error) With(d *Details) *Error { e.Details = d; return e }
+
+// ErrorDetails returns the Details of a domain error, or nil.
+func ErrorDetails(err error) *Details {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
+	}
+	return nil
 }
 
 func (e *Error) Error() string {

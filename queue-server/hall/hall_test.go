@@ -582,27 +582,27 @@ func TestOfflineLeaseHandOverMergesByIssueTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Set(at(9, 0))
-	if l.From != 1 || l.To != 5 {
+	if l.From != 995 || l.To != 999 { // leases come from the top
 		t.Fatalf("lease %d-%d", l.From, l.To)
 	}
 	online := f.issue("E", func(r *IssueRequest) { r.CitizenKey = "" })
-	if online.Number != "E006" {
-		t.Fatalf("online ticket after lease is %s, want E006", online.Number)
+	if online.Number != "E001" {
+		t.Fatalf("online ticket after lease is %s, want E001", online.Number)
 	}
-	off, err := f.svc.HandOver(f.ctx, Op{IdemKey: "k1:1"}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 2, IssuedAt: at(8, 50), ID: "offline-ticket-0001"})
+	off, err := f.svc.HandOver(f.ctx, Op{IdemKey: "k1:1"}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 996, IssuedAt: at(8, 50), ID: "offline-ticket-0001"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if off.Number != "E002" || !off.Offline || off.Position != 0 {
+	if off.Number != "E996" || !off.Offline || off.Position != 0 {
 		t.Fatalf("got %+v", off)
 	}
-	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 2, ID: "offline-ticket-0002"})
+	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 996, ID: "offline-ticket-0002"})
 	wantCode(t, err, Conflict, "number_used")
-	old, err := f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 4, IssuedAt: at(8, 55), ID: "offline-ticket-0005", AgeClass: AgeElderly})
+	old, err := f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 998, IssuedAt: at(8, 55), ID: "offline-ticket-0005", AgeClass: AgeElderly})
 	if err != nil || old.Channel != Priority {
 		t.Fatalf("an elderly citizen's offline ticket: %v, channel %s, want priority", err, old.Channel)
 	}
-	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-2", OfflineTicket{Lease: l.ID, Number: 3, ID: "offline-ticket-0003"})
+	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-2", OfflineTicket{Lease: l.ID, Number: 997, ID: "offline-ticket-0003"})
 	wantCode(t, err, NotFound, "unknown_lease")
 	_, err = f.svc.HandOver(f.ctx, Op{}, "kiosk-1", OfflineTicket{Lease: l.ID, Number: 9, ID: "offline-ticket-0004"})
 	wantCode(t, err, Invalid, "")

@@ -11,6 +11,7 @@ type ServiceView struct {
 	Code           string `json:"code"`
 	Name           Text   `json:"name"`
 	RequiresID     bool   `json:"requires_id"`
+	AcceptExpired  bool   `json:"accept_expired_id,omitempty"` // an expired ID card is accepted
 	Remote         bool   `json:"remote"`
 	Issuing        bool   `json:"issuing"`               // tickets can be taken now
 	NotIssuing     string `json:"not_issuing,omitempty"` // why not: closed, lunch, issuing_stopped, quota
@@ -21,6 +22,8 @@ type ServiceView struct {
 	QuotaLeft      int    `json:"quota_left"`            // -1 when unlimited
 	LongestWaitS   int    `json:"longest_wait_s"`        // of the tickets waiting now
 	MeanServiceS   int    `json:"mean_service_s"`        // current service-time estimate
+	Windows        []int  `json:"windows,omitempty"`     // the windows configured to serve it, in number order
+	Hours          *Hours `json:"hours,omitempty"`       // today's issuing hours (hall time)
 
 	// PerCitizenLimit is the service's tickets per ID card a day (0: no
 	// limit), which a kiosk issuing offline applies to the cards it reads.
@@ -31,7 +34,7 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 	out := make([]ServiceView, 0, len(st.cfg.Services))
 	for _, sc := range st.cfg.Services {
 		q := st.queues[sc.Code]
-		v := ServiceView{Code: sc.Code, Name: sc.Name, RequiresID: sc.RequiresID, Remote: sc.Remote,
+		v := ServiceView{Code: sc.Code, Name: sc.Name, RequiresID: sc.RequiresID, AcceptExpired: sc.AcceptExpired, Remote: sc.Remote,
 			Waiting: q.len(), OpenWindows: st.openWindowsFor(sc.Code), Issued: st.issued[sc.Code], QuotaLeft: -1,
 			MeanServiceS: int(st.stats[sc.Code].mean() / time.Second), PerCitizenLimit: sc.PerCitizenLimit}
 		if sc.DailyQuota > 0 {
@@ -46,6 +49,14 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 			v.LongestWaitS = int(now.Sub(oldest) / time.Second)
 		}
 		v.EstimatedWaitS = int(st.newcomerWait(sc.Code, now) / time.Second)
+		for _, w := range st.cfg.Windows {
+			if slices.Contains(w.Services, sc.Code) {
+				v.Windows = append(v.Windows, w.Number)
+			}
+		}
+		slices.Sort(v.Windows)
+		hours := sc.Hours
+		v.Hours = &hours
 		out = append(out, v)
 	}
 	return out
@@ -78,12 +89,15 @@ func (st *state) newcomerWait(code string, now time.Time) time.Duration {
 // Overview is the whole live hall at one sequence number: what a board,
 // console or dashboard needs to start, before following the event stream.
 type Overview struct {
-	Seq      uint64        `json:"seq"`
-	Day      string        `json:"day"`
-	Hall     HallInfo      `json:"hall"`
-	Services []ServiceView `json:"services"`
-	Windows  []Window      `json:"windows"`
-	Calls    []TicketView  `json:"calls"` // latest calls first (called, serving, recently done)
+	Seq  uint64   `json:"seq"`
+	Day  string   `json:"day"`
+	Hall HallInfo `json:"hall"`
+	// ElderlyAge is the hall's rules.elderly_age: a card holder this old
+	// or older gets the priority channel (0: off). Kiosks take it from here.
+	ElderlyAge int           `json:"elderly_age"`
+	Services   []ServiceView `json:"services"`
+	Windows    []Window      `json:"windows"`
+	Calls      []TicketView  `json:"calls"` // latest calls first (called, serving, recently done)
 }
 
 // Ticket returns one of today's tickets with its position and estimate.
@@ -118,7 +132,7 @@ func (st *state) windowList() []Window {
 // Overview returns the live hall at the current sequence number.
 func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	return as[Overview](s.read(ctx, func(st *state, now time.Time) (any, error) {
-		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, Services: st.serviceViews(now), Windows: st.windowList()}
+		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, ElderlyAge: st.cfg.Rules.ElderlyAge, Services: st.serviceViews(now), Windows: st.windowList()}
 		var calls []*Ticket
 		for _, t := range st.tickets {
 			if !t.CalledAt.IsZero() {

@@ -372,12 +372,16 @@ func (s *Service) read(ctx context.Context, fn func(st *state, now time.Time) (a
 // TicketView is a ticket with its live position and wait estimate.
 type TicketView struct {
 	Ticket
-	Position       int `json:"position"`         // people ahead in the same service
-	EstimatedWaitS int `json:"estimated_wait_s"` // -1 when unknown
+	Position       int       `json:"position"`            // people ahead in the same service
+	EstimatedWaitS int       `json:"estimated_wait_s"`    // -1 when unknown
+	SlotStart      time.Time `json:"slot_start,omitzero"` // an appointment ticket's booked slot
 }
 
 func (st *state) view(t *Ticket, now time.Time) TicketView {
 	v := TicketView{Ticket: *t}
+	if b := st.bookings[t.Appointment]; b != nil && t.Appointment != "" {
+		v.SlotStart = b.SlotStart
+	}
 	if t.Status == Waiting {
 		v.Position = st.queues[t.Service].ahead(t)
 		v.EstimatedWaitS = int(st.estimate(t, now).Round(time.Second) / time.Second)

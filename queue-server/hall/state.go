@@ -275,7 +275,8 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 		return nil, Refusal(Forbidden, "remote_not_allowed", "service %s cannot be taken remotely", sc.Code)
 	}
 	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
-		return nil, Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why)
+		hours := sc.Hours
+		return nil, Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why).With(&Details{Hours: &hours})
 	}
 	if err := st.admit(sc, r.CitizenKey); err != nil {
 		return nil, err
@@ -285,9 +286,7 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 			return nil, err
 		}
 	}
-	if r.Channel == WalkIn && r.AgeClass == AgeElderly {
-		r.Channel = Priority
-	}
+	r.Channel = ChannelFor(r.Channel, r.AgeClass)
 	return st.newTicket(sc, r, now, actor, "")
 }
 
@@ -305,7 +304,8 @@ func (st *state) admit(sc *ServiceConfig, key string) error {
 		return Refusal(QuotaExceeded, "service_quota", "service %s has issued its %d tickets for today", sc.Code, sc.DailyQuota)
 	}
 	if sc.PerCitizenLimit > 0 && key != "" && st.perKey[sc.Code+"|"+key] >= sc.PerCitizenLimit {
-		return Refusal(QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code)
+		return Refusal(QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code).
+			With(&Details{Tickets: st.ticketsHeld(sc.Code, key)})
 	}
 	return nil
 }
@@ -350,6 +350,9 @@ func (st *state) maxNumber() int {
 
 func (st *state) newTicket(sc *ServiceConfig, r IssueRequest, now time.Time, actor, booking string) (*Ticket, error) {
 	n := st.counters[sc.Code] + 1
+	if n >= st.leaseFloor(sc.Code) { // the numbers above are leased to kiosks
+		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
+	}
 	if n > st.maxNumber() {
 		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
 	}
@@ -717,4 +720,26 @@ func (st *state) summary() *DaySummary {
 		s.Services[code] = d
 	}
 	return s
+}
+
+// ticketsHeld lists the ids of today's tickets of a service taken with a
+// citizen key, oldest first, for the kiosk to offer a reprint.
+func (st *state) ticketsHeld(service, key string) []string {
+	var held []*Ticket
+	for _, t := range st.tickets {
+		if t.Service == service && t.CitizenKey == key && t.Day == st.day && t.Status != Cancelled {
+			held = append(held, t)
+		}
+	}
+	slices.SortFunc(held, func(a, b *Ticket) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Number, b.Number) // same instant: the day's numbers count up
+	})
+	ids := make([]string, len(held))
+	for i, t := range held {
+		ids[i] = t.ID
+	}
+	return ids
 }

@@ -70,6 +70,16 @@ func AgeClassOf(birth, now time.Time, elderlyAge int) AgeClass {
 	return AgeAdult
 }
 
+// ChannelFor is the hall's one elderly rule: a walk-in ticket of an
+// elderly card holder goes to the priority channel (绿色通道). Tickets
+// issued online and offline tickets handed over both pass through it.
+func ChannelFor(c Channel, a AgeClass) Channel {
+	if c == WalkIn && a == AgeElderly {
+		return Priority
+	}
+	return c
+}
+
 // Ticket is one citizen's place in the hall.
 type Ticket struct {
 	ID         string   `json:"id"`     // unguessable, stable for the ticket's life

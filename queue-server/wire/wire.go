@@ -31,6 +31,9 @@ type Error struct {
 	Code    hall.Code `json:"code"`
 	Reason  string    `json:"reason,omitempty"`
 	Message string    `json:"message"`
+	// Details, on some refusals, say what the citizen needs (tickets
+	// already held, the check-in window, the service's hours).
+	Details *hall.Details `json:"details,omitempty"`
 }
 
 // ErrorBody wraps Error.
@@ -39,7 +42,9 @@ type ErrorBody struct {
 }
 
 // Err turns a wire error back into a domain error.
-func (e Error) Err() error { return &hall.Error{Code: e.Code, Reason: e.Reason, Message: e.Message} }
+func (e Error) Err() error {
+	return &hall.Error{Code: e.Code, Reason: e.Reason, Message: e.Message, Details: e.Details}
+}
 
 // CallRequest is the optional body of POST /api/v1/windows/{window}/call.
 type CallRequest struct {

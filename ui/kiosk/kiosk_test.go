@@ -51,6 +51,8 @@ func (f *fakeModel) SetLanguage(l Language)    { f.record("SetLanguage %s", l) }
 func (f *fakeModel) SetElderly(on bool)        { f.record("SetElderly %v", on) }
 func (f *fakeModel) Touched()                  { f.record("Touched") }
 func (f *fakeModel) ExitKiosk()                { f.record("ExitKiosk") }
+func (f *fakeModel) Continue()                 { f.record("Continue") }
+func (f *fakeModel) Reprint(id string)         { f.record("Reprint %s", id) }
 func (f *fakeModel) CheckPIN(pin string) bool {
 	f.record("CheckPIN %s", pin)
 	if pin != "2468" {
@@ -346,9 +348,9 @@ func TestScreens(t *testing.T) {
 			[]string{"本机暂无纸张，号码仅在屏幕显示", "请拍照保存此号码或联系工作人员"},
 			[]string{"No paper: this ticket is shown on screen only", "Please photograph this ticket or ask staff"}, nil},
 		{"ticket offline appointment", View{Screen: ScreenTicket, ServiceZH: "车驾管", ServiceEN: "Vehicles", Ticket: offline},
-			[]string{"C105", "预约签到成功", "1 人", "暂无估计", "离线签发"},
-			[]string{"Appointment checked in", "1 person", "not known yet", "Issued offline"},
-			[]string{"手机扫码", "Scan with your phone", "身份证 "}},
+			[]string{"C105", "预约签到成功", "暂不可知", "暂无估计", "离线签发：前面人数暂不可知"},
+			[]string{"Appointment checked in", "unknown", "not known yet", "Offline: count ahead unknown"},
+			[]string{"手机扫码", "Scan with your phone", "身份证 ", "1 人", "1 person", "下一位就是您"}},
 		{"out of service", View{Screen: ScreenOutOfService},
 			[]string{"本机暂停服务", "请使用其他取号机"},
 			[]string{"This kiosk is out of service", "Please use another kiosk"}, nil},
@@ -416,8 +418,8 @@ func TestEveryRefusalInPlainWords(t *testing.T) {
 		actWalkIn: {"改取普通号", "Take a regular ticket", "TakeWalkIn"},
 		actHome:   {"返回首页", "Back to start", "Cancel"},
 	}
-	if len(reasonActions) != 11 {
-		t.Errorf("%d refusal reasons have actions, want 11", len(reasonActions))
+	if len(reasonActions) != 12 {
+		t.Errorf("%d refusal reasons have actions, want 12", len(reasonActions))
 	}
 	for reason, acts := range reasonActions {
 		t.Run(string(reason), func(t *testing.T) {

@@ -40,6 +40,11 @@ type Model interface {
 	CheckPIN(pin string) bool
 	// ExitKiosk asks the app to quit, from the service screen.
 	ExitKiosk()
+	// Continue answers "still there?" (View.StillThere): the citizen stays.
+	Continue()
+	// Reprint asks to print again a ticket the refusal screen lists as
+	// already held (View.Held).
+	Reprint(id string)
 }
 
 // ServiceTile is one service (业务) on the home screen.
@@ -73,12 +78,32 @@ const (
 // View is everything the current screen shows. Fields that a screen does not
 // use are ignored.
 type View struct {
-	Screen   Screen
-	HallName string // shown in the header on every screen
+	Screen     Screen
+	HallName   string // shown in the header on every screen
+	HallNameEN string // the hall's English name, shown in English mode
 
-	// NewVisitor resets the citizen's choices (language back to Chinese,
-	// large text off): set it when the idle timeout returns home.
+	// NewVisitor resets the citizen's choices (language back to Language,
+	// large text off): set it after 完成 and when the idle timeout returns home.
 	NewVisitor bool
+	// Language is the kiosk's configured language for each new visitor
+	// ("" is Chinese).
+	Language Language
+	// Elderly switches large text on (for an elderly card holder); off
+	// comes only from the citizen or NewVisitor.
+	Elderly bool
+	// Offline: the kiosk cannot reach the hall server; the home screen says
+	// the figures may be out of date.
+	Offline bool
+	// Busy: the citizen tapped while the kiosk was working: "please wait".
+	Busy bool
+	// StillThere: nobody touched the screen for a while; ask, with a big
+	// Continue, before the kiosk goes back to the start.
+	StillThere bool
+	// TakeCard: the citizen's ID card is still on the reader.
+	TakeCard bool
+	// CardReady: a card lies on the reader and will be used for the service
+	// the citizen picks (home screen).
+	CardReady bool
 	// ScreenOnly says the printer has no paper, so tickets are shown on
 	// screen only; the home screen warns before a citizen starts.
 	ScreenOnly bool
@@ -90,6 +115,26 @@ type View struct {
 	Ticket  Ticket // ScreenTicket
 	Refusal Reason // ScreenRefusal
 	Status  Status // ScreenService
+
+	// Refusal details, when the server gave them: the tickets the citizen
+	// already holds (each with a reprint button), the appointment's slot
+	// and check-in window, the service's hours. Times in hall time.
+	Held         []HeldTicket
+	SlotStart    time.Time
+	CheckInFrom  time.Time
+	CheckInUntil time.Time
+	Hours        *Hours
+}
+
+// HeldTicket is a ticket the citizen already holds today.
+type HeldTicket struct {
+	ID, Number string
+}
+
+// Hours are a service's hours today, "HH:MM" in hall time; lunch may be
+// empty, IssueUntil is when issuing stops.
+type Hours struct {
+	Open, LunchStart, LunchEnd, Close, IssueUntil string
 }
 
 // Ticket is an issued ticket as the citizen sees it.
@@ -100,8 +145,11 @@ type Ticket struct {
 	StatusURL     string        // the phone status page, shown as a QR code
 	MaskedID      string        // 4201**********1234, empty when no card was read
 	Printed       bool          // false: the citizen must photograph the screen
-	Offline       bool          // issued from a leased number while the server was unreachable
+	Offline       bool          // issued from a leased number while the server was unreachable: the count ahead is unknown
 	Appointment   bool          // an appointment was checked in
+	SlotStart     time.Time     // its slot, in hall time (zero: not shown)
+	Priority      bool          // the priority channel (绿色通道)
+	Reprint       bool          // printed again
 }
 
 // Reason is why a ticket was refused, or why a service is closed, as a
@@ -120,6 +168,7 @@ const (
 	NotFound             Reason = "not_found"              // no appointment for this card or code
 	OutsideCheckinWindow Reason = "outside_checkin_window" // too early or too late: offer a walk-in ticket
 	TicketsUnavailable   Reason = "tickets_unavailable"    // offline and the leased numbers are used up
+	AlreadyCheckedIn     Reason = "already_checked_in"     // the appointment has its ticket: offer a reprint
 	DeviceError          Reason = "device_error"           // anything else that broke
 )
 

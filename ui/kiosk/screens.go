@@ -39,6 +39,7 @@ var reasonActions = map[Reason][]action{
 	NotFound:             {actRetry, actWalkIn, actHome},
 	OutsideCheckinWindow: {actWalkIn, actHome},
 	TicketsUnavailable:   {actHome},
+	AlreadyCheckedIn:     {actHome},
 	DeviceError:          {actRetry, actHome},
 }
 
@@ -54,6 +55,9 @@ func (u *UI) home() fyne.CanvasObject {
 	per := tilesPerPage
 	if u.elderly {
 		per = tilesPerPageElderly
+		if len(services) > per && u.fitsOnePage(services) {
+			per = len(services)
+		}
 	}
 	pages := max(1, (len(services)+per-1)/per)
 	u.page = min(u.page, pages-1)
@@ -67,9 +71,8 @@ func (u *UI) home() fyne.CanvasObject {
 	grid := container.New(tileGrid{minWidth: 440 * sc, maxHeight: 400 * sc, gap: gap}, tiles...)
 
 	top := container.NewVBox(u.title("home_title"))
-	if u.view.ScreenOnly {
-		top.Add(newTile(styleWarn, u.touch(), nil,
-			u.words(u.t("screen_only_banner"), onLight, theme.SizeNameText, fyne.TextAlignCenter)))
+	for _, b := range u.homeBanners() {
+		top.Add(newTile(styleWarn, u.touch(), nil, u.words(u.t(b), onLight, theme.SizeNameText, fyne.TextAlignCenter)))
 	}
 	top.Add(layout.NewSpacer())
 
@@ -86,6 +89,46 @@ func (u *UI) home() fyne.CanvasObject {
 	}
 	bottom.Add(appt)
 	return container.NewBorder(top, bottom, nil, nil, grid)
+}
+
+// homeBanners are the warnings above the tiles, most urgent first.
+func (u *UI) homeBanners() []string {
+	var out []string
+	if u.view.TakeCard {
+		out = append(out, "take_card_banner")
+	}
+	if u.view.CardReady {
+		out = append(out, "card_ready_banner")
+	}
+	if u.view.Offline {
+		out = append(out, "offline_banner")
+	}
+	if u.view.ScreenOnly {
+		out = append(out, "screen_only_banner")
+	}
+	return out
+}
+
+// fitsOnePage tells whether, in large text, every tile fits one page: the
+// tiles at their natural height in the columns the width allows, under
+// the header, title and banners and above the appointment tile.
+func (u *UI) fitsOnePage(services []ServiceTile) bool {
+	size := u.win.Canvas().Size()
+	if size.Height <= 0 {
+		return false
+	}
+	sc := u.theme().scale()
+	cols := tileGrid{minWidth: 440 * sc, gap: gap}.columns(size.Width-80, len(services))
+	rows := (len(services) + cols - 1) / cols
+	var tileH float32
+	for _, s := range services {
+		tileH = max(tileH, u.serviceTile(s).MinSize().Height)
+	}
+	fixed := u.header().MinSize().Height + 32 + 24 + u.title("home_title").MinSize().Height + 150*sc + 2*gap
+	for range u.homeBanners() {
+		fixed += u.touch().Height + gap
+	}
+	return fixed+float32(rows)*tileH+float32(rows-1)*gap <= size.Height
 }
 
 func (u *UI) turn(by int) {
@@ -163,12 +206,32 @@ func (u *UI) appointment() (fyne.CanvasObject, []fyne.CanvasObject) {
 }
 
 func (u *UI) working() fyne.CanvasObject {
+	hint := u.words(u.t("working_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)
+	if u.view.Busy { // the citizen tapped: answer, in a box that stands out
+		hint = u.words(u.t("working_busy"), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter)
+	}
 	return middle(
 		printing(),
 		u.title("working_title"),
 		u.chosenService(),
-		u.words(u.t("working_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+		hint,
 	)
+}
+
+// stillThere asks, after a while without a touch, whether the citizen is
+// still there: one big Continue, and the way back to the start.
+func (u *UI) stillThere() (fyne.CanvasObject, []fyne.CanvasObject) {
+	sc := u.theme().scale()
+	cont := newTile(stylePrimary, fyne.NewSize(0, 220*sc), u.model.Continue,
+		container.NewCenter(u.text(u.t("continue"), stylePrimary.text, theme.SizeNameHeadingText, fyne.TextAlignCenter)))
+	return middle(
+			notice(colWarn, "?"),
+			u.title("still_there_title"),
+			u.words(u.t("still_there_hint"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
+			cont,
+		), []fyne.CanvasObject{
+			u.button(u.t("back_home"), styleSecondary, u.model.Cancel),
+		}
 }
 
 // fact is a small card: what (small) and how much (large).
@@ -182,9 +245,20 @@ func (u *UI) fact(label, value string) fyne.CanvasObject {
 func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 	tk := u.view.Ticket
 	card := container.NewVBox()
-	if tk.Appointment {
+	mark := func(key string, kv ...any) {
 		card.Add(container.NewCenter(newTile(styleAppointment, u.touch(), nil,
-			u.text(u.t("ticket_appointment"), onDark, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))))
+			u.text(u.t(key, kv...), onDark, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))))
+	}
+	switch {
+	case tk.Appointment && !tk.SlotStart.IsZero():
+		mark("ticket_appointment_slot", "Slot", tk.SlotStart.Format("15:04"))
+	case tk.Appointment:
+		mark("ticket_appointment")
+	case tk.Priority:
+		mark("ticket_priority")
+	}
+	if tk.Reprint {
+		card.Add(u.text(u.t("ticket_reprint"), colorNameMuted, theme.SizeNameText, fyne.TextAlignCenter))
 	}
 	card.Add(u.text(u.t("ticket_your_number"), colorNameMuted, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
 	card.Add(u.text(tk.Number, theme.ColorNamePrimary, sizeNameNumber, fyne.TextAlignCenter))
@@ -193,6 +267,8 @@ func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 
 	ahead := u.t("ticket_ahead_none")
 	switch {
+	case tk.Offline || tk.Ahead < 0:
+		ahead = u.t("ticket_ahead_unknown")
 	case tk.Ahead == 1:
 		ahead = u.t("ticket_ahead_one", "N", 1)
 	case tk.Ahead > 1:
@@ -206,6 +282,10 @@ func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 		u.fact(u.t("ticket_ahead_label"), ahead),
 		u.fact(u.t("ticket_wait_label"), wait)))
 
+	if u.view.TakeCard {
+		top.Add(newTile(styleWarn, u.touch(), nil,
+			u.words(u.t("take_card"), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter)))
+	}
 	if tk.Printed {
 		top.Add(u.words(u.t("ticket_take"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
 	} else {
@@ -244,22 +324,59 @@ func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
 	if !known {
 		why, acts = DeviceError, reasonActions[DeviceError]
 	}
-	buttons := make([]fyne.CanvasObject, len(acts))
-	for i, a := range acts {
+	var buttons []fyne.CanvasObject
+	for _, h := range u.view.Held { // the tickets already held: print them again
+		buttons = append(buttons, u.button(u.t("reprint", "Number", h.Number), stylePrimary, func() { u.model.Reprint(h.ID) }))
+	}
+	for _, a := range acts {
 		switch a {
 		case actRetry:
-			buttons[i] = u.button(u.t("try_again"), stylePrimary, u.model.Retry)
+			buttons = append(buttons, u.button(u.t("try_again"), stylePrimary, u.model.Retry))
 		case actWalkIn:
-			buttons[i] = u.button(u.t("walk_in"), stylePrimary, u.model.TakeWalkIn)
+			buttons = append(buttons, u.button(u.t("walk_in"), stylePrimary, u.model.TakeWalkIn))
 		case actHome:
-			buttons[i] = u.button(u.t("back_home"), styleSecondary, u.model.Cancel)
+			buttons = append(buttons, u.button(u.t("back_home"), styleSecondary, u.model.Cancel))
 		}
 	}
-	return middle(
+	body := []fyne.CanvasObject{
 		notice(colWarn, "!"),
 		u.title("refusal_title"),
 		u.words(u.t("reason_"+string(why)), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter),
-	), buttons
+	}
+	for _, d := range u.refusalDetails() {
+		body = append(body, u.words(d, theme.ColorNamePrimary, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	}
+	if u.view.TakeCard {
+		body = append(body, newTile(styleWarn, u.touch(), nil,
+			u.words(u.t("take_card"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
+	}
+	return middle(body...), buttons
+}
+
+// refusalDetails are the lines under a refusal's reason: the slot and
+// when check-in opens, today's hours, the tickets held.
+func (u *UI) refusalDetails() []string {
+	v := u.view
+	var out []string
+	if !v.SlotStart.IsZero() {
+		out = append(out, u.t("detail_slot", "Slot", v.SlotStart.Format("15:04"),
+			"From", v.CheckInFrom.Format("15:04"), "Until", v.CheckInUntil.Format("15:04")))
+	}
+	if h := v.Hours; h != nil {
+		key := "detail_hours"
+		if h.LunchStart != "" {
+			key = "detail_hours_lunch"
+		}
+		out = append(out, u.t(key, "Open", h.Open, "LunchStart", h.LunchStart, "LunchEnd", h.LunchEnd, "Close", h.Close, "Until", h.IssueUntil))
+	}
+	if len(v.Held) > 0 {
+		numbers := make([]string, len(v.Held))
+		for i, h := range v.Held {
+			numbers[i] = h.Number
+		}
+		out = append(out, u.t("detail_held", "Numbers", strings.Join(numbers, "、")))
+	}
+	return out
 }
 
 func (u *UI) outOfService() fyne.CanvasObject {

@@ -65,10 +65,18 @@ func (u *UI) show(v View) {
 	}
 	if v.NewVisitor {
 		u.lang = Chinese
+		if v.Language == English {
+			u.lang = English
+		}
 		if u.elderly {
 			u.elderly = false
 			u.applyTheme()
 		}
+	}
+	if v.Elderly && !u.elderly { // an elderly card holder: large text without asking
+		u.elderly = true
+		u.page = 0
+		u.applyTheme()
 	}
 	u.view = v
 	u.render()
@@ -84,6 +92,8 @@ func (u *UI) render() {
 	switch {
 	case u.pin != nil:
 		body, actions = u.pinScreen()
+	case u.view.StillThere:
+		body, actions = u.stillThere()
 	case u.view.Screen == ScreenInsertCard:
 		body, actions = u.insertCard()
 	case u.view.Screen == ScreenAppointment:
@@ -189,7 +199,7 @@ func (u *UI) header() fyne.CanvasObject {
 		return t
 	}
 	name := container.NewVBox(
-		line(u.view.HallName, colOnDark, theme.SizeNameSubHeadingText),
+		line(u.name(u.view.HallName, u.view.HallNameEN), colOnDark, theme.SizeNameSubHeadingText),
 		line(u.t("kiosk_name"), colOnDarkSoft, theme.SizeNameCaptionText),
 	)
 	corner := newTile(styleCorner, fyne.NewSquareSize(minTouch), u.tapCorner, name)

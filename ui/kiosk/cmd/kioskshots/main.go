@@ -72,7 +72,12 @@ func run(dir string, size fyne.Size) error {
 		{name: "ticket", view: kiosk.View{Screen: kiosk.ScreenTicket, ServiceZH: "户政", ServiceEN: "Household registration", Ticket: ticket}},
 		{name: "ticket-not-printed-en", view: kiosk.View{Screen: kiosk.ScreenTicket, ServiceZH: "户政", ServiceEN: "Household registration", Ticket: unprinted}, taps: en},
 		{name: "refusal", view: kiosk.View{Screen: kiosk.ScreenRefusal, Refusal: kiosk.NotFound}},
-		{name: "refusal-en", view: kiosk.View{Screen: kiosk.ScreenRefusal, Refusal: kiosk.OutsideCheckinWindow}, taps: en},
+		{name: "refusal-en", view: kiosk.View{Screen: kiosk.ScreenRefusal, Refusal: kiosk.OutsideCheckinWindow,
+			SlotStart: at(10, 0), CheckInFrom: at(9, 30), CheckInUntil: at(10, 15)}, taps: en},
+		{name: "refusal-checked-in", view: kiosk.View{Screen: kiosk.ScreenRefusal, Refusal: kiosk.AlreadyCheckedIn,
+			Held: []kiosk.HeldTicket{{ID: "t1", Number: "B012"}}}},
+		{name: "still-there", view: kiosk.View{Screen: kiosk.ScreenInsertCard, StillThere: true}},
+		{name: "home-offline", view: kiosk.View{Screen: kiosk.ScreenHome, Offline: true, TakeCard: true}},
 		{name: "out-of-service", view: kiosk.View{Screen: kiosk.ScreenOutOfService}},
 		{name: "pin", view: kiosk.View{Screen: kiosk.ScreenHome}, taps: []string{hall, hall, hall, hall, hall, "1", "2"}},
 		{name: "service", view: kiosk.View{Screen: kiosk.ScreenService, Status: kiosk.Status{
@@ -167,6 +172,8 @@ func (sample) Services() []kiosk.ServiceTile {
 }
 
 func (sample) SelectService(string)       {}
+func (sample) Continue()                  {}
+func (sample) Reprint(string)             {}
 func (sample) StartAppointment()          {}
 func (sample) TakeWalkIn()                {}
 func (sample) Retry()                     {}
@@ -177,3 +184,8 @@ func (sample) SetElderly(bool)            {}
 func (sample) Touched()                   {}
 func (sample) CheckPIN(string) bool       { return false }
 func (sample) ExitKiosk()                 {}
+
+// at is a time of the sample day, in hall time.
+func at(hh, mm int) time.Time {
+	return time.Date(2026, 11, 27, hh, mm, 0, 0, time.FixedZone("CST", 8*3600))
+}
