@@ -75,3 +75,27 @@ func TestScanFaults(t *testing.T) {
 		t.Fatalf("idle scanner: %v", err)
 	}
 }
+
+// Scanner lines at 9600 baud: a long booking URL takes tens of milliseconds
+// to arrive, byte by byte; the default inter-character timeout (derived from
+// the baud) keeps the line whole, and codes scanned back to back stay apart.
+func TestScanAt9600(t *testing.T) {
+	s, sc := MustScanner(t, sim.ScannerOptions{Baud: 9600}, scanner.Config{Baud: 9600})
+	codes := []string{"https://hall.example/appt/8842?sig=4f1c9a0e7b2d", "A023", "预约码-77"}
+	start := time.Now()
+	for _, code := range codes {
+		if err := s.Scan(code); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, code := range codes {
+		if got := MustScan(t, sc); got != code {
+			t.Errorf("got %q, want %q", got, code)
+		}
+		n += len(code) + 1
+	}
+	if took, wire := time.Since(start), sim.WireTime(n, 9600); took < wire {
+		t.Fatalf("%d bytes in %v, less than %v on the wire: not paced", n, took, wire)
+	}
+}
