@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"time"
 )
 
@@ -31,6 +32,16 @@ func HallConfig() Config {
 		Printer: PrinterOptions{Baud: 9600, PrintRate: 2000},
 		Scanner: ScannerOptions{Baud: 9600},
 	}
+}
+
+// WithLinks keeps stable links dir/idcard, dir/printer and dir/scanner
+// pointing at the terminals, so a device unplugged and plugged back (console
+// "unplug" / "plug") comes back at the same path.
+func (c Config) WithLinks(dir string) Config {
+	c.IDCard.Link = filepath.Join(dir, "idcard")
+	c.Printer.Link = filepath.Join(dir, "printer")
+	c.Scanner.Link = filepath.Join(dir, "scanner")
+	return c
 }
 
 // StartAll starts the three simulators unpaced (Start with a zero Config).

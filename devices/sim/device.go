@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,6 +140,9 @@ func (d *device) plug() error {
 	go readAll(m, d.in, d.inDone)
 	p := s.Name()
 	if d.link != "" {
+		if err := os.MkdirAll(filepath.Dir(d.link), 0o755); err != nil {
+			return fmt.Errorf("sim: %s: link: %w", d.name, err)
+		}
 		tmp := d.link + ".new"
 		os.Remove(tmp)
 		if err := os.Symlink(p, tmp); err != nil {

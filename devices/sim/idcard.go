@@ -131,6 +131,13 @@ func (s *IDCard) PlaceText(text []byte) error {
 	return s.do(func() { s.card, s.unreadable = text, false })
 }
 
+// Present reports whether a card is on the reader.
+func (s *IDCard) Present() bool {
+	var ok bool
+	s.do(func() { ok = s.card != nil })
+	return ok
+}
+
 // Remove takes the card away.
 func (s *IDCard) Remove() error { return s.do(func() { s.card, s.unreadable = nil, false }) }
 

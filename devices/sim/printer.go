@@ -6,14 +6,17 @@ import (
 	"image/draw"
 	"image/png"
 	"io"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
 	"hallq/devices/escpos"
+	"hallq/ui/kiosk/fonts"
 )
 
 // Paper is the simulated paper supply.
@@ -289,9 +292,10 @@ func (p *Printer) realtime(n byte) {
 	p.write([]byte{s})
 }
 
-// RenderPNG draws the page as a paperDots-wide black-on-white image: text in
-// a fixed 7×13 font (characters outside ASCII as boxes), magnified as
-// printed; QR codes and raster images dot for dot.
+// RenderPNG draws the page as a paperDots-wide black-on-white image, as the
+// printer would: text in 12×24-dot cells (Chinese in 24×24, drawn in the CJK
+// font the kiosk ships, Latin in Go Mono), magnified as printed; QR codes and
+// raster images dot for dot; barcodes as their data in brackets.
 func RenderPNG(w io.Writer, pg Page, paperDots int) error {
 	type block struct {
 		img   image.Image
@@ -304,6 +308,8 @@ func RenderPNG(w io.Writer, pg Page, paperDots int) error {
 		switch {
 		case l.Image != nil:
 			img = rasterImage(*l.Image)
+		case l.Barcode != "":
+			img = textImage(Line{Text: "[" + l.Barcode + "]", Width: 1, Height: 1})
 		case l.QR != "":
 			r, err := escpos.QRRaster(l.QR, max(l.QRModule, 1))
 			if err != nil {
@@ -351,37 +357,78 @@ func rasterImage(r escpos.Raster) image.Image {
 	return img
 }
 
+// faces are the printer's two fonts, parsed once; a face is not safe for
+// concurrent use, so drawing holds faceMu.
+var (
+	faceOnce      sync.Once
+	faceMu        sync.Mutex
+	cjkFace       font.Face
+	latinFace     font.Face
+	faceErr       error
+	cellW, cellH  = 12, 24
+	baselineShift = 20
+)
+
+func loadFaces() {
+	cjk, err := opentype.Parse(fonts.CJK)
+	if err != nil {
+		faceErr = err
+		return
+	}
+	if cjkFace, err = opentype.NewFace(cjk, &opentype.FaceOptions{Size: 22, DPI: 72, Hinting: font.HintingFull}); err != nil {
+		faceErr = err
+		return
+	}
+	latin, err := opentype.Parse(gomono.TTF)
+	if err != nil {
+		faceErr = err
+		return
+	}
+	latinFace, faceErr = opentype.NewFace(latin, &opentype.FaceOptions{Size: 20, DPI: 72, Hinting: font.HintingFull})
+}
+
 // textImage draws one line at 1× and magnifies it (alpha mask: set = ink).
 func textImage(l Line) image.Image {
-	face := basicfont.Face7x13
-	const cw, ch = 7, 13
+	faceOnce.Do(loadFaces)
 	cols := 0
 	for _, r := range l.Text {
 		cols += runeCols(r)
 	}
-	small := image.NewAlpha(image.Rect(0, 0, max(cols*cw, 1), ch+2))
-	d := font.Drawer{Dst: small, Src: image.Opaque, Face: face}
+	small := image.NewAlpha(image.Rect(0, 0, max(cols*cellW, 1), cellH+2))
+	faceMu.Lock()
 	x := 0
 	for _, r := range l.Text {
-		if r < utf8.RuneSelf {
-			d.Dot = fixed.P(x, 11)
+		face := latinFace
+		if r >= utf8.RuneSelf {
+			face = cjkFace
+		}
+		ok := faceErr == nil
+		if ok {
+			_, ok = face.GlyphAdvance(r)
+		}
+		switch {
+		case r == ' ':
+		case ok:
+			d := font.Drawer{Dst: small, Src: image.Opaque, Face: face, Dot: fixed.P(x, baselineShift)}
 			d.DrawString(string(r))
 			if l.Bold {
-				d.Dot = fixed.P(x+1, 11)
+				d.Dot = fixed.P(x+1, baselineShift)
 				d.DrawString(string(r))
 			}
-		} else { // a box for characters the font lacks
-			for i := 1; i < 2*cw-1; i++ {
+		default: // a box for characters neither font has
+			w := runeCols(r) * cellW
+			for i := 1; i < w-1; i++ {
 				small.SetAlpha(x+i, 1, color.Alpha{0xFF})
-				small.SetAlpha(x+i, ch-1, color.Alpha{0xFF})
+				small.SetAlpha(x+i, cellH-1, color.Alpha{0xFF})
 			}
-			for j := 1; j < ch; j++ {
+			for j := 1; j < cellH; j++ {
 				small.SetAlpha(x+1, j, color.Alpha{0xFF})
-				small.SetAlpha(x+2*cw-2, j, color.Alpha{0xFF})
+				small.SetAlpha(x+w-2, j, color.Alpha{0xFF})
 			}
 		}
-		x += runeCols(r) * cw
+		x += runeCols(r) * cellW
 	}
+	faceMu.Unlock()
 	w, h := max(l.Width, 1), max(l.Height, 1)
 	big := image.NewAlpha(image.Rect(0, 0, small.Bounds().Dx()*w, small.Bounds().Dy()*h))
 	for y := 0; y < big.Bounds().Dy(); y++ {
