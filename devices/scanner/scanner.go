@@ -102,6 +102,9 @@ func (s *Scanner) Scan(ctx context.Context) (string, error) {
 			}
 			return "", fmt.Errorf("%w: %d bytes dropped after %v of silence", ErrIncomplete, n, s.cfg.InterCharTimeout)
 		default:
+			// a device that failed mid-code does not finish it later: the
+			// part already read is not the start of the next code
+			s.line, s.tooLong, s.pending = s.line[:0], false, nil
 			return "", err
 		}
 	}
