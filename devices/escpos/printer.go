@@ -221,11 +221,11 @@ func (p *Printer) PrintJob(ctx context.Context, name string, job []byte) error {
 	job = append(job[:len(job):len(job)], req...)
 	// The printer's answer can come no sooner than the job's wire time plus
 	// its printing time; allow for both and the answer's own bytes.
-	ctx, cancel := context.WithTimeout(ctx, p.WireTime(len(job)+len(reply))+p.model.PrintTime+p.opts.ReplyTime+p.statusTime())
+	cctx, cancel := context.WithTimeout(ctx, p.WireTime(len(job)+len(reply))+p.model.PrintTime+p.opts.ReplyTime)
 	defer cancel()
 	p.in.Discard()
 	for rest := job; len(rest) > 0; {
-		if err := ctx.Err(); err != nil {
+		if err := cctx.Err(); err != nil {
 			return fmt.Errorf("escpos: printing %s: %w: %w", name, ErrPrintFailed, err)
 		}
 		n := min(len(rest), 512)
@@ -242,7 +242,7 @@ func (p *Printer) PrintJob(ctx context.Context, name string, job []byte) error {
 			t.Stop()
 			return fmt.Errorf("escpos: printing %s: %w: %w", name, ErrPrintFailed, context.Cause(ctx))
 		}
-	} else if err := p.await(ctx, reply); err != nil {
+	} else if err := p.await(cctx, reply); err != nil {
 		// Say why, if the printer can still tell (a fresh status wait).
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), p.statusTime())
 		defer scancel()
@@ -251,7 +251,9 @@ func (p *Printer) PrintJob(ctx context.Context, name string, job []byte) error {
 		}
 		return fmt.Errorf("escpos: printing %s: %w: %w", name, ErrPrintFailed, err)
 	}
-	st, err = p.status(ctx)
+	sctx, scancel := context.WithTimeout(ctx, p.statusTime())
+	defer scancel()
+	st, err = p.status(sctx)
 	if err == nil {
 		err = st.Err()
 	}

@@ -34,6 +34,7 @@ var rasterTicket = escpos.Ticket{HallName: "江岸分局政务服务中心", Ser
 // printer's in-band answer instead of a fixed second, so the ticket that is
 // printed is reported printed.
 func TestRasterTicketsAtRealLineRates(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	for _, tc := range []struct {
 		name  string
 		model escpos.Model
@@ -44,6 +45,7 @@ func TestRasterTicketsAtRealLineRates(t *testing.T) {
 		{"80mm at 38400", escpos.Raster80, 38400, 5000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			job := escpos.Encode(rasterTicket, tc.model)
 			if len(job) < tc.least {
 				t.Fatalf("job is %d bytes, want at least %d", len(job), tc.least)
@@ -69,6 +71,7 @@ func TestRasterTicketsAtRealLineRates(t *testing.T) {
 // it still waits in its buffer: a good real-time status right after a job
 // says nothing about the job.
 func TestRealTimeStatusOvertakesTheBuffer(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	s := MustPrinterSim(t, sim.PrinterOptions{Baud: 9600, PrintRate: 200})
 	port, err := serialport.Open(serialport.Config{Path: s.Path(), Baud: 9600})
 	if err != nil {
@@ -97,8 +100,10 @@ func TestRealTimeStatusOvertakesTheBuffer(t *testing.T) {
 // reports the ticket as not printed, with the paper end that explains it, and
 // the torn half is not counted as a ticket.
 func TestPaperRunsOutMidJob(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	for _, m := range []escpos.Model{escpos.Generic80, escpos.Epson80} {
 		t.Run(m.Name+" "+m.Confirm.String(), func(t *testing.T) {
+			t.Parallel()
 			s := MustPrinterSim(t, sim.PrinterOptions{Baud: 9600, PrintRate: 1000})
 			m.PrintTime = 700 * time.Millisecond // keeps the wait for the answer that never comes short
 			p := MustPrinterAt(t, s.Path(), 9600, m)
@@ -123,6 +128,7 @@ func TestPaperRunsOutMidJob(t *testing.T) {
 // A printer with neither in-band answer gets the timing fallback: wait the
 // job's wire time plus the model's print time, then ask the real-time status.
 func TestTimingFallback(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	s := MustPrinterSim(t, sim.PrinterOptions{Baud: 9600, NoTransmitStatus: true, NoProcessID: true})
 	m := escpos.Basic58
 	m.PrintTime = 300 * time.Millisecond
@@ -143,6 +149,7 @@ func TestTimingFallback(t *testing.T) {
 // process ID a printer does not support gets no answer and does not claim
 // the ticket printed (configure the model that matches the printer).
 func TestConfirmationNeedsTheRightModel(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	s := MustPrinterSim(t, sim.PrinterOptions{NoProcessID: true})
 	m := escpos.Epson80
 	m.PrintTime = 200 * time.Millisecond
@@ -154,6 +161,7 @@ func TestConfirmationNeedsTheRightModel(t *testing.T) {
 
 // The printer vanishes mid-job: not printed, and the driver says so promptly.
 func TestPrinterVanishesMidJob(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	link := filepath.Join(t.TempDir(), "printer")
 	s := MustPrinterSim(t, sim.PrinterOptions{Link: link, Baud: 9600})
 	port := serialport.OpenReconnecting(serialport.Config{Path: link, Baud: 9600})

@@ -187,6 +187,7 @@ func TestFaults(t *testing.T) {
 // 9600 (the 1295-byte reply takes 1.35 s); told the real rate, it waits long
 // enough. Short replies fit either way.
 func TestSlowLinkNeedsTheConfiguredBaud(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	s := MustSim(t, sim.IDCardOptions{Baud: 9600})
 	MustPlace(t, s, sim.SampleResident)
 	port, err := serialport.Open(serialport.IDCardConfig(s.Path()))
@@ -219,6 +220,7 @@ func TestSlowLinkNeedsTheConfiguredBaud(t *testing.T) {
 // 1.35 s of reply on the wire plus the card time, well past the old fixed 2 s
 // for the whole exchange, succeeds with the default options.
 func TestReadCardAt9600WithCardTime(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	s := MustSim(t, sim.IDCardOptions{Baud: 9600, ReadTime: 700 * time.Millisecond})
 	MustPlace(t, s, sim.SampleResident)
 	port, err := serialport.Open(serialport.Config{Path: s.Path(), Baud: 9600})
@@ -247,6 +249,7 @@ func TestReadCardAt9600WithCardTime(t *testing.T) {
 // The reader vanishes halfway through the 1295-byte reply: the driver reports
 // it at once (device gone, or a frame cut short), never a card.
 func TestReaderVanishesMidFrame(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
 	link := filepath.Join(t.TempDir(), "idcard")
 	s := MustSim(t, sim.IDCardOptions{Link: link, Baud: 9600})
 	MustPlace(t, s, sim.SampleResident)
