@@ -59,6 +59,8 @@ func Console(ctx context.Context, d *Devices, in io.Reader, out io.Writer, ticke
 			select {
 			case <-ctx.Done():
 				return
+			case pg := <-d.Printer.TornPages():
+				say("--- paper ran out: ticket torn after %d lines (not a ticket; status now says paper end) ---", len(pg.Lines))
 			case pg := <-d.Printer.Pages():
 				n++
 				say("--- ticket %d ---\n%s", n, strings.TrimRight(pg.Text(), "\n"))

@@ -41,6 +41,7 @@ const (
 type Printer struct {
 	*device
 	pages chan Page
+	tornC chan Page
 
 	// owned by the loop
 	dec         Decoder
@@ -78,7 +79,7 @@ type PrinterOptions struct {
 
 // NewPrinter starts a printer simulator with paper and the cover closed.
 func NewPrinter(opts PrinterOptions) (*Printer, error) {
-	p := &Printer{pages: make(chan Page, 64), printRate: max(opts.PrintRate, 0), paperLeft: -1,
+	p := &Printer{pages: make(chan Page, 64), tornC: make(chan Page, 16), printRate: max(opts.PrintRate, 0), paperLeft: -1,
 		noGSr: opts.NoTransmitStatus, noProcessID: opts.NoProcessID}
 	p.resetDecoder()
 	d, err := newDevice("printer", opts.Link, opts.Baud, p.onData)
@@ -104,6 +105,10 @@ func (p *Printer) Printed() []Page {
 	p.do(func() { out = append(out, p.printed...) })
 	return out
 }
+
+// TornPages delivers each page cut short by the paper running out (dropped
+// if nobody reads and 16 are waiting; Torn keeps them all).
+func (p *Printer) TornPages() <-chan Page { return p.tornC }
 
 // Torn returns the pages cut short because the paper ran out mid-job.
 func (p *Printer) Torn() []Page {
@@ -228,6 +233,10 @@ func (p *Printer) print(b []byte) {
 func (p *Printer) onPage(pg Page) {
 	if p.tearing {
 		p.torn = append(p.torn, pg)
+		select {
+		case p.tornC <- pg:
+		default:
+		}
 		return
 	}
 	p.printed = append(p.printed, pg)

@@ -258,6 +258,7 @@ func TestConsoleFaultsAndSwap(t *testing.T) {
 	if err := p.Print(ctx, escpos.Ticket{Number: "A1"}); !errors.Is(err, escpos.ErrPaperOut) {
 		t.Fatalf("paper ran out mid-ticket: %v", err)
 	}
+	waitFor(t, &out, "paper ran out: ticket torn")
 	say("paper in", "paper in")
 	say("unplug printer", "printer unplugged")
 	if _, err := p.Status(ctx); err == nil {
