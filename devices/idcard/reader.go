@@ -43,8 +43,11 @@ type Reader struct {
 	stop chan struct{}
 	done chan struct{}
 
-	mu  sync.Mutex // serialises exchanges and guards buf
+	mu  sync.Mutex // serialises exchanges and guards buf and dirty
 	buf []byte
+	// dirty: the last exchange gave up with a reply still arriving; the
+	// next one waits for the line to go quiet before it asks.
+	dirty bool
 }
 
 type chunk struct {
@@ -133,18 +136,25 @@ func (r *Reader) Close() error {
 }
 
 // Exchange sends one request and returns the reply's SW3 and data. Stale
-// bytes are dropped first; garbage before the reply is skipped.
+// bytes are dropped first (after an exchange that gave up on a late reply,
+// until the line is quiet); garbage before the reply is skipped.
 func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 byte, reply []byte, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	req := EncodeRequest(cmd, data...)
+	r.buf = r.buf[:0]
+	if r.dirty {
+		r.dirty = false
+		if err := r.quiet(ctx); err != nil {
+			return 0, nil, fmt.Errorf("idcard: %v: %w", cmd, err)
+		}
+	}
 	start := time.Now()
 	deadline := start.Add(r.ExchangeTime(cmd, len(req)))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	r.buf = r.buf[:0]
 	for drained := false; !drained; {
 		select {
 		case <-r.in:
@@ -185,15 +195,45 @@ func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 b
 			r.buf = append(r.buf, c.b...)
 		case <-timer.C:
 			waited := time.Since(start).Round(time.Millisecond)
+			r.dirty = true // the rest of a late reply may still be on its way
 			if len(r.buf) > 0 {
 				return 0, nil, fmt.Errorf("idcard: %v: %w: %w: %d bytes of an unfinished frame after %v", cmd, ErrFrame, ErrTimeout, len(r.buf), waited)
 			}
 			return 0, nil, fmt.Errorf("idcard: %v: %w (no reply in %v at %d baud)", cmd, ErrTimeout, waited, r.opts.Baud)
 		case <-ctx.Done():
+			r.dirty = true
 			if len(r.buf) > 0 {
 				return 0, nil, fmt.Errorf("idcard: %v: %w: %w: %d bytes of an unfinished frame", cmd, ErrFrame, ErrTimeout, len(r.buf))
 			}
 			return 0, nil, fmt.Errorf("idcard: %v: %w (%v)", cmd, ErrTimeout, context.Cause(ctx))
+		}
+	}
+}
+
+// quiet drops what arrives until the line has been silent for 20 character
+// times (at least 20 ms), so the tail of a reply the last exchange gave up on
+// is not taken for the next reply. It waits at most as long as the longest
+// frame takes on the wire (at least 2 s, for a line slower than configured).
+func (r *Reader) quiet(ctx context.Context) error {
+	gap := max(r.wire(20), 20*time.Millisecond)
+	limit := time.NewTimer(max(r.wire(5+2+MaxFrameLen)+r.opts.ReplyTime, 2*time.Second))
+	defer limit.Stop()
+	for {
+		t := time.NewTimer(gap)
+		select {
+		case c := <-r.in:
+			t.Stop()
+			if c.err != nil {
+				return fmt.Errorf("%w: %w", ErrDeviceGone, c.err)
+			}
+		case <-t.C:
+			return nil
+		case <-limit.C:
+			t.Stop()
+			return nil // a line that never goes quiet: ask anyway
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (%v)", ErrTimeout, context.Cause(ctx))
 		}
 	}
 }
