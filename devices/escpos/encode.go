@@ -1,9 +1,11 @@
 // Package escpos drives an ESC/POS thermal ticket printer: it lays out a queue
 // ticket for 80 mm (576 dots) or 58 mm (384 dots) paper with Chinese text in
 // GB18030, a QR code (native GS ( k, or a GS v 0 raster made with
-// skip2/go-qrcode) and a cut, and checks the printer's real-time status
-// (DLE EOT) before and after each job, so a ticket that did not print is
-// reported as failed.
+// skip2/go-qrcode) and a cut. It checks the printer's real-time status
+// (DLE EOT) before each job and confirms each job in band afterwards (GS r or
+// GS ( H, which the printer answers only when printing reaches them; timing
+// on models with neither), with every wait derived from the baud rate, so a
+// ticket that did not print is reported as failed and a slow one is not.
 package escpos
 
 import (
