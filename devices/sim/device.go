@@ -3,6 +3,12 @@
 // ESC/POS ticket printer and a code scanner. Drivers open Path() through the
 // real serial library, so tests, CI and the hall demo need no hardware.
 //
+// A pseudo-terminal moves bytes instantly; a simulator given a baud rate
+// paces them itself in both directions (about baud/10 bytes a second, 8N1),
+// and adds the device's own time (the reader reading a card, the printer
+// printing its buffer), so drivers meet the timing of real lines. Without a
+// baud rate bytes cross at once, for tests of logic alone.
+//
 // Each simulator runs one goroutine that owns its terminal and its state;
 // methods send it operations. A simulator can be unplugged and plugged back
 // (a new terminal behind the same Path when a link path is set) to exercise
