@@ -21,7 +21,10 @@ func MustPrinterAt(t testing.TB, path string, baud int, m escpos.Model) *escpos.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { port.Close() })
-	p := escpos.NewPrinter(port, m, escpos.Options{Baud: baud})
+	// The simulator shares a loaded CPU with the whole test suite: give its
+	// answers a second, not a real printer's 300 ms. The waits under test —
+	// the job's wire and print time — are derived from the baud regardless.
+	p := escpos.NewPrinter(port, m, escpos.Options{Baud: baud, ReplyTime: time.Second})
 	t.Cleanup(func() { p.Close() })
 	return p
 }
@@ -166,7 +169,7 @@ func TestPrinterVanishesMidJob(t *testing.T) {
 	s := MustPrinterSim(t, sim.PrinterOptions{Link: link, Baud: 9600})
 	port := serialport.OpenReconnecting(serialport.Config{Path: link, Baud: 9600})
 	t.Cleanup(func() { port.Close() })
-	p := escpos.NewPrinter(port, escpos.Generic58, escpos.Options{Baud: 9600})
+	p := escpos.NewPrinter(port, escpos.Generic58, escpos.Options{Baud: 9600, ReplyTime: time.Second})
 	t.Cleanup(func() { p.Close() })
 	go func() {
 		for {

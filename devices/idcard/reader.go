@@ -211,11 +211,11 @@ func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 b
 }
 
 // quiet drops what arrives until the line has been silent for 20 character
-// times (at least 20 ms), so the tail of a reply the last exchange gave up on
+// times (at least 100 ms: a frame's bytes come back to back), so the tail of a reply the last exchange gave up on
 // is not taken for the next reply. It waits at most as long as the longest
 // frame takes on the wire (at least 2 s, for a line slower than configured).
 func (r *Reader) quiet(ctx context.Context) error {
-	gap := max(r.wire(20), 20*time.Millisecond)
+	gap := max(r.wire(20), 100*time.Millisecond)
 	limit := time.NewTimer(max(r.wire(5+2+MaxFrameLen)+r.opts.ReplyTime, 2*time.Second))
 	defer limit.Stop()
 	for {

@@ -194,7 +194,8 @@ func TestSlowLinkNeedsTheConfiguredBaud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := idcard.NewReader(port, idcard.Options{Baud: 115200, ReplyTime: 300 * time.Millisecond, CardTime: 100 * time.Millisecond})
+	// 0.11 s of wire at 115200 + 0.6 s: well short of the 1.35 s the reply takes
+	r := idcard.NewReader(port, idcard.Options{Baud: 115200, ReplyTime: 600 * time.Millisecond, CardTime: time.Millisecond})
 	ctx := context.Background()
 	if err := r.SelectCard(ctx); err != nil { // short replies still fit
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func TestSlowLinkNeedsTheConfiguredBaud(t *testing.T) {
 	}
 	r.Close()
 	port.Close()
-	r9600 := MustReader(t, s.Path(), idcard.Options{Baud: 9600, ReplyTime: 300 * time.Millisecond, CardTime: 100 * time.Millisecond})
+	r9600 := MustReader(t, s.Path(), idcard.Options{Baud: 9600, ReplyTime: time.Second, CardTime: 100 * time.Millisecond})
 	if _, err := r9600.ReadCard(ctx); err != nil {
 		t.Fatalf("read at the configured 9600 baud: %v", err)
 	}

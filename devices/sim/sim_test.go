@@ -215,7 +215,7 @@ func TestConsoleFaultsAndSwap(t *testing.T) {
 
 	rport := serialport.OpenReconnecting(serialport.IDCardConfig(d.IDCard.Path()))
 	t.Cleanup(func() { rport.Close() })
-	r := idcard.NewReader(rport, idcard.Options{ReplyTime: 300 * time.Millisecond, CardTime: 100 * time.Millisecond})
+	r := idcard.NewReader(rport, idcard.Options{ReplyTime: time.Second, CardTime: 100 * time.Millisecond})
 	defer r.Close()
 	say("card unreadable", "unreadable card placed")
 	if _, err := r.ReadCard(ctx); idcard.Code(err) != "read_failed" {
@@ -243,7 +243,7 @@ func TestConsoleFaultsAndSwap(t *testing.T) {
 	t.Cleanup(func() { pport.Close() })
 	m := escpos.Generic80
 	m.PrintTime = 300 * time.Millisecond // the torn job's answer never comes: do not wait long
-	p := escpos.NewPrinter(pport, m, escpos.Options{ReplyTime: 300 * time.Millisecond})
+	p := escpos.NewPrinter(pport, m, escpos.Options{ReplyTime: time.Second})
 	defer p.Close()
 	say("printer offline", "printer offline")
 	if st, err := p.Status(ctx); err != nil || st.Online {
