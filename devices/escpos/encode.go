@@ -1,9 +1,11 @@
 // Package escpos drives an ESC/POS thermal ticket printer: it lays out a queue
 // ticket for 80 mm (576 dots) or 58 mm (384 dots) paper with Chinese text in
 // GB18030, a QR code (native GS ( k, or a GS v 0 raster made with
-// skip2/go-qrcode) and a cut, and checks the printer's real-time status
-// (DLE EOT) before and after each job, so a ticket that did not print is
-// reported as failed.
+// skip2/go-qrcode) and a cut. It checks the printer's real-time status
+// (DLE EOT) before each job and confirms each job in band afterwards (GS r or
+// GS ( H, which the printer answers only when printing reaches them; timing
+// on models with neither), with every wait derived from the baud rate, so a
+// ticket that did not print is reported as failed and a slow one is not.
 package escpos
 
 import (
@@ -39,17 +41,28 @@ type Model struct {
 	PaperDots int  // printable width: 576 (80 mm) or 384 (58 mm)
 	NativeQR  bool // supports GS ( k QR codes; otherwise a raster image is sent
 	Cutter    bool
+	// Confirm is how the driver learns that a job has printed.
+	Confirm Confirm
+	// PrintTime is the most the printer needs to print and cut one ticket
+	// once it has received it (default DefaultPrintTime).
+	PrintTime time.Duration
 }
 
-// Presets.
+// DefaultPrintTime bounds printing one ticket: about 120 mm of paper at a
+// slow 60 mm/s thermal head, plus the cut.
+const DefaultPrintTime = 2500 * time.Millisecond
+
+// Presets. See docs/kiosk.md for what each confirms a job with.
 var (
-	Generic80 = Model{Name: "generic-80", PaperDots: 576, NativeQR: true, Cutter: true}
-	Generic58 = Model{Name: "generic-58", PaperDots: 384, NativeQR: false, Cutter: false}
-	Raster80  = Model{Name: "raster-80", PaperDots: 576, NativeQR: false, Cutter: true}
+	Generic80 = Model{Name: "generic-80", PaperDots: 576, NativeQR: true, Cutter: true, Confirm: ConfirmTransmitStatus, PrintTime: 2 * time.Second}
+	Generic58 = Model{Name: "generic-58", PaperDots: 384, NativeQR: false, Cutter: false, Confirm: ConfirmTransmitStatus, PrintTime: 3 * time.Second}
+	Basic58   = Model{Name: "basic-58", PaperDots: 384, NativeQR: false, Cutter: false, Confirm: ConfirmTiming, PrintTime: 3 * time.Second}
+	Raster80  = Model{Name: "raster-80", PaperDots: 576, NativeQR: false, Cutter: true, Confirm: ConfirmTransmitStatus, PrintTime: 2 * time.Second}
+	Epson80   = Model{Name: "epson-80", PaperDots: 576, NativeQR: true, Cutter: true, Confirm: ConfirmProcessID, PrintTime: 1500 * time.Millisecond}
 )
 
 // Models lists the presets by name, for kiosk configuration.
-var Models = map[string]Model{Generic80.Name: Generic80, Generic58.Name: Generic58, Raster80.Name: Raster80}
+var Models = map[string]Model{Generic80.Name: Generic80, Generic58.Name: Generic58, Raster80.Name: Raster80, Epson80.Name: Epson80, Basic58.Name: Basic58}
 
 // QRModule is the QR module size in dots for the model.
 func (m Model) QRModule() int {
@@ -247,10 +260,20 @@ func (r Raster) At(x, y int) bool {
 	return r.Bits[y*r.WidthBytes+x/8]&(0x80>>(x%8)) != 0
 }
 
-// Command returns the GS v 0 command printing r.
+// MaxBandRows is the tallest GS v 0 band Command sends: some firmware reads
+// only the low byte of the height, so taller images go in bands.
+const MaxBandRows = 255
+
+// Command returns the GS v 0 commands printing r, in bands of at most
+// MaxBandRows rows printed one under the other.
 func (r Raster) Command() []byte {
-	out := []byte{0x1D, 0x76, 0x30, 0x00, byte(r.WidthBytes), byte(r.WidthBytes >> 8), byte(r.Height), byte(r.Height >> 8)}
-	return append(out, r.Bits...)
+	var out []byte
+	for y := 0; y < r.Height; y += MaxBandRows {
+		h := min(MaxBandRows, r.Height-y)
+		out = append(out, 0x1D, 0x76, 0x30, 0x00, byte(r.WidthBytes), byte(r.WidthBytes>>8), byte(h), byte(h>>8))
+		out = append(out, r.Bits[y*r.WidthBytes:(y+h)*r.WidthBytes]...)
+	}
+	return out
 }
 
 // QRRaster renders data as a QR code (error correction M, 2-module quiet

@@ -2,6 +2,7 @@ package escpos_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -67,4 +68,31 @@ func ExamplePrinter_Status() {
 	st, err := p.Status(context.Background())
 	fmt.Println(st, err, st.Err())
 	// Output: online, paper low <nil> <nil>
+}
+
+// A printer at 9600 baud that confirms jobs with GS r: the driver waits for
+// the job to cross the wire and print before it says the ticket is out, and
+// a ticket torn off by the paper running out is reported as not printed.
+func ExampleModel_confirm() {
+	printer, _ := sim.NewPrinter(sim.PrinterOptions{Baud: 9600})
+	defer printer.Close()
+	port, err := serialport.Open(serialport.Config{Path: printer.Path(), Baud: 9600})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer port.Close()
+	model := escpos.Generic80
+	model.PrintTime = 500 * time.Millisecond // this printer's own time to print a ticket
+	p := escpos.NewPrinter(port, model, escpos.Options{Baud: 9600})
+	defer p.Close()
+
+	t := escpos.Ticket{HallName: "政务服务中心", Number: "A023", StatusURL: "https://hall.example/t/a023"}
+	fmt.Println(model.Confirm, p.Print(context.Background(), t))
+	printer.RunOutAfter(40) // the paper ends a few lines into the next ticket
+	err = p.Print(context.Background(), t)
+	fmt.Println(escpos.Code(err), errors.Is(err, escpos.ErrPaperOut))
+	// Output:
+	// GS r 1 <nil>
+	// print_failed true
 }

@@ -42,7 +42,7 @@ func MustPrinter(t testing.TB, path string, m escpos.Model) *escpos.Printer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { port.Close() })
-	p := escpos.NewPrinter(port, m, escpos.Options{Timeout: 500 * time.Millisecond})
+	p := escpos.NewPrinter(port, m, escpos.Options{ReplyTime: 500 * time.Millisecond})
 	t.Cleanup(func() { p.Close() })
 	return p
 }
@@ -159,7 +159,9 @@ func TestStatusAndRefusals(t *testing.T) {
 
 func TestPrintFailsMidJob(t *testing.T) {
 	s := MustPrinterSim(t, sim.PrinterOptions{})
-	p := MustPrinter(t, s.Path(), escpos.Generic80)
+	m := escpos.Generic80
+	m.PrintTime = 300 * time.Millisecond // the answer never comes: do not wait long for it
+	p := MustPrinter(t, s.Path(), m)
 	s.FailNextJob()
 	err := p.Print(context.Background(), ticket)
 	if !errors.Is(err, escpos.ErrPrintFailed) || !errors.Is(err, escpos.ErrPaperOut) || escpos.Code(err) != "print_failed" {
@@ -179,7 +181,7 @@ func TestSilentPrinterTimesOut(t *testing.T) {
 	}
 	t.Cleanup(func() { port.Close() })
 	s.Close() // the printer vanishes with the port still open
-	p := escpos.NewPrinter(port, escpos.Generic80, escpos.Options{Timeout: 200 * time.Millisecond})
+	p := escpos.NewPrinter(port, escpos.Generic80, escpos.Options{ReplyTime: 200 * time.Millisecond})
 	defer p.Close()
 	err = p.Print(context.Background(), ticket)
 	if c := escpos.Code(err); c != "timeout" && c != "device_gone" {
@@ -192,7 +194,7 @@ func TestPrinterReconnects(t *testing.T) {
 	s := MustPrinterSim(t, sim.PrinterOptions{Link: link})
 	port := serialport.OpenReconnecting(serialport.PrinterConfig(link))
 	t.Cleanup(func() { port.Close() })
-	p := escpos.NewPrinter(port, escpos.Generic80, escpos.Options{Timeout: 300 * time.Millisecond})
+	p := escpos.NewPrinter(port, escpos.Generic80, escpos.Options{ReplyTime: 300 * time.Millisecond})
 	t.Cleanup(func() { p.Close() })
 	ctx := context.Background()
 	if _, err := p.Status(ctx); err != nil {

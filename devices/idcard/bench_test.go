@@ -16,7 +16,7 @@ import (
 func BenchmarkReadCard(b *testing.B) {
 	s := MustSim(b, sim.IDCardOptions{})
 	MustPlace(b, s, sim.SampleResident)
-	r := MustReader(b, s.Path(), idcard.Options{Timeout: 2 * time.Second})
+	r := MustReader(b, s.Path(), idcard.Options{})
 	ctx := context.Background()
 	// 3 requests of 10 bytes; replies of 15 (find), 19 (select), 1295 (read).
 	const bytesPerRead = 3*10 + 15 + 19 + 1295

@@ -75,3 +75,27 @@ func ExampleIDNumber() {
 	// idnumber.Number("1101**********002X")
 	// cf6049a9da497dbb7a1db59c2fe8c51e9bb7b0db6e03fabb2165927026e032e8
 }
+
+// A reader set to 9600 baud: tell the driver the rate the port runs at, and
+// it waits for the 1295-byte reply (1.35 s on the wire) plus the reader's
+// card time, whatever the line rate.
+func ExampleOptions_baud() {
+	reader, _ := sim.NewIDCard(sim.IDCardOptions{Baud: 9600, ReadTime: 300 * time.Millisecond})
+	defer reader.Close()
+	reader.Place(sim.SampleResident)
+
+	port, err := serialport.Open(serialport.Config{Path: reader.Path(), Baud: 9600})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer port.Close()
+	r := idcard.NewReader(port, idcard.Options{Baud: 9600})
+	defer r.Close()
+	fmt.Println(r.ExchangeTime(idcard.CmdReadText, 10).Round(10 * time.Millisecond))
+	card, err := r.ReadCard(context.Background())
+	fmt.Println(card.Number, err)
+	// Output:
+	// 2.66s
+	// 4201**********1232 <nil>
+}

@@ -1,6 +1,7 @@
 package idcard
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,9 +13,17 @@ import (
 
 // Options tune a Reader. Zero values take the defaults.
 type Options struct {
-	// Timeout bounds one request/reply exchange (default 2 s; reading
-	// text+photo takes about 0.5 s on real readers).
-	Timeout time.Duration
+	// Baud is the line rate the port is set to (default 115200). Every
+	// exchange waits for its request and the longest reply to that command to
+	// cross the wire at about Baud/10 bytes a second, plus the reader's own
+	// time: at 9600 the 1295-byte text+photo reply alone takes 1.35 s.
+	Baud int
+	// ReplyTime is the reader's own time to answer a command, plus the
+	// serial read granularity (default 300 ms).
+	ReplyTime time.Duration
+	// CardTime is the reader's extra time to read a card's text and photo
+	// before it answers (default 1 s; vendors quote up to 1 s).
+	CardTime time.Duration
 	// RemoveAfter is how many consecutive "no card" polls declare a card
 	// removed in Watch (default 2): readers sometimes miss a card that is
 	// still there.
@@ -34,8 +43,11 @@ type Reader struct {
 	stop chan struct{}
 	done chan struct{}
 
-	mu  sync.Mutex // serialises exchanges and guards buf
+	mu  sync.Mutex // serialises exchanges and guards buf and dirty
 	buf []byte
+	// dirty: the last exchange gave up with a reply still arriving; the
+	// next one waits for the line to go quiet before it asks.
+	dirty bool
 }
 
 type chunk struct {
@@ -47,8 +59,14 @@ type chunk struct {
 // stream). It reads rw in its own goroutine, so a silent device never blocks
 // a caller beyond its deadline.
 func NewReader(rw io.ReadWriter, opts Options) *Reader {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Second
+	if opts.Baud <= 0 {
+		opts.Baud = 115200
+	}
+	if opts.ReplyTime <= 0 {
+		opts.ReplyTime = 300 * time.Millisecond
+	}
+	if opts.CardTime <= 0 {
+		opts.CardTime = time.Second
 	}
 	if opts.RemoveAfter <= 0 {
 		opts.RemoveAfter = 2
@@ -118,13 +136,25 @@ func (r *Reader) Close() error {
 }
 
 // Exchange sends one request and returns the reply's SW3 and data. Stale
-// bytes are dropped first; garbage before the reply is skipped.
+// bytes are dropped first (after an exchange that gave up on a late reply,
+// until the line is quiet); garbage before the reply is skipped.
 func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 byte, reply []byte, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
+	req := EncodeRequest(cmd, data...)
 	r.buf = r.buf[:0]
+	if r.dirty {
+		r.dirty = false
+		if err := r.quiet(ctx); err != nil {
+			return 0, nil, fmt.Errorf("idcard: %v: %w", cmd, err)
+		}
+	}
+	start := time.Now()
+	deadline := start.Add(r.ExchangeTime(cmd, len(req)))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	for drained := false; !drained; {
 		select {
 		case <-r.in:
@@ -132,7 +162,7 @@ func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 b
 			drained = true
 		}
 	}
-	if _, err := r.rw.Write(EncodeRequest(cmd, data...)); err != nil {
+	if _, err := r.rw.Write(req); err != nil {
 		return 0, nil, fmt.Errorf("idcard: %v: %w: %w", cmd, ErrDeviceGone, err)
 	}
 	for {
@@ -146,19 +176,101 @@ func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 b
 		case payload != nil:
 			return payload[2], payload[3:], nil
 		}
+		// A reply longer than expected (its length field says so) gets the
+		// wire time it needs.
+		if i := bytes.Index(r.buf, Preamble); i >= 0 && len(r.buf) >= i+len(Preamble)+2 {
+			n := int(binary.BigEndian.Uint16(r.buf[i+len(Preamble):]))
+			if n <= MaxFrameLen {
+				if d := start.Add(r.ExchangeTime(cmd, len(req)) - r.wire(maxReply(cmd)) + r.wire(len(Preamble)+2+n)); d.After(deadline) {
+					deadline = d
+					timer.Reset(time.Until(deadline))
+				}
+			}
+		}
 		select {
 		case c := <-r.in:
 			if c.err != nil {
 				return 0, nil, fmt.Errorf("idcard: %v: %w: %w", cmd, ErrDeviceGone, c.err)
 			}
 			r.buf = append(r.buf, c.b...)
+		case <-timer.C:
+			waited := time.Since(start).Round(time.Millisecond)
+			r.dirty = true // the rest of a late reply may still be on its way
+			if len(r.buf) > 0 {
+				return 0, nil, fmt.Errorf("idcard: %v: %w: %w: %d bytes of an unfinished frame after %v", cmd, ErrFrame, ErrTimeout, len(r.buf), waited)
+			}
+			return 0, nil, fmt.Errorf("idcard: %v: %w (no reply in %v at %d baud)", cmd, ErrTimeout, waited, r.opts.Baud)
 		case <-ctx.Done():
+			r.dirty = true
 			if len(r.buf) > 0 {
 				return 0, nil, fmt.Errorf("idcard: %v: %w: %w: %d bytes of an unfinished frame", cmd, ErrFrame, ErrTimeout, len(r.buf))
 			}
 			return 0, nil, fmt.Errorf("idcard: %v: %w (%v)", cmd, ErrTimeout, context.Cause(ctx))
 		}
 	}
+}
+
+// quiet drops what arrives until the line has been silent for 20 character
+// times (at least 100 ms: a frame's bytes come back to back), so the tail of a reply the last exchange gave up on
+// is not taken for the next reply. It waits at most as long as the longest
+// frame takes on the wire (at least 2 s, for a line slower than configured).
+func (r *Reader) quiet(ctx context.Context) error {
+	gap := max(r.wire(20), 100*time.Millisecond)
+	limit := time.NewTimer(max(r.wire(5+2+MaxFrameLen)+r.opts.ReplyTime, 2*time.Second))
+	defer limit.Stop()
+	for {
+		t := time.NewTimer(gap)
+		select {
+		case c := <-r.in:
+			t.Stop()
+			if c.err != nil {
+				return fmt.Errorf("%w: %w", ErrDeviceGone, c.err)
+			}
+		case <-t.C:
+			return nil
+		case <-limit.C:
+			t.Stop()
+			return nil // a line that never goes quiet: ask anyway
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (%v)", ErrTimeout, context.Cause(ctx))
+		}
+	}
+}
+
+// maxReply is the longest well-formed reply to cmd, in bytes on the wire.
+func maxReply(cmd Command) int {
+	const frame = 5 + 2 + 3 + 1 // preamble, length, SW1-SW3, checksum
+	switch cmd {
+	case CmdSAMID:
+		return frame + 16
+	case CmdFindCard:
+		return frame + 4
+	case CmdSelectCard:
+		return frame + 8
+	case CmdReadText:
+		return frame + 4 + TextLen + 1024 // 1295
+	case CmdReadTextFP:
+		return frame + 6 + TextLen + 1024 + 1024
+	case CmdResetSAM, CmdSAMStatus:
+		return frame
+	}
+	return 5 + 2 + MaxFrameLen
+}
+
+func (r *Reader) wire(n int) time.Duration {
+	return time.Duration(n) * 10 * time.Second / time.Duration(r.opts.Baud)
+}
+
+// ExchangeTime is how long Exchange waits for the reply to cmd after a
+// request of reqLen bytes: both on the wire at the configured baud, plus the
+// reader's reply time, plus its card time for the commands that read a card.
+func (r *Reader) ExchangeTime(cmd Command, reqLen int) time.Duration {
+	d := r.wire(reqLen+maxReply(cmd)) + r.opts.ReplyTime
+	if cmd == CmdReadText || cmd == CmdReadTextFP {
+		d += r.opts.CardTime
+	}
+	return d
 }
 
 // expect runs cmd and turns any status other than want into a *StatusError.

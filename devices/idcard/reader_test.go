@@ -1,6 +1,7 @@
 package idcard_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -31,8 +32,11 @@ func MustReader(t testing.TB, path string, opts idcard.Options) *idcard.Reader {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { port.Close() })
-	if opts.Timeout == 0 {
-		opts.Timeout = 500 * time.Millisecond
+	if opts.ReplyTime == 0 {
+		opts.ReplyTime = 500 * time.Millisecond
+	}
+	if opts.CardTime == 0 {
+		opts.CardTime = 100 * time.Millisecond // the simulator reads at once unless told otherwise
 	}
 	r := idcard.NewReader(port, opts)
 	t.Cleanup(func() { r.Close() })
@@ -143,7 +147,7 @@ func TestEveryStatusCode(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	s := MustSim(t, sim.IDCardOptions{})
-	r := MustReader(t, s.Path(), idcard.Options{Timeout: 300 * time.Millisecond})
+	r := MustReader(t, s.Path(), idcard.Options{ReplyTime: 300 * time.Millisecond, CardTime: 100 * time.Millisecond})
 	MustPlace(t, s, sim.SampleResident)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -179,13 +183,19 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-func TestSlowLink(t *testing.T) {
-	s := MustSim(t, sim.IDCardOptions{})
+// A driver that believes the line runs at 115200 gives up on a reader set to
+// 9600 (the 1295-byte reply takes 1.35 s); told the real rate, it waits long
+// enough. Short replies fit either way.
+func TestSlowLinkNeedsTheConfiguredBaud(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
+	s := MustSim(t, sim.IDCardOptions{Baud: 9600})
 	MustPlace(t, s, sim.SampleResident)
-	if err := s.SetBaud(9600); err != nil { // 1295 bytes take 1.35 s
+	port, err := serialport.Open(serialport.IDCardConfig(s.Path()))
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := MustReader(t, s.Path(), idcard.Options{Timeout: 300 * time.Millisecond})
+	// 0.11 s of wire at 115200 + 0.6 s: well short of the 1.35 s the reply takes
+	r := idcard.NewReader(port, idcard.Options{Baud: 115200, ReplyTime: 600 * time.Millisecond, CardTime: time.Millisecond})
 	ctx := context.Background()
 	if err := r.SelectCard(ctx); err != nil { // short replies still fit
 		t.Fatal(err)
@@ -193,9 +203,107 @@ func TestSlowLink(t *testing.T) {
 	if _, _, err := r.ReadText(ctx); !errors.Is(err, idcard.ErrTimeout) {
 		t.Fatalf("slow read: %v", err)
 	}
-	s.SetBaud(0)
-	if _, err := r.ReadCard(ctx); err != nil {
-		t.Fatalf("after slow read: %v", err)
+	// The reader is still sending the reply the driver gave up on; the next
+	// exchange waits for the line to go quiet instead of taking the tail for
+	// its reply.
+	if found, err := r.FindCard(ctx); err != nil || !found {
+		t.Fatalf("find after a late reply: %v %v", found, err)
+	}
+	r.Close()
+	port.Close()
+	r9600 := MustReader(t, s.Path(), idcard.Options{Baud: 9600, ReplyTime: time.Second, CardTime: 100 * time.Millisecond})
+	if _, err := r9600.ReadCard(ctx); err != nil {
+		t.Fatalf("read at the configured 9600 baud: %v", err)
+	}
+}
+
+// A card read at 9600 baud with a reader that takes 0.7 s to read the card:
+// 1.35 s of reply on the wire plus the card time, well past the old fixed 2 s
+// for the whole exchange, succeeds with the default options.
+func TestReadCardAt9600WithCardTime(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
+	s := MustSim(t, sim.IDCardOptions{Baud: 9600, ReadTime: 700 * time.Millisecond})
+	MustPlace(t, s, sim.SampleResident)
+	port, err := serialport.Open(serialport.Config{Path: s.Path(), Baud: 9600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { port.Close() })
+	r := idcard.NewReader(port, idcard.Options{Baud: 9600, Now: func() time.Time { return now }})
+	t.Cleanup(func() { r.Close() })
+	start := time.Now()
+	c, err := r.ReadCard(context.Background())
+	if err != nil || c.Number != sim.SampleResident.Number {
+		t.Fatalf("read at 9600: %v", err)
+	}
+	// The simulator really paced it: find, select and read replies plus the
+	// card time cannot take less than this.
+	least := sim.WireTime(10+15+10+19+10+1295, 9600) + 700*time.Millisecond
+	if took := time.Since(start); took < least {
+		t.Fatalf("read took %v, less than the %v of wire and card time: not paced", took, least)
+	}
+	if in, out := s.Traffic(); in != 30 || out != 15+19+1295 {
+		t.Errorf("traffic in %d out %d", in, out)
+	}
+}
+
+// The reader vanishes halfway through the 1295-byte reply: the driver reports
+// it at once (device gone, or a frame cut short), never a card.
+func TestReaderVanishesMidFrame(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
+	link := filepath.Join(t.TempDir(), "idcard")
+	s := MustSim(t, sim.IDCardOptions{Link: link, Baud: 9600})
+	MustPlace(t, s, sim.SampleResident)
+	port := serialport.OpenReconnecting(serialport.Config{Path: link, Baud: 9600})
+	t.Cleanup(func() { port.Close() })
+	r := idcard.NewReader(port, idcard.Options{Baud: 9600, CardTime: 100 * time.Millisecond})
+	t.Cleanup(func() { r.Close() })
+	MustInject(t, s, sim.Fault{Kind: sim.FaultVanish, On: idcard.CmdReadText})
+	start := time.Now()
+	_, err := r.ReadCard(context.Background())
+	if code := idcard.Code(err); code != "device_gone" && code != "frame" {
+		t.Fatalf("reader vanished mid-frame: %v (code %q)", err, code)
+	}
+	if !errors.Is(err, idcard.ErrDeviceGone) && !errors.Is(err, idcard.ErrFrame) {
+		t.Fatalf("err = %v", err)
+	}
+	t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if err := s.Plug(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := r.ReadCard(context.Background()); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no recovery after plug: %v", err)
+		}
+	}
+}
+
+// Readers answer the combined text+photo+fingerprint read (30 10) that
+// common third-party clients send: three lengths, then the data.
+func TestReadTextPhotoFingerprint(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	MustPlace(t, s, sim.SampleResident)
+	r := MustReader(t, s.Path(), idcard.Options{})
+	ctx := context.Background()
+	if err := r.SelectCard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sw3, data, err := r.Exchange(ctx, idcard.CmdReadTextFP)
+	if err != nil || sw3 != idcard.SW3OK {
+		t.Fatalf("30 10: sw3 %02X, %v", sw3, err)
+	}
+	if len(data) != 6+idcard.TextLen+1024+1024 || data[0] != 0x01 || data[1] != 0 || data[2] != 0x04 || data[4] != 0x04 {
+		t.Fatalf("30 10 reply: %d bytes, lengths % X", len(data), data[:min(6, len(data))])
+	}
+	c, err := idcard.DecodeText(data[6 : 6+idcard.TextLen])
+	if err != nil || c.Number != sim.SampleResident.Number {
+		t.Fatalf("text from 30 10: %v", err)
+	}
+	if !bytes.Equal(data[6+idcard.TextLen:6+idcard.TextLen+1024], sim.Photo()) || !bytes.Equal(data[6+idcard.TextLen+1024:], sim.Fingerprint()) {
+		t.Fatal("photo or fingerprint misplaced")
 	}
 }
 
@@ -277,7 +385,7 @@ func TestReconnectAfterUnplug(t *testing.T) {
 	s := MustSim(t, sim.IDCardOptions{Link: link})
 	port := serialport.OpenReconnecting(serialport.IDCardConfig(link))
 	t.Cleanup(func() { port.Close() })
-	r := idcard.NewReader(port, idcard.Options{Timeout: 300 * time.Millisecond})
+	r := idcard.NewReader(port, idcard.Options{ReplyTime: 300 * time.Millisecond, CardTime: 100 * time.Millisecond})
 	t.Cleanup(func() { r.Close() })
 	ctx := context.Background()
 	MustPlace(t, s, sim.SampleResident)
@@ -310,7 +418,7 @@ func TestReconnectAfterUnplug(t *testing.T) {
 func TestSilentReaderNeverBlocks(t *testing.T) {
 	s := MustSim(t, sim.IDCardOptions{})
 	MustInject(t, s, sim.Fault{Kind: sim.FaultSilence, Times: -1})
-	r := MustReader(t, s.Path(), idcard.Options{Timeout: time.Hour})
+	r := MustReader(t, s.Path(), idcard.Options{ReplyTime: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if _, err := r.ReadCard(ctx); !errors.Is(err, idcard.ErrTimeout) {

@@ -23,8 +23,12 @@ type Config struct {
 	Suffix string
 	// MaxLen is the longest code accepted (default 1024 bytes).
 	MaxLen int
+	// Baud is the line rate the port is set to (default 9600); the default
+	// inter-character timeout is derived from it.
+	Baud int
 	// InterCharTimeout: a partial code silent for this long is dropped
-	// (default 200 ms).
+	// (default: 32 character times at Baud plus 150 ms for the serial read
+	// granularity and USB latency — 183 ms at 9600).
 	InterCharTimeout time.Duration
 }
 
@@ -56,8 +60,11 @@ func NewScanner(r io.Reader, c Config) *Scanner {
 	if c.MaxLen <= 0 {
 		c.MaxLen = 1024
 	}
+	if c.Baud <= 0 {
+		c.Baud = 9600
+	}
 	if c.InterCharTimeout <= 0 {
-		c.InterCharTimeout = 200 * time.Millisecond
+		c.InterCharTimeout = 32*10*time.Second/time.Duration(c.Baud) + 150*time.Millisecond
 	}
 	return &Scanner{cfg: c, in: serialport.NewChunks(r)}
 }
@@ -95,6 +102,9 @@ func (s *Scanner) Scan(ctx context.Context) (string, error) {
 			}
 			return "", fmt.Errorf("%w: %d bytes dropped after %v of silence", ErrIncomplete, n, s.cfg.InterCharTimeout)
 		default:
+			// a device that failed mid-code does not finish it later: the
+			// part already read is not the start of the next code
+			s.line, s.tooLong, s.pending = s.line[:0], false, nil
 			return "", err
 		}
 	}

@@ -7,19 +7,29 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"hallq/devices/idcard"
 )
 
 // ConsoleHelp lists the console commands.
 const ConsoleHelp = `commands:
-  card [elderly|expired|foreign|foreign2017|hkmotw]  place a card (default resident)
+  card [elderly|expired|foreign|foreign2017|hkmotw]  place a card (default resident); a card
+                                                    already there is swapped (lifted, then placed)
+  card unreadable                                   a card the reader finds but cannot read
   remove                                            take the card away
+  reader fault silence|garbage|checksum|truncate|vanish|busy [n]
+                                                    bend the reader's next n replies (default 1)
+  reader clear                                      no more reader faults
   scan <text>                                       scan a code
-  paper out|in|low                                  paper supply
+  paper out|in|low|runout                           paper supply (runout: ends mid next ticket)
   cover open|closed                                 printer cover
+  printer offline|online                            printer online state
+  unplug reader|printer|scanner                     the device vanishes (cable pulled)
+  plug reader|printer|scanner                       and comes back
   help                                              this text
   quit                                              stop`
 
@@ -49,6 +59,8 @@ func Console(ctx context.Context, d *Devices, in io.Reader, out io.Writer, ticke
 			select {
 			case <-ctx.Done():
 				return
+			case pg := <-d.Printer.TornPages():
+				say("--- paper ran out: ticket torn after %d lines (not a ticket; status now says paper end) ---", len(pg.Lines))
 			case pg := <-d.Printer.Pages():
 				n++
 				say("--- ticket %d ---\n%s", n, strings.TrimRight(pg.Text(), "\n"))
@@ -100,6 +112,12 @@ var consoleCards = map[string]idcard.Card{
 	"foreign": SampleForeign, "foreign2017": SampleForeign2017, "hkmotw": SampleHKMOTW,
 }
 
+// readerFaults are the console's names for reader faults.
+var readerFaults = map[string]Fault{
+	"silence": {Kind: FaultSilence}, "garbage": {Kind: FaultGarbage}, "checksum": {Kind: FaultBadChecksum},
+	"truncate": {Kind: FaultTruncate}, "vanish": {Kind: FaultVanish}, "busy": {Kind: FaultStatus, SW3: 0x24},
+}
+
 func command(d *Devices, line string) (string, error) {
 	verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 	arg = strings.TrimSpace(arg)
@@ -109,19 +127,49 @@ func command(d *Devices, line string) (string, error) {
 	case "help":
 		return ConsoleHelp, nil
 	case "card":
+		if arg == "unreadable" {
+			return "unreadable card placed: the reader finds it but every read fails", d.IDCard.PlaceUnreadable(SampleResident)
+		}
 		c, ok := consoleCards[arg]
 		if !ok {
 			return "", fmt.Errorf("unknown card %q", arg)
 		}
+		if d.IDCard.Present() { // readers report a card once per placement
+			return fmt.Sprintf("card swapped: %v %s", c.Type, c.Number.Masked()), d.IDCard.Swap(c, 3*time.Second)
+		}
 		return fmt.Sprintf("card placed: %v %s", c.Type, c.Number.Masked()), d.IDCard.Place(c)
 	case "remove":
 		return "card removed", d.IDCard.Remove()
+	case "reader":
+		f := strings.Fields(arg)
+		if len(f) == 1 && f[0] == "clear" {
+			return "reader faults cleared", d.IDCard.ClearFaults()
+		}
+		if len(f) < 2 || len(f) > 3 || f[0] != "fault" {
+			return "", fmt.Errorf("reader fault silence|garbage|checksum|truncate|vanish|busy [n], or reader clear")
+		}
+		fault, ok := readerFaults[f[1]]
+		if !ok {
+			return "", fmt.Errorf("unknown reader fault %q (silence|garbage|checksum|truncate|vanish|busy)", f[1])
+		}
+		fault.Times = 1
+		if len(f) == 3 {
+			n, err := strconv.Atoi(f[2])
+			if err != nil || n < 1 {
+				return "", fmt.Errorf("reader fault %s: %q is not a count", f[1], f[2])
+			}
+			fault.Times = n
+		}
+		return fmt.Sprintf("reader: next %d replies %s", fault.Times, f[1]), d.IDCard.Inject(fault)
 	case "scan":
 		return "scanned " + arg, d.Scanner.Scan(arg)
 	case "paper":
+		if arg == "runout" {
+			return "paper will run out a few lines into the next ticket", d.Printer.FailNextJob()
+		}
 		p, ok := map[string]Paper{"out": PaperOut, "in": PaperOK, "low": PaperLow}[arg]
 		if !ok {
-			return "", fmt.Errorf("paper out|in|low")
+			return "", fmt.Errorf("paper out|in|low|runout")
 		}
 		return "paper " + arg, d.Printer.SetPaper(p)
 	case "cover":
@@ -129,6 +177,27 @@ func command(d *Devices, line string) (string, error) {
 			return "", fmt.Errorf("cover open|closed")
 		}
 		return "cover " + arg, d.Printer.SetCover(arg == "open")
+	case "printer":
+		if arg != "offline" && arg != "online" {
+			return "", fmt.Errorf("printer offline|online")
+		}
+		return "printer " + arg, d.Printer.SetOffline(arg == "offline")
+	case "unplug", "plug":
+		dev, ok := map[string]interface {
+			Unplug() error
+			Plug() error
+			Path() string
+		}{"reader": d.IDCard, "printer": d.Printer, "scanner": d.Scanner}[arg]
+		if !ok {
+			return "", fmt.Errorf("%s reader|printer|scanner", verb)
+		}
+		if verb == "unplug" {
+			return arg + " unplugged", dev.Unplug()
+		}
+		if err := dev.Plug(); err != nil {
+			return "", err
+		}
+		return arg + " plugged in at " + dev.Path(), nil
 	}
 	return "", fmt.Errorf("unknown command %q (try help)", verb)
 }

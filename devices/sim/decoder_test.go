@@ -62,3 +62,50 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+// Standard commands the decoder does not draw are read past with their
+// parameters: none of their bytes leak into the text, and the in-band
+// requests are reported in stream order.
+func TestDecodeToleratesStandardCommands(t *testing.T) {
+	var b bytes.Buffer
+	w := func(p ...byte) { b.Write(p) }
+	w(0x1B, 0x40)
+	w([]byte("AB")...)
+	w(0x1B, 0x24, 0x41, 0x42)                                     // ESC $ nL nH: absolute position
+	w(0x1B, 0x5C, 0x43, 0x44)                                     // ESC \ nL nH: relative position
+	w(0x1D, 0x4C, 0x45, 0x46)                                     // GS L: left margin
+	w(0x1D, 0x57, 0x47, 0x48)                                     // GS W: print area width
+	w(0x1B, 0x70, 0x00, 0x49, 0x4A)                               // ESC p: drawer pulse
+	w(0x1B, 0x2A, 0x21, 0x02, 0x00, 'K', 'L', 'M', 'N', 'O', 'P') // ESC * 24-dot column image, 2 columns
+	w(0x1B, 0x2A, 0x00, 0x03, 0x00, 'Q', 'R', 'S')                // ESC * 8-dot, 3 columns
+	w(0x1B, 0x44, 0x08, 0x10, 0x00)                               // ESC D tab stops
+	w(0x1B, 0x20, 'T', 0x1B, 0x3D, 'U', 0x1B, 0x63, 0x35, 'V')    // ESC SP, ESC =, ESC c 5
+	w(0x1C, 0x70, 0x01, 0x00)                                     // FS p: NV image
+	w(0x10, 0x14, 0x01, 0x00, 0x01)                               // DLE DC4: real-time pulse
+	w(0x1D, 0x48, 0x02, 0x1D, 0x6B, 0x04)                         // GS H, GS k m=4 (CODE39) …
+	w([]byte("CODE39")...)
+	w(0x00)
+	w(0x1D, 0x6B, 0x49, 0x05) // GS k m=73 (CODE128) n=5
+	w([]byte("{B123")...)
+	w('\r', '\n')
+	w([]byte("CD\n")...)
+	w(0x1D, 0x72, 0x01)                                             // GS r 1
+	w(0x1D, 0x28, 0x48, 0x06, 0x00, 0x30, 0x30, '0', '0', '4', '2') // GS ( H fn 48
+	var ts []byte
+	var ids [][4]byte
+	var pages []Page
+	d := &Decoder{OnPage: func(p Page) { pages = append(pages, p) }, OnTransmitStatus: func(n byte) { ts = append(ts, n) },
+		OnProcessID: func(id [4]byte) { ids = append(ids, id) }}
+	d.Write(b.Bytes())
+	d.Flush()
+	if len(pages) != 1 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	pg := pages[0]
+	if got := pg.Text(); got != "AB\n[barcode CODE39]\n[barcode {B123]\n\nCD\n" || pg.Unknown != 0 {
+		t.Fatalf("page text %q, %d unknown bytes", got, pg.Unknown)
+	}
+	if !slices.Equal(ts, []byte{1}) || len(ids) != 1 || string(ids[0][:]) != "0042" {
+		t.Fatalf("GS r %v, GS ( H %q", ts, ids)
+	}
+}

@@ -3,6 +3,12 @@
 // ESC/POS ticket printer and a code scanner. Drivers open Path() through the
 // real serial library, so tests, CI and the hall demo need no hardware.
 //
+// A pseudo-terminal moves bytes instantly; a simulator given a baud rate
+// paces them itself in both directions (about baud/10 bytes a second, 8N1),
+// and adds the device's own time (the reader reading a card, the printer
+// printing its buffer), so drivers meet the timing of real lines. Without a
+// baud rate bytes cross at once, for tests of logic alone.
+//
 // Each simulator runs one goroutine that owns its terminal and its state;
 // methods send it operations. A simulator can be unplugged and plugged back
 // (a new terminal behind the same Path when a link path is set) to exercise
@@ -13,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,12 +46,79 @@ type device struct {
 	in            chan []byte   // chunks read from master
 	inDone        chan struct{} // closed when the current master's reader ends
 	onData        func([]byte)
-	baud          int // > 0: pace writes as if at this baud rate
+	onUnplug      func() // optional: the device forgets what it was doing
+	baud          int    // > 0: pace both directions as if at this baud rate (8N1)
+
+	// The wire at baud > 0: bytes in each direction wait in a queue and
+	// cross one character time apart (10 bits per byte for 8N1).
+	rx, tx      wire
+	afterTx     []func() // run once everything queued so far has been sent
+	bytesIn     int      // bytes the device received (after pacing)
+	bytesOut    int      // bytes the device sent
+	vanishAfter int      // > 0: unplug after sending this many more bytes
 }
 
-func newDevice(name, link string, onData func([]byte)) (*device, error) {
+// wire is one direction of a paced serial line: queued bytes and the time the
+// last byte taken from the queue finished crossing.
+type wire struct {
+	q     []byte
+	clock time.Time
+}
+
+// charTime is how long one byte takes on an 8N1 line at baud.
+func charTime(baud int) time.Duration { return 10 * time.Second / time.Duration(baud) }
+
+// WireTime is how long n bytes take on an 8N1 line at baud (0 for baud ≤ 0).
+func WireTime(n, baud int) time.Duration {
+	if baud <= 0 {
+		return 0
+	}
+	return time.Duration(n) * charTime(baud)
+}
+
+// minTick keeps a paced line from waking the loop more than every 2 ms: bytes
+// cross in small bursts that add up to the exact line rate.
+const minTick = 2 * time.Millisecond
+
+func (w *wire) push(b []byte, now time.Time) {
+	if len(w.q) == 0 && w.clock.Before(now) {
+		w.clock = now
+	}
+	w.q = append(w.q, b...)
+}
+
+// take returns the bytes that have fully crossed by now.
+func (w *wire) take(now time.Time, baud int) []byte {
+	if len(w.q) == 0 {
+		return nil
+	}
+	ct := charTime(baud)
+	n := min(int(now.Sub(w.clock)/ct), len(w.q))
+	if n <= 0 {
+		return nil
+	}
+	w.clock = w.clock.Add(time.Duration(n) * ct)
+	out := append([]byte(nil), w.q[:n]...)
+	w.q = w.q[n:]
+	if len(w.q) == 0 {
+		w.q = nil
+	}
+	return out
+}
+
+// due is when take will next return something (ok false: nothing queued).
+func (w *wire) due(baud int) (time.Time, bool) {
+	if len(w.q) == 0 {
+		return time.Time{}, false
+	}
+	ct := charTime(baud)
+	n := max(min(len(w.q), int(minTick/ct)), 1)
+	return w.clock.Add(time.Duration(n) * ct), true
+}
+
+func newDevice(name, link string, baud int, onData func([]byte)) (*device, error) {
 	d := &device{name: name, link: link, ops: make(chan func()), done: make(chan struct{}),
-		closed: make(chan struct{}), onData: onData}
+		closed: make(chan struct{}), onData: onData, baud: max(baud, 0)}
 	if err := d.plug(); err != nil {
 		return nil, err
 	}
@@ -72,6 +146,9 @@ func (d *device) plug() error {
 	go readAll(m, d.in, d.inDone)
 	p := s.Name()
 	if d.link != "" {
+		if err := os.MkdirAll(filepath.Dir(d.link), 0o755); err != nil {
+			return fmt.Errorf("sim: %s: link: %w", d.name, err)
+		}
 		tmp := d.link + ".new"
 		os.Remove(tmp)
 		if err := os.Symlink(p, tmp); err != nil {
@@ -95,6 +172,10 @@ func (d *device) unplug() {
 	}
 	d.master.Close()
 	d.slave.Close()
+	d.rx.q, d.tx.q, d.afterTx = nil, nil, nil // what was on the cable is lost
+	if d.onUnplug != nil {
+		d.onUnplug()
+	}
 	for waiting := true; waiting; {
 		select {
 		case <-d.in: // unblock the reader
@@ -154,16 +235,98 @@ func readAll(f *os.File, out chan<- []byte, done chan<- struct{}) {
 func (d *device) loop() {
 	defer close(d.closed)
 	defer d.unplug()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
+		var wake <-chan time.Time
+		if at, ok := d.nextDue(); ok {
+			timer.Reset(time.Until(at))
+			wake = timer.C
+		}
 		select {
 		case b := <-d.in:
-			d.onData(b)
+			d.arrive(b)
 		case op := <-d.ops:
 			op()
+		case <-wake:
 		case <-d.done:
 			return
 		}
+		d.cross()
 	}
+}
+
+// nextDue is the earliest time a paced byte finishes crossing either way.
+func (d *device) nextDue() (time.Time, bool) {
+	if d.baud <= 0 {
+		return time.Time{}, false
+	}
+	rx, okRx := d.rx.due(d.baud)
+	tx, okTx := d.tx.due(d.baud)
+	switch {
+	case okRx && okTx:
+		if tx.Before(rx) {
+			return tx, true
+		}
+		return rx, true
+	case okRx:
+		return rx, true
+	}
+	return tx, okTx
+}
+
+// arrive takes bytes the driver wrote: at once, or onto the paced wire.
+func (d *device) arrive(b []byte) {
+	if d.baud <= 0 {
+		d.bytesIn += len(b)
+		d.onData(b)
+		return
+	}
+	d.rx.push(b, time.Now())
+}
+
+// cross moves the bytes whose time has come across the wire both ways.
+func (d *device) cross() {
+	if d.baud <= 0 {
+		return
+	}
+	now := time.Now()
+	if b := d.tx.take(now, d.baud); len(b) > 0 && d.master != nil {
+		d.bytesOut += len(b)
+		d.master.Write(b)
+	}
+	if len(d.tx.q) == 0 && len(d.afterTx) > 0 {
+		fs := d.afterTx
+		d.afterTx = nil
+		for _, f := range fs {
+			f()
+		}
+	}
+	if b := d.rx.take(now, d.baud); len(b) > 0 {
+		d.bytesIn += len(b)
+		d.onData(b)
+	}
+}
+
+// whenSent runs f on the loop once every byte written so far has crossed
+// the wire (at once when the line is not paced).
+func (d *device) whenSent(f func()) {
+	if d.baud <= 0 || len(d.tx.q) == 0 {
+		f()
+		return
+	}
+	d.afterTx = append(d.afterTx, f)
+}
+
+// after runs f on the loop goroutine once dur has passed (the device's own
+// time: reading a card, printing). f is dropped if the simulator closes.
+func (d *device) after(dur time.Duration, f func()) {
+	time.AfterFunc(dur, func() {
+		select {
+		case d.ops <- f:
+		case <-d.closed:
+		}
+	})
 }
 
 // do runs op on the loop goroutine and waits for it.
@@ -184,16 +347,22 @@ func (d *device) write(b []byte) {
 	if d.master == nil {
 		return
 	}
-	if d.baud <= 0 {
-		d.master.Write(b)
-		return
+	vanish := false
+	if d.vanishAfter > 0 {
+		if len(b) >= d.vanishAfter {
+			b, vanish, d.vanishAfter = b[:d.vanishAfter], true, 0
+		} else {
+			d.vanishAfter -= len(b)
+		}
 	}
-	const step = 64
-	for len(b) > 0 {
-		n := min(step, len(b))
-		d.master.Write(b[:n])
-		time.Sleep(time.Duration(n) * 10 * time.Second / time.Duration(d.baud))
-		b = b[n:]
+	if d.baud <= 0 {
+		d.bytesOut += len(b)
+		d.master.Write(b)
+	} else {
+		d.tx.push(b, time.Now())
+	}
+	if vanish {
+		d.whenSent(d.unplug)
 	}
 }
 
@@ -216,9 +385,57 @@ func (d *device) Plug() error {
 	return err
 }
 
-// SetBaud paces replies as if the link ran at baud bits per second (0: as
-// fast as the terminal goes).
-func (d *device) SetBaud(baud int) error { return d.do(func() { d.baud = baud }) }
+// SetBaud paces the bytes in both directions as if the link ran at baud bits
+// per second, 8N1: about baud/10 bytes a second (0: as fast as the terminal
+// goes, which no real link does). Bytes already queued cross at the new rate.
+func (d *device) SetBaud(baud int) error {
+	return d.do(func() {
+		if baud <= 0 { // deliver what waits on the wire at once
+			if d.master != nil && len(d.tx.q) > 0 {
+				d.master.Write(d.tx.q)
+			}
+			d.bytesOut += len(d.tx.q)
+			rx := d.rx.q
+			d.rx.q, d.tx.q = nil, nil
+			d.baud = 0
+			if len(rx) > 0 {
+				d.bytesIn += len(rx)
+				d.onData(rx)
+			}
+			for _, f := range d.afterTx {
+				f()
+			}
+			d.afterTx = nil
+			return
+		}
+		d.baud = baud
+	})
+}
+
+// Baud returns the simulated line rate (0: unpaced).
+func (d *device) Baud() int {
+	var b int
+	d.do(func() { b = d.baud })
+	return b
+}
+
+// Traffic returns how many bytes the device has received and sent.
+func (d *device) Traffic() (in, out int) {
+	d.do(func() { in, out = d.bytesIn, d.bytesOut })
+	return in, out
+}
+
+// Vanish unplugs the device after it has sent the first n bytes of whatever
+// it sends next (n = 0: at once), as if the cable were pulled mid-frame.
+func (d *device) Vanish(n int) error {
+	return d.do(func() {
+		if n <= 0 {
+			d.unplug()
+			return
+		}
+		d.vanishAfter = n
+	})
+}
 
 // Close stops the simulator and closes its terminal. It may be called
 // more than once, from several goroutines.

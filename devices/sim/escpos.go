@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -16,7 +17,8 @@ type Line struct {
 	Width, Height int            // character magnification, 1..8
 	QR            string         // payload of a native QR code line
 	QRModule      int            // its module size in dots
-	Image         *escpos.Raster // a GS v 0 raster line
+	Image         *escpos.Raster // a GS v 0 raster line (bands of one image joined)
+	Barcode       string         // data of a GS k barcode (not drawn)
 }
 
 // Page is one printed ticket decoded back from ESC/POS.
@@ -24,6 +26,7 @@ type Page struct {
 	Lines   []Line
 	Cut     bool
 	Unknown int // bytes of commands the decoder did not know
+	Skipped int // standard commands the decoder read past without drawing them
 }
 
 // Text returns the page as plain text, one line per printed line; QR codes
@@ -36,6 +39,8 @@ func (p Page) Text() string {
 			fmt.Fprintf(&b, "[image %dx%d]\n", l.Image.WidthBytes*8, l.Image.Height)
 		case l.QR != "":
 			fmt.Fprintf(&b, "[QR %s]\n", l.QR)
+		case l.Barcode != "":
+			fmt.Fprintf(&b, "[barcode %s]\n", l.Barcode)
 		default:
 			b.WriteString(l.Text + "\n")
 		}
@@ -72,11 +77,15 @@ func (p Page) Images() []escpos.Raster {
 const maxRaster = 1 << 20
 
 // Decoder turns an ESC/POS byte stream back into pages. A page ends at a
-// cut, or at a real-time status request or an initialise command after
-// printed content (printers without a cutter). Unknown commands are skipped.
+// cut, or at a status request or an initialise command after printed content
+// (printers without a cutter). Standard commands it does not draw (column
+// images, barcodes, drawer pulses, positioning, …) are read past with their
+// parameters, so they never leak into the text; unknown ones are skipped.
 type Decoder struct {
-	OnPage   func(Page)
-	OnStatus func(n byte) // DLE EOT n
+	OnPage           func(Page)
+	OnStatus         func(n byte)    // DLE EOT n
+	OnTransmitStatus func(n byte)    // GS r n
+	OnProcessID      func(d [4]byte) // GS ( H fn 48 d1 d2 d3 d4
 
 	buf           []byte
 	align         int
@@ -86,6 +95,7 @@ type Decoder struct {
 	qr            string
 	module        int
 	page          Page
+	lastWasImage  bool // the previous command was a raster band (bands join)
 }
 
 // DecodeAll decodes a complete stream: the pages (including an unfinished
@@ -147,6 +157,17 @@ func (d *Decoder) unknown(n int) int { d.page.Unknown += n; return n }
 // step decodes one command or text byte at the start of b and returns how
 // many bytes it used (0: incomplete).
 func (d *Decoder) step(b []byte) int {
+	wasImage := d.lastWasImage
+	d.lastWasImage = false
+	n := d.step1(b, wasImage)
+	if n == 0 {
+		d.lastWasImage = wasImage // incomplete: try again with more bytes
+	}
+	return n
+}
+
+func (d *Decoder) step1(b []byte, wasImage bool) int {
+	d.lastWasImage = wasImage && len(b) >= 2 && b[0] == 0x1D && b[1] == 'v'
 	need := func(n int) bool { return len(b) >= n }
 	c := b[0]
 	switch {
@@ -156,9 +177,33 @@ func (d *Decoder) step(b []byte) int {
 	case c >= 0x20 && c != 0x7F:
 		d.text = append(d.text, c)
 		return 1
+	case c == '\r', c == 0x18, c == 0x0C: // CR, CAN, FF: nothing to draw
+		return 1
+	case c == '\t':
+		d.text = append(d.text, ' ', ' ')
+		return 1
 	case c == 0x10:
 		if !need(2) {
 			return 0
+		}
+		switch b[1] {
+		case 0x05: // DLE ENQ n: real-time request
+			if !need(3) {
+				return 0
+			}
+			return d.skip(3)
+		case 0x14: // DLE DC4 fn …: real-time pulse, power off, buffer clear
+			if !need(3) {
+				return 0
+			}
+			n := 5
+			if b[2] == 8 {
+				n = 10
+			}
+			if !need(n) {
+				return 0
+			}
+			return d.skip(n)
 		}
 		if b[1] != 0x04 {
 			return d.unknown(1)
@@ -182,8 +227,11 @@ func (d *Decoder) step(b []byte) int {
 			d.emit(false)
 			d.reset()
 			return 2
-		case '2', '<':
+		case '2', '<', 'i', 'm', 'L', 'S', 0x0C:
 			return 2
+		}
+		if n := d.escLong(b); n >= 0 {
+			return n
 		}
 		if !need(3) {
 			return 0
@@ -198,7 +246,7 @@ func (d *Decoder) step(b []byte) int {
 			for range int(b[2]) {
 				d.endLine(true)
 			}
-		case '!', 't', '3', 'J', '-', 'M', 'G', 'V', 'R', '{':
+		case '!', 't', '3', 'J', '-', 'M', 'G', 'V', 'R', '{', ' ', '=', 'r', 'e', 'U', 'T', '%', '?', 'u', 'v', 'K':
 		default:
 			return d.unknown(2)
 		}
@@ -210,11 +258,16 @@ func (d *Decoder) step(b []byte) int {
 		switch b[1] {
 		case '&', '.':
 			return 2
-		case '!', '-':
+		case '!', '-', 'W', 'C':
 			if !need(3) {
 				return 0
 			}
 			return 3
+		case 'p', 'S', '?': // FS p n m: print NV image; FS S / FS ?
+			if !need(4) {
+				return 0
+			}
+			return d.skip(4)
 		}
 		return d.unknown(2)
 	case c == 0x1D:
@@ -250,6 +303,14 @@ func (d *Decoder) gs(b []byte) int {
 		if len(b) < n {
 			return 0
 		}
+		if b[2] == 'H' && n == 11 && b[5] == 0x30 && b[6] == 0x30 {
+			d.endLine(false)
+			d.emit(false)
+			if d.OnProcessID != nil {
+				d.OnProcessID([4]byte(b[7:11]))
+			}
+			return n
+		}
 		if b[2] == 'k' && n >= 8 && b[5] == 0x31 {
 			switch b[6] {
 			case 0x43:
@@ -277,9 +338,51 @@ func (d *Decoder) gs(b []byte) int {
 			return 0
 		}
 		d.endLine(false)
-		r := escpos.Raster{WidthBytes: w, Height: h, Bits: append([]byte(nil), b[8:8+w*h]...)}
-		d.page.Lines = append(d.page.Lines, Line{Image: &r, Align: d.align})
+		bits := b[8 : 8+w*h]
+		if k := len(d.page.Lines) - 1; k >= 0 && d.lastWasImage && d.page.Lines[k].Image != nil &&
+			d.page.Lines[k].Image.WidthBytes == w && d.page.Lines[k].Align == d.align {
+			// the next band of a tall image printed in bands of ≤ 255 rows
+			prev := d.page.Lines[k].Image
+			joined := escpos.Raster{WidthBytes: w, Height: prev.Height + h, Bits: append(append([]byte(nil), prev.Bits...), bits...)}
+			d.page.Lines[k].Image = &joined
+		} else {
+			r := escpos.Raster{WidthBytes: w, Height: h, Bits: append([]byte(nil), bits...)}
+			d.page.Lines = append(d.page.Lines, Line{Image: &r, Align: d.align})
+		}
+		d.lastWasImage = true
 		return 8 + w*h
+	case 'r': // GS r n: transmit status, answered in buffer order
+		d.endLine(false)
+		d.emit(false)
+		if d.OnTransmitStatus != nil {
+			d.OnTransmitStatus(b[2])
+		}
+		return 3
+	case 'k': // GS k m …: barcode
+		return d.barcode(b)
+	case '*': // GS * x y d: define a downloaded bit image, x*y*8 bytes
+		if len(b) < 4 {
+			return 0
+		}
+		n := 4 + int(b[2])*int(b[3])*8
+		if len(b) < n {
+			return 0
+		}
+		return d.skip(n)
+	case 'P', '$', '\\':
+		if len(b) < 4 {
+			return 0
+		}
+		return d.skip(4)
+	case '^':
+		if len(b) < 5 {
+			return 0
+		}
+		return d.skip(5)
+	case 'I', 'b', 'T', '/', 'E', 'j', 'g', 'z', 'x', 'A':
+		return d.skip(3)
+	case ':':
+		return d.skip(2)
 	case 'B', 'h', 'w', 'H', 'f', 'a', 'L', 'W':
 		n := 3
 		if b[1] == 'L' || b[1] == 'W' {
@@ -291,4 +394,84 @@ func (d *Decoder) gs(b []byte) int {
 		return n
 	}
 	return d.unknown(2)
+}
+
+func (d *Decoder) skip(n int) int { d.page.Skipped++; return n }
+
+// escLong reads past the ESC commands with more than one parameter byte and
+// returns the bytes used: 0 when incomplete, -1 when b starts no such command.
+func (d *Decoder) escLong(b []byte) int {
+	switch b[1] {
+	case '$', '\\', 'c': // ESC $ nL nH, ESC \ nL nH, ESC c x n
+		if len(b) < 4 {
+			return 0
+		}
+		return d.skip(4)
+	case 'p': // ESC p m t1 t2: drawer pulse
+		if len(b) < 5 {
+			return 0
+		}
+		return d.skip(5)
+	case 'W': // ESC W xL xH yL yH dxL dxH dyL dyH: page-mode area
+		if len(b) < 10 {
+			return 0
+		}
+		return d.skip(10)
+	case '*': // ESC * m nL nH d: column image, n columns of 1 or 3 bytes
+		if len(b) < 5 {
+			return 0
+		}
+		cols := int(b[3]) | int(b[4])<<8
+		if b[2] == 32 || b[2] == 33 {
+			cols *= 3
+		}
+		if len(b) < 5+cols {
+			return 0
+		}
+		return d.skip(5 + cols)
+	case 'D': // ESC D n1 … nk NUL: tab stops (at most 32)
+		for i := 2; i < len(b) && i < 2+33; i++ {
+			if b[i] == 0 {
+				return d.skip(i + 1)
+			}
+		}
+		if len(b) < 2+33 {
+			return 0
+		}
+		return d.unknown(2)
+	}
+	return -1
+}
+
+// barcode reads past GS k m …: m 0-6 data ends at NUL, m 65-79 has a
+// length byte. The data is kept as a line (not drawn).
+func (d *Decoder) barcode(b []byte) int {
+	m := b[2]
+	var data []byte
+	var n int
+	switch {
+	case m <= 6:
+		i := bytes.IndexByte(b[3:], 0)
+		if i < 0 {
+			if len(b) > 3+255 {
+				return d.unknown(2)
+			}
+			return 0
+		}
+		data, n = b[3:3+i], 3+i+1
+	case m >= 65 && m <= 79:
+		if len(b) < 4 {
+			return 0
+		}
+		n = 4 + int(b[3])
+		if len(b) < n {
+			return 0
+		}
+		data = b[4:n]
+	default:
+		return d.unknown(2)
+	}
+	d.endLine(false)
+	d.page.Lines = append(d.page.Lines, Line{Barcode: string(data), Align: d.align})
+	return n
 }

@@ -19,6 +19,7 @@ const (
 	FaultSilence                          // no reply at all
 	FaultGarbage                          // line noise before the correct reply
 	FaultTruncate                         // the first half of the reply, then nothing
+	FaultVanish                           // the first half of the reply, then the device is unplugged
 )
 
 // Fault is injected into the replies to the next Times requests (default 1)
@@ -39,22 +40,77 @@ type IDCard struct {
 	faults []Fault
 	samID  idcard.SAMID
 	reqs   int
+	// unreadable: the card is found and selected but every read fails (41),
+	// as with a scratched or bent card.
+	unreadable bool
+	readTime   time.Duration
+	noCard     int // find-card requests answered "no card"
+	busy       bool
+	queue      [][]byte // requests that arrived while a card read was under way
 }
 
 // IDCardOptions configure an ID-card simulator.
 type IDCardOptions struct {
 	Link string // optional symlink path kept pointing at the terminal
+	// Baud paces both directions at this line rate (0: unpaced). Real
+	// readers run at 115200; some are set to 9600.
+	Baud int
+	// ReadTime is how long the reader takes to read a card's text and photo
+	// before it starts to answer (vendors quote up to 1 s; 0: at once).
+	ReadTime time.Duration
 }
 
 // NewIDCard starts an ID-card reader simulator with no card on it.
 func NewIDCard(opts IDCardOptions) (*IDCard, error) {
-	s := &IDCard{samID: idcard.SAMID{5, 0, 1, 0, 0x9a, 0x5e, 0x32, 0x01, 0x4e, 0x61, 0xbc, 0, 0xd2, 0x02, 0x96, 0x49}}
-	d, err := newDevice("idcard", opts.Link, s.onData)
+	s := &IDCard{samID: idcard.SAMID{5, 0, 1, 0, 0x9a, 0x5e, 0x32, 0x01, 0x4e, 0x61, 0xbc, 0, 0xd2, 0x02, 0x96, 0x49},
+		readTime: opts.ReadTime}
+	d, err := newDevice("idcard", opts.Link, opts.Baud, s.onData)
 	if err != nil {
 		return nil, err
 	}
+	d.onUnplug = func() { s.buf, s.queue, s.busy = nil, nil, false }
 	s.device = d
 	return s, nil
+}
+
+// SetReadTime sets how long reading a card takes (see IDCardOptions.ReadTime).
+func (s *IDCard) SetReadTime(d time.Duration) error { return s.do(func() { s.readTime = d }) }
+
+// PlaceUnreadable puts a card on the reader that is found but cannot be read:
+// every read answers 41 (read failed), as a scratched or bent card does.
+func (s *IDCard) PlaceUnreadable(c idcard.Card) error {
+	text, err := idcard.EncodeText(c)
+	if err != nil {
+		return err
+	}
+	return s.do(func() { s.card, s.unreadable = text, true })
+}
+
+// Swap takes the card away, waits until the driver has polled the empty
+// reader twice (so it has seen the card go; readers report a card once per
+// placement), then places c. It gives up waiting after timeout and places c
+// anyway.
+func (s *IDCard) Swap(c idcard.Card, timeout time.Duration) error {
+	text, err := idcard.EncodeText(c)
+	if err != nil {
+		return err
+	}
+	var before int
+	if err := s.do(func() { s.card, s.unreadable, before = nil, false, s.noCard }); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := s.do(func() { n = s.noCard }); err != nil {
+			return err
+		}
+		if n >= before+2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return s.do(func() { s.card = text })
 }
 
 // Place puts a card on the reader (replacing any other).
@@ -72,11 +128,18 @@ func (s *IDCard) PlaceText(text []byte) error {
 		return fmt.Errorf("sim: text block is %d bytes, want %d", len(text), idcard.TextLen)
 	}
 	text = bytes.Clone(text)
-	return s.do(func() { s.card = text })
+	return s.do(func() { s.card, s.unreadable = text, false })
+}
+
+// Present reports whether a card is on the reader.
+func (s *IDCard) Present() bool {
+	var ok bool
+	s.do(func() { ok = s.card != nil })
+	return ok
 }
 
 // Remove takes the card away.
-func (s *IDCard) Remove() error { return s.do(func() { s.card = nil }) }
+func (s *IDCard) Remove() error { return s.do(func() { s.card, s.unreadable = nil, false }) }
 
 // Inject queues a fault for the coming requests.
 func (s *IDCard) Inject(f Fault) error {
@@ -98,7 +161,7 @@ func (s *IDCard) Requests() int {
 
 func (s *IDCard) onData(b []byte) {
 	s.buf = append(s.buf, b...)
-	for {
+	for !s.busy {
 		payload, n, err := idcard.Decode(s.buf)
 		s.buf = s.buf[n:]
 		switch {
@@ -113,7 +176,22 @@ func (s *IDCard) onData(b []byte) {
 		}
 		s.reqs++
 		cmd := idcard.Command(binary.BigEndian.Uint16(payload))
-		s.reply(cmd, s.answer(cmd))
+		frame := s.answer(cmd)
+		if (cmd == idcard.CmdReadText || cmd == idcard.CmdReadTextFP) && s.card != nil && s.readTime > 0 {
+			// The SAM reads the card before it answers; the reader handles
+			// one request at a time, so later bytes wait in s.buf.
+			s.busy = true
+			s.after(s.readTime, func() {
+				if !s.busy {
+					return // unplugged meanwhile
+				}
+				s.busy = false
+				s.reply(cmd, frame)
+				s.onData(nil)
+			})
+			return
+		}
+		s.reply(cmd, frame)
 	}
 }
 
@@ -126,6 +204,7 @@ func (s *IDCard) answer(cmd idcard.Command) []byte {
 		return idcard.EncodeResponse(idcard.SW3OK, s.samID[:]...)
 	case idcard.CmdFindCard:
 		if s.card == nil {
+			s.noCard++
 			return idcard.EncodeResponse(0x80)
 		}
 		return idcard.EncodeResponse(idcard.SW3FoundCard, 0, 0, 0, 0)
@@ -135,11 +214,19 @@ func (s *IDCard) answer(cmd idcard.Command) []byte {
 		}
 		return idcard.EncodeResponse(idcard.SW3OK, make([]byte, 8)...)
 	case idcard.CmdReadText:
-		if s.card == nil {
+		if s.card == nil || s.unreadable {
 			return idcard.EncodeResponse(0x41)
 		}
 		data := append([]byte{0x01, 0x00, 0x04, 0x00}, s.card...)
 		return idcard.EncodeResponse(idcard.SW3OK, append(data, Photo()...)...)
+	case idcard.CmdReadTextFP:
+		if s.card == nil || s.unreadable {
+			return idcard.EncodeResponse(0x41)
+		}
+		// three big-endian lengths (text, photo, fingerprint), then the data
+		data := append([]byte{0x01, 0x00, 0x04, 0x00, 0x04, 0x00}, s.card...)
+		data = append(data, Photo()...)
+		return idcard.EncodeResponse(idcard.SW3OK, append(data, Fingerprint()...)...)
 	}
 	return idcard.EncodeResponse(0x21)
 }
@@ -148,6 +235,14 @@ func (s *IDCard) answer(cmd idcard.Command) []byte {
 func Photo() []byte {
 	p := make([]byte, 1024)
 	copy(p, "WLT-SIM")
+	return p
+}
+
+// Fingerprint is the simulator's 1024-byte stand-in for two fingerprint
+// templates.
+func Fingerprint() []byte {
+	p := make([]byte, 1024)
+	copy(p, "FP-SIM")
 	return p
 }
 
@@ -172,6 +267,11 @@ func (s *IDCard) reply(cmd idcard.Command, frame []byte) {
 			frame = append([]byte{0x00, 0xAA, 0xAA, 0x13, 0x96, 0x69, 0xFF, 0xAA}, frame...)
 		case FaultTruncate:
 			frame = frame[:len(frame)/2]
+		case FaultVanish:
+			frame = frame[:len(frame)/2]
+			s.write(frame)
+			s.whenSent(s.unplug)
+			return
 		}
 		break
 	}

@@ -11,6 +11,7 @@ type Scanner struct {
 type ScannerOptions struct {
 	Suffix string // default "\r"
 	Link   string // optional symlink path kept pointing at the terminal
+	Baud   int    // pace the codes at this line rate (0: unpaced; scanners ship at 9600 or 115200)
 }
 
 // NewScanner starts a scanner simulator.
@@ -19,7 +20,7 @@ func NewScanner(opts ScannerOptions) (*Scanner, error) {
 		opts.Suffix = "\r"
 	}
 	s := &Scanner{suffix: opts.Suffix}
-	d, err := newDevice("scanner", opts.Link, func([]byte) {}) // triggers are ignored
+	d, err := newDevice("scanner", opts.Link, opts.Baud, func([]byte) {}) // triggers are ignored
 	if err != nil {
 		return nil, err
 	}

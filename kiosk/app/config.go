@@ -174,6 +174,14 @@ func (c *Config) Validate() error {
 	if c.Devices.PrinterModel != "" && !validModel(c.Devices.PrinterModel) {
 		bad("devices.printer_model", "unknown model %q", c.Devices.PrinterModel)
 	}
+	for _, b := range []struct {
+		key  string
+		baud int
+	}{{"devices.reader_baud", c.Devices.ReaderBaud}, {"devices.printer_baud", c.Devices.PrinterBaud}, {"devices.scanner_baud", c.Devices.ScannerBaud}} {
+		if !ValidBaud(b.baud) {
+			bad(b.key, "a serial line rate (9600, 19200, 38400, 57600, 115200, …), got %d", b.baud)
+		}
+	}
 	return errors.Join(errs...)
 }
 

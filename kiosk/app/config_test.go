@@ -28,6 +28,8 @@ func TestConfigNamesEveryMistake(t *testing.T) {
 		`{"server":"http://h:1","token":"t","data_dir":"d","idle":"1s"}`:                      "idle",
 		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"printer_model":"hp"}}`: "devices.printer_model",
 		`{"server":"http://h:1","token":"t","data_dir":"d","colour":"red"}`:                   "colour",
+		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"reader_baud":9601}}`:   "devices.reader_baud",
+		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"printer_baud":-1}}`:    "devices.printer_baud",
 		`{"server":"http://h:1","token":"t","data_dir":"d","time_zone":"Mars/Olympus"}`:       "time_zone",
 	} {
 		_, err := LoadConfig(write(body))

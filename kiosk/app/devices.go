@@ -14,7 +14,7 @@ import (
 // kiosk has no such device.
 type DeviceConfig struct {
 	Reader       string `json:"reader"`        // e.g. /dev/hallq-idcard, COM3
-	ReaderBaud   int    `json:"reader_baud"`   // default 115200
+	ReaderBaud   int    `json:"reader_baud"`   // default 115200; the drivers time their waits by these rates
 	Printer      string `json:"printer"`       // e.g. /dev/hallq-printer
 	PrinterBaud  int    `json:"printer_baud"`  // default 115200
 	PrinterModel string `json:"printer_model"` // a key of escpos.Models; default generic-80
@@ -34,16 +34,20 @@ type Devices struct {
 // a device unplugged later is reopened by itself when it returns.
 func OpenDevices(c DeviceConfig) (*Devices, error) {
 	d := &Devices{}
-	port := func(cfg serialport.Config, baud int) *serialport.Reconnecting {
+	// port opens cfg at the configured baud (or the device's default) and
+	// returns the baud it was set to: the drivers derive their timeouts
+	// from it.
+	port := func(cfg serialport.Config, baud int) (*serialport.Reconnecting, int) {
 		if baud != 0 {
 			cfg.Baud = baud
 		}
 		p := serialport.OpenReconnecting(cfg)
 		d.closers = append(d.closers, p)
-		return p
+		return p, cfg.Baud
 	}
 	if c.Reader != "" {
-		d.Reader = idcard.NewReader(port(serialport.IDCardConfig(c.Reader), c.ReaderBaud), idcard.Options{})
+		p, baud := port(serialport.IDCardConfig(c.Reader), c.ReaderBaud)
+		d.Reader = idcard.NewReader(p, idcard.Options{Baud: baud})
 	}
 	if c.Printer != "" {
 		name := c.PrinterModel
@@ -55,10 +59,12 @@ func OpenDevices(c DeviceConfig) (*Devices, error) {
 			d.Close()
 			return nil, fmt.Errorf("unknown printer model %q", name)
 		}
-		d.Printer = escpos.NewPrinter(port(serialport.PrinterConfig(c.Printer), c.PrinterBaud), m, escpos.Options{})
+		p, baud := port(serialport.PrinterConfig(c.Printer), c.PrinterBaud)
+		d.Printer = escpos.NewPrinter(p, m, escpos.Options{Baud: baud})
 	}
 	if c.Scanner != "" {
-		d.Scanner = scanner.NewScanner(port(serialport.ScannerConfig(c.Scanner), c.ScannerBaud), scanner.Config{})
+		p, baud := port(serialport.ScannerConfig(c.Scanner), c.ScannerBaud)
+		d.Scanner = scanner.NewScanner(p, scanner.Config{Baud: baud})
 	}
 	return d, nil
 }
@@ -97,4 +103,14 @@ func (d *Devices) Parts() (CardReader, TicketPrinter, CodeScanner) {
 func validModel(name string) bool {
 	_, ok := escpos.Models[name]
 	return ok
+}
+
+// ValidBaud reports whether b is a line rate the devices are sold with
+// (0: the device's default).
+func ValidBaud(b int) bool {
+	switch b {
+	case 0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200:
+		return true
+	}
+	return false
 }

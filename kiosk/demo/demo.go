@@ -80,14 +80,17 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		srv.Close()
 		return nil, err
 	}
-	devs, err := sim.StartAll(ctx)
+	// the devices at a hall's line rates (the kiosk is configured to match),
+	// behind stable links so "unplug"/"plug" at the console come back
+	devs, err := sim.Start(ctx, sim.HallConfig().WithLinks(filepath.Join(o.DataDir, "devices")))
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
 	full := false // a window scaled to the screen (fills an xvfb-run 1080x1920 screen)
 	k := app.Config{Server: srv.URL, Token: kt.Token, DataDir: filepath.Join(o.DataDir, "kiosk"), AdminPIN: "2468", Fullscreen: &full,
-		Devices: app.DeviceConfig{Reader: devs.IDCard.Path(), Printer: devs.Printer.Path(), Scanner: devs.Scanner.Path()}}
+		Devices: app.DeviceConfig{Reader: devs.IDCard.Path(), Printer: devs.Printer.Path(), Scanner: devs.Scanner.Path(),
+			ReaderBaud: devs.IDCard.Baud(), PrinterBaud: devs.Printer.Baud(), ScannerBaud: devs.Scanner.Baud()}}
 	if err := k.Validate(); err != nil {
 		devs.Close()
 		srv.Close()
@@ -115,7 +118,13 @@ func bookSample(ctx context.Context, srv *server.Server, admin string) error {
 // Console reads device commands (place a card, scan a code, paper out …)
 // from in until ctx ends.
 func (h *Hall) Console(ctx context.Context, in io.Reader, out io.Writer) {
-	sim.Console(ctx, h.Devices, in, out, "", 576)
+	tickets := filepath.Join(h.Kiosk.DataDir, "tickets") // each printed ticket as a PNG
+	if err := os.MkdirAll(tickets, 0o755); err != nil {
+		tickets = ""
+	} else {
+		fmt.Fprintf(out, "printed tickets are saved as PNG in %s\n", tickets)
+	}
+	sim.Console(ctx, h.Devices, in, out, tickets, 576)
 }
 
 // Close stops everything.

@@ -1,21 +1,19 @@
 package kiosk
 
 import (
-	_ "embed"
 	"image/color"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+
+	"hallq/ui/kiosk/fonts"
 )
 
-// fontData is Droid Sans Fallback (Apache-2.0, see fonts/NOTICE), the CJK
-// face. Fyne draws the glyphs it lacks (Latin) with its own embedded Noto
-// Sans, so every string renders the same on every machine, without tofu.
-//
-//go:embed fonts/DroidSansFallbackFull.ttf
-var fontData []byte
-
-var fontResource = fyne.NewStaticResource("DroidSansFallbackFull.ttf", fontData)
+// fontResource is Droid Sans Fallback (package fonts, Apache-2.0, see
+// fonts/NOTICE), the CJK face. Fyne draws the glyphs it lacks (Latin) with
+// its own embedded Noto Sans, so every string renders the same on every
+// machine, without tofu.
+var fontResource = fyne.NewStaticResource("DroidSansFallbackFull.ttf", fonts.CJK)
 
 // The palette: a calm, high-contrast government-service look. Every text
 // colour is at least 7:1 against the fill it is drawn on (theme_test.go).

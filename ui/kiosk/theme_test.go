@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 	"golang.org/x/image/font/sfnt"
+
+	"hallq/ui/kiosk/fonts"
 )
 
 // contrast is the WCAG 2 contrast ratio of two opaque colours.
@@ -92,7 +94,7 @@ func TestTextSizes(t *testing.T) {
 // Sans that Fyne embeds and draws missing glyphs with.
 func TestFontHasEveryGlyph(t *testing.T) {
 	var fonts []*sfnt.Font
-	for _, data := range [][]byte{fontData, theme.DefaultTextFont().Content()} {
+	for _, data := range [][]byte{fonts.CJK, theme.DefaultTextFont().Content()} {
 		f, err := sfnt.Parse(data)
 		if err != nil {
 			t.Fatal(err)
