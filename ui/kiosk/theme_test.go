@@ -93,20 +93,20 @@ func TestTextSizes(t *testing.T) {
 // string the screens can show is in the embedded CJK font or in the Noto
 // Sans that Fyne embeds and draws missing glyphs with.
 func TestFontHasEveryGlyph(t *testing.T) {
-	var fonts []*sfnt.Font
+	var faces []*sfnt.Font
 	for _, data := range [][]byte{fonts.CJK, theme.DefaultTextFont().Content()} {
 		f, err := sfnt.Parse(data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fonts = append(fonts, f)
+		faces = append(faces, f)
 	}
 	if (&kioskTheme{}).Font(fyne.TextStyle{Bold: true}) != fontResource {
 		t.Error("bold text does not use the embedded font")
 	}
 	var buf sfnt.Buffer
 	drawn := func(r rune) bool {
-		for _, f := range fonts {
+		for _, f := range faces {
 			if i, err := f.GlyphIndex(&buf, r); err == nil && i != 0 {
 				return true
 			}
@@ -131,7 +131,7 @@ func TestFontHasEveryGlyph(t *testing.T) {
 		check("service", s.NameZH+s.NameEN+s.Code)
 	}
 	// The CJK itself must come from the embedded font, not the fallback.
-	if i, err := fonts[0].GlyphIndex(&buf, '号'); err != nil || i == 0 {
+	if i, err := faces[0].GlyphIndex(&buf, '号'); err != nil || i == 0 {
 		t.Error("the embedded font has no 号")
 	}
 }
