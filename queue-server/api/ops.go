@@ -73,6 +73,7 @@ var ops = map[string]*operation{
 	"tokens.create":       {roles: staff, run: opTokenCreate},
 	"tokens.revoke":       {roles: staff, pathParams: []string{"id"}, run: opTokenRevoke},
 	"day.close":           {roles: staff, run: opDayClose},
+	"day.preview":         {roles: staff, run: opDayPreview},
 	"devices.report":      {roles: []string{wire.RoleKiosk}, run: opDeviceReport},
 	"devices.list":        {roles: staff, run: opDevices},
 	"reports":             {roles: staff, run: opReports},
@@ -112,6 +113,7 @@ var restRoutes = []struct{ pattern, op string }{
 	{"POST /api/v1/tokens", "tokens.create"},
 	{"DELETE /api/v1/tokens/{id}", "tokens.revoke"},
 	{"POST /api/v1/day/close", "day.close"},
+	{"GET /api/v1/day/close", "day.preview"},
 	{"POST /api/v1/devices", "devices.report"},
 	{"GET /api/v1/devices", "devices.list"},
 	{"GET /api/v1/reports", "reports"},
@@ -663,6 +665,9 @@ func opTokenRevoke(c *call) (int, any, error) {
 func opDayClose(c *call) (int, any, error) {
 	return ok(map[string]bool{"closed": true}, c.a.svc.CloseDay(c.ctx, c.op()))
 }
+
+// opDayPreview says what a day close now would expire and carry over.
+func opDayPreview(c *call) (int, any, error) { return ok(c.a.svc.DayClosePreview(c.ctx)) }
 
 func opDeviceReport(c *call) (int, any, error) {
 	var d wire.DeviceHealth

@@ -16,6 +16,9 @@ type CheckIn struct {
 }
 
 func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error) {
+	if st.dayClosed {
+		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); appointments check in again tomorrow", st.day)
+	}
 	var found []*Booking
 	switch {
 	case r.Booking != "":
@@ -143,6 +146,9 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 	if n < 1 || n > 100 {
 		return nil, Errorf(Invalid, "a lease holds 1 to 100 numbers, not %d", n)
 	}
+	if st.dayClosed {
+		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); no numbers are leased for it", st.day)
+	}
 	if kiosk == "" {
 		return nil, Errorf(Invalid, "leases are for enrolled kiosks")
 	}
@@ -190,6 +196,8 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 		return nil, Errorf(Invalid, "offline ticket id must be 16 to 40 characters")
 	case st.tickets[o.ID] != nil:
 		return nil, Refusal(Conflict, "id_used", "ticket id already exists")
+	case st.dayClosed:
+		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); offline ticket %d of lease %s cannot join it", st.day, o.Number, l.ID)
 	}
 	if o.Channel == "" {
 		o.Channel = WalkIn

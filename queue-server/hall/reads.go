@@ -34,6 +34,9 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 			v.QuotaLeft = max(sc.DailyQuota-st.issued[sc.Code], 0)
 		}
 		v.NotIssuing = sc.Hours.IssueState(now.In(st.loc))
+		if st.dayClosed {
+			v.NotIssuing = "day_closed"
+		}
 		if v.NotIssuing == "" && v.QuotaLeft == 0 {
 			v.NotIssuing = "quota"
 		}
@@ -211,4 +214,12 @@ func (s *Service) Blacklisted(ctx context.Context, key string) (bool, error) {
 // Seq returns the sequence number of the last committed event.
 func (s *Service) Seq(ctx context.Context) (uint64, error) {
 	return as[uint64](s.read(ctx, func(st *state, now time.Time) (any, error) { return st.seq, nil }))
+}
+
+// DayClosePreview says how many tickets closing the day now would expire
+// and how many carry over, without changing anything.
+func (s *Service) DayClosePreview(ctx context.Context) (DayClosePreview, error) {
+	return as[DayClosePreview](s.read(ctx, func(st *state, now time.Time) (any, error) {
+		return st.closePreview(), nil
+	}))
 }

@@ -24,6 +24,7 @@ type State struct {
 	Blacklist []BlackEntry
 	Idem      map[string]string // scoped idempotency key → result ref ("t:<id>" or "w:<n>")
 	Config    *Config           // the latest config.changed configuration; nil when never changed at runtime
+	DayClosed bool              // Day was closed early by a manager (day.closed for Day is in the log)
 }
 
 // state is the hall's live, in-memory model. Only the Service's loop
@@ -46,6 +47,8 @@ type state struct {
 	idem      map[string]string
 	stats     map[string]*serviceStats
 
+	dayClosed bool // a manager closed st.day before midnight: no more tickets for it
+
 	pending []Event // emitted, not yet committed
 	version uint64  // bumps on every change; invalidates estimates
 	est     estimates
@@ -53,7 +56,7 @@ type state struct {
 
 func newState(cfg Config, s State) *state {
 	st := &state{
-		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq,
+		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq, dayClosed: s.DayClosed,
 		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},
 		counters: map[string]int{}, issued: map[string]int{}, perKey: map[string]int{},
 		leases: map[string]*Lease{}, bookings: map[string]*Booking{}, blacklist: map[string]BlackEntry{},
@@ -270,8 +273,8 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	case r.Channel == Remote && !sc.Remote:
 		return nil, Refusal(Forbidden, "remote_not_allowed", "service %s cannot be taken remotely", sc.Code)
 	}
-	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
-		return nil, Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why)
+	if err := st.issuing(sc, now); err != nil {
+		return nil, err
 	}
 	if err := st.admit(sc, r.CitizenKey); err != nil {
 		return nil, err
@@ -280,6 +283,18 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 		r.Channel = Priority
 	}
 	return st.newTicket(sc, r, now, actor, "")
+}
+
+// issuing refuses a ticket for a service outside its hours or for a day
+// the manager has closed.
+func (st *state) issuing(sc *ServiceConfig, now time.Time) error {
+	if st.dayClosed {
+		return Refusal(Closed, "day_closed", "the hall has closed today's service (%s); tickets are issued again tomorrow", st.day)
+	}
+	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
+		return Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why)
+	}
+	return nil
 }
 
 // admit checks ID requirement, blacklist and quotas.
@@ -569,10 +584,20 @@ func (st *state) setWindow(wn int, to WindowStatus, clerk, reason string, now ti
 
 // ---- day close ----
 
-// closeDay ends st.day: waiting tickets expire (or carry over to next, when
-// configured and next is not empty), called/serving/parked ones expire, and a
-// summary event is emitted. Then the state moves to day next ("" = stay).
-func (st *state) closeDay(next string, now time.Time, actor string) {
+// DayClosePreview says what closing the day now would do.
+type DayClosePreview struct {
+	Day        string         `json:"day"`
+	Closed     bool           `json:"closed"`       // the day is already closed
+	CarryOver  bool           `json:"carry_over"`   // rules.carry_over: waiting tickets carry over to tomorrow
+	Expire     int            `json:"expire"`       // open tickets that will expire
+	Carry      int            `json:"carry"`        // waiting tickets that will carry over
+	ByStatus   map[Status]int `json:"by_status"`    // the tickets that expire, by their status now
+	OpenWindow int            `json:"open_windows"` // windows open or paused, which will close
+}
+
+// closePlan splits the open tickets into those that expire and those that
+// carry over (waiting ones, when the hall carries over), in queue order.
+func (st *state) closePlan() (expire, carry []*Ticket) {
 	open := make([]*Ticket, 0)
 	for _, t := range st.tickets {
 		if t.Status.Open() {
@@ -580,18 +605,47 @@ func (st *state) closeDay(next string, now time.Time, actor string) {
 		}
 	}
 	slices.SortFunc(open, func(a, b *Ticket) int { return cmpTicket(a, b) })
-	carry := st.cfg.Rules.CarryOver && next != ""
-	var carried []*Ticket
 	for _, t := range open {
-		if carry && t.Status == Waiting {
-			carried = append(carried, t)
-			continue
+		if st.cfg.Rules.CarryOver && t.Status == Waiting {
+			carry = append(carry, t)
+		} else {
+			expire = append(expire, t)
 		}
+	}
+	return expire, carry
+}
+
+func (st *state) closePreview() DayClosePreview {
+	expire, carry := st.closePlan()
+	p := DayClosePreview{Day: st.day, Closed: st.dayClosed, CarryOver: st.cfg.Rules.CarryOver,
+		Expire: len(expire), Carry: len(carry), ByStatus: map[Status]int{}}
+	for _, t := range expire {
+		p.ByStatus[t.Status]++
+	}
+	for _, w := range st.windows {
+		if w.Status != WindowClosed {
+			p.OpenWindow++
+		}
+	}
+	return p
+}
+
+// closeDay ends st.day: open tickets expire except waiting ones when the
+// hall carries over, a summary event is emitted and windows close. With
+// next == "" (a manager closing early) the day stays but is closed: no more
+// tickets are issued into it, and waiting tickets that carry over wait for
+// midnight. With next set, the state moves to day next, taking the
+// carried tickets along with new numbers.
+func (st *state) closeDay(next string, now time.Time, actor string) {
+	expire, carried := st.closePlan()
+	for _, t := range expire {
 		nt := *t
 		nt.Status, nt.FinishedAt = Expired, now
 		st.emit(Event{Type: EvTicketExpired, Actor: actor, Ticket: &nt, Window: st.freeWindow(t)}, now)
 	}
-	st.emit(Event{Type: EvDayClosed, Actor: actor, Summary: st.summary()}, now)
+	if !st.dayClosed {
+		st.emit(Event{Type: EvDayClosed, Actor: actor, Summary: st.summary()}, now)
+	}
 	for _, w := range st.windows {
 		if w.Status != WindowClosed {
 			nw := *w
@@ -600,9 +654,10 @@ func (st *state) closeDay(next string, now time.Time, actor string) {
 		}
 	}
 	if next == "" {
+		st.dayClosed = true
 		return
 	}
-	st.day = next
+	st.day, st.dayClosed = next, false
 	clear(st.counters)
 	clear(st.issued)
 	clear(st.perKey)

@@ -179,6 +179,7 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"PUT", "/api/v1/config", "config.update"},
 		{"GET", "/api/v1/users", "users.list"}, {"POST", "/api/v1/users", "users.create"}, {"POST", "/api/v1/login", "login"},
 		{"GET", "/api/v1/dead-letters", "deadletters.list"}, {"POST", "/api/v1/dead-letters/1/resend", "deadletters.resend"},
+		{"GET", "/api/v1/day/close", "day.preview"},
 	}
 	policy := apiOpRoles()
 	if len(routes) != len(policy) {

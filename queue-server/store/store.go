@@ -16,7 +16,8 @@
 //
 // Layout (bucket → key → value):
 //
-//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON);
+//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON),
+//	           closed_day (the day of the latest day.closed event);
 //	           retention watermarks purged_key, purged_seq, scrub
 //	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
 //	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
@@ -83,6 +84,7 @@ var (
 	kForwarded = []byte("forwarded")
 	kSecret    = []byte("secret")
 	kConfig    = []byte("config")
+	kClosedDay = []byte("closed_day")
 )
 
 // Store is an open hall database. It is safe for concurrent use.
@@ -355,6 +357,9 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		}
 	}
 	if ev.Type == hall.EvDayClosed {
+		if err := tx.Bucket(bMeta).Put(kClosedDay, []byte(ev.Day)); err != nil {
+			return err
+		}
 		return pruneBookings(tx, ev.Day)
 	}
 	return nil
@@ -397,6 +402,7 @@ func (s *Store) Load() (hall.State, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		st.Day, st.Seq = string(m.Get(kDay)), getU64(m, kSeq)
+		st.DayClosed = st.Day != "" && string(m.Get(kClosedDay)) == st.Day
 		st.Idem = map[string]string{}
 		if raw := m.Get(kConfig); raw != nil {
 			var c hall.Config
