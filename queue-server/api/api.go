@@ -228,6 +228,9 @@ func (a *API) rest(opName string) http.HandlerFunc {
 				params[k] = v[0]
 			}
 		}
+		if m := r.Header.Get("If-Match"); m != "" {
+			params["if_match"] = m
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
@@ -245,6 +248,9 @@ func (a *API) rest(opName string) http.HandlerFunc {
 			w.WriteHeader(status)
 			w.Write(csv.data)
 			return
+		}
+		if t, ok := v.(tagged); ok {
+			w.Header().Set("ETag", `"`+t.etag+`"`)
 		}
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)

@@ -280,20 +280,34 @@ func opOverview(c *call) (int, any, error) {
 	return ok(o, err)
 }
 
-func opConfig(c *call) (int, any, error) { return ok(c.a.svc.Config(), nil) }
+// tagged is a result served with an ETag (REST) that encodes as its value.
+type tagged struct {
+	v    any
+	etag string
+}
+
+func (t tagged) MarshalJSON() ([]byte, error) { return json.Marshal(t.v) }
+
+// opConfig returns the configuration; REST adds its version as the ETag.
+func opConfig(c *call) (int, any, error) {
+	cfg := c.a.svc.Config()
+	return ok(tagged{v: cfg, etag: cfg.Version()}, nil)
+}
 
 // opConfigUpdate replaces the whole hall configuration (the JSON of
-// docs/config.md); unknown keys are refused like in a file.
+// docs/config.md); unknown keys are refused like in a file. With if_match
+// (REST: the If-Match header) it replaces only that version.
 func opConfigUpdate(c *call) (int, any, error) {
 	var cfg hall.Config
 	if err := c.decode(&cfg, false); err != nil {
 		return 0, nil, err
 	}
-	cfg, err := c.a.svc.UpdateConfig(c.ctx, c.op(), cfg)
-	if err == nil {
-		c.a.log.Info("hall configuration changed", "by", c.p.Name)
+	cfg, err := c.a.svc.UpdateConfigIf(c.ctx, c.op(), cfg, strings.Trim(c.params["if_match"], `"`))
+	if err != nil {
+		return 0, nil, err
 	}
-	return ok(cfg, err)
+	c.a.log.Info("hall configuration changed", "by", c.p.Name)
+	return ok(tagged{v: cfg, etag: cfg.Version()}, nil)
 }
 
 func opIssue(c *call) (int, any, error) {

@@ -47,7 +47,9 @@ type state struct {
 	idem      map[string]string
 	stats     map[string]*serviceStats
 
-	dayClosed bool // a manager closed st.day before midnight: no more tickets for it
+	dayClosed bool      // a manager closed st.day before midnight: no more tickets for it
+	cfgBy     string    // who last changed the configuration while this process ran
+	cfgAt     time.Time // and when
 
 	pending []Event // emitted, not yet committed
 	version uint64  // bumps on every change; invalidates estimates
@@ -181,6 +183,7 @@ func (st *state) emit(ev Event, now time.Time) {
 		st.bookings[b.ID] = &b
 	}
 	if ev.Config != nil {
+		st.cfgBy, st.cfgAt = ev.Actor, now
 		st.applyConfig(ev.Config.Clone())
 	}
 	if ev.Blacklist != nil {
