@@ -119,6 +119,7 @@ func (st *state) setBlacklist(e BlackEntry, now time.Time, actor string) (*Black
 	if _, ok := st.blacklist[e.CitizenKey]; e.Removed && !ok {
 		return nil, Errorf(NotFound, "that citizen key is not blacklisted")
 	}
+	e.Since, e.By = now, actor
 	st.emit(Event{Type: EvBlacklist, Actor: actor, Blacklist: &e}, now)
 	return &e, nil
 }

@@ -223,3 +223,15 @@ func (s *Service) DayClosePreview(ctx context.Context) (DayClosePreview, error) 
 		return st.closePreview(), nil
 	}))
 }
+
+// Blacklist returns the blacklist, the latest entry first.
+func (s *Service) Blacklist(ctx context.Context) ([]BlackEntry, error) {
+	return as[[]BlackEntry](s.read(ctx, func(st *state, now time.Time) (any, error) {
+		out := make([]BlackEntry, 0, len(st.blacklist))
+		for _, k := range sortedKeys(st.blacklist) {
+			out = append(out, st.blacklist[k])
+		}
+		slices.SortStableFunc(out, func(a, b BlackEntry) int { return b.Since.Compare(a.Since) })
+		return out, nil
+	}))
+}

@@ -138,6 +138,9 @@ func (s *Service) Close() {
 	<-s.done
 }
 
+// Now is the hall's time, from its clock (the demo's runs fast, tests' are fake).
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
 // Config returns the hall's current, committed configuration.
 func (s *Service) Config() Config { return s.current.Load().Clone() }
 

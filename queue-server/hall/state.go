@@ -696,7 +696,8 @@ func (st *state) summary() *DaySummary {
 	s := &DaySummary{Day: st.day, Services: map[string]ServiceDay{}}
 	waits := map[string][]time.Duration{}
 	for _, t := range st.tickets {
-		d := s.Services[t.Service]
+		code := t.IssuedFor() // by issuing service, as every figure (kpi.go)
+		d := s.Services[code]
 		if t.Day == st.day {
 			d.Issued++
 		}
@@ -712,13 +713,13 @@ func (st *state) summary() *DaySummary {
 		case Waiting:
 			d.Carried++
 		}
-		if !t.CalledAt.IsZero() {
-			waits[t.Service] = append(waits[t.Service], t.CalledAt.Sub(t.QueuedAt))
+		if w, ok := t.Wait(); ok { // the one definition of wait (kpi.go)
+			waits[code] = append(waits[code], w)
 		}
 		if t.Rating != nil {
 			d.Ratings[t.Rating.Score]++
 		}
-		s.Services[t.Service] = d
+		s.Services[code] = d
 	}
 	for code, ws := range waits {
 		var sum time.Duration

@@ -179,7 +179,9 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"PUT", "/api/v1/config", "config.update"},
 		{"GET", "/api/v1/users", "users.list"}, {"POST", "/api/v1/users", "users.create"}, {"POST", "/api/v1/login", "login"},
 		{"GET", "/api/v1/dead-letters", "deadletters.list"}, {"POST", "/api/v1/dead-letters/1/resend", "deadletters.resend"},
-		{"GET", "/api/v1/day/close", "day.preview"},
+		{"GET", "/api/v1/day/close", "day.preview"}, {"GET", "/api/v1/figures", "figures"}, {"GET", "/api/v1/alerts", "alerts"},
+		{"GET", "/api/v1/blacklist", "blacklist.list"}, {"DELETE", "/api/v1/blacklist/x", "blacklist.remove"},
+		{"DELETE", "/api/v1/users/x", "users.delete"},
 	}
 	policy := apiOpRoles()
 	if len(routes) != len(policy) {

@@ -156,3 +156,14 @@ func (s *Store) Users() ([]User, error) {
 	})
 	return out, err
 }
+
+// DeleteUser removes a user; ErrNoUser when there is none.
+func (s *Store) DeleteUser(name string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bUsers)
+		if b.Get([]byte(name)) == nil {
+			return ErrNoUser
+		}
+		return b.Delete([]byte(name))
+	})
+}
