@@ -30,7 +30,7 @@ demo: deps
 	@mkdir -p $(DEMO_BIN)
 	$(GO) build -o $(DEMO_BIN)/queue-server ./queue-server
 	$(GO) build -o $(DEMO_BIN)/loadgen ./queue-server/cmd/loadgen
-	@$(DEMO_BIN)/queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -demo-central & pid=$$!; \
+	@$(DEMO_BIN)/queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -demo-central -demo-speed 60 & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_BIN)/loadgen -server http://$(ADDR) -token-file $(DATA)/server/bootstrap-token -wait 30s -speed 60 -duration $(DEMO_TIME)
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
@@ -251,5 +252,18 @@ func TestBlacklistAndUsersManaged(t *testing.T) {
 	}
 	if _, err := h.admin.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "wang", Password: "secret-123"}, nil); hall.ErrorCode(err) != hall.Unauthorized {
 		t.Fatalf("login after removal: %v", err)
+	}
+}
+
+// Under make demo the hall clock runs at the load generator's speed, so
+// pages show hall minutes, not real seconds.
+func TestDemoClockRunsAtItsSpeed(t *testing.T) {
+	start := time.Now().Add(-2 * time.Second)
+	got := fastClock{start: start, speed: 60}.Now().Sub(start)
+	if got < 119*time.Second || got > 150*time.Second {
+		t.Fatalf("two real seconds at 60x are %v of hall time", got)
+	}
+	if code := Main([]string{"-demo-speed", "0.5"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("-demo-speed 0.5 exits %d, want 2", code)
 	}
 }
