@@ -241,6 +241,7 @@ func TestDashboardActions(t *testing.T) {
 		tb.open(h.srv.URL + "/dashboard")
 		tb.login(h.admin)
 		tb.waitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
+		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		fetches := func(path string) int {
 			return eval[int](tb, fmt.Sprintf(`performance.getEntriesByType("resource").filter(e => new URL(e.name).pathname === %q).length`, "/api/v1/"+path))
 		}
@@ -292,7 +293,6 @@ func TestDashboardActions(t *testing.T) {
 		tb.waitFor(3*time.Second, `(document.body.dataset.csv || "").includes("平均等候（分钟）Mean wait (min)")`)
 
 		// The printable daily report: comparisons, per clerk, heat map.
-		tb.shot("dashboard")
 		rep := b.MustTab(t, 1280, 1600)
 		rep.open(h.srv.URL + "/report")
 		rep.login(h.admin)

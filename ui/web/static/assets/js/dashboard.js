@@ -478,6 +478,12 @@ async function loadAppointments() {
 const stream = new Stream('', {
   onState: connectionBadge($('#conn')),
   onResync: reload,
+  // On each (re)connect the missed events are replayed, but the service
+  // figures come only with the next change: read them once now.
+  onWelcome: () => {
+    if (!overview) return;
+    api('GET', 'services', { token }).then((list) => { overview.services = list; renderLive(); }, (e) => showError(describe(e)));
+  },
   onEvent: (ev) => {
     applyEvent(ev);
     renderLive();
