@@ -10,7 +10,7 @@
 // definitions; the page only shows them, re-reading them at most every few
 // seconds while events arrive.
 import { $, el, fill, api, describe, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both } from './hallq.js';
-import { bars } from './charts.js';
+import { bars, heatTable } from './charts.js';
 import * as hallConfig from './hallconfig.js';
 
 let token = '';
@@ -101,6 +101,12 @@ function renderFigures(f) {
   const hl = ['<5', '5–10', '10–15', '15–20', '20–30', '30–45', '45–60', '≥60'];
   fill($('#chart-hist'), bars({ title: '等候时长分布（分钟）Wait-time distribution (minutes)', labels: hl,
     series: [{ name: '人数 tickets', color: '#0b5394', values: f.wait_hist }] }));
+  fill($('#clerks'), f.clerks.length ? f.clerks.map((c) => el('tr', { 'data-clerk': c.key },
+    td(c.key), num(c.served), num(c.served ? mmss(Math.round(c.mean_handling_s)) : '—'), num(c.ratings),
+    num(c.ratings ? c.mean_rating.toFixed(2) : '—'), num(c.dissatisfied))) : empty(6));
+  fill($('#heat'), heatTable({ caption: '按取号时的业务与大厅时间 By issuing service and hall hour',
+    columns: f.hours.map((h) => `${String(h).padStart(2, '0')}时`),
+    rows: f.heat.map((r) => ({ key: r.service, label: `${r.service} ${r.name.zh}`, values: r.issued })) }));
   const svcs = f.services;
   fill($('#chart-svc'), bars({ title: '各业务平均等候与办理（分钟）Mean wait and service time per service (minutes)', labels: svcs.map((s) => s.key), integer: false,
     series: [{ name: '等候 wait', color: '#8a5200', values: svcs.map((s) => Math.round(s.mean_wait_s / 6) / 10) },
@@ -114,7 +120,7 @@ async function loadFigures() {
     showError(describe(e));
   }
 }
-const figuresSoon = throttle(loadFigures, 5000);
+const figuresSoon = throttle(loadFigures, 3000);
 
 // ---- alerts, computed by the server with the hall's thresholds ----
 
