@@ -495,7 +495,7 @@ func refusalOf(err error) (string, bool) {
 		return RefuseCitizenLimit, false
 	case "service_quota", "numbers_exhausted":
 		return RefuseQuota, false
-	case "closed", "lunch":
+	case "closed", "lunch", "day_closed":
 		return RefuseClosed, false
 	case "issuing_stopped":
 		return RefuseIssuingStopped, false
