@@ -200,7 +200,8 @@ type DayFigures struct {
 func Summarize(cfg Config, day string, tickets []Ticket) DayFigures {
 	loc := cfg.Location()
 	target := cfg.Alerts.WaitOver.D()
-	d := DayFigures{Day: day, TargetS: int(target.Seconds()), WaitHist: make([]int, len(WaitEdgesMin)+1)}
+	d := DayFigures{Day: day, TargetS: int(target.Seconds()), WaitHist: make([]int, len(WaitEdgesMin)+1),
+		Services: []GroupFigures{}, Clerks: []GroupFigures{}, Heat: []HeatRow{}} // lists, never null, in JSON
 	open, cl := 24*time.Hour, time.Duration(0)
 	for _, sc := range cfg.Services {
 		o, err1 := parseClock(sc.Hours.Open)

@@ -80,6 +80,10 @@ func TestDashboardActions(t *testing.T) {
 		if cls := eval[string](tb, `document.querySelector("#alerts li").className`); cls != "critical" {
 			t.Errorf("first alert is %q, want critical", cls)
 		}
+		tb.waitFor(5*time.Second, `document.querySelector("#kpi-served").textContent !== "—" && document.querySelector("#heat table") !== null`)
+		if shown := eval[bool](tb, `!document.querySelector("#error").hidden`); shown {
+			t.Errorf("the dashboard shows an error: %s", tb.text("#error"))
+		}
 		// The sound is optional; turning it on plays it once to check.
 		tb.click("#alert-sound")
 		tb.waitFor(2*time.Second, `document.body.dataset.chimes === "1" && localStorage.getItem("hallq.alert.sound") === "on"`)
@@ -142,6 +146,11 @@ func TestDashboardActions(t *testing.T) {
 		tb.set("#user-password", "secret-123")
 		tb.set("#user-window", "1")
 		tb.click(`#user-form button[type=submit]`)
+		// bcrypt is slow by design (and slower under -race on a busy machine).
+		tb.waitFor(15*time.Second, `document.querySelector("#user-result").textContent !== ""`)
+		if got := tb.text("#user-result"); !strings.Contains(got, "已添加") {
+			t.Fatalf("adding the account says %q", got)
+		}
 		tb.waitFor(5*time.Second, `document.querySelector('#users tr[data-user="wang"]') !== null`)
 		var users []struct{ Name string }
 		h.api("GET", "users", h.admin, nil, &users)

@@ -101,7 +101,7 @@ function renderFigures(f) {
   const hl = ['<5', '5–10', '10–15', '15–20', '20–30', '30–45', '45–60', '≥60'];
   fill($('#chart-hist'), bars({ title: '等候时长分布（分钟）Wait-time distribution (minutes)', labels: hl,
     series: [{ name: '人数 tickets', color: '#0b5394', values: f.wait_hist }] }));
-  fill($('#clerks'), f.clerks.length ? f.clerks.map((c) => el('tr', { 'data-clerk': c.key },
+  fill($('#clerks'), (f.clerks || []).length ? f.clerks.map((c) => el('tr', { 'data-clerk': c.key },
     td(c.key), num(c.served), num(c.served ? mmss(Math.round(c.mean_handling_s)) : '—'), num(c.ratings),
     num(c.ratings ? c.mean_rating.toFixed(2) : '—'), num(c.dissatisfied))) : empty(6));
   fill($('#heat'), heatTable({ caption: '按取号时的业务与大厅时间 By issuing service and hall hour',
