@@ -9,7 +9,7 @@
 // server (GET /figures, GET /alerts) with the hall's one set of
 // definitions; the page only shows them, re-reading them at most every few
 // seconds while events arrive.
-import { $, el, fill, api, describe, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both } from './hallq.js';
+import { $, el, fill, api, APIError, describe as describeAPI, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both } from './hallq.js';
 import { bars, heatTable } from './charts.js';
 import * as hallConfig from './hallconfig.js';
 
@@ -18,6 +18,14 @@ let me = null;
 let overview = null;
 const tickets = new Map(); // today's tickets by id, kept in step with the events
 let zone = 'Asia/Shanghai';
+
+// describe puts a failed request in words; a fault in the page itself is
+// named as such instead of looking like a network problem.
+function describe(e) {
+  if (e instanceof APIError || (e instanceof TypeError && /fetch/i.test(e.message))) return describeAPI(e);
+  console.error(e);
+  return `页面出错，请刷新 · The page hit a fault, please reload: ${e && e.message}`;
+}
 
 function showError(text) {
   $('#error').textContent = text;

@@ -2,10 +2,18 @@
 // figures, compared with the day before and the same weekday a week
 // before, by service, by clerk, and per hour. Every figure comes from the
 // server (GET /figures) with the hall's one set of definitions.
-import { $, el, fill, api, describe, loginForm } from './hallq.js';
+import { $, el, fill, api, APIError, describe as describeAPI, loginForm } from './hallq.js';
 import { bars, heatTable } from './charts.js';
 
 let token = '';
+
+// describe puts a failed request in words; a fault in the page itself is
+// named as such instead of looking like a network problem.
+function describe(e) {
+  if (e instanceof APIError || (e instanceof TypeError && /fetch/i.test(e.message))) return describeAPI(e);
+  console.error(e);
+  return `页面出错，请刷新 · The page hit a fault, please reload: ${e && e.message}`;
+}
 
 const td = (text, attrs = {}) => el('td', { ...attrs, text: String(text) });
 const num = (text, attrs = {}) => td(text, { ...attrs, class: 'num' });
