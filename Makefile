@@ -40,7 +40,7 @@ demo: deps
 	$(GO) build -o $(DEMO_BIN)/central ./central
 	$(GO) build -o $(DEMO_BIN)/loadgen ./tools/cmd/loadgen
 	@$(DEMO_BIN)/central -data $(DATA)/central & cpid=$$!; \
-	$(DEMO_BIN)/queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -nats nats://127.0.0.1:4222 & pid=$$!; \
+	$(DEMO_BIN)/queue-server -data $(DATA)/server -addr $(ADDR) -open-all-day -demo-speed 60 -nats nats://127.0.0.1:4222 & pid=$$!; \
 	trap 'kill $$pid $$cpid 2>/dev/null; wait $$pid $$cpid 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_BIN)/loadgen -server http://$(ADDR) -token-file $(DATA)/server/bootstrap-token -wait 30s -speed 60 -duration $(DEMO_TIME)
 

@@ -895,7 +895,7 @@ func refusalOf(err error) (string, bool) {
 		return RefuseCitizenLimit, false
 	case hall.ReasonServiceQuota, hall.ReasonNumbersExhausted:
 		return RefuseQuota, false
-	case hall.ReasonClosed, hall.ReasonLunch:
+	case hall.ReasonClosed, hall.ReasonLunch, hall.ReasonDayClosed:
 		return RefuseClosed, false
 	case hall.ReasonIssuingStopped:
 		return RefuseIssuingStopped, false

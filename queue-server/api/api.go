@@ -417,6 +417,9 @@ func (a *API) rest(opName string) http.HandlerFunc {
 				params[k] = v[0]
 			}
 		}
+		if m := r.Header.Get("If-Match"); m != "" {
+			params["if_match"] = m
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
@@ -438,6 +441,9 @@ func (a *API) rest(opName string) http.HandlerFunc {
 			w.WriteHeader(status)
 			w.Write(csv.data)
 			return
+		}
+		if t, ok := v.(tagged); ok {
+			w.Header().Set("ETag", `"`+t.etag+`"`)
 		}
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)

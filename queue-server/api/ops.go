@@ -76,17 +76,23 @@ var ops = map[string]*operation{
 	"appointments.list":   {roles: staff, run: opBookings},
 	"appointments.upsert": {roles: staff, run: opBookingUpsert},
 	"blacklist.set":       {roles: staff, run: opBlacklist},
+	"blacklist.list":      {roles: staff, run: opBlacklistList},
+	"blacklist.remove":    {roles: staff, pathParams: []string{"ref"}, run: opBlacklistRemove},
 	"tokens.list":         {roles: staff, run: opTokens},
 	"tokens.create":       {roles: staff, run: opTokenCreate},
 	"tokens.revoke":       {roles: staff, pathParams: []string{"id"}, run: opTokenRevoke},
 	"day.close":           {roles: staff, run: opDayClose},
+	"day.preview":         {roles: staff, run: opDayPreview},
 	"devices.report":      {roles: []string{wire.RoleKiosk}, run: opDeviceReport},
 	"devices.list":        {roles: staff, run: opDevices},
 	"reports":             {roles: staff, run: opReports},
+	"figures":             {roles: staff, run: opFigures},
+	"alerts":              {roles: staff, run: opAlerts},
 	"config":              {roles: staff, run: opConfig},
 	"config.update":       {roles: staff, run: opConfigUpdate},
 	"users.list":          {roles: staff, run: opUsers},
 	"users.create":        {roles: staff, run: opUserCreate},
+	"users.delete":        {roles: staff, pathParams: []string{"name"}, run: opUserDelete},
 	"deadletters.list":    {roles: staff, run: opDeadLetters},
 	"deadletters.resend":  {roles: staff, pathParams: []string{"first"}, run: opDeadLetterResend},
 	"login":               {roles: append([]string{public}, anyRole...), run: opLogin},
@@ -116,17 +122,23 @@ var restRoutes = []struct{ pattern, op string }{
 	{"GET /api/v1/appointments", "appointments.list"},
 	{"POST /api/v1/appointments", "appointments.upsert"},
 	{"POST /api/v1/blacklist", "blacklist.set"},
+	{"GET /api/v1/blacklist", "blacklist.list"},
+	{"DELETE /api/v1/blacklist/{ref}", "blacklist.remove"},
 	{"GET /api/v1/tokens", "tokens.list"},
 	{"POST /api/v1/tokens", "tokens.create"},
 	{"DELETE /api/v1/tokens/{id}", "tokens.revoke"},
 	{"POST /api/v1/day/close", "day.close"},
+	{"GET /api/v1/day/close", "day.preview"},
 	{"POST /api/v1/devices", "devices.report"},
 	{"GET /api/v1/devices", "devices.list"},
 	{"GET /api/v1/reports", "reports"},
+	{"GET /api/v1/figures", "figures"},
+	{"GET /api/v1/alerts", "alerts"},
 	{"GET /api/v1/config", "config"},
 	{"PUT /api/v1/config", "config.update"},
 	{"GET /api/v1/users", "users.list"},
 	{"POST /api/v1/users", "users.create"},
+	{"DELETE /api/v1/users/{name}", "users.delete"},
 	{"GET /api/v1/dead-letters", "deadletters.list"},
 	{"POST /api/v1/dead-letters/{first}/resend", "deadletters.resend"},
 	{"POST /api/v1/login", "login"},
@@ -278,20 +290,34 @@ func opOverview(c *call) (int, any, error) {
 	return ok(o, err)
 }
 
-func opConfig(c *call) (int, any, error) { return ok(c.a.svc.Config(), nil) }
+// tagged is a result served with an ETag (REST) that encodes as its value.
+type tagged struct {
+	v    any
+	etag string
+}
+
+func (t tagged) MarshalJSON() ([]byte, error) { return json.Marshal(t.v) }
+
+// opConfig returns the configuration; REST adds its version as the ETag.
+func opConfig(c *call) (int, any, error) {
+	cfg := c.a.svc.Config()
+	return ok(tagged{v: cfg, etag: cfg.Version()}, nil)
+}
 
 // opConfigUpdate replaces the whole hall configuration (the JSON of
-// docs/config.md); unknown keys are refused like in a file.
+// docs/config.md); unknown keys are refused like in a file. With if_match
+// (REST: the If-Match header) it replaces only that version.
 func opConfigUpdate(c *call) (int, any, error) {
 	var cfg hall.Config
 	if err := c.decode(&cfg, false); err != nil {
 		return 0, nil, err
 	}
-	cfg, err := c.a.svc.UpdateConfig(c.ctx, c.op(), cfg)
-	if err == nil {
-		c.a.log.Info("hall configuration changed", "by", c.p.Name)
+	cfg, err := c.a.svc.UpdateConfigIf(c.ctx, c.op(), cfg, strings.Trim(c.params["if_match"], `"`))
+	if err != nil {
+		return 0, nil, err
 	}
-	return ok(cfg, err)
+	c.a.log.Info("hall configuration changed", "by", c.p.Name)
+	return ok(tagged{v: cfg, etag: cfg.Version()}, nil)
 }
 
 func opIssue(c *call) (int, any, error) {
@@ -653,6 +679,63 @@ func opBlacklist(c *call) (int, any, error) {
 	return ok(map[string]any{"removed": r.Remove}, err)
 }
 
+// blackRef is how a blacklist entry is named outside the server: the first
+// 12 hex digits of its citizen key, enough to tell entries apart and too
+// little to match against ID numbers.
+const blackRefLen = 12
+
+type blackListed struct {
+	Ref   string    `json:"ref"`
+	Note  string    `json:"note,omitempty"`
+	Until time.Time `json:"until,omitzero"`
+	Since time.Time `json:"since,omitzero"`
+	By    string    `json:"by,omitempty"`
+}
+
+func opBlacklistList(c *call) (int, any, error) {
+	es, err := c.a.svc.Blacklist(c.ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]blackListed, 0, len(es))
+	for _, e := range es {
+		out = append(out, blackListed{Ref: e.CitizenKey[:blackRefLen], Note: e.Note, Until: e.Until, Since: e.Since, By: e.By})
+	}
+	return ok(out, nil)
+}
+
+func opBlacklistRemove(c *call) (int, any, error) {
+	ref := c.params["ref"]
+	if len(ref) != blackRefLen || !isHex(ref) {
+		return 0, nil, hall.Errorf(hall.Invalid, "a blacklist entry is named by the %d hex digits the list shows, got %q", blackRefLen, ref)
+	}
+	es, err := c.a.svc.Blacklist(c.ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	var key string
+	for _, e := range es {
+		if strings.HasPrefix(e.CitizenKey, ref) {
+			if key != "" {
+				return 0, nil, hall.Refusal(hall.Conflict, "ambiguous_ref", "two entries start with %s; remove by citizen key (POST /api/v1/blacklist)", ref)
+			}
+			key = e.CitizenKey
+		}
+	}
+	if key == "" {
+		return 0, nil, hall.Errorf(hall.NotFound, "no blacklist entry %s", ref)
+	}
+	if err := c.a.svc.SetBlacklist(c.ctx, c.op(), hall.BlackEntry{CitizenKey: key, Removed: true}); err != nil {
+		return 0, nil, err
+	}
+	return ok(map[string]any{"ref": ref, "removed": true}, nil)
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
 func opTokens(c *call) (int, any, error) {
 	ts, err := c.a.store.Tokens()
 	if err != nil {
@@ -730,6 +813,9 @@ func opTokenRevoke(c *call) (int, any, error) {
 func opDayClose(c *call) (int, any, error) {
 	return ok(map[string]bool{"closed": true}, c.a.svc.CloseDay(c.ctx, c.op()))
 }
+
+// opDayPreview says what a day close now would expire and carry over.
+func opDayPreview(c *call) (int, any, error) { return ok(c.a.svc.DayClosePreview(c.ctx)) }
 
 func opDeviceReport(c *call) (int, any, error) {
 	var d wire.DeviceHealth

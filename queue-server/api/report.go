@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"hallq/queue-server/hall"
@@ -19,137 +19,160 @@ type csvBody struct {
 	data []byte
 }
 
-// ReportRow sums the tickets of one group (a service, window, clerk, hour or day).
+// ReportRow sums the tickets of one group (a service, window, clerk, hour
+// or day) with the hall's figure definitions (hall.Figures, kpi.go).
 type ReportRow struct {
-	Group          string  `json:"group"`
-	Tickets        int     `json:"tickets"`
-	Served         int     `json:"served"`
-	NoShow         int     `json:"no_show"`
-	Abandoned      int     `json:"abandoned"` // cancelled or expired
-	MeanWaitS      float64 `json:"mean_wait_s"`
-	P90WaitS       float64 `json:"p90_wait_s"`
-	MeanServiceS   float64 `json:"mean_service_s"`
-	NoShowRate     float64 `json:"no_show_rate"`
-	AbandonRate    float64 `json:"abandon_rate"`
-	Ratings        int     `json:"ratings"`
-	MeanRating     float64 `json:"mean_rating"`
-	Dissatisfied   int     `json:"dissatisfied"` // ratings 1 and 2
-	waits, service []float64
-	ratingSum      int
+	Group string `json:"group"` // service code, window number, clerk, "09" (hour) or date
+	Label string `json:"label"` // what a person reads: "A 户政 Household registration", "1号窗口 Window 1", "09:00–10:00"
+	hall.Figures
 }
 
-var groupings = map[string]func(t hall.Ticket, loc *time.Location) string{
-	"service": func(t hall.Ticket, _ *time.Location) string { return t.Service },
-	"window": func(t hall.Ticket, _ *time.Location) string {
-		if t.Window == 0 {
-			return "-"
-		}
-		return strconv.Itoa(t.Window)
+type grouping struct {
+	key   func(t *hall.Ticket, loc *time.Location) string
+	label func(cfg hall.Config, key string) string
+}
+
+var groupings = map[string]grouping{
+	"service": {
+		key: func(t *hall.Ticket, _ *time.Location) string { return t.IssuedFor() },
+		label: func(cfg hall.Config, k string) string {
+			for _, s := range cfg.Services {
+				if s.Code == k {
+					return fmt.Sprintf("%s %s %s", k, s.Name.ZH, s.Name.EN)
+				}
+			}
+			return k
+		},
 	},
-	"clerk": func(t hall.Ticket, _ *time.Location) string {
-		if t.Clerk == "" {
-			return "-"
-		}
-		return t.Clerk
+	"window": {
+		key: func(t *hall.Ticket, _ *time.Location) string {
+			if t.Window == 0 {
+				return ""
+			}
+			return strconv.Itoa(t.Window)
+		},
+		label: func(cfg hall.Config, k string) string {
+			if k == "" {
+				return "未到窗口 never at a window"
+			}
+			n, _ := strconv.Atoi(k)
+			if w, ok := findWindow(cfg, n); ok {
+				return fmt.Sprintf("%s %s", w.Name.ZH, w.Name.EN)
+			}
+			return k + " 号窗口 window " + k
+		},
 	},
-	"hour": func(t hall.Ticket, loc *time.Location) string { return t.IssuedAt.In(loc).Format("15") + ":00" },
-	"day":  func(t hall.Ticket, _ *time.Location) string { return t.Day },
+	"clerk": {
+		key: func(t *hall.Ticket, _ *time.Location) string { return t.Clerk },
+		label: func(_ hall.Config, k string) string {
+			if k == "" {
+				return "无人员 no clerk"
+			}
+			return k
+		},
+	},
+	"hour": {
+		key: func(t *hall.Ticket, loc *time.Location) string { return t.IssuedAt.In(loc).Format("15") },
+		label: func(_ hall.Config, k string) string {
+			n, _ := strconv.Atoi(k)
+			return fmt.Sprintf("%02d:00–%02d:00", n, n+1)
+		},
+	},
+	"day": {
+		key: func(t *hall.Ticket, _ *time.Location) string { return t.Day },
+		label: func(_ hall.Config, k string) string {
+			d, err := time.Parse(time.DateOnly, k)
+			if err != nil {
+				return k
+			}
+			return k + " " + [...]string{"星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"}[d.Weekday()]
+		},
+	},
 }
 
 // Report sums the tickets of the days from..to (inclusive), grouped by one
-// of service, window, clerk, hour or day.
+// of service (the issuing service), window, clerk, hour (of issue, hall
+// time) or day.
 func (a *API) Report(from, to, by string) ([]ReportRow, error) {
-	group, ok := groupings[by]
+	g, ok := groupings[by]
 	if !ok {
 		return nil, hall.Errorf(hall.Invalid, "by must be service, window, clerk, hour or day, got %q", by)
 	}
-	for _, d := range []string{from, to} {
-		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			return nil, hall.Errorf(hall.Invalid, "dates are YYYY-MM-DD, got %q", d)
-		}
-	}
-	if to < from {
-		return nil, hall.Errorf(hall.Invalid, "to (%s) is before from (%s)", to, from)
+	if err := checkDays(from, to); err != nil {
+		return nil, err
 	}
 	cfg := a.svc.Config()
-	loc := cfg.Location()
+	loc, target := cfg.Location(), cfg.Alerts.WaitOver.D()
 	rows := map[string]*ReportRow{}
+	var order []string
 	err := a.store.TicketsBetween(from, to, func(t hall.Ticket) error {
-		k := group(t, loc)
+		k := g.key(&t, loc)
 		r := rows[k]
 		if r == nil {
-			r = &ReportRow{Group: k}
+			r = &ReportRow{Group: k, Label: g.label(cfg, k)}
 			rows[k] = r
+			order = append(order, k)
 		}
-		r.Tickets++
-		switch t.Status {
-		case hall.Done:
-			r.Served++
-			if !t.StartedAt.IsZero() {
-				r.service = append(r.service, t.FinishedAt.Sub(t.StartedAt).Seconds())
-			}
-		case hall.NoShow:
-			r.NoShow++
-		case hall.Cancelled, hall.Expired:
-			r.Abandoned++
-		}
-		if !t.CalledAt.IsZero() {
-			r.waits = append(r.waits, t.CalledAt.Sub(t.QueuedAt).Seconds())
-		}
-		if t.Rating != nil {
-			r.Ratings++
-			r.ratingSum += t.Rating.Score
-			if t.Rating.Score <= 2 {
-				r.Dissatisfied++
-			}
-		}
+		r.Add(&t, target)
 		return nil
 	})
 	if err != nil {
 		return nil, hall.Errorf(hall.Unavailable, "cannot read history: %v", err)
 	}
+	sortGroups(by, cfg, order)
 	out := make([]ReportRow, 0, len(rows))
-	for _, k := range slices.Sorted(maps.Keys(rows)) {
+	for _, k := range order {
 		r := rows[k]
-		r.MeanWaitS, r.P90WaitS = mean(r.waits), percentile(r.waits, 0.9)
-		r.MeanServiceS = mean(r.service)
-		if r.Tickets > 0 {
-			r.NoShowRate = float64(r.NoShow) / float64(r.Tickets)
-			r.AbandonRate = float64(r.Abandoned) / float64(r.Tickets)
-		}
-		if r.Ratings > 0 {
-			r.MeanRating = float64(r.ratingSum) / float64(r.Ratings)
-		}
+		r.Finish()
 		out = append(out, *r)
 	}
 	return out, nil
 }
 
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
+// sortGroups orders services as configured, windows by number, the rest by key.
+func sortGroups(by string, cfg hall.Config, keys []string) {
+	rank := func(k string) string { return k }
+	switch by {
+	case "service":
+		rank = func(k string) string {
+			for i, s := range cfg.Services {
+				if s.Code == k {
+					return fmt.Sprintf("%03d", i)
+				}
+			}
+			return "999" + k
+		}
+	case "window":
+		rank = func(k string) string {
+			if k == "" {
+				return "zzzzzz"
+			}
+			return fmt.Sprintf("%06s", k)
+		}
 	}
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
+	slices.SortStableFunc(keys, func(a, b string) int { return strings.Compare(rank(a), rank(b)) })
 }
 
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
+func checkDays(days ...string) error {
+	for _, d := range days {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			return hall.Errorf(hall.Invalid, "dates are YYYY-MM-DD, got %q", d)
+		}
 	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[min(int(p*float64(len(s))), len(s)-1)]
+	if len(days) == 2 && days[1] < days[0] {
+		return hall.Errorf(hall.Invalid, "to (%s) is before from (%s)", days[1], days[0])
+	}
+	return nil
+}
+
+func (a *API) today() string {
+	return a.svc.Now().In(a.svc.Config().Location()).Format(time.DateOnly)
 }
 
 func opReports(c *call) (int, any, error) {
-	today := time.Now().In(c.a.svc.Config().Location()).Format(time.DateOnly)
 	from, to, by := c.params["from"], c.params["to"], c.params["by"]
 	if from == "" {
-		from = today
+		from = c.a.today()
 	}
 	if to == "" {
 		to = from
@@ -164,16 +187,62 @@ func opReports(c *call) (int, any, error) {
 	if c.params["format"] != "csv" {
 		return http.StatusOK, rows, nil
 	}
+	return http.StatusOK, csvBody{name: fmt.Sprintf("hallq-report-%s-%s-by-%s.csv", from, to, by), data: reportCSV(by, from, to, rows, c.a.svc.Config())}, nil
+}
+
+// csvHeads are the report's CSV columns: Chinese with English, durations in
+// minutes, shares in per cent.
+var csvGroupHeads = map[string]string{
+	"service": "业务（取号时）Service (as issued)", "window": "窗口 Window", "clerk": "人员 Clerk",
+	"hour": "取号时段（大厅时间）Hour issued (hall time)", "day": "日期 Day",
+}
+
+var csvHeads = []string{
+	"取号 Issued", "办结 Served", "过号 No-show", "取消 Cancelled", "未办结 Expired", "未完成 Still open", "转移 Transferred",
+	"平均等候（分钟）Mean wait (min)", "P90 等候（分钟）P90 wait (min)", "等候达标率 % Waited within target %",
+	"平均办理（分钟）Mean service time (min)", "平均窗口处理（分钟）Mean handling time (min)",
+	"评价数 Ratings", "平均分 Mean rating", "差评 Dissatisfied",
+}
+
+func reportCSV(by, from, to string, rows []ReportRow, cfg hall.Config) []byte {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff") // so spreadsheet programs read the UTF-8 correctly
 	w := csv.NewWriter(&buf)
-	w.Write(csvTexts([]string{by, "tickets", "served", "no_show", "abandoned", "mean_wait_s", "p90_wait_s", "mean_service_s", "no_show_rate", "abandon_rate", "ratings", "mean_rating", "dissatisfied"}))
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
-	for _, r := range rows {
-		w.Write([]string{csvText(r.Group), strconv.Itoa(r.Tickets), strconv.Itoa(r.Served), strconv.Itoa(r.NoShow), strconv.Itoa(r.Abandoned),
-			f(r.MeanWaitS), f(r.P90WaitS), f(r.MeanServiceS), strconv.FormatFloat(r.NoShowRate, 'f', 3, 64),
-			strconv.FormatFloat(r.AbandonRate, 'f', 3, 64), strconv.Itoa(r.Ratings), strconv.FormatFloat(r.MeanRating, 'f', 2, 64), strconv.Itoa(r.Dissatisfied)})
+	w.Write([]string{csvText(fmt.Sprintf("%s %s 报表 report %s – %s（%s）", cfg.Hall.Name.ZH, cfg.Hall.Name.EN, from, to, cfg.Hall.TimeZone))})
+	w.Write(append([]string{csvGroupHeads[by]}, csvHeads...))
+	minutes := func(s float64) string { return strconv.FormatFloat(s/60, 'f', 1, 64) }
+	pct := func(x float64) string {
+		if x < 0 {
+			return ""
+		}
+		return strconv.FormatFloat(100*x, 'f', 1, 64)
 	}
+	for _, r := range rows {
+		w.Write([]string{csvText(r.Label), strconv.Itoa(r.Issued), strconv.Itoa(r.Served), strconv.Itoa(r.NoShow), strconv.Itoa(r.Cancelled),
+			strconv.Itoa(r.Expired), strconv.Itoa(r.Open), strconv.Itoa(r.Transferred),
+			minutes(r.MeanWaitS), minutes(r.P90WaitS), pct(r.WithinTarget), minutes(r.MeanServiceS), minutes(r.MeanHandlingS),
+			strconv.Itoa(r.Ratings), strconv.FormatFloat(r.MeanRating, 'f', 2, 64), strconv.Itoa(r.Dissatisfied)})
+	}
+	w.Write([]string{csvText(fmt.Sprintf("等候=取号到叫号；办理=开始到办结；窗口处理=叫号到办结；达标=等候不超过 %s。Wait = ticket to call; service = start to done; handling = call to done; within target = waited at most %s.",
+		shortMinutes(cfg.Alerts.WaitOver.D()), shortMinutes(cfg.Alerts.WaitOver.D())))})
 	w.Flush()
-	return http.StatusOK, csvBody{name: fmt.Sprintf("hallq-report-%s-%s-by-%s.csv", from, to, by), data: buf.Bytes()}, nil
+	return buf.Bytes()
+}
+
+func shortMinutes(d time.Duration) string { return strconv.Itoa(int(d.Minutes())) + " min" }
+
+// opFigures returns one day of the hall in figures (default today).
+func opFigures(c *call) (int, any, error) {
+	day := c.params["day"]
+	if day == "" {
+		day = c.a.today()
+	}
+	if err := checkDays(day); err != nil {
+		return 0, nil, err
+	}
+	var ts []hall.Ticket
+	if err := c.a.store.TicketsBetween(day, day, func(t hall.Ticket) error { ts = append(ts, t); return nil }); err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %v", err)
+	}
+	return ok(hall.Summarize(c.a.svc.Config(), day, ts), nil)
 }

@@ -70,6 +70,44 @@ func opUserCreate(c *call) (int, any, error) {
 	return http.StatusCreated, u, nil
 }
 
+// opUserDelete removes a password account and ends its sessions at once
+// (the session tokens it logged in with are revoked). Managers remove
+// clerk accounts only; nobody removes their own.
+func opUserDelete(c *call) (int, any, error) {
+	name := c.params["name"]
+	u, err := c.a.store.GetUser(name)
+	if errors.Is(err, store.ErrNoUser) {
+		return 0, nil, hall.Errorf(hall.NotFound, "no user %q", name)
+	}
+	if err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read the user: %v", err)
+	}
+	switch {
+	case c.p.Role == wire.RoleManager && u.Role != wire.RoleClerk:
+		return 0, nil, hall.Errorf(hall.Forbidden, "managers remove clerk accounts only")
+	case u.Name == c.p.Name && u.Role == c.p.Role:
+		return 0, nil, hall.Refusal(hall.Conflict, "own_account", "you cannot remove the account you are signed in with")
+	}
+	if err := c.a.store.DeleteUser(name); err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot remove the user: %v", err)
+	}
+	ts, err := c.a.store.Tokens()
+	if err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but its sessions could not be listed: %v", err)
+	}
+	ended := 0
+	for _, t := range ts {
+		if t.Name == u.Name && t.Role == u.Role && !t.Expires.IsZero() && !t.Revoked {
+			if err := c.a.store.RevokeToken(t.ID); err != nil {
+				return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but a session could not be ended: %v", err)
+			}
+			ended++
+		}
+	}
+	c.a.log.Info("user removed", "name", u.Name, "role", u.Role, "sessions_ended", ended, "by", c.p.Name)
+	return ok(map[string]any{"removed": u.Name, "sessions_ended": ended}, nil)
+}
+
 // opLogin checks a password and returns a session token that expires.
 // Each name and each client address gets a few attempts per window of
 // time, counted before the password is hashed (loginGuard), and an unknown

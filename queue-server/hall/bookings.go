@@ -19,6 +19,9 @@ type CheckIn struct {
 }
 
 func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error) {
+	if st.dayClosed {
+		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); appointments check in again tomorrow", st.day)
+	}
 	var found []*Booking
 	switch {
 	case r.Booking != "":
@@ -135,6 +138,7 @@ func (st *state) setBlacklist(e BlackEntry, now time.Time, actor string) (*Black
 	if _, ok := st.blacklist[e.CitizenKey]; e.Removed && !ok {
 		return nil, Errorf(NotFound, "that citizen key is not blacklisted")
 	}
+	e.Since, e.By = now, actor
 	st.emit(Event{Type: EvBlacklist, Actor: actor, Blacklist: &e}, now)
 	return &e, nil
 }
@@ -183,6 +187,9 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 	}
 	if n < 1 || n > 100 {
 		return nil, Errorf(Invalid, "a lease holds 1 to 100 numbers, not %d", n)
+	}
+	if st.dayClosed {
+		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); no numbers are leased for it", st.day)
 	}
 	if kiosk == "" {
 		return nil, Errorf(Invalid, "leases are for enrolled kiosks")
@@ -260,6 +267,8 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 		return nil, Errorf(Invalid, "offline ticket id must be 16 to 40 characters")
 	case st.tickets[o.ID] != nil:
 		return nil, Refusal(Conflict, "id_used", "ticket id already exists")
+	case st.dayClosed:
+		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); offline ticket %d of lease %s cannot join it", st.day, o.Number, l.ID)
 	}
 	if o.Channel == "" {
 		o.Channel = WalkIn

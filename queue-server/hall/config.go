@@ -2,7 +2,9 @@ package hall
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +33,15 @@ type Config struct {
 	Services []ServiceConfig `json:"services"`
 	Windows  []WindowConfig  `json:"windows"`
 	Rules    Rules           `json:"rules"`
+	Alerts   Alerts          `json:"alerts"`
+}
+
+// Alerts are the hall's alert thresholds: every manager's dashboard raises
+// the same alerts, whoever set them.
+type Alerts struct {
+	WaitOver    Duration `json:"wait_over"`    // a service whose longest wait is beyond this; also the wait target of the figures
+	PauseOver   Duration `json:"pause_over"`   // a window paused longer than this
+	KioskSilent Duration `json:"kiosk_silent"` // a kiosk that has not reported its devices for this long is offline
 }
 
 // HallInfo names the hall.
@@ -165,6 +176,14 @@ func (c *Config) setDefaults() {
 	if c.Rules.NumberDigits == 0 {
 		c.Rules.NumberDigits = 3
 	}
+	for _, d := range []struct {
+		v   *Duration
+		def time.Duration
+	}{{&c.Alerts.WaitOver, 30 * time.Minute}, {&c.Alerts.PauseOver, 15 * time.Minute}, {&c.Alerts.KioskSilent, time.Minute}} {
+		if *d.v == 0 {
+			*d.v = Duration(d.def)
+		}
+	}
 	for i := range c.Services {
 		if c.Services[i].MeanService == 0 {
 			c.Services[i].MeanService = Duration(5 * time.Minute)
@@ -254,6 +273,19 @@ func (c *Config) Validate() error {
 	if r.ElderlyAge < 0 || r.ElderlyAge > 130 {
 		bad("rules.elderly_age", "must be 0 (off) to 130")
 	}
+	for _, a := range []struct {
+		key      string
+		v        Duration
+		min, max time.Duration
+	}{
+		{"alerts.wait_over", c.Alerts.WaitOver, time.Minute, 8 * time.Hour},
+		{"alerts.pause_over", c.Alerts.PauseOver, time.Minute, 8 * time.Hour},
+		{"alerts.kiosk_silent", c.Alerts.KioskSilent, 20 * time.Second, time.Hour},
+	} {
+		if a.v.D() < a.min || a.v.D() > a.max {
+			bad(a.key, "must be %v to %v, got %v", a.min, a.max, a.v.D())
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -324,6 +356,18 @@ func (h Hours) IssueState(t time.Time) string {
 		}
 	}
 	return ""
+}
+
+// Version names this exact configuration: two configurations have the same
+// version only when their JSON is the same. Saves carry the version they
+// edited (HTTP If-Match), so one manager cannot overwrite another's change.
+func (c Config) Version() string {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Clone returns a deep copy of c (its slices are not shared).

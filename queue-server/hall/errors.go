@@ -75,10 +75,15 @@ const (
 	ReasonNotHTTPS             Reason = "not_https"
 	ReasonNotForwarding        Reason = "not_forwarding"
 	ReasonRemoteOpen           Reason = "remote_open"
+	ReasonConfigChanged        Reason = "config_changed"
+	ReasonDayAlreadyClosed     Reason = "day_already_closed"
+	ReasonAmbiguousRef         Reason = "ambiguous_ref"
+	ReasonOwnAccount           Reason = "own_account"
 	// closed (also a service's not_issuing)
 	ReasonClosed         Reason = "closed"
 	ReasonLunch          Reason = "lunch"
 	ReasonIssuingStopped Reason = "issuing_stopped"
+	ReasonDayClosed      Reason = "day_closed"
 	// unprocessable
 	ReasonIdempotencyKeyReused Reason = "idempotency_key_reused"
 	// quota_exceeded
@@ -103,8 +108,8 @@ var Reasons = []Reason{
 	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
-	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen,
-	ReasonClosed, ReasonLunch, ReasonIssuingStopped,
+	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen, ReasonConfigChanged, ReasonDayAlreadyClosed, ReasonAmbiguousRef, ReasonOwnAccount,
+	ReasonClosed, ReasonLunch, ReasonIssuingStopped, ReasonDayClosed,
 	ReasonIdempotencyKeyReused,
 	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests, ReasonTooManySockets, ReasonLeaseChurn, ReasonRemoteShare,
 	ReasonStorage, ReasonNetwork, ReasonUnreachable,

@@ -106,6 +106,8 @@ type BlackEntry struct {
 	Note       string    `json:"note,omitempty"`
 	Until      time.Time `json:"until,omitzero"` // zero: until lifted
 	Removed    bool      `json:"removed,omitempty"`
+	Since      time.Time `json:"since,omitzero"` // when it was added (set by the hall)
+	By         string    `json:"by,omitempty"`   // who added it
 }
 
 // DaySummary is what a closed day sends to the central platform.

@@ -47,8 +47,12 @@ func (j *memJournal) Load() (State, error) {
 	windows := map[int]Window{}
 	var s State
 	s.Idem = map[string]IdemRecord{}
+	closed := ""
 	for _, ev := range j.events {
 		s.Seq, s.Day = ev.Seq, ev.Day
+		if ev.Type == EvDayClosed {
+			closed = ev.Day
+		}
 		if ev.Ticket != nil {
 			tickets[ev.Ticket.ID] = *ev.Ticket
 		}
@@ -72,6 +76,7 @@ func (j *memJournal) Load() (State, error) {
 			s.Config = &c
 		}
 	}
+	s.DayClosed = closed != "" && closed == s.Day
 	for _, t := range tickets {
 		if t.Day == s.Day || t.Status.Open() {
 			s.Tickets = append(s.Tickets, t)

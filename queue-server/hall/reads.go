@@ -41,6 +41,9 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 			v.QuotaLeft = max(sc.DailyQuota-st.issued[sc.Code], 0)
 		}
 		v.NotIssuing = sc.Hours.IssueState(now.In(st.loc))
+		if st.dayClosed {
+			v.NotIssuing = "day_closed"
+		}
 		if v.NotIssuing == "" && v.QuotaLeft == 0 {
 			v.NotIssuing = "quota"
 		}
@@ -229,4 +232,24 @@ func (s *Service) Blacklisted(ctx context.Context, key string) (bool, error) {
 // Seq returns the sequence number of the last committed event.
 func (s *Service) Seq(ctx context.Context) (uint64, error) {
 	return as[uint64](s.read(ctx, func(st *state, now time.Time) (any, error) { return st.seq, nil }))
+}
+
+// DayClosePreview says how many tickets closing the day now would expire
+// and how many carry over, without changing anything.
+func (s *Service) DayClosePreview(ctx context.Context) (DayClosePreview, error) {
+	return as[DayClosePreview](s.read(ctx, func(st *state, now time.Time) (any, error) {
+		return st.closePreview(), nil
+	}))
+}
+
+// Blacklist returns the blacklist, the latest entry first.
+func (s *Service) Blacklist(ctx context.Context) ([]BlackEntry, error) {
+	return as[[]BlackEntry](s.read(ctx, func(st *state, now time.Time) (any, error) {
+		out := make([]BlackEntry, 0, len(st.blacklist))
+		for _, k := range sortedKeys(st.blacklist) {
+			out = append(out, st.blacklist[k])
+		}
+		slices.SortStableFunc(out, func(a, b BlackEntry) int { return b.Since.Compare(a.Since) })
+		return out, nil
+	}))
 }

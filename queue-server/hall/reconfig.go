@@ -23,12 +23,27 @@ import (
 // paused, and leaving a ticket transferred to a window that would no longer
 // serve it (conflict).
 func (s *Service) UpdateConfig(ctx context.Context, op Op, cfg Config) (Config, error) {
+	return s.UpdateConfigIf(ctx, op, cfg, "")
+}
+
+// UpdateConfigIf is UpdateConfig when the live configuration still has
+// version (see Config.Version; "" = whatever it is now). Otherwise another
+// change came first, and it refuses with conflict/config_changed instead of
+// overwriting that change.
+func (s *Service) UpdateConfigIf(ctx context.Context, op Op, cfg Config, version string) (Config, error) {
 	cfg = cfg.Clone()
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Config{}, Refusal(Invalid, "invalid_config", "%s", joinErrors(err))
 	}
 	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		if version != "" && st.cfg.Version() != version {
+			by := ""
+			if st.cfgBy != "" {
+				by = fmt.Sprintf(" by %s at %s", st.cfgBy, st.cfgAt.In(st.loc).Format("15:04"))
+			}
+			return "", Refusal(Conflict, "config_changed", "the configuration was changed%s after you loaded it; reload it and make your change again", by)
+		}
 		if err := st.updateConfig(cfg, now, op.Actor); err != nil {
 			return "", err
 		}

@@ -144,6 +144,9 @@ func (s *Service) Close() {
 	<-s.done
 }
 
+// Now is the hall's time, from its clock (the demo's runs fast, tests' are fake).
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
 // Config returns the hall's current, committed configuration.
 func (s *Service) Config() Config { return s.current.Load().Clone() }
 
@@ -570,9 +573,14 @@ func (s *Service) SetWindow(ctx context.Context, op Op, window int, to WindowSta
 
 // CloseDay ends today's service: open tickets expire (waiting ones carry
 // over at midnight when configured), windows close, and the day summary
-// event is emitted.
+// event is emitted. Until midnight no tickets are issued, checked in,
+// leased or handed over into the closed day. Closing a closed day is
+// refused (day_already_closed).
 func (s *Service) CloseDay(ctx context.Context, op Op) error {
 	_, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+		if st.dayClosed {
+			return "", Refusal(Conflict, "day_already_closed", "today (%s) is already closed", st.day)
+		}
 		st.closeDay("", now, op.Actor)
 		return "", nil
 	})

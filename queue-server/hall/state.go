@@ -24,6 +24,7 @@ type State struct {
 	Blacklist []BlackEntry
 	Idem      map[string]IdemRecord // scoped idempotency key → its record (result ref, fingerprint)
 	Config    *Config               // the latest config.changed configuration; nil when never changed at runtime
+	DayClosed bool                  // Day was closed early by a manager (day.closed for Day is in the log)
 }
 
 // state is the hall's live, in-memory model. Only the Service's loop
@@ -46,6 +47,10 @@ type state struct {
 	idem      map[string]IdemRecord
 	stats     map[string]*serviceStats
 
+	dayClosed bool      // a manager closed st.day before midnight: no more tickets for it
+	cfgBy     string    // who last changed the configuration while this process ran
+	cfgAt     time.Time // and when
+
 	pending []Event // emitted, not yet committed
 	version uint64  // bumps on every change; invalidates estimates
 	est     estimates
@@ -53,7 +58,7 @@ type state struct {
 
 func newState(cfg Config, s State) *state {
 	st := &state{
-		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq,
+		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq, dayClosed: s.DayClosed,
 		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},
 		counters: map[string]int{}, issued: map[string]int{}, perKey: map[string]int{},
 		leases: map[string]*Lease{}, bookings: map[string]*Booking{}, blacklist: map[string]BlackEntry{},
@@ -178,6 +183,7 @@ func (st *state) emit(ev Event, now time.Time) {
 		st.bookings[b.ID] = &b
 	}
 	if ev.Config != nil {
+		st.cfgBy, st.cfgAt = ev.Actor, now
 		st.applyConfig(ev.Config.Clone())
 	}
 	if ev.Blacklist != nil {
@@ -274,9 +280,8 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	case r.Channel == Remote && !sc.Remote:
 		return nil, Refusal(Forbidden, "remote_not_allowed", "service %s cannot be taken remotely", sc.Code)
 	}
-	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
-		hours := sc.Hours
-		return nil, Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why).With(&Details{Hours: &hours})
+	if err := st.issuing(sc, now); err != nil {
+		return nil, err
 	}
 	if err := st.admit(sc, r.CitizenKey); err != nil {
 		return nil, err
@@ -288,6 +293,19 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	}
 	r.Channel = ChannelFor(r.Channel, r.AgeClass)
 	return st.newTicket(sc, r, now, actor, "")
+}
+
+// issuing refuses a ticket for a service outside its hours or for a day
+// the manager has closed.
+func (st *state) issuing(sc *ServiceConfig, now time.Time) error {
+	if st.dayClosed {
+		return Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); tickets are issued again tomorrow", st.day)
+	}
+	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
+		hours := sc.Hours
+		return Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why).With(&Details{Hours: &hours})
+	}
+	return nil
 }
 
 // admit checks ID requirement, blacklist and quotas.
@@ -617,10 +635,20 @@ func (st *state) setWindow(wn int, to WindowStatus, clerk, reason string, now ti
 
 // ---- day close ----
 
-// closeDay ends st.day: waiting tickets expire (or carry over to next, when
-// configured and next is not empty), called/serving/parked ones expire, and a
-// summary event is emitted. Then the state moves to day next ("" = stay).
-func (st *state) closeDay(next string, now time.Time, actor string) {
+// DayClosePreview says what closing the day now would do.
+type DayClosePreview struct {
+	Day        string         `json:"day"`
+	Closed     bool           `json:"closed"`       // the day is already closed
+	CarryOver  bool           `json:"carry_over"`   // rules.carry_over: waiting tickets carry over to tomorrow
+	Expire     int            `json:"expire"`       // open tickets that will expire
+	Carry      int            `json:"carry"`        // waiting tickets that will carry over
+	ByStatus   map[Status]int `json:"by_status"`    // the tickets that expire, by their status now
+	OpenWindow int            `json:"open_windows"` // windows open or paused, which will close
+}
+
+// closePlan splits the open tickets into those that expire and those that
+// carry over (waiting ones, when the hall carries over), in queue order.
+func (st *state) closePlan() (expire, carry []*Ticket) {
 	open := make([]*Ticket, 0)
 	for _, t := range st.tickets {
 		if t.Status.Open() {
@@ -628,18 +656,47 @@ func (st *state) closeDay(next string, now time.Time, actor string) {
 		}
 	}
 	slices.SortFunc(open, func(a, b *Ticket) int { return cmpTicket(a, b) })
-	carry := st.cfg.Rules.CarryOver && next != ""
-	var carried []*Ticket
 	for _, t := range open {
-		if carry && t.Status == Waiting {
-			carried = append(carried, t)
-			continue
+		if st.cfg.Rules.CarryOver && t.Status == Waiting {
+			carry = append(carry, t)
+		} else {
+			expire = append(expire, t)
 		}
+	}
+	return expire, carry
+}
+
+func (st *state) closePreview() DayClosePreview {
+	expire, carry := st.closePlan()
+	p := DayClosePreview{Day: st.day, Closed: st.dayClosed, CarryOver: st.cfg.Rules.CarryOver,
+		Expire: len(expire), Carry: len(carry), ByStatus: map[Status]int{}}
+	for _, t := range expire {
+		p.ByStatus[t.Status]++
+	}
+	for _, w := range st.windows {
+		if w.Status != WindowClosed {
+			p.OpenWindow++
+		}
+	}
+	return p
+}
+
+// closeDay ends st.day: open tickets expire except waiting ones when the
+// hall carries over, a summary event is emitted and windows close. With
+// next == "" (a manager closing early) the day stays but is closed: no more
+// tickets are issued into it, and waiting tickets that carry over wait for
+// midnight. With next set, the state moves to day next, taking the
+// carried tickets along with new numbers.
+func (st *state) closeDay(next string, now time.Time, actor string) {
+	expire, carried := st.closePlan()
+	for _, t := range expire {
 		nt := *t
 		nt.Status, nt.FinishedAt = Expired, now
 		st.emit(Event{Type: EvTicketExpired, Actor: actor, Ticket: &nt, Window: st.freeWindow(t)}, now)
 	}
-	st.emit(Event{Type: EvDayClosed, Actor: actor, Summary: st.summary()}, now)
+	if !st.dayClosed {
+		st.emit(Event{Type: EvDayClosed, Actor: actor, Summary: st.summary()}, now)
+	}
 	for _, w := range st.windows {
 		if w.Status != WindowClosed {
 			nw := *w
@@ -648,9 +705,10 @@ func (st *state) closeDay(next string, now time.Time, actor string) {
 		}
 	}
 	if next == "" {
+		st.dayClosed = true
 		return
 	}
-	st.day = next
+	st.day, st.dayClosed = next, false
 	clear(st.counters)
 	clear(st.issued)
 	clear(st.perKey)
@@ -686,7 +744,8 @@ func (st *state) summary() *DaySummary {
 	s := &DaySummary{Day: st.day, Services: map[string]ServiceDay{}}
 	waits := map[string][]time.Duration{}
 	for _, t := range st.tickets {
-		d := s.Services[t.Service]
+		code := t.IssuedFor() // by issuing service, as every figure (kpi.go)
+		d := s.Services[code]
 		if t.Day == st.day {
 			d.Issued++
 		}
@@ -702,13 +761,13 @@ func (st *state) summary() *DaySummary {
 		case Waiting:
 			d.Carried++
 		}
-		if !t.CalledAt.IsZero() {
-			waits[t.Service] = append(waits[t.Service], t.CalledAt.Sub(t.QueuedAt))
+		if w, ok := t.Wait(); ok { // the one definition of wait (kpi.go)
+			waits[code] = append(waits[code], w)
 		}
 		if t.Rating != nil {
 			d.Ratings[t.Rating.Score]++
 		}
-		s.Services[t.Service] = d
+		s.Services[code] = d
 	}
 	for code, ws := range waits {
 		var sum time.Duration

@@ -73,6 +73,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	check := fs.String("check-config", "", "validate a hall configuration file and exit")
 	logFormat := fs.String("log", env("HALLQ_LOG", "text"), "log format: text or json (env HALLQ_LOG)")
 	allDay := fs.Bool("open-all-day", false, "issue tickets around the clock (demos)")
+	demoSpeed := fs.Float64("demo-speed", 1, "run the hall's clock this many times faster than real time, from now (demos: 60 with make demo's load generator, so pages show hall minutes)")
 	natsURL := fs.String("nats", env("HALLQ_NATS", ""), "forward to the central platform's NATS JetStream at this URL (env HALLQ_NATS)")
 	natsCreds := fs.String("nats-creds", env("HALLQ_NATS_CREDS", ""), "NATS credentials file (env HALLQ_NATS_CREDS)")
 	natsUser := fs.String("nats-user", env("HALLQ_NATS_USER", ""), "NATS user name, with -nats-password-file (env HALLQ_NATS_USER)")
@@ -152,6 +153,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		natsPassword = strings.TrimSpace(string(b))
+	}
+	if *demoSpeed < 1 || *demoSpeed > 3600 {
+		log.Error("-demo-speed must be 1 to 3600", "got", *demoSpeed)
+		return 2
+	}
+	if *demoSpeed != 1 {
+		o.Clock = fastClock{start: time.Now(), speed: *demoSpeed}
+		log.Info("demo: the hall clock runs fast", "speed", *demoSpeed)
 	}
 	switch {
 	case *natsURL != "" && *sinkURL != "":
@@ -463,4 +472,16 @@ func inUse(path string) bool {
 	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return false
+}
+
+// fastClock is the hall's clock in a demo: from start it runs speed times
+// faster than real time, so a day played by the load generator at that
+// speed shows on the pages in hall minutes.
+type fastClock struct {
+	start time.Time
+	speed float64
+}
+
+func (c fastClock) Now() time.Time {
+	return c.start.Add(time.Duration(float64(time.Since(c.start)) * c.speed))
 }

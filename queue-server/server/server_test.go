@@ -182,6 +182,9 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"GET", "/api/v1/users", "users.list"}, {"POST", "/api/v1/users", "users.create"}, {"POST", "/api/v1/login", "login"},
 		{"GET", "/api/v1/dead-letters", "deadletters.list"}, {"POST", "/api/v1/dead-letters/1/resend", "deadletters.resend"},
 		{"GET", "/api/v1/backup", "backup"},
+		{"GET", "/api/v1/day/close", "day.preview"}, {"GET", "/api/v1/figures", "figures"}, {"GET", "/api/v1/alerts", "alerts"},
+		{"GET", "/api/v1/blacklist", "blacklist.list"}, {"DELETE", "/api/v1/blacklist/x", "blacklist.remove"},
+		{"DELETE", "/api/v1/users/x", "users.delete"},
 	}
 	policy := apiOpRoles()
 	if len(routes) != len(policy) {

@@ -16,7 +16,8 @@
 //
 // Layout (bucket → key → value):
 //
-//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON);
+//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON),
+//	           closed_day (the day of the latest day.closed event);
 //	           retention watermarks purged_key, purged_seq, scrub
 //	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
 //	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
@@ -97,6 +98,7 @@ var (
 	kEpoch     = []byte("epoch")
 	kRestored  = []byte("restored")
 	kCreated   = []byte("created")
+	kClosedDay = []byte("closed_day")
 )
 
 // Store is an open hall database. It is safe for concurrent use.
@@ -582,6 +584,9 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		}
 	}
 	if ev.Type == hall.EvDayClosed {
+		if err := tx.Bucket(bMeta).Put(kClosedDay, []byte(ev.Day)); err != nil {
+			return err
+		}
 		return pruneBookings(tx, ev.Day)
 	}
 	return nil
@@ -630,6 +635,7 @@ func (s *Store) Load() (st hall.State, err error) {
 		m := tx.Bucket(bMeta)
 		st.Day, st.Seq = string(m.Get(kDay)), getU64(m, kSeq)
 		st.Idem = map[string]hall.IdemRecord{}
+		st.DayClosed = st.Day != "" && string(m.Get(kClosedDay)) == st.Day
 		if raw := m.Get(kConfig); raw != nil {
 			var c hall.Config
 			if err := json.Unmarshal(raw, &c); err != nil {

@@ -183,3 +183,14 @@ func (s *Store) TokenByID(id string) (Token, error) {
 }
 
 var errFound = errors.New("found")
+
+// DeleteUser removes a user; ErrNoUser when there is none.
+func (s *Store) DeleteUser(name string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bUsers)
+		if b.Get([]byte(name)) == nil {
+			return ErrNoUser
+		}
+		return b.Delete([]byte(name))
+	})
+}

@@ -24,6 +24,7 @@ var pages = map[string]string{
 	"GET /clerk":              "clerk.html",
 	"GET /rate/{n}":           "rate.html",
 	"GET /dashboard":          "dashboard.html",
+	"GET /report":             "report.html",
 	"GET /t/{ticket}":         "status.html",
 	"GET /remote":             "remote.html",
 }

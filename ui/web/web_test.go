@@ -538,7 +538,7 @@ func TestPages(t *testing.T) {
 		}
 		tb.waitText(2*time.Second, `#windows tr[data-window="2"]`, "暂停服务")
 		tb.waitText(2*time.Second, `#devices [data-field="offline"]`, "1 · 搁置 2 set aside")
-		if got := tb.text("#devices tr"); !strings.Contains(got, "kiosk-1") || !strings.Contains(got, "paper_low") {
+		if got := tb.text("#devices tr"); !strings.Contains(got, "kiosk-1") || !strings.Contains(got, "纸少 paper low") {
 			t.Errorf("kiosk row = %q", got)
 		}
 

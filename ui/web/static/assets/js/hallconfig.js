@@ -1,14 +1,89 @@
 // hallconfig.js — the dashboard's "Administration → Hall configuration":
 // services (names, quotas, limits, hours) and windows (names, services in
-// order of preference) as editable tables. Saving PUTs the whole
-// configuration to /api/v1/config; the server checks it again and records
-// it as a config.changed event. Values are set as properties and text,
-// never parsed as HTML.
-import { $, el, fill, api, describe } from './hallq.js';
+// order of preference) as editable tables, and the alert thresholds.
+// Saving PUTs the whole configuration to /api/v1/config with the version
+// it was loaded at (If-Match), so a change another manager saved in the
+// meantime is never overwritten: the server refuses with config_changed
+// and the page says so. The server checks everything again and records it
+// as a config.changed event. Values are set as properties and text, never
+// parsed as HTML.
+import { $, el, fill, APIError, describe } from './hallq.js';
 
 let token = '';
 let loaded = null; // the configuration as the server last returned it
+let version = ''; // its ETag
 let dirty = false;
+const listeners = [];
+
+/** onLoad calls fn(config) whenever the configuration is (re)loaded or saved. */
+export function onLoad(fn) { listeners.push(fn); }
+
+// request GETs or PUTs the configuration, keeping its version (ETag).
+async function request(method, body) {
+  const headers = { Authorization: 'Bearer ' + token };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    if (version) headers['If-Match'] = version;
+  }
+  let res;
+  try {
+    res = await fetch('/api/v1/config', { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new APIError(0, 'network', '', '');
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new APIError(res.status, e.code || 'unavailable', e.reason || '', e.message || res.statusText);
+  }
+  version = res.headers.get('ETag') || '';
+  loaded = data;
+  for (const fn of listeners) fn(loaded);
+  return data;
+}
+
+/** seconds reads a Go duration ("1h30m0s", "45s") as seconds. */
+export function seconds(d) {
+  let total = 0;
+  for (const [, n, u] of String(d || '').matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) total += Number(n) * { h: 3600, m: 60, s: 1, ms: 0.001 }[u];
+  return total;
+}
+
+const keyWords = {
+  daily_quota: '每日限额 daily quota', per_citizen_limit: '每人限取 per-citizen limit', mean_service: '平均办理时长 mean service time',
+  hours: '时间 hours', code: '代码 code', name: '名称 name', number: '编号 number', services: '办理业务 services',
+  'alerts.wait_over': '等候告警阈值 wait alert threshold', 'alerts.pause_over': '暂停告警阈值 pause alert threshold',
+  'alerts.kiosk_silent': '自助机失联阈值 kiosk silence threshold', 'hall.id': '大厅编号 hall id', 'hall.name': '大厅名称 hall name',
+  'hall.time_zone': '时区 time zone', 'rules.number_digits': '号码位数 number digits', 'rules.elderly_age': '老年人年龄 elderly age',
+};
+
+/** fieldWords rewrites the server's configuration keys into words a manager reads. */
+export function fieldWords(message) {
+  return String(message)
+    .replace(/services\[(\d+)\]\.?([a-z_]*)/g, (_, i, k) => {
+      const s = loaded && loaded.services[Number(i)];
+      return `第 ${Number(i) + 1} 项业务${s ? ` ${s.code}` : ''} service row ${Number(i) + 1}${k ? ` ${keyWords[k] || k}` : ''}`;
+    })
+    .replace(/windows\[(\d+)\]\.?([a-z_]*)/g, (_, i, k) => `第 ${Number(i) + 1} 个窗口 window row ${Number(i) + 1}${k ? ` ${keyWords[k] || k}` : ''}`)
+    .replace(/\b(alerts|hall|rules)\.[a-z_]+/g, (k) => keyWords[k] || k);
+}
+
+/** words describes a failed save for a manager. */
+export function words(err) {
+  if (err instanceof APIError && err.reason === 'config_changed') {
+    return `其他管理员刚刚修改了配置，您的修改未保存。请点“放弃修改”载入最新配置后重做。Another manager changed the configuration first; yours was not saved. Press “Discard changes” to load theirs, then make your change again. (${err.message})`;
+  }
+  return fieldWords(describe(err));
+}
+
+/** saveAlerts changes only the alert thresholds of the configuration as the server has it. */
+export async function saveAlerts(alerts) {
+  if (!loaded) await load();
+  const cfg = { ...loaded, alerts: { ...loaded.alerts, ...alerts } };
+  const keepForm = dirty;
+  await request('PUT', cfg);
+  if (!keepForm) render(loaded);
+}
 
 const clock = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const duration = /^(\d+(\.\d+)?(h|m|s|ms))+$/;
@@ -125,7 +200,7 @@ function collect() {
 }
 
 async function load() {
-  loaded = await api('GET', 'config', { token });
+  await request('GET');
   render(loaded);
 }
 
@@ -137,7 +212,7 @@ export async function start(t) {
 
 /** changed re-reads the configuration after a config.changed event, unless the form holds edits. */
 export function changed() {
-  if (token && !dirty) load().catch((e) => say(describe(e), true));
+  if (token && !dirty) load().catch((e) => say(words(e), true));
 }
 
 $('#cfg-form').addEventListener('input', () => { dirty = true; });
@@ -153,7 +228,7 @@ $('#cfg-add-window').addEventListener('click', () => {
 });
 $('#cfg-reload').addEventListener('click', () => {
   say('');
-  load().catch((e) => say(describe(e), true));
+  load().catch((e) => say(words(e), true));
 });
 $('#cfg-form').addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -165,10 +240,10 @@ $('#cfg-form').addEventListener('submit', async (e) => {
   }
   say('保存中… · Saving…');
   try {
-    loaded = await api('PUT', 'config', { token, body: cfg });
+    await request('PUT', cfg);
     render(loaded);
     say('已保存，立即生效 · Saved; in effect now');
   } catch (err) {
-    say(describe(err), true);
+    say(words(err), true);
   }
 });

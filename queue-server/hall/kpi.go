@@ -1,0 +1,316 @@
+package hall
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// The hall's figures, each defined once, here. The dashboard, the reports
+// (JSON and CSV), the printable daily report and the day summary sent to
+// the central platform all use these definitions; the pages only show what
+// the server computed.
+//
+//   - Issued for: a ticket counts for the service it was taken for (the
+//     prefix of its number), also after a transfer to another service —
+//     "issued by issuing service". Transfers are counted separately.
+//   - Wait (等候时长): from taking the ticket to the latest call (for a
+//     transferred ticket: the call at the service it ended at). Only called
+//     tickets have a wait.
+//   - Service time (办理时长): from start to completion of a done ticket.
+//   - Handling time (窗口处理时长): from the call to completion of a done
+//     ticket — the window's time for the citizen, walking up included.
+//   - Within target: the share of called tickets whose wait was at most
+//     the hall's wait target (alerts.wait_over).
+
+// IssuedFor returns the service the ticket was taken for: its number's prefix.
+func (t *Ticket) IssuedFor() string {
+	if p := strings.TrimRight(t.Number, "0123456789"); p != "" {
+		return p
+	}
+	return t.Service
+}
+
+// Wait returns how long the citizen waited for the call, if called.
+func (t *Ticket) Wait() (time.Duration, bool) {
+	if t.CalledAt.IsZero() || t.IssuedAt.IsZero() {
+		return 0, false
+	}
+	return max(t.CalledAt.Sub(t.IssuedAt), 0), true
+}
+
+// ServiceTime returns how long a done ticket was served (start → completion).
+func (t *Ticket) ServiceTime() (time.Duration, bool) {
+	if t.Status != Done || t.StartedAt.IsZero() || t.FinishedAt.IsZero() {
+		return 0, false
+	}
+	return max(t.FinishedAt.Sub(t.StartedAt), 0), true
+}
+
+// HandlingTime returns how long a done ticket took its window (call → completion).
+func (t *Ticket) HandlingTime() (time.Duration, bool) {
+	if t.Status != Done || t.CalledAt.IsZero() || t.FinishedAt.IsZero() {
+		return 0, false
+	}
+	return max(t.FinishedAt.Sub(t.CalledAt), 0), true
+}
+
+// Figures sum a group of tickets with the definitions above. Add tickets,
+// then call Finish once.
+type Figures struct {
+	Issued        int     `json:"issued"`          // tickets of the group
+	Served        int     `json:"served"`          // done
+	NoShow        int     `json:"no_show"`         // 过号
+	Cancelled     int     `json:"cancelled"`       // 取消
+	Expired       int     `json:"expired"`         // 未办结 at day close
+	Open          int     `json:"open"`            // still waiting, called, serving or parked
+	Transferred   int     `json:"transferred"`     // moved to another service or window
+	Called        int     `json:"called"`          // tickets with a wait
+	MeanWaitS     float64 `json:"mean_wait_s"`     // of called tickets
+	P90WaitS      float64 `json:"p90_wait_s"`      // 90th percentile wait
+	WithinTarget  float64 `json:"within_target"`   // share of called tickets that waited at most the target; -1 when none was called
+	MeanServiceS  float64 `json:"mean_service_s"`  // of done tickets that were started
+	MeanHandlingS float64 `json:"mean_handling_s"` // of done tickets
+	Ratings       int     `json:"ratings"`
+	MeanRating    float64 `json:"mean_rating"`  // 1–5; 0 without ratings
+	Dissatisfied  int     `json:"dissatisfied"` // ratings 1 and 2 (不满意, 非常不满意)
+
+	waits, service, handling []float64
+	within, ratingSum        int
+}
+
+// Add counts one ticket; target is the hall's wait target.
+func (f *Figures) Add(t *Ticket, target time.Duration) {
+	f.Issued++
+	switch t.Status {
+	case Done:
+		f.Served++
+	case NoShow:
+		f.NoShow++
+	case Cancelled:
+		f.Cancelled++
+	case Expired:
+		f.Expired++
+	default:
+		if t.Status.Open() {
+			f.Open++
+		}
+	}
+	if t.Transferred {
+		f.Transferred++
+	}
+	if w, ok := t.Wait(); ok {
+		f.waits = append(f.waits, w.Seconds())
+		if w <= target {
+			f.within++
+		}
+	}
+	if d, ok := t.ServiceTime(); ok {
+		f.service = append(f.service, d.Seconds())
+	}
+	if d, ok := t.HandlingTime(); ok {
+		f.handling = append(f.handling, d.Seconds())
+	}
+	if t.Rating != nil {
+		f.Ratings++
+		f.ratingSum += t.Rating.Score
+		if t.Rating.Score <= 2 {
+			f.Dissatisfied++
+		}
+	}
+}
+
+// Finish computes the means and shares.
+func (f *Figures) Finish() {
+	f.Called = len(f.waits)
+	f.MeanWaitS, f.P90WaitS = mean(f.waits), percentile(f.waits, 0.9)
+	f.MeanServiceS, f.MeanHandlingS = mean(f.service), mean(f.handling)
+	f.WithinTarget = -1
+	if f.Called > 0 {
+		f.WithinTarget = float64(f.within) / float64(f.Called)
+	}
+	if f.Ratings > 0 {
+		f.MeanRating = float64(f.ratingSum) / float64(f.Ratings)
+	}
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// percentile is the nearest-rank percentile p (0–1) of xs.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(int(p*float64(len(s))), len(s)-1)]
+}
+
+// GroupFigures are the figures of one service or clerk.
+type GroupFigures struct {
+	Key  string `json:"key"`           // service code or clerk name
+	Name Text   `json:"name,omitzero"` // the service's name
+	Figures
+}
+
+// FlowBin counts one 15-minute step of the day in hall time.
+type FlowBin struct {
+	At     string `json:"at"` // "HH:MM", the step's start
+	Issued int    `json:"issued"`
+	Served int    `json:"served"` // completed in the step
+}
+
+// HeatRow is one service's tickets issued per hour of the day.
+type HeatRow struct {
+	Service string `json:"service"`
+	Name    Text   `json:"name"`
+	Issued  []int  `json:"issued"` // per hour of DayFigures.Hours
+}
+
+// WaitEdgesMin are the edges, in minutes, of the wait histogram's bins:
+// <5, 5–10, 10–15, 15–20, 20–30, 30–45, 45–60, ≥60.
+var WaitEdgesMin = []int{5, 10, 15, 20, 30, 45, 60}
+
+// DayFigures are one day of the hall in figures, as the dashboard and the
+// daily report show them.
+type DayFigures struct {
+	Day      string         `json:"day"`
+	TargetS  int            `json:"target_s"` // the wait target (alerts.wait_over)
+	Open     string         `json:"open"`     // the hall's hours that day: earliest service opening …
+	Close    string         `json:"close"`    // … and latest closing, "HH:MM"
+	Total    Figures        `json:"total"`
+	Services []GroupFigures `json:"services"` // by issuing service, in configuration order
+	Clerks   []GroupFigures `json:"clerks"`   // by the clerk who last handled the ticket, by name
+	Flow     []FlowBin      `json:"flow"`     // every 15 minutes from Open to Close
+	Hours    []int          `json:"hours"`    // the hours of the heat map, e.g. 8 … 17
+	Heat     []HeatRow      `json:"heat"`
+	WaitHist []int          `json:"wait_hist"` // called tickets per bin of WaitEdgesMin
+}
+
+// Summarize computes the figures of one day's tickets (in any order).
+func Summarize(cfg Config, day string, tickets []Ticket) DayFigures {
+	loc := cfg.Location()
+	target := cfg.Alerts.WaitOver.D()
+	d := DayFigures{Day: day, TargetS: int(target.Seconds()), WaitHist: make([]int, len(WaitEdgesMin)+1),
+		Services: []GroupFigures{}, Clerks: []GroupFigures{}, Heat: []HeatRow{}} // lists, never null, in JSON
+	open, cl := 24*time.Hour, time.Duration(0)
+	for _, sc := range cfg.Services {
+		o, err1 := parseClock(sc.Hours.Open)
+		c, err2 := parseClock(sc.Hours.Close)
+		if err1 == nil && err2 == nil {
+			open, cl = min(open, o), max(cl, c)
+		}
+	}
+	if cl <= open {
+		open, cl = 8*time.Hour, 18*time.Hour
+	}
+	// Tickets outside the configured hours widen the span, so none is lost.
+	local := func(t time.Time) time.Duration {
+		t = t.In(loc)
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	step := 15 * time.Minute
+	for i := range tickets {
+		times := []time.Time{tickets[i].IssuedAt}
+		if tickets[i].Status == Done {
+			times = append(times, tickets[i].FinishedAt)
+		}
+		for _, at := range times {
+			if !at.IsZero() {
+				open = min(open, local(at).Truncate(step))
+				cl = max(cl, local(at).Truncate(step)+step)
+			}
+		}
+	}
+	cl = min(cl, 24*time.Hour)
+	d.Open, d.Close = clockText(open), clockText(cl)
+	for at := open.Truncate(step); at < cl; at += step {
+		d.Flow = append(d.Flow, FlowBin{At: clockText(at)})
+	}
+	firstHour, lastHour := int(open/time.Hour), int((cl-1)/time.Hour)
+	for h := firstHour; h <= lastHour; h++ {
+		d.Hours = append(d.Hours, h)
+	}
+	bin := func(at time.Time) int {
+		return min(max(int((local(at)-open.Truncate(step))/step), 0), len(d.Flow)-1)
+	}
+
+	services := map[string]*GroupFigures{}
+	heat := map[string]*HeatRow{}
+	for _, sc := range cfg.Services {
+		services[sc.Code] = &GroupFigures{Key: sc.Code, Name: sc.Name}
+		heat[sc.Code] = &HeatRow{Service: sc.Code, Name: sc.Name, Issued: make([]int, len(d.Hours))}
+	}
+	clerks := map[string]*GroupFigures{}
+	for i := range tickets {
+		t := &tickets[i]
+		d.Total.Add(t, target)
+		code := t.IssuedFor()
+		g := services[code]
+		if g == nil { // a service since removed from the configuration
+			g = &GroupFigures{Key: code, Name: Text{ZH: code, EN: code}}
+			services[code] = g
+			heat[code] = &HeatRow{Service: code, Name: g.Name, Issued: make([]int, len(d.Hours))}
+		}
+		g.Add(t, target)
+		if h := int(local(t.IssuedAt)/time.Hour) - firstHour; h >= 0 && h < len(d.Hours) {
+			heat[code].Issued[h]++
+		}
+		if t.Clerk != "" {
+			c := clerks[t.Clerk]
+			if c == nil {
+				c = &GroupFigures{Key: t.Clerk}
+				clerks[t.Clerk] = c
+			}
+			c.Add(t, target)
+		}
+		d.Flow[bin(t.IssuedAt)].Issued++
+		if t.Status == Done && !t.FinishedAt.IsZero() {
+			d.Flow[bin(t.FinishedAt)].Served++
+		}
+		if w, ok := t.Wait(); ok {
+			m := int(w / time.Minute)
+			k := 0
+			for k < len(WaitEdgesMin) && m >= WaitEdgesMin[k] {
+				k++
+			}
+			d.WaitHist[k]++
+		}
+	}
+	d.Total.Finish()
+	order := make([]string, 0, len(services))
+	for _, sc := range cfg.Services {
+		order = append(order, sc.Code)
+	}
+	for _, code := range sortedKeys(services) {
+		if !slices.Contains(order, code) {
+			order = append(order, code)
+		}
+	}
+	for _, code := range order {
+		g := services[code]
+		g.Finish()
+		d.Services = append(d.Services, *g)
+		d.Heat = append(d.Heat, *heat[code])
+	}
+	for _, name := range sortedKeys(clerks) {
+		c := clerks[name]
+		c.Finish()
+		d.Clerks = append(d.Clerks, *c)
+	}
+	return d
+}
+
+func clockText(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	return string([]byte{byte('0' + h/10), byte('0' + h%10), ':', byte('0' + m/10), byte('0' + m%10)})
+}
