@@ -178,6 +178,7 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"GET", "/api/v1/devices", "devices.list"}, {"GET", "/api/v1/reports", "reports"}, {"GET", "/api/v1/config", "config"},
 		{"PUT", "/api/v1/config", "config.update"},
 		{"GET", "/api/v1/users", "users.list"}, {"POST", "/api/v1/users", "users.create"}, {"POST", "/api/v1/login", "login"},
+		{"POST", "/api/v1/logout", "logout"},
 		{"GET", "/api/v1/dead-letters", "deadletters.list"}, {"POST", "/api/v1/dead-letters/1/resend", "deadletters.resend"},
 	}
 	policy := apiOpRoles()
@@ -426,6 +427,20 @@ func TestPasswordLoginSessionsAndRateLimit(t *testing.T) {
 	manager.Do(ctx, "GET", "/api/v1/users", "", nil, &users)
 	if len(users) != 1 || users[0]["hash"] != nil {
 		t.Fatalf("users list leaks hashes: %v", users)
+	}
+	// signing out ends the session on the server; a token is not a session
+	if _, err := manager.Do(ctx, "POST", "/api/v1/logout", "", nil, nil); hall.ErrorReason(err) != "not_a_session" {
+		t.Fatalf("logout with a token: %v, want not_a_session", err)
+	}
+	if _, err := manager.Me(ctx); err != nil {
+		t.Fatalf("a refused logout switched the token off: %v", err)
+	}
+	session := client.New(h.URL, sess.Token)
+	if _, err := session.Do(ctx, "POST", "/api/v1/logout", "", nil, nil); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	if _, err := session.Me(ctx); hall.ErrorCode(err) != hall.Unauthorized {
+		t.Fatalf("the session still works after logout: %v", err)
 	}
 	for range 5 {
 		if _, err := anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "wrong"}, nil); hall.ErrorCode(err) != hall.Unauthorized {
