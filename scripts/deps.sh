@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
-libxinerama-dev libxi-dev libxxf86vm-dev chromium xvfb xauth systemd"
+libxinerama-dev libxi-dev libxxf86vm-dev chromium xvfb xauth systemd espeak-ng"
 # `deps.sh dist` adds what release builds need: mingw-w64 for the Windows kiosk.
 if [ "${1:-}" = dist ]; then
 	PKGS="$PKGS gcc-mingw-w64-x86-64"
