@@ -366,13 +366,11 @@ func TestPages(t *testing.T) {
 		if got := eval[[]string](tb, `window.hallqAnnouncements`); len(got) != 2 {
 			t.Errorf("announcements = %q, want the call and the recall", got)
 		}
-		tb.shot("board")
 		tb.axe()
 
 		strip := b.MustTab(t, 1920, 540)
 		strip.open(h.srv.URL + "/display/window/1")
 		strip.waitText(3*time.Second, "#number", called.Number)
-		strip.shot("window-strip")
 		strip.axe()
 	})
 
@@ -462,7 +460,6 @@ func TestPages(t *testing.T) {
 		c.key("s")
 		c.waitText(3*time.Second, "#cur-status", "办理中")
 		c.waitText(3*time.Second, "#queue", "E001")
-		c.shot("clerk")
 		c.axe()
 		c.key("c")
 		c.waitFor(3*time.Second, `document.querySelector("#cur-number").textContent === "—" && document.querySelector("#count-done").textContent === "1"`)

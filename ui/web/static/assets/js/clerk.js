@@ -42,6 +42,10 @@ function show(kind, text) {
 }
 
 function showError(what, e) {
+  if (e && e.code === 'unauthorized' && me) {
+    leave(both(sayError(e))); // the session ended (signed out elsewhere, expired, revoked)
+    return;
+  }
   show('error', `${what}：${both(sayError(e))}`);
   errorIsNetwork = !e || e.code === 'network' || e.code === undefined;
 }
@@ -193,7 +197,7 @@ function openTransfer() {
   fill($('#transfer-service'), hs.serviceList.map((s) => el('option', { value: s.code, selected: s.code === t.service,
     text: `${s.code} ${s.name.zh} ${s.name.en} · 等候 ${s.waiting} 人 waiting` })));
   transferWindows();
-  $('#transfer-dialog').showModal();
+  openDialog($('#transfer-dialog'));
 }
 
 // transferWindows lists the windows that serve the chosen service, with
@@ -237,18 +241,24 @@ for (const id of ['transfer-dialog', 'pause-dialog', 'callno-dialog']) {
   d.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || e.target.closest('button')) return;
     e.preventDefault();
-    // after the key has gone by: closing returns the focus to the button
-    // that opened the dialog, which must not take this Enter as a press
-    setTimeout(() => d.open && d.querySelector('form').requestSubmit(d.querySelector('button[value="ok"]')));
+    d.querySelector('form').requestSubmit(d.querySelector('button[value="ok"]'));
   });
+}
+
+// openDialog shows a dialog. The focus leaves the button that opened it
+// first: closing a dialog gives the focus back to that button, which must
+// not then take the Enter that submitted the dialog as a press of its own.
+function openDialog(d) {
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  d.showModal();
 }
 
 const setWindow = (state, reason) => run('窗口 Window', () => api('POST', `windows/${me.window}/${state}`, { token, body: reason ? { reason } : undefined }));
 
 const buttons = {
   call: { key: ['n', ' '], run: () => run('叫号 Call', () => callNext()) },
-  // opened after the key's own character has gone by, so "g" is not typed into the field
-  callno: { key: ['g'], run: () => setTimeout(() => { $('#callno-number').value = ''; $('#callno-dialog').showModal(); }) },
+  // by key, it opens when the key is let go, so the "g" is not typed into its field
+  callno: { key: ['g'], onKeyUp: true, run: () => { $('#callno-number').value = ''; openDialog($('#callno-dialog')); } },
   recall: { key: ['r'], run: onCurrent('重呼 Recall', 'recall') },
   start: { key: ['s'], run: onCurrent('开始办理 Start', 'start') },
   complete: { key: ['c'], run: onCurrent('办结 Complete', 'complete') },
@@ -257,9 +267,9 @@ const buttons = {
   requeue: { key: ['q'], run: () => { const [t] = missed(); if (t) act('过号重排 Requeue', 'requeue', t); } },
   transfer: { key: ['t'], run: openTransfer },
   park: { key: ['p'], run: onCurrent('挂起 Park', 'park') },
-  cancel: { key: ['k'], run: () => { const t = current(); if (t) { $('#cancel-number').textContent = t.number; $('#cancel-dialog').showModal(); } } },
+  cancel: { key: ['k'], run: () => { const t = current(); if (t) { $('#cancel-number').textContent = t.number; openDialog($('#cancel-dialog')); } } },
   open: { key: ['o'], run: () => setWindow('open') },
-  pause: { key: ['b'], run: () => $('#pause-dialog').showModal() },
+  pause: { key: ['b'], run: () => openDialog($('#pause-dialog')) },
   close: { key: ['l'], run: () => setWindow('close') },
 };
 
@@ -292,8 +302,22 @@ function onKey(key) {
     return;
   }
   show('info', '');
-  b.run();
+  if (b.onKeyUp && held.has(key.toLowerCase())) runOnKeyUp = key.toLowerCase();
+  else b.run();
 }
+
+// held are the keys down now; a key whose action waited for a busy moment
+// may have been let go already.
+const held = new Set();
+let runOnKeyUp = '';
+document.addEventListener('keydown', (e) => held.add(e.key.toLowerCase()), true);
+document.addEventListener('keyup', (e) => {
+  held.delete(e.key.toLowerCase());
+  if (!runOnKeyUp || e.key.toLowerCase() !== runOnKeyUp) return;
+  runOnKeyUp = '';
+  keyAction(e.key)[1].run();
+});
+addEventListener('blur', () => held.clear());
 
 // ---- drawing ----
 
@@ -324,6 +348,8 @@ function render() {
   }
 
   const free = !t && w && w.status === 'open';
+  // a ticket an event has since taken out of the queue is not shown in it
+  const queue = waitingQueue();
   fill($('#queue'), queue.length ? queue.map((q) => queueRow(q, free)) : emptyRow(5, '暂无等候 · Nobody waiting'));
   $('#queue-count').textContent = `${queue.length} 人 waiting`;
   const mine = [...hs.tickets.values()].filter((x) => me && x.window === me.window);
@@ -385,14 +411,28 @@ const emptyRow = (cols, text) => el('tr', {}, el('td', { colspan: cols, class: '
 
 // ---- following the hall ----
 
+function waitingQueue() {
+  return queue.filter((q) => {
+    const known = hs.tickets.get(q.id);
+    return !known || known.status === 'waiting';
+  });
+}
+
 let queueTimer = 0;
+let queueAsked = 0;
+let queueShown = 0;
 // loadQueue asks for the window's queue order (the server's rule, with
 // priorities and aging); events say that it changed, not the new order.
+// An answer older than one already shown is dropped.
 function loadQueue() {
   clearTimeout(queueTimer);
   queueTimer = setTimeout(async () => {
+    const n = ++queueAsked;
     try {
-      queue = await api('GET', `windows/${me.window}/queue`, { token });
+      const q = await api('GET', `windows/${me.window}/queue`, { token });
+      if (n < queueShown) return;
+      queueShown = n;
+      queue = q;
       render();
     } catch (e) {
       showError('队列 Queue', e);
