@@ -173,6 +173,14 @@ func TestClerkConsole(t *testing.T) {
 
 		c.press("call", "n", byKey)
 		h.waitTicket(a1.ID, "status", "called")
+		if !byKey { // the missed list's own button
+			c.press("noshow", "x", false)
+			h.waitTicket(a1.ID, "status", "no_show")
+			c.clickRow(`#missed button[aria-label="重新排队 Requeue ` + a1.Number + `"]`)
+			h.waitTicket(a1.ID, "status", "waiting")
+			c.press("call", "n", false)
+			h.waitTicket(a1.ID, "status", "called")
+		}
 		c.press("recall", "r", byKey)
 		h.waitTicket(a1.ID, "recalls", 1)
 		c.press("complete", "c", byKey) // straight from called: this hall allows it
@@ -202,6 +210,15 @@ func TestClerkConsole(t *testing.T) {
 		c.clickRow(`#parked button[aria-label="恢复 Resume ` + a3.Number + `"]`)
 		h.waitTicket(a3.ID, "status", "serving")
 
+		if !byKey { // 取消 in the dialog changes nothing
+			c.press("transfer", "t", false)
+			c.waitFor(2*time.Second, `document.querySelector("#transfer-dialog").open`)
+			c.click(`#transfer-dialog button[value="cancel"]`)
+			c.waitFor(2*time.Second, `!document.querySelector("#transfer-dialog").open`)
+			if got := h.getTicket(a3.ID); got["status"] != "serving" || got["service"] != "A" {
+				t.Fatalf("a cancelled transfer changed the ticket: %v", got)
+			}
+		}
 		c.press("transfer", "t", byKey)
 		c.waitFor(2*time.Second, `document.querySelector("#transfer-dialog").open`)
 		if got := c.text(`#transfer-service option[value="B"]`); !strings.Contains(got, "等候") {
@@ -219,6 +236,12 @@ func TestClerkConsole(t *testing.T) {
 			t.Errorf("%s: transferred ticket = %v, want waiting for window 4", how, moved)
 		}
 
+		if !byKey {
+			c.press("callno", "g", false)
+			c.waitFor(2*time.Second, `document.querySelector("#callno-dialog").open`)
+			c.click(`#callno-dialog button[value="cancel"]`)
+			c.waitFor(2*time.Second, `!document.querySelector("#callno-dialog").open`)
+		}
 		c.press("callno", "g", byKey)
 		c.waitFor(2*time.Second, `document.querySelector("#callno-dialog").open`)
 		c.do(chromedp.SendKeys(chromedp.CSS("#callno-number"), strings.ToLower(e1.Number[:1])+strings.TrimLeft(e1.Number[1:], "0")+"\r"))
@@ -227,9 +250,22 @@ func TestClerkConsole(t *testing.T) {
 
 		c.press("cancel", "k", byKey)
 		c.waitFor(2*time.Second, `document.querySelector("#cancel-dialog").open`)
+		c.click(`#cancel-dialog button[value="keep"]`) // the safe button, first
+		c.waitFor(2*time.Second, `!document.querySelector("#cancel-dialog").open`)
+		if got := h.getTicket(e1.ID); got["status"] != "called" {
+			t.Fatalf("不取消 Keep cancelled the ticket: %v", got)
+		}
+		c.press("cancel", "k", byKey)
+		c.waitFor(2*time.Second, `document.querySelector("#cancel-dialog").open`)
 		c.click(`#cancel-dialog button[value="ok"]`)
 		h.waitTicket(e1.ID, "status", "cancelled")
 
+		if !byKey {
+			c.press("pause", "b", false)
+			c.waitFor(2*time.Second, `document.querySelector("#pause-dialog").open`)
+			c.click(`#pause-dialog button[value="cancel"]`)
+			c.waitFor(2*time.Second, `!document.querySelector("#pause-dialog").open`)
+		}
 		c.press("pause", "b", byKey)
 		c.waitFor(2*time.Second, `document.querySelector("#pause-dialog").open`)
 		eval[bool](c, `(() => { const s = document.querySelector("#pause-reason"); s.value = "meeting"; s.focus(); return true })()`)
@@ -460,10 +496,31 @@ func TestBoard(t *testing.T) {
 		}
 		h.api("POST", "tickets/"+first.ID+"/recall", h.admin, nil, nil)
 		tb.waitFor(3*time.Second, `window.hallqSpoken.length === 5`)
-		if got := eval[[]string](tb, `window.hallqAnnouncements`); len(got) != 2 {
-			t.Errorf("announcements = %q: one per call, however often each is said", got)
+		tb.waitFor(3*time.Second, `window.hallqAnnouncements.length === 2`)
+		// English after the Chinese; mute silences the voice, the board still shows the call
+		eval[bool](tb, `(speechSynthesis.getVoices = () => [{name: "Tingting", lang: "zh-CN", localService: true}, {name: "Samantha", lang: "en-US", localService: true}], true)`)
+		tb.click("#repeat") // 3 → 1
+		tb.waitText(time.Second, "#repeat", "1 遍")
+		tb.click("#english")
+		tb.waitFor(time.Second, `document.querySelector("#english").getAttribute("aria-pressed") === "true" && localStorage.getItem("hallq.board.english") === "1"`)
+		h.finish(first)
+		second := h.call(1)
+		tb.waitFor(3*time.Second, `window.hallqSpoken.length === 7`)
+		if got := eval[[]string](tb, `window.hallqSpoken.slice(5)`); got[0] != "请 A 零 零 二 号，到 1 号窗口办理" || got[1] != "Number A 0 0 2, please go to window 1." {
+			t.Errorf("spoken with English on: %q", got)
 		}
+		tb.click("#mute")
+		tb.waitFor(time.Second, `document.querySelector("#mute").getAttribute("aria-pressed") === "true" && localStorage.getItem("hallq.board.muted") === "1"`)
+		h.api("POST", "tickets/"+second.ID+"/recall", h.admin, nil, nil)
+		tb.waitFor(3*time.Second, `window.hallqAnnouncements.length === 4`)
+		tb.waitText(time.Second, "#latest-number", second.Number)
+		if got := eval[int](tb, `window.hallqSpoken.length`); got != 7 {
+			t.Errorf("muted board spoke: %d lines", got)
+		}
+		tb.click("#mute")
+		tb.click("#english")
 		// ?repeat=1 in the address sets it on a board that is installed by URL
+		tb.click("#repeat") // 1 → 2
 		tb.open(h.srv.URL + "/display?repeat=1")
 		tb.waitText(3*time.Second, "#repeat", "1 遍")
 		if got := eval[string](tb, `location.search`); got != "" {
