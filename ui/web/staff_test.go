@@ -137,10 +137,13 @@ func TestClerkConsole(t *testing.T) {
 	c := b.MustTab(t, 1920, 1080)
 	c.open(h.srv.URL + "/clerk")
 	c.axe() // the sign-in form
+	// a password check is bcrypt on purpose (slow to guess): under -race on
+	// a busy machine one takes seconds, so these waits allow for it
+	const bcryptBound = 30 * time.Second
 	c.signIn("wang", "wrong password")
-	c.waitText(5*time.Second, "#login .form-error", "用户名或密码不对")
+	c.waitText(bcryptBound, "#login .form-error", "用户名或密码不对")
 	c.signIn("", "correct horse")
-	c.waitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c.waitFor(bcryptBound, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
 	session := eval[string](c, `JSON.parse(localStorage.getItem("hallq.session.clerk")).token`)
 	if h.status("GET", "me", session) != http.StatusOK {
 		t.Fatal("the console's session does not work on the server")
