@@ -658,6 +658,7 @@ func opTokenRevoke(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot revoke: %v", err)
 	}
+	c.a.hub.dropToken(c.params["id"])
 	c.a.log.Info("token revoked", "id", c.params["id"], "by", c.p.Name)
 	return ok(map[string]string{"revoked": c.params["id"]}, nil)
 }

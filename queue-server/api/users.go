@@ -101,6 +101,7 @@ func opLogout(c *call) (int, any, error) {
 	if err := c.a.store.RevokeToken(c.p.TokenID); err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot end the session: %v", err)
 	}
+	c.a.hub.dropToken(c.p.TokenID)
 	c.a.log.Info("signed out", "name", c.p.Name, "id", c.p.TokenID)
 	return ok(map[string]bool{"signed_out": true}, nil)
 }

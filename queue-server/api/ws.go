@@ -250,6 +250,23 @@ func (h *hub) queue(c *client, o *outgoing) bool {
 	}
 }
 
+// dropToken disconnects every client signed in with the token: a revoked
+// token or an ended session stops at once on open websockets too (the
+// client's reconnect is then refused as unauthorized).
+func (h *hub) dropToken(id string) {
+	h.do(func() {
+		for c := range h.clients {
+			if c.p.TokenID == id {
+				delete(h.clients, c)
+				c.close()
+			}
+		}
+		if h.obs != nil {
+			h.obs.WSClients(len(h.clients))
+		}
+	})
+}
+
 func (h *hub) sendAll(b []byte) {
 	o := &outgoing{frame: textFrame(b)}
 	for c := range h.clients {

@@ -436,8 +436,34 @@ func TestPasswordLoginSessionsAndRateLimit(t *testing.T) {
 		t.Fatalf("a refused logout switched the token off: %v", err)
 	}
 	session := client.New(h.URL, sess.Token)
+	live, err := session.Dial(ctx, 0, nil) // a console's open event stream
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := session.Do(ctx, "POST", "/api/v1/logout", "", nil, nil); err != nil {
 		t.Fatalf("logout: %v", err)
+	}
+	select {
+	case <-live.Done(): // ended at once, not at its next reconnect
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session's open websocket outlived the logout")
+	}
+	// the same for a token a manager revokes: its board goes dark at once
+	var board wire.TokenCreated
+	if _, err := manager.Do(ctx, "POST", "/api/v1/tokens", "", wire.TokenRequest{Name: "board-9", Role: wire.RoleDisplay}, &board); err != nil {
+		t.Fatal(err)
+	}
+	boardLive, err := client.New(h.URL, board.Token).Dial(ctx, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := manager.Do(ctx, "DELETE", "/api/v1/tokens/"+board.ID, "", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-boardLive.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a revoked token's open websocket stayed open")
 	}
 	if _, err := session.Me(ctx); hall.ErrorCode(err) != hall.Unauthorized {
 		t.Fatalf("the session still works after logout: %v", err)
@@ -447,7 +473,7 @@ func TestPasswordLoginSessionsAndRateLimit(t *testing.T) {
 			t.Fatalf("wrong password: %v", err)
 		}
 	}
-	_, err := anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "correct horse"}, nil)
+	_, err = anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "correct horse"}, nil)
 	if hall.ErrorReason(err) != "too_many_attempts" {
 		t.Fatalf("after 5 failures the right password must wait too: %v", err)
 	}

@@ -392,6 +392,8 @@ func TestClerkConsole(t *testing.T) {
 	if got := eval[string](c, `localStorage.getItem("hallq.session.clerk") || ""`); got != "" {
 		t.Errorf("the browser still holds the session: %q", got)
 	}
+	// the other tab's stream ends with the session: it asks to sign in again
+	c2.waitFor(10*time.Second, `!document.querySelector("#login").hidden && document.querySelector("#console").hidden`)
 }
 
 func TestBoard(t *testing.T) {
