@@ -46,6 +46,7 @@ type Principal struct {
 	Role    string    // "" for anonymous
 	Window  int       // clerks: the window they are bound to
 	Expires time.Time // zero: no expiry
+	Session bool      // the credential is a password session (it may log out)
 }
 
 // Observer receives what the API sees, for metrics. All methods may be
@@ -272,7 +273,7 @@ func (a *API) authenticate(token string) (Principal, error) {
 	case !t.Expires.IsZero() && a.now().After(t.Expires):
 		return Principal{}, hall.Errorf(hall.Unauthorized, "this token has expired")
 	}
-	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window, Expires: t.Expires}, nil
+	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window, Expires: t.Expires, Session: t.Session}, nil
 }
 
 func bearer(r *http.Request) string {
@@ -285,20 +286,25 @@ func bearer(r *http.Request) string {
 
 // NewToken creates a random token, stores its hash, and returns the value.
 func NewToken(s *store.Store, name, role string, window int, ttl time.Duration) (wire.TokenCreated, error) {
+	return newToken(s, store.Token{Name: name, Role: role, Window: window}, ttl)
+}
+
+// newToken stores t (name, role, window, session) under a new random value.
+func newToken(s *store.Store, t store.Token, ttl time.Duration) (wire.TokenCreated, error) {
 	var raw [24]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return wire.TokenCreated{}, err
 	}
 	value := "hq_" + hex.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(value))
-	t := store.Token{ID: hex.EncodeToString(sum[:6]), Name: name, Role: role, Window: window, Created: time.Now()}
+	t.ID, t.Created = hex.EncodeToString(sum[:6]), time.Now()
 	if ttl > 0 {
 		t.Expires = t.Created.Add(ttl)
 	}
 	if err := s.PutToken(value, t); err != nil {
 		return wire.TokenCreated{}, err
 	}
-	return wire.TokenCreated{ID: t.ID, Token: value, Name: name, Role: role}, nil
+	return wire.TokenCreated{ID: t.ID, Token: value, Name: t.Name, Role: t.Role}, nil
 }
 
 // openapiDoc is the OpenAPI 3.1 document of the REST API and the

@@ -97,6 +97,7 @@ var ops = map[string]*operation{
 	"deadletters.resend":  {roles: staff, pathParams: []string{"first"}, run: opDeadLetterResend},
 	"login":               {roles: append([]string{public}, anyRole...), run: opLogin},
 	"backup":              {roles: []string{wire.RoleAdmin}, run: opBackup},
+	"logout":              {roles: anyRole, run: opLogout},
 }
 
 // restRoutes maps HTTP patterns to operations (see docs/protocol.md).
@@ -142,6 +143,7 @@ var restRoutes = []struct{ pattern, op string }{
 	{"GET /api/v1/dead-letters", "deadletters.list"},
 	{"POST /api/v1/dead-letters/{first}/resend", "deadletters.resend"},
 	{"POST /api/v1/login", "login"},
+	{"POST /api/v1/logout", "logout"},
 }
 
 // OpRoles returns the roles allowed to run each operation (for tests and docs).

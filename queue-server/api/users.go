@@ -140,9 +140,25 @@ func opLogin(c *call) (int, any, error) {
 		return 0, nil, hall.Errorf(hall.Unauthorized, "wrong name or password")
 	}
 	success = true
-	t, err := NewToken(c.a.store, u.Name, u.Role, u.Window, sessionTTL)
+	t, err := newToken(c.a.store, store.Token{Name: u.Name, Role: u.Role, Window: u.Window, Session: true}, sessionTTL)
 	if err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the session: %v", err)
 	}
 	return http.StatusCreated, map[string]any{"token": t.Token, "role": u.Role, "window": u.Window, "name": u.Name, "expires_in_s": int(sessionTTL.Seconds())}, nil
+}
+
+// opLogout ends the caller's password session on the server: the session
+// token stops working at once, wherever it is held. Tokens handed out by a
+// manager (kiosks, boards, clerk tokens) are not sessions: a manager
+// revokes those, so a stray sign-out cannot switch off a board.
+func opLogout(c *call) (int, any, error) {
+	if !c.p.Session {
+		return 0, nil, hall.Refusal(hall.Conflict, hall.ReasonNotASession, "this is a token, not a password session; a manager revokes tokens")
+	}
+	if err := c.a.store.RevokeToken(c.p.TokenID); err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot end the session: %v", err)
+	}
+	c.a.hub.closeToken(c.p.TokenID, "signed out")
+	c.a.log.Info("signed out", "name", c.p.Name, "id", c.p.TokenID)
+	return ok(map[string]bool{"signed_out": true}, nil)
 }

@@ -113,6 +113,7 @@ type Rules struct {
 	CheckInBefore       Duration `json:"check_in_before"`        // appointment check-in opens this long before the slot
 	CheckInAfter        Duration `json:"check_in_after"`         // and closes this long after the slot start
 	TransferToHead      bool     `json:"transfer_to_head"`       // transferred tickets go to the head instead of keeping their place
+	CompleteFromCalled  bool     `json:"complete_from_called"`   // a called ticket may be completed at once (start implied)
 	CarryOver           bool     `json:"carry_over"`             // at day close, waiting tickets carry over instead of expiring
 	NumberDigits        int      `json:"number_digits"`          // digits after the prefix (3: A001…A999)
 }

@@ -79,6 +79,7 @@ const (
 	ReasonDayAlreadyClosed     Reason = "day_already_closed"
 	ReasonAmbiguousRef         Reason = "ambiguous_ref"
 	ReasonOwnAccount           Reason = "own_account"
+	ReasonNotASession          Reason = "not_a_session"
 	// closed (also a service's not_issuing)
 	ReasonClosed         Reason = "closed"
 	ReasonLunch          Reason = "lunch"
@@ -108,7 +109,7 @@ var Reasons = []Reason{
 	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
-	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen, ReasonConfigChanged, ReasonDayAlreadyClosed, ReasonAmbiguousRef, ReasonOwnAccount,
+	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen, ReasonConfigChanged, ReasonDayAlreadyClosed, ReasonAmbiguousRef, ReasonOwnAccount, ReasonNotASession,
 	ReasonClosed, ReasonLunch, ReasonIssuingStopped, ReasonDayClosed,
 	ReasonIdempotencyKeyReused,
 	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests, ReasonTooManySockets, ReasonLeaseChurn, ReasonRemoteShare,

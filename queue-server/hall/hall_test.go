@@ -640,3 +640,41 @@ func TestEstimateAccountsForWindowsAndPosition(t *testing.T) {
 		t.Fatalf("no window serves A yet, estimate %d", tk.EstimatedWaitS)
 	}
 }
+
+func TestCompleteFromCalledOnlyWhereTheHallAllowsIt(t *testing.T) {
+	for _, allowed := range []bool{false, true} {
+		t.Run(fmt.Sprint("allowed=", allowed), func(t *testing.T) {
+			f := MustHall(t, func(c *Config) { c.Rules.CompleteFromCalled = allowed })
+			tk := f.issue("A")
+			f.open(1)
+			f.call(1)
+			f.clock.Advance(2 * time.Minute)
+			got, err := f.act(ActComplete, tk.ID)
+			if !allowed {
+				wantCode(t, err, Conflict, "illegal_transition")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != Done || got.StartedAt.IsZero() || !got.StartedAt.Equal(got.FinishedAt) {
+				t.Fatalf("completed from called: %+v, want done with the start implied at the finish", got.Ticket)
+			}
+			if ws, _ := f.svc.Windows(f.ctx); ws[0].Current != "" {
+				t.Fatal("completing did not free the window")
+			}
+		})
+	}
+}
+
+func TestParkKeepsTheParkTime(t *testing.T) {
+	f := MustHall(t, nil)
+	tk := f.issue("A")
+	f.open(1)
+	f.call(1)
+	f.clock.Advance(5 * time.Minute)
+	parked := f.mustAct(ActPark, tk.ID)
+	if !parked.ParkedAt.Equal(f.clock.Now()) || parked.ParkedAt.Equal(parked.CalledAt) {
+		t.Fatalf("parked_at = %v, called_at = %v, want the park time %v", parked.ParkedAt, parked.CalledAt, f.clock.Now())
+	}
+}

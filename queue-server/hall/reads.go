@@ -101,6 +101,7 @@ type Overview struct {
 	Services   []ServiceView `json:"services"`
 	Windows    []Window      `json:"windows"`
 	Calls      []TicketView  `json:"calls"` // latest calls first (called, serving, recently done)
+	Rules      Rules         `json:"rules"` // what consoles need to offer only possible actions
 }
 
 // Ticket returns one of today's tickets with its position and estimate.
@@ -135,7 +136,7 @@ func (st *state) windowList() []Window {
 // Overview returns the live hall at the current sequence number.
 func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	return as[Overview](s.read(ctx, func(st *state, now time.Time) (any, error) {
-		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, ElderlyAge: st.cfg.Rules.ElderlyAge, Services: st.serviceViews(now), Windows: st.windowList()}
+		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, ElderlyAge: st.cfg.Rules.ElderlyAge, Services: st.serviceViews(now), Windows: st.windowList(), Rules: st.cfg.Rules}
 		var calls []*Ticket
 		for _, t := range st.tickets {
 			if !t.CalledAt.IsZero() {

@@ -478,9 +478,19 @@ func (st *state) start(id string, now time.Time, actor string) (*Ticket, error) 
 	})
 }
 
+// complete ends a visit. A called ticket may be completed straight away
+// (the start implied, at the same moment) where the hall's rules allow it:
+// a short matter handled at the counter needs no separate "start".
 func (st *state) complete(id string, now time.Time, actor string) (*Ticket, error) {
-	return st.step(id, "complete", EvTicketCompleted, []Status{Serving}, now, actor, func(nt *Ticket) (*Window, error) {
+	from := []Status{Serving}
+	if st.cfg.Rules.CompleteFromCalled {
+		from = append(from, Called)
+	}
+	return st.step(id, "complete", EvTicketCompleted, from, now, actor, func(nt *Ticket) (*Window, error) {
 		w := st.freeWindow(nt)
+		if nt.StartedAt.IsZero() {
+			nt.StartedAt = now
+		}
 		nt.Status, nt.FinishedAt = Done, now
 		return w, nil
 	})
@@ -536,7 +546,7 @@ func (st *state) transfer(id, service string, window int, now time.Time, actor s
 func (st *state) park(id string, now time.Time, actor string) (*Ticket, error) {
 	return st.step(id, "park", EvTicketParked, []Status{Called, Serving}, now, actor, func(nt *Ticket) (*Window, error) {
 		w := st.freeWindow(nt)
-		nt.Status = Parked
+		nt.Status, nt.ParkedAt = Parked, now
 		return w, nil
 	})
 }

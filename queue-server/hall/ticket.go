@@ -97,6 +97,7 @@ type Ticket struct {
 	CalledAt   time.Time `json:"called_at,omitzero"`
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"` // done, no-show, cancelled or expired
+	ParkedAt   time.Time `json:"parked_at,omitzero"`   // when it was last parked (挂起)
 
 	Window         int     `json:"window,omitempty"`        // window serving (or that last served) it
 	TargetWindow   int     `json:"target_window,omitempty"` // only this window may call it (transfer to window)

@@ -180,6 +180,7 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"GET", "/api/v1/devices", "devices.list"}, {"GET", "/api/v1/reports", "reports"}, {"GET", "/api/v1/config", "config"},
 		{"PUT", "/api/v1/config", "config.update"},
 		{"GET", "/api/v1/users", "users.list"}, {"POST", "/api/v1/users", "users.create"}, {"POST", "/api/v1/login", "login"},
+		{"POST", "/api/v1/logout", "logout"},
 		{"GET", "/api/v1/dead-letters", "deadletters.list"}, {"POST", "/api/v1/dead-letters/1/resend", "deadletters.resend"},
 		{"GET", "/api/v1/backup", "backup"},
 		{"GET", "/api/v1/day/close", "day.preview"}, {"GET", "/api/v1/figures", "figures"}, {"GET", "/api/v1/alerts", "alerts"},
@@ -435,12 +436,52 @@ func TestPasswordLoginSessionsAndRateLimit(t *testing.T) {
 	if len(users) != 1 || users[0]["hash"] != nil {
 		t.Fatalf("users list leaks hashes: %v", users)
 	}
+	// signing out ends the session on the server; a token is not a session
+	if _, err := manager.Do(ctx, "POST", "/api/v1/logout", "", nil, nil); hall.ErrorReason(err) != "not_a_session" {
+		t.Fatalf("logout with a token: %v, want not_a_session", err)
+	}
+	if _, err := manager.Me(ctx); err != nil {
+		t.Fatalf("a refused logout switched the token off: %v", err)
+	}
+	session := client.New(h.URL, sess.Token)
+	live, err := session.Dial(ctx, 0, nil) // a console's open event stream
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := session.Do(ctx, "POST", "/api/v1/logout", "", nil, nil); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	select {
+	case <-live.Done(): // ended at once, not at its next reconnect
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session's open websocket outlived the logout")
+	}
+	// the same for a token a manager revokes: its board goes dark at once
+	var board wire.TokenCreated
+	if _, err := manager.Do(ctx, "POST", "/api/v1/tokens", "", wire.TokenRequest{Name: "board-9", Role: wire.RoleDisplay}, &board); err != nil {
+		t.Fatal(err)
+	}
+	boardLive, err := client.New(h.URL, board.Token).Dial(ctx, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := manager.Do(ctx, "DELETE", "/api/v1/tokens/"+board.ID, "", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-boardLive.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a revoked token's open websocket stayed open")
+	}
+	if _, err := session.Me(ctx); hall.ErrorCode(err) != hall.Unauthorized {
+		t.Fatalf("the session still works after logout: %v", err)
+	}
 	for range 5 {
 		if _, err := anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "wrong"}, nil); hall.ErrorCode(err) != hall.Unauthorized {
 			t.Fatalf("wrong password: %v", err)
 		}
 	}
-	_, err := anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "correct horse"}, nil)
+	_, err = anon.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "zhang", Password: "correct horse"}, nil)
 	if hall.ErrorReason(err) != "too_many_attempts" {
 		t.Fatalf("after 5 failures the right password must wait too: %v", err)
 	}

@@ -19,6 +19,7 @@ type Token struct {
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires,omitzero"`
 	Revoked bool      `json:"revoked,omitempty"`
+	Session bool      `json:"session,omitempty"` // made by a password login; its holder may end it (logout)
 }
 
 // ErrNoToken is returned for unknown token values.

@@ -291,6 +291,9 @@ func (tb *tab) key(k string) { tb.t.Helper(); tb.do(chromedp.KeyEvent(k)) }
 
 func (tb *tab) login(token string) {
 	tb.t.Helper()
+	// the clerk console asks for name and password; its token field is folded away
+	tb.waitFor(5*time.Second, `!document.querySelector("#login").hidden`)
+	eval[bool](tb, `(document.querySelectorAll("#login details").forEach((d) => (d.open = true)), true)`)
 	tb.do(chromedp.SendKeys(chromedp.CSS("#token"), token, chromedp.NodeVisible), chromedp.Click(chromedp.CSS("#login button[type=submit]")))
 }
 
@@ -363,13 +366,11 @@ func TestPages(t *testing.T) {
 		if got := eval[[]string](tb, `window.hallqAnnouncements`); len(got) != 2 {
 			t.Errorf("announcements = %q, want the call and the recall", got)
 		}
-		tb.shot("board")
 		tb.axe()
 
 		strip := b.MustTab(t, 1920, 540)
 		strip.open(h.srv.URL + "/display/window/1")
 		strip.waitText(3*time.Second, "#number", called.Number)
-		strip.shot("window-strip")
 		strip.axe()
 	})
 
@@ -389,7 +390,8 @@ func TestPages(t *testing.T) {
 		const said = "|请 A 零 二 三 号，到 5 号窗口办理"
 		for _, c := range []struct{ voices, want string }{
 			{`[{name: "en", lang: "en-US", localService: true}, {name: "tw", lang: "zh-TW", localService: true}, {name: "cn", lang: "zh-CN", localService: true}]`, "cn"},
-			{`[{name: "online", lang: "zh-CN", localService: false}, {name: "espeak", lang: "cmn", localService: true}]`, "espeak"},
+			// espeak-ng's plain cmn voice reads 请/零/三 by English rules: never; its pinyin voice is right
+			{`[{name: "online", lang: "zh-CN", localService: false}, {name: "espeak", lang: "cmn", localService: true}, {name: "pinyin", lang: "cmn-latn-pinyin", localService: true}]`, "pinyin"},
 			{`[{name: "hk", lang: "zh_HK", localService: true}]`, "hk"},
 		} {
 			if got := pick(c.voices); got != c.want+said {
@@ -458,7 +460,6 @@ func TestPages(t *testing.T) {
 		c.key("s")
 		c.waitText(3*time.Second, "#cur-status", "办理中")
 		c.waitText(3*time.Second, "#queue", "E001")
-		c.shot("clerk")
 		c.axe()
 		c.key("c")
 		c.waitFor(3*time.Second, `document.querySelector("#cur-number").textContent === "—" && document.querySelector("#count-done").textContent === "1"`)

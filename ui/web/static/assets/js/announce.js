@@ -1,6 +1,7 @@
 // announce.js — the board's voice: one announcement at a time, in order,
-// none skipped, spoken offline by the browser's own Chinese voice, or a
-// chime and a flash where the machine has none.
+// none skipped, each said twice (a board setting), spoken offline by the
+// browser's own Chinese voice, or a chime and a flash where the machine has
+// none that reads Chinese correctly.
 //
 // Wording: "请 A 零 二 三 号，到 5 号窗口办理". The ticket number is read
 // letter and digit one by one (as halls do: a clerk's "A023" is heard as
@@ -26,19 +27,23 @@ export function callTextEN(number, window) {
 }
 
 /**
- * Announcer plays announcements strictly one after another. Each item is
- * recorded in window.hallqAnnouncements when it starts to play, so tests
+ * Announcer plays announcements strictly one after another; each is said
+ * `repeat` times (halls say every call twice) before the next one starts.
+ * Each item is recorded in window.hallqAnnouncements when it starts to
+ * play, and every line handed to the voice in window.hallqSpoken, so tests
  * (and a curious technician) see exactly what the hall heard, in order.
  */
 export class Announcer {
-  constructor({ english = false, onFlash = () => {} } = {}) {
+  constructor({ english = false, repeat = 2, onFlash = () => {} } = {}) {
     this.english = english;
+    this.repeat = repeat;
     this.onFlash = onFlash;
     this.muted = false;
     this.queue = [];
     this.busy = false;
     this.played = [];
     window.hallqAnnouncements = this.played;
+    window.hallqSpoken = [];
   }
 
   /** add queues one announcement: texts [zh, en?]. */
@@ -66,22 +71,50 @@ export class Announcer {
       chime().then(done);
       return;
     }
-    const lines = [[item.zh, voice]];
+    const once = [[item.zh, voice]];
     const en = this.english && item.en && pickVoice('en');
-    if (en) lines.push([item.en, en]);
+    if (en) once.push([item.en, en]);
+    const lines = [];
+    for (let i = 0; i < Math.max(1, this.repeat); i++) lines.push(...once);
     speakAll(lines).then(done);
   }
 }
 
-// Chinese voices are tagged zh-… by most engines, cmn (Mandarin) by some
-// (espeak-ng through speech-dispatcher).
-const tags = { zh: ['zh', 'cmn'], en: ['en'] };
+/**
+ * voiceRank says how well a browser voice would read the board's Chinese:
+ * higher is better, below 0 never. What matters is what a voice actually
+ * says, not its language tag:
+ *   - a proper Mandarin voice (zh-CN, zh-TW, cmn-Hans-CN …) reads it right;
+ *     a mainland one first;
+ *   - espeak-ng's "cmn-latn-pinyin" voice reads the characters correctly,
+ *     if robotically: the fallback;
+ *   - espeak-ng's plain "cmn" voice — "Chinese (Mandarin, latin as
+ *     English)" — reads 请/零/三 by English rules ("king-three", "ling-two")
+ *     and is never used, nor is any other "latin as English" voice;
+ *   - a voice that needs the internet is not used: the hall LAN may have none.
+ * docs/operations.md (boards) says which Debian packages give which voice.
+ */
+export function voiceRank(v, lang = 'zh') {
+  if (!v.localService) return -1;
+  const tag = String(v.lang || '').toLowerCase().replace(/_/g, '-');
+  const name = String(v.name || '').toLowerCase();
+  if (lang === 'en') return tag.startsWith('en') ? (/gb|us/.test(tag) ? 2 : 1) : -1;
+  if (/latin.?as.?english/.test(name)) return -1;
+  if (/pinyin/.test(tag + ' ' + name)) return 1;
+  if (tag === 'cmn' || tag === 'zh' && /espeak/.test(name)) return -1;
+  if (!/^(zh|cmn)(-|$)/.test(tag)) return -1;
+  return 10 + (/cn|hans/.test(tag) ? 1 : 0);
+}
 
 function pickVoice(lang) {
   if (!('speechSynthesis' in window)) return null;
-  const voices = speechSynthesis.getVoices().filter((v) => tags[lang].some((t) => v.lang.toLowerCase().startsWith(t)));
-  // A local voice works without the internet; prefer the mainland one.
-  return voices.find((v) => v.localService && /cn/i.test(v.lang)) || voices.find((v) => v.localService) || null;
+  let best = null;
+  let rank = -1;
+  for (const v of speechSynthesis.getVoices()) {
+    const r = voiceRank(v, lang);
+    if (r > rank) [best, rank] = [v, r];
+  }
+  return best;
 }
 
 // speakAll chains utterances through onend. A watchdog moves on if a voice
@@ -109,6 +142,7 @@ function speak(text, voice) {
     }, 3000 + text.length * 400);
     u.onend = finish;
     u.onerror = finish;
+    window.hallqSpoken.push(text);
     speechSynthesis.speak(u);
   });
 }

@@ -56,6 +56,7 @@ export const Reason = Object.freeze({
   DayAlreadyClosed: 'day_already_closed',
   AmbiguousRef: 'ambiguous_ref',
   OwnAccount: 'own_account',
+  NotASession: 'not_a_session',
   Closed: 'closed',
   Lunch: 'lunch',
   IssuingStopped: 'issuing_stopped',

@@ -1,6 +1,8 @@
 // display.js — the hall board (综合屏): the latest call, recent calls,
-// waiting per service, hall name and clock; every call spoken once.
-import { $, el, fill, tokens, Stream, connectionBadge, loginForm } from './hallq.js';
+// waiting per service, hall name and clock; every call announced once,
+// said as often as the board's repeat setting asks (default twice).
+// The board keeps the hall in a HallState fed by the event stream.
+import { $, el, fill, tokens, Stream, HallState, connectionBadge, loginForm } from './hallq.js';
 import { Announcer, callText, callTextEN, watchSound } from './announce.js';
 
 const RECENT = 6;
@@ -13,8 +15,26 @@ const prefs = {
   set: (k, v) => localStorage.setItem('hallq.board.' + k, v ? '1' : '0'),
 };
 
+// repeat: how many times each call is said, 1 to 3 (default 2); a board
+// may be set up with ?repeat=N in its address, or with the footer button.
+const REPEATS = [1, 2, 3];
+const repeat = {
+  get: () => REPEATS.find((n) => String(n) === localStorage.getItem('hallq.board.repeat')) || 2,
+  set: (n) => localStorage.setItem('hallq.board.repeat', String(n)),
+};
+{
+  const url = new URL(location.href);
+  const given = Number(url.searchParams.get('repeat'));
+  if (REPEATS.includes(given)) repeat.set(given);
+  if (url.searchParams.has('repeat')) {
+    url.searchParams.delete('repeat');
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
+  }
+}
+
 const announcer = new Announcer({
   english: prefs.get('english'),
+  repeat: repeat.get(),
   onFlash: () => {
     const box = $('#latest');
     box.classList.remove('flash');
@@ -30,8 +50,7 @@ let soundHeld = false;
 const showSoundHint = () => ($('#sound-hint').hidden = !soundHeld || announcer.muted);
 watchSound(() => { soundHeld = true; showSoundHint(); }, () => { soundHeld = false; showSoundHint(); });
 
-let calls = []; // latest first: {id, number, window}
-let services = [];
+const hs = new HallState();
 let zone = 'Asia/Shanghai';
 let lostAt = 0; // when the connection dropped (performance.now), 0 while connected
 let missedFor = 0; // how long the last outage lasted
@@ -51,6 +70,18 @@ toggle($('#mute'), 'muted', (v) => {
 });
 toggle($('#english'), 'english', (v) => (announcer.english = v));
 
+function showRepeat() {
+  const n = repeat.get();
+  $('#repeat').textContent = `每次播报 ${n} 遍 · Say ${n}×`;
+  $('#repeat').title = `每个号码播报 ${n} 遍，按此更改 · Each call is said ${n} times, press to change`;
+}
+$('#repeat').addEventListener('click', () => {
+  repeat.set(REPEATS[(REPEATS.indexOf(repeat.get()) + 1) % REPEATS.length]);
+  announcer.repeat = repeat.get();
+  showRepeat();
+});
+showRepeat();
+
 function tick() {
   $('#clock').textContent = new Intl.DateTimeFormat('zh-CN', {
     timeZone: zone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
@@ -60,14 +91,16 @@ setInterval(tick, 1000);
 tick();
 
 function render() {
-  const [latest, ...rest] = calls;
+  // parked and transferred tickets drop out of the calls: a citizen sent
+  // elsewhere is no longer "now calling" here
+  const [latest, ...rest] = hs.calls(RECENT).filter((t) => t.window);
   $('#latest-number').textContent = latest ? latest.number : '—';
   fill($('#latest-window'), latest
     ? [`→ ${latest.window} 号窗口`, el('span', { class: 'en', lang: 'en', text: `Window ${latest.window}` })]
     : []);
   fill($('#recent'), rest.slice(0, RECENT - 1).map((c) =>
     el('li', {}, el('span', { class: 'no', text: c.number }), el('span', { class: 'win', text: `${c.window} 号窗口` }))));
-  fill($('#waiting'), services.map((s) =>
+  fill($('#waiting'), hs.serviceList.map((s) =>
     el('li', { 'data-service': s.code },
       el('strong', { text: String(s.waiting) }), el('span', { text: s.name.zh }), el('span', { class: 'en', lang: 'en', text: s.name.en }))));
 }
@@ -76,11 +109,6 @@ function showHall(hall) {
   zone = hall.time_zone || zone;
   fill($('#hall'), hall.name.zh, el('span', { class: 'en', lang: 'en', text: hall.name.en }));
   tick();
-}
-
-function showCall(t) {
-  calls = [{ id: t.id, number: t.number, window: t.window }, ...calls.filter((c) => c.id !== t.id)].slice(0, RECENT);
-  render();
 }
 
 const stream = new Stream('', {
@@ -95,22 +123,22 @@ const stream = new Stream('', {
     $('#board').hidden = false;
   },
   onResync(o) {
+    hs.reset(o);
     showHall(o.hall);
-    calls = (o.calls || []).filter((t) => t.window).map((t) => ({ id: t.id, number: t.number, window: t.window }));
-    services = o.services;
     render();
   },
   onEvent(ev, { live }) {
-    if (ev.type === 'config.changed') showHall(ev.config.hall); // service names follow in the next services frame
+    const change = hs.apply(ev);
+    if (change.config) showHall(change.config.hall); // service names follow in the next services frame
+    if (change.ticket || change.config || change.day) render();
     if (ev.type !== 'ticket.called' && ev.type !== 'ticket.recalled') return;
-    showCall(ev.ticket);
     if (live || missedFor < SPEAK_MISSED_WITHIN_MS) {
       const { number, window } = ev.ticket;
       announcer.add(callText(number, window, ev.type === 'ticket.recalled'), callTextEN(number, window));
     }
   },
   onServices(list) {
-    services = list;
+    hs.services(list);
     render();
   },
   onDenied(message) {

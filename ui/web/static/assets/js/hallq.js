@@ -354,3 +354,224 @@ export function loginForm(form, key, accept, done, store = sessionStorage) {
   else signOut();
   return signOut;
 }
+
+// ---- applying events ----
+
+/**
+ * HallState is a page's copy of the live hall, kept by applying what the
+ * stream delivers instead of asking the server again: reset(overview) on a
+ * resync, apply(event) for each event, services(list) for the periodic
+ * figures. It holds the hall, the rules, the services (with their waiting
+ * counts), the windows and every ticket seen today (the newest snapshot of
+ * each). apply returns what changed, so a page redraws only that:
+ *   { ticket, prev, window, config, day }
+ * where prev is the ticket's snapshot before the event (undefined if the
+ * page had not seen it). The board, the window strip and the clerk console
+ * all keep their state here.
+ */
+export class HallState {
+  constructor() {
+    this.reset({ seq: 0, day: '', hall: { name: { zh: '', en: '' } }, rules: {}, services: [], windows: [], calls: [] });
+  }
+
+  reset(o) {
+    this.seq = o.seq;
+    this.day = o.day;
+    this.hall = o.hall;
+    this.rules = o.rules || {};
+    this.serviceList = o.services || [];
+    this.windows = new Map((o.windows || []).map((w) => [w.number, w]));
+    this.tickets = new Map((o.calls || []).map((t) => [t.id, t]));
+  }
+
+  /** services takes the server's periodic list of services and their figures. */
+  services(list) {
+    this.serviceList = list;
+  }
+
+  service(code) {
+    return this.serviceList.find((s) => s.code === code);
+  }
+
+  /**
+   * remember adds tickets read over REST (e.g. a window's parked ones); a
+   * snapshot already known from an event is kept, unless fresh says the
+   * REST answer is newer (the reply to an action just taken).
+   */
+  remember(list, fresh = false) {
+    for (const t of list) {
+      const known = this.tickets.get(t.id);
+      if (!known || !known.seq) this.tickets.set(t.id, t);
+      else if (fresh) this.tickets.set(t.id, { ...t, seq: known.seq });
+    }
+  }
+
+  apply(ev) {
+    this.seq = Math.max(this.seq, ev.seq);
+    const change = {};
+    if (ev.ticket) {
+      change.prev = this.tickets.get(ev.ticket.id);
+      change.ticket = { ...ev.ticket, seq: ev.seq, event: ev.type, event_at: ev.at };
+      this.tickets.set(ev.ticket.id, change.ticket);
+    }
+    if (ev.window) {
+      this.windows.set(ev.window.number, ev.window);
+      change.window = ev.window;
+    }
+    if (ev.type === 'config.changed' && ev.config) {
+      const c = ev.config;
+      this.hall = c.hall;
+      this.rules = c.rules || this.rules;
+      const names = new Map(c.services.map((s) => [s.code, s.name]));
+      this.serviceList = c.services.map((s) => ({ waiting: 0, ...this.service(s.code), code: s.code, name: names.get(s.code) }));
+      const windows = new Map();
+      for (const wc of c.windows) {
+        // a renamed window keeps its state; a new one starts closed
+        windows.set(wc.number, { status: 'closed', ...this.windows.get(wc.number), number: wc.number, name: wc.name, services: wc.services });
+      }
+      this.windows = windows;
+      change.config = c;
+    }
+    if (ev.type === 'day.closed') {
+      this.tickets = new Map();
+      change.day = true;
+    }
+    return change;
+  }
+
+  /** calls are the tickets last called, newest first, that are still called, served or done. */
+  calls(n = 20) {
+    return [...this.tickets.values()]
+      .filter((t) => t.called_at && ['called', 'serving', 'done', 'no_show'].includes(t.status))
+      .sort((a, b) => Date.parse(b.called_at) - Date.parse(a.called_at))
+      .slice(0, n);
+  }
+}
+
+// ---- errors in words ----
+
+/**
+ * reasonWords says, for each refusal the server gives, what it means to the
+ * person at the screen, in the hall's words ([zh, en]). Pages show these,
+ * never the server's developer message.
+ */
+export const reasonWords = {
+  illegal_transition: ['这个号码现在不能这样操作', 'This ticket cannot do that now'],
+  window_busy: ['本窗口正在办理另一位，请先办结或挂起', 'This window is busy with another citizen: complete or park first'],
+  window_not_open: ['窗口未开放，请先开始服务', 'The window is not open: open it first'],
+  not_served_here: ['本窗口不办理这项业务', 'This window does not handle that service'],
+  grace_expired: ['过号已超过可重新排队的时间', 'Too late to requeue: the grace period is over'],
+  already_rated: ['已评价过', 'Already rated'],
+  not_your_window: ['这不是您的窗口的号码', 'That ticket is not at your window'],
+  not_your_ticket: ['这不是本机发出的号码', 'That ticket was not issued here'],
+  action_not_allowed: ['您的账号不能做这项操作', 'Your account may not do that'],
+  too_many_attempts: ['登录失败次数过多，请几分钟后再试', 'Too many failed sign-ins: try again in a few minutes'],
+  not_a_session: ['这是令牌，不是账号登录', 'This is a token, not a signed-in account'],
+  closed: ['现在不在办理时间', 'Not within service hours now'],
+  lunch: ['午休时间暂停取号', 'No tickets during the lunch break'],
+  issuing_stopped: ['今日取号已停止', 'Ticket issuing has stopped for today'],
+  service_quota: ['今日号码已发完', 'No more tickets for this service today'],
+  citizen_limit: ['今日取号次数已达上限', 'Daily limit for this citizen reached'],
+  numbers_exhausted: ['今日号码已用完', 'No more numbers today'],
+  blacklisted: ['暂不能为您取号，请到咨询台', 'Please ask at the information desk'],
+  storage: ['服务器保存失败，未做任何更改，请重试', 'The server could not save: nothing changed, please try again'],
+};
+
+const codeWords = {
+  invalid: ['输入有误', 'Some input is not valid'],
+  unauthorized: ['登录已失效，请重新登录', 'Signed out: please sign in again'],
+  forbidden: ['没有权限', 'Not allowed'],
+  not_found: ['找不到这个号码或窗口', 'No such ticket or window'],
+  conflict: ['当前状态不允许此操作', 'Not possible right now'],
+  closed: ['现在不在办理时间', 'Not within service hours now'],
+  quota_exceeded: ['已达限额', 'Limit reached'],
+  unavailable: ['服务器暂时不可用，请稍后重试', 'The server is unavailable: try again shortly'],
+  internal: ['服务器出错，请联系管理员', 'Server fault: please tell the manager'],
+  network: ['无法连接服务器', 'Cannot reach the server'],
+};
+
+/** sayError is an error in people's words, [zh, en]: by its reason, else its code. */
+export function sayError(err) {
+  if (err instanceof APIError) return reasonWords[err.reason] || codeWords[err.code] || ['操作失败', 'That did not work'];
+  return codeWords.network;
+}
+
+// ---- signing in with an account ----
+
+/**
+ * accountForm wires a sign-in form with a name and a password (a password
+ * account on the server → a session of a shift), and, in a <details> of
+ * the form, a token for those who have one. The session is kept in
+ * localStorage until it expires, so a browser restart during the shift
+ * comes back signed in. accept(me) returns '' or why the credential does
+ * not fit the page; done(token, me) runs once signed in. It returns
+ * signOut(message): it ends a session on the server (POST /logout), forgets
+ * the credential and shows the form again.
+ */
+export function accountForm(form, key, accept, done) {
+  const f = (name) => form.querySelector(`[name="${name}"]`);
+  const msg = form.querySelector('.form-error');
+  const storeKey = 'hallq.session.' + key;
+  const saved = () => {
+    try {
+      const s = JSON.parse(localStorage.getItem(storeKey) || 'null');
+      return s && (!s.expires || s.expires > Date.now()) ? s : null;
+    } catch {
+      return null;
+    }
+  };
+  const show = (message = '') => {
+    localStorage.removeItem(storeKey);
+    form.hidden = false;
+    msg.textContent = message;
+    f('password').value = '';
+    f('token').value = '';
+    (f('name').value ? f('password') : f('name')).focus();
+  };
+  const signOut = async (message = '') => {
+    const s = saved();
+    localStorage.removeItem(storeKey);
+    if (s && s.session) await api('POST', 'logout', { token: s.token }).catch(() => {});
+    show(message);
+  };
+  const use = async (cred, isSaved) => {
+    try {
+      const me = await api('GET', 'me', { token: cred.token });
+      const bad = accept(me);
+      if (bad) throw new APIError(403, 'forbidden', '', bad);
+      localStorage.setItem(storeKey, JSON.stringify(cred));
+      form.hidden = true;
+      done(cred.token, me);
+    } catch (e) {
+      if (isSaved && (e.code === 'network' || e.code === 'unavailable')) {
+        setTimeout(() => use(cred, true), 3000);
+        return;
+      }
+      if (cred.session && !isSaved) await api('POST', 'logout', { token: cred.token }).catch(() => {});
+      show(isSaved ? '' : e.reason === '' && e.code === 'forbidden' ? e.message : both(sayError(e)));
+    }
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    msg.textContent = '';
+    const token = f('token').value.trim();
+    if (token) return use({ token, expires: Date.now() + 12 * 3600 * 1000 }, false); // a shift
+    const name = f('name').value.trim();
+    if (!name || !f('password').value) {
+      msg.textContent = '请输入用户名和密码 · Enter your name and password';
+      return;
+    }
+    try {
+      const s = await api('POST', 'login', { body: { name, password: f('password').value } });
+      use({ token: s.token, session: true, expires: Date.now() + s.expires_in_s * 1000 }, false);
+    } catch (err) {
+      msg.textContent = err.code === 'unauthorized' ? '用户名或密码不对 · Wrong name or password' : both(sayError(err));
+      f('password').value = '';
+      f('password').focus();
+    }
+  });
+  const s = saved();
+  if (s) use(s, true);
+  else show();
+  return signOut;
+}

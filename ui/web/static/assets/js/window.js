@@ -1,12 +1,13 @@
 // window.js — the window strip (窗口屏) above one service window: its
-// current number and whether it is serving, paused or closed.
-import { $, el, fill, tokens, Stream, connectionBadge, loginForm } from './hallq.js';
+// current number and whether it is serving, paused or closed. It keeps the
+// hall in a HallState fed by the event stream.
+import { $, el, fill, tokens, Stream, HallState, connectionBadge, loginForm } from './hallq.js';
 
 const n = Number(location.pathname.split('/').pop());
-const numbers = new Map(); // ticket id → number
-let win = null;
+const hs = new HallState();
 
 function render() {
+  const win = hs.windows.get(n);
   if (!win) {
     fill($('#name'), `没有 ${n} 号窗口 · No window ${n}`);
     $('#number').textContent = '—';
@@ -14,7 +15,7 @@ function render() {
     return;
   }
   fill($('#name'), win.name.zh, ' ', el('span', { class: 'en', lang: 'en', text: win.name.en }));
-  const current = win.current && numbers.get(win.current);
+  const current = win.current && hs.tickets.has(win.current) ? hs.tickets.get(win.current).number : '';
   $('#number').textContent = win.status === 'open' && current ? current : '—';
   const words = {
     open: current ? ['请 ' + current + ' 号办理', 'Now serving ' + current] : ['服务中', 'Open'],
@@ -30,19 +31,12 @@ const stream = new Stream('', {
     $('#strip').hidden = false;
   },
   onResync(o) {
-    for (const t of o.calls || []) numbers.set(t.id, t.number);
-    win = o.windows.find((w) => w.number === n) || null;
+    hs.reset(o);
     render();
   },
   onEvent(ev) {
-    if (ev.ticket) numbers.set(ev.ticket.id, ev.ticket.number);
-    if (ev.window && ev.window.number === n) win = ev.window;
-    if (ev.type === 'config.changed') {
-      // a renamed window keeps its state; a new one starts closed
-      const wc = ev.config.windows.find((w) => w.number === n);
-      win = wc ? { status: 'closed', ...win, number: n, name: wc.name, services: wc.services } : null;
-    }
-    render();
+    const change = hs.apply(ev);
+    if (change.window || change.config || change.day) render();
   },
   onDenied(message) {
     $('#strip').hidden = true;
