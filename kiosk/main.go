@@ -13,6 +13,8 @@ import (
 	"syscall"
 	_ "time/tzdata"
 
+	_ "hallq/ui/kiosk/locale" // before Fyne reads the locale
+
 	"hallq/kiosk/app"
 	"hallq/kiosk/window"
 )

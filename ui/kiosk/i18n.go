@@ -3,11 +3,12 @@ package kiosk
 import (
 	"embed"
 	"encoding/json"
-	"os"
 	"strings"
 	"text/template"
 
 	"fyne.io/fyne/v2/lang"
+
+	"hallq/ui/kiosk/locale"
 )
 
 // Language is a language the citizen can choose; its value names the
@@ -51,32 +52,12 @@ func mustLoad(l Language) map[string]string {
 }
 
 func init() {
-	quietCLocale()
+	locale.Quiet() // for programs that did not import package locale first
 	// Registered so lang.L and friends know the kiosk's strings in the
 	// system locale too; the screens themselves use tr, which follows the
 	// language the citizen picked.
 	if err := lang.AddTranslationsFS(translationFS, "translations"); err != nil {
 		panic(err)
-	}
-}
-
-// quietCLocale keeps Fyne from logging "Error parsing user locale C" when
-// the kiosk runs under LANG=C.UTF-8 (common on servers and in systemd
-// units): Fyne reads the language from the first set of LC_ALL,
-// LC_MESSAGES and LANG, and "C.UTF-8" is no language tag; LANGUAGE, which
-// it checks first, names one without touching the character set.
-// (Fyne's own package init has already logged once by then; the kiosk's
-// units set LANG to zh_CN.UTF-8.)
-func quietCLocale() {
-	for _, env := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		v := os.Getenv(env)
-		if v == "" {
-			continue
-		}
-		if (strings.HasPrefix(v, "C.") || strings.HasPrefix(v, "POSIX.")) && os.Getenv("LANGUAGE") == "" {
-			os.Setenv("LANGUAGE", "zh_CN")
-		}
-		return
 	}
 }
 
