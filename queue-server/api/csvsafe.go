@@ -15,12 +15,3 @@ func csvText(s string) string {
 	}
 	return s
 }
-
-// csvTexts applies csvText to every cell of a row of text.
-func csvTexts(row []string) []string {
-	out := make([]string, len(row))
-	for i, s := range row {
-		out[i] = csvText(s)
-	}
-	return out
-}
