@@ -104,6 +104,7 @@ func TestRefusalDetails(t *testing.T) {
 // stop below the lowest lease; the whole range is never used twice.
 func TestLeaseNumberingKeepsOnlineFrom001(t *testing.T) {
 	f := MustHall(t, nil)
+	f.clock.Set(at(8, 30)) // the kiosks lease before the first offline ticket (its time is bounded by the grant)
 	l1, err := f.svc.Lease(f.ctx, Op{}, "kiosk-1", "E", 100)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +116,7 @@ func TestLeaseNumberingKeepsOnlineFrom001(t *testing.T) {
 	if l1.From != 900 || l1.To != 999 || l2.From != 800 || l2.To != 899 {
 		t.Fatalf("leases %d–%d and %d–%d, want 900–999 and 800–899", l1.From, l1.To, l2.From, l2.To)
 	}
+	f.clock.Set(at(9, 0))
 	if tk := f.issue("E", func(r *IssueRequest) { r.CitizenKey = "" }); tk.Number != "E001" {
 		t.Fatalf("the first citizen of the day got %s", tk.Number)
 	}
