@@ -101,7 +101,9 @@ async function call(name, { token = adminToken, params = {}, body, idem, expect 
 
 // ---- a websocket client from the frame schemas ----
 
-function connect(token, lastSeq = 0) {
+// epoch: the welcome's epoch that lastSeq was counted in (a resume from
+// another epoch, or none on a store that has one, gets a resync).
+function connect(token, lastSeq = 0, epoch = undefined) {
   const url = base.replace(/^http/, 'ws') + '/ws';
   const ws = new WebSocket(url);
   const frames = [];
@@ -129,7 +131,7 @@ function connect(token, lastSeq = 0) {
     ws, frames, next,
     async hello() {
       await opened;
-      ws.send(JSON.stringify({ type: 'hello', token, last_seq: lastSeq }));
+      ws.send(JSON.stringify({ type: 'hello', token, last_seq: lastSeq, epoch }));
       return next((f) => f.type === 'welcome', 'welcome');
     },
     send(op, params, body, idem) {
@@ -210,7 +212,7 @@ log(`the board saw ${calls.join(', ')} called, gap-free up to seq ${seen}`);
 // resume: while the board is away, more happens; it comes back with last_seq
 await call('tickets.action', { token: clerk, params: { id: t2.id, action: 'start' }, idem: newKey(), expect: 200 });
 await call('tickets.action', { token: clerk, params: { id: t2.id, action: 'complete' }, idem: newKey(), expect: 200 });
-const back = connect(display, seen);
+const back = connect(display, seen, welcome.epoch);
 const w2 = await back.hello();
 const missed = [];
 while (seen < w2.seq) {

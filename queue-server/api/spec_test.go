@@ -21,6 +21,7 @@ var samples = map[string][]string{
 	"id": {"k8odl0f33e0unt5ov5ngmsr2"}, "window": {"1"}, "first": {"1"},
 	"action": {"recall", "start", "complete", "no-show", "requeue", "transfer", "park", "resume", "cancel", "rate", "print-failed"},
 	"state":  {"open", "pause", "close"},
+	"ref":    {"0123456789ab"}, "name": {"wang"},
 }
 
 // Every route the server serves is in the OpenAPI document (with every

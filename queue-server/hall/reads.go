@@ -14,7 +14,7 @@ type ServiceView struct {
 	AcceptExpired  bool   `json:"accept_expired_id,omitempty"` // an expired ID card is accepted
 	Remote         bool   `json:"remote"`
 	Issuing        bool   `json:"issuing"`               // tickets can be taken now
-	NotIssuing     string `json:"not_issuing,omitempty"` // why not: closed, lunch, issuing_stopped, quota
+	NotIssuing     string `json:"not_issuing,omitempty"` // why not: closed, lunch, issuing_stopped, quota, day_closed
 	Waiting        int    `json:"waiting"`               // tickets waiting now
 	EstimatedWaitS int    `json:"estimated_wait_s"`      // for a walk-in taking a ticket now; -1 unknown
 	OpenWindows    int    `json:"open_windows"`          // open windows serving it

@@ -19,10 +19,11 @@ var FrameTypes = []string{FrameHello, FrameWelcome, FrameEvent, FrameServices, F
 var Ops = []string{
 	"me", "services.list", "overview", "tickets.issue", "tickets.get", "tickets.remote", "tickets.list",
 	"tickets.action", "windows.list", "windows.queue", "windows.call", "windows.set", "events.list", "checkin",
-	"leases.grant", "leases.release", "handover", "kiosk.secret", "appointments.list", "appointments.upsert",
+	"leases.grant", "leases.release", "handover", "kiosk.sealkey", "appointments.list", "appointments.upsert",
 	"blacklist.set", "tokens.list", "tokens.create", "tokens.revoke", "day.close", "devices.report",
 	"devices.list", "reports", "config", "config.update", "users.list", "users.create", "deadletters.list",
-	"deadletters.resend", "login",
+	"deadletters.resend", "login", "logout", "users.delete", "blacklist.list", "blacklist.remove",
+	"day.preview", "figures", "alerts", "backup",
 }
 
 // ClientNetwork is the error code the pages' request helper gives when no
@@ -74,7 +75,7 @@ var CodeGroups = []CodeGroup{
 	{"AgeClass", "`ticket.age_class`", strs(hall.AgeMinor, hall.AgeAdult, hall.AgeElderly)},
 	{"WindowStatus", "`window.status`", strs(hall.WindowOpen, hall.WindowPaused, hall.WindowClosed)},
 	{"BookingStatus", "`appointment.status`", []string{hall.BookingBooked, hall.BookingCheckedIn, hall.BookingCancelled}},
-	{"NotIssuing", "`service.not_issuing`", []string{string(hall.ReasonClosed), string(hall.ReasonLunch), string(hall.ReasonIssuingStopped), "quota"}},
+	{"NotIssuing", "`service.not_issuing`", []string{string(hall.ReasonClosed), string(hall.ReasonLunch), string(hall.ReasonIssuingStopped), "quota", string(hall.ReasonDayClosed)}},
 	{"EventType", "`event.type`", []string{
 		hall.EvTicketIssued, hall.EvTicketCalled, hall.EvTicketRecalled, hall.EvTicketStarted, hall.EvTicketCompleted,
 		hall.EvTicketNoShow, hall.EvTicketRequeued, hall.EvTicketTransferred, hall.EvTicketParked, hall.EvTicketResumed,

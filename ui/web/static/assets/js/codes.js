@@ -228,7 +228,7 @@ export const Op = Object.freeze({
   LeasesGrant: 'leases.grant',
   LeasesRelease: 'leases.release',
   Handover: 'handover',
-  KioskSecret: 'kiosk.secret',
+  KioskSealkey: 'kiosk.sealkey',
   AppointmentsList: 'appointments.list',
   AppointmentsUpsert: 'appointments.upsert',
   BlacklistSet: 'blacklist.set',
@@ -246,6 +246,14 @@ export const Op = Object.freeze({
   DeadlettersList: 'deadletters.list',
   DeadlettersResend: 'deadletters.resend',
   Login: 'login',
+  Logout: 'logout',
+  UsersDelete: 'users.delete',
+  BlacklistList: 'blacklist.list',
+  BlacklistRemove: 'blacklist.remove',
+  DayPreview: 'day.preview',
+  Figures: 'figures',
+  Alerts: 'alerts',
+  Backup: 'backup',
 });
 
 // ReaderState: devices[].reader
