@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"hallq/queue-server/client"
-	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
 
@@ -17,16 +16,17 @@ func TestRemoteTicketTakesAGroupedIDNumber(t *testing.T) {
 	h := MustHall(t)
 	ctx := context.Background()
 	phone := client.New(h.URL, "")
-	take := func(id string) (hall.TicketView, int, error) {
-		var tk hall.TicketView
-		status, err := phone.Do(ctx, "POST", "/api/v1/remote-tickets", "", wire.RemoteTicketRequest{Service: "A", IDNumber: id}, &tk)
+	take := func(id, claim string) (wire.RemoteTicket, int, error) {
+		var tk wire.RemoteTicket
+		status, err := phone.Do(ctx, "POST", "/api/v1/remote-tickets", "", wire.RemoteTicketRequest{Service: "A", IDNumber: id, Claim: claim}, &tk)
 		return tk, status, err
 	}
-	tk, status, err := take("110105 19491231 002x")
+	tk, status, err := take("110105 19491231 002x", "")
 	if err != nil || status != http.StatusCreated {
 		t.Fatalf("grouped ID number: %d %v", status, err)
 	}
-	again, status, err := take("11010519491231002X")
+	// the same phone (its claim) typing the number without spaces gets the same ticket
+	again, status, err := take("11010519491231002X", tk.Claim)
 	if err != nil || status != http.StatusCreated || again.ID != tk.ID {
 		t.Fatalf("the same number ungrouped: %d %v, ticket %s, want %s", status, err, again.ID, tk.ID)
 	}

@@ -167,6 +167,7 @@ export const NotIssuing = Object.freeze({
   Lunch: 'lunch',
   IssuingStopped: 'issuing_stopped',
   Quota: 'quota',
+  DayClosed: 'day_closed',
 });
 
 // EventType: event.type
