@@ -1,7 +1,17 @@
 // Package api serves the hall over HTTP: the REST API, the websocket event
-// stream and request channel, and the health endpoint. Every REST route and
-// websocket request names one operation of a single table (ops.go) that
-// says which roles may run it, so authorization is decided in one place.
+// stream and request channel, and the health endpoint.
+//
+// Every operation is one entry of a single table: its name (what a
+// websocket request names), its REST route, the roles that may run it and
+// its handler, side by side. Each resource has its file and its entries —
+// tickets.go (tickets, check-in, leases, hand-overs), remote.go (remote
+// tickets), windows.go, events.go, appointments.go (appointments and the
+// blacklist), tokens.go, users.go (accounts, login), reports.go, alerts.go,
+// config.go (configuration, the day, backup, dead letters) and devices.go —
+// and ops.go joins them into table, from which both the REST routes and
+// the websocket resolve, so authorization is decided in one place
+// (authz.go). ws.go is the websocket.
+//
 // openapi.json is the contract of all of it, served at
 // /api/v1/openapi.json; apispec holds the tests to it. An idempotency key
 // is bound to its request's fingerprint (operation, target, body), and the
@@ -13,7 +23,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -210,10 +219,13 @@ func (a *API) routes(pages, metrics http.Handler) {
 		m.Handle("GET /metrics", metrics)
 	}
 	m.HandleFunc("GET /ws", a.serveWS)
-	for _, rt := range restRoutes {
-		m.HandleFunc(rt.pattern, a.rest(rt.op))
+	for _, op := range table {
+		if op.serve != nil {
+			m.HandleFunc(op.route, func(w http.ResponseWriter, r *http.Request) { op.serve(a, op, w, r) })
+		} else {
+			m.HandleFunc(op.route, a.rest(op))
+		}
 	}
-	m.HandleFunc("GET /api/v1/backup", a.backup)
 	m.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(openapiDoc)
@@ -256,57 +268,6 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, body)
 }
 
-// authenticate resolves the bearer token (or the one given in a websocket
-// hello). An empty token is the anonymous principal.
-func (a *API) authenticate(token string) (Principal, error) {
-	if token == "" {
-		return Principal{}, nil
-	}
-	t, err := a.store.LookupToken(token)
-	switch {
-	case errors.Is(err, store.ErrNoToken):
-		return Principal{}, hall.Errorf(hall.Unauthorized, "unknown token")
-	case err != nil:
-		return Principal{}, hall.Errorf(hall.Unavailable, "cannot check the token: %v", err)
-	case t.Revoked:
-		return Principal{}, hall.Errorf(hall.Unauthorized, "this token was revoked")
-	case !t.Expires.IsZero() && a.now().After(t.Expires):
-		return Principal{}, hall.Errorf(hall.Unauthorized, "this token has expired")
-	}
-	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window, Expires: t.Expires, Session: t.Session}, nil
-}
-
-func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
-		return strings.TrimSpace(v)
-	}
-	return ""
-}
-
-// NewToken creates a random token, stores its hash, and returns the value.
-func NewToken(s *store.Store, name, role string, window int, ttl time.Duration) (wire.TokenCreated, error) {
-	return newToken(s, store.Token{Name: name, Role: role, Window: window}, ttl)
-}
-
-// newToken stores t (name, role, window, session) under a new random value.
-func newToken(s *store.Store, t store.Token, ttl time.Duration) (wire.TokenCreated, error) {
-	var raw [24]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return wire.TokenCreated{}, err
-	}
-	value := "hq_" + hex.EncodeToString(raw[:])
-	sum := sha256.Sum256([]byte(value))
-	t.ID, t.Created = hex.EncodeToString(sum[:6]), time.Now()
-	if ttl > 0 {
-		t.Expires = t.Created.Add(ttl)
-	}
-	if err := s.PutToken(value, t); err != nil {
-		return wire.TokenCreated{}, err
-	}
-	return wire.TokenCreated{ID: t.ID, Token: value, Name: t.Name, Role: t.Role}, nil
-}
-
 // openapiDoc is the OpenAPI 3.1 document of the REST API and the
 // websocket frames: the contract the tests hold the server to
 // (queue-server/api/apispec), served at GET /api/v1/openapi.json.
@@ -320,20 +281,14 @@ func OpenAPI() []byte { return slices.Clone(openapiDoc) }
 // Routes returns every route the API serves ("METHOD /path/{param}"),
 // for the test that the OpenAPI document has them all.
 func Routes() []string {
-	out := []string{"GET /healthz", "GET /metrics", "GET /ws", "GET /api/v1/backup", "GET /api/v1/openapi.json"}
-	for _, rt := range restRoutes {
-		out = append(out, rt.pattern)
+	out := []string{"GET /healthz", "GET /metrics", "GET /ws", "GET /api/v1/openapi.json"}
+	for _, op := range table {
+		out = append(out, op.route)
 	}
 	return out
 }
 
 // ---- idempotency ----
-
-func init() {
-	for name, op := range ops {
-		op.name = name
-	}
-}
 
 const maxIdemKey = 128
 
@@ -406,8 +361,7 @@ func emptyList(v any) any {
 
 const maxBody = 64 << 10
 
-func (a *API) rest(opName string) http.HandlerFunc {
-	op := ops[opName]
+func (a *API) rest(op *operation) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.authenticate(bearer(r))
 		if err != nil {
@@ -508,28 +462,6 @@ func writeError(w http.ResponseWriter, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hallq"`)
 	}
 	writeJSON(w, HTTPStatus(e.Code), wire.ErrorBody{Error: *e})
-}
-
-func (a *API) backup(w http.ResponseWriter, r *http.Request) {
-	p, err := a.authenticate(bearer(r))
-	if err == nil {
-		err = a.authorize(ops["backup"], &call{p: p})
-	}
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"hall-%s.db\"", time.Now().Format("20060102-150405")))
-	if _, err := a.store.Backup(w); err != nil {
-		a.log.Error("backup failed", "err", err)
-	}
-}
-
-// opBackup answers the backup operation over the websocket: the copy is a
-// download, GET /api/v1/backup (its authorization is the same table entry).
-func opBackup(c *call) (int, any, error) {
-	return 0, nil, hall.Errorf(hall.Invalid, "the backup is a download: GET /api/v1/backup")
 }
 
 func forbidden(p Principal) error {
