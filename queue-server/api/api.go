@@ -10,7 +10,9 @@
 // config.go (configuration, the day, backup, dead letters) and devices.go —
 // and ops.go joins them into table, from which both the REST routes and
 // the websocket resolve, so authorization is decided in one place
-// (authz.go). ws.go is the websocket.
+// (authz.go). ws.go is the websocket: the hub owns only its clients and the
+// broadcast; the per-address limit of remote tickets (remoteLimiter) and
+// the kiosks' device reports (deviceReports) are their own small types.
 //
 // openapi.json is the contract of all of it, served at
 // /api/v1/openapi.json; apispec holds the tests to it. An idempotency key
@@ -76,6 +78,8 @@ type API struct {
 	sockCap int // websockets per credential
 	log     *slog.Logger
 	hub     *hub
+	devices *deviceReports
+	remote  *remoteLimiter
 	logins  *loginGuard
 	extra   map[string]func() any // health details, by name
 	mux     *http.ServeMux
@@ -191,6 +195,7 @@ func New(o Options) *API {
 		a.sockCap = DefaultSocketsPerCredential
 	}
 	a.hub = newHub(a, o.Observer)
+	a.devices, a.remote = newDeviceReports(), newRemoteLimiter()
 	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)
 	return a
@@ -201,7 +206,7 @@ func New(o Options) *API {
 func (a *API) OnCommit(events []hall.Event) { a.hub.publish(events) }
 
 // Devices returns the kiosks' last device reports.
-func (a *API) Devices() []wire.DeviceHealth { return a.hub.devices() }
+func (a *API) Devices() []wire.DeviceHealth { return a.devices.list() }
 
 // Close disconnects every websocket client.
 func (a *API) Close() {

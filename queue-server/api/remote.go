@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"hallq/internal/idnumber"
@@ -21,8 +22,33 @@ var remoteOps = []*operation{
 	{name: "tickets.remote", route: "POST /api/v1/remote-tickets", roles: append([]string{public}, anyRole...), run: opRemoteTicket},
 }
 
-// maxRemoteAddrs bounds the per-address table of remote ticket requests.
-const maxRemoteAddrs = 10000
+// Remote ticket taking (线上取号): tickets per client address per window,
+// and how many addresses the table holds at most.
+const (
+	maxRemotePerIP = 10
+	remoteWindow   = time.Hour
+	maxRemoteAddrs = 10000
+)
+
+// remoteLimiter is the per-address limit of remote ticket requests: each
+// client address (addrKey) may make maxRemotePerIP an hour. Safe for
+// concurrent use: its mutex guards the table, held only while counting.
+type remoteLimiter struct {
+	mu    sync.Mutex
+	table *addrTable
+}
+
+func newRemoteLimiter() *remoteLimiter {
+	return &remoteLimiter{table: newAddrTable(maxRemoteAddrs, maxRemotePerIP, remoteWindow)}
+}
+
+// allow counts one remote ticket request from client address ip at now
+// and reports whether the address is still within its limit.
+func (l *remoteLimiter) allow(ip string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.table.allow(addrKey(ip), now)
+}
 
 // addrTable counts requests per client address in a sliding window, in
 // bounded memory that never resets anyone's count: when the table is full,
@@ -30,7 +56,7 @@ const maxRemoteAddrs = 10000
 // if it is still full, a new address is refused until room frees, while
 // every address already counted keeps its count. (The service's remote
 // share bounds what a flood of new addresses can take anyway.) Not safe for
-// concurrent use: the hub's goroutine owns it.
+// concurrent use: remoteLimiter's mutex guards it.
 type addrTable struct {
 	max    int
 	per    int
@@ -177,28 +203,6 @@ func claimTag(claim string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-// registerCapped registers a websocket client unless its credential (token
-// or session) already holds max open websockets: 3,000 sockets on one
-// display token once slowed issuing for everyone.
-func (h *hub) registerCapped(c *client, max int) bool {
-	ok := false
-	h.do(func() {
-		n := 0
-		for o := range h.clients {
-			if o.p.TokenID == c.p.TokenID {
-				n++
-			}
-		}
-		if ok = n < max; ok {
-			h.clients[c] = true
-			if h.obs != nil {
-				h.obs.WSClients(len(h.clients))
-			}
-		}
-	})
-	return ok
-}
-
 // opRemoteTicket takes a ticket from a citizen's phone (线上取号). The typed
 // ID number becomes the citizen key and masked form here and goes no
 // further. Whoever types a number is not necessarily its holder, so:
@@ -242,7 +246,7 @@ func opRemoteTicket(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, hall.Refusal(hall.Invalid, "invalid_id_number", "that is not a valid 18-character resident ID number")
 	}
-	if !c.a.hub.allowRemote(c.ip) {
+	if !c.a.remote.allow(c.ip, c.a.now()) {
 		return 0, nil, hall.Refusal(hall.QuotaExceeded, "too_many_requests", "too many remote tickets from this address; try again later")
 	}
 	key := num.Key(c.a.secret)

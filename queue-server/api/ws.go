@@ -31,12 +31,6 @@ const (
 	summaryPeriod = 250 * time.Millisecond
 )
 
-// Remote ticket taking (线上取号): tickets per client address per window.
-const (
-	maxRemotePerIP = 10
-	remoteWindow   = time.Hour
-)
-
 // helloWait is helloTimeout, in a variable only so that tests can shorten
 // it (export_test.go); nothing else changes it.
 var helloWait = helloTimeout
@@ -108,8 +102,10 @@ func appendFrame(b []byte, opcode byte, payload []byte) []byte {
 // pingFrame is an empty websocket ping.
 var pingFrame = []byte{0x80 | websocket.PingMessage, 0}
 
-// hub owns the set of connected clients, the kiosks' device reports and
-// the remote-ticket record (failed logins are the loginGuard's).
+// hub owns the set of connected websocket clients and the broadcast to
+// them; one goroutine (loop) holds the set. Device reports are
+// deviceReports', the remote-ticket limit remoteLimiter's, failed logins
+// the loginGuard's.
 type hub struct {
 	a       *API
 	obs     Observer
@@ -119,16 +115,12 @@ type hub struct {
 	quit    chan struct{}
 	done    chan struct{}
 	clients map[*client]bool
-	devs    map[string]wire.DeviceHealth
-	// remote tickets taken by client address, for rate limiting
-	remote *addrTable
 }
 
 func newHub(a *API, obs Observer) *hub {
 	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
 		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{},
-		remote: newAddrTable(maxRemoteAddrs, maxRemotePerIP, remoteWindow)}
+		clients: map[*client]bool{}}
 	go h.loop()
 	go h.summarize()
 	return h
@@ -188,6 +180,28 @@ func (h *hub) unregister(c *client) {
 			h.obs.WSClients(len(h.clients))
 		}
 	})
+}
+
+// registerCapped registers a websocket client unless its credential (token
+// or session) already holds max open websockets: 3,000 sockets on one
+// display token once slowed issuing for everyone.
+func (h *hub) registerCapped(c *client, max int) bool {
+	ok := false
+	h.do(func() {
+		n := 0
+		for o := range h.clients {
+			if o.p.TokenID == c.p.TokenID {
+				n++
+			}
+		}
+		if ok = n < max; ok {
+			h.clients[c] = true
+			if h.obs != nil {
+				h.obs.WSClients(len(h.clients))
+			}
+		}
+	})
+	return ok
 }
 
 // broadcast encodes and frames each event once per redaction level that
@@ -291,34 +305,6 @@ func (h *hub) summarize() {
 			return
 		}
 	}
-}
-
-func (h *hub) reportDevice(d wire.DeviceHealth) {
-	h.do(func() { h.devs[d.Kiosk] = d })
-}
-
-// allowRemote counts one remote ticket request from a client address and
-// reports whether the address is still within maxRemotePerIP an hour.
-func (h *hub) allowRemote(ip string) bool {
-	allowed := false
-	h.do(func() { allowed = h.remote.allow(addrKey(ip), h.a.now()) })
-	return allowed
-}
-
-func (h *hub) devices() []wire.DeviceHealth {
-	var out []wire.DeviceHealth
-	h.do(func() {
-		for _, d := range h.devs {
-			out = append(out, d)
-		}
-	})
-	slices.SortFunc(out, func(a, b wire.DeviceHealth) int {
-		if a.Kiosk < b.Kiosk {
-			return -1
-		}
-		return 1
-	})
-	return out
 }
 
 // ---- one connection ----
