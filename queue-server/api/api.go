@@ -14,6 +14,11 @@
 // broadcast; the per-address limit of remote tickets (remoteLimiter) and
 // the kiosks' device reports (deviceReports) are their own small types.
 //
+// An internal failure (an error that is no hall.Error, or one that keeps
+// what failed underneath as its cause) is logged once, where it becomes a
+// response (API.failed), with its cause; the client reads only its code
+// and message.
+//
 // openapi.json is the contract of all of it, served at
 // /api/v1/openapi.json; apispec holds the tests to it. An idempotency key
 // is bound to its request's fingerprint (operation, target, body), and the
@@ -236,7 +241,7 @@ func (a *API) routes(pages, metrics http.Handler) {
 		w.Write(openapiDoc)
 	})
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, hall.Errorf(hall.NotFound, "no API route %s %s", r.Method, r.URL.Path))
+		a.writeError(w, "", hall.Errorf(hall.NotFound, "no API route %s %s", r.Method, r.URL.Path))
 	})
 	if pages != nil {
 		m.Handle("/", securityHeaders(pages))
@@ -370,7 +375,7 @@ func (a *API) rest(op *operation) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.authenticate(bearer(r))
 		if err != nil {
-			writeError(w, err)
+			a.writeError(w, op.name, err)
 			return
 		}
 		params := map[string]string{}
@@ -388,16 +393,16 @@ func (a *API) rest(op *operation) http.HandlerFunc {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-				writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
+				a.writeError(w, op.name, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
 			} else { // e.g. sent so slowly that the body deadline passed
-				writeError(w, hall.Errorf(hall.Invalid, "the request body did not arrive: %v", err))
+				a.writeError(w, op.name, hall.Errorf(hall.Invalid, "the request body did not arrive: %v", err))
 			}
 			return
 		}
 		c := &call{ctx: r.Context(), a: a, p: p, ip: a.clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
 		status, v, err := a.run(op, c)
 		if err != nil {
-			writeError(w, err)
+			a.writeError(w, op.name, err)
 			return
 		}
 		if csv, ok := v.(csvBody); ok {
@@ -450,6 +455,8 @@ func HTTPStatus(c hall.Code) int {
 	return http.StatusInternalServerError
 }
 
+// toWire is what a client reads of err: its code, reason, message and
+// details; nothing of a cause.
 func toWire(err error) *wire.Error {
 	var he *hall.Error
 	if errors.As(err, &he) {
@@ -461,8 +468,30 @@ func toWire(err error) *wire.Error {
 	return &wire.Error{Code: hall.Internal, Message: "internal error"}
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	e := toWire(err)
+// failed is where an error becomes a response, over REST or the
+// websocket: an internal failure — an error that is no hall.Error, one of
+// code internal, or one that keeps what failed underneath (its cause) — is
+// logged here, once, with its cause and the operation; the client reads
+// only toWire's answer. A cancelled or timed-out request is no failure of
+// the hall's.
+func (a *API) failed(op string, err error) *wire.Error {
+	if internal(err) {
+		a.log.Error("request failed", "op", op, "err", err)
+	}
+	return toWire(err)
+}
+
+func internal(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	he, ok := errors.AsType[*hall.Error](err)
+	return !ok || he.Code == hall.Internal || he.Unwrap() != nil
+}
+
+// writeError answers a REST request of operation op with err (see failed).
+func (a *API) writeError(w http.ResponseWriter, op string, err error) {
+	e := a.failed(op, err)
 	if e.Code == hall.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hallq"`)
 	}

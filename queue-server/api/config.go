@@ -77,7 +77,7 @@ type deadLetter struct {
 func opDeadLetters(c *call) (int, any, error) {
 	dls, err := c.a.store.DeadLetters(1000)
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "read dead letters: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "read dead letters: %w", err)
 	}
 	out := make([]deadLetter, 0, len(dls))
 	for _, d := range dls {
@@ -108,7 +108,7 @@ func serveBackup(a *API, op *operation, w http.ResponseWriter, r *http.Request) 
 		err = a.authorize(op, &call{p: p})
 	}
 	if err != nil {
-		writeError(w, err)
+		a.writeError(w, op.name, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")

@@ -35,7 +35,7 @@ func opEvents(c *call) (int, any, error) {
 	}
 	evs, err := c.a.store.Events(after, limit)
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read events: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read events: %w", err)
 	}
 	out := make([]hall.Event, 0, len(evs))
 	l := levelOf(c.p.Role)

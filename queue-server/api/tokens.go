@@ -36,7 +36,7 @@ func (a *API) authenticate(token string) (Principal, error) {
 	case errors.Is(err, store.ErrNoToken):
 		return Principal{}, hall.Errorf(hall.Unauthorized, "unknown token")
 	case err != nil:
-		return Principal{}, hall.Errorf(hall.Unavailable, "cannot check the token: %v", err)
+		return Principal{}, hall.Errorf(hall.Unavailable, "cannot check the token: %w", err)
 	case t.Revoked:
 		return Principal{}, hall.Errorf(hall.Unauthorized, "this token was revoked")
 	case !t.Expires.IsZero() && a.now().After(t.Expires):
@@ -79,7 +79,7 @@ func newToken(s *store.Store, t store.Token, ttl time.Duration) (wire.TokenCreat
 func opTokens(c *call) (int, any, error) {
 	ts, err := c.a.store.Tokens()
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot list tokens: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot list tokens: %w", err)
 	}
 	return ok(ts, nil)
 }
@@ -115,7 +115,7 @@ func opTokenCreate(c *call) (int, any, error) {
 	}
 	t, err := NewToken(c.a.store, r.Name, r.Role, r.Window, ttl)
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the token: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the token: %w", err)
 	}
 	c.a.log.Info("token created", "id", t.ID, "name", t.Name, "role", t.Role, "by", c.p.Name)
 	return http.StatusCreated, t, nil
@@ -134,7 +134,7 @@ func opTokenRevoke(c *call) (int, any, error) {
 		return 0, nil, hall.Errorf(hall.NotFound, "no token with id %q", id)
 	}
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot revoke: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot revoke: %w", err)
 	}
 	c.a.hub.closeToken(id, "this token was revoked")
 	c.a.log.Info("token revoked", "id", id, "by", c.p.Name)

@@ -326,13 +326,13 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		err = hall.Errorf(hall.Unauthorized, "the hello needs a token")
 	}
 	if err != nil {
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", err)})
 		return
 	}
 	c := &client{conn: conn, p: p, token: hello.Token, ip: a.clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	if !a.hub.registerCapped(c, a.sockCap) {
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManySockets,
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManySockets,
 			"this credential already holds %d open websockets", a.sockCap))})
 		return
 	}
@@ -341,7 +341,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	// missed it, and is seen here
 	if _, err := a.authenticate(hello.Token); err != nil {
 		a.hub.unregister(c)
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", err)})
 		return
 	}
 	if !p.Expires.IsZero() { // a session: the socket ends with it
@@ -364,7 +364,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	// already covered by the catch-up.
 	seq, err := a.svc.Seq(r.Context())
 	if err != nil {
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", err)})
 		c.close()
 		return
 	}
@@ -671,7 +671,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	// the credential is checked for every request, not only at the hello:
 	// a revoked or expired token stops working on a socket already open
 	if _, err := a.authenticate(c.token); err != nil {
-		out.Error = toWire(err)
+		out.Error = a.failed(f.Op, err)
 		out.Status = HTTPStatus(out.Error.Code)
 		if out.Error.Code != hall.Unauthorized {
 			return out // the store could not tell: refuse this one, keep the socket
@@ -691,7 +691,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	defer cancel()
 	status, v, err := a.run(op, &call{ctx: ctx, a: a, p: c.p, ip: c.ip, params: f.Params, body: f.Body, idem: f.Idem})
 	if err != nil {
-		out.Error = toWire(err)
+		out.Error = a.failed(f.Op, err)
 		out.Status = HTTPStatus(out.Error.Code)
 		return out
 	}
