@@ -8,11 +8,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// alertOps are the operations on alerts (see ops.go).
-var alertOps = []*operation{
-	{name: "alerts", route: "GET /api/v1/alerts", roles: staff, run: opAlerts},
-}
-
 // Alert is something a hall manager should act on, in words. Alerts are
 // computed here, once, with the hall's thresholds (config alerts.*), so
 // every dashboard shows the same ones.

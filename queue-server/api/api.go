@@ -1,16 +1,15 @@
 // Package api serves the hall over HTTP: the REST API, the websocket event
 // stream and request channel, and the health endpoint.
 //
-// Every operation is one entry of a single table: its name (what a
-// websocket request names), its REST route, the roles that may run it and
-// its handler, side by side. Each resource has its file and its entries —
-// tickets.go (tickets, check-in, leases, hand-overs), remote.go (remote
-// tickets), windows.go, events.go, appointments.go (appointments and the
-// blacklist), tokens.go, users.go (accounts, login), reports.go, alerts.go,
-// config.go (configuration, the day, backup, dead letters) and devices.go —
-// and ops.go joins them into table, from which both the REST routes and
-// the websocket resolve, so authorization is decided in one place
-// (authz.go). ws.go is the websocket: the hub owns only its clients and the
+// Every operation is one entry of a single table (table, in ops.go): its
+// name (what a websocket request names), its REST route, the roles that
+// may run it and its handler, side by side. Both the REST routes and the
+// websocket resolve from it, so authorization is decided in one place
+// (authz.go). The handlers live by resource: tickets.go (tickets,
+// check-in, leases, hand-overs), remote.go (remote tickets), windows.go,
+// events.go, appointments.go (appointments and the blacklist), tokens.go,
+// users.go (accounts, login), reports.go, alerts.go, config.go
+// (configuration, the day, backup, dead letters) and devices.go. ws.go is the websocket: the hub owns only its clients and the
 // broadcast; the per-address limit of remote tickets (remoteLimiter) and
 // the kiosks' device reports (deviceReports) are their own small types.
 //

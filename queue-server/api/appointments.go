@@ -13,15 +13,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// appointmentOps are the operations on appointments and the blacklist (see ops.go).
-var appointmentOps = []*operation{
-	{name: "appointments.list", route: "GET /api/v1/appointments", roles: staff, run: opBookings},
-	{name: "appointments.upsert", route: "POST /api/v1/appointments", roles: staff, run: opBookingUpsert},
-	{name: "blacklist.set", route: "POST /api/v1/blacklist", roles: staff, run: opBlacklist},
-	{name: "blacklist.list", route: "GET /api/v1/blacklist", roles: staff, run: opBlacklistList},
-	{name: "blacklist.remove", route: "DELETE /api/v1/blacklist/{ref}", roles: staff, pathParams: []string{"ref"}, run: opBlacklistRemove},
-}
-
 func opBookings(c *call) (int, any, error) {
 	bs, err := c.a.svc.Bookings(c.ctx)
 	for i := range bs {

@@ -12,19 +12,7 @@ import (
 	"time"
 
 	"hallq/queue-server/hall"
-	"hallq/queue-server/wire"
 )
-
-// configOps are the operations on configuration, the day, backup and dead letters (see ops.go).
-var configOps = []*operation{
-	{name: "config", route: "GET /api/v1/config", roles: staff, run: opConfig},
-	{name: "config.update", route: "PUT /api/v1/config", roles: staff, run: opConfigUpdate},
-	{name: "day.close", route: "POST /api/v1/day/close", roles: staff, run: opDayClose},
-	{name: "day.preview", route: "GET /api/v1/day/close", roles: staff, run: opDayPreview},
-	{name: "backup", route: "GET /api/v1/backup", roles: []string{wire.RoleAdmin}, run: opBackup, serve: serveBackup},
-	{name: "deadletters.list", route: "GET /api/v1/dead-letters", roles: staff, run: opDeadLetters},
-	{name: "deadletters.resend", route: "POST /api/v1/dead-letters/{first}/resend", roles: staff, pathParams: []string{"first"}, run: opDeadLetterResend},
-}
 
 // tagged is a result served with an ETag (REST) that encodes as its value.
 type tagged struct {

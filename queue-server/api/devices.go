@@ -12,12 +12,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// deviceOps are the operations on device reports (see ops.go).
-var deviceOps = []*operation{
-	{name: "devices.report", route: "POST /api/v1/devices", roles: []string{wire.RoleKiosk}, run: opDeviceReport},
-	{name: "devices.list", route: "GET /api/v1/devices", roles: staff, run: opDevices},
-}
-
 func opDeviceReport(c *call) (int, any, error) {
 	var d wire.DeviceHealth
 	if err := c.decode(&d, false); err != nil {

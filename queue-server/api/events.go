@@ -9,11 +9,6 @@ import (
 	"hallq/queue-server/hall"
 )
 
-// eventOps are the operations on the event log (see ops.go).
-var eventOps = []*operation{
-	{name: "events.list", route: "GET /api/v1/events", roles: anyRole, run: opEvents},
-}
-
 const maxEvents = 1000
 
 func opEvents(c *call) (int, any, error) {

@@ -26,10 +26,9 @@ type call struct {
 
 // operation is one entry of the API's table: its name (what a websocket
 // request names, wire.Ops), its REST route, who may run it and how it
-// runs. Each resource file declares its entries (ticketOps in tickets.go,
-// windowOps in windows.go, …); table joins them, and both the REST routes
-// and the websocket resolve an operation from there, so a route, its name,
-// its roles and its handler are written once, side by side.
+// runs. Both the REST routes and the websocket resolve an operation from
+// table, so a route, its name, its roles and its handler are written once,
+// side by side.
 type operation struct {
 	name       string
 	route      string   // "METHOD /path/{param}" (docs/protocol.md)
@@ -46,10 +45,66 @@ type operation struct {
 	serve func(a *API, op *operation, w http.ResponseWriter, r *http.Request)
 }
 
-// table is every operation of the API, by resource. The role lists are
-// the authorization policy (authz.go).
-var table = slices.Concat(hallOps, ticketOps, remoteOps, windowOps, eventOps, appointmentOps,
-	tokenOps, userOps, reportOps, alertOps, configOps, deviceOps)
+// table is every operation of the API, by resource; each handler is in
+// its resource's file (named beside it). The role lists are the
+// authorization policy (authz.go).
+var table = []*operation{
+	// the hall as a whole (ops.go)
+	{name: "me", route: "GET /api/v1/me", roles: anyRole, run: opMe},
+	{name: "services.list", route: "GET /api/v1/services", roles: append([]string{public}, anyRole...), run: opServices},
+	{name: "overview", route: "GET /api/v1/overview", roles: anyRole, run: opOverview},
+	// tickets, check-in, leases and hand-overs (tickets.go)
+	{name: "tickets.issue", route: "POST /api/v1/tickets", roles: roles(staff, []string{wire.RoleKiosk}), run: opIssue},
+	{name: "tickets.list", route: "GET /api/v1/tickets", roles: roles(staff, []string{wire.RoleClerk}), run: opTickets},
+	{name: "tickets.get", route: "GET /api/v1/tickets/{id}", roles: append([]string{public}, anyRole...), pathParams: []string{"id"}, run: opTicket},
+	{name: "tickets.action", route: "POST /api/v1/tickets/{id}/{action}", roles: roles(staff, []string{wire.RoleClerk, wire.RoleKiosk}), pathParams: []string{"id", "action"}, actions: true, run: opAction},
+	{name: "checkin", route: "POST /api/v1/checkin", roles: roles(staff, []string{wire.RoleKiosk}), run: opCheckIn},
+	{name: "leases.grant", route: "POST /api/v1/leases", roles: []string{wire.RoleKiosk}, run: opLease},
+	{name: "leases.release", route: "POST /api/v1/leases/{id}/release", roles: []string{wire.RoleKiosk}, pathParams: []string{"id"}, run: opLeaseRelease},
+	{name: "handover", route: "POST /api/v1/handover", roles: []string{wire.RoleKiosk}, run: opHandOver},
+	{name: "kiosk.sealkey", route: "GET /api/v1/kiosk/seal-key", roles: []string{wire.RoleKiosk}, run: opSealKey},
+	// remote tickets (线上取号) (remote.go)
+	{name: "tickets.remote", route: "POST /api/v1/remote-tickets", roles: append([]string{public}, anyRole...), run: opRemoteTicket},
+	// windows (windows.go)
+	{name: "windows.list", route: "GET /api/v1/windows", roles: anyRole, run: opWindows},
+	{name: "windows.queue", route: "GET /api/v1/windows/{window}/queue", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opWindowQueue},
+	{name: "windows.call", route: "POST /api/v1/windows/{window}/call", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opCall},
+	{name: "windows.set", route: "POST /api/v1/windows/{window}/{state}", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window", "state"}, ownWindow: true, run: opWindowSet},
+	// the event log (events.go)
+	{name: "events.list", route: "GET /api/v1/events", roles: anyRole, run: opEvents},
+	// appointments and the blacklist (appointments.go)
+	{name: "appointments.list", route: "GET /api/v1/appointments", roles: staff, run: opBookings},
+	{name: "appointments.upsert", route: "POST /api/v1/appointments", roles: staff, run: opBookingUpsert},
+	{name: "blacklist.set", route: "POST /api/v1/blacklist", roles: staff, run: opBlacklist},
+	{name: "blacklist.list", route: "GET /api/v1/blacklist", roles: staff, run: opBlacklistList},
+	{name: "blacklist.remove", route: "DELETE /api/v1/blacklist/{ref}", roles: staff, pathParams: []string{"ref"}, run: opBlacklistRemove},
+	// tokens (tokens.go)
+	{name: "tokens.list", route: "GET /api/v1/tokens", roles: staff, run: opTokens},
+	{name: "tokens.create", route: "POST /api/v1/tokens", roles: staff, run: opTokenCreate},
+	{name: "tokens.revoke", route: "DELETE /api/v1/tokens/{id}", roles: staff, pathParams: []string{"id"}, run: opTokenRevoke},
+	// password accounts and sessions (users.go)
+	{name: "users.list", route: "GET /api/v1/users", roles: staff, run: opUsers},
+	{name: "users.create", route: "POST /api/v1/users", roles: staff, run: opUserCreate},
+	{name: "users.delete", route: "DELETE /api/v1/users/{name}", roles: staff, pathParams: []string{"name"}, run: opUserDelete},
+	{name: "login", route: "POST /api/v1/login", roles: append([]string{public}, anyRole...), run: opLogin},
+	{name: "logout", route: "POST /api/v1/logout", roles: anyRole, run: opLogout},
+	// reports and figures (reports.go)
+	{name: "reports", route: "GET /api/v1/reports", roles: staff, run: opReports},
+	{name: "figures", route: "GET /api/v1/figures", roles: staff, run: opFigures},
+	// alerts (alerts.go)
+	{name: "alerts", route: "GET /api/v1/alerts", roles: staff, run: opAlerts},
+	// configuration, the day, backup and dead letters (config.go)
+	{name: "config", route: "GET /api/v1/config", roles: staff, run: opConfig},
+	{name: "config.update", route: "PUT /api/v1/config", roles: staff, run: opConfigUpdate},
+	{name: "day.close", route: "POST /api/v1/day/close", roles: staff, run: opDayClose},
+	{name: "day.preview", route: "GET /api/v1/day/close", roles: staff, run: opDayPreview},
+	{name: "backup", route: "GET /api/v1/backup", roles: []string{wire.RoleAdmin}, run: opBackup, serve: serveBackup},
+	{name: "deadletters.list", route: "GET /api/v1/dead-letters", roles: staff, run: opDeadLetters},
+	{name: "deadletters.resend", route: "POST /api/v1/dead-letters/{first}/resend", roles: staff, pathParams: []string{"first"}, run: opDeadLetterResend},
+	// device reports (devices.go)
+	{name: "devices.report", route: "POST /api/v1/devices", roles: []string{wire.RoleKiosk}, run: opDeviceReport},
+	{name: "devices.list", route: "GET /api/v1/devices", roles: staff, run: opDevices},
+}
 
 // ops finds an operation of table by name (websocket requests, tests).
 var ops = func() map[string]*operation {
@@ -71,13 +126,6 @@ var (
 )
 
 func roles(rs ...[]string) []string { return slices.Concat(rs...) }
-
-// hallOps are the operations on the hall as a whole (see ops.go).
-var hallOps = []*operation{
-	{name: "me", route: "GET /api/v1/me", roles: anyRole, run: opMe},
-	{name: "services.list", route: "GET /api/v1/services", roles: append([]string{public}, anyRole...), run: opServices},
-	{name: "overview", route: "GET /api/v1/overview", roles: anyRole, run: opOverview},
-}
 
 // OpRoles returns the roles allowed to run each operation (for tests and docs).
 func OpRoles() map[string][]string {

@@ -17,11 +17,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// remoteOps are the operations on remote tickets (线上取号) (see ops.go).
-var remoteOps = []*operation{
-	{name: "tickets.remote", route: "POST /api/v1/remote-tickets", roles: append([]string{public}, anyRole...), run: opRemoteTicket},
-}
-
 // Remote ticket taking (线上取号): tickets per client address per window,
 // and how many addresses the table holds at most.
 const (

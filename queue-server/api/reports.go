@@ -13,12 +13,6 @@ import (
 	"hallq/queue-server/hall"
 )
 
-// reportOps are the operations on reports and figures (see ops.go).
-var reportOps = []*operation{
-	{name: "reports", route: "GET /api/v1/reports", roles: staff, run: opReports},
-	{name: "figures", route: "GET /api/v1/figures", roles: staff, run: opFigures},
-}
-
 // csvBody is an operation result served as a CSV download.
 type csvBody struct {
 	name string

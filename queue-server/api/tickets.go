@@ -14,19 +14,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// ticketOps are the operations on tickets, check-in, leases and hand-overs (see ops.go).
-var ticketOps = []*operation{
-	{name: "tickets.issue", route: "POST /api/v1/tickets", roles: roles(staff, []string{wire.RoleKiosk}), run: opIssue},
-	{name: "tickets.list", route: "GET /api/v1/tickets", roles: roles(staff, []string{wire.RoleClerk}), run: opTickets},
-	{name: "tickets.get", route: "GET /api/v1/tickets/{id}", roles: append([]string{public}, anyRole...), pathParams: []string{"id"}, run: opTicket},
-	{name: "tickets.action", route: "POST /api/v1/tickets/{id}/{action}", roles: roles(staff, []string{wire.RoleClerk, wire.RoleKiosk}), pathParams: []string{"id", "action"}, actions: true, run: opAction},
-	{name: "checkin", route: "POST /api/v1/checkin", roles: roles(staff, []string{wire.RoleKiosk}), run: opCheckIn},
-	{name: "leases.grant", route: "POST /api/v1/leases", roles: []string{wire.RoleKiosk}, run: opLease},
-	{name: "leases.release", route: "POST /api/v1/leases/{id}/release", roles: []string{wire.RoleKiosk}, pathParams: []string{"id"}, run: opLeaseRelease},
-	{name: "handover", route: "POST /api/v1/handover", roles: []string{wire.RoleKiosk}, run: opHandOver},
-	{name: "kiosk.sealkey", route: "GET /api/v1/kiosk/seal-key", roles: []string{wire.RoleKiosk}, run: opSealKey},
-}
-
 func opIssue(c *call) (int, any, error) {
 	var r hall.IssueRequest
 	if err := c.decode(&r, false); err != nil {

@@ -18,13 +18,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// tokenOps are the operations on tokens (see ops.go).
-var tokenOps = []*operation{
-	{name: "tokens.list", route: "GET /api/v1/tokens", roles: staff, run: opTokens},
-	{name: "tokens.create", route: "POST /api/v1/tokens", roles: staff, run: opTokenCreate},
-	{name: "tokens.revoke", route: "DELETE /api/v1/tokens/{id}", roles: staff, pathParams: []string{"id"}, run: opTokenRevoke},
-}
-
 // authenticate resolves the bearer token (or the one given in a websocket
 // hello). An empty token is the anonymous principal.
 func (a *API) authenticate(token string) (Principal, error) {

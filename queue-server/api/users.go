@@ -14,15 +14,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// userOps are the operations on password accounts and sessions (see ops.go).
-var userOps = []*operation{
-	{name: "users.list", route: "GET /api/v1/users", roles: staff, run: opUsers},
-	{name: "users.create", route: "POST /api/v1/users", roles: staff, run: opUserCreate},
-	{name: "users.delete", route: "DELETE /api/v1/users/{name}", roles: staff, pathParams: []string{"name"}, run: opUserDelete},
-	{name: "login", route: "POST /api/v1/login", roles: append([]string{public}, anyRole...), run: opLogin},
-	{name: "logout", route: "POST /api/v1/logout", roles: anyRole, run: opLogout},
-}
-
 // sessionTTL is how long a password login's session lasts.
 const sessionTTL = 12 * time.Hour
 

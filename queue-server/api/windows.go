@@ -10,14 +10,6 @@ import (
 	"hallq/queue-server/wire"
 )
 
-// windowOps are the operations on windows (see ops.go).
-var windowOps = []*operation{
-	{name: "windows.list", route: "GET /api/v1/windows", roles: anyRole, run: opWindows},
-	{name: "windows.queue", route: "GET /api/v1/windows/{window}/queue", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opWindowQueue},
-	{name: "windows.call", route: "POST /api/v1/windows/{window}/call", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opCall},
-	{name: "windows.set", route: "POST /api/v1/windows/{window}/{state}", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window", "state"}, ownWindow: true, run: opWindowSet},
-}
-
 func opWindows(c *call) (int, any, error) { return ok(c.a.svc.Windows(c.ctx)) }
 
 func opWindowQueue(c *call) (int, any, error) {
