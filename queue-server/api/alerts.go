@@ -127,5 +127,5 @@ func opAlerts(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return ok(c.a.alerts(o, c.a.hub.devices(), c.a.svc.Config(), c.a.svc.Now(), time.Now()), nil)
+	return ok(c.a.alerts(o, c.a.devices.list(), c.a.svc.Config(), c.a.svc.Now(), time.Now()), nil)
 }

@@ -1,7 +1,23 @@
 // Package api serves the hall over HTTP: the REST API, the websocket event
-// stream and request channel, and the health endpoint. Every REST route and
-// websocket request names one operation of a single table (ops.go) that
-// says which roles may run it, so authorization is decided in one place.
+// stream and request channel, and the health endpoint.
+//
+// Every operation is one entry of a single table (table, in ops.go): its
+// name (what a websocket request names), its REST route, the roles that
+// may run it and its handler, side by side. Both the REST routes and the
+// websocket resolve from it, so authorization is decided in one place
+// (authz.go). The handlers live by resource: tickets.go (tickets,
+// check-in, leases, hand-overs), remote.go (remote tickets), windows.go,
+// events.go, appointments.go (appointments and the blacklist), tokens.go,
+// users.go (accounts, login), reports.go, alerts.go, config.go
+// (configuration, the day, backup, dead letters) and devices.go. ws.go is the websocket: the hub owns only its clients and the
+// broadcast; the per-address limit of remote tickets (remoteLimiter) and
+// the kiosks' device reports (deviceReports) are their own small types.
+//
+// An internal failure (an error that is no hall.Error, or one that keeps
+// what failed underneath as its cause) is logged once, where it becomes a
+// response (API.failed), with its cause; the client reads only its code
+// and message.
+//
 // openapi.json is the contract of all of it, served at
 // /api/v1/openapi.json; apispec holds the tests to it. An idempotency key
 // is bound to its request's fingerprint (operation, target, body), and the
@@ -13,7 +29,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -67,6 +82,8 @@ type API struct {
 	sockCap int // websockets per credential
 	log     *slog.Logger
 	hub     *hub
+	devices *deviceReports
+	remote  *remoteLimiter
 	logins  *loginGuard
 	extra   map[string]func() any // health details, by name
 	mux     *http.ServeMux
@@ -182,6 +199,7 @@ func New(o Options) *API {
 		a.sockCap = DefaultSocketsPerCredential
 	}
 	a.hub = newHub(a, o.Observer)
+	a.devices, a.remote = newDeviceReports(), newRemoteLimiter()
 	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)
 	return a
@@ -192,7 +210,7 @@ func New(o Options) *API {
 func (a *API) OnCommit(events []hall.Event) { a.hub.publish(events) }
 
 // Devices returns the kiosks' last device reports.
-func (a *API) Devices() []wire.DeviceHealth { return a.hub.devices() }
+func (a *API) Devices() []wire.DeviceHealth { return a.devices.list() }
 
 // Close disconnects every websocket client.
 func (a *API) Close() {
@@ -210,16 +228,19 @@ func (a *API) routes(pages, metrics http.Handler) {
 		m.Handle("GET /metrics", metrics)
 	}
 	m.HandleFunc("GET /ws", a.serveWS)
-	for _, rt := range restRoutes {
-		m.HandleFunc(rt.pattern, a.rest(rt.op))
+	for _, op := range table {
+		if op.serve != nil {
+			m.HandleFunc(op.route, func(w http.ResponseWriter, r *http.Request) { op.serve(a, op, w, r) })
+		} else {
+			m.HandleFunc(op.route, a.rest(op))
+		}
 	}
-	m.HandleFunc("GET /api/v1/backup", a.backup)
 	m.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(openapiDoc)
 	})
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, hall.Errorf(hall.NotFound, "no API route %s %s", r.Method, r.URL.Path))
+		a.writeError(w, "", hall.Errorf(hall.NotFound, "no API route %s %s", r.Method, r.URL.Path))
 	})
 	if pages != nil {
 		m.Handle("/", securityHeaders(pages))
@@ -256,57 +277,6 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, body)
 }
 
-// authenticate resolves the bearer token (or the one given in a websocket
-// hello). An empty token is the anonymous principal.
-func (a *API) authenticate(token string) (Principal, error) {
-	if token == "" {
-		return Principal{}, nil
-	}
-	t, err := a.store.LookupToken(token)
-	switch {
-	case errors.Is(err, store.ErrNoToken):
-		return Principal{}, hall.Errorf(hall.Unauthorized, "unknown token")
-	case err != nil:
-		return Principal{}, hall.Errorf(hall.Unavailable, "cannot check the token: %v", err)
-	case t.Revoked:
-		return Principal{}, hall.Errorf(hall.Unauthorized, "this token was revoked")
-	case !t.Expires.IsZero() && a.now().After(t.Expires):
-		return Principal{}, hall.Errorf(hall.Unauthorized, "this token has expired")
-	}
-	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Window: t.Window, Expires: t.Expires, Session: t.Session}, nil
-}
-
-func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
-		return strings.TrimSpace(v)
-	}
-	return ""
-}
-
-// NewToken creates a random token, stores its hash, and returns the value.
-func NewToken(s *store.Store, name, role string, window int, ttl time.Duration) (wire.TokenCreated, error) {
-	return newToken(s, store.Token{Name: name, Role: role, Window: window}, ttl)
-}
-
-// newToken stores t (name, role, window, session) under a new random value.
-func newToken(s *store.Store, t store.Token, ttl time.Duration) (wire.TokenCreated, error) {
-	var raw [24]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return wire.TokenCreated{}, err
-	}
-	value := "hq_" + hex.EncodeToString(raw[:])
-	sum := sha256.Sum256([]byte(value))
-	t.ID, t.Created = hex.EncodeToString(sum[:6]), time.Now()
-	if ttl > 0 {
-		t.Expires = t.Created.Add(ttl)
-	}
-	if err := s.PutToken(value, t); err != nil {
-		return wire.TokenCreated{}, err
-	}
-	return wire.TokenCreated{ID: t.ID, Token: value, Name: t.Name, Role: t.Role}, nil
-}
-
 // openapiDoc is the OpenAPI 3.1 document of the REST API and the
 // websocket frames: the contract the tests hold the server to
 // (queue-server/api/apispec), served at GET /api/v1/openapi.json.
@@ -320,20 +290,14 @@ func OpenAPI() []byte { return slices.Clone(openapiDoc) }
 // Routes returns every route the API serves ("METHOD /path/{param}"),
 // for the test that the OpenAPI document has them all.
 func Routes() []string {
-	out := []string{"GET /healthz", "GET /metrics", "GET /ws", "GET /api/v1/backup", "GET /api/v1/openapi.json"}
-	for _, rt := range restRoutes {
-		out = append(out, rt.pattern)
+	out := []string{"GET /healthz", "GET /metrics", "GET /ws", "GET /api/v1/openapi.json"}
+	for _, op := range table {
+		out = append(out, op.route)
 	}
 	return out
 }
 
 // ---- idempotency ----
-
-func init() {
-	for name, op := range ops {
-		op.name = name
-	}
-}
 
 const maxIdemKey = 128
 
@@ -406,12 +370,11 @@ func emptyList(v any) any {
 
 const maxBody = 64 << 10
 
-func (a *API) rest(opName string) http.HandlerFunc {
-	op := ops[opName]
+func (a *API) rest(op *operation) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.authenticate(bearer(r))
 		if err != nil {
-			writeError(w, err)
+			a.writeError(w, op.name, err)
 			return
 		}
 		params := map[string]string{}
@@ -429,16 +392,16 @@ func (a *API) rest(opName string) http.HandlerFunc {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-				writeError(w, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
+				a.writeError(w, op.name, hall.Errorf(hall.Invalid, "request body too large (limit %d bytes)", maxBody))
 			} else { // e.g. sent so slowly that the body deadline passed
-				writeError(w, hall.Errorf(hall.Invalid, "the request body did not arrive: %v", err))
+				a.writeError(w, op.name, hall.Errorf(hall.Invalid, "the request body did not arrive: %v", err))
 			}
 			return
 		}
 		c := &call{ctx: r.Context(), a: a, p: p, ip: a.clientIP(r), params: params, body: body, idem: r.Header.Get("Idempotency-Key")}
 		status, v, err := a.run(op, c)
 		if err != nil {
-			writeError(w, err)
+			a.writeError(w, op.name, err)
 			return
 		}
 		if csv, ok := v.(csvBody); ok {
@@ -491,6 +454,8 @@ func HTTPStatus(c hall.Code) int {
 	return http.StatusInternalServerError
 }
 
+// toWire is what a client reads of err: its code, reason, message and
+// details; nothing of a cause.
 func toWire(err error) *wire.Error {
 	var he *hall.Error
 	if errors.As(err, &he) {
@@ -502,34 +467,34 @@ func toWire(err error) *wire.Error {
 	return &wire.Error{Code: hall.Internal, Message: "internal error"}
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	e := toWire(err)
+// failed is where an error becomes a response, over REST or the
+// websocket: an internal failure — an error that is no hall.Error, one of
+// code internal, or one that keeps what failed underneath (its cause) — is
+// logged here, once, with its cause and the operation; the client reads
+// only toWire's answer. A cancelled or timed-out request is no failure of
+// the hall's.
+func (a *API) failed(op string, err error) *wire.Error {
+	if internal(err) {
+		a.log.Error("request failed", "op", op, "err", err)
+	}
+	return toWire(err)
+}
+
+func internal(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	he, ok := errors.AsType[*hall.Error](err)
+	return !ok || he.Code == hall.Internal || he.Unwrap() != nil
+}
+
+// writeError answers a REST request of operation op with err (see failed).
+func (a *API) writeError(w http.ResponseWriter, op string, err error) {
+	e := a.failed(op, err)
 	if e.Code == hall.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hallq"`)
 	}
 	writeJSON(w, HTTPStatus(e.Code), wire.ErrorBody{Error: *e})
-}
-
-func (a *API) backup(w http.ResponseWriter, r *http.Request) {
-	p, err := a.authenticate(bearer(r))
-	if err == nil {
-		err = a.authorize(ops["backup"], &call{p: p})
-	}
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"hall-%s.db\"", time.Now().Format("20060102-150405")))
-	if _, err := a.store.Backup(w); err != nil {
-		a.log.Error("backup failed", "err", err)
-	}
-}
-
-// opBackup answers the backup operation over the websocket: the copy is a
-// download, GET /api/v1/backup (its authorization is the same table entry).
-func opBackup(c *call) (int, any, error) {
-	return 0, nil, hall.Errorf(hall.Invalid, "the backup is a download: GET /api/v1/backup")
 }
 
 func forbidden(p Principal) error {

@@ -9,11 +9,41 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"hallq/internal/idnumber"
+	"hallq/queue-server/hall"
+	"hallq/queue-server/wire"
 )
 
-// maxRemoteAddrs bounds the per-address table of remote ticket requests.
-const maxRemoteAddrs = 10000
+// Remote ticket taking (线上取号): tickets per client address per window,
+// and how many addresses the table holds at most.
+const (
+	maxRemotePerIP = 10
+	remoteWindow   = time.Hour
+	maxRemoteAddrs = 10000
+)
+
+// remoteLimiter is the per-address limit of remote ticket requests: each
+// client address (addrKey) may make maxRemotePerIP an hour. Safe for
+// concurrent use: its mutex guards the table, held only while counting.
+type remoteLimiter struct {
+	mu    sync.Mutex
+	table *addrTable
+}
+
+func newRemoteLimiter() *remoteLimiter {
+	return &remoteLimiter{table: newAddrTable(maxRemoteAddrs, maxRemotePerIP, remoteWindow)}
+}
+
+// allow counts one remote ticket request from client address ip at now
+// and reports whether the address is still within its limit.
+func (l *remoteLimiter) allow(ip string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.table.allow(addrKey(ip), now)
+}
 
 // addrTable counts requests per client address in a sliding window, in
 // bounded memory that never resets anyone's count: when the table is full,
@@ -21,7 +51,7 @@ const maxRemoteAddrs = 10000
 // if it is still full, a new address is refused until room frees, while
 // every address already counted keeps its count. (The service's remote
 // share bounds what a flood of new addresses can take anyway.) Not safe for
-// concurrent use: the hub's goroutine owns it.
+// concurrent use: remoteLimiter's mutex guards it.
 type addrTable struct {
 	max    int
 	per    int
@@ -168,24 +198,66 @@ func claimTag(claim string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-// registerCapped registers a websocket client unless its credential (token
-// or session) already holds max open websockets: 3,000 sockets on one
-// display token once slowed issuing for everyone.
-func (h *hub) registerCapped(c *client, max int) bool {
-	ok := false
-	h.do(func() {
-		n := 0
-		for o := range h.clients {
-			if o.p.TokenID == c.p.TokenID {
-				n++
-			}
-		}
-		if ok = n < max; ok {
-			h.clients[c] = true
-			if h.obs != nil {
-				h.obs.WSClients(len(h.clients))
-			}
-		}
-	})
-	return ok
+// opRemoteTicket takes a ticket from a citizen's phone (线上取号). The typed
+// ID number becomes the citizen key and masked form here and goes no
+// further. Whoever types a number is not necessarily its holder, so:
+//   - the answer carries a claim, a random secret the page keeps in the
+//     browser (or the page's own, sent as "claim"); the idempotency key is
+//     the citizen key, the service and the claim, so a double tap or reload
+//     from that browser returns the same ticket while it is open — and
+//     nobody else who types the number gets it;
+//   - refusals about the person (blacklisted, the per-ID limit, an open
+//     remote ticket already) are one and the same answer, not_available,
+//     so the endpoint tells nobody whether someone is blacklisted or holds
+//     a ticket;
+//   - remote tickets come out of their own share of the service's day
+//     (ServiceConfig.RemoteCap), so phones never starve the hall;
+//   - each client address (behind trusted proxies: see clientIP) may make
+//     maxRemotePerIP requests with a valid number an hour.
+//
+// A hall joined to the province refuses them: there the province's citizen
+// portal takes remote tickets after its real-name sign-in.
+func opRemoteTicket(c *call) (int, any, error) {
+	if c.a.joined {
+		return 0, nil, hall.Refusal(hall.Forbidden, hall.ReasonRealNameRequired,
+			"this hall is joined to the province platform: take a remote ticket on the province's citizen portal after real-name sign-in")
+	}
+	var r wire.RemoteTicketRequest
+	if err := c.decode(&r, false); err != nil {
+		return 0, nil, err
+	}
+	service := strings.ToUpper(strings.TrimSpace(r.Service)) // as the hall reads codes
+	if service == "" {
+		return 0, nil, hall.Errorf(hall.Invalid, "service is required")
+	}
+	claim := r.Claim
+	if claim == "" {
+		claim = newClaim()
+	} else if !isClaim(claim) {
+		return 0, nil, hall.Errorf(hall.Invalid, "claim must be 32 lowercase hex digits (128 random bits kept by the browser)")
+	}
+	num, err := idnumber.ParseResident(r.IDNumber)
+	r.IDNumber = ""
+	if err != nil {
+		return 0, nil, hall.Refusal(hall.Invalid, "invalid_id_number", "that is not a valid 18-character resident ID number")
+	}
+	if !c.a.remote.allow(c.ip, c.a.now()) {
+		return 0, nil, hall.Refusal(hall.QuotaExceeded, "too_many_requests", "too many remote tickets from this address; try again later")
+	}
+	key := num.Key(c.a.secret)
+	actor := c.p.Name
+	if actor == "" {
+		actor = "remote"
+	}
+	o := hall.Op{Actor: actor, IdemKey: "remote:" + service + ":" + key + ":" + claimTag(claim), IdemWhileOpen: true}
+	t, err := c.a.svc.Issue(c.ctx, o, hall.IssueRequest{Service: service, Channel: hall.Remote, CitizenKey: key, MaskedID: num.Masked()})
+	switch hall.ErrorReason(err) {
+	case string(hall.ReasonBlacklisted), string(hall.ReasonCitizenLimit), string(hall.ReasonRemoteOpen):
+		return 0, nil, hall.Refusal(hall.Forbidden, hall.ReasonNotAvailable,
+			"no remote ticket can be taken with this ID number now; please take one at a kiosk in the hall or ask staff")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, wire.RemoteTicket{TicketView: redactView(t, levelPublic), Claim: claim}, nil
 }

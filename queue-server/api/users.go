@@ -20,7 +20,7 @@ const sessionTTL = 12 * time.Hour
 func opUsers(c *call) (int, any, error) {
 	us, err := c.a.store.Users()
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot list users: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot list users: %w", err)
 	}
 	return ok(us, nil)
 }
@@ -48,7 +48,7 @@ func opUserCreate(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 	case !errors.Is(err, store.ErrNoUser):
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot check the account: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot check the account: %w", err)
 	}
 	if r.Role == wire.RoleClerk {
 		if _, ok := findWindow(c.a.svc.Config(), r.Window); !ok {
@@ -63,7 +63,7 @@ func opUserCreate(c *call) (int, any, error) {
 	}
 	u := store.User{Name: r.Name, Role: r.Role, Window: r.Window, Hash: hash, Created: time.Now()}
 	if err := c.a.store.PutUser(u); err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the user: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the user: %w", err)
 	}
 	c.a.log.Info("user saved", "name", u.Name, "role", u.Role, "by", c.p.Name)
 	u.Hash = nil
@@ -80,7 +80,7 @@ func opUserDelete(c *call) (int, any, error) {
 		return 0, nil, hall.Errorf(hall.NotFound, "no user %q", name)
 	}
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read the user: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read the user: %w", err)
 	}
 	switch {
 	case c.p.Role == wire.RoleManager && u.Role != wire.RoleClerk:
@@ -89,17 +89,17 @@ func opUserDelete(c *call) (int, any, error) {
 		return 0, nil, hall.Refusal(hall.Conflict, "own_account", "you cannot remove the account you are signed in with")
 	}
 	if err := c.a.store.DeleteUser(name); err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot remove the user: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot remove the user: %w", err)
 	}
 	ts, err := c.a.store.Tokens()
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but its sessions could not be listed: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but its sessions could not be listed: %w", err)
 	}
 	ended := 0
 	for _, t := range ts {
 		if t.Name == u.Name && t.Role == u.Role && !t.Expires.IsZero() && !t.Revoked {
 			if err := c.a.store.RevokeToken(t.ID); err != nil {
-				return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but a session could not be ended: %v", err)
+				return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but a session could not be ended: %w", err)
 			}
 			ended++
 		}
@@ -126,7 +126,7 @@ func opLogin(c *call) (int, any, error) {
 	defer func() { g.end(r.Name, c.ip, success) }()
 	u, err := c.a.store.GetUser(r.Name)
 	if err != nil && !errors.Is(err, store.ErrNoUser) {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot check the login: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot check the login: %w", err)
 	}
 	hash := u.Hash
 	if err != nil || len(hash) == 0 {
@@ -142,7 +142,7 @@ func opLogin(c *call) (int, any, error) {
 	success = true
 	t, err := newToken(c.a.store, store.Token{Name: u.Name, Role: u.Role, Window: u.Window, Session: true}, sessionTTL)
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the session: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the session: %w", err)
 	}
 	return http.StatusCreated, map[string]any{"token": t.Token, "role": u.Role, "window": u.Window, "name": u.Name, "expires_in_s": int(sessionTTL.Seconds())}, nil
 }
@@ -156,7 +156,7 @@ func opLogout(c *call) (int, any, error) {
 		return 0, nil, hall.Refusal(hall.Conflict, hall.ReasonNotASession, "this is a token, not a password session; a manager revokes tokens")
 	}
 	if err := c.a.store.RevokeToken(c.p.TokenID); err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot end the session: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot end the session: %w", err)
 	}
 	c.a.hub.closeToken(c.p.TokenID, "signed out")
 	c.a.log.Info("signed out", "name", c.p.Name, "id", c.p.TokenID)

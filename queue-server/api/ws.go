@@ -31,12 +31,6 @@ const (
 	summaryPeriod = 250 * time.Millisecond
 )
 
-// Remote ticket taking (线上取号): tickets per client address per window.
-const (
-	maxRemotePerIP = 10
-	remoteWindow   = time.Hour
-)
-
 // helloWait is helloTimeout, in a variable only so that tests can shorten
 // it (export_test.go); nothing else changes it.
 var helloWait = helloTimeout
@@ -108,8 +102,10 @@ func appendFrame(b []byte, opcode byte, payload []byte) []byte {
 // pingFrame is an empty websocket ping.
 var pingFrame = []byte{0x80 | websocket.PingMessage, 0}
 
-// hub owns the set of connected clients, the kiosks' device reports and
-// the remote-ticket record (failed logins are the loginGuard's).
+// hub owns the set of connected websocket clients and the broadcast to
+// them; one goroutine (loop) holds the set. Device reports are
+// deviceReports', the remote-ticket limit remoteLimiter's, failed logins
+// the loginGuard's.
 type hub struct {
 	a       *API
 	obs     Observer
@@ -119,16 +115,12 @@ type hub struct {
 	quit    chan struct{}
 	done    chan struct{}
 	clients map[*client]bool
-	devs    map[string]wire.DeviceHealth
-	// remote tickets taken by client address, for rate limiting
-	remote *addrTable
 }
 
 func newHub(a *API, obs Observer) *hub {
 	h := &hub{a: a, obs: obs, in: make(chan func(), 64), events: make(chan []hall.Event, 1024),
 		summary: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		clients: map[*client]bool{}, devs: map[string]wire.DeviceHealth{},
-		remote: newAddrTable(maxRemoteAddrs, maxRemotePerIP, remoteWindow)}
+		clients: map[*client]bool{}}
 	go h.loop()
 	go h.summarize()
 	return h
@@ -188,6 +180,28 @@ func (h *hub) unregister(c *client) {
 			h.obs.WSClients(len(h.clients))
 		}
 	})
+}
+
+// registerCapped registers a websocket client unless its credential (token
+// or session) already holds max open websockets: 3,000 sockets on one
+// display token once slowed issuing for everyone.
+func (h *hub) registerCapped(c *client, max int) bool {
+	ok := false
+	h.do(func() {
+		n := 0
+		for o := range h.clients {
+			if o.p.TokenID == c.p.TokenID {
+				n++
+			}
+		}
+		if ok = n < max; ok {
+			h.clients[c] = true
+			if h.obs != nil {
+				h.obs.WSClients(len(h.clients))
+			}
+		}
+	})
+	return ok
 }
 
 // broadcast encodes and frames each event once per redaction level that
@@ -293,34 +307,6 @@ func (h *hub) summarize() {
 	}
 }
 
-func (h *hub) reportDevice(d wire.DeviceHealth) {
-	h.do(func() { h.devs[d.Kiosk] = d })
-}
-
-// allowRemote counts one remote ticket request from a client address and
-// reports whether the address is still within maxRemotePerIP an hour.
-func (h *hub) allowRemote(ip string) bool {
-	allowed := false
-	h.do(func() { allowed = h.remote.allow(addrKey(ip), h.a.now()) })
-	return allowed
-}
-
-func (h *hub) devices() []wire.DeviceHealth {
-	var out []wire.DeviceHealth
-	h.do(func() {
-		for _, d := range h.devs {
-			out = append(out, d)
-		}
-	})
-	slices.SortFunc(out, func(a, b wire.DeviceHealth) int {
-		if a.Kiosk < b.Kiosk {
-			return -1
-		}
-		return 1
-	})
-	return out
-}
-
 // ---- one connection ----
 
 func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -340,13 +326,13 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		err = hall.Errorf(hall.Unauthorized, "the hello needs a token")
 	}
 	if err != nil {
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", err)})
 		return
 	}
 	c := &client{conn: conn, p: p, token: hello.Token, ip: a.clientIP(r), level: levelOf(p.Role), events: p.Role != wire.RoleKiosk,
 		send: make(chan *outgoing, sendBuffer), gone: make(chan struct{})}
 	if !a.hub.registerCapped(c, a.sockCap) {
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManySockets,
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManySockets,
 			"this credential already holds %d open websockets", a.sockCap))})
 		return
 	}
@@ -355,7 +341,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	// missed it, and is seen here
 	if _, err := a.authenticate(hello.Token); err != nil {
 		a.hub.unregister(c)
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", err)})
 		return
 	}
 	if !p.Expires.IsZero() { // a session: the socket ends with it
@@ -378,7 +364,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	// already covered by the catch-up.
 	seq, err := a.svc.Seq(r.Context())
 	if err != nil {
-		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: toWire(err)})
+		writeClose(conn, wire.Frame{Type: wire.FrameError, Error: a.failed("hello", err)})
 		c.close()
 		return
 	}
@@ -685,7 +671,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	// the credential is checked for every request, not only at the hello:
 	// a revoked or expired token stops working on a socket already open
 	if _, err := a.authenticate(c.token); err != nil {
-		out.Error = toWire(err)
+		out.Error = a.failed(f.Op, err)
 		out.Status = HTTPStatus(out.Error.Code)
 		if out.Error.Code != hall.Unauthorized {
 			return out // the store could not tell: refuse this one, keep the socket
@@ -705,7 +691,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	defer cancel()
 	status, v, err := a.run(op, &call{ctx: ctx, a: a, p: c.p, ip: c.ip, params: f.Params, body: f.Body, idem: f.Idem})
 	if err != nil {
-		out.Error = toWire(err)
+		out.Error = a.failed(f.Op, err)
 		out.Status = HTTPStatus(out.Error.Code)
 		return out
 	}

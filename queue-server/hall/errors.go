@@ -138,7 +138,12 @@ type Error struct {
 	Reason  string
 	Message string
 	Details *Details // what the citizen needs after some refusals; nil for most errors
+	cause   error    // what failed underneath (a %w of Errorf or Refusal), for logs; never sent
 }
+
+// Unwrap returns what failed underneath e, or nil: errors.Is and errors.As
+// reach it.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Details help a citizen after a refusal, so the kiosk can say more than
 // "no": the tickets already held (already_checked_in, citizen_limit — the
@@ -172,14 +177,18 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Code, e.Message)
 }
 
-// Errorf returns an *Error with the given code and formatted message.
+// Errorf returns an *Error with the given code and formatted message; an
+// error formatted with %w is kept as its cause (Unwrap).
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Message: err.Error(), cause: errors.Unwrap(err)}
 }
 
-// Refusal returns an *Error with a reason (one of Reasons).
+// Refusal returns an *Error with a reason (one of Reasons); an error
+// formatted with %w is kept as its cause (Unwrap).
 func Refusal[R ~string](code Code, reason R, format string, args ...any) *Error {
-	return &Error{Code: code, Reason: string(reason), Message: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Reason: string(reason), Message: err.Error(), cause: errors.Unwrap(err)}
 }
 
 // ErrorCode returns the Code of err, Internal for foreign errors and "" for nil.

@@ -117,7 +117,7 @@ func (a *API) Report(from, to, by string) ([]ReportRow, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, hall.Errorf(hall.Unavailable, "cannot read history: %v", err)
+		return nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
 	}
 	sortGroups(by, cfg, order)
 	out := make([]ReportRow, 0, len(rows))
@@ -242,7 +242,7 @@ func opFigures(c *call) (int, any, error) {
 	}
 	var ts []hall.Ticket
 	if err := c.a.store.TicketsBetween(day, day, func(t hall.Ticket) error { ts = append(ts, t); return nil }); err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %v", err)
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
 	}
 	return ok(hall.Summarize(c.a.svc.Config(), day, ts), nil)
 }
