@@ -15,6 +15,7 @@ import * as hallConfig from './hallconfig.js';
 
 let token = '';
 let me = null;
+let readAt = 0; // the seq loadAll read at sign-in, until the stream's first resync or event
 let overview = null;
 const tickets = new Map(); // today's tickets by id, kept in step with the events
 let zone = 'Asia/Shanghai';
@@ -491,7 +492,15 @@ async function loadAppointments() {
 
 const stream = new Stream('', {
   onState: connectionBadge($('#conn')),
-  onResync: reload,
+  // A page that has just signed in has no epoch to say hello with, so the
+  // server answers with the whole overview (a resync) at once; at the very
+  // sequence number loadAll just read it holds nothing new, and reading
+  // everything again would only race the events that follow.
+  onResync: (o) => {
+    const same = readAt && o.seq === readAt;
+    readAt = 0;
+    if (!same) reload();
+  },
   // On each (re)connect the missed events are replayed, but the service
   // figures come only with the next change: read them once now.
   onWelcome: () => {
@@ -499,6 +508,7 @@ const stream = new Stream('', {
     api('GET', 'services', { token }).then((list) => { overview.services = list; renderLive(); }, (e) => showError(describe(e)));
   },
   onEvent: (ev) => {
+    readAt = 0;
     applyEvent(ev);
     renderLive();
     if (ev.ticket || ev.window || ev.type === 'day.closed') {
@@ -533,6 +543,7 @@ const signOut = loginForm($('#login'), 'dashboard',
     if (overview) {
       $('#rep-daily').href = `/report?day=${overview.day}`;
       stream.seq = overview.seq; // resume from what was just read: events after it are applied, nothing is read twice
+      readAt = overview.seq;
     }
     stream.use(token);
     for (const load of [loadTokens, loadUsers, loadBlacklist, loadAppointments]) load().catch((e) => showError(describe(e)));
