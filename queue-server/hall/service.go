@@ -13,7 +13,7 @@ import (
 // — with the state snapshots they carry and their outbox entries — in one
 // atomic, synced transaction; Load returns the state to resume from.
 type Journal interface {
-	Load() (State, error)
+	Load() (Snapshot, error)
 	Commit(events []Event) error
 }
 
@@ -101,7 +101,7 @@ const maxBatch = 1024
 
 // NewService loads the hall from the journal and starts its loop.
 // cfg is the hall's configuration unless the journal holds one changed at
-// runtime (config.changed, State.Config), which wins; UpdateConfig replaces
+// runtime (config.changed, Snapshot.Config), which wins; UpdateConfig replaces
 // it. onCommit, if set, receives every committed batch of events in order,
 // on the committer goroutine: it must hand them off without blocking.
 func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Service, error) {
@@ -152,7 +152,7 @@ func (s *Service) Config() Config { return s.current.Load().Clone() }
 
 // configOf is the configuration to build a loaded state with: the one the
 // journal stored with the last config.changed, else the start configuration.
-func (s *Service) configOf(s0 State) Config {
+func (s *Service) configOf(s0 Snapshot) Config {
 	if s0.Config != nil {
 		return s0.Config.Clone()
 	}

@@ -624,10 +624,10 @@ func pruneBookings(tx *bolt.Tx, day string) error {
 // keys, windows, counters, leases, current bookings, the blacklist and the
 // configuration last changed at runtime. It does not scan history, so a
 // year of tickets does not slow startup.
-func (s *Store) Load() (st hall.State, err error) {
+func (s *Store) Load() (st hall.Snapshot, err error) {
 	defer func() { // a garbled page that the checks at open did not reach
 		if r := recover(); r != nil {
-			st, err = hall.State{}, fmt.Errorf("%w: %s is garbled (bbolt: %v). Check it with `queue-server check %s`; restore the last backup with `queue-server restore -data %s BACKUP-FILE` (docs/operations.md)",
+			st, err = hall.Snapshot{}, fmt.Errorf("%w: %s is garbled (bbolt: %v). Check it with `queue-server check %s`; restore the last backup with `queue-server restore -data %s BACKUP-FILE` (docs/operations.md)",
 				ErrNotAHall, s.path, r, s.path, filepath.Dir(s.path))
 		}
 	}()
