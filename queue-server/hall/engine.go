@@ -79,11 +79,11 @@ type Service struct {
 type request struct {
 	ctx   context.Context
 	op    Op
-	write func(st *state, now time.Time) (string, error) // returns a result ref
+	write func(st *state, now time.Time) (Ref, error) // returns what it produced
 	read  func(st *state, now time.Time) (any, error)
 	reply chan response
 	// filled by the loop
-	ref string
+	ref Ref
 	res response
 }
 
@@ -366,7 +366,7 @@ func (s *Service) do(ctx context.Context, r *request) (any, error) {
 	}
 }
 
-func (s *Service) write(ctx context.Context, op Op, fn func(st *state, now time.Time) (string, error)) (any, error) {
+func (s *Service) write(ctx context.Context, op Op, fn func(st *state, now time.Time) (Ref, error)) (any, error) {
 	return s.do(ctx, &request{op: op, write: fn})
 }
 

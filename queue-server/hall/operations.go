@@ -2,8 +2,6 @@ package hall
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -33,44 +31,43 @@ func (st *state) view(t *Ticket, now time.Time) TicketView {
 	return v
 }
 
-func (st *state) resolve(ref string, now time.Time) any {
-	kind, key, _ := strings.Cut(ref, ":")
-	switch kind {
-	case "t":
-		if t := st.tickets[key]; t != nil {
+// resolve gives what ref names as it is now (nil when it is gone or ref is
+// the zero Ref): the answer to a write and to each repeat of it.
+func (st *state) resolve(ref Ref, now time.Time) any {
+	switch ref.Kind {
+	case RefTicket:
+		if t := st.tickets[ref.ID]; t != nil {
 			return st.view(t, now)
 		}
-	case "w":
-		n, _ := strconv.Atoi(key)
-		if w := st.windows[n]; w != nil {
+	case RefWindow:
+		if w := st.windows[ref.Window]; w != nil {
 			return *w
 		}
-	case "l":
-		if l := st.leases[key]; l != nil {
+	case RefLease:
+		if l := st.leases[ref.ID]; l != nil {
 			return *l
 		}
-	case "b":
-		if b := st.bookings[key]; b != nil {
+	case RefBooking:
+		if b := st.bookings[ref.ID]; b != nil {
 			return *b
 		}
-	case "c":
+	case RefConfig:
 		return st.cfg.Clone()
 	}
 	return nil
 }
 
 // closed reports whether ref names a ticket no longer open today.
-func (st *state) closed(ref string) bool {
-	kind, id, _ := strings.Cut(ref, ":")
-	t := st.tickets[id]
-	return kind == "t" && (t == nil || !t.Status.Open())
+func (st *state) closed(ref Ref) bool {
+	t := st.tickets[ref.ID]
+	return ref.Kind == RefTicket && (t == nil || !t.Status.Open())
 }
 
-func ticketRef(t *Ticket, err error) (string, error) {
+func ticketRef(t *Ticket, err error) (Ref, error) {
 	if err != nil || t == nil {
-		return "", err
+		return Ref{}, err
 	}
-	return "t:" + t.ID, nil
+	return TicketRef(t.ID), nil
 }
 
 // as types a result of the loop, which hands results back as any.
@@ -83,14 +80,14 @@ func as[T any](v any, err error) (T, error) {
 
 // Issue gives a citizen a new ticket.
 func (s *Service) Issue(ctx context.Context, op Op, r IssueRequest) (TicketView, error) {
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		return ticketRef(st.issue(r, now, op.Actor))
 	}))
 }
 
 // CheckIn turns an online appointment into a ticket.
 func (s *Service) CheckIn(ctx context.Context, op Op, r CheckIn) (TicketView, error) {
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		return ticketRef(st.checkIn(r, now, op.Actor))
 	}))
 }
@@ -98,7 +95,7 @@ func (s *Service) CheckIn(ctx context.Context, op Op, r CheckIn) (TicketView, er
 // Call calls the next ticket for window (or the given ticket when id is not
 // empty). It returns ok=false when nothing waits for the window.
 func (s *Service) Call(ctx context.Context, op Op, window int, id string) (TicketView, bool, error) {
-	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	v, err := s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		return ticketRef(st.call(window, id, now, op.Actor))
 	})
 	t, ok := v.(TicketView)
@@ -146,17 +143,17 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 	if len(a.Reason) > 200 {
 		return TicketView{}, Errorf(Invalid, "reason is longer than 200 bytes")
 	}
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		var t *Ticket
 		var err error
 		if g := st.tickets[a.Ticket]; g != nil {
 			// a waiting ticket is at no window, even the one that
 			// transferred or requeued it
 			if a.AtWindow != 0 && (g.Window != a.AtWindow || g.Status == Waiting) {
-				return "", Refusal(Forbidden, "not_your_window", "ticket %s is not at window %d", g.Number, a.AtWindow)
+				return Ref{}, Refusal(Forbidden, "not_your_window", "ticket %s is not at window %d", g.Number, a.AtWindow)
 			}
 			if a.ByKiosk != "" && g.Kiosk != a.ByKiosk {
-				return "", Refusal(Forbidden, "not_your_ticket", "ticket %s was not issued by this kiosk", g.Number)
+				return Ref{}, Refusal(Forbidden, "not_your_ticket", "ticket %s was not issued by this kiosk", g.Number)
 			}
 		}
 		switch a.Name {
@@ -172,7 +169,7 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 			t, err = st.requeue(a.Ticket, now, op.Actor)
 		case ActTransfer:
 			if a.Service == "" {
-				return "", Errorf(Invalid, "transfer needs a target service")
+				return Ref{}, Errorf(Invalid, "transfer needs a target service")
 			}
 			t, err = st.transfer(a.Ticket, a.Service, a.Window, now, op.Actor)
 		case ActPark:
@@ -186,7 +183,7 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 		case ActPrintFailed:
 			t, err = st.printFailed(a.Ticket, now, op.Actor)
 		default:
-			return "", Errorf(Invalid, "unknown ticket action %q", a.Name)
+			return Ref{}, Errorf(Invalid, "unknown ticket action %q", a.Name)
 		}
 		if err == nil && a.Reason != "" && len(st.pending) > 0 {
 			st.pending[len(st.pending)-1].Reason = a.Reason // why it was cancelled, not printed, rated low
@@ -203,12 +200,12 @@ func (s *Service) SetWindow(ctx context.Context, op Op, window int, to WindowSta
 	if len(reason) > 200 {
 		return Window{}, Errorf(Invalid, "reason is longer than 200 bytes")
 	}
-	return as[Window](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Window](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		w, err := st.setWindow(window, to, clerk, reason, now, op.Actor)
 		if err != nil {
-			return "", err
+			return Ref{}, err
 		}
-		return "w:" + strconv.Itoa(w.Number), nil
+		return WindowRef(w.Number), nil
 	}))
 }
 
@@ -218,32 +215,32 @@ func (s *Service) SetWindow(ctx context.Context, op Op, window int, to WindowSta
 // leased or handed over into the closed day. Closing a closed day is
 // refused (day_already_closed).
 func (s *Service) CloseDay(ctx context.Context, op Op) error {
-	_, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	_, err := s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		if st.dayClosed {
-			return "", Refusal(Conflict, "day_already_closed", "today (%s) is already closed", st.day)
+			return Ref{}, Refusal(Conflict, "day_already_closed", "today (%s) is already closed", st.day)
 		}
 		st.closeDay("", now, op.Actor)
-		return "", nil
+		return Ref{}, nil
 	})
 	return err
 }
 
 // UpsertBooking stores (or cancels) an online appointment.
 func (s *Service) UpsertBooking(ctx context.Context, op Op, b Booking) (Booking, error) {
-	return as[Booking](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Booking](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		nb, err := st.upsertBooking(b, now, op.Actor)
 		if err != nil {
-			return "", err
+			return Ref{}, err
 		}
-		return "b:" + nb.ID, nil
+		return BookingRef(nb.ID), nil
 	}))
 }
 
 // SetBlacklist adds or lifts a blacklist entry (by citizen key only).
 func (s *Service) SetBlacklist(ctx context.Context, op Op, e BlackEntry) error {
-	_, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	_, err := s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		_, err := st.setBlacklist(e, now, op.Actor)
-		return "", err
+		return Ref{}, err
 	})
 	return err
 }
@@ -251,30 +248,30 @@ func (s *Service) SetBlacklist(ctx context.Context, op Op, e BlackEntry) error {
 // Lease reserves a block of numbers for kiosk to issue offline. A kiosk
 // holding a live lease for the service gets that lease back.
 func (s *Service) Lease(ctx context.Context, op Op, kiosk, service string, n int) (Lease, error) {
-	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		l, err := st.lease(kiosk, service, n, now, op.Actor)
 		if err != nil {
-			return "", err
+			return Ref{}, err
 		}
-		return "l:" + l.ID, nil
+		return LeaseRef(l.ID), nil
 	}))
 }
 
 // ReleaseLease gives up the unused numbers of a lease (they are skipped).
 func (s *Service) ReleaseLease(ctx context.Context, op Op, kiosk, id string) (Lease, error) {
-	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		l, err := st.releaseLease(kiosk, id, now, op.Actor)
 		if err != nil {
-			return "", err
+			return Ref{}, err
 		}
-		return "l:" + l.ID, nil
+		return LeaseRef(l.ID), nil
 	}))
 }
 
 // HandOver merges a ticket that kiosk issued offline into the queue by its
 // issue time.
 func (s *Service) HandOver(ctx context.Context, op Op, kiosk string, o OfflineTicket) (TicketView, error) {
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		return ticketRef(st.handOver(kiosk, o, now, op.Actor))
 	}))
 }
