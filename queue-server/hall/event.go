@@ -128,12 +128,11 @@ type ServiceDay struct {
 	Ratings   [6]int  `json:"ratings"` // count per score, index 1..5
 }
 
-// IdemRecord ties an idempotency key to the result it produced:
-// "t:<ticket id>", "w:<window>", "l:<lease id>", "b:<booking id>" or "k:<citizen key>".
+// IdemRecord ties an idempotency key to the result it produced (Ref).
 // Fingerprint (empty in records written before it existed) identifies the
 // request the key was first used for: its operation, target and body.
 type IdemRecord struct {
 	Key         string `json:"key"`
-	Ref         string `json:"ref"`
+	Ref         Ref    `json:"ref"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 }

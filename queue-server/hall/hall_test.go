@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// memJournal is a Journal kept in memory: it rebuilds State from committed
+// memJournal is a Journal kept in memory: it rebuilds the Snapshot from committed
 // events exactly as a store would, and can be told to fail.
 type memJournal struct {
 	mu     sync.Mutex
@@ -40,12 +40,12 @@ func (j *memJournal) setFail(err error) {
 	j.fail = err
 }
 
-func (j *memJournal) Load() (State, error) {
+func (j *memJournal) Load() (Snapshot, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	tickets := map[string]Ticket{}
 	windows := map[int]Window{}
-	var s State
+	var s Snapshot
 	s.Idem = map[string]IdemRecord{}
 	closed := ""
 	for _, ev := range j.events {

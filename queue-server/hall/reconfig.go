@@ -36,18 +36,18 @@ func (s *Service) UpdateConfigIf(ctx context.Context, op Op, cfg Config, version
 	if err := cfg.Validate(); err != nil {
 		return Config{}, Refusal(Invalid, "invalid_config", "%s", joinErrors(err))
 	}
-	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
+	v, err := s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		if version != "" && st.cfg.Version() != version {
 			by := ""
 			if st.cfgBy != "" {
 				by = fmt.Sprintf(" by %s at %s", st.cfgBy, st.cfgAt.In(st.loc).Format("15:04"))
 			}
-			return "", Refusal(Conflict, "config_changed", "the configuration was changed%s after you loaded it; reload it and make your change again", by)
+			return Ref{}, Refusal(Conflict, "config_changed", "the configuration was changed%s after you loaded it; reload it and make your change again", by)
 		}
 		if err := st.updateConfig(cfg, now, op.Actor); err != nil {
-			return "", err
+			return Ref{}, err
 		}
-		return "c:", nil
+		return ConfigRef(), nil
 	})
 	if err != nil {
 		return Config{}, err

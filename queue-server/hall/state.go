@@ -10,10 +10,12 @@ import (
 	"time"
 )
 
-// State is what a Journal loads at start: the current day's tickets (and any
-// still-open older ones), windows, counters, leases, bookings, the blacklist
-// and today's idempotency keys. A year of history is not part of it.
-type State struct {
+// Snapshot is what a Journal loads at start: the current day's tickets (and
+// any still-open older ones), windows, counters, leases, bookings, the
+// blacklist and today's idempotency keys. A year of history is not part of
+// it. The Service turns it into its live state (newState) and never reads
+// it again.
+type Snapshot struct {
 	Day       string
 	Seq       uint64
 	Tickets   []Ticket
@@ -27,8 +29,8 @@ type State struct {
 	DayClosed bool                  // Day was closed early by a manager (day.closed for Day is in the log)
 }
 
-// state is the hall's live, in-memory model. Only the Service's loop
-// goroutine touches it.
+// state is the hall's live, in-memory model, built from a Snapshot. Only the
+// Service's loop goroutine touches it.
 type state struct {
 	cfg     Config
 	loc     *time.Location
@@ -56,7 +58,7 @@ type state struct {
 	est     estimates
 }
 
-func newState(cfg Config, s State) *state {
+func newState(cfg Config, s Snapshot) *state {
 	st := &state{
 		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq, dayClosed: s.DayClosed,
 		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},

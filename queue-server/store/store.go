@@ -440,14 +440,19 @@ func idemValue(ref, key, fingerprint string) []byte {
 	return []byte("\x01" + fingerprint + "\x00" + ref + "\x00" + key)
 }
 
-// parseIdem reads a record's value, in either format.
-func parseIdem(v []byte) hall.IdemRecord {
+// parseIdem reads a record's value, in either format; its ref is read by
+// hall.ParseRef.
+func parseIdem(v []byte) (hall.IdemRecord, error) {
 	var fp []byte
 	if rest, ok := bytes.CutPrefix(v, []byte{1}); ok {
 		fp, v, _ = bytes.Cut(rest, []byte{0})
 	}
-	ref, key, _ := bytes.Cut(v, []byte{0})
-	return hall.IdemRecord{Key: string(key), Ref: string(ref), Fingerprint: string(fp)}
+	raw, key, _ := bytes.Cut(v, []byte{0})
+	ref, err := hall.ParseRef(string(raw))
+	if err != nil {
+		return hall.IdemRecord{}, err
+	}
+	return hall.IdemRecord{Key: string(key), Ref: ref, Fingerprint: string(fp)}, nil
 }
 
 // Close closes the database.
@@ -532,7 +537,7 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		return err
 	}
 	if ev.Idem != nil {
-		if err := appendOnly(tx, bIdem).Put(idemKey(ev.Day, ev.Seq), idemValue(ev.Idem.Ref, ev.Idem.Key, ev.Idem.Fingerprint)); err != nil {
+		if err := appendOnly(tx, bIdem).Put(idemKey(ev.Day, ev.Seq), idemValue(ev.Idem.Ref.String(), ev.Idem.Key, ev.Idem.Fingerprint)); err != nil {
 			return err
 		}
 	}
@@ -624,10 +629,10 @@ func pruneBookings(tx *bolt.Tx, day string) error {
 // keys, windows, counters, leases, current bookings, the blacklist and the
 // configuration last changed at runtime. It does not scan history, so a
 // year of tickets does not slow startup.
-func (s *Store) Load() (st hall.State, err error) {
+func (s *Store) Load() (st hall.Snapshot, err error) {
 	defer func() { // a garbled page that the checks at open did not reach
 		if r := recover(); r != nil {
-			st, err = hall.State{}, fmt.Errorf("%w: %s is garbled (bbolt: %v). Check it with `queue-server check %s`; restore the last backup with `queue-server restore -data %s BACKUP-FILE` (docs/operations.md)",
+			st, err = hall.Snapshot{}, fmt.Errorf("%w: %s is garbled (bbolt: %v). Check it with `queue-server check %s`; restore the last backup with `queue-server restore -data %s BACKUP-FILE` (docs/operations.md)",
 				ErrNotAHall, s.path, r, s.path, filepath.Dir(s.path))
 		}
 	}()
@@ -674,7 +679,10 @@ func (s *Store) Load() (st hall.State, err error) {
 		}
 		ic := tx.Bucket(bIdem).Cursor()
 		for k, v := ic.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = ic.Next() {
-			rec := parseIdem(v)
+			rec, err := parseIdem(v)
+			if err != nil { // named by its place, not its key: a caller's key may say who the caller is
+				return fmt.Errorf("store: the idempotency record %s/%x: %w", st.Day, k[len(prefix):], err)
+			}
 			st.Idem[rec.Key] = rec
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -427,7 +428,7 @@ func TestAppendedBucketsFillTheirPages(t *testing.T) {
 			id := fmt.Sprintf("t%06d", seq+i)
 			evs = append(evs, hall.Event{Seq: seq + i, Type: hall.EvTicketIssued, Day: day,
 				Ticket: &hall.Ticket{ID: id, Number: "E001", Service: "E", Day: day, Status: hall.Waiting},
-				Idem:   &hall.IdemRecord{Key: "kiosk-1:" + id, Ref: id}})
+				Idem:   &hall.IdemRecord{Key: "kiosk-1:" + id, Ref: hall.TicketRef(id)}})
 		}
 		if err := s.Commit(evs); err != nil {
 			t.Fatal(err)
@@ -484,5 +485,33 @@ func TestIdempotencyFingerprintSurvivesRestartAndOldRecordsRead(t *testing.T) {
 	prev, err := svc2.Issue(ctx, hall.Op{IdemKey: "k:old", Fingerprint: "fp-any"}, hall.IssueRequest{Service: "E"})
 	if err != nil || prev.ID != old.ID {
 		t.Fatalf("record of the old format: %v %s, want %s", err, prev.ID, old.ID)
+	}
+}
+
+// A stored idempotency record whose result ref is none of hall.Ref's forms
+// stops the load with an error that names the record by its place (never
+// the caller's key, which may say who the caller is), instead of a repeat
+// that would answer with nothing.
+func TestGarbledIdempotencyRefFailsTheLoad(t *testing.T) {
+	dir := t.TempDir()
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	s := MustStore(t, dir)
+	svc := MustService(t, s, clock)
+	tk, err := svc.Issue(context.Background(), hall.Op{IdemKey: "remote:citizen-a"}, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bIdem).Put(idemKey(tk.Day, 1<<40), []byte("q:"+tk.ID+"\x00remote:citizen-b"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Load()
+	if err == nil || !strings.Contains(err.Error(), `unknown kind "q"`) || !strings.Contains(err.Error(), "idempotency record "+tk.Day+"/") {
+		t.Fatalf("load with a garbled ref: %v", err)
+	}
+	if strings.Contains(err.Error(), "citizen-b") {
+		t.Fatalf("the error names the caller's key: %v", err)
 	}
 }

@@ -78,7 +78,7 @@ func (c *clock) Now() time.Time { return c.t }
 // nullJournal accepts every commit: the simulation measures decisions, not disks.
 type nullJournal struct{}
 
-func (nullJournal) Load() (hall.State, error)     { return hall.State{}, nil }
+func (nullJournal) Load() (hall.Snapshot, error)  { return hall.Snapshot{}, nil }
 func (nullJournal) Commit(evs []hall.Event) error { return nil }
 
 type event struct {

@@ -7,6 +7,7 @@
 // the server only for what events cannot tell it: the window's tickets
 // once after a resync, and the window's queue order when a queue changes.
 import { $, el, fill, api, since, mmss, serverNow, Stream, HallState, connectionBadge, accountForm, sayError, statusWords, channelWords, windowWords, both } from './hallq.js';
+import { Action, ClientErrorCode, ErrorCode, Role, TicketStatus, WindowAction, WindowStatus } from './codes.js';
 
 const hs = new HallState();
 let token = '';
@@ -42,12 +43,12 @@ function show(kind, text) {
 }
 
 function showError(what, e) {
-  if (e && e.code === 'unauthorized' && me) {
+  if (e && e.code === ErrorCode.Unauthorized && me) {
     leave(both(sayError(e))); // the session ended (signed out elsewhere, expired, revoked)
     return;
   }
   show('error', `${what}：${both(sayError(e))}`);
-  errorIsNetwork = !e || e.code === 'network' || e.code === undefined;
+  errorIsNetwork = !e || e.code === ClientErrorCode.Network || e.code === undefined;
 }
 
 async function run(what, fn) {
@@ -76,7 +77,7 @@ function took(t) {
   hs.remember([t], true);
   const w = win();
   if (!w || t.window !== me.window) return;
-  if (t.status === 'called' || t.status === 'serving') hs.windows.set(w.number, { ...w, current: t.id });
+  if (t.status === TicketStatus.Called || t.status === TicketStatus.Serving) hs.windows.set(w.number, { ...w, current: t.id });
   else if (w.current === t.id) hs.windows.set(w.number, { ...w, current: '' });
 }
 
@@ -90,14 +91,14 @@ function why(id) {
   const w = win();
   const t = current();
   const st = t && t.status;
-  const open = w && w.status === 'open';
+  const open = w && w.status === WindowStatus.Open;
   const need = (ok, zh, en) => (ok ? '' : `${zh} · ${en}`);
   const notOpen = need(open, '窗口未开放，请先开始服务（O）', 'The window is not open: open it first (O)');
   const nobody = need(!t, `请先办结、挂起或转移 ${t ? t.number : ''}`, 'Finish, park or transfer the current ticket first');
-  const called = need(st === 'called', '没有已叫号、未开始办理的号码', 'No ticket has been called and not yet started');
-  const completable = st === 'serving' || (st === 'called' && canCompleteCalled());
-  const complete = need(completable, st === 'called' ? '请先开始办理（S）' : '没有正在办理的号码',
-    st === 'called' ? 'Start the service first (S)' : 'No ticket is being served');
+  const called = need(st === TicketStatus.Called, '没有已叫号、未开始办理的号码', 'No ticket has been called and not yet started');
+  const completable = st === TicketStatus.Serving || (st === TicketStatus.Called && canCompleteCalled());
+  const complete = need(completable, st === TicketStatus.Called ? '请先开始办理（S）' : '没有正在办理的号码',
+    st === TicketStatus.Called ? 'Start the service first (S)' : 'No ticket is being served');
   switch (id) {
     case 'call':
     case 'callno':
@@ -115,16 +116,16 @@ function why(id) {
     case 'park':
       return need(t, '没有当前号码可挂起', 'No current ticket to park');
     case 'cancel':
-      return need(st === 'called', st === 'serving' ? '正在办理的号码不能取消，请办结或挂起' : '没有已叫号的号码可取消',
-        st === 'serving' ? 'A ticket being served cannot be cancelled: complete or park it' : 'No called ticket to cancel');
+      return need(st === TicketStatus.Called, st === TicketStatus.Serving ? '正在办理的号码不能取消，请办结或挂起' : '没有已叫号的号码可取消',
+        st === TicketStatus.Serving ? 'A ticket being served cannot be cancelled: complete or park it' : 'No called ticket to cancel');
     case 'requeue':
       return need(missed().length > 0, '没有可重新排队的过号号码', 'No missed ticket can be requeued now');
     case 'open':
-      return need(w && w.status !== 'open', '窗口已经开放', 'The window is already open');
+      return need(w && w.status !== WindowStatus.Open, '窗口已经开放', 'The window is already open');
     case 'pause':
       return need(open, '窗口未开放，不能暂停', 'The window is not open, so it cannot pause');
     case 'close':
-      return need(w && w.status !== 'closed', '窗口已经关闭', 'The window is already closed');
+      return need(w && w.status !== WindowStatus.Closed, '窗口已经关闭', 'The window is already closed');
   }
   return '';
 }
@@ -167,7 +168,7 @@ async function callNumber(typed) {
     return;
   }
   await run('按号叫 Call a number', async () => {
-    const waiting = await api('GET', 'tickets', { token, query: { status: 'waiting' } });
+    const waiting = await api('GET', 'tickets', { token, query: { status: TicketStatus.Waiting } });
     const t = waiting.find((w) => w.number === number);
     if (t) await callNext(t.id);
     else show('error', `按号叫 Call a number：没有等候中的 ${number} 号 · No ticket ${number} is waiting`);
@@ -179,7 +180,7 @@ async function callNumber(typed) {
 function missed() {
   const grace = goDuration(hs.rules.no_show_grace);
   return [...hs.tickets.values()]
-    .filter((t) => me && t.window === me.window && t.status === 'no_show' && t.finished_at && serverNow() - Date.parse(t.finished_at) <= grace)
+    .filter((t) => me && t.window === me.window && t.status === TicketStatus.NoShow && t.finished_at && serverNow() - Date.parse(t.finished_at) <= grace)
     .sort((a, b) => Date.parse(b.finished_at) - Date.parse(a.finished_at));
 }
 
@@ -207,7 +208,7 @@ function transferWindows() {
   const ws = [...hs.windows.values()].filter((w) => w.services.includes(code));
   fill($('#transfer-window'), el('option', { value: '0', text: '任一窗口 Any window' }),
     ws.map((w) => el('option', { value: String(w.number), text: `${w.number} 号 ${w.name.zh} · ${both(windowWords[w.status])}` +
-      (w.status === 'paused' && w.pause_reason && pauseWords[w.pause_reason] ? `（${pauseWords[w.pause_reason][0]}）` : '') })));
+      (w.status === WindowStatus.Paused && w.pause_reason && pauseWords[w.pause_reason] ? `（${pauseWords[w.pause_reason][0]}）` : '') })));
 }
 $('#transfer-service').addEventListener('change', transferWindows);
 
@@ -217,7 +218,7 @@ $('#transfer-dialog').addEventListener('close', () => {
   const body = { service: $('#transfer-service').value };
   const w = Number($('#transfer-window').value);
   if (w > 0) body.window = w;
-  act('转移 Transfer', 'transfer', t, body);
+  act('转移 Transfer', Action.Transfer, t, body);
 });
 
 fill($('#pause-reason'), Object.entries(pauseWords).map(([v, [zh, en]]) => el('option', { value: v, text: `${zh} ${en}` })));
@@ -231,7 +232,7 @@ $('#callno-dialog').addEventListener('close', () => {
 
 $('#cancel-dialog').addEventListener('close', () => {
   const t = current();
-  if ($('#cancel-dialog').returnValue === 'ok' && t) act('取消 Cancel', 'cancel', t, { reason: 'clerk' });
+  if ($('#cancel-dialog').returnValue === 'ok' && t) act('取消 Cancel', Action.Cancel, t, { reason: 'clerk' });
 });
 
 // Enter submits a dialog (also from its select), the same as its main button;
@@ -259,18 +260,18 @@ const buttons = {
   call: { key: ['n', ' '], run: () => run('叫号 Call', () => callNext()) },
   // by key, it opens when the key is let go, so the "g" is not typed into its field
   callno: { key: ['g'], onKeyUp: true, run: () => { $('#callno-number').value = ''; openDialog($('#callno-dialog')); } },
-  recall: { key: ['r'], run: onCurrent('重呼 Recall', 'recall') },
-  start: { key: ['s'], run: onCurrent('开始办理 Start', 'start') },
-  complete: { key: ['c'], run: onCurrent('办结 Complete', 'complete') },
+  recall: { key: ['r'], run: onCurrent('重呼 Recall', Action.Recall) },
+  start: { key: ['s'], run: onCurrent('开始办理 Start', Action.Start) },
+  complete: { key: ['c'], run: onCurrent('办结 Complete', Action.Complete) },
   completenext: { key: ['d'], run: completeAndNext },
-  noshow: { key: ['x'], run: onCurrent('过号 No-show', 'no-show') },
-  requeue: { key: ['q'], run: () => { const [t] = missed(); if (t) act('过号重排 Requeue', 'requeue', t); } },
+  noshow: { key: ['x'], run: onCurrent('过号 No-show', Action.NoShow) },
+  requeue: { key: ['q'], run: () => { const [t] = missed(); if (t) act('过号重排 Requeue', Action.Requeue, t); } },
   transfer: { key: ['t'], run: openTransfer },
-  park: { key: ['p'], run: onCurrent('挂起 Park', 'park') },
+  park: { key: ['p'], run: onCurrent('挂起 Park', Action.Park) },
   cancel: { key: ['k'], run: () => { const t = current(); if (t) { $('#cancel-number').textContent = t.number; openDialog($('#cancel-dialog')); } } },
-  open: { key: ['o'], run: () => setWindow('open') },
+  open: { key: ['o'], run: () => setWindow(WindowAction.Open) },
   pause: { key: ['b'], run: () => openDialog($('#pause-dialog')) },
-  close: { key: ['l'], run: () => setWindow('close') },
+  close: { key: ['l'], run: () => setWindow(WindowAction.Close) },
 };
 
 for (const [id, b] of Object.entries(buttons)) $('#' + id).addEventListener('click', b.run);
@@ -344,25 +345,25 @@ function render() {
     pill.className = 'pill ' + w.status;
     const reason = pauseWords[w.pause_reason] ? both(pauseWords[w.pause_reason]) : w.pause_reason || '—';
     $('#win-detail').textContent = `${w.name.zh} ${w.name.en} · ${w.services.map(serviceName).join('、')}` +
-      (w.status === 'paused' ? ` · 原因 Reason: ${reason} · ${mmss(since(w.since))}` : '');
+      (w.status === WindowStatus.Paused ? ` · 原因 Reason: ${reason} · ${mmss(since(w.since))}` : '');
   }
 
-  const free = !t && w && w.status === 'open';
+  const free = !t && w && w.status === WindowStatus.Open;
   // a ticket an event has since taken out of the queue is not shown in it
   const queue = waitingQueue();
   fill($('#queue'), queue.length ? queue.map((q) => queueRow(q, free)) : emptyRow(5, '暂无等候 · Nobody waiting'));
   $('#queue-count').textContent = `${queue.length} 人 waiting`;
   const mine = [...hs.tickets.values()].filter((x) => me && x.window === me.window);
-  const parked = mine.filter((x) => x.status === 'parked').sort((a, b) => Date.parse(a.parked_at || 0) - Date.parse(b.parked_at || 0));
+  const parked = mine.filter((x) => x.status === TicketStatus.Parked).sort((a, b) => Date.parse(a.parked_at || 0) - Date.parse(b.parked_at || 0));
   fill($('#parked'), parked.length ? parked.map((p) => parkedRow(p, !t)) : emptyRow(4, '无 · None'));
   const late = missed();
   fill($('#missed'), late.length ? late.map(missedRow) : emptyRow(3, '无 · None'));
 
   const own = mine.filter((x) => x.clerk === me.name);
-  const done = own.filter((x) => x.status === 'done');
+  const done = own.filter((x) => x.status === TicketStatus.Done);
   $('#count-done').textContent = done.length;
-  $('#count-noshow').textContent = own.filter((x) => x.status === 'no_show').length;
-  $('#count-transfer').textContent = own.filter((x) => x.transferred && x.status !== 'done').length;
+  $('#count-noshow').textContent = own.filter((x) => x.status === TicketStatus.NoShow).length;
+  $('#count-transfer').textContent = own.filter((x) => x.transferred && x.status !== TicketStatus.Done).length;
   const spans = done.filter((x) => x.called_at && x.finished_at).map((x) => (Date.parse(x.finished_at) - Date.parse(x.called_at)) / 1000);
   $('#count-mean').textContent = spans.length ? mmss(Math.round(spans.reduce((a, b) => a + b, 0) / spans.length)) : '—';
 }
@@ -396,7 +397,7 @@ function parkedRow(t, free) {
     el('td', { text: serviceName(t.service) }),
     el('td', { class: 'num', text: localTime(t.parked_at) }),
     el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `恢复 Resume ${t.number}`, disabled: !free,
-      onclick: () => act('恢复 Resume', 'resume', t) }, '恢复 Resume')));
+      onclick: () => act('恢复 Resume', Action.Resume, t) }, '恢复 Resume')));
 }
 
 function missedRow(t) {
@@ -404,7 +405,7 @@ function missedRow(t) {
     el('td', { text: t.number }),
     el('td', { class: 'num', text: localTime(t.finished_at) }),
     el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `重新排队 Requeue ${t.number}`,
-      onclick: () => act('过号重排 Requeue', 'requeue', t) }, '重新排队 Requeue')));
+      onclick: () => act('过号重排 Requeue', Action.Requeue, t) }, '重新排队 Requeue')));
 }
 
 const emptyRow = (cols, text) => el('tr', {}, el('td', { colspan: cols, class: 'empty', text }));
@@ -414,7 +415,7 @@ const emptyRow = (cols, text) => el('tr', {}, el('td', { colspan: cols, class: '
 function waitingQueue() {
   return queue.filter((q) => {
     const known = hs.tickets.get(q.id);
-    return !known || known.status === 'waiting';
+    return !known || known.status === TicketStatus.Waiting;
   });
 }
 
@@ -446,7 +447,7 @@ function touchesQueue(change) {
   if (!w) return false;
   const serves = (t) => t && w.services.includes(t.service);
   const { ticket: t, prev } = change;
-  return (serves(t) && t.status === 'waiting') || (serves(prev) && prev.status === 'waiting') ||
+  return (serves(t) && t.status === TicketStatus.Waiting) || (serves(prev) && prev.status === TicketStatus.Waiting) ||
     (serves(t) && (!prev || queue.some((q) => q.id === t.id)));
 }
 
@@ -496,7 +497,7 @@ function leave(message) {
 }
 
 const signOut = accountForm($('#login'), 'clerk',
-  (m) => (m.role === 'clerk' && m.window ? '' : '这个账号不是窗口工作人员 · This account is not a clerk of a window'),
+  (m) => (m.role === Role.Clerk && m.window ? '' : '这个账号不是窗口工作人员 · This account is not a clerk of a window'),
   (t, m) => {
     token = t;
     me = m;

@@ -12,9 +12,11 @@
 import { $, el, fill, api, APIError, describe as describeAPI, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both } from './hallq.js';
 import { bars, heatTable } from './charts.js';
 import * as hallConfig from './hallconfig.js';
+import { EventType, Role, TicketStatus, WindowStatus } from './codes.js';
 
 let token = '';
 let me = null;
+let readAt = 0; // the seq loadAll read at sign-in, until the stream's first resync or event
 let overview = null;
 const tickets = new Map(); // today's tickets by id, kept in step with the events
 let zone = 'Asia/Shanghai';
@@ -58,7 +60,7 @@ function renderLive() {
   const svcs = overview.services;
   $('#kpi-waiting').textContent = svcs.reduce((a, s) => a + s.waiting, 0);
   $('#kpi-longest').textContent = mmss(Math.max(0, ...svcs.map((s) => s.longest_wait_s)));
-  $('#kpi-open').textContent = overview.windows.filter((w) => w.status === 'open').length;
+  $('#kpi-open').textContent = overview.windows.filter((w) => w.status === WindowStatus.Open).length;
   fill($('#services'), svcs.map((s) => el('tr', { 'data-service': s.code },
     td(`${s.code} ${s.name.zh}`),
     num(s.waiting, { 'data-field': 'waiting' }),
@@ -74,7 +76,7 @@ function renderLive() {
       el('td', {}, el('span', { class: 'pill ' + w.status, text: both(windowWords[w.status]) })),
       td(w.clerk || '—'),
       td(cur ? `${cur.number} ${both(statusWords[cur.status])}` : '—'),
-      num(w.status === 'paused' ? `${mmss(since(w.since))} ${w.pause_reason || ''}` : '—'));
+      num(w.status === WindowStatus.Paused ? `${mmss(since(w.since))} ${w.pause_reason || ''}` : '—'));
   }));
 }
 
@@ -85,8 +87,8 @@ function applyEvent(ev) {
     if (i >= 0) overview.windows[i] = ev.window;
     else overview.windows.push(ev.window);
   }
-  if (ev.type === 'day.closed') tickets.clear();
-  if (ev.type === 'config.changed' && ev.config) {
+  if (ev.type === EventType.DayClosed) tickets.clear();
+  if (ev.type === EventType.ConfigChanged && ev.config) {
     zone = ev.config.hall.time_zone || zone;
     fill($('#hall'), ev.config.hall.name.zh);
     hallConfig.changed();
@@ -322,11 +324,11 @@ const roleWords = { clerk: '窗口 clerk', display: '显示屏 display', kiosk: 
 function whatStops(t) {
   const self = me && t.name === me.name && t.role === me.role ? '这可能是您正在使用的令牌，您会被退出。This may be the token you are signed in with: you will be signed out. ' : '';
   switch (t.role) {
-    case 'kiosk':
+    case Role.Kiosk:
       return `${self}自助机“${t.name}”将立即断开：不能再取号、签到，也不能交接离线票，直到用新令牌重新登记。Kiosk “${t.name}” is cut off at once: no tickets, no check-in, no hand-over of offline tickets until it is enrolled with a new token.`;
-    case 'display':
+    case Role.Display:
       return `${self}显示屏“${t.name}”将立即停止更新叫号和语音，直到输入新令牌。Display “${t.name}” stops showing and announcing calls at once until it gets a new token.`;
-    case 'clerk':
+    case Role.Clerk:
       return `${self}${t.window} 号窗口的“${t.name}”将立即退出，不能再叫号或办理。“${t.name}” at window ${t.window} is signed out at once and can no longer call or serve.`;
     default:
       return `${self}“${t.name}”（${roleWords[t.role]}）将立即失去看板和管理权限。“${t.name}” (${t.role}) loses the dashboard and administration at once.`;
@@ -376,7 +378,7 @@ async function loadUsers() {
     td(u.name), td(roleWords[u.role] || u.role), num(u.window || ''), td(new Date(u.created).toLocaleDateString('zh-CN', { timeZone: zone })),
     el('td', {}, el('button', { type: 'button', class: 'danger', 'aria-label': `删除账号 Remove ${u.name}`,
       onclick: async () => {
-        const where = u.role === 'clerk' ? `（${u.window} 号窗口 window ${u.window}）` : `（${roleWords[u.role]}）`;
+        const where = u.role === Role.Clerk ? `（${u.window} 号窗口 window ${u.window}）` : `（${roleWords[u.role]}）`;
         if (!(await confirmAction(`删除账号“${u.name}”？Remove the account “${u.name}”?`,
           `“${u.name}”${where}将不能再登录，已登录的会话立即结束。“${u.name}” can no longer sign in, and any session signed in now ends at once.`, '删除 Remove'))) return;
         try {
@@ -393,7 +395,7 @@ async function loadUsers() {
 $('#user-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const body = { name: $('#user-name').value.trim(), password: $('#user-password').value, role: $('#user-role').value };
-  if (body.role === 'clerk') body.window = Number($('#user-window').value) || 0;
+  if (body.role === Role.Clerk) body.window = Number($('#user-window').value) || 0;
   try {
     await api('POST', 'users', { token, body });
     $('#user-result').textContent = `已添加“${body.name}” · Added “${body.name}”`;
@@ -442,7 +444,7 @@ $('#bl-form').addEventListener('submit', async (e) => {
 
 // ---- day close: preview first, the safe button first ----
 
-const statusOrder = ['waiting', 'called', 'serving', 'parked'];
+const statusOrder = [TicketStatus.Waiting, TicketStatus.Called, TicketStatus.Serving, TicketStatus.Parked];
 
 $('#day-close').addEventListener('click', async () => {
   try {
@@ -491,7 +493,15 @@ async function loadAppointments() {
 
 const stream = new Stream('', {
   onState: connectionBadge($('#conn')),
-  onResync: reload,
+  // A page that has just signed in has no epoch to say hello with, so the
+  // server answers with the whole overview (a resync) at once; at the very
+  // sequence number loadAll just read it holds nothing new, and reading
+  // everything again would only race the events that follow.
+  onResync: (o) => {
+    const same = readAt && o.seq === readAt;
+    readAt = 0;
+    if (!same) reload();
+  },
   // On each (re)connect the missed events are replayed, but the service
   // figures come only with the next change: read them once now.
   onWelcome: () => {
@@ -499,9 +509,10 @@ const stream = new Stream('', {
     api('GET', 'services', { token }).then((list) => { overview.services = list; renderLive(); }, (e) => showError(describe(e)));
   },
   onEvent: (ev) => {
+    readAt = 0;
     applyEvent(ev);
     renderLive();
-    if (ev.ticket || ev.window || ev.type === 'day.closed') {
+    if (ev.ticket || ev.window || ev.type === EventType.DayClosed) {
       figuresSoon();
       alertsSoon();
     }
@@ -518,7 +529,7 @@ const stream = new Stream('', {
 });
 
 const signOut = loginForm($('#login'), 'dashboard',
-  (m) => (m.role === 'manager' || m.role === 'admin' ? '' : '需要管理令牌 · This needs a manager or admin token'),
+  (m) => (m.role === Role.Manager || m.role === Role.Admin ? '' : '需要管理令牌 · This needs a manager or admin token'),
   async (t, m) => {
     token = t;
     me = m;
@@ -533,6 +544,7 @@ const signOut = loginForm($('#login'), 'dashboard',
     if (overview) {
       $('#rep-daily').href = `/report?day=${overview.day}`;
       stream.seq = overview.seq; // resume from what was just read: events after it are applied, nothing is read twice
+      readAt = overview.seq;
     }
     stream.use(token);
     for (const load of [loadTokens, loadUsers, loadBlacklist, loadAppointments]) load().catch((e) => showError(describe(e)));

@@ -4,6 +4,7 @@
 // The board keeps the hall in a HallState fed by the event stream.
 import { $, el, fill, tokens, Stream, HallState, connectionBadge, loginForm } from './hallq.js';
 import { Announcer, callText, callTextEN, watchSound } from './announce.js';
+import { EventType, Role } from './codes.js';
 
 const RECENT = 6;
 // A board that was cut off longer than this shows the calls it missed but
@@ -131,10 +132,10 @@ const stream = new Stream('', {
     const change = hs.apply(ev);
     if (change.config) showHall(change.config.hall); // service names follow in the next services frame
     if (change.ticket || change.config || change.day) render();
-    if (ev.type !== 'ticket.called' && ev.type !== 'ticket.recalled') return;
+    if (ev.type !== EventType.TicketCalled && ev.type !== EventType.TicketRecalled) return;
     if (live || missedFor < SPEAK_MISSED_WITHIN_MS) {
       const { number, window } = ev.ticket;
-      announcer.add(callText(number, window, ev.type === 'ticket.recalled'), callTextEN(number, window));
+      announcer.add(callText(number, window, ev.type === EventType.TicketRecalled), callTextEN(number, window));
     }
   },
   onServices(list) {
@@ -150,5 +151,5 @@ const badge = connectionBadge($('#conn'));
 
 tokens.fromAddress('display');
 const signOut = loginForm($('#login'), 'display',
-  (me) => (['display', 'manager', 'admin'].includes(me.role) ? '' : '请使用显示屏令牌 Use a display token'),
+  (me) => ([Role.Display, Role.Manager, Role.Admin].includes(me.role) ? '' : '请使用显示屏令牌 Use a display token'),
   (token) => stream.use(token), localStorage);

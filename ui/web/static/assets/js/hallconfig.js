@@ -8,6 +8,7 @@
 // as a config.changed event. Values are set as properties and text, never
 // parsed as HTML.
 import { $, el, fill, APIError, describe } from './hallq.js';
+import { ClientErrorCode, ErrorCode, Reason } from './codes.js';
 
 let token = '';
 let loaded = null; // the configuration as the server last returned it
@@ -29,12 +30,12 @@ async function request(method, body) {
   try {
     res = await fetch('/api/v1/config', { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new APIError(0, 'network', '', '');
+    throw new APIError(0, ClientErrorCode.Network, '', '');
   }
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const e = (data && data.error) || {};
-    throw new APIError(res.status, e.code || 'unavailable', e.reason || '', e.message || res.statusText);
+    throw new APIError(res.status, e.code || ErrorCode.Unavailable, e.reason || '', e.message || res.statusText);
   }
   version = res.headers.get('ETag') || '';
   loaded = data;
@@ -70,7 +71,7 @@ export function fieldWords(message) {
 
 /** words describes a failed save for a manager. */
 export function words(err) {
-  if (err instanceof APIError && err.reason === 'config_changed') {
+  if (err instanceof APIError && err.reason === Reason.ConfigChanged) {
     return `其他管理员刚刚修改了配置，您的修改未保存。请点“放弃修改”载入最新配置后重做。Another manager changed the configuration first; yours was not saved. Press “Discard changes” to load theirs, then make your change again. (${err.message})`;
   }
   return fieldWords(describe(err));

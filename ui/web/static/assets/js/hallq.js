@@ -2,6 +2,8 @@
 // reconnecting and resuming), REST calls, token storage, the server clock,
 // and small DOM helpers that never parse data as HTML.
 
+import { ClientErrorCode, ErrorCode, EventType, FrameType, TicketStatus, WindowStatus } from './codes.js';
+
 // ---- DOM ----
 
 /** el builds an element; children may be strings (set as text) or nodes. */
@@ -104,14 +106,14 @@ export async function api(method, path, { token = '', body, query } = {}) {
   try {
     res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new APIError(0, 'network', '', '');
+    throw new APIError(0, ClientErrorCode.Network, '', '');
   }
   if (res.status === 204) return null;
   const type = res.headers.get('Content-Type') || '';
   if (!res.ok) {
     const data = type.includes('json') ? await res.json().catch(() => null) : null;
     const e = (data && data.error) || {};
-    throw new APIError(res.status, e.code || 'unavailable', e.reason || '', e.message || res.statusText);
+    throw new APIError(res.status, e.code || ErrorCode.Unavailable, e.reason || '', e.message || res.statusText);
   }
   return type.includes('json') ? res.json() : res.text();
 }
@@ -216,7 +218,7 @@ export class Stream {
     this.ws = ws;
     // the epoch names the store incarnation this.seq counts in: after a
     // restore from a backup the server answers a resume with a resync
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token, last_seq: this.seq, epoch: this.epoch || '' }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: FrameType.Hello, token: this.token, last_seq: this.seq, epoch: this.epoch || '' }));
     ws.onmessage = (m) => {
       if (this.ws === ws) this.frame(JSON.parse(m.data));
     };
@@ -233,14 +235,14 @@ export class Stream {
 
   frame(f) {
     switch (f.type) {
-      case 'welcome':
+      case FrameType.Welcome:
         this.attempt = 0;
         this.caughtUpTo = f.seq || 0;
         this.epoch = f.epoch || '';
         this.set('open');
         if (this.h.onWelcome) this.h.onWelcome(f);
         break;
-      case 'event': {
+      case FrameType.Event: {
         const ev = f.event;
         if (ev.seq <= this.seq) return; // already applied: a replay after a reconnect
         this.seq = ev.seq;
@@ -249,15 +251,15 @@ export class Stream {
         if (this.h.onEvent) this.h.onEvent(ev, { live: !replay, replay });
         break;
       }
-      case 'resync':
+      case FrameType.Resync:
         this.seq = f.overview.seq;
         if (this.h.onResync) this.h.onResync(f.overview);
         break;
-      case 'services':
+      case FrameType.Services:
         if (this.h.onServices) this.h.onServices(f.services);
         break;
-      case 'error':
-        if (f.error && (f.error.code === 'unauthorized' || f.error.code === 'forbidden')) {
+      case FrameType.Error:
+        if (f.error && (f.error.code === ErrorCode.Unauthorized || f.error.code === ErrorCode.Forbidden)) {
           this.stop();
           if (this.h.onDenied) this.h.onDenied(f.error.message);
         }
@@ -332,12 +334,12 @@ export function loginForm(form, key, accept, done, store = sessionStorage) {
     try {
       const me = await api('GET', 'me', { token });
       const bad = accept(me);
-      if (bad) throw new APIError(403, 'forbidden', '', bad);
+      if (bad) throw new APIError(403, ErrorCode.Forbidden, '', bad);
       tokens.set(key, token, store);
       form.hidden = true;
       done(token, me);
     } catch (e) {
-      if (saved && (e.code === 'network' || e.code === 'unavailable')) {
+      if (saved && (e.code === ClientErrorCode.Network || e.code === ErrorCode.Unavailable)) {
         setTimeout(() => tryToken(token, true), 3000);
         return;
       }
@@ -418,7 +420,7 @@ export class HallState {
       this.windows.set(ev.window.number, ev.window);
       change.window = ev.window;
     }
-    if (ev.type === 'config.changed' && ev.config) {
+    if (ev.type === EventType.ConfigChanged && ev.config) {
       const c = ev.config;
       this.hall = c.hall;
       this.rules = c.rules || this.rules;
@@ -427,12 +429,12 @@ export class HallState {
       const windows = new Map();
       for (const wc of c.windows) {
         // a renamed window keeps its state; a new one starts closed
-        windows.set(wc.number, { status: 'closed', ...this.windows.get(wc.number), number: wc.number, name: wc.name, services: wc.services });
+        windows.set(wc.number, { status: WindowStatus.Closed, ...this.windows.get(wc.number), number: wc.number, name: wc.name, services: wc.services });
       }
       this.windows = windows;
       change.config = c;
     }
-    if (ev.type === 'day.closed') {
+    if (ev.type === EventType.DayClosed) {
       this.tickets = new Map();
       change.day = true;
     }
@@ -442,7 +444,7 @@ export class HallState {
   /** calls are the tickets last called, newest first, that are still called, served or done. */
   calls(n = 20) {
     return [...this.tickets.values()]
-      .filter((t) => t.called_at && ['called', 'serving', 'done', 'no_show'].includes(t.status))
+      .filter((t) => t.called_at && [TicketStatus.Called, TicketStatus.Serving, TicketStatus.Done, TicketStatus.NoShow].includes(t.status))
       .sort((a, b) => Date.parse(b.called_at) - Date.parse(a.called_at))
       .slice(0, n);
   }
@@ -538,17 +540,17 @@ export function accountForm(form, key, accept, done) {
     try {
       const me = await api('GET', 'me', { token: cred.token });
       const bad = accept(me);
-      if (bad) throw new APIError(403, 'forbidden', '', bad);
+      if (bad) throw new APIError(403, ErrorCode.Forbidden, '', bad);
       localStorage.setItem(storeKey, JSON.stringify(cred));
       form.hidden = true;
       done(cred.token, me);
     } catch (e) {
-      if (isSaved && (e.code === 'network' || e.code === 'unavailable')) {
+      if (isSaved && (e.code === ClientErrorCode.Network || e.code === ErrorCode.Unavailable)) {
         setTimeout(() => use(cred, true), 3000);
         return;
       }
       if (cred.session && !isSaved) await api('POST', 'logout', { token: cred.token }).catch(() => {});
-      show(isSaved ? '' : e.reason === '' && e.code === 'forbidden' ? e.message : both(sayError(e)));
+      show(isSaved ? '' : e.reason === '' && e.code === ErrorCode.Forbidden ? e.message : both(sayError(e)));
     }
   };
   form.addEventListener('submit', async (e) => {
@@ -565,7 +567,7 @@ export function accountForm(form, key, accept, done) {
       const s = await api('POST', 'login', { body: { name, password: f('password').value } });
       use({ token: s.token, session: true, expires: Date.now() + s.expires_in_s * 1000 }, false);
     } catch (err) {
-      msg.textContent = err.code === 'unauthorized' ? '用户名或密码不对 · Wrong name or password' : both(sayError(err));
+      msg.textContent = err.code === ErrorCode.Unauthorized ? '用户名或密码不对 · Wrong name or password' : both(sayError(err));
       f('password').value = '';
       f('password').focus();
     }

@@ -5,6 +5,7 @@
 // browser keeps a claim (128 random bits) that alone gets the same ticket
 // back on a retry: someone else who types the same number does not.
 import { $, el, fill, api } from './hallq.js';
+import { ClientErrorCode, ErrorCode, Reason } from './codes.js';
 
 let lang = localStorage.getItem('hallq.lang') === 'en' ? 'en' : 'zh';
 let services = null; // null until loaded
@@ -68,8 +69,8 @@ const words = {
 function refusal(w) {
   if (!failure) return '';
   const r = w.refusals;
-  if (failure.code === 'closed') return r.closed;
-  if (failure.code === 'network') return r.network;
+  if (failure.code === ErrorCode.Closed) return r.closed;
+  if (failure.code === ClientErrorCode.Network) return r.network;
   return r[failure.reason] || r[failure.code] || r.other;
 }
 
@@ -117,7 +118,7 @@ async function load() {
 $('#take').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   if (!chosen) {
-    failure = { code: 'invalid', reason: 'pick' };
+    failure = { code: ErrorCode.Invalid, reason: 'pick' };
     render();
     return;
   }
@@ -132,7 +133,7 @@ $('#take').addEventListener('submit', async (ev) => {
     return;
   } catch (e) {
     failure = { code: e.code, reason: e.reason };
-    if (e.reason === 'invalid_id_number') input.focus();
+    if (e.reason === Reason.InvalidIdNumber) input.focus();
   }
   busy = false;
   render();

@@ -4,6 +4,7 @@
 // server (GET /figures) with the hall's one set of definitions.
 import { $, el, fill, api, APIError, describe as describeAPI, loginForm } from './hallq.js';
 import { bars, heatTable } from './charts.js';
+import { Role } from './codes.js';
 
 let token = '';
 
@@ -92,7 +93,7 @@ $('#pick').addEventListener('submit', (e) => {
 $('#print').addEventListener('click', () => window.print());
 
 loginForm($('#login'), 'dashboard',
-  (m) => (m.role === 'manager' || m.role === 'admin' ? '' : '需要管理令牌 · This needs a manager or admin token'),
+  (m) => (m.role === Role.Manager || m.role === Role.Admin ? '' : '需要管理令牌 · This needs a manager or admin token'),
   async (t, m) => {
     token = t;
     $('#who').textContent = `${m.name} (${m.role})`;

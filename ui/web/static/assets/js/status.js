@@ -30,7 +30,7 @@ function render() {
   $('#ahead-label').textContent = w.ahead;
   $('#wait-label').textContent = w.wait;
   $('#remote-link').textContent = w.remote;
-  $('#error').textContent = failed === 'not_found' ? w.missing : failed ? w.offline : '';
+  $('#error').textContent = failed === ErrorCode.NotFound ? w.missing : failed ? w.offline : '';
   $('#updated').textContent = at ? w.updated(at.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })) : '';
   if (!ticket) return;
   const s = ticket.status;
@@ -52,10 +52,10 @@ async function poll() {
     failed = null;
     at = new Date();
   } catch (e) {
-    failed = e.code === ErrorCode.NotFound ? 'not_found' : 'offline';
+    failed = e.code === ErrorCode.NotFound ? ErrorCode.NotFound : 'offline';
   }
   render();
-  if (failed !== 'not_found' && (!ticket || ticket.status !== TicketStatus.Done)) setTimeout(poll, POLL_MS);
+  if (failed !== ErrorCode.NotFound && (!ticket || ticket.status !== TicketStatus.Done)) setTimeout(poll, POLL_MS);
 }
 
 $('#lang').addEventListener('click', () => {

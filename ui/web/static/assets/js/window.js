@@ -2,6 +2,7 @@
 // current number and whether it is serving, paused or closed. It keeps the
 // hall in a HallState fed by the event stream.
 import { $, el, fill, tokens, Stream, HallState, connectionBadge, loginForm } from './hallq.js';
+import { Role, WindowStatus } from './codes.js';
 
 const n = Number(location.pathname.split('/').pop());
 const hs = new HallState();
@@ -16,7 +17,7 @@ function render() {
   }
   fill($('#name'), win.name.zh, ' ', el('span', { class: 'en', lang: 'en', text: win.name.en }));
   const current = win.current && hs.tickets.has(win.current) ? hs.tickets.get(win.current).number : '';
-  $('#number').textContent = win.status === 'open' && current ? current : '—';
+  $('#number').textContent = win.status === WindowStatus.Open && current ? current : '—';
   const words = {
     open: current ? ['请 ' + current + ' 号办理', 'Now serving ' + current] : ['服务中', 'Open'],
     paused: ['暂停服务', 'Paused'],
@@ -46,5 +47,5 @@ const stream = new Stream('', {
 
 tokens.fromAddress('display');
 const signOut = loginForm($('#login'), 'display',
-  (me) => (['display', 'manager', 'admin'].includes(me.role) ? '' : '请使用显示屏令牌 Use a display token'),
+  (me) => ([Role.Display, Role.Manager, Role.Admin].includes(me.role) ? '' : '请使用显示屏令牌 Use a display token'),
   (token) => stream.use(token), localStorage);

@@ -3,17 +3,21 @@ package hall
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 )
+
+// The engine: the Service's loop owns the live state, applies requests in
+// batches and commits each batch through the Journal (group commit,
+// pipelined with the next batch), and reloads from the journal when a commit
+// fails. The public operations (operations.go, reconfig.go and
+// reads.go) reach the state only through write and read.
 
 // Journal makes the hall's changes durable. Commit writes a batch of events
 // — with the state snapshots they carry and their outbox entries — in one
 // atomic, synced transaction; Load returns the state to resume from.
 type Journal interface {
-	Load() (State, error)
+	Load() (Snapshot, error)
 	Commit(events []Event) error
 }
 
@@ -75,11 +79,11 @@ type Service struct {
 type request struct {
 	ctx   context.Context
 	op    Op
-	write func(st *state, now time.Time) (string, error) // returns a result ref
+	write func(st *state, now time.Time) (Ref, error) // returns what it produced
 	read  func(st *state, now time.Time) (any, error)
 	reply chan response
 	// filled by the loop
-	ref string
+	ref Ref
 	res response
 }
 
@@ -101,7 +105,7 @@ const maxBatch = 1024
 
 // NewService loads the hall from the journal and starts its loop.
 // cfg is the hall's configuration unless the journal holds one changed at
-// runtime (config.changed, State.Config), which wins; UpdateConfig replaces
+// runtime (config.changed, Snapshot.Config), which wins; UpdateConfig replaces
 // it. onCommit, if set, receives every committed batch of events in order,
 // on the committer goroutine: it must hand them off without blocking.
 func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Service, error) {
@@ -152,7 +156,7 @@ func (s *Service) Config() Config { return s.current.Load().Clone() }
 
 // configOf is the configuration to build a loaded state with: the one the
 // journal stored with the last config.changed, else the start configuration.
-func (s *Service) configOf(s0 State) Config {
+func (s *Service) configOf(s0 Snapshot) Config {
 	if s0.Config != nil {
 		return s0.Config.Clone()
 	}
@@ -362,278 +366,10 @@ func (s *Service) do(ctx context.Context, r *request) (any, error) {
 	}
 }
 
-func (s *Service) write(ctx context.Context, op Op, fn func(st *state, now time.Time) (string, error)) (any, error) {
+func (s *Service) write(ctx context.Context, op Op, fn func(st *state, now time.Time) (Ref, error)) (any, error) {
 	return s.do(ctx, &request{op: op, write: fn})
 }
 
 func (s *Service) read(ctx context.Context, fn func(st *state, now time.Time) (any, error)) (any, error) {
 	return s.do(ctx, &request{read: fn})
-}
-
-// ---- results ----
-
-// TicketView is a ticket with its live position and wait estimate.
-type TicketView struct {
-	Ticket
-	Position       int       `json:"position"`            // people ahead in the same service
-	EstimatedWaitS int       `json:"estimated_wait_s"`    // -1 when unknown
-	SlotStart      time.Time `json:"slot_start,omitzero"` // an appointment ticket's booked slot
-}
-
-func (st *state) view(t *Ticket, now time.Time) TicketView {
-	v := TicketView{Ticket: *t}
-	if b := st.bookings[t.Appointment]; b != nil && t.Appointment != "" {
-		v.SlotStart = b.SlotStart
-	}
-	if t.Status == Waiting {
-		v.Position = st.queues[t.Service].ahead(t)
-		v.EstimatedWaitS = int(st.estimate(t, now).Round(time.Second) / time.Second)
-	}
-	return v
-}
-
-func (st *state) resolve(ref string, now time.Time) any {
-	kind, key, _ := strings.Cut(ref, ":")
-	switch kind {
-	case "t":
-		if t := st.tickets[key]; t != nil {
-			return st.view(t, now)
-		}
-	case "w":
-		n, _ := strconv.Atoi(key)
-		if w := st.windows[n]; w != nil {
-			return *w
-		}
-	case "l":
-		if l := st.leases[key]; l != nil {
-			return *l
-		}
-	case "b":
-		if b := st.bookings[key]; b != nil {
-			return *b
-		}
-	case "c":
-		return st.cfg.Clone()
-	}
-	return nil
-}
-
-// closed reports whether ref names a ticket no longer open today.
-func (st *state) closed(ref string) bool {
-	kind, id, _ := strings.Cut(ref, ":")
-	t := st.tickets[id]
-	return kind == "t" && (t == nil || !t.Status.Open())
-}
-
-func ticketRef(t *Ticket, err error) (string, error) {
-	if err != nil || t == nil {
-		return "", err
-	}
-	return "t:" + t.ID, nil
-}
-
-// as types a result of the loop, which hands results back as any.
-func as[T any](v any, err error) (T, error) {
-	t, _ := v.(T)
-	return t, err
-}
-
-// ---- operations ----
-
-// Issue gives a citizen a new ticket.
-func (s *Service) Issue(ctx context.Context, op Op, r IssueRequest) (TicketView, error) {
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		return ticketRef(st.issue(r, now, op.Actor))
-	}))
-}
-
-// CheckIn turns an online appointment into a ticket.
-func (s *Service) CheckIn(ctx context.Context, op Op, r CheckIn) (TicketView, error) {
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		return ticketRef(st.checkIn(r, now, op.Actor))
-	}))
-}
-
-// Call calls the next ticket for window (or the given ticket when id is not
-// empty). It returns ok=false when nothing waits for the window.
-func (s *Service) Call(ctx context.Context, op Op, window int, id string) (TicketView, bool, error) {
-	v, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		return ticketRef(st.call(window, id, now, op.Actor))
-	})
-	t, ok := v.(TicketView)
-	return t, ok, err
-}
-
-// Actions on a ticket, as named in the API: POST /tickets/{id}/{action}.
-const (
-	ActRecall      = "recall"
-	ActStart       = "start"
-	ActComplete    = "complete"
-	ActNoShow      = "no-show"
-	ActRequeue     = "requeue"
-	ActTransfer    = "transfer"
-	ActPark        = "park"
-	ActResume      = "resume"
-	ActCancel      = "cancel"
-	ActRate        = "rate"
-	ActPrintFailed = "print-failed"
-)
-
-// Actions lists every ticket action.
-var Actions = []string{ActRecall, ActStart, ActComplete, ActNoShow, ActRequeue, ActTransfer, ActPark, ActResume, ActCancel, ActRate, ActPrintFailed}
-
-// Action is one of the ticket actions with its arguments.
-type Action struct {
-	Name    string `json:"-"`
-	Ticket  string `json:"-"`
-	Service string `json:"service,omitempty"` // transfer
-	Window  int    `json:"window,omitempty"`  // transfer to a window
-	Score   int    `json:"score,omitempty"`   // rate
-	Reason  string `json:"reason,omitempty"`  // rate, cancel, print-failed
-
-	// Guards set by the API from the caller's identity (its authorization
-	// table), checked atomically with the action: a clerk acts only on
-	// tickets at their window now (called, serving, parked or finished
-	// there; a waiting ticket is at no window), a kiosk only on tickets it
-	// issued.
-	AtWindow int    `json:"-"`
-	ByKiosk  string `json:"-"`
-}
-
-// Act applies a ticket action.
-func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) {
-	if len(a.Reason) > 200 {
-		return TicketView{}, Errorf(Invalid, "reason is longer than 200 bytes")
-	}
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		var t *Ticket
-		var err error
-		if g := st.tickets[a.Ticket]; g != nil {
-			// a waiting ticket is at no window, even the one that
-			// transferred or requeued it
-			if a.AtWindow != 0 && (g.Window != a.AtWindow || g.Status == Waiting) {
-				return "", Refusal(Forbidden, "not_your_window", "ticket %s is not at window %d", g.Number, a.AtWindow)
-			}
-			if a.ByKiosk != "" && g.Kiosk != a.ByKiosk {
-				return "", Refusal(Forbidden, "not_your_ticket", "ticket %s was not issued by this kiosk", g.Number)
-			}
-		}
-		switch a.Name {
-		case ActRecall:
-			t, err = st.recall(a.Ticket, now, op.Actor)
-		case ActStart:
-			t, err = st.start(a.Ticket, now, op.Actor)
-		case ActComplete:
-			t, err = st.complete(a.Ticket, now, op.Actor)
-		case ActNoShow:
-			t, err = st.noShow(a.Ticket, now, op.Actor)
-		case ActRequeue:
-			t, err = st.requeue(a.Ticket, now, op.Actor)
-		case ActTransfer:
-			if a.Service == "" {
-				return "", Errorf(Invalid, "transfer needs a target service")
-			}
-			t, err = st.transfer(a.Ticket, a.Service, a.Window, now, op.Actor)
-		case ActPark:
-			t, err = st.park(a.Ticket, now, op.Actor)
-		case ActResume:
-			t, err = st.resume(a.Ticket, now, op.Actor)
-		case ActCancel:
-			t, err = st.cancel(a.Ticket, now, op.Actor)
-		case ActRate:
-			t, err = st.rate(a.Ticket, a.Score, a.Reason, now, op.Actor)
-		case ActPrintFailed:
-			t, err = st.printFailed(a.Ticket, now, op.Actor)
-		default:
-			return "", Errorf(Invalid, "unknown ticket action %q", a.Name)
-		}
-		if err == nil && a.Reason != "" && len(st.pending) > 0 {
-			st.pending[len(st.pending)-1].Reason = a.Reason // why it was cancelled, not printed, rated low
-		}
-		return ticketRef(t, err)
-	}))
-}
-
-// SetWindow opens (for a clerk), pauses (with a reason) or closes a window.
-func (s *Service) SetWindow(ctx context.Context, op Op, window int, to WindowStatus, clerk, reason string) (Window, error) {
-	if to != WindowOpen && to != WindowPaused && to != WindowClosed {
-		return Window{}, Errorf(Invalid, "unknown window state %q", to)
-	}
-	if len(reason) > 200 {
-		return Window{}, Errorf(Invalid, "reason is longer than 200 bytes")
-	}
-	return as[Window](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		w, err := st.setWindow(window, to, clerk, reason, now, op.Actor)
-		if err != nil {
-			return "", err
-		}
-		return "w:" + strconv.Itoa(w.Number), nil
-	}))
-}
-
-// CloseDay ends today's service: open tickets expire (waiting ones carry
-// over at midnight when configured), windows close, and the day summary
-// event is emitted. Until midnight no tickets are issued, checked in,
-// leased or handed over into the closed day. Closing a closed day is
-// refused (day_already_closed).
-func (s *Service) CloseDay(ctx context.Context, op Op) error {
-	_, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		if st.dayClosed {
-			return "", Refusal(Conflict, "day_already_closed", "today (%s) is already closed", st.day)
-		}
-		st.closeDay("", now, op.Actor)
-		return "", nil
-	})
-	return err
-}
-
-// UpsertBooking stores (or cancels) an online appointment.
-func (s *Service) UpsertBooking(ctx context.Context, op Op, b Booking) (Booking, error) {
-	return as[Booking](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		nb, err := st.upsertBooking(b, now, op.Actor)
-		if err != nil {
-			return "", err
-		}
-		return "b:" + nb.ID, nil
-	}))
-}
-
-// SetBlacklist adds or lifts a blacklist entry (by citizen key only).
-func (s *Service) SetBlacklist(ctx context.Context, op Op, e BlackEntry) error {
-	_, err := s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		_, err := st.setBlacklist(e, now, op.Actor)
-		return "", err
-	})
-	return err
-}
-
-// Lease reserves a block of numbers for kiosk to issue offline. A kiosk
-// holding a live lease for the service gets that lease back.
-func (s *Service) Lease(ctx context.Context, op Op, kiosk, service string, n int) (Lease, error) {
-	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		l, err := st.lease(kiosk, service, n, now, op.Actor)
-		if err != nil {
-			return "", err
-		}
-		return "l:" + l.ID, nil
-	}))
-}
-
-// ReleaseLease gives up the unused numbers of a lease (they are skipped).
-func (s *Service) ReleaseLease(ctx context.Context, op Op, kiosk, id string) (Lease, error) {
-	return as[Lease](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		l, err := st.releaseLease(kiosk, id, now, op.Actor)
-		if err != nil {
-			return "", err
-		}
-		return "l:" + l.ID, nil
-	}))
-}
-
-// HandOver merges a ticket that kiosk issued offline into the queue by its
-// issue time.
-func (s *Service) HandOver(ctx context.Context, op Op, kiosk string, o OfflineTicket) (TicketView, error) {
-	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (string, error) {
-		return ticketRef(st.handOver(kiosk, o, now, op.Actor))
-	}))
 }
