@@ -551,8 +551,8 @@ func (f *Flow) selectService(code string) {
 	case f.card != nil: // placed before the tile, or left after a refusal
 		f.useCard(*s, *f.card)
 	default:
+		f.say(PromptInsertCard) // asked as the screen appears: before it is shown
 		f.set(View{Screen: ScreenInsertCard, Service: s}, f.cfg.Idle)
-		f.say(PromptInsertCard)
 	}
 }
 
@@ -818,14 +818,16 @@ func (f *Flow) printed(t Ticket, res printResult) {
 	if !res.printed {
 		timeout = 0 // only on screen: it stays until the citizen taps done
 	}
-	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: f.service(t.Service), Printed: res.printed, Reprint: res.reprint}, timeout)
+	// the prompts are asked as the screen appears: before it is shown, so
+	// what the citizen sees has already been said (reshow's TakeCard rule)
 	if res.printed {
 		f.say(PromptTakeTicket)
 	}
-	if f.view.TakeCard {
+	if f.card != nil && f.cardUsed {
 		f.say(PromptTakeCard)
 		f.reminded = f.now()
 	}
+	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: f.service(t.Service), Printed: res.printed, Reprint: res.reprint}, timeout)
 }
 
 // refusalInfo is what a refusal screen shows beyond its reason.
