@@ -203,7 +203,7 @@ func (s *Service) run(batch []*request) {
 	}
 	if s.broken != nil && !s.reload() {
 		for _, r := range batch {
-			r.reply <- response{err: Refusal(Unavailable, "storage", "the hall's storage is unavailable: %v", s.broken)}
+			r.reply <- response{err: Refusal(Unavailable, ReasonStorage, "the hall's storage is unavailable: %w", s.broken)}
 		}
 		return
 	}
@@ -324,7 +324,7 @@ func (s *Service) commitLoop(committed chan struct{}) {
 		}
 		for _, r := range j.writes {
 			if err != nil && r.res.err == nil {
-				r.res = response{err: Refusal(Unavailable, "storage", "could not save the change, nothing was applied: %v", err)}
+				r.res = response{err: Refusal(Unavailable, ReasonStorage, "could not save the change, nothing was applied: %w", err)}
 			}
 			r.reply <- r.res
 		}
