@@ -82,11 +82,11 @@ func opUserDelete(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read the user: %w", err)
 	}
-	switch {
-	case c.p.Role == wire.RoleManager && u.Role != wire.RoleClerk:
-		return 0, nil, hall.Errorf(hall.Forbidden, "managers remove clerk accounts only")
-	case u.Name == c.p.Name && u.Role == c.p.Role:
-		return 0, nil, hall.Refusal(hall.Conflict, "own_account", "you cannot remove the account you are signed in with")
+	if err := c.mayManage("an account", u.Role); err != nil {
+		return 0, nil, err
+	}
+	if u.Name == c.p.Name && u.Role == c.p.Role {
+		return 0, nil, hall.Refusal(hall.Conflict, hall.ReasonOwnAccount, "you cannot remove the account you are signed in with")
 	}
 	if err := c.a.store.DeleteUser(name); err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot remove the user: %w", err)
@@ -101,6 +101,7 @@ func opUserDelete(c *call) (int, any, error) {
 			if err := c.a.store.RevokeToken(t.ID); err != nil {
 				return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but a session could not be ended: %w", err)
 			}
+			c.a.hub.closeToken(t.ID, "this account was removed") // its open websockets stop at once too
 			ended++
 		}
 	}

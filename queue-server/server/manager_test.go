@@ -241,6 +241,13 @@ func TestBlacklistAndUsersManaged(t *testing.T) {
 	if _, err := h.admin.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "wang", Password: "secret-123"}, &session); err != nil {
 		t.Fatal(err)
 	}
+	// a manager removes clerk accounts only (the one authorization table)
+	if _, err := h.admin.Do(ctx, "POST", "/api/v1/users", "", wire.UserRequest{Name: "li", Password: "secret-456", Role: wire.RoleManager}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.as(wire.RoleManager, 0).Do(ctx, "DELETE", "/api/v1/users/li", "", nil, nil); hall.ErrorCode(err) != hall.Forbidden || hall.ErrorReason(err) != string(hall.ReasonRoleNotManaged) {
+		t.Fatalf("a manager removed a manager's account: %v", err)
+	}
 	var res struct {
 		SessionsEnded int `json:"sessions_ended"`
 	}
