@@ -496,7 +496,7 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 		n := c.offline[count]
 		c.mu.Unlock()
 		if limit > 0 && n >= limit {
-			return Ticket{}, hall.Refusal(hall.QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", limit, service)
+			return Ticket{}, hall.Refusal(hall.QuotaExceeded, hall.ReasonCitizenLimit, "this ID has taken %d ticket(s) for service %s today", limit, service)
 		}
 	}
 	o := hall.OfflineTicket{ID: newTicketID(), Channel: channel, IssuedAt: now}

@@ -305,11 +305,11 @@ const maxIdemKey = 128
 // control characters.
 func checkIdemKey(k string) error {
 	if len(k) > maxIdemKey {
-		return hall.Refusal(hall.Invalid, "bad_idempotency_key", "Idempotency-Key is longer than %d characters", maxIdemKey)
+		return hall.Refusal(hall.Invalid, hall.ReasonBadIdempotencyKey, "Idempotency-Key is longer than %d characters", maxIdemKey)
 	}
 	for i := 0; i < len(k); i++ {
 		if k[i] < 0x20 || k[i] == 0x7f {
-			return hall.Refusal(hall.Invalid, "bad_idempotency_key", "Idempotency-Key contains a control character")
+			return hall.Refusal(hall.Invalid, hall.ReasonBadIdempotencyKey, "Idempotency-Key contains a control character")
 		}
 	}
 	return nil

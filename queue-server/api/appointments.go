@@ -110,7 +110,7 @@ func opBlacklistRemove(c *call) (int, any, error) {
 	for _, e := range es {
 		if strings.HasPrefix(e.CitizenKey, ref) {
 			if key != "" {
-				return 0, nil, hall.Refusal(hall.Conflict, "ambiguous_ref", "two entries start with %s; remove by citizen key (POST /api/v1/blacklist)", ref)
+				return 0, nil, hall.Refusal(hall.Conflict, hall.ReasonAmbiguousRef, "two entries start with %s; remove by citizen key (POST /api/v1/blacklist)", ref)
 			}
 			key = e.CitizenKey
 		}

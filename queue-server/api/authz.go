@@ -89,7 +89,7 @@ func (a *API) authorize(op *operation, c *call) error {
 			return hall.Errorf(hall.NotFound, "unknown ticket action %q (one of %v)", name, hall.Actions)
 		}
 		if !slices.Contains(allowed, role) {
-			return hall.Refusal(hall.Forbidden, "action_not_allowed", "role %s may not %s a ticket", role, name)
+			return hall.Refusal(hall.Forbidden, hall.ReasonActionNotAllowed, "role %s may not %s a ticket", role, name)
 		}
 	}
 	if op.ownWindow && role == wire.RoleClerk {
@@ -98,7 +98,7 @@ func (a *API) authorize(op *operation, c *call) error {
 			return hall.Errorf(hall.Invalid, "window must be a non-negative number, got %q", c.params["window"])
 		}
 		if w != c.p.Window {
-			return hall.Refusal(hall.Forbidden, "not_your_window", "your token is for window %d, not %d", c.p.Window, w)
+			return hall.Refusal(hall.Forbidden, hall.ReasonNotYourWindow, "your token is for window %d, not %d", c.p.Window, w)
 		}
 	}
 	return nil

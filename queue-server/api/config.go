@@ -80,7 +80,7 @@ func opDeadLetterResend(c *call) (int, any, error) {
 		return 0, nil, hall.Errorf(hall.Invalid, "the dead letter is named by its first seq, a positive number, not %q", c.params["first"])
 	}
 	if c.a.resend == nil {
-		return 0, nil, hall.Refusal(hall.Conflict, "not_forwarding", "this hall does not forward to a central platform")
+		return 0, nil, hall.Refusal(hall.Conflict, hall.ReasonNotForwarding, "this hall does not forward to a central platform")
 	}
 	if err := c.a.resend(c.ctx, first); err != nil {
 		return 0, nil, err

@@ -239,10 +239,10 @@ func opRemoteTicket(c *call) (int, any, error) {
 	num, err := idnumber.ParseResident(r.IDNumber)
 	r.IDNumber = ""
 	if err != nil {
-		return 0, nil, hall.Refusal(hall.Invalid, "invalid_id_number", "that is not a valid 18-character resident ID number")
+		return 0, nil, hall.Refusal(hall.Invalid, hall.ReasonInvalidIDNumber, "that is not a valid 18-character resident ID number")
 	}
 	if !c.a.remote.allow(c.ip, c.a.now()) {
-		return 0, nil, hall.Refusal(hall.QuotaExceeded, "too_many_requests", "too many remote tickets from this address; try again later")
+		return 0, nil, hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManyRequests, "too many remote tickets from this address; try again later")
 	}
 	key := num.Key(c.a.secret)
 	actor := c.p.Name

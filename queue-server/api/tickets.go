@@ -153,7 +153,7 @@ func (c *call) unseal(sealed, key, masked *string) error {
 	}
 	num, err := idnumber.Parse(text) // any card the readers read, as the kiosk did
 	if err != nil {
-		return hall.Refusal(hall.Invalid, "invalid_id_number", "the sealed value is not a valid card number")
+		return hall.Refusal(hall.Invalid, hall.ReasonInvalidIDNumber, "the sealed value is not a valid card number")
 	}
 	*key, *masked = num.Key(c.a.secret), num.Masked()
 	return nil

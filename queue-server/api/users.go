@@ -121,7 +121,7 @@ func opLogin(c *call) (int, any, error) {
 	}
 	g := c.a.logins
 	if !g.begin(r.Name, c.ip) {
-		return 0, nil, hall.Refusal(hall.QuotaExceeded, "too_many_attempts", "too many failed logins for this name or from this address; wait a few minutes")
+		return 0, nil, hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManyAttempts, "too many failed logins for this name or from this address; wait a few minutes")
 	}
 	success := false
 	defer func() { g.end(r.Name, c.ip, success) }()

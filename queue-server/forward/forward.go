@@ -305,7 +305,7 @@ func New(cfg Config, outbox Outbox, logger *slog.Logger) (*Forwarder, error) {
 func (f *Forwarder) Resend(ctx context.Context, first uint64) error {
 	hs, ok := f.sink.(*httpSink)
 	if !ok {
-		return hall.Refusal(hall.Conflict, "not_https", "only the HTTPS sink keeps dead letters; this hall forwards over %s", f.sink.name())
+		return hall.Refusal(hall.Conflict, hall.ReasonNotHTTPS, "only the HTTPS sink keeps dead letters; this hall forwards over %s", f.sink.name())
 	}
 	d, err := f.dead.DeadLetter(first)
 	if errors.Is(err, store.ErrNoDeadLetter) {
@@ -323,7 +323,7 @@ func (f *Forwarder) Resend(ctx context.Context, first uint64) error {
 		if err := f.dead.PutDeadLetter(d); err != nil {
 			return err
 		}
-		return hall.Refusal(hall.Conflict, "central_refused", "the central refused batch %d–%d again (HTTP %d: %s)", d.First, d.Last, r.status, r.reason)
+		return hall.Refusal(hall.Conflict, hall.ReasonCentralRefused, "the central refused batch %d–%d again (HTTP %d: %s)", d.First, d.Last, r.status, r.reason)
 	}
 	f.log.Info("dead letter re-sent and acknowledged", "first", d.First, "last", d.Last)
 	return f.dead.DropDeadLetter(first)

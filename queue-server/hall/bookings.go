@@ -20,7 +20,7 @@ type CheckIn struct {
 
 func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error) {
 	if st.dayClosed {
-		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); appointments check in again tomorrow", st.day)
+		return nil, Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); appointments check in again tomorrow", st.day)
 	}
 	var found []*Booking
 	switch {
@@ -39,7 +39,7 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 	}
 	found = slices.DeleteFunc(found, func(b *Booking) bool { return b.Status == BookingCancelled })
 	if len(found) == 0 {
-		return nil, Refusal(NotFound, "no_appointment", "no appointment found for today")
+		return nil, Refusal(NotFound, ReasonNoAppointment, "no appointment found for today")
 	}
 	var b *Booking
 	for _, f := range found {
@@ -57,14 +57,14 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 					held = append(held, t.ID)
 				}
 			}
-			return nil, Refusal(Conflict, "already_checked_in", "appointment %s is already checked in", f.ID).With(&Details{Tickets: held})
+			return nil, Refusal(Conflict, ReasonAlreadyCheckedIn, "appointment %s is already checked in", f.ID).With(&Details{Tickets: held})
 		}
 		d := &Details{SlotStart: f.SlotStart, CheckInFrom: f.SlotStart.Add(-st.cfg.Rules.CheckInBefore.D()),
 			CheckInUntil: f.SlotStart.Add(st.cfg.Rules.CheckInAfter.D())}
 		if st.dayOf(f.SlotStart) != st.day {
-			return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s is on %s, not today", f.ID, st.dayOf(f.SlotStart)).With(d)
+			return nil, Refusal(Conflict, ReasonOutsideCheckinWindow, "appointment %s is on %s, not today", f.ID, st.dayOf(f.SlotStart)).With(d)
 		}
-		return nil, Refusal(Conflict, "outside_checkin_window", "appointment %s (slot %s) checks in from %s to %s",
+		return nil, Refusal(Conflict, ReasonOutsideCheckinWindow, "appointment %s (slot %s) checks in from %s to %s",
 			f.ID, f.SlotStart.In(st.loc).Format("15:04"), d.CheckInFrom.In(st.loc).Format("15:04"), d.CheckInUntil.In(st.loc).Format("15:04")).With(d)
 	}
 	sc, err := st.service(b.Service)
@@ -72,7 +72,7 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 		return nil, err
 	}
 	if k, ok := st.blacklist[b.CitizenKey]; ok && (k.Until.IsZero() || k.Until.After(now)) {
-		return nil, Refusal(Forbidden, "blacklisted", "this ID cannot take tickets here; please ask staff")
+		return nil, Refusal(Forbidden, ReasonBlacklisted, "this ID cannot take tickets here; please ask staff")
 	}
 	masked := r.MaskedID
 	if masked == "" {
@@ -189,7 +189,7 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 		return nil, Errorf(Invalid, "a lease holds 1 to 100 numbers, not %d", n)
 	}
 	if st.dayClosed {
-		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); no numbers are leased for it", st.day)
+		return nil, Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); no numbers are leased for it", st.day)
 	}
 	if kiosk == "" {
 		return nil, Errorf(Invalid, "leases are for enrolled kiosks")
@@ -217,7 +217,7 @@ func (st *state) lease(kiosk, service string, n int, now time.Time, actor string
 	to := st.leaseFloor(sc.Code) - 1
 	from := max(to-n+1, st.counters[sc.Code]+1)
 	if from > to {
-		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
+		return nil, Refusal(QuotaExceeded, ReasonNumbersExhausted, "service %s has used all its numbers today", sc.Code)
 	}
 	l := &Lease{ID: newID(), Kiosk: kiosk, Service: sc.Code, Day: st.day, From: from, To: to, Digits: st.cfg.Rules.NumberDigits, Granted: now}
 	st.emit(Event{Type: EvLeaseGranted, Actor: actor, Lease: l}, now)
@@ -256,19 +256,19 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 	l, ok := st.leases[o.Lease]
 	switch {
 	case !ok || l.Kiosk != kiosk:
-		return nil, Refusal(NotFound, "unknown_lease", "no lease %q for this kiosk today", o.Lease)
+		return nil, Refusal(NotFound, ReasonUnknownLease, "no lease %q for this kiosk today", o.Lease)
 	case o.Number < l.From || o.Number > l.To:
 		return nil, Errorf(Invalid, "number %d is outside lease %s (%d–%d)", o.Number, l.ID, l.From, l.To)
 	case slices.Contains(l.Used, o.Number):
-		return nil, Refusal(Conflict, "number_used", "number %d of lease %s was already handed over", o.Number, l.ID)
+		return nil, Refusal(Conflict, ReasonNumberUsed, "number %d of lease %s was already handed over", o.Number, l.ID)
 	case l.Released:
-		return nil, Refusal(Conflict, "lease_released", "lease %s (service %s) was released, its unused numbers lapsed: number %d cannot be handed over", l.ID, l.Service, o.Number)
+		return nil, Refusal(Conflict, ReasonLeaseReleased, "lease %s (service %s) was released, its unused numbers lapsed: number %d cannot be handed over", l.ID, l.Service, o.Number)
 	case len(o.ID) < 16 || len(o.ID) > 40:
 		return nil, Errorf(Invalid, "offline ticket id must be 16 to 40 characters")
 	case st.tickets[o.ID] != nil:
-		return nil, Refusal(Conflict, "id_used", "ticket id already exists")
+		return nil, Refusal(Conflict, ReasonIDUsed, "ticket id already exists")
 	case st.dayClosed:
-		return nil, Refusal(Closed, "day_closed", "the hall has closed today's service (%s); offline ticket %d of lease %s cannot join it", st.day, o.Number, l.ID)
+		return nil, Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); offline ticket %d of lease %s cannot join it", st.day, o.Number, l.ID)
 	}
 	if o.Channel == "" {
 		o.Channel = WalkIn

@@ -242,7 +242,7 @@ func (s *Service) apply(r *request, now time.Time) {
 	if r.op.IdemKey != "" {
 		if rec, ok := st.idem[r.op.IdemKey]; ok && !(r.op.IdemWhileOpen && st.closed(rec.Ref)) {
 			if rec.Fingerprint != "" && r.op.Fingerprint != "" && rec.Fingerprint != r.op.Fingerprint {
-				r.res = response{err: Refusal(Unprocessable, "idempotency_key_reused",
+				r.res = response{err: Refusal(Unprocessable, ReasonIdempotencyKeyReused,
 					"this Idempotency-Key was already used for a different request (another operation, target or body); use a new key for a new request")}
 				return
 			}

@@ -150,10 +150,10 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 			// a waiting ticket is at no window, even the one that
 			// transferred or requeued it
 			if a.AtWindow != 0 && (g.Window != a.AtWindow || g.Status == Waiting) {
-				return Ref{}, Refusal(Forbidden, "not_your_window", "ticket %s is not at window %d", g.Number, a.AtWindow)
+				return Ref{}, Refusal(Forbidden, ReasonNotYourWindow, "ticket %s is not at window %d", g.Number, a.AtWindow)
 			}
 			if a.ByKiosk != "" && g.Kiosk != a.ByKiosk {
-				return Ref{}, Refusal(Forbidden, "not_your_ticket", "ticket %s was not issued by this kiosk", g.Number)
+				return Ref{}, Refusal(Forbidden, ReasonNotYourTicket, "ticket %s was not issued by this kiosk", g.Number)
 			}
 		}
 		switch a.Name {
@@ -217,7 +217,7 @@ func (s *Service) SetWindow(ctx context.Context, op Op, window int, to WindowSta
 func (s *Service) CloseDay(ctx context.Context, op Op) error {
 	_, err := s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		if st.dayClosed {
-			return Ref{}, Refusal(Conflict, "day_already_closed", "today (%s) is already closed", st.day)
+			return Ref{}, Refusal(Conflict, ReasonDayAlreadyClosed, "today (%s) is already closed", st.day)
 		}
 		st.closeDay("", now, op.Actor)
 		return Ref{}, nil

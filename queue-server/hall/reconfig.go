@@ -34,7 +34,7 @@ func (s *Service) UpdateConfigIf(ctx context.Context, op Op, cfg Config, version
 	cfg = cfg.Clone()
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return Config{}, Refusal(Invalid, "invalid_config", "%s", joinErrors(err))
+		return Config{}, Refusal(Invalid, ReasonInvalidConfig, "%s", joinErrors(err))
 	}
 	v, err := s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		if version != "" && st.cfg.Version() != version {
@@ -42,7 +42,7 @@ func (s *Service) UpdateConfigIf(ctx context.Context, op Op, cfg Config, version
 			if st.cfgBy != "" {
 				by = fmt.Sprintf(" by %s at %s", st.cfgBy, st.cfgAt.In(st.loc).Format("15:04"))
 			}
-			return Ref{}, Refusal(Conflict, "config_changed", "the configuration was changed%s after you loaded it; reload it and make your change again", by)
+			return Ref{}, Refusal(Conflict, ReasonConfigChanged, "the configuration was changed%s after you loaded it; reload it and make your change again", by)
 		}
 		if err := st.updateConfig(cfg, now, op.Actor); err != nil {
 			return Ref{}, err
@@ -74,7 +74,7 @@ func joinErrors(err error) string {
 // leases and emits config.changed.
 func (st *state) updateConfig(cfg Config, now time.Time, actor string) error {
 	if cfg.Hall.ID != st.cfg.Hall.ID {
-		return Refusal(Conflict, "hall_id_fixed", "hall.id cannot change (it is %q, got %q)", st.cfg.Hall.ID, cfg.Hall.ID)
+		return Refusal(Conflict, ReasonHallIDFixed, "hall.id cannot change (it is %q, got %q)", st.cfg.Hall.ID, cfg.Hall.ID)
 	}
 	var blocks []string
 	var revoke []*Lease // kiosks' leases of removed services: their unused numbers lapse
@@ -116,7 +116,7 @@ func (st *state) updateConfig(cfg Config, now time.Time, actor string) error {
 	slices.Sort(targeted)
 	blocks = append(blocks, targeted...)
 	if len(blocks) > 0 {
-		return Refusal(Conflict, "config_in_use", "%s", strings.Join(blocks, "; "))
+		return Refusal(Conflict, ReasonConfigInUse, "%s", strings.Join(blocks, "; "))
 	}
 	for _, l := range revoke {
 		nl := *l

@@ -247,7 +247,7 @@ func (st *state) service(code string) (*ServiceConfig, error) {
 }
 
 func wrongStatus(t *Ticket, op string) *Error {
-	return Refusal(Conflict, "illegal_transition", "cannot %s ticket %s: it is %s", op, t.Number, t.Status)
+	return Refusal(Conflict, ReasonIllegalTransition, "cannot %s ticket %s: it is %s", op, t.Number, t.Status)
 }
 
 // ---- issuing ----
@@ -280,7 +280,7 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	case r.Channel == Appointment:
 		return nil, Errorf(Invalid, "appointment tickets come from check-in, not from issue")
 	case r.Channel == Remote && !sc.Remote:
-		return nil, Refusal(Forbidden, "remote_not_allowed", "service %s cannot be taken remotely", sc.Code)
+		return nil, Refusal(Forbidden, ReasonRemoteNotAllowed, "service %s cannot be taken remotely", sc.Code)
 	}
 	if err := st.issuing(sc, now); err != nil {
 		return nil, err
@@ -313,18 +313,18 @@ func (st *state) issuing(sc *ServiceConfig, now time.Time) error {
 // admit checks ID requirement, blacklist and quotas.
 func (st *state) admit(sc *ServiceConfig, key string) error {
 	if sc.RequiresID && key == "" {
-		return Refusal(Invalid, "id_required", "service %s needs an ID card", sc.Code)
+		return Refusal(Invalid, ReasonIDRequired, "service %s needs an ID card", sc.Code)
 	}
 	if b, ok := st.blacklist[key]; ok && key != "" {
 		if b.Until.IsZero() || b.Until.After(st.dayStart(st.day)) {
-			return Refusal(Forbidden, "blacklisted", "this ID cannot take tickets here; please ask staff")
+			return Refusal(Forbidden, ReasonBlacklisted, "this ID cannot take tickets here; please ask staff")
 		}
 	}
 	if sc.DailyQuota > 0 && st.issued[sc.Code] >= sc.DailyQuota {
-		return Refusal(QuotaExceeded, "service_quota", "service %s has issued its %d tickets for today", sc.Code, sc.DailyQuota)
+		return Refusal(QuotaExceeded, ReasonServiceQuota, "service %s has issued its %d tickets for today", sc.Code, sc.DailyQuota)
 	}
 	if sc.PerCitizenLimit > 0 && key != "" && st.perKey[sc.Code+"|"+key] >= sc.PerCitizenLimit {
-		return Refusal(QuotaExceeded, "citizen_limit", "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code).
+		return Refusal(QuotaExceeded, ReasonCitizenLimit, "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code).
 			With(&Details{Tickets: st.ticketsHeld(sc.Code, key)})
 	}
 	return nil
@@ -371,10 +371,10 @@ func (st *state) maxNumber() int {
 func (st *state) newTicket(sc *ServiceConfig, r IssueRequest, now time.Time, actor, booking string) (*Ticket, error) {
 	n := st.counters[sc.Code] + 1
 	if n >= st.leaseFloor(sc.Code) { // the numbers above are leased to kiosks
-		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
+		return nil, Refusal(QuotaExceeded, ReasonNumbersExhausted, "service %s has used all its numbers today", sc.Code)
 	}
 	if n > st.maxNumber() {
-		return nil, Refusal(QuotaExceeded, "numbers_exhausted", "service %s has used all its numbers today", sc.Code)
+		return nil, Refusal(QuotaExceeded, ReasonNumbersExhausted, "service %s has used all its numbers today", sc.Code)
 	}
 	t := &Ticket{
 		ID: newID(), Number: FormatNumber(sc.Code, n, st.cfg.Rules.NumberDigits), Service: sc.Code, Day: st.day,
@@ -393,10 +393,10 @@ func (st *state) call(wn int, id string, now time.Time, actor string) (*Ticket, 
 		return nil, err
 	}
 	if w.Status != WindowOpen {
-		return nil, Refusal(Conflict, "window_not_open", "window %d is %s", wn, w.Status)
+		return nil, Refusal(Conflict, ReasonWindowNotOpen, "window %d is %s", wn, w.Status)
 	}
 	if cur := st.tickets[w.Current]; cur != nil && (cur.Status == Called || cur.Status == Serving) {
-		return nil, Refusal(Conflict, "window_busy", "window %d still has %s (%s): finish it first", wn, cur.Number, cur.Status)
+		return nil, Refusal(Conflict, ReasonWindowBusy, "window %d still has %s (%s): finish it first", wn, cur.Number, cur.Status)
 	}
 	var t *Ticket
 	if id != "" {
@@ -407,10 +407,10 @@ func (st *state) call(wn int, id string, now time.Time, actor string) (*Ticket, 
 			return nil, wrongStatus(t, "call")
 		}
 		if !slices.Contains(w.Services, t.Service) {
-			return nil, Refusal(Conflict, "not_served_here", "window %d does not serve service %s", wn, t.Service)
+			return nil, Refusal(Conflict, ReasonNotServedHere, "window %d does not serve service %s", wn, t.Service)
 		}
 		if t.TargetWindow != 0 && t.TargetWindow != wn {
-			return nil, Refusal(Conflict, "not_served_here", "ticket %s was transferred to window %d", t.Number, t.TargetWindow)
+			return nil, Refusal(Conflict, ReasonNotServedHere, "ticket %s was transferred to window %d", t.Number, t.TargetWindow)
 		}
 	} else if t = st.next(w, now); t == nil {
 		return nil, nil
@@ -509,7 +509,7 @@ func (st *state) noShow(id string, now time.Time, actor string) (*Ticket, error)
 func (st *state) requeue(id string, now time.Time, actor string) (*Ticket, error) {
 	return st.step(id, "requeue", EvTicketRequeued, []Status{NoShow}, now, actor, func(nt *Ticket) (*Window, error) {
 		if grace := st.cfg.Rules.NoShowGrace.D(); now.Sub(nt.FinishedAt) > grace {
-			return nil, Refusal(Conflict, "grace_expired", "ticket %s missed its call more than %v ago", nt.Number, grace)
+			return nil, Refusal(Conflict, ReasonGraceExpired, "ticket %s missed its call more than %v ago", nt.Number, grace)
 		}
 		nt.Status, nt.FinishedAt, nt.CalledAt, nt.Recalls = Waiting, time.Time{}, time.Time{}, 0
 		return nil, nil
@@ -527,7 +527,7 @@ func (st *state) transfer(id, service string, window int, now time.Time, actor s
 			return nil, err
 		}
 		if !slices.Contains(w.Services, sc.Code) {
-			return nil, Refusal(Invalid, "not_served_here", "window %d does not serve service %s", window, sc.Code)
+			return nil, Refusal(Invalid, ReasonNotServedHere, "window %d does not serve service %s", window, sc.Code)
 		}
 	}
 	return st.step(id, "transfer", EvTicketTransferred, []Status{Waiting, Called, Serving}, now, actor, func(nt *Ticket) (*Window, error) {
@@ -557,10 +557,10 @@ func (st *state) resume(id string, now time.Time, actor string) (*Ticket, error)
 	return st.step(id, "resume", EvTicketResumed, []Status{Parked}, now, actor, func(nt *Ticket) (*Window, error) {
 		w := st.windows[nt.Window]
 		if w == nil || w.Status != WindowOpen {
-			return nil, Refusal(Conflict, "window_not_open", "ticket %s resumes at window %d, which is not open", nt.Number, nt.Window)
+			return nil, Refusal(Conflict, ReasonWindowNotOpen, "ticket %s resumes at window %d, which is not open", nt.Number, nt.Window)
 		}
 		if cur := st.tickets[w.Current]; cur != nil && (cur.Status == Called || cur.Status == Serving) {
-			return nil, Refusal(Conflict, "window_busy", "window %d is busy with %s", w.Number, cur.Number)
+			return nil, Refusal(Conflict, ReasonWindowBusy, "window %d is busy with %s", w.Number, cur.Number)
 		}
 		nw := *w
 		nw.Current = nt.ID
@@ -592,7 +592,7 @@ func (st *state) rate(id string, score int, reason string, now time.Time, actor 
 		return nil, err
 	}
 	if t.Rating != nil {
-		return nil, Refusal(Conflict, "already_rated", "ticket %s was already rated", t.Number)
+		return nil, Refusal(Conflict, ReasonAlreadyRated, "ticket %s was already rated", t.Number)
 	}
 	return st.step(id, "rate", EvTicketRated, []Status{Done}, now, actor, func(nt *Ticket) (*Window, error) {
 		nt.Rating = &Rating{Score: score, Reason: reason, At: now}
@@ -616,11 +616,11 @@ func (st *state) setWindow(wn int, to WindowStatus, clerk, reason string, now ti
 	}
 	if to != WindowOpen {
 		if cur := st.tickets[w.Current]; cur != nil && (cur.Status == Called || cur.Status == Serving) {
-			return nil, Refusal(Conflict, "window_busy", "window %d still has %s (%s)", wn, cur.Number, cur.Status)
+			return nil, Refusal(Conflict, ReasonWindowBusy, "window %d still has %s (%s)", wn, cur.Number, cur.Status)
 		}
 	}
 	if to == WindowPaused && w.Status != WindowOpen {
-		return nil, Refusal(Conflict, "illegal_transition", "only an open window can pause; window %d is %s", wn, w.Status)
+		return nil, Refusal(Conflict, ReasonIllegalTransition, "only an open window can pause; window %d is %s", wn, w.Status)
 	}
 	if to == WindowOpen && w.Status == WindowOpen && (clerk == "" || clerk == w.Clerk) {
 		return w, nil // already open, by the same clerk: nothing changes, no event
