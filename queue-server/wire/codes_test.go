@@ -347,9 +347,13 @@ var constRef = regexp.MustCompile(`\b([A-Z][A-Za-z]+)\.([A-Z][A-Za-z]*)\b`)
 
 var goReason = regexp.MustCompile(`(?:Refusal\([A-Za-z.]+,\s*|Reason:\s*|ErrorReason\([^)]*\)\s*[!=]=\s*)"([a-z_]*)"`)
 
+// goRefusal finds a refusal's reason argument: a declared constant, or a
+// string literal (which must not be: the constant is the one spelling).
+var goRefusal = regexp.MustCompile(`Refusal\([A-Za-z.]+,\s*(?:(?:hall\.)?(Reason[A-Z][A-Za-z]*)|("[a-z_]*"))`)
+
 // Every reason the Go code refuses with, sets on an error or an event, or
 // compares an error's reason to, is declared in hall.Reasons or
-// hall.EventReasonList.
+// hall.EventReasonList; a refusal names it by its constant.
 func TestEveryReasonIsDeclared(t *testing.T) {
 	ok := known("Reason", "EventReason")
 	n := 0
@@ -363,15 +367,20 @@ func TestEveryReasonIsDeclared(t *testing.T) {
 				return err
 			}
 			for _, m := range goReason.FindAllStringSubmatch(string(b), -1) {
-				n++
 				if m[1] != "" && !ok[m[1]] {
 					t.Errorf("%s: %s: reason %q is not declared in hall.Reasons", p, m[0], m[1])
+				}
+			}
+			for _, m := range goRefusal.FindAllStringSubmatch(string(b), -1) {
+				n++
+				if m[2] != "" {
+					t.Errorf("%s: %s: name the reason by its constant (hall.Reason…), not as a string", p, m[0])
 				}
 			}
 			return nil
 		})
 	}
 	if n < 30 {
-		t.Fatalf("found only %d reasons in the code: the pattern is broken", n)
+		t.Fatalf("found only %d refusals in the code: the pattern is broken", n)
 	}
 }
