@@ -185,22 +185,29 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 	if err != nil {
 		return 0, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}
 	}
+	var f wire.Frame
 	select {
-	case f := <-ch:
-		if f.Error != nil {
-			return f.Status, f.Error.Err()
-		}
-		if out != nil && len(f.Result) > 0 {
-			if err := json.Unmarshal(f.Result, out); err != nil {
-				return f.Status, err
-			}
-		}
-		return f.Status, nil
+	case f = <-ch:
 	case <-cn.closed:
-		return 0, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: "connection closed"}
+		// a reply read just before the close (the server's last frame, e.g.
+		// "unauthorized") is the answer: select picks at random among ready cases
+		select {
+		case f = <-ch:
+		default:
+			return 0, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: "connection closed"}
+		}
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+	if f.Error != nil {
+		return f.Status, f.Error.Err()
+	}
+	if out != nil && len(f.Result) > 0 {
+		if err := json.Unmarshal(f.Result, out); err != nil {
+			return f.Status, err
+		}
+	}
+	return f.Status, nil
 }
 
 // Follow keeps a connection to the server until ctx ends: it reconnects

@@ -281,6 +281,9 @@ func TestClerkConsole(t *testing.T) {
 
 		c.press("open", "o", byKey)
 		h.waitWindow(1, "status", "open")
+		// as a clerk would: call from the queue once the page shows the window open
+		// (a click before the window.opened event reached the page is refused there)
+		c.waitText(3*time.Second, "#win-state", "服务中")
 		c.clickRow(`#queue button[aria-label="叫此号 Call ` + a4.Number + `"]`)
 		h.waitTicket(a4.ID, "status", "called")
 		c.press("complete", "c", byKey)
