@@ -66,7 +66,17 @@ func NewKey() string {
 
 // Do sends one request. A JSON error body becomes a *hall.Error; in (when
 // not nil) is sent as JSON, out (when not nil) receives the reply.
+//
+// A change (any method but GET and HEAD) always carries an idempotency
+// key: idem, or a fresh one when idem is empty. The server then applies
+// the request at most once, which lets net/http send it again on a fresh
+// connection when a kept-alive one turns out to have been closed by the
+// server (a restart, its idle timeout) before the request reached it —
+// without a key such a request fails with EOF although nothing arrived.
 func (c *Client) Do(ctx context.Context, method, path, idem string, in, out any) (int, error) {
+	if idem == "" && method != http.MethodGet && method != http.MethodHead {
+		idem = NewKey()
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)

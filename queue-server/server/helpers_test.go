@@ -24,14 +24,22 @@ type testHall struct {
 	dir   string
 	clock *clock
 	admin *client.Client
-	reset bool // start with -config-reset
+	reset bool         // start with -config-reset
+	cfg   *hall.Config // the configuration; the sample hall's when nil
 }
 
 // MustHall starts a whole hall on a random loopback port with bbolt in a
 // temp dir and a clock at 10:00 hall time.
 func MustHall(t *testing.T) *testHall {
 	t.Helper()
-	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(testclock.At(10, 0))}
+	return mustHallWith(t, nil)
+}
+
+// mustHallWith is MustHall with the configuration cfg (the sample hall's
+// when nil).
+func mustHallWith(t *testing.T, cfg *hall.Config) *testHall {
+	t.Helper()
+	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(testclock.At(10, 0)), cfg: cfg}
 	h.start("127.0.0.1:0")
 	tok, err := os.ReadFile(filepath.Join(h.dir, BootstrapFile))
 	if err != nil {
@@ -45,6 +53,9 @@ func MustHall(t *testing.T) *testHall {
 func (h *testHall) start(addr string) {
 	h.t.Helper()
 	cfg := hall.SampleConfig()
+	if h.cfg != nil {
+		cfg = *h.cfg
+	}
 	s, err := Start(Options{DataDir: h.dir, Addr: addr, Config: &cfg, ConfigReset: h.reset, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		h.t.Fatal(err)
