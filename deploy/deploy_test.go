@@ -340,7 +340,7 @@ func TestSystemdUnits(t *testing.T) {
 		must    []string
 	}{
 		"hallq-queue-server.service": {"", []string{
-			"User=hallq", "StateDirectory=hallq", "EnvironmentFile=-/etc/hallq/queue-server.env", "Restart=on-failure",
+			"User=hallq", "StateDirectory=hallq", "EnvironmentFile=-/etc/hallq/queue-server.env", "Restart=on-failure", "RestartPreventExitStatus=2 3",
 			"-data /var/lib/hallq -log json", "ReadWritePaths=/var/lib/hallq",
 			"NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "PrivateDevices=yes",
 			"ProtectKernelTunables=yes", "ProtectKernelModules=yes", "ProtectKernelLogs=yes",

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,5 +205,28 @@ func TestGarbledStoreDoesNotPanicAtStart(t *testing.T) {
 				t.Fatalf("garbled from byte %d: %v", from, err)
 			}
 		}()
+	}
+}
+
+// The program exits 3 when the data directory holds no usable hall, so the
+// systemd unit stops restarting it (RestartPreventExitStatus=2 3); a failure
+// a restart can cure (the port taken) exits 1.
+func TestRefusedStoreExitsForTheOperator(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, store.FileName), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	if code := Main([]string{"-data", dir, "-addr", "127.0.0.1:0"}, &out, &errs); code != ExitRefusedStore {
+		t.Fatalf("0-byte hall.db: exit %d, want %d\n%s", code, ExitRefusedStore, errs.String())
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	errs.Reset()
+	if code := Main([]string{"-data", t.TempDir(), "-addr", taken.Addr().String()}, &out, &errs); code != 1 {
+		t.Fatalf("port taken: exit %d, want 1\n%s", code, errs.String())
 	}
 }

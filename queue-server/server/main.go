@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -196,7 +197,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	s, err := Start(o)
 	if err != nil {
 		log.Error("cannot start", "err", err)
-		return 1
+		return startFailure(err)
 	}
 	select {
 	case <-ctx.Done():
@@ -209,6 +210,21 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// ExitRefusedStore is the exit status when the data directory holds no
+// usable hall (a broken or foreign hall.db, files but no hall.db, a store
+// from a newer hallq): restarting cannot help, an operator must look, so
+// the systemd unit does not restart on it (RestartPreventExitStatus).
+// Other start failures (the port taken, a disk briefly full) exit 1 and are
+// retried.
+const ExitRefusedStore = 3
+
+func startFailure(err error) int {
+	if errors.Is(err, store.ErrNotAHall) || errors.Is(err, store.ErrNewerSchema) {
+		return ExitRefusedStore
+	}
+	return 1
 }
 
 // readSecret reads a hex-encoded secret of at least 16 bytes from a file.
