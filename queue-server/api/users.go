@@ -42,8 +42,10 @@ func opUserCreate(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	// replacing an account (a new password) is managing its current role too
-	switch old, err := c.a.store.GetUser(r.Name); {
-	case err == nil:
+	old, err := c.a.store.GetUser(r.Name)
+	replaced := err == nil
+	switch {
+	case replaced:
 		if err := c.mayManage("an account", old.Role); err != nil {
 			return 0, nil, err
 		}
@@ -65,7 +67,15 @@ func opUserCreate(c *call) (int, any, error) {
 	if err := c.a.store.PutUser(u); err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot store the user: %w", err)
 	}
-	c.a.log.Info("user saved", "name", u.Name, "role", u.Role, "by", c.p.Name)
+	ended := 0
+	if replaced {
+		// a new password (after a leak, a clerk leaving) must bite at once:
+		// the sessions signed in with the old one end, as a removal's do
+		if ended, err = c.endSessions(old, "this account's password or role was changed"); err != nil {
+			return 0, nil, hall.Errorf(hall.Unavailable, "the account is saved, but its old sessions could not all be ended: %w", err)
+		}
+	}
+	c.a.log.Info("user saved", "name", u.Name, "role", u.Role, "replaced", replaced, "sessions_ended", ended, "by", c.p.Name)
 	u.Hash = nil
 	return http.StatusCreated, u, nil
 }
@@ -91,22 +101,32 @@ func opUserDelete(c *call) (int, any, error) {
 	if err := c.a.store.DeleteUser(name); err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot remove the user: %w", err)
 	}
+	ended, err := c.endSessions(u, "this account was removed")
+	if err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but its sessions could not all be ended: %w", err)
+	}
+	c.a.log.Info("user removed", "name", u.Name, "role", u.Role, "sessions_ended", ended, "by", c.p.Name)
+	return ok(map[string]any{"removed": u.Name, "sessions_ended": ended}, nil)
+}
+
+// endSessions revokes the password sessions u logged in with and closes
+// their open websockets at once.
+func (c *call) endSessions(u store.User, why string) (int, error) {
 	ts, err := c.a.store.Tokens()
 	if err != nil {
-		return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but its sessions could not be listed: %w", err)
+		return 0, err
 	}
 	ended := 0
 	for _, t := range ts {
 		if t.Name == u.Name && t.Role == u.Role && !t.Expires.IsZero() && !t.Revoked {
 			if err := c.a.store.RevokeToken(t.ID); err != nil {
-				return 0, nil, hall.Errorf(hall.Unavailable, "the user is removed, but a session could not be ended: %w", err)
+				return ended, err
 			}
-			c.a.hub.closeToken(t.ID, "this account was removed") // its open websockets stop at once too
+			c.a.hub.closeToken(t.ID, why)
 			ended++
 		}
 	}
-	c.a.log.Info("user removed", "name", u.Name, "role", u.Role, "sessions_ended", ended, "by", c.p.Name)
-	return ok(map[string]any{"removed": u.Name, "sessions_ended": ended}, nil)
+	return ended, nil
 }
 
 // opLogin checks a password and returns a session token that expires.

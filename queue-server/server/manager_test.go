@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
@@ -239,6 +240,32 @@ func TestBlacklistAndUsersManaged(t *testing.T) {
 	}
 	var session struct{ Token string }
 	if _, err := h.admin.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "wang", Password: "secret-123"}, &session); err != nil {
+		t.Fatal(err)
+	}
+	// a new password ends the sessions signed in with the old one at once
+	// (websocket included), and the new password signs in
+	ws, err := client.New(h.URL, session.Token).Dial(ctx, 0, func(wire.Frame) {})
+	if err == nil {
+		defer ws.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.as(wire.RoleManager, 0).Do(ctx, "POST", "/api/v1/users", "", wire.UserRequest{Name: "wang", Password: "secret-789", Role: wire.RoleClerk, Window: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := h.raw(session.Token, "GET", "/api/v1/me", "", nil); status != http.StatusUnauthorized {
+		t.Fatalf("the session from before the password change still works: %d", status)
+	}
+	select {
+	case <-ws.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the websocket from before the password change stays open")
+	}
+	if _, err := h.admin.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "wang", Password: "secret-123"}, nil); hall.ErrorCode(err) != hall.Unauthorized {
+		t.Fatalf("login with the old password: %v", err)
+	}
+	if _, err := h.admin.Do(ctx, "POST", "/api/v1/login", "", wire.LoginRequest{Name: "wang", Password: "secret-789"}, &session); err != nil {
 		t.Fatal(err)
 	}
 	// a manager removes clerk accounts only (the one authorization table)
