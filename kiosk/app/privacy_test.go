@@ -59,9 +59,9 @@ func TestNoRawIDNumberAnywhere(t *testing.T) {
 		r.flow.Home()
 		r.await(ScreenHome)
 	}
-	if len(r.sims.Printer.Printed()) != 2 {
-		t.Fatal("expected two printed tickets")
-	}
+	// the second ticket may still be crossing the line at the baud rate
+	// when the citizen is back on the home screen
+	waitUntil(t, "two printed tickets", func() bool { return len(r.sims.Printer.Printed()) == 2 })
 	// the detector itself must work: the card's text block holds the number
 	text, err := idcard.EncodeText(sim.SampleResident)
 	if err != nil || len(rawIDNumbers(text)) != 1 {

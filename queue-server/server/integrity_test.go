@@ -43,7 +43,7 @@ func TestZeroByteStoreDoesNotStartANewHall(t *testing.T) {
 		t.Fatalf("start on a 0-byte hall.db: %v", err)
 	}
 	var stderr bytes.Buffer
-	if code := Main([]string{"-data", dir, "-addr", "127.0.0.1:0"}, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "0 bytes") {
+	if code := Main([]string{"-data", dir, "-addr", "127.0.0.1:0"}, io.Discard, &stderr); code != ExitRefusedStore || !strings.Contains(stderr.String(), "0 bytes") {
 		t.Fatalf("queue-server on a 0-byte hall.db: exit %d, %s", code, stderr.String())
 	}
 	if _, err := startIn(dir, Options{NewHall: true}); err == nil || !strings.Contains(err.Error(), BootstrapFile) {
