@@ -91,7 +91,7 @@ function applyEvent(ev) {
   if (ev.type === EventType.ConfigChanged && ev.config) {
     zone = ev.config.hall.time_zone || zone;
     fill($('#hall'), ev.config.hall.name.zh);
-    hallConfig.changed();
+    hallConfig.changed(ev.config);
   }
 }
 

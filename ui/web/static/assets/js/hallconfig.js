@@ -211,9 +211,16 @@ export async function start(t) {
   await load();
 }
 
-/** changed re-reads the configuration after a config.changed event, unless the form holds edits. */
-export function changed() {
-  if (token && !dirty) load().catch((e) => say(words(e), true));
+/**
+ * changed re-reads the configuration after a config.changed event, unless
+ * the form holds edits or the event carries what the form already shows
+ * (this page's own save: re-rendering it would replace the rows under the
+ * manager's next tap).
+ */
+export function changed(cfg) {
+  if (!token || dirty) return;
+  if (cfg && loaded && JSON.stringify(cfg) === JSON.stringify(loaded)) return;
+  load().catch((e) => say(words(e), true));
 }
 
 $('#cfg-form').addEventListener('input', () => { dirty = true; });
