@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"hallq/internal/calendar"
 )
 
 //go:embed sample-hall.json
@@ -34,6 +36,8 @@ type Config struct {
 	Windows  []WindowConfig  `json:"windows"`
 	Rules    Rules           `json:"rules"`
 	Alerts   Alerts          `json:"alerts"`
+	// Calendar, when given, decides the issuing hours (hall/calendar.go).
+	Calendar *calendar.Calendar `json:"calendar,omitempty"`
 }
 
 // Alerts are the hall's alert thresholds: every manager's dashboard raises
@@ -174,6 +178,9 @@ func (c *Config) setDefaults() {
 	if c.Hall.TimeZone == "" {
 		c.Hall.TimeZone = "Asia/Shanghai"
 	}
+	if c.Calendar != nil && c.Calendar.Zone == "" {
+		c.Calendar.Zone = c.Hall.TimeZone
+	}
 	if c.Rules.NumberDigits == 0 {
 		c.Rules.NumberDigits = 3
 	}
@@ -237,7 +244,11 @@ func (c *Config) Validate() error {
 		if s.MeanService <= 0 {
 			bad(key+".mean_service", "must be positive")
 		}
-		if err := s.Hours.validate(); err != nil {
+		if c.Calendar != nil && s.Hours.onlyStopBefore() {
+			if s.Hours.StopBefore < 0 || s.Hours.StopBefore.D() >= 12*time.Hour {
+				bad(key+".hours.stop_before", "must be 0 to 12h, got %v", s.Hours.StopBefore.D())
+			}
+		} else if err := s.Hours.validate(); err != nil {
 			bad(key+".hours", "%v", err)
 		}
 	}
@@ -259,6 +270,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.validateCalendar(bad)
 	r := c.Rules
 	if r.RecallsBeforeNoShow < 0 {
 		bad("rules.recalls_before_no_show", "must not be negative")
@@ -375,6 +387,7 @@ func (c Config) Version() string {
 func (c Config) Clone() Config {
 	c.Services = slices.Clone(c.Services)
 	c.Windows = slices.Clone(c.Windows)
+	c.Calendar = cloneCalendar(c.Calendar)
 	for i := range c.Windows {
 		c.Windows[i].Services = slices.Clone(c.Windows[i].Services)
 	}

@@ -303,9 +303,8 @@ func (st *state) issuing(sc *ServiceConfig, now time.Time) error {
 	if st.dayClosed {
 		return Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); tickets are issued again tomorrow", st.day)
 	}
-	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
-		hours := sc.Hours
-		return Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why).With(&Details{Hours: &hours})
+	if why, closure := st.issueState(sc, now); why != "" {
+		return Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why).With(&Details{Hours: st.hoursToday(sc, now), Closure: closure})
 	}
 	return nil
 }

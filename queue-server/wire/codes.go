@@ -75,7 +75,7 @@ var CodeGroups = []CodeGroup{
 	{"AgeClass", "`ticket.age_class`", strs(hall.AgeMinor, hall.AgeAdult, hall.AgeElderly)},
 	{"WindowStatus", "`window.status`", strs(hall.WindowOpen, hall.WindowPaused, hall.WindowClosed)},
 	{"BookingStatus", "`appointment.status`", []string{hall.BookingBooked, hall.BookingCheckedIn, hall.BookingCancelled}},
-	{"NotIssuing", "`service.not_issuing`", []string{string(hall.ReasonClosed), string(hall.ReasonLunch), string(hall.ReasonIssuingStopped), "quota", string(hall.ReasonDayClosed)}},
+	{"NotIssuing", "`service.not_issuing`", []string{string(hall.ReasonClosed), string(hall.ReasonLunch), string(hall.ReasonIssuingStopped), "quota", string(hall.ReasonDayClosed), string(hall.ReasonHoliday), string(hall.ReasonClosure), string(hall.ReasonBookingOnly)}},
 	{"EventType", "`event.type`", []string{
 		hall.EvTicketIssued, hall.EvTicketCalled, hall.EvTicketRecalled, hall.EvTicketStarted, hall.EvTicketCompleted,
 		hall.EvTicketNoShow, hall.EvTicketRequeued, hall.EvTicketTransferred, hall.EvTicketParked, hall.EvTicketResumed,

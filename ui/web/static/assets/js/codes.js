@@ -73,6 +73,9 @@ export const Reason = Object.freeze({
   Storage: 'storage',
   Network: 'network',
   Unreachable: 'unreachable',
+  Holiday: 'holiday',
+  Closure: 'closure',
+  BookingOnly: 'booking_only',
 });
 
 // ClientErrorCode: error.code the pages' helpers (hallq.js) give a request that got no answer
@@ -168,6 +171,9 @@ export const NotIssuing = Object.freeze({
   IssuingStopped: 'issuing_stopped',
   Quota: 'quota',
   DayClosed: 'day_closed',
+  Holiday: 'holiday',
+  Closure: 'closure',
+  BookingOnly: 'booking_only',
 });
 
 // EventType: event.type
