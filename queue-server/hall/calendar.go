@@ -58,7 +58,9 @@ func cloneCalendar(cal *calendar.Calendar) *calendar.Calendar {
 
 // onlyStopBefore reports whether h gives no hours of its own (at most
 // stop_before), which a service may do when the hall has a calendar.
-func (h Hours) onlyStopBefore() bool { return h.Open == "" && h.Close == "" && h.LunchStart == "" && h.LunchEnd == "" }
+func (h Hours) onlyStopBefore() bool {
+	return h.Open == "" && h.Close == "" && h.LunchStart == "" && h.LunchEnd == ""
+}
 
 // closure is today's special closure of the hall's calendar, if any.
 func (st *state) closure(now time.Time) *Text {
