@@ -58,6 +58,7 @@ var table = []*operation{
 	{name: "tickets.list", route: "GET /api/v1/tickets", roles: roles(staff, []string{wire.RoleClerk}), run: opTickets},
 	{name: "tickets.get", route: "GET /api/v1/tickets/{id}", roles: append([]string{public}, anyRole...), pathParams: []string{"id"}, run: opTicket},
 	{name: "tickets.action", route: "POST /api/v1/tickets/{id}/{action}", roles: roles(staff, []string{wire.RoleClerk, wire.RoleKiosk}), pathParams: []string{"id", "action"}, actions: true, run: opAction},
+	{name: "tickets.postpone", route: "POST /api/v1/tickets/{id}/postpone", roles: postponeRoles, pathParams: []string{"id"}, run: opPostpone}, // postpone.go
 	{name: "checkin", route: "POST /api/v1/checkin", roles: roles(staff, []string{wire.RoleKiosk}), run: opCheckIn},
 	{name: "leases.grant", route: "POST /api/v1/leases", roles: []string{wire.RoleKiosk}, run: opLease},
 	{name: "leases.release", route: "POST /api/v1/leases/{id}/release", roles: []string{wire.RoleKiosk}, pathParams: []string{"id"}, run: opLeaseRelease},

@@ -120,6 +120,7 @@ type Rules struct {
 	CompleteFromCalled  bool     `json:"complete_from_called"`   // a called ticket may be completed at once (start implied)
 	CarryOver           bool     `json:"carry_over"`             // at day close, waiting tickets carry over instead of expiring
 	NumberDigits        int      `json:"number_digits"`          // digits after the prefix (3: A001…A999)
+	PostponePlaces      int      `json:"postpone_places"`        // a postponed ticket (暂离) moves back this many places
 }
 
 // Duration is a time.Duration written as "90s", "15m", "1h30m" in JSON.
@@ -180,6 +181,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Calendar != nil && c.Calendar.Zone == "" {
 		c.Calendar.Zone = c.Hall.TimeZone
+	}
+	if c.Rules.PostponePlaces == 0 {
+		c.Rules.PostponePlaces = DefaultPostponePlaces
 	}
 	if c.Rules.NumberDigits == 0 {
 		c.Rules.NumberDigits = 3
@@ -282,6 +286,9 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			bad(key, "must not be negative")
 		}
+	}
+	if r.PostponePlaces < 1 || r.PostponePlaces > 50 {
+		bad("rules.postpone_places", "must be 1 to 50, got %d", r.PostponePlaces)
 	}
 	if r.ElderlyAge < 0 || r.ElderlyAge > 130 {
 		bad("rules.elderly_age", "must be 0 (off) to 130")

@@ -80,6 +80,7 @@ const (
 	ReasonAmbiguousRef         Reason = "ambiguous_ref"
 	ReasonOwnAccount           Reason = "own_account"
 	ReasonNotASession          Reason = "not_a_session"
+	ReasonAlreadyPostponed     Reason = "already_postponed"
 	// closed (also a service's not_issuing)
 	ReasonClosed         Reason = "closed"
 	ReasonLunch          Reason = "lunch"
@@ -118,6 +119,7 @@ var Reasons = []Reason{
 	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests, ReasonTooManySockets, ReasonLeaseChurn, ReasonRemoteShare,
 	ReasonStorage, ReasonNetwork, ReasonUnreachable,
 	ReasonHoliday, ReasonClosure, ReasonBookingOnly,
+	ReasonAlreadyPostponed,
 }
 
 // EventReasons are the reasons an event may carry (Event.Reason) besides

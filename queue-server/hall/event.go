@@ -20,6 +20,7 @@ const (
 	EvTicketPrintFailed = "ticket.print_failed"
 	EvTicketExpired     = "ticket.expired"
 	EvTicketCarried     = "ticket.carried_over"
+	EvTicketPostponed   = "ticket.postponed" // 暂离: moved back, once (postpone.go)
 	EvWindowOpened      = "window.opened"
 	EvWindowPaused      = "window.paused"
 	EvWindowClosed      = "window.closed"

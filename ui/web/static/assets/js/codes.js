@@ -76,6 +76,7 @@ export const Reason = Object.freeze({
   Holiday: 'holiday',
   Closure: 'closure',
   BookingOnly: 'booking_only',
+  AlreadyPostponed: 'already_postponed',
 });
 
 // ClientErrorCode: error.code the pages' helpers (hallq.js) give a request that got no answer
@@ -202,6 +203,7 @@ export const EventType = Object.freeze({
   AppointmentUpserted: 'appointment.upserted',
   BlacklistChanged: 'blacklist.changed',
   ConfigChanged: 'config.changed',
+  TicketPostponed: 'ticket.postponed',
 });
 
 // FrameType: websocket frame type
@@ -261,6 +263,7 @@ export const Op = Object.freeze({
   Figures: 'figures',
   Alerts: 'alerts',
   Backup: 'backup',
+  TicketsPostpone: 'tickets.postpone',
 });
 
 // ReaderState: devices[].reader
