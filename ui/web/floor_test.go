@@ -49,3 +49,49 @@ func TestPhonePostpone(t *testing.T) {
 	tb.waitText(3*time.Second, "#floor-note", "You have already used this once.")
 	tb.waitFor(time.Second, `document.querySelector("#postpone").hidden`)
 }
+
+// The clerk console's 暂离 Postpone: the called citizen is not ready; the
+// clerk puts them back a few places (by key and by button), the window is
+// free to call the next, the queue marks the ticket, and the control is
+// off for a ticket postponed once already.
+func TestClerkPostpone(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	clerk := h.token("li", "clerk", 1)
+	c := b.MustTab(t, 1920, 1080)
+	c.open(h.srv.URL + "/clerk")
+	c.login(clerk)
+	c.waitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	var ts []ticket
+	for range 8 {
+		ts = append(ts, h.issue("A"))
+	}
+	c.press("open", "o", true)
+	h.waitWindow(1, "status", "open")
+	for i, byKey := range []bool{true, false} {
+		c.press("call", "n", true)
+		h.waitTicket(ts[i].ID, "status", "called")
+		c.waitText(3*time.Second, "#cur-number", ts[i].Number)
+		c.press("postpone", "w", byKey)
+		got := h.waitTicket(ts[i].ID, "status", "waiting")
+		if got["postponed"] != true {
+			t.Fatalf("postponed by %v: %v", byKey, got)
+		}
+		h.waitWindow(1, "current", nil)
+		c.waitFor(3*time.Second, `document.querySelector("#postpone").disabled`)
+		c.waitText(3*time.Second, `#queue tr[data-ticket="`+ts[i].Number+`"] td:nth-child(3)`, "暂离 Postponed")
+	}
+	// the next call is the third ticket: the first two let others pass
+	c.press("call", "n", true)
+	h.waitTicket(ts[2].ID, "status", "called")
+	h.finish(ts[2])
+	h.waitWindow(1, "current", nil)
+	// called again, a postponed ticket cannot be postponed a second time
+	row := `#queue button[aria-label="叫此号 Call ` + ts[0].Number + `"]`
+	c.waitFor(5*time.Second, `document.querySelector('`+row+`') && !document.querySelector('`+row+`').disabled`)
+	c.clickRow(row)
+	h.waitTicket(ts[0].ID, "status", "called")
+	c.waitText(3*time.Second, "#cur-number", ts[0].Number)
+	c.waitFor(3*time.Second, `document.querySelector("#postpone").disabled`)
+	c.axe()
+}
