@@ -95,3 +95,42 @@ func TestClerkPostpone(t *testing.T) {
 	c.waitFor(3*time.Second, `document.querySelector("#postpone").disabled`)
 	c.axe()
 }
+
+// setCalendar gives the hall a calendar open every day 08:00-18:00 with
+// the closures given (day → reason), through the dashboard's own route.
+func (h *testHall) setCalendar(closures map[string]string) {
+	h.t.Helper()
+	var cfg map[string]any
+	h.api("GET", "config", h.admin, nil, &cfg)
+	day := []map[string]string{{"from": "08:00", "to": "18:00"}}
+	weekly := map[string]any{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		weekly[d] = day
+	}
+	var cl []map[string]any
+	for d, why := range closures {
+		cl = append(cl, map[string]any{"day": d, "reason": map[string]string{"zh": why, "en": "system upgrade"}})
+	}
+	cfg["calendar"] = map[string]any{"weekly": weekly, "closures": cl}
+	h.api("PUT", "config", h.admin, cfg, nil)
+}
+
+// A special closure of the hall calendar shows its reason on the board, and
+// goes when the closure is lifted.
+func TestBoardShowsClosure(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	display := h.token("board", "display", 0)
+	today := h.clock.Now().Format("2006-01-02")
+	h.setCalendar(map[string]string{today: "系统升级"})
+	tb := b.MustTab(t, 1920, 1080)
+	tb.open(h.srv.URL + "/display")
+	tb.login(display)
+	tb.waitText(5*time.Second, "#closure", "今日暂停办理：系统升级Closed today: system upgrade")
+	tb.axe()
+	tb.shot("board-closure")
+	h.setCalendar(nil)
+	tb.waitFor(5*time.Second, `document.querySelector("#closure").hidden`)
+	h.setCalendar(map[string]string{today: "设备检修"})
+	tb.waitText(5*time.Second, "#closure", "今日暂停办理：设备检修Closed today: system upgrade")
+}

@@ -106,6 +106,13 @@ function render() {
       el('strong', { text: String(s.waiting) }), el('span', { text: s.name.zh }), el('span', { class: 'en', lang: 'en', text: s.name.en }))));
 }
 
+// showClosure shows today's special closure of the hall calendar and its
+// reason (the overview's closure, then each services frame's), or nothing.
+function showClosure(closure) {
+  $('#closure').hidden = !closure;
+  fill($('#closure'), closure ? [`今日暂停办理：${closure.zh}`, el('span', { class: 'en', lang: 'en', text: `Closed today: ${closure.en || closure.zh}` })] : []);
+}
+
 function showHall(hall) {
   zone = hall.time_zone || zone;
   fill($('#hall'), hall.name.zh, el('span', { class: 'en', lang: 'en', text: hall.name.en }));
@@ -126,6 +133,7 @@ const stream = new Stream('', {
   onResync(o) {
     hs.reset(o);
     showHall(o.hall);
+    showClosure(o.closure);
     render();
   },
   onEvent(ev, { live }) {
@@ -140,6 +148,7 @@ const stream = new Stream('', {
   },
   onServices(list) {
     hs.services(list);
+    showClosure((list.find((s) => s.closure) || {}).closure);
     render();
   },
   onDenied(message) {
