@@ -86,6 +86,15 @@ func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
 			t.ClosedReason = ui.QuotaExceeded
 		case app.NotIssuingUnavailable:
 			t.ClosedReason = ui.TicketsUnavailable
+		case string(hall.ReasonBookingOnly):
+			t.ClosedReason = ui.BookingOnly
+		case string(hall.ReasonHoliday):
+			t.ClosedReason = ui.Holiday
+		case string(hall.ReasonClosure):
+			t.ClosedReason = ui.Closure
+			if s.Closure != nil {
+				t.ClosureZH, t.ClosureEN = s.Closure.ZH, s.Closure.EN
+			}
 		default:
 			t.ClosedReason = ui.Closed
 		}
@@ -122,6 +131,9 @@ func View(v app.View) ui.View {
 		out.Ticket = ui.Ticket{Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait, StatusURL: t.StatusURL,
 			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment,
 			SlotStart: t.SlotStart, Priority: t.Priority, Reprint: v.Reprint}
+	}
+	if c := v.Closure; c != nil {
+		out.ClosureZH, out.ClosureEN = c.ZH, c.EN
 	}
 	for _, t := range v.Held {
 		out.Held = append(out.Held, ui.HeldTicket{ID: t.ID, Number: t.Number})
