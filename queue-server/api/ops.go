@@ -66,6 +66,10 @@ var table = []*operation{
 	{name: "kiosk.sealkey", route: "GET /api/v1/kiosk/seal-key", roles: []string{wire.RoleKiosk}, run: opSealKey},
 	// remote tickets (线上取号) (remote.go)
 	{name: "tickets.remote", route: "POST /api/v1/remote-tickets", roles: append([]string{public}, anyRole...), run: opRemoteTicket},
+	// helper calls (帮办) (helper.go)
+	{name: "help.call", route: "POST /api/v1/help", roles: helpCallRoles, run: opHelpCall},
+	{name: "help.list", route: "GET /api/v1/help", roles: helpStaff, run: opHelpList},
+	{name: "help.ack", route: "POST /api/v1/help/{id}/ack", roles: helpStaff, pathParams: []string{"id"}, run: opHelpAck},
 	// windows (windows.go)
 	{name: "windows.list", route: "GET /api/v1/windows", roles: anyRole, run: opWindows},
 	{name: "windows.queue", route: "GET /api/v1/windows/{window}/queue", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opWindowQueue},
@@ -254,7 +258,7 @@ func redactEvent(ev hall.Event, l level) (hall.Event, bool) {
 		}
 		ev.Blacklist = nil
 	}
-	if ev.Lease != nil && l < levelStaff {
+	if (ev.Lease != nil || ev.Help != nil) && l < levelStaff {
 		return ev, false
 	}
 	return ev, true

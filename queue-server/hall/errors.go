@@ -81,6 +81,7 @@ const (
 	ReasonOwnAccount           Reason = "own_account"
 	ReasonNotASession          Reason = "not_a_session"
 	ReasonAlreadyPostponed     Reason = "already_postponed"
+	ReasonAlreadyAcknowledged  Reason = "already_acknowledged"
 	// closed (also a service's not_issuing)
 	ReasonClosed         Reason = "closed"
 	ReasonLunch          Reason = "lunch"
@@ -119,7 +120,7 @@ var Reasons = []Reason{
 	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests, ReasonTooManySockets, ReasonLeaseChurn, ReasonRemoteShare,
 	ReasonStorage, ReasonNetwork, ReasonUnreachable,
 	ReasonHoliday, ReasonClosure, ReasonBookingOnly,
-	ReasonAlreadyPostponed,
+	ReasonAlreadyPostponed, ReasonAlreadyAcknowledged,
 }
 
 // EventReasons are the reasons an event may carry (Event.Reason) besides

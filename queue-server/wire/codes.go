@@ -24,7 +24,7 @@ var Ops = []string{
 	"devices.list", "reports", "config", "config.update", "users.list", "users.create", "deadletters.list",
 	"deadletters.resend", "login", "logout", "users.delete", "blacklist.list", "blacklist.remove",
 	"day.preview", "figures", "alerts", "backup",
-	"tickets.postpone",
+	"tickets.postpone", "help.call", "help.list", "help.ack",
 }
 
 // ClientNetwork is the error code the pages' request helper gives when no
@@ -83,7 +83,7 @@ var CodeGroups = []CodeGroup{
 		hall.EvTicketCancelled, hall.EvTicketRated, hall.EvTicketPrintFailed, hall.EvTicketExpired, hall.EvTicketCarried,
 		hall.EvWindowOpened, hall.EvWindowPaused, hall.EvWindowClosed, hall.EvDayClosed, hall.EvLeaseGranted,
 		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged,
-		hall.EvTicketPostponed}},
+		hall.EvTicketPostponed, hall.EvHelpCalled, hall.EvHelpAcked}},
 	{"FrameType", "websocket frame `type`", FrameTypes},
 	{"Op", "websocket request `op` (the routes' `x-operation`)", Ops},
 	{"ReaderState", "`devices[].reader`", []string{DeviceOK, DeviceAbsent, DeviceError}},

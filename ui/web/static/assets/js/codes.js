@@ -77,6 +77,7 @@ export const Reason = Object.freeze({
   Closure: 'closure',
   BookingOnly: 'booking_only',
   AlreadyPostponed: 'already_postponed',
+  AlreadyAcknowledged: 'already_acknowledged',
 });
 
 // ClientErrorCode: error.code the pages' helpers (hallq.js) give a request that got no answer
@@ -204,6 +205,8 @@ export const EventType = Object.freeze({
   BlacklistChanged: 'blacklist.changed',
   ConfigChanged: 'config.changed',
   TicketPostponed: 'ticket.postponed',
+  HelpCalled: 'help.called',
+  HelpAcknowledged: 'help.acknowledged',
 });
 
 // FrameType: websocket frame type
@@ -264,6 +267,9 @@ export const Op = Object.freeze({
   Alerts: 'alerts',
   Backup: 'backup',
   TicketsPostpone: 'tickets.postpone',
+  HelpCall: 'help.call',
+  HelpList: 'help.list',
+  HelpAck: 'help.ack',
 });
 
 // ReaderState: devices[].reader
