@@ -20,7 +20,7 @@ const (
 	EvTicketPrintFailed = "ticket.print_failed"
 	EvTicketExpired     = "ticket.expired"
 	EvTicketCarried     = "ticket.carried_over"
-	EvTicketPostponed   = "ticket.postponed" // 暂离: moved back, once (postpone.go)
+	EvTicketPostponed   = "ticket.postponed"  // 暂离: moved back, once (postpone.go)
 	EvHelpCalled        = "help.called"       // 帮办: a helper is asked for (helper.go)
 	EvHelpAcked         = "help.acknowledged" // and staff took it up
 	EvWindowOpened      = "window.opened"

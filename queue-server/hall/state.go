@@ -24,7 +24,7 @@ type Snapshot struct {
 	Leases    []Lease
 	Bookings  []Booking
 	Blacklist []BlackEntry
-	Helps     []HelpCall // today's helper calls
+	Helps     []HelpCall            // today's helper calls
 	Idem      map[string]IdemRecord // scoped idempotency key → its record (result ref, fingerprint)
 	Config    *Config               // the latest config.changed configuration; nil when never changed at runtime
 	DayClosed bool                  // Day was closed early by a manager (day.closed for Day is in the log)
