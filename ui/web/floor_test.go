@@ -134,3 +134,48 @@ func TestBoardShowsClosure(t *testing.T) {
 	h.setCalendar(map[string]string{today: "设备检修"})
 	tb.waitText(5*time.Second, "#closure", "今日暂停办理：设备检修Closed today: system upgrade")
 }
+
+// 帮办: the phone page's button calls a helper; the call appears on the
+// manager's dashboard with the ticket's number (a kiosk's with the kiosk's
+// name), and "On my way" acknowledges it on the server.
+func TestHelperCallFromPhoneToDashboard(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	mine := h.issue("E")
+	dash := b.MustTab(t, 1920, 1080)
+	dash.open(h.srv.URL + "/dashboard")
+	dash.login(h.admin)
+	dash.waitFor(5*time.Second, `!document.querySelector("#dash").hidden && !document.querySelector("#help-none").hidden`)
+
+	phone := b.MustTab(t, 390, 844)
+	phone.open(h.srv.URL + "/t/" + mine.ID)
+	phone.waitFor(3*time.Second, `!document.querySelector("#help").hidden`)
+	phone.click("#help")
+	phone.waitText(3*time.Second, "#floor-note", "已通知工作人员，请留在原处，工作人员会按号码 "+mine.Number+" 来找您。")
+	phone.waitFor(time.Second, `document.querySelector("#help").hidden`)
+	phone.axe()
+
+	kiosk := h.token("kiosk-7", "kiosk", 0)
+	if st, body := h.try("POST", "help", kiosk, nil); st != 201 {
+		t.Fatalf("kiosk call: %d %s", st, body)
+	}
+	dash.waitText(5*time.Second, "#help-count", "(2)")
+	dash.waitFor(time.Second, `document.querySelector("#help-calls").textContent.includes("号码 Ticket `+mine.Number+`") &&
+		document.querySelector("#help-calls").textContent.includes("自助机 Kiosk kiosk-7")`)
+	dash.axe()
+	dash.shot("dashboard-help")
+	dash.clickRow(`#help-calls button[aria-label="前往处理 On my way: 号码 Ticket ` + mine.Number + `"]`)
+	dash.waitText(5*time.Second, "#help-count", "(1)")
+	dash.waitFor(time.Second, `document.querySelector("#help-done").textContent.includes("号码 Ticket `+mine.Number+`")`)
+	var calls []map[string]any
+	h.api("GET", "help", h.admin, nil, &calls)
+	var acked int
+	for _, c := range calls {
+		if c["number"] == mine.Number && c["ack_by"] != nil && c["ack_by"] != "" {
+			acked++
+		}
+	}
+	if acked != 1 {
+		t.Errorf("the server's calls: %v", calls)
+	}
+}
