@@ -78,3 +78,18 @@ func TestClosureReasonOnTheKiosk(t *testing.T) {
 		t.Fatalf("closure: %q %+v", v.Refusal, v.Closure)
 	}
 }
+
+// The kiosk's helper button reaches the server: a call naming the kiosk,
+// on the managers' list; the screen says staff were told.
+func TestKioskHelperCall(t *testing.T) {
+	r := MustRig(t)
+	r.flow.CallHelper()
+	v := r.awaitView("helper called", func(v View) bool { return v.Helper != "" })
+	if v.Helper != HelperCalled || v.Screen != ScreenHome {
+		t.Fatalf("after the helper button: %+v", v)
+	}
+	calls, err := r.h.admin.HelpCalls(context.Background())
+	if err != nil || len(calls) != 1 || calls[0].Kiosk != "kiosk-1" || !calls[0].Open() {
+		t.Fatalf("the server's helper calls: %+v, %v", calls, err)
+	}
+}

@@ -48,6 +48,12 @@ const (
 	RefuseHoliday          = "holiday"                // a public holiday in the hall calendar
 )
 
+// The outcomes of a helper call (View.Helper).
+const (
+	HelperCalled = "called"
+	HelperFailed = "failed"
+)
+
 // NotIssuingUnavailable is the ServiceView.NotIssuing the flow sets on a
 // service whose offline numbers are used up while the server is away.
 const NotIssuingUnavailable = "tickets_unavailable"
@@ -77,6 +83,9 @@ type View struct {
 	CheckInUntil time.Time
 	Hours        *hall.Hours
 	Closure      *hall.Text // RefuseClosure: the reason the hall gives
+	// Helper: the citizen pressed "call staff" (帮办) on this screen:
+	// HelperCalled when the server took the call, HelperFailed when not.
+	Helper string
 	// NewVisitor: the last citizen is gone (完成, or idle): the screens
 	// reset the language to Language and the large-text mode to off.
 	NewVisitor bool
@@ -245,6 +254,31 @@ func (f *Flow) StartAppointment() {
 		}
 		f.lastService, f.lastStep = "", ScreenAppointment
 		f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+	})
+}
+
+// CallHelper: the citizen pressed "call staff" (帮办): the server puts an
+// alert on the managers' dashboards naming this kiosk, and the screen says
+// whether staff were told (offline: go to the information desk).
+func (f *Flow) CallHelper() {
+	f.do(func() {
+		if f.busyTap() {
+			return
+		}
+		f.start(func(ctx context.Context) func() {
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := f.core.cl.CallHelper(cctx)
+			cancel()
+			return func() {
+				v := f.view
+				v.Helper = HelperCalled
+				if err != nil {
+					f.core.log.Warn("helper call", "err", err)
+					v.Helper = HelperFailed
+				}
+				f.set(v, f.cfg.Idle)
+			}
+		})
 	})
 }
 

@@ -34,6 +34,9 @@ func (b *Bridge) SelectService(code string) { b.flow.SelectService(code) }
 // StartAppointment starts a check-in.
 func (b *Bridge) StartAppointment() { b.flow.StartAppointment() }
 
+// CallHelper: the citizen asks for a floor helper (帮办).
+func (b *Bridge) CallHelper() { b.flow.CallHelper() }
+
 // TakeWalkIn: back to the tiles, to take an ordinary ticket.
 func (b *Bridge) TakeWalkIn() { b.flow.Home() }
 
@@ -132,6 +135,7 @@ func View(v app.View) ui.View {
 			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment,
 			SlotStart: t.SlotStart, Priority: t.Priority, Reprint: v.Reprint}
 	}
+	out.HelperCalled, out.HelperFailed = v.Helper == app.HelperCalled, v.Helper == app.HelperFailed
 	if c := v.Closure; c != nil {
 		out.ClosureZH, out.ClosureEN = c.ZH, c.EN
 	}

@@ -39,3 +39,21 @@ func TestClosureShowsTheHallsReason(t *testing.T) {
 	k.show(View{Screen: ScreenRefusal, Refusal: Closure, ClosureZH: "系统升级", ClosureEN: "system upgrade"})
 	k.mustShow("The hall is closed today.", "Reason: system upgrade")
 }
+
+// The helper button (帮办) is on the home and refusal screens; once staff
+// were told the screen says so, and offline it sends the citizen to the desk.
+func TestHelperButton(t *testing.T) {
+	k := mustKiosk(t)
+	k.tap("呼叫工作人员帮忙")
+	k.mustCalls("CallHelper")
+	k.show(View{Screen: ScreenHome, HelperCalled: true})
+	k.mustShow("已通知工作人员，请在这台自助机旁稍候。", "再次呼叫工作人员")
+	k.show(View{Screen: ScreenRefusal, Refusal: QuotaExceeded})
+	k.tap("呼叫工作人员帮忙")
+	k.mustCalls("CallHelper")
+	k.show(View{Screen: ScreenRefusal, Refusal: QuotaExceeded, HelperFailed: true})
+	k.mustShow("暂时无法通知工作人员，请到咨询台。")
+	k.tap("English")
+	k.model.took()
+	k.mustShow("Staff could not be told right now. Please go to the information desk.", "Call a staff member")
+}

@@ -45,6 +45,9 @@ type Model interface {
 	// Reprint asks to print again a ticket the refusal screen lists as
 	// already held (View.Held).
 	Reprint(id string)
+	// CallHelper reports a tap on "call staff" (帮办): the app alerts the
+	// hall's staff and answers with View.HelperCalled or HelperFailed.
+	CallHelper()
 }
 
 // ServiceTile is one service (业务) on the home screen.
@@ -130,6 +133,9 @@ type View struct {
 	// ClosureZH and ClosureEN: the reason the hall gives for today's
 	// closure (Refusal Closure).
 	ClosureZH, ClosureEN string
+	// HelperCalled: staff were told that someone at this kiosk needs help;
+	// HelperFailed: they could not be (the kiosk is offline).
+	HelperCalled, HelperFailed bool
 }
 
 // HeldTicket is a ticket the citizen already holds today.

@@ -75,6 +75,9 @@ func (u *UI) home() fyne.CanvasObject {
 	grid := container.New(tileGrid{minWidth: 440 * sc, maxHeight: 400 * sc, gap: gap}, tiles...)
 
 	top := container.NewVBox(u.title("home_title"))
+	if b := u.helperBanner(); b != nil {
+		top.Add(b)
+	}
 	if zh, en := closureOf(services); zh != "" {
 		top.Add(newTile(styleWarn, u.touch(), nil, u.words(u.t("closure_banner", "Reason", u.name(zh, en)), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
 	}
@@ -94,8 +97,32 @@ func (u *UI) home() fyne.CanvasObject {
 		at := u.text(u.t("page", "Page", u.page+1, "Pages", pages), onLight, theme.SizeNameText, fyne.TextAlignCenter)
 		bottom.Add(container.NewGridWithColumns(3, prev, container.NewCenter(at), next))
 	}
+	bottom.Add(u.helperButton())
 	bottom.Add(appt)
 	return container.NewBorder(top, bottom, nil, nil, grid)
+}
+
+// helperButton calls a floor helper (帮办); once staff were told it says so
+// instead of offering it again.
+func (u *UI) helperButton() fyne.CanvasObject {
+	if u.view.HelperCalled {
+		return u.button(u.t("helper_again"), styleSecondary, u.model.CallHelper)
+	}
+	return u.button(u.t("helper_call"), styleSecondary, u.model.CallHelper)
+}
+
+// helperBanner says what became of a helper call, or is nil.
+func (u *UI) helperBanner() fyne.CanvasObject {
+	key := ""
+	switch {
+	case u.view.HelperCalled:
+		key = "helper_called"
+	case u.view.HelperFailed:
+		key = "helper_failed"
+	default:
+		return nil
+	}
+	return newTile(styleWarn, u.touch(), nil, u.words(u.t(key), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
 }
 
 // closureOf is the reason of the hall's special closure today, from the
@@ -372,6 +399,10 @@ func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
 		body = append(body, newTile(styleWarn, u.touch(), nil,
 			u.words(u.t("take_card"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
 	}
+	if b := u.helperBanner(); b != nil {
+		body = append(body, b)
+	}
+	buttons = append(buttons, u.helperButton())
 	return middle(body...), buttons
 }
 
