@@ -70,6 +70,12 @@ var table = []*operation{
 	{name: "help.call", route: "POST /api/v1/help", roles: helpCallRoles, run: opHelpCall},
 	{name: "help.list", route: "GET /api/v1/help", roles: helpStaff, run: opHelpList},
 	{name: "help.ack", route: "POST /api/v1/help/{id}/ack", roles: helpStaff, pathParams: []string{"id"}, run: opHelpAck},
+	// the display board's notices and media (board.go)
+	{name: "board.notices.post", route: "POST /api/v1/board/notices", roles: staff, run: opNoticePost},
+	{name: "board.notices.delete", route: "DELETE /api/v1/board/notices/{id}", roles: staff, pathParams: []string{"id"}, run: opNoticeDelete},
+	{name: "board.media.upload", route: "POST /api/v1/board/media", roles: staff, run: opMediaUpload, serve: serveMediaUpload},
+	{name: "board.media.get", route: "GET /api/v1/board/media/{id}", roles: boardMediaRoles, pathParams: []string{"id"}, run: opMediaGet, serve: serveMediaGet},
+	{name: "board.media.delete", route: "DELETE /api/v1/board/media/{id}", roles: staff, pathParams: []string{"id"}, run: opMediaDelete},
 	// windows (windows.go)
 	{name: "windows.list", route: "GET /api/v1/windows", roles: anyRole, run: opWindows},
 	{name: "windows.queue", route: "GET /api/v1/windows/{window}/queue", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opWindowQueue},

@@ -38,6 +38,8 @@ type Config struct {
 	Alerts   Alerts          `json:"alerts"`
 	// Calendar, when given, decides the issuing hours (hall/calendar.go).
 	Calendar *calendar.Calendar `json:"calendar,omitempty"`
+	// Board holds the display boards' notices and media (hall/board.go).
+	Board Board `json:"board,omitzero"`
 }
 
 // Alerts are the hall's alert thresholds: every manager's dashboard raises
@@ -275,6 +277,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateCalendar(bad)
+	c.Board.validate(bad)
 	r := c.Rules
 	if r.RecallsBeforeNoShow < 0 {
 		bad("rules.recalls_before_no_show", "must not be negative")
@@ -395,6 +398,7 @@ func (c Config) Clone() Config {
 	c.Services = slices.Clone(c.Services)
 	c.Windows = slices.Clone(c.Windows)
 	c.Calendar = cloneCalendar(c.Calendar)
+	c.Board = c.Board.clone()
 	for i := range c.Windows {
 		c.Windows[i].Services = slices.Clone(c.Windows[i].Services)
 	}

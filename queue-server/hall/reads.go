@@ -106,6 +106,9 @@ type Overview struct {
 	// Closure is today's special closure of the hall calendar, with its
 	// reason, for boards and kiosks to show; nil on other days.
 	Closure *Text `json:"closure,omitempty"`
+	// Board is what the display boards show besides the calls: notices
+	// and media (all of them; each notice says when it shows).
+	Board Board `json:"board,omitzero"`
 }
 
 // Ticket returns one of today's tickets with its position and estimate.
@@ -140,7 +143,7 @@ func (st *state) windowList() []Window {
 // Overview returns the live hall at the current sequence number.
 func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	return as[Overview](s.read(ctx, func(st *state, now time.Time) (any, error) {
-		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, ElderlyAge: st.cfg.Rules.ElderlyAge, Services: st.serviceViews(now), Windows: st.windowList(), Rules: st.cfg.Rules, Closure: st.closure(now)}
+		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, ElderlyAge: st.cfg.Rules.ElderlyAge, Services: st.serviceViews(now), Windows: st.windowList(), Rules: st.cfg.Rules, Closure: st.closure(now), Board: st.cfg.Board.clone()}
 		var calls []*Ticket
 		for _, t := range st.tickets {
 			if !t.CalledAt.IsZero() {

@@ -25,6 +25,7 @@ var Ops = []string{
 	"deadletters.resend", "login", "logout", "users.delete", "blacklist.list", "blacklist.remove",
 	"day.preview", "figures", "alerts", "backup",
 	"tickets.postpone", "help.call", "help.list", "help.ack",
+	"board.notices.post", "board.notices.delete", "board.media.upload", "board.media.get", "board.media.delete",
 }
 
 // ClientNetwork is the error code the pages' request helper gives when no

@@ -270,6 +270,11 @@ export const Op = Object.freeze({
   HelpCall: 'help.call',
   HelpList: 'help.list',
   HelpAck: 'help.ack',
+  BoardNoticesPost: 'board.notices.post',
+  BoardNoticesDelete: 'board.notices.delete',
+  BoardMediaUpload: 'board.media.upload',
+  BoardMediaGet: 'board.media.get',
+  BoardMediaDelete: 'board.media.delete',
 });
 
 // ReaderState: devices[].reader
