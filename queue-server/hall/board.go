@@ -42,7 +42,7 @@ type Board struct {
 // Notice is one marquee notice.
 type Notice struct {
 	ID    string    `json:"id"`
-	Text  Text      `json:"text"`            // zh required
+	Text  Text      `json:"text"`           // zh required
 	From  time.Time `json:"from,omitzero"`  // shown from (zero: now)
 	Until time.Time `json:"until,omitzero"` // until (zero: until removed)
 }

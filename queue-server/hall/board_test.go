@@ -31,8 +31,12 @@ func TestBoardNoticesAreConfigChanges(t *testing.T) {
 		want string
 	}{
 		{func(b *Board) { b.Notices = append(b.Notices, Notice{ID: "x1"}) }, "board.notices[1].text.zh: missing"},
-		{func(b *Board) { b.Notices = append(b.Notices, Notice{ID: "x1", Text: Text{ZH: strings.Repeat("长", 201)}}) }, "at most 200 characters"},
-		{func(b *Board) { b.Notices = append(b.Notices, Notice{ID: "x1", Text: Text{ZH: "a"}, From: at(10, 0), Until: at(9, 0)}) }, "board.notices[1].until: must be after from"},
+		{func(b *Board) {
+			b.Notices = append(b.Notices, Notice{ID: "x1", Text: Text{ZH: strings.Repeat("长", 201)}})
+		}, "at most 200 characters"},
+		{func(b *Board) {
+			b.Notices = append(b.Notices, Notice{ID: "x1", Text: Text{ZH: "a"}, From: at(10, 0), Until: at(9, 0)})
+		}, "board.notices[1].until: must be after from"},
 		{func(b *Board) { b.Notices = append(b.Notices, Notice{ID: "../x", Text: Text{ZH: "a"}}) }, "board.notices[1].id"},
 		{func(b *Board) { b.Media = append(b.Media, Media{ID: "m1", Type: "text/html", Size: 10}) }, `board.media[0].type: "text/html" is not one of`},
 		{func(b *Board) { b.Media = append(b.Media, Media{ID: "m1", Type: "image/png", Size: MaxImageBytes + 1}) }, "board.media[0].size: must be 1 byte to 5 MB for an image"},
