@@ -1,8 +1,16 @@
 package web_test
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // The phone status page's postpone (暂离): the citizen presses it, confirms,
@@ -178,4 +186,105 @@ func TestHelperCallFromPhoneToDashboard(t *testing.T) {
 	if acked != 1 {
 		t.Errorf("the server's calls: %v", calls)
 	}
+}
+
+// writePNG writes a small real PNG image and returns its path.
+func writePNG(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := range 40 {
+		for y := range 30 {
+			img.Set(x, y, color.RGBA{R: uint8(x * 6), G: 90, B: 200, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "welcome.png")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Board notices and media from the dashboard to the board: every control
+// of the dashboard's card pressed, its effect checked on the server, and
+// the board showing what is current — and hiding a notice outside its times.
+func TestBoardNoticesAndMediaFromDashboard(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	display := h.token("board", "display", 0)
+	dash := b.MustTab(t, 1920, 1080)
+	dash.open(h.srv.URL + "/dashboard")
+	dash.login(h.admin)
+	dash.waitFor(5*time.Second, `!document.querySelector("#dash").hidden && document.querySelector("#notice-list").textContent.includes("None")`)
+	board := b.MustTab(t, 1920, 1080)
+	board.open(h.srv.URL + "/display")
+	board.login(display)
+	board.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+
+	dash.set("#notice-zh", "今天下午系统维护")
+	dash.set("#notice-en", "Maintenance this afternoon")
+	dash.click("#notice-post")
+	dash.waitText(5*time.Second, "#board-msg", "已发布到叫号屏 · Posted to the boards")
+	var o struct {
+		Board struct {
+			Notices []map[string]any `json:"notices"`
+			Media   []map[string]any `json:"media"`
+		} `json:"board"`
+	}
+	h.api("GET", "overview", h.admin, nil, &o)
+	if len(o.Board.Notices) != 1 || o.Board.Notices[0]["text"].(map[string]any)["zh"] != "今天下午系统维护" {
+		t.Fatalf("the server's notices: %v", o.Board.Notices)
+	}
+	board.waitText(5*time.Second, "#notices-text", "今天下午系统维护　Maintenance this afternoon")
+	board.waitFor(time.Second, `!document.querySelector("#notices").hidden`)
+
+	dash.do(chromedp.SetUploadFiles(chromedp.CSS("#media-file"), []string{writePNG(t)}))
+	dash.set("#media-seconds", "30")
+	dash.click("#media-upload")
+	dash.waitText(5*time.Second, "#board-msg", "已上传，叫号屏空闲时播放 · Uploaded; the boards play it between calls")
+	h.api("GET", "overview", h.admin, nil, &o)
+	if len(o.Board.Media) != 1 || o.Board.Media[0]["type"] != "image/png" || o.Board.Media[0]["seconds"].(float64) != 30 {
+		t.Fatalf("the server's media: %v", o.Board.Media)
+	}
+	id := o.Board.Media[0]["id"].(string)
+	board.waitFor(5*time.Second, `document.querySelector("#media").dataset.showing === "`+id+`" &&
+		document.querySelector("#media-img").complete && document.querySelector("#media-img").naturalWidth === 40`)
+	board.axe()
+	board.shot("board-notices-media")
+	// a call: the panel makes way while it is announced
+	h.issue("A")
+	h.openWindow(1, "li")
+	h.call(1)
+	board.waitFor(5*time.Second, `document.querySelector("#media").classList.contains("quiet")`)
+
+	// a notice outside its times is not shown; one that ends goes by itself
+	var cfg map[string]any
+	h.api("GET", "config", h.admin, nil, &cfg)
+	now := h.clock.Now()
+	cfg["board"].(map[string]any)["notices"] = []map[string]any{
+		{"id": "past", "text": map[string]string{"zh": "昨天的通知"}, "until": now.Add(-time.Hour).Format(time.RFC3339)},
+		{"id": "future", "text": map[string]string{"zh": "明天的通知"}, "from": now.Add(24 * time.Hour).Format(time.RFC3339)},
+		{"id": "ending", "text": map[string]string{"zh": "马上结束的通知"}, "until": now.Add(3 * time.Second).Format(time.RFC3339Nano)},
+	}
+	h.api("PUT", "config", h.admin, cfg, nil)
+	board.waitFor(5*time.Second, `document.querySelector("#notices").dataset.ids === "ending"`)
+	board.waitFor(10*time.Second, `document.querySelector("#notices").hidden`)
+
+	// removing from the dashboard
+	dash.waitFor(5*time.Second, `document.querySelectorAll("#notice-list tr[data-notice]").length === 3`)
+	dash.clickRow(`#notice-list button[aria-label="删除 Remove: 昨天的通知"]`)
+	dash.waitFor(5*time.Second, `document.querySelectorAll("#notice-list tr[data-notice]").length === 2`)
+	dash.waitFor(5*time.Second, `document.querySelectorAll("#media-list tr[data-media]").length === 1`)
+	dash.clickRow(`#media-list button[aria-label="删除 Remove: welcome.png"]`)
+	dash.waitFor(5*time.Second, `document.querySelector("#media-list").textContent.includes("None")`)
+	o.Board.Notices, o.Board.Media = nil, nil // absent lists leave a decoded value alone
+	h.api("GET", "overview", h.admin, nil, &o)
+	if len(o.Board.Notices) != 2 || len(o.Board.Media) != 0 {
+		t.Errorf("after removing: %v %v", o.Board.Notices, o.Board.Media)
+	}
+	board.waitFor(5*time.Second, `document.querySelector("#media").hidden`)
+	dash.axe()
 }

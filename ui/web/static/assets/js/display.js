@@ -132,6 +132,7 @@ const stream = new Stream('', {
   },
   onResync(o) {
     hs.reset(o);
+    document.dispatchEvent(new CustomEvent('hallq:board', { detail: o.board })); // display-board.js
     showHall(o.hall);
     showClosure(o.closure);
     render();
@@ -139,8 +140,10 @@ const stream = new Stream('', {
   onEvent(ev, { live }) {
     const change = hs.apply(ev);
     if (change.config) showHall(change.config.hall); // service names follow in the next services frame
+    if (change.config) document.dispatchEvent(new CustomEvent('hallq:board', { detail: change.config.board }));
     if (change.ticket || change.config || change.day) render();
     if (ev.type !== EventType.TicketCalled && ev.type !== EventType.TicketRecalled) return;
+    if (live) document.dispatchEvent(new CustomEvent('hallq:call')); // the media panel makes way
     if (live || missedFor < SPEAK_MISSED_WITHIN_MS) {
       const { number, window } = ev.ticket;
       announcer.add(callText(number, window, ev.type === EventType.TicketRecalled), callTextEN(number, window));
