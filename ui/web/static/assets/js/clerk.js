@@ -55,6 +55,7 @@ async function run(what, fn) {
   show('error', '');
   show('info', '');
   busy = true;
+  sentSeq = hs.seq;
   try {
     await fn();
   } catch (e) {
@@ -72,8 +73,16 @@ async function run(what, fn) {
 
 // took applies what the server answered to an action at once (its event
 // follows and says the same), so the next key acts on the new state.
+// sentSeq is the last event seen when the running action was sent: an
+// event after it about the same ticket is at least as new as the answer
+// (the action's own event, or a later change made elsewhere), so the
+// answer must not overwrite it.
+let sentSeq = 0;
+
 function took(t) {
   if (!t || !t.id) return;
+  const known = hs.tickets.get(t.id);
+  if (known && known.seq > sentSeq) return;
   hs.remember([t], true);
   const w = win();
   if (!w || t.window !== me.window) return;
