@@ -179,3 +179,16 @@ func TestCalendarConfigErrorsNameTheKey(t *testing.T) {
 		t.Error("Clone shares the calendar")
 	}
 }
+
+// The day's figures span the calendar's hours when services have none.
+func TestFiguresSpanTheCalendarsDay(t *testing.T) {
+	c := SampleConfig()
+	withCalendar(&c)
+	d := Summarize(c, "2026-11-27", nil) // a Friday: 08:30-12:00, 13:30-17:30
+	if d.Open != "08:30" || d.Close != "17:30" {
+		t.Errorf("figures span %s-%s, want 08:30-17:30", d.Open, d.Close)
+	}
+	if d := Summarize(c, "2026-11-28", nil); d.Open != "08:00" || d.Close != "18:00" { // a holiday: the default span
+		t.Errorf("holiday figures span %s-%s", d.Open, d.Close)
+	}
+}
