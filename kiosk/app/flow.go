@@ -43,6 +43,15 @@ const (
 	RefuseOutsideWindow    = "outside_checkin_window" // Slot and CheckInFrom; offer a walk-in ticket
 	RefuseUnavailable      = "tickets_unavailable"    // offline and out of leased numbers
 	RefuseDevice           = "device_error"           // anything else: ask staff
+	RefuseBookingOnly      = "booking_only"           // the service takes checked-in bookings only now: offer check-in
+	RefuseClosure          = "closure"                // the hall's special closure today: Closure says why
+	RefuseHoliday          = "holiday"                // a public holiday in the hall calendar
+)
+
+// The outcomes of a helper call (View.Helper).
+const (
+	HelperCalled = "called"
+	HelperFailed = "failed"
 )
 
 // NotIssuingUnavailable is the ServiceView.NotIssuing the flow sets on a
@@ -73,6 +82,10 @@ type View struct {
 	CheckInFrom  time.Time
 	CheckInUntil time.Time
 	Hours        *hall.Hours
+	Closure      *hall.Text // RefuseClosure: the reason the hall gives
+	// Helper: the citizen pressed "call staff" (帮办) on this screen:
+	// HelperCalled when the server took the call, HelperFailed when not.
+	Helper string
 	// NewVisitor: the last citizen is gone (完成, or idle): the screens
 	// reset the language to Language and the large-text mode to off.
 	NewVisitor bool
@@ -241,6 +254,31 @@ func (f *Flow) StartAppointment() {
 		}
 		f.lastService, f.lastStep = "", ScreenAppointment
 		f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+	})
+}
+
+// CallHelper: the citizen pressed "call staff" (帮办): the server puts an
+// alert on the managers' dashboards naming this kiosk, and the screen says
+// whether staff were told (offline: go to the information desk).
+func (f *Flow) CallHelper() {
+	f.do(func() {
+		if f.busyTap() {
+			return
+		}
+		f.start(func(ctx context.Context) func() {
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := f.core.cl.CallHelper(cctx)
+			cancel()
+			return func() {
+				v := f.view
+				v.Helper = HelperCalled
+				if err != nil {
+					f.core.log.Warn("helper call", "err", err)
+					v.Helper = HelperFailed
+				}
+				f.set(v, f.cfg.Idle)
+			}
+		})
 	})
 }
 
@@ -536,12 +574,15 @@ func (f *Flow) selectService(code string) {
 		return
 	case !s.Issuing:
 		reason := RefuseClosed
-		if s.NotIssuing == "issuing_stopped" {
+		switch s.NotIssuing {
+		case "issuing_stopped":
 			reason = RefuseIssuingStopped
-		} else if s.NotIssuing == "quota" {
+		case "quota":
 			reason = RefuseQuota
+		case string(hall.ReasonBookingOnly), string(hall.ReasonClosure), string(hall.ReasonHoliday):
+			reason = s.NotIssuing // the same words as the server's refusal
 		}
-		f.refuse(reason, "service not issuing: "+s.NotIssuing, &refusalInfo{hours: s.Hours})
+		f.refuse(reason, "service not issuing: "+s.NotIssuing, &refusalInfo{hours: s.Hours, closure: s.Closure})
 		return
 	}
 	f.lastService, f.lastStep = code, ScreenInsertCard
@@ -836,6 +877,7 @@ type refusalInfo struct {
 	slot, from time.Time
 	until      time.Time
 	hours      *hall.Hours
+	closure    *hall.Text
 }
 
 // refusalInfo gathers a refusal's details; the tickets held are fetched
@@ -847,7 +889,7 @@ func (f *Flow) refusalInfo(ctx context.Context, err error) *refusalInfo {
 		return nil
 	}
 	loc := f.core.Location()
-	info := &refusalInfo{hours: d.Hours}
+	info := &refusalInfo{hours: d.Hours, closure: d.Closure}
 	if !d.SlotStart.IsZero() {
 		info.slot, info.from, info.until = d.SlotStart.In(loc), d.CheckInFrom.In(loc), d.CheckInUntil.In(loc)
 	}
@@ -882,6 +924,7 @@ func (f *Flow) refuse(code, detail string, info *refusalInfo) {
 func (f *Flow) refuseView(v View, info *refusalInfo) {
 	if info != nil {
 		v.Held, v.SlotStart, v.CheckInFrom, v.CheckInUntil, v.Hours = info.held, info.slot, info.from, info.until, info.hours
+		v.Closure = info.closure
 	}
 	f.set(v, f.cfg.Idle)
 }
@@ -901,6 +944,12 @@ func refusalOf(err error) (string, bool) {
 		return RefuseClosed, false
 	case hall.ReasonIssuingStopped:
 		return RefuseIssuingStopped, false
+	case hall.ReasonBookingOnly:
+		return RefuseBookingOnly, false
+	case hall.ReasonClosure:
+		return RefuseClosure, false
+	case hall.ReasonHoliday:
+		return RefuseHoliday, false
 	case hall.ReasonBlacklisted:
 		return RefuseBlacklisted, false
 	case hall.ReasonNoAppointment:

@@ -34,6 +34,9 @@ func (b *Bridge) SelectService(code string) { b.flow.SelectService(code) }
 // StartAppointment starts a check-in.
 func (b *Bridge) StartAppointment() { b.flow.StartAppointment() }
 
+// CallHelper: the citizen asks for a floor helper (帮办).
+func (b *Bridge) CallHelper() { b.flow.CallHelper() }
+
 // TakeWalkIn: back to the tiles, to take an ordinary ticket.
 func (b *Bridge) TakeWalkIn() { b.flow.Home() }
 
@@ -86,6 +89,15 @@ func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
 			t.ClosedReason = ui.QuotaExceeded
 		case app.NotIssuingUnavailable:
 			t.ClosedReason = ui.TicketsUnavailable
+		case string(hall.ReasonBookingOnly):
+			t.ClosedReason = ui.BookingOnly
+		case string(hall.ReasonHoliday):
+			t.ClosedReason = ui.Holiday
+		case string(hall.ReasonClosure):
+			t.ClosedReason = ui.Closure
+			if s.Closure != nil {
+				t.ClosureZH, t.ClosureEN = s.Closure.ZH, s.Closure.EN
+			}
 		default:
 			t.ClosedReason = ui.Closed
 		}
@@ -122,6 +134,10 @@ func View(v app.View) ui.View {
 		out.Ticket = ui.Ticket{Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait, StatusURL: t.StatusURL,
 			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment,
 			SlotStart: t.SlotStart, Priority: t.Priority, Reprint: v.Reprint}
+	}
+	out.HelperCalled, out.HelperFailed = v.Helper == app.HelperCalled, v.Helper == app.HelperFailed
+	if c := v.Closure; c != nil {
+		out.ClosureZH, out.ClosureEN = c.ZH, c.EN
 	}
 	for _, t := range v.Held {
 		out.Held = append(out.Held, ui.HeldTicket{ID: t.ID, Number: t.Number})

@@ -84,6 +84,7 @@ type API struct {
 	hub     *hub
 	devices *deviceReports
 	remote  *remoteLimiter
+	help    *remoteLimiter // helper calls from phones (helper.go)
 	logins  *loginGuard
 	extra   map[string]func() any // health details, by name
 	mux     *http.ServeMux
@@ -200,6 +201,7 @@ func New(o Options) *API {
 	}
 	a.hub = newHub(a, o.Observer)
 	a.devices, a.remote = newDeviceReports(), newRemoteLimiter()
+	a.help = &remoteLimiter{table: newAddrTable(maxRemoteAddrs, maxHelpPerIP, time.Hour)}
 	a.logins = newLoginGuard(func() time.Time { return a.now() })
 	a.routes(o.Pages, o.Metrics)
 	return a

@@ -58,6 +58,7 @@ var table = []*operation{
 	{name: "tickets.list", route: "GET /api/v1/tickets", roles: roles(staff, []string{wire.RoleClerk}), run: opTickets},
 	{name: "tickets.get", route: "GET /api/v1/tickets/{id}", roles: append([]string{public}, anyRole...), pathParams: []string{"id"}, run: opTicket},
 	{name: "tickets.action", route: "POST /api/v1/tickets/{id}/{action}", roles: roles(staff, []string{wire.RoleClerk, wire.RoleKiosk}), pathParams: []string{"id", "action"}, actions: true, run: opAction},
+	{name: "tickets.postpone", route: "POST /api/v1/tickets/{id}/postpone", roles: postponeRoles, pathParams: []string{"id"}, run: opPostpone}, // postpone.go
 	{name: "checkin", route: "POST /api/v1/checkin", roles: roles(staff, []string{wire.RoleKiosk}), run: opCheckIn},
 	{name: "leases.grant", route: "POST /api/v1/leases", roles: []string{wire.RoleKiosk}, run: opLease},
 	{name: "leases.release", route: "POST /api/v1/leases/{id}/release", roles: []string{wire.RoleKiosk}, pathParams: []string{"id"}, run: opLeaseRelease},
@@ -65,6 +66,16 @@ var table = []*operation{
 	{name: "kiosk.sealkey", route: "GET /api/v1/kiosk/seal-key", roles: []string{wire.RoleKiosk}, run: opSealKey},
 	// remote tickets (线上取号) (remote.go)
 	{name: "tickets.remote", route: "POST /api/v1/remote-tickets", roles: append([]string{public}, anyRole...), run: opRemoteTicket},
+	// helper calls (帮办) (helper.go)
+	{name: "help.call", route: "POST /api/v1/help", roles: helpCallRoles, run: opHelpCall},
+	{name: "help.list", route: "GET /api/v1/help", roles: helpStaff, run: opHelpList},
+	{name: "help.ack", route: "POST /api/v1/help/{id}/ack", roles: helpStaff, pathParams: []string{"id"}, run: opHelpAck},
+	// the display board's notices and media (board.go)
+	{name: "board.notices.post", route: "POST /api/v1/board/notices", roles: staff, run: opNoticePost},
+	{name: "board.notices.delete", route: "DELETE /api/v1/board/notices/{id}", roles: staff, pathParams: []string{"id"}, run: opNoticeDelete},
+	{name: "board.media.upload", route: "POST /api/v1/board/media", roles: staff, run: opMediaUpload, serve: serveMediaUpload},
+	{name: "board.media.get", route: "GET /api/v1/board/media/{id}", roles: boardMediaRoles, pathParams: []string{"id"}, run: opMediaGet, serve: serveMediaGet},
+	{name: "board.media.delete", route: "DELETE /api/v1/board/media/{id}", roles: staff, pathParams: []string{"id"}, run: opMediaDelete},
 	// windows (windows.go)
 	{name: "windows.list", route: "GET /api/v1/windows", roles: anyRole, run: opWindows},
 	{name: "windows.queue", route: "GET /api/v1/windows/{window}/queue", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window"}, ownWindow: true, run: opWindowQueue},
@@ -253,7 +264,7 @@ func redactEvent(ev hall.Event, l level) (hall.Event, bool) {
 		}
 		ev.Blacklist = nil
 	}
-	if ev.Lease != nil && l < levelStaff {
+	if (ev.Lease != nil || ev.Help != nil) && l < levelStaff {
 		return ev, false
 	}
 	return ev, true

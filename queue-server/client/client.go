@@ -180,6 +180,21 @@ func (c *Client) Ticket(ctx context.Context, id string) (hall.TicketView, error)
 	return out, err
 }
 
+// CallHelper calls a floor helper (帮办) for the kiosk whose token c holds;
+// pressing again while the call is open returns the same call.
+func (c *Client) CallHelper(ctx context.Context) (hall.HelpCall, error) {
+	var out hall.HelpCall
+	_, err := c.Do(ctx, "POST", "/api/v1/help", "", nil, &out)
+	return out, err
+}
+
+// HelpCalls lists today's helper calls (managers and admins).
+func (c *Client) HelpCalls(ctx context.Context) ([]hall.HelpCall, error) {
+	var out []hall.HelpCall
+	_, err := c.Do(ctx, "GET", "/api/v1/help", "", nil, &out)
+	return out, err
+}
+
 // Call calls the next ticket at window (or ticket id when not empty);
 // ok is false when nothing waits.
 func (c *Client) Call(ctx context.Context, idem string, window int, id string) (t hall.TicketView, ok bool, err error) {

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"hallq/internal/calendar"
 )
 
 //go:embed sample-hall.json
@@ -34,6 +36,10 @@ type Config struct {
 	Windows  []WindowConfig  `json:"windows"`
 	Rules    Rules           `json:"rules"`
 	Alerts   Alerts          `json:"alerts"`
+	// Calendar, when given, decides the issuing hours (hall/calendar.go).
+	Calendar *calendar.Calendar `json:"calendar,omitempty"`
+	// Board holds the display boards' notices and media (hall/board.go).
+	Board Board `json:"board,omitzero"`
 }
 
 // Alerts are the hall's alert thresholds: every manager's dashboard raises
@@ -116,6 +122,7 @@ type Rules struct {
 	CompleteFromCalled  bool     `json:"complete_from_called"`   // a called ticket may be completed at once (start implied)
 	CarryOver           bool     `json:"carry_over"`             // at day close, waiting tickets carry over instead of expiring
 	NumberDigits        int      `json:"number_digits"`          // digits after the prefix (3: A001…A999)
+	PostponePlaces      int      `json:"postpone_places"`        // a postponed ticket (暂离) moves back this many places
 }
 
 // Duration is a time.Duration written as "90s", "15m", "1h30m" in JSON.
@@ -173,6 +180,12 @@ func ParseConfig(b []byte) (Config, error) {
 func (c *Config) setDefaults() {
 	if c.Hall.TimeZone == "" {
 		c.Hall.TimeZone = "Asia/Shanghai"
+	}
+	if c.Calendar != nil && c.Calendar.Zone == "" {
+		c.Calendar.Zone = c.Hall.TimeZone
+	}
+	if c.Rules.PostponePlaces == 0 {
+		c.Rules.PostponePlaces = DefaultPostponePlaces
 	}
 	if c.Rules.NumberDigits == 0 {
 		c.Rules.NumberDigits = 3
@@ -237,7 +250,11 @@ func (c *Config) Validate() error {
 		if s.MeanService <= 0 {
 			bad(key+".mean_service", "must be positive")
 		}
-		if err := s.Hours.validate(); err != nil {
+		if c.Calendar != nil && s.Hours.onlyStopBefore() {
+			if s.Hours.StopBefore < 0 || s.Hours.StopBefore.D() >= 12*time.Hour {
+				bad(key+".hours.stop_before", "must be 0 to 12h, got %v", s.Hours.StopBefore.D())
+			}
+		} else if err := s.Hours.validate(); err != nil {
 			bad(key+".hours", "%v", err)
 		}
 	}
@@ -259,6 +276,8 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.validateCalendar(bad)
+	c.Board.validate(bad)
 	r := c.Rules
 	if r.RecallsBeforeNoShow < 0 {
 		bad("rules.recalls_before_no_show", "must not be negative")
@@ -270,6 +289,9 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			bad(key, "must not be negative")
 		}
+	}
+	if r.PostponePlaces < 1 || r.PostponePlaces > 50 {
+		bad("rules.postpone_places", "must be 1 to 50, got %d", r.PostponePlaces)
 	}
 	if r.ElderlyAge < 0 || r.ElderlyAge > 130 {
 		bad("rules.elderly_age", "must be 0 (off) to 130")
@@ -375,6 +397,8 @@ func (c Config) Version() string {
 func (c Config) Clone() Config {
 	c.Services = slices.Clone(c.Services)
 	c.Windows = slices.Clone(c.Windows)
+	c.Calendar = cloneCalendar(c.Calendar)
+	c.Board = c.Board.clone()
 	for i := range c.Windows {
 		c.Windows[i].Services = slices.Clone(c.Windows[i].Services)
 	}

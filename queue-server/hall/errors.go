@@ -80,11 +80,16 @@ const (
 	ReasonAmbiguousRef         Reason = "ambiguous_ref"
 	ReasonOwnAccount           Reason = "own_account"
 	ReasonNotASession          Reason = "not_a_session"
+	ReasonAlreadyPostponed     Reason = "already_postponed"
+	ReasonAlreadyAcknowledged  Reason = "already_acknowledged"
 	// closed (also a service's not_issuing)
 	ReasonClosed         Reason = "closed"
 	ReasonLunch          Reason = "lunch"
 	ReasonIssuingStopped Reason = "issuing_stopped"
 	ReasonDayClosed      Reason = "day_closed"
+	ReasonHoliday        Reason = "holiday"      // the calendar's statutory holiday
+	ReasonClosure        Reason = "closure"      // the calendar's special closure (Details.Closure says why)
+	ReasonBookingOnly    Reason = "booking_only" // the calendar's booking-only hours: checked-in bookings only
 	// unprocessable
 	ReasonIdempotencyKeyReused Reason = "idempotency_key_reused"
 	// quota_exceeded
@@ -114,6 +119,8 @@ var Reasons = []Reason{
 	ReasonIdempotencyKeyReused,
 	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests, ReasonTooManySockets, ReasonLeaseChurn, ReasonRemoteShare,
 	ReasonStorage, ReasonNetwork, ReasonUnreachable,
+	ReasonHoliday, ReasonClosure, ReasonBookingOnly,
+	ReasonAlreadyPostponed, ReasonAlreadyAcknowledged,
 }
 
 // EventReasons are the reasons an event may carry (Event.Reason) besides
@@ -156,6 +163,7 @@ type Details struct {
 	CheckInFrom  time.Time `json:"check_in_from,omitzero"`
 	CheckInUntil time.Time `json:"check_in_until,omitzero"`
 	Hours        *Hours    `json:"hours,omitempty"`
+	Closure      *Text     `json:"closure,omitempty"` // closure: the reason the hall gives
 }
 
 // With returns e with details attached.

@@ -20,6 +20,9 @@ const (
 	EvTicketPrintFailed = "ticket.print_failed"
 	EvTicketExpired     = "ticket.expired"
 	EvTicketCarried     = "ticket.carried_over"
+	EvTicketPostponed   = "ticket.postponed"  // 暂离: moved back, once (postpone.go)
+	EvHelpCalled        = "help.called"       // 帮办: a helper is asked for (helper.go)
+	EvHelpAcked         = "help.acknowledged" // and staff took it up
 	EvWindowOpened      = "window.opened"
 	EvWindowPaused      = "window.paused"
 	EvWindowClosed      = "window.closed"
@@ -50,6 +53,7 @@ type Event struct {
 	Blacklist   *BlackEntry `json:"blacklist,omitempty"`
 	Summary     *DaySummary `json:"summary,omitempty"`
 	Config      *Config     `json:"config,omitempty"` // config.changed: the whole new configuration
+	Help        *HelpCall   `json:"help,omitempty"`   // help.called, help.acknowledged
 
 	// Idem records the scoped idempotency key of the request that caused
 	// the event and its result, so a retry finds the first result. Stores

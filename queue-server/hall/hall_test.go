@@ -45,6 +45,7 @@ func (j *memJournal) Load() (Snapshot, error) {
 	defer j.mu.Unlock()
 	tickets := map[string]Ticket{}
 	windows := map[int]Window{}
+	helps := map[string]HelpCall{}
 	var s Snapshot
 	s.Idem = map[string]IdemRecord{}
 	closed := ""
@@ -71,6 +72,9 @@ func (j *memJournal) Load() (Snapshot, error) {
 		if ev.Idem != nil {
 			s.Idem[ev.Idem.Key] = *ev.Idem
 		}
+		if ev.Help != nil {
+			helps[ev.Help.ID] = *ev.Help
+		}
 		if ev.Config != nil {
 			c := ev.Config.Clone()
 			s.Config = &c
@@ -84,6 +88,9 @@ func (j *memJournal) Load() (Snapshot, error) {
 	}
 	for _, w := range windows {
 		s.Windows = append(s.Windows, w)
+	}
+	for _, h := range helps {
+		s.Helps = append(s.Helps, h)
 	}
 	return s, nil
 }

@@ -210,6 +210,13 @@ func Summarize(cfg Config, day string, tickets []Ticket) DayFigures {
 			open, cl = min(open, o), max(cl, c)
 		}
 	}
+	if cl <= open && cfg.Calendar != nil { // services without hours of their own: the calendar's day
+		if d0, err := time.ParseInLocation(time.DateOnly, day, loc); err == nil {
+			if iv := cfg.Calendar.Intervals(d0); len(iv) > 0 {
+				open, cl = iv[0].From.Sub(d0), iv[len(iv)-1].To.Sub(d0)
+			}
+		}
+	}
 	if cl <= open {
 		open, cl = 8*time.Hour, 18*time.Hour
 	}

@@ -53,6 +53,10 @@ func (st *state) resolve(ref Ref, now time.Time) any {
 		}
 	case RefConfig:
 		return st.cfg.Clone()
+	case RefHelp:
+		if h := st.helps[ref.ID]; h != nil {
+			return *h
+		}
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ type ServiceView struct {
 	AcceptExpired  bool   `json:"accept_expired_id,omitempty"` // an expired ID card is accepted
 	Remote         bool   `json:"remote"`
 	Issuing        bool   `json:"issuing"`               // tickets can be taken now
-	NotIssuing     string `json:"not_issuing,omitempty"` // why not: closed, lunch, issuing_stopped, quota, day_closed
+	NotIssuing     string `json:"not_issuing,omitempty"` // why not: closed, lunch, issuing_stopped, quota, day_closed, holiday, closure, booking_only
 	Waiting        int    `json:"waiting"`               // tickets waiting now
 	EstimatedWaitS int    `json:"estimated_wait_s"`      // for a walk-in taking a ticket now; -1 unknown
 	OpenWindows    int    `json:"open_windows"`          // open windows serving it
@@ -24,6 +24,7 @@ type ServiceView struct {
 	MeanServiceS   int    `json:"mean_service_s"`        // current service-time estimate
 	Windows        []int  `json:"windows,omitempty"`     // the windows configured to serve it, in number order
 	Hours          *Hours `json:"hours,omitempty"`       // today's issuing hours (hall time)
+	Closure        *Text  `json:"closure,omitempty"`     // not_issuing closure: the reason the hall gives
 
 	// PerCitizenLimit is the service's tickets per ID card a day (0: no
 	// limit), which a kiosk issuing offline applies to the cards it reads.
@@ -40,7 +41,8 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 		if sc.DailyQuota > 0 {
 			v.QuotaLeft = max(sc.DailyQuota-st.issued[sc.Code], 0)
 		}
-		v.NotIssuing = sc.Hours.IssueState(now.In(st.loc))
+		why, closure := st.issueState(&sc, now)
+		v.NotIssuing, v.Closure = string(why), closure
 		if st.dayClosed {
 			v.NotIssuing = "day_closed"
 		}
@@ -58,8 +60,7 @@ func (st *state) serviceViews(now time.Time) []ServiceView {
 			}
 		}
 		slices.Sort(v.Windows)
-		hours := sc.Hours
-		v.Hours = &hours
+		v.Hours = st.hoursToday(&sc, now)
 		out = append(out, v)
 	}
 	return out
@@ -102,6 +103,12 @@ type Overview struct {
 	Windows    []Window      `json:"windows"`
 	Calls      []TicketView  `json:"calls"` // latest calls first (called, serving, recently done)
 	Rules      Rules         `json:"rules"` // what consoles need to offer only possible actions
+	// Closure is today's special closure of the hall calendar, with its
+	// reason, for boards and kiosks to show; nil on other days.
+	Closure *Text `json:"closure,omitempty"`
+	// Board is what the display boards show besides the calls: notices
+	// and media (all of them; each notice says when it shows).
+	Board Board `json:"board,omitzero"`
 }
 
 // Ticket returns one of today's tickets with its position and estimate.
@@ -136,7 +143,7 @@ func (st *state) windowList() []Window {
 // Overview returns the live hall at the current sequence number.
 func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	return as[Overview](s.read(ctx, func(st *state, now time.Time) (any, error) {
-		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, ElderlyAge: st.cfg.Rules.ElderlyAge, Services: st.serviceViews(now), Windows: st.windowList(), Rules: st.cfg.Rules}
+		o := Overview{Seq: st.seq, Day: st.day, Hall: st.cfg.Hall, ElderlyAge: st.cfg.Rules.ElderlyAge, Services: st.serviceViews(now), Windows: st.windowList(), Rules: st.cfg.Rules, Closure: st.closure(now), Board: st.cfg.Board.clone()}
 		var calls []*Ticket
 		for _, t := range st.tickets {
 			if !t.CalledAt.IsZero() {

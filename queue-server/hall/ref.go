@@ -33,6 +33,7 @@ const (
 	RefLease   RefKind = "l"
 	RefBooking RefKind = "b"
 	RefConfig  RefKind = "c"
+	RefHelp    RefKind = "h" // a helper call (helper.go)
 )
 
 // TicketRef refers to the ticket with this id.
@@ -49,6 +50,9 @@ func BookingRef(id string) Ref { return Ref{Kind: RefBooking, ID: id} }
 
 // ConfigRef refers to the hall's configuration.
 func ConfigRef() Ref { return Ref{Kind: RefConfig} }
+
+// HelpRef names a helper call.
+func HelpRef(id string) Ref { return Ref{Kind: RefHelp, ID: id} }
 
 // String is the stored form: "t:<id>", "w:<n>", "l:<id>", "b:<id>", "c:",
 // or "" for the zero Ref.
@@ -76,7 +80,7 @@ func ParseRef(s string) (Ref, error) {
 		return Ref{}, fmt.Errorf("result ref %q has no kind (want t:, w:, l:, b: or c:)", s)
 	}
 	switch k := RefKind(kind); k {
-	case RefTicket, RefLease, RefBooking:
+	case RefTicket, RefLease, RefBooking, RefHelp:
 		if key == "" {
 			return Ref{}, fmt.Errorf("result ref %q names no id", s)
 		}

@@ -24,6 +24,7 @@ type Snapshot struct {
 	Leases    []Lease
 	Bookings  []Booking
 	Blacklist []BlackEntry
+	Helps     []HelpCall            // today's helper calls
 	Idem      map[string]IdemRecord // scoped idempotency key → its record (result ref, fingerprint)
 	Config    *Config               // the latest config.changed configuration; nil when never changed at runtime
 	DayClosed bool                  // Day was closed early by a manager (day.closed for Day is in the log)
@@ -48,6 +49,7 @@ type state struct {
 	blacklist map[string]BlackEntry
 	idem      map[string]IdemRecord
 	stats     map[string]*serviceStats
+	helps     map[string]*HelpCall // today's helper calls (helper.go)
 
 	dayClosed bool      // a manager closed st.day before midnight: no more tickets for it
 	cfgBy     string    // who last changed the configuration while this process ran
@@ -64,7 +66,12 @@ func newState(cfg Config, s Snapshot) *state {
 		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},
 		counters: map[string]int{}, issued: map[string]int{}, perKey: map[string]int{},
 		leases: map[string]*Lease{}, bookings: map[string]*Booking{}, blacklist: map[string]BlackEntry{},
-		idem: map[string]IdemRecord{}, stats: map[string]*serviceStats{},
+		idem: map[string]IdemRecord{}, stats: map[string]*serviceStats{}, helps: map[string]*HelpCall{},
+	}
+	for i := range s.Helps {
+		if h := s.Helps[i]; h.Day == st.day {
+			st.helps[h.ID] = &h
+		}
 	}
 	for _, sc := range cfg.Services {
 		st.queues[sc.Code] = &serviceQueue{}
@@ -183,6 +190,10 @@ func (st *state) emit(ev Event, now time.Time) {
 	if ev.Appointment != nil {
 		b := *ev.Appointment
 		st.bookings[b.ID] = &b
+	}
+	if ev.Help != nil {
+		h := *ev.Help
+		st.helps[h.ID] = &h
 	}
 	if ev.Config != nil {
 		st.cfgBy, st.cfgAt = ev.Actor, now
@@ -303,9 +314,8 @@ func (st *state) issuing(sc *ServiceConfig, now time.Time) error {
 	if st.dayClosed {
 		return Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); tickets are issued again tomorrow", st.day)
 	}
-	if why := sc.Hours.IssueState(now.In(st.loc)); why != "" {
-		hours := sc.Hours
-		return Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why).With(&Details{Hours: &hours})
+	if why, closure := st.issueState(sc, now); why != "" {
+		return Refusal(Closed, why, "service %s is not issuing tickets now (%s)", sc.Code, why).With(&Details{Hours: st.hoursToday(sc, now), Closure: closure})
 	}
 	return nil
 }
@@ -726,6 +736,7 @@ func (st *state) closeDay(next string, now time.Time, actor string) {
 	clear(st.perKey)
 	clear(st.leases)
 	clear(st.idem)
+	clear(st.helps)
 	for _, s := range st.stats {
 		s.n, s.sum, s.firstIssue, s.prioCount = 0, 0, time.Time{}, 0
 	}

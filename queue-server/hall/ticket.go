@@ -111,6 +111,7 @@ type Ticket struct {
 	PreviousNumber string  `json:"previous_number,omitempty"` // number before a carry-over
 	Clerk          string  `json:"clerk,omitempty"`
 	Rating         *Rating `json:"rating,omitempty"`
+	Postponed      bool    `json:"postponed,omitempty"` // moved back once (暂离, postpone.go)
 
 	// ClockFlag marks an offline ticket whose claimed issue time fell
 	// outside what its lease and the kiosk's clock allow: it was queued at

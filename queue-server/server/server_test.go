@@ -186,6 +186,11 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"GET", "/api/v1/day/close", "day.preview"}, {"GET", "/api/v1/figures", "figures"}, {"GET", "/api/v1/alerts", "alerts"},
 		{"GET", "/api/v1/blacklist", "blacklist.list"}, {"DELETE", "/api/v1/blacklist/x", "blacklist.remove"},
 		{"DELETE", "/api/v1/users/x", "users.delete"},
+		{"POST", "/api/v1/tickets/x/postpone", "tickets.postpone"},
+		{"POST", "/api/v1/help", "help.call"}, {"GET", "/api/v1/help", "help.list"}, {"POST", "/api/v1/help/x/ack", "help.ack"},
+		{"POST", "/api/v1/board/notices", "board.notices.post"}, {"DELETE", "/api/v1/board/notices/x", "board.notices.delete"},
+		{"POST", "/api/v1/board/media", "board.media.upload"}, {"GET", "/api/v1/board/media/x", "board.media.get"},
+		{"DELETE", "/api/v1/board/media/x", "board.media.delete"},
 	}
 	policy := apiOpRoles()
 	if len(routes) != len(policy) {

@@ -34,6 +34,7 @@
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 //	epochs     first seq (8 bytes) → epoch name (see epoch.go; created on first use)
+//	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use)
 //
 // meta also holds epoch (the current epoch), and two one-shot marks:
 // created (a new hall, until its first open) and restored (a backup copy:
@@ -80,6 +81,7 @@ var (
 	bCounters  = []byte("counters")
 	bLeases    = []byte("leases")
 	bBookings  = []byte("bookings")
+	bHelps     = []byte("helps") // created on first use
 	bBlacklist = []byte("blacklist")
 	bIdem      = []byte("idem")
 	bEvents    = []byte("events")
@@ -574,6 +576,14 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 			return err
 		}
 	}
+	if h := ev.Help; h != nil {
+		if _, err := tx.CreateBucketIfNotExists(bHelps); err != nil {
+			return err
+		}
+		if err := put(bHelps, []byte(h.Day+"/"+h.ID), h); err != nil {
+			return err
+		}
+	}
 	if c := ev.Config; c != nil {
 		if err := put(bMeta, kConfig, c); err != nil {
 			return err
@@ -676,6 +686,11 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 		}
 		if err := eachJSON(tx, bBlacklist, nil, func(v hall.BlackEntry) { st.Blacklist = append(st.Blacklist, v) }); err != nil {
 			return err
+		}
+		if tx.Bucket(bHelps) != nil {
+			if err := eachJSON(tx, bHelps, prefix, func(v hall.HelpCall) { st.Helps = append(st.Helps, v) }); err != nil {
+				return err
+			}
 		}
 		ic := tx.Bucket(bIdem).Cursor()
 		for k, v := ic.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = ic.Next() {

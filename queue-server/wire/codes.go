@@ -24,6 +24,8 @@ var Ops = []string{
 	"devices.list", "reports", "config", "config.update", "users.list", "users.create", "deadletters.list",
 	"deadletters.resend", "login", "logout", "users.delete", "blacklist.list", "blacklist.remove",
 	"day.preview", "figures", "alerts", "backup",
+	"tickets.postpone", "help.call", "help.list", "help.ack",
+	"board.notices.post", "board.notices.delete", "board.media.upload", "board.media.get", "board.media.delete",
 }
 
 // ClientNetwork is the error code the pages' request helper gives when no
@@ -75,13 +77,14 @@ var CodeGroups = []CodeGroup{
 	{"AgeClass", "`ticket.age_class`", strs(hall.AgeMinor, hall.AgeAdult, hall.AgeElderly)},
 	{"WindowStatus", "`window.status`", strs(hall.WindowOpen, hall.WindowPaused, hall.WindowClosed)},
 	{"BookingStatus", "`appointment.status`", []string{hall.BookingBooked, hall.BookingCheckedIn, hall.BookingCancelled}},
-	{"NotIssuing", "`service.not_issuing`", []string{string(hall.ReasonClosed), string(hall.ReasonLunch), string(hall.ReasonIssuingStopped), "quota", string(hall.ReasonDayClosed)}},
+	{"NotIssuing", "`service.not_issuing`", []string{string(hall.ReasonClosed), string(hall.ReasonLunch), string(hall.ReasonIssuingStopped), "quota", string(hall.ReasonDayClosed), string(hall.ReasonHoliday), string(hall.ReasonClosure), string(hall.ReasonBookingOnly)}},
 	{"EventType", "`event.type`", []string{
 		hall.EvTicketIssued, hall.EvTicketCalled, hall.EvTicketRecalled, hall.EvTicketStarted, hall.EvTicketCompleted,
 		hall.EvTicketNoShow, hall.EvTicketRequeued, hall.EvTicketTransferred, hall.EvTicketParked, hall.EvTicketResumed,
 		hall.EvTicketCancelled, hall.EvTicketRated, hall.EvTicketPrintFailed, hall.EvTicketExpired, hall.EvTicketCarried,
 		hall.EvWindowOpened, hall.EvWindowPaused, hall.EvWindowClosed, hall.EvDayClosed, hall.EvLeaseGranted,
-		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged}},
+		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged,
+		hall.EvTicketPostponed, hall.EvHelpCalled, hall.EvHelpAcked}},
 	{"FrameType", "websocket frame `type`", FrameTypes},
 	{"Op", "websocket request `op` (the routes' `x-operation`)", Ops},
 	{"ReaderState", "`devices[].reader`", []string{DeviceOK, DeviceAbsent, DeviceError}},

@@ -53,6 +53,7 @@ func (f *fakeModel) Touched()                  { f.record("Touched") }
 func (f *fakeModel) ExitKiosk()                { f.record("ExitKiosk") }
 func (f *fakeModel) Continue()                 { f.record("Continue") }
 func (f *fakeModel) Reprint(id string)         { f.record("Reprint %s", id) }
+func (f *fakeModel) CallHelper()               { f.record("CallHelper") }
 func (f *fakeModel) CheckPIN(pin string) bool {
 	f.record("CheckPIN %s", pin)
 	if pin != "2468" {
@@ -414,12 +415,13 @@ func TestButtonsReachTheModel(t *testing.T) {
 
 func TestEveryRefusalInPlainWords(t *testing.T) {
 	buttons := map[action]struct{ zh, en, call string }{
-		actRetry:  {"再试一次", "Try again", "Retry"},
-		actWalkIn: {"改取普通号", "Take a regular ticket", "TakeWalkIn"},
-		actHome:   {"返回首页", "Back to start", "Cancel"},
+		actRetry:   {"再试一次", "Try again", "Retry"},
+		actWalkIn:  {"改取普通号", "Take a regular ticket", "TakeWalkIn"},
+		actHome:    {"返回首页", "Back to start", "Cancel"},
+		actCheckIn: {"我已预约，签到取号", "I have booked: check in", "StartAppointment"},
 	}
-	if len(reasonActions) != 12 {
-		t.Errorf("%d refusal reasons have actions, want 12", len(reasonActions))
+	if len(reasonActions) != 15 {
+		t.Errorf("%d refusal reasons have actions, want 15", len(reasonActions))
 	}
 	for reason, acts := range reasonActions {
 		t.Run(string(reason), func(t *testing.T) {

@@ -45,6 +45,9 @@ type Model interface {
 	// Reprint asks to print again a ticket the refusal screen lists as
 	// already held (View.Held).
 	Reprint(id string)
+	// CallHelper reports a tap on "call staff" (帮办): the app alerts the
+	// hall's staff and answers with View.HelperCalled or HelperFailed.
+	CallHelper()
 }
 
 // ServiceTile is one service (业务) on the home screen.
@@ -57,6 +60,9 @@ type ServiceTile struct {
 	RequiresID    bool          // an ID card must be read to take a ticket
 	Open          bool          // tickets can be taken now
 	ClosedReason  Reason        // why not, when !Open: Closed, IssuingStopped, QuotaExceeded, …
+	// ClosureZH and ClosureEN are the reason of the hall's special
+	// closure today (ClosedReason Closure); the home screen shows it.
+	ClosureZH, ClosureEN string
 }
 
 // Screen is what the kiosk shows; the app decides it and pushes it with
@@ -124,6 +130,12 @@ type View struct {
 	CheckInFrom  time.Time
 	CheckInUntil time.Time
 	Hours        *Hours
+	// ClosureZH and ClosureEN: the reason the hall gives for today's
+	// closure (Refusal Closure).
+	ClosureZH, ClosureEN string
+	// HelperCalled: staff were told that someone at this kiosk needs help;
+	// HelperFailed: they could not be (the kiosk is offline).
+	HelperCalled, HelperFailed bool
 }
 
 // HeldTicket is a ticket the citizen already holds today.
@@ -170,6 +182,9 @@ const (
 	TicketsUnavailable   Reason = "tickets_unavailable"    // offline and the leased numbers are used up
 	AlreadyCheckedIn     Reason = "already_checked_in"     // the appointment has its ticket: offer a reprint
 	DeviceError          Reason = "device_error"           // anything else that broke
+	BookingOnly          Reason = "booking_only"           // the service takes checked-in bookings only now: offer check-in
+	Closure              Reason = "closure"                // the hall is closed today (the reason: ClosureZH/EN)
+	Holiday              Reason = "holiday"                // a public holiday
 )
 
 // Status is the kiosk's health on the service screen.

@@ -25,6 +25,7 @@ const (
 	actRetry action = iota
 	actWalkIn
 	actHome
+	actCheckIn // 预约签到: the booking-only hours of a service
 )
 
 // reasonActions lists, for every refusal, the buttons that make sense.
@@ -41,6 +42,9 @@ var reasonActions = map[Reason][]action{
 	TicketsUnavailable:   {actHome},
 	AlreadyCheckedIn:     {actHome},
 	DeviceError:          {actRetry, actHome},
+	BookingOnly:          {actCheckIn, actHome},
+	Closure:              {actHome},
+	Holiday:              {actHome},
 }
 
 func (u *UI) name(zh, en string) string {
@@ -71,6 +75,12 @@ func (u *UI) home() fyne.CanvasObject {
 	grid := container.New(tileGrid{minWidth: 440 * sc, maxHeight: 400 * sc, gap: gap}, tiles...)
 
 	top := container.NewVBox(u.title("home_title"))
+	if b := u.helperBanner(); b != nil {
+		top.Add(b)
+	}
+	if zh, en := closureOf(services); zh != "" {
+		top.Add(newTile(styleWarn, u.touch(), nil, u.words(u.t("closure_banner", "Reason", u.name(zh, en)), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
+	}
 	for _, b := range u.homeBanners() {
 		top.Add(newTile(styleWarn, u.touch(), nil, u.words(u.t(b), onLight, theme.SizeNameText, fyne.TextAlignCenter)))
 	}
@@ -87,8 +97,43 @@ func (u *UI) home() fyne.CanvasObject {
 		at := u.text(u.t("page", "Page", u.page+1, "Pages", pages), onLight, theme.SizeNameText, fyne.TextAlignCenter)
 		bottom.Add(container.NewGridWithColumns(3, prev, container.NewCenter(at), next))
 	}
+	bottom.Add(u.helperButton())
 	bottom.Add(appt)
 	return container.NewBorder(top, bottom, nil, nil, grid)
+}
+
+// helperButton calls a floor helper (帮办); once staff were told it says so
+// instead of offering it again.
+func (u *UI) helperButton() fyne.CanvasObject {
+	if u.view.HelperCalled {
+		return u.button(u.t("helper_again"), styleSecondary, u.model.CallHelper)
+	}
+	return u.button(u.t("helper_call"), styleSecondary, u.model.CallHelper)
+}
+
+// helperBanner says what became of a helper call, or is nil.
+func (u *UI) helperBanner() fyne.CanvasObject {
+	key := ""
+	switch {
+	case u.view.HelperCalled:
+		key = "helper_called"
+	case u.view.HelperFailed:
+		key = "helper_failed"
+	default:
+		return nil
+	}
+	return newTile(styleWarn, u.touch(), nil, u.words(u.t(key), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+}
+
+// closureOf is the reason of the hall's special closure today, from the
+// first tile closed by it.
+func closureOf(tiles []ServiceTile) (zh, en string) {
+	for _, t := range tiles {
+		if t.ClosedReason == Closure && t.ClosureZH != "" {
+			return t.ClosureZH, t.ClosureEN
+		}
+	}
+	return "", ""
 }
 
 // homeBanners are the warnings above the tiles, most urgent first.
@@ -142,6 +187,8 @@ func (u *UI) serviceTile(s ServiceTile) fyne.CanvasObject {
 	st, onTap := stylePrimary, func() { u.model.SelectService(s.Code) }
 	var status string
 	switch {
+	case !s.Open && s.ClosedReason == BookingOnly: // tappable: the app says why and offers check-in
+		status = u.t("tile_closed_booking_only")
 	case !s.Open:
 		st, onTap = styleClosed, nil
 		status = u.t("tile_closed")
@@ -336,6 +383,8 @@ func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
 			buttons = append(buttons, u.button(u.t("walk_in"), stylePrimary, u.model.TakeWalkIn))
 		case actHome:
 			buttons = append(buttons, u.button(u.t("back_home"), styleSecondary, u.model.Cancel))
+		case actCheckIn:
+			buttons = append(buttons, u.button(u.t("check_in_booking"), stylePrimary, u.model.StartAppointment))
 		}
 	}
 	body := []fyne.CanvasObject{
@@ -350,6 +399,10 @@ func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
 		body = append(body, newTile(styleWarn, u.touch(), nil,
 			u.words(u.t("take_card"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
 	}
+	if b := u.helperBanner(); b != nil {
+		body = append(body, b)
+	}
+	buttons = append(buttons, u.helperButton())
 	return middle(body...), buttons
 }
 
@@ -358,6 +411,9 @@ func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
 func (u *UI) refusalDetails() []string {
 	v := u.view
 	var out []string
+	if v.ClosureZH != "" {
+		out = append(out, u.t("detail_closure", "Reason", u.name(v.ClosureZH, v.ClosureEN)))
+	}
 	if !v.SlotStart.IsZero() {
 		out = append(out, u.t("detail_slot", "Slot", v.SlotStart.Format("15:04"),
 			"From", v.CheckInFrom.Format("15:04"), "Until", v.CheckInUntil.Format("15:04")))

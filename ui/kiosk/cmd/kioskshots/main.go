@@ -175,6 +175,7 @@ func (sample) SelectService(string)       {}
 func (sample) Continue()                  {}
 func (sample) Reprint(string)             {}
 func (sample) StartAppointment()          {}
+func (sample) CallHelper()                {}
 func (sample) TakeWalkIn()                {}
 func (sample) Retry()                     {}
 func (sample) Done()                      {}

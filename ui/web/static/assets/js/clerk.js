@@ -55,6 +55,7 @@ async function run(what, fn) {
   show('error', '');
   show('info', '');
   busy = true;
+  sentSeq = hs.seq;
   try {
     await fn();
   } catch (e) {
@@ -72,8 +73,16 @@ async function run(what, fn) {
 
 // took applies what the server answered to an action at once (its event
 // follows and says the same), so the next key acts on the new state.
+// sentSeq is the last event seen when the running action was sent: an
+// event after it about the same ticket is at least as new as the answer
+// (the action's own event, or a later change made elsewhere), so the
+// answer must not overwrite it.
+let sentSeq = 0;
+
 function took(t) {
   if (!t || !t.id) return;
+  const known = hs.tickets.get(t.id);
+  if (known && known.seq > sentSeq) return;
   hs.remember([t], true);
   const w = win();
   if (!w || t.window !== me.window) return;
@@ -115,6 +124,8 @@ function why(id) {
       return need(t, '没有当前号码可转移', 'No current ticket to transfer');
     case 'park':
       return need(t, '没有当前号码可挂起', 'No current ticket to park');
+    case 'postpone': // 暂离: the called citizen is not ready; back a few places, once
+      return called || need(!t.postponed, `${t.number} 已暂离过一次`, `${t.number} was already postponed once`);
     case 'cancel':
       return need(st === TicketStatus.Called, st === TicketStatus.Serving ? '正在办理的号码不能取消，请办结或挂起' : '没有已叫号的号码可取消',
         st === TicketStatus.Serving ? 'A ticket being served cannot be cancelled: complete or park it' : 'No called ticket to cancel');
@@ -268,6 +279,7 @@ const buttons = {
   requeue: { key: ['q'], run: () => { const [t] = missed(); if (t) act('过号重排 Requeue', Action.Requeue, t); } },
   transfer: { key: ['t'], run: openTransfer },
   park: { key: ['p'], run: onCurrent('挂起 Park', Action.Park) },
+  postpone: { key: ['w'], run: () => { const t = current(); if (t) run('暂离 Postpone', async () => took(await api('POST', `tickets/${t.id}/postpone`, { token }))); } },
   cancel: { key: ['k'], run: () => { const t = current(); if (t) { $('#cancel-number').textContent = t.number; openDialog($('#cancel-dialog')); } } },
   open: { key: ['o'], run: () => setWindow(WindowAction.Open) },
   pause: { key: ['b'], run: () => openDialog($('#pause-dialog')) },
@@ -385,7 +397,7 @@ function queueRow(t, free) {
   return el('tr', { 'data-ticket': t.number },
     el('td', { text: t.number }),
     el('td', { text: serviceName(t.service) }),
-    el('td', { text: both(channelWords[t.channel]) }),
+    el('td', { text: both(channelWords[t.channel]) + (t.postponed ? ' · 暂离 Postponed' : '') }),
     el('td', { class: 'num', text: mmss(since(t.queued_at)) }),
     el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `叫此号 Call ${t.number}`, disabled: !free,
       onclick: () => run('叫号 Call', () => callNext(t.id)) }, '叫此号 Call')));

@@ -73,6 +73,11 @@ export const Reason = Object.freeze({
   Storage: 'storage',
   Network: 'network',
   Unreachable: 'unreachable',
+  Holiday: 'holiday',
+  Closure: 'closure',
+  BookingOnly: 'booking_only',
+  AlreadyPostponed: 'already_postponed',
+  AlreadyAcknowledged: 'already_acknowledged',
 });
 
 // ClientErrorCode: error.code the pages' helpers (hallq.js) give a request that got no answer
@@ -168,6 +173,9 @@ export const NotIssuing = Object.freeze({
   IssuingStopped: 'issuing_stopped',
   Quota: 'quota',
   DayClosed: 'day_closed',
+  Holiday: 'holiday',
+  Closure: 'closure',
+  BookingOnly: 'booking_only',
 });
 
 // EventType: event.type
@@ -196,6 +204,9 @@ export const EventType = Object.freeze({
   AppointmentUpserted: 'appointment.upserted',
   BlacklistChanged: 'blacklist.changed',
   ConfigChanged: 'config.changed',
+  TicketPostponed: 'ticket.postponed',
+  HelpCalled: 'help.called',
+  HelpAcknowledged: 'help.acknowledged',
 });
 
 // FrameType: websocket frame type
@@ -255,6 +266,15 @@ export const Op = Object.freeze({
   Figures: 'figures',
   Alerts: 'alerts',
   Backup: 'backup',
+  TicketsPostpone: 'tickets.postpone',
+  HelpCall: 'help.call',
+  HelpList: 'help.list',
+  HelpAck: 'help.ack',
+  BoardNoticesPost: 'board.notices.post',
+  BoardNoticesDelete: 'board.notices.delete',
+  BoardMediaUpload: 'board.media.upload',
+  BoardMediaGet: 'board.media.get',
+  BoardMediaDelete: 'board.media.delete',
 });
 
 // ReaderState: devices[].reader

@@ -509,6 +509,7 @@ const stream = new Stream('', {
     api('GET', 'services', { token }).then((list) => { overview.services = list; renderLive(); }, (e) => showError(describe(e)));
   },
   onEvent: (ev) => {
+    document.dispatchEvent(new CustomEvent('hallq:event', { detail: ev })); // dashboard-help.js
     readAt = 0;
     applyEvent(ev);
     renderLive();
@@ -547,6 +548,7 @@ const signOut = loginForm($('#login'), 'dashboard',
       readAt = overview.seq;
     }
     stream.use(token);
+    document.dispatchEvent(new CustomEvent('hallq:token', { detail: token })); // dashboard-help.js
     for (const load of [loadTokens, loadUsers, loadBlacklist, loadAppointments]) load().catch((e) => showError(describe(e)));
     hallConfig.start(token).catch((e) => showError(describe(e)));
   });

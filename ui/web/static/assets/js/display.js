@@ -106,6 +106,13 @@ function render() {
       el('strong', { text: String(s.waiting) }), el('span', { text: s.name.zh }), el('span', { class: 'en', lang: 'en', text: s.name.en }))));
 }
 
+// showClosure shows today's special closure of the hall calendar and its
+// reason (the overview's closure, then each services frame's), or nothing.
+function showClosure(closure) {
+  $('#closure').hidden = !closure;
+  fill($('#closure'), closure ? [`今日暂停办理：${closure.zh}`, el('span', { class: 'en', lang: 'en', text: `Closed today: ${closure.en || closure.zh}` })] : []);
+}
+
 function showHall(hall) {
   zone = hall.time_zone || zone;
   fill($('#hall'), hall.name.zh, el('span', { class: 'en', lang: 'en', text: hall.name.en }));
@@ -125,14 +132,18 @@ const stream = new Stream('', {
   },
   onResync(o) {
     hs.reset(o);
+    document.dispatchEvent(new CustomEvent('hallq:board', { detail: o.board })); // display-board.js
     showHall(o.hall);
+    showClosure(o.closure);
     render();
   },
   onEvent(ev, { live }) {
     const change = hs.apply(ev);
     if (change.config) showHall(change.config.hall); // service names follow in the next services frame
+    if (change.config) document.dispatchEvent(new CustomEvent('hallq:board', { detail: change.config.board }));
     if (change.ticket || change.config || change.day) render();
     if (ev.type !== EventType.TicketCalled && ev.type !== EventType.TicketRecalled) return;
+    if (live) document.dispatchEvent(new CustomEvent('hallq:call')); // the media panel makes way
     if (live || missedFor < SPEAK_MISSED_WITHIN_MS) {
       const { number, window } = ev.ticket;
       announcer.add(callText(number, window, ev.type === EventType.TicketRecalled), callTextEN(number, window));
@@ -140,6 +151,7 @@ const stream = new Stream('', {
   },
   onServices(list) {
     hs.services(list);
+    showClosure((list.find((s) => s.closure) || {}).closure);
     render();
   },
   onDenied(message) {

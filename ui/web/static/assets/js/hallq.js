@@ -477,6 +477,9 @@ export const reasonWords = {
   numbers_exhausted: ['今日号码已用完', 'No more numbers today'],
   blacklisted: ['暂不能为您取号，请到咨询台', 'Please ask at the information desk'],
   storage: ['服务器保存失败，未做任何更改，请重试', 'The server could not save: nothing changed, please try again'],
+  too_many_requests: ['请求过于频繁，请稍后再试或到咨询台', 'Too many requests: try again later or ask at the information desk'],
+  already_postponed: ['这个号码已暂离过一次', 'This ticket was already postponed once'],
+  already_acknowledged: ['已有工作人员接手', 'A member of staff has already taken this up'],
 };
 
 const codeWords = {

@@ -11,6 +11,7 @@ let lang = localStorage.getItem('hallq.lang') === 'en' ? 'en' : 'zh';
 let ticket = null;
 let failed = null;
 let at = null;
+let timer = 0;
 
 const words = {
   zh: { title: '排队进度', ahead: '前面还有', people: (n) => `${n} 人`, wait: '预计等候', minutes: (m) => (m < 1 ? '即将' : `约 ${m} 分钟`),
@@ -55,12 +56,15 @@ async function poll() {
     failed = e.code === ErrorCode.NotFound ? ErrorCode.NotFound : 'offline';
   }
   render();
-  if (failed !== ErrorCode.NotFound && (!ticket || ticket.status !== TicketStatus.Done)) setTimeout(poll, POLL_MS);
+  if (ticket) document.dispatchEvent(new CustomEvent('hallq:ticket', { detail: ticket })); // status-floor.js
+  if (failed !== ErrorCode.NotFound && (!ticket || ticket.status !== TicketStatus.Done)) timer = setTimeout(poll, POLL_MS);
 }
 
 $('#lang').addEventListener('click', () => {
   lang = lang === 'zh' ? 'en' : 'zh';
   localStorage.setItem('hallq.lang', lang);
   render();
+  document.dispatchEvent(new CustomEvent('hallq:lang', { detail: lang }));
 });
+document.addEventListener('hallq:refresh', () => { clearTimeout(timer); poll(); });
 poll();
