@@ -150,8 +150,10 @@ func (a *Applier) Run(ctx context.Context) error {
 	return nil
 }
 
-// session is one run of the reader over the partitions held: it ends
-// (and is started again) when the set of partitions changes.
+// session holds leases and runs the reader over the partitions held,
+// starting it again whenever that set changes. It ends on an error of
+// JetStream (Run starts another) or when ctx ends, and gives back what it
+// holds.
 func (a *Applier) session(ctx context.Context) error {
 	held := map[int]uint64{} // partition → lease revision
 	defer func() {
@@ -163,86 +165,96 @@ func (a *Applier) session(ctx context.Context) error {
 		_ = a.b.Leases.Delete(rctx, "m."+a.id)
 		a.held.Store(0)
 	}()
-	for ctx.Err() == nil {
-		if _, err := a.balance(ctx, held); err != nil {
-			return err
+	tick := time.NewTicker(a.o.LeaseTTL / 4)
+	defer tick.Stop()
+	var (
+		cancel context.CancelFunc
+		errc   chan error
+	)
+	stopReader := func() error {
+		if cancel == nil {
+			return nil
 		}
+		cancel()
+		err := <-errc
+		cancel, errc = nil, nil
+		return err
+	}
+	defer stopReader()
+	for n := 0; ; n++ {
+		changed := a.balance(ctx, held, n%8 == 0 || len(held) == 0)
 		a.held.Store(int64(len(held)))
-		if len(held) == 0 {
-			if !sleep(ctx, a.o.LeaseTTL/4) {
+		if changed || cancel == nil && len(held) > 0 {
+			if err := stopReader(); err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+				a.log.Warn("central: reader stopped", "err", err)
+			}
+			if len(held) > 0 {
+				parts := map[int]bool{}
+				for p := range held {
+					parts[p] = true
+				}
+				rctx, rcancel := context.WithCancel(ctx)
+				cancel, errc = rcancel, make(chan error, 1)
+				go func() { errc <- a.read(rctx, parts) }()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			// JetStream failed the reader (a node away, a timeout under
+			// load): start it again at the next tick, keeping the leases.
+			cancel()
+			cancel, errc = nil, nil
+			a.log.Warn("central: reader stopped; starting it again", "err", err)
+			if !sleep(ctx, 200*time.Millisecond) {
 				return nil
 			}
-			continue
-		}
-		sctx, cancel := context.WithCancel(ctx)
-		errc := make(chan error, 1)
-		parts := map[int]bool{}
-		for p := range held {
-			parts[p] = true
-		}
-		go func() { errc <- a.read(sctx, parts) }()
-		// Renew the leases; rebalance; stop the reader when the set changes.
-		tick := time.NewTicker(a.o.LeaseTTL / 4)
-		var rerr error
-	renew:
-		for {
-			select {
-			case <-ctx.Done():
-				break renew
-			case rerr = <-errc:
-				errc = nil
-				break renew
-			case <-tick.C:
-				changed, err := a.balance(ctx, held)
-				if err != nil {
-					rerr = err
-					break renew
-				}
-				a.held.Store(int64(len(held)))
-				if changed {
-					break renew
-				}
-			}
-		}
-		tick.Stop()
-		cancel()
-		if errc != nil {
-			if err := <-errc; rerr == nil {
-				rerr = err
-			}
-		}
-		if rerr != nil && ctx.Err() == nil {
-			return rerr
+		case <-tick.C:
 		}
 	}
-	return nil
 }
 
 func leaseKey(p int) string { return "p" + strconv.Itoa(p) }
 
-// balance renews the leases held, drops those lost, takes free ones up to
-// a fair share (partitions / live processes, rounded up) and gives back
-// what is above it. It reports whether the set changed.
-func (a *Applier) balance(ctx context.Context, held map[int]uint64) (bool, error) {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// balance renews the leases held (first: that is what must not be late)
+// and drops those lost; with share, it also takes free ones up to a fair
+// share (partitions / live processes, rounded up) and gives back what is
+// above it. It reports whether the set changed.
+//
+// A renewal that JetStream refuses (another process holds the lease, or
+// it ran out) drops the partition; one that times out keeps it until the
+// next try tells. Holding a lease is not what keeps an event from being
+// applied twice — the compare-and-set of the hall entry is — so a lease
+// that two processes believe they hold for a moment costs work, not
+// correctness.
+func (a *Applier) balance(ctx context.Context, held map[int]uint64, share bool) bool {
+	cctx, cancel := context.WithTimeout(ctx, a.o.LeaseTTL)
 	defer cancel()
-	if _, err := a.b.Leases.Put(cctx, "m."+a.id, []byte(a.id)); err != nil {
-		return false, fmt.Errorf("central: membership: %w", err)
-	}
 	changed := false
 	for p, rev := range held {
 		nrev, err := a.b.Leases.Update(cctx, leaseKey(p), []byte(a.id), rev)
-		if err != nil {
+		switch {
+		case err == nil:
+			held[p] = nrev
+		case errors.Is(err, jetstream.ErrKeyExists) || isWrongSeq(err) || errors.Is(err, jetstream.ErrKeyNotFound):
 			a.log.Warn("central: lease lost", "partition", p, "err", err)
 			delete(held, p)
 			changed = true
-			continue
+		default:
+			a.log.Warn("central: lease not renewed; trying again", "partition", p, "err", err)
 		}
-		held[p] = nrev
+	}
+	if _, err := a.b.Leases.Put(cctx, "m."+a.id, []byte(a.id)); err != nil {
+		a.log.Warn("central: membership not renewed", "err", err)
+	}
+	if !share {
+		return changed
 	}
 	keys, err := a.b.Leases.ListKeys(cctx)
 	if err != nil {
-		return changed, err
+		a.log.Warn("central: leases not listed", "err", err)
+		return changed
 	}
 	members := 0
 	taken := map[int]bool{}
@@ -253,8 +265,8 @@ func (a *Applier) balance(ctx context.Context, held map[int]uint64) (bool, error
 			taken[p] = true
 		}
 	}
-	share := (a.o.Partitions + max(1, members) - 1) / max(1, members)
-	for p := 0; p < a.o.Partitions && len(held) < share; p++ {
+	fair := (a.o.Partitions + max(1, members) - 1) / max(1, members)
+	for p := 0; p < a.o.Partitions && len(held) < fair; p++ {
 		if taken[p] {
 			continue
 		}
@@ -263,15 +275,26 @@ func (a *Applier) balance(ctx context.Context, held map[int]uint64) (bool, error
 			changed = true
 		}
 	}
+	for p := 0; p < a.o.Partitions && len(held) < fair; p++ {
+		// A lease still naming this process (a renewal that timed out but
+		// went through) is taken back.
+		if _, ok := held[p]; ok || !taken[p] {
+			continue
+		}
+		if e, err := a.b.Leases.Get(cctx, leaseKey(p)); err == nil && string(e.Value()) == a.id {
+			held[p] = e.Revision()
+			changed = true
+		}
+	}
 	for p, rev := range held {
-		if len(held) <= share {
+		if len(held) <= fair {
 			break
 		}
 		_ = a.b.Leases.Delete(cctx, leaseKey(p), jetstream.LastRevision(rev))
 		delete(held, p)
 		changed = true
 	}
-	return changed, nil
+	return changed
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

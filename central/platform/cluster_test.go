@@ -54,14 +54,14 @@ func TestClusterViewsExactWhileANodeAndAProcessDie(t *testing.T) {
 			h.publish(t.Context(), t, js, 0, len(h.Events), 200)
 		}()
 	}
-	waitHall(t, p1.Buckets, "C-1", 1000)
+	waitHall(t, p1, "C-1", 1000)
 	c.Kill(1) // one NATS node of three: the quorum stays
 	p1.Kill() // and a central process, as a crash
-	waitHall(t, p2.Buckets, "C-2", 1800)
+	waitHall(t, p2, "C-2", 1800)
 	p3 := mustProcess(t, c.URLs(), cfg)
 	wg.Wait()
 	for _, h := range halls {
-		waitHall(t, p3.Buckets, h.ID, uint64(len(h.Events)))
+		waitHall(t, p3, h.ID, uint64(len(h.Events)))
 	}
 	if err := c.Restart(1); err != nil {
 		t.Fatal(err)

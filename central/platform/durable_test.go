@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -24,6 +25,9 @@ import (
 func mustProcess(t testing.TB, urls string, o platform.Config) *platform.Process {
 	t.Helper()
 	o.NATSURLs, o.HTTP = urls, "127.0.0.1:0"
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	if o.Views.LeaseTTL == 0 {
 		o.Views.LeaseTTL = 2 * time.Second
 	}
@@ -131,21 +135,21 @@ func TestViewsExactWhileProcessesRestart(t *testing.T) {
 	}
 	waitAny := func(seq uint64) {
 		for _, h := range halls {
-			waitHall(t, p1.Buckets, h.ID, seq)
+			waitHall(t, p1, h.ID, seq)
 		}
 	}
 	waitAny(300)
 	p1.Kill() // a crash: nothing handed back
 	p3 := mustProcess(t, srv.URL(), cfg)
-	waitHall(t, p3.Buckets, "H-2", 1200)
+	waitHall(t, p3, "H-2", 1200)
 	p2.Stop() // a clean stop hands its partitions back
 	p4 := mustProcess(t, srv.URL(), cfg)
-	waitHall(t, p4.Buckets, "H-3", 1800)
+	waitHall(t, p4, "H-3", 1800)
 	p3.Kill()
 	p5 := mustProcess(t, srv.URL(), cfg)
 	wg.Wait()
 	for _, h := range halls {
-		waitHall(t, p5.Buckets, h.ID, uint64(len(h.Events)))
+		waitHall(t, p5, h.ID, uint64(len(h.Events)))
 	}
 	// Both live processes answer the same, from JetStream.
 	for _, p := range []*platform.Process{p4, p5} {
@@ -199,7 +203,7 @@ func TestGapsDuplicatesAndEpochsAreAlerted(t *testing.T) {
 	restored.Epoch = "0123456789abcdef"
 	restored.publish(t.Context(), t, js, 9, 10, 10)
 	h.publish(t.Context(), t, js, 10, 11, 10) // the lost store's late event: superseded
-	waitHall(t, p.Buckets, "G-1", 10)
+	waitHall(t, p, "G-1", 10)
 	var d platform.HallDetail
 	for deadline := time.Now().Add(10 * time.Second); d.Superseded == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		getJSON(t, p.URL()+"/api/v1/halls/G-1", admin, &d)
@@ -247,7 +251,7 @@ func TestDuplicateCopyIsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.publish(t.Context(), t, js, 3, 4, 10)
-	waitHall(t, p.Buckets, "D-1", 4)
+	waitHall(t, p, "D-1", 4)
 	var d platform.HallDetail
 	getJSON(t, p.URL()+"/api/v1/halls/D-1", admin, &d)
 	if d.Duplicates != 1 || d.BadIDs != 1 || d.Events != 4 || d.Today["A"].Issued != 3 {
@@ -265,8 +269,8 @@ func TestAPIRefusals(t *testing.T) {
 	h.publish(t.Context(), t, js, 0, len(h.Events), 50)
 	other := newSimHall("R-2", 1)
 	other.publish(t.Context(), t, js, 0, len(other.Events), 50)
-	waitHall(t, p.Buckets, "R-1", uint64(len(h.Events)))
-	waitHall(t, p.Buckets, "R-2", uint64(len(other.Events)))
+	waitHall(t, p, "R-1", uint64(len(h.Events)))
+	waitHall(t, p, "R-2", uint64(len(other.Events)))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if _, ok := p.Views.Hall("R-2"); ok || time.Now().After(deadline) {
 			break
@@ -364,7 +368,7 @@ func TestDayRolloverKeepsTheClosedDay(t *testing.T) {
 		h.Events[i].Seq = uint64(i + 1)
 	}
 	h.publish(t.Context(), t, js, 0, len(h.Events), 50)
-	waitHall(t, p.Buckets, "N-1", uint64(len(h.Events)))
+	waitHall(t, p, "N-1", uint64(len(h.Events)))
 	var rep struct{ Rows []platform.ReportRow }
 	getJSON(t, p.URL()+"/api/v1/reports?hall=N-1&from=2026-11-27&to=2026-11-28", admin, &rep)
 	if len(rep.Rows) != 2 || rep.Rows[0].Day != "2026-11-27" || rep.Rows[0].Issued != 4 || rep.Rows[0].BookingsBooked != 2 ||

@@ -160,7 +160,8 @@ func getJSON(t testing.TB, url, token string, v any) int {
 
 // waitHall waits until the hall's entry in JetStream has applied seq last,
 // failing when nothing moved for 30 s (a stalled applier, not a slow disk).
-func waitHall(t testing.TB, b *platform.Buckets, id string, last uint64) platform.HallState {
+func waitHall(t testing.TB, p *platform.Process, id string, last uint64) platform.HallState {
+	b := p.Buckets
 	t.Helper()
 	var prev uint64
 	moved := time.Now()
@@ -176,7 +177,15 @@ func waitHall(t testing.TB, b *platform.Buckets, id string, last uint64) platfor
 			prev, moved = st.LastSeq, time.Now()
 		}
 		if time.Since(moved) > 30*time.Second {
-			t.Fatalf("hall %s stuck at seq %d of %d", id, st.LastSeq, last)
+			var inStream uint64
+			if s, err := p.JS.Stream(context.Background(), platform.HallsStream); err == nil {
+				if si, err := s.Info(context.Background(), jetstream.WithSubjectFilter("hall."+id+".events.>")); err == nil {
+					for _, n := range si.State.Subjects {
+						inStream += n
+					}
+				}
+			}
+			t.Fatalf("hall %s stuck at seq %d of %d (the stream holds %d of its events)", id, st.LastSeq, last, inStream)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
