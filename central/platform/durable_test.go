@@ -276,6 +276,9 @@ func TestAPIRefusals(t *testing.T) {
 			break
 		}
 	}
+	if st, err := p.Buckets.Tickets.Status(t.Context()); err != nil || st.TTL() != 48*time.Hour {
+		t.Fatalf("tickets are kept for the day and a margin: %v %v", st, err)
+	}
 	type apiErr struct {
 		Error struct{ Code, Message string }
 	}
