@@ -360,11 +360,13 @@ func TestDayRolloverKeepsTheClosedDay(t *testing.T) {
 	p := mustProcess(t, srv.URL(), platform.Config{StaffTokens: staff})
 	h := newSimHall("N-1", 4)
 	at := h.Events[len(h.Events)-1].At
-	book := func(id, status string) hall.Event {
-		return hall.Event{Type: hall.EvAppointment, At: at, Day: h.Day, Appointment: &hall.Booking{ID: id, Service: "A", Status: status}}
+	// Booking events as the hall writes them: v1 spells the field
+	// "appointment", the renamed hall "booking"; the central reads both.
+	book := func(id, status, spelling string) hall.Event {
+		return hall.Event{Type: spelling + ".upserted", At: at, Day: h.Day, Reason: `{"` + spelling + `":{"id":"` + id + `","service":"A","status":"` + status + `"}}`}
 	}
-	h.Events = append(h.Events, book("BK-1", hall.BookingBooked), book("BK-2", hall.BookingBooked), book("BK-2", hall.BookingCheckedIn),
-		book("BK-3", hall.BookingBooked), book("BK-3", hall.BookingCancelled))
+	h.Events = append(h.Events, book("BK-1", hall.BookingBooked, "booking"), book("BK-2", hall.BookingBooked, "appointment"),
+		book("BK-2", hall.BookingCheckedIn, "booking"), book("BK-3", hall.BookingBooked, "booking"), book("BK-3", hall.BookingCancelled, "appointment"))
 	next := &hall.Ticket{ID: "n-1-next", Number: "A001", Service: "A", Day: "2026-11-28", Status: hall.Waiting, IssuedAt: at.Add(24 * time.Hour), QueuedAt: at.Add(24 * time.Hour)}
 	h.Events = append(h.Events, hall.Event{Type: hall.EvTicketIssued, At: at.Add(24 * time.Hour), Day: "2026-11-28", Ticket: next})
 	for i := range h.Events {

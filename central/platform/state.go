@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -145,6 +146,10 @@ func (h *HallState) apply(msgID string, data []byte, sseq uint64, now time.Time,
 		h.Unreadable++
 		return
 	}
+	var refs bookingRefs
+	if bytes.Contains(data, []byte(`"booking`)) || bytes.Contains(data, []byte(`"appointment`)) {
+		_ = json.Unmarshal(data, &refs) // it parsed as an event above
+	}
 	mHall, epoch, mSeq, valid := forward.ParseMsgID(msgID)
 	if !valid || mHall != h.Hall || mSeq != ev.Seq {
 		h.BadIDs++
@@ -176,7 +181,7 @@ func (h *HallState) apply(msgID string, data []byte, sseq uint64, now time.Time,
 	h.LastSeq, h.Events = ev.Seq, h.Events+1
 	h.LastAt, h.AppliedAt = ev.At, now
 	h.ApplyLagS = max(0, now.Sub(ev.At).Seconds())
-	h.event(&ev, fx)
+	h.event(&ev, &refs, fx)
 }
 
 func (h *HallState) agg(svc string) *ServiceAgg {
@@ -225,7 +230,34 @@ func cutLast(s string) (svc, id string, ok bool) {
 	return "", s, false
 }
 
-func (h *HallState) event(ev *hall.Event, fx *effects) {
+// bookingRefs are an event's booking fields under both spellings: the
+// hall's v1 "appointment" and "booking" (the hall side's rename), for
+// the booking object of a booking event and for a ticket's booking id.
+type bookingRefs struct {
+	Booking     *hall.Booking `json:"booking"`
+	Appointment *hall.Booking `json:"appointment"`
+	Ticket      *struct {
+		Booking     string `json:"booking"`
+		Appointment string `json:"appointment"`
+	} `json:"ticket"`
+}
+
+func (r *bookingRefs) booking() *hall.Booking { return cmp.Or(r.Booking, r.Appointment) }
+
+func (r *bookingRefs) ticketBooking() string {
+	if r.Ticket == nil {
+		return ""
+	}
+	return cmp.Or(r.Ticket.Booking, r.Ticket.Appointment)
+}
+
+// Booking event types: v1's and the renamed one.
+const (
+	evBookingV1 = "appointment.upserted"
+	evBooking   = "booking.upserted"
+)
+
+func (h *HallState) event(ev *hall.Event, refs *bookingRefs, fx *effects) {
 	if ev.Day != "" && ev.Day > h.Day {
 		h.rollover(ev.Day, fx)
 	}
@@ -234,10 +266,10 @@ func (h *HallState) event(ev *hall.Event, fx *effects) {
 		if isFigure(ev.Type) {
 			fx.late = append(fx.late, *ev)
 		}
-		h.ticket(ev, fx, false)
+		h.ticket(ev, refs, fx, false)
 		return
 	}
-	h.ticket(ev, fx, true)
+	h.ticket(ev, refs, fx, true)
 	if w := ev.Window; w != nil {
 		if h.Windows == nil {
 			h.Windows = map[string]WindowState{}
@@ -248,8 +280,8 @@ func (h *HallState) event(ev *hall.Event, fx *effects) {
 		}
 		h.Windows[fmt.Sprint(w.Number)] = ws
 	}
-	switch b := ev.Appointment; {
-	case ev.Type == hall.EvAppointment && b != nil:
+	switch b := refs.booking(); {
+	case (ev.Type == evBookingV1 || ev.Type == evBooking) && b != nil:
 		if h.Bookings == nil {
 			h.Bookings = map[string]string{}
 		}
@@ -331,18 +363,18 @@ func figures(a func(string) *ServiceAgg, ev *hall.Event) {
 
 // ticket applies a ticket event: the waiting lists, the window's current
 // ticket, the day's figures and the ticket's public entry.
-func (h *HallState) ticket(ev *hall.Event, fx *effects, today bool) {
+func (h *HallState) ticket(ev *hall.Event, refs *bookingRefs, fx *effects, today bool) {
 	t := ev.Ticket
 	if t == nil || t.ID == "" {
 		return
 	}
 	if today {
 		figures(h.agg, ev)
-		if ev.Type == hall.EvTicketIssued && t.Appointment != "" {
+		if bk := refs.ticketBooking(); ev.Type == hall.EvTicketIssued && bk != "" {
 			if h.Bookings == nil {
 				h.Bookings = map[string]string{}
 			}
-			key := t.Service + "/" + t.Appointment
+			key := t.Service + "/" + bk
 			if prev := h.Bookings[key]; prev != "arrived" {
 				if prev == "" || prev == hall.BookingCancelled {
 					h.agg(t.Service).BookingsBooked++
