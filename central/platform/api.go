@@ -210,16 +210,20 @@ func NewServer(o ServerOptions) *Server {
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // ServeHTTP implements http.Handler. A method a route does not take is
-// answered 405 in the API's error shape.
+// answered 405 in the API's error shape, with Allow.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := s.mux.Handler(r); pattern == "" || pattern == "/" {
-		// ServeMux answers a known path with a wrong method itself, in plain
-		// text; say it in the API's shape instead.
+		var allow []string
 		r2 := r.Clone(r.Context())
-		r2.Method = http.MethodGet
-		if _, p := s.mux.Handler(r2); p != "" && p != "/" && r.Method != http.MethodGet {
-			w.Header().Set("Allow", "GET, HEAD")
-			WriteError(w, http.StatusMethodNotAllowed, CodeMethod, r.Method+" is not allowed on "+r.URL.Path)
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			r2.Method = m
+			if _, p := s.mux.Handler(r2); p != "" && p != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			WriteError(w, http.StatusMethodNotAllowed, CodeMethod, r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+strings.Join(allow, ", ")+")")
 			return
 		}
 	}
