@@ -182,7 +182,7 @@ func (a *Applier) session(ctx context.Context) error {
 	}
 	defer stopReader()
 	for n := 0; ; n++ {
-		changed := a.balance(ctx, held, n%8 == 0 || len(held) == 0)
+		changed := a.balance(ctx, held, n%4 == 0 || len(held) == 0)
 		a.held.Store(int64(len(held)))
 		if changed || cancel == nil && len(held) > 0 {
 			if err := stopReader(); err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
@@ -229,28 +229,44 @@ func leaseKey(p int) string { return "p" + strconv.Itoa(p) }
 // that two processes believe they hold for a moment costs work, not
 // correctness.
 func (a *Applier) balance(ctx context.Context, held map[int]uint64, share bool) bool {
-	cctx, cancel := context.WithTimeout(ctx, a.o.LeaseTTL)
+	rctx, cancel := context.WithTimeout(ctx, a.o.LeaseTTL/2)
 	defer cancel()
-	changed := false
+	// All renewals at once (and the membership with them): on a busy
+	// cluster one round trip can take a good part of the TTL.
+	type renewal struct {
+		p   int
+		rev uint64
+		err error
+	}
+	out := make(chan renewal, len(held))
 	for p, rev := range held {
-		nrev, err := a.b.Leases.Update(cctx, leaseKey(p), []byte(a.id), rev)
-		switch {
+		go func() {
+			nrev, err := a.b.Leases.Update(rctx, leaseKey(p), []byte(a.id), rev)
+			out <- renewal{p, nrev, err}
+		}()
+	}
+	if _, err := a.b.Leases.Put(rctx, "m."+a.id, []byte(a.id)); err != nil {
+		a.log.Warn("central: membership not renewed", "err", err)
+	}
+	changed := false
+	for range len(held) {
+		r := <-out
+		switch err := r.err; {
 		case err == nil:
-			held[p] = nrev
+			held[r.p] = r.rev
 		case errors.Is(err, jetstream.ErrKeyExists) || isWrongSeq(err) || errors.Is(err, jetstream.ErrKeyNotFound):
-			a.log.Warn("central: lease lost", "partition", p, "err", err)
-			delete(held, p)
+			a.log.Warn("central: lease lost", "partition", r.p, "err", err)
+			delete(held, r.p)
 			changed = true
 		default:
-			a.log.Warn("central: lease not renewed; trying again", "partition", p, "err", err)
+			a.log.Warn("central: lease not renewed; trying again", "partition", r.p, "err", err)
 		}
-	}
-	if _, err := a.b.Leases.Put(cctx, "m."+a.id, []byte(a.id)); err != nil {
-		a.log.Warn("central: membership not renewed", "err", err)
 	}
 	if !share {
 		return changed
 	}
+	cctx, cancel2 := context.WithTimeout(ctx, a.o.LeaseTTL/2)
+	defer cancel2()
 	keys, err := a.b.Leases.ListKeys(cctx)
 	if err != nil {
 		a.log.Warn("central: leases not listed", "err", err)

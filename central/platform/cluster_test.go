@@ -36,7 +36,9 @@ func mustCluster(t testing.TB) (*natsembed.Cluster, jetstream.JetStream) {
 func TestClusterViewsExactWhileANodeAndAProcessDie(t *testing.T) {
 	c, js := mustCluster(t)
 	staff, admin, _ := staffFile(t, "C-1")
-	cfg := platform.Config{StaffTokens: staff, Views: platform.ViewOptions{Replicas: 3}}
+	// The default lease TTL: on a loaded machine a 3-replica write can take
+	// seconds, and shorter leases would move all the time.
+	cfg := platform.Config{StaffTokens: staff, Views: platform.ViewOptions{Replicas: 3, LeaseTTL: 10 * time.Second}}
 	p1 := mustProcess(t, c.URLs(), cfg)
 	p2 := mustProcess(t, c.URLs(), cfg)
 	for _, b := range []string{platform.HallsStream, "KV_" + platform.HallsBucket, "KV_" + platform.TicketsBucket} {

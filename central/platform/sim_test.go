@@ -164,7 +164,8 @@ func getJSON(t testing.TB, url, token string, v any) int {
 }
 
 // waitHall waits until the hall's entry in JetStream has applied seq last,
-// failing when nothing moved for 30 s (a stalled applier, not a slow disk).
+// failing when nothing moved for 90 s (a stalled applier, not a slow disk
+// or a partition waiting for a dead process's lease to run out).
 func waitHall(t testing.TB, p *platform.Process, id string, last uint64) platform.HallState {
 	b := p.Buckets
 	t.Helper()
@@ -181,7 +182,7 @@ func waitHall(t testing.TB, p *platform.Process, id string, last uint64) platfor
 		if st.LastSeq != prev {
 			prev, moved = st.LastSeq, time.Now()
 		}
-		if time.Since(moved) > 30*time.Second {
+		if time.Since(moved) > 90*time.Second {
 			var inStream uint64
 			if s, err := p.JS.Stream(context.Background(), platform.HallsStream); err == nil {
 				if si, err := s.Info(context.Background(), jetstream.WithSubjectFilter("hall."+id+".events.>")); err == nil {
