@@ -19,7 +19,7 @@ run: deps
 
 ## server: the queue-server (sample hall, open around the clock) and, as a
 ## separate program, the stand-in central it forwards to (NATS on 127.0.0.1:4222,
-## view on http://127.0.0.1:8090/halls). The production server carries no central.
+## API on http://127.0.0.1:8090/api/v1/halls). The production server carries no central.
 DEMO_BIN  ?= $(DATA)/bin
 server: deps
 	@mkdir -p $(DEMO_BIN)

@@ -1,6 +1,9 @@
-// Command central runs the reference central platform: an embedded NATS
-// server with JetStream, the HALLS and CENTRAL streams, and a JSON view of
-// every hall at GET /halls. See docs/central.md.
+// Command central runs a process of the province platform: by default
+// with an embedded NATS server with JetStream (-data), or joined to a NATS
+// cluster (-nats URLs, -nats-creds, -nats-ca/-nats-cert/-nats-key) as one
+// of any number of processes; it applies every hall's events into the
+// durable views in JetStream and serves the API (-http). All wiring is in
+// hallq/central/platform; see docs/central.md.
 package main
 
 import (

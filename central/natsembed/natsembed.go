@@ -1,6 +1,7 @@
 // Package natsembed runs a NATS server with JetStream inside the process,
-// for tests, the demo (make run) and the reference central command. It is
-// the only package that imports nats-server.
+// for tests, the demo (make run) and the central command's embedded
+// default — or a cluster of them on loopback for tests (StartCluster). It
+// is the only package that imports nats-server.
 //
 // JetStream syncs every write to disk (sync_interval: always), so an
 // acknowledged publish survives a power cut — the guarantee the hall's
@@ -12,6 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -35,6 +39,17 @@ type Options struct {
 	// required of every client.
 	TLS            *tls.Config
 	User, Password string
+
+	// Cluster, when its Name is set, makes the server one node of a NATS
+	// cluster with JetStream (see StartCluster).
+	Cluster ClusterOptions
+}
+
+// ClusterOptions join a server to a cluster.
+type ClusterOptions struct {
+	Name   string   // cluster name, the same on every node
+	Port   int      // this node's route port (on Host)
+	Routes []string // every node's route URL, e.g. nats-route://127.0.0.1:6222
 }
 
 // Server is a running embedded NATS server.
@@ -58,7 +73,7 @@ func Start(o Options) (*Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	ns, err := server.NewServer(&server.Options{
+	so := &server.Options{
 		ServerName:   o.Name,
 		Host:         o.Host,
 		Port:         port,
@@ -73,7 +88,18 @@ func Start(o Options) (*Server, error) {
 		TLSVerify:    o.TLS != nil && o.TLS.ClientAuth == tls.RequireAndVerifyClientCert,
 		Username:     o.User,
 		Password:     o.Password,
-	})
+	}
+	if o.Cluster.Name != "" {
+		so.Cluster = server.ClusterOpts{Name: o.Cluster.Name, Host: o.Host, Port: o.Cluster.Port}
+		for _, r := range o.Cluster.Routes {
+			u, err := url.Parse(r)
+			if err != nil {
+				return nil, fmt.Errorf("natsembed: route %q: %w", r, err)
+			}
+			so.Routes = append(so.Routes, u)
+		}
+	}
+	ns, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
 	}
@@ -114,4 +140,137 @@ func (s *Server) Restart() (*Server, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return nil, err
+}
+
+// Cluster is a NATS cluster of embedded servers on loopback, each node
+// with its own store directory, client port and route port, JetStream
+// clustered across them (streams and KV buckets may have as many replicas
+// as there are nodes). For tests and benchmarks.
+type Cluster struct {
+	Nodes []*Server // nil for a node that is down
+	opts  []Options
+}
+
+// StartCluster starts n nodes (n ≥ 3 for a JetStream quorum that
+// survives one node) with stores under dir, and waits until JetStream has
+// a meta leader that every node follows.
+func StartCluster(dir string, n int) (*Cluster, error) {
+	if n < 1 {
+		return nil, errors.New("natsembed: a cluster needs nodes")
+	}
+	ports, err := freePorts(2 * n)
+	if err != nil {
+		return nil, err
+	}
+	var routes []string
+	for i := range n {
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", ports[n+i]))
+	}
+	c := &Cluster{Nodes: make([]*Server, n)}
+	for i := range n {
+		c.opts = append(c.opts, Options{Dir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Port: ports[i], Name: fmt.Sprintf("hallq-n%d", i+1),
+			Cluster: ClusterOptions{Name: "hallq", Port: ports[n+i], Routes: routes}})
+	}
+	errc := make(chan error, n)
+	for i := range n { // together: each waits for the others' routes
+		go func() {
+			s, err := Start(c.opts[i])
+			c.Nodes[i] = s
+			errc <- err
+		}()
+	}
+	for range n {
+		if e := <-errc; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err == nil {
+		err = c.WaitReady(30 * time.Second)
+	}
+	if err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// URLs are the client URLs of every node, comma-separated (nats.Connect
+// and the central's -nats take them so).
+func (c *Cluster) URLs() string {
+	var u []string
+	for _, o := range c.opts {
+		u = append(u, fmt.Sprintf("nats://127.0.0.1:%d", o.Port))
+	}
+	return strings.Join(u, ",")
+}
+
+// Kill stops node i (0-based) at once, as a crashed machine.
+func (c *Cluster) Kill(i int) {
+	if c.Nodes[i] != nil {
+		c.Nodes[i].Stop()
+		c.Nodes[i] = nil
+	}
+}
+
+// Restart starts node i again with its store and ports.
+func (c *Cluster) Restart(i int) error {
+	var err error
+	for range 50 { // the ports may take a moment to be free again
+		var s *Server
+		if s, err = Start(c.opts[i]); err == nil {
+			c.Nodes[i] = s
+			return c.WaitReady(30 * time.Second)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// WaitReady waits until the running nodes have a JetStream meta leader
+// and are current with it.
+func (c *Cluster) WaitReady(d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		leader, current := false, true
+		for _, s := range c.Nodes {
+			if s == nil {
+				continue
+			}
+			leader = leader || s.JetStreamIsLeader()
+			current = current && s.JetStreamIsCurrent()
+		}
+		if leader && current {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("natsembed: the cluster elected no JetStream leader")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop stops every node.
+func (c *Cluster) Stop() {
+	for i := range c.Nodes {
+		c.Kill(i)
+	}
+}
+
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }

@@ -1,20 +1,28 @@
-// Package platform is the reference central platform for hallq: what the
-// province side of the link looks like, in enough detail to test the hall
-// against and to run a demo.
+// Package platform is hallq's province platform core: durable views of
+// every hall, kept in NATS JetStream, and the central's HTTP API.
 //
 //   - EnsureStreams creates, idempotently, the streams HALLS (every hall's
 //     events, hall.*.events.>, with a duplicate window) and CENTRAL
-//     (appointments and remote ticket requests for the halls).
-//   - View consumes HALLS into a multi-hall picture — per hall today's
-//     tickets issued and served, mean wait, ratings, last seq and lag — and
-//     checks that every hall's sequence numbers arrive exactly once and in
-//     order, reporting gaps and duplicates (the test oracle). It serves
-//     GET /halls as JSON.
-//   - PublishAppointment and PublishRemoteTicket send work to a hall.
-//   - CitizenKey and MaskID implement the province's citizen key scheme.
-//   - Main runs it all as a command (the central binary, package main in
-//     central/), with an embedded NATS server from hallq/central/natsembed.
-//     The hall server never links this package (see the dependency rules).
+//     (bookings and remote ticket requests for the halls).
+//   - EnsureBuckets creates the KV buckets of the views; an Applier (one
+//     per central process, any number of processes) applies HALLS into
+//     them exactly once: halls are hashed into partitions, each held by one
+//     process through a lease, each hall's entry written by compare-and-set
+//     together with its (hall, epoch, seq) bookkeeping. Gaps, duplicates,
+//     restores and superseded events are counted and alerted.
+//   - Views is a process's read copy of the hall entries (a KV watcher);
+//     Server serves the API from it and from the ticket bucket: the public
+//     hall list and ticket status, the staff hall detail, reports (JSON and
+//     CSV), alerts and metrics. Other parts add routes with Server.Handle,
+//     staff sign-in with an Authenticator, next free slots with a SlotSource.
+//   - Start and Main run a central process: an embedded NATS server by
+//     default, or joined to a cluster (-nats URLs, credentials, TLS).
+//   - View is the in-memory test oracle the hall's forwarder tests use.
+//   - PublishAppointment and PublishRemoteTicket send work to a hall;
+//     CitizenKey and MaskID implement the province's citizen key scheme.
 //
-// The wire contract is documented in docs/central.md.
+// The process holds nothing JetStream does not: kill it at any moment and
+// another serves the same answers. The hall server never links this
+// package (see the dependency rules). The wire contract and the API are
+// documented in docs/central.md.
 package platform

@@ -15,86 +15,238 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hallq/central/natsembed"
+	"hallq/queue-server/forward"
 )
 
-// Main runs the reference central platform until ctx is cancelled: an
-// embedded NATS server with JetStream (or an existing one with -nats), the
-// streams, the multi-hall view and GET /halls. args are the command-line
-// flags without the program name. Once the view is served it logs
-// "central view" with its URL (the real port when -http asks for port 0).
-// A cancelled ctx is a clean stop at any point, also while starting.
+// Main runs a central process until ctx is cancelled. By default it starts
+// an embedded NATS server with JetStream (sync_interval: always, store in
+// -data); with -nats it joins existing NATS servers (a cluster) as one of
+// any number of central processes sharing the work. args are the
+// command-line flags without the program name. Once the API is served it
+// logs "central view" with the URL of GET /halls (the real port when
+// -http asks for port 0). A cancelled ctx is a clean stop at any point,
+// also while starting.
 func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	if err := run(ctx, args, stderr); err != nil && ctx.Err() == nil {
-		return err
-	}
-	return nil // done, or asked to stop: whatever was being set up stops with it
-}
-
-func run(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("central", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("data", ".hallq-central", "JetStream store directory of the embedded NATS server")
-	natsAddr := fs.String("nats-listen", "127.0.0.1:4222", "address of the embedded NATS server")
-	natsURL := fs.String("nats", "", "use this NATS server instead of an embedded one")
-	httpAddr := fs.String("http", "127.0.0.1:8090", "address of the JSON view (GET /halls)")
-	dup := fs.Duration("duplicate-window", 24*time.Hour, "duplicate window of stream HALLS; must cover the longest re-publish gap")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	url := *natsURL
-	if url == "" {
-		host, port, err := net.SplitHostPort(*natsAddr)
-		if err != nil {
-			return fmt.Errorf("-nats-listen: %w", err)
-		}
-		var p int
-		if _, err := fmt.Sscan(port, &p); err != nil {
-			return fmt.Errorf("-nats-listen: bad port %q", port)
-		}
-		srv, err := natsembed.Start(natsembed.Options{Dir: *dir, Host: host, Port: p})
-		if err != nil {
-			return err
-		}
-		defer srv.Stop()
-		url = srv.URL()
-		log.Info("embedded NATS server with JetStream", "url", url, "store", *dir)
-	}
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.Name("hallq-central"))
+	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	cfg.Log = slog.New(slog.NewTextHandler(stderr, nil))
+	p, err := Start(ctx, cfg)
 	if err != nil {
-		return err
-	}
-	if err := EnsureStreams(ctx, js, StreamOptions{DuplicateWindow: *dup}); err != nil {
-		return err
-	}
-	view := NewView(log)
-	ln, err := net.Listen("tcp", *httpAddr)
-	if err != nil {
-		return fmt.Errorf("-http: %w", err)
-	}
-	hs := &http.Server{Handler: view.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- view.Run(ctx, js) }()
-	go func() {
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
+		if ctx.Err() != nil {
+			return nil // asked to stop: whatever was being set up stops with it
 		}
-	}()
-	log.Info("central view", "url", "http://"+ln.Addr().String()+"/halls")
+		return err
+	}
+	cfg.Log.Info("central view", "url", p.URL()+"/halls", "api", p.URL()+"/api/v1/halls")
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
+		p.Stop()
+		return nil
+	case err := <-p.errc:
+		p.Stop()
+		return err
+	}
+}
+
+// Config is a central process's configuration (the command's flags).
+type Config struct {
+	DataDir    string // embedded NATS store (when NATSURLs is empty)
+	NATSListen string // embedded NATS address, host:port
+	NATSURLs   string // comma-separated NATS URLs: join these instead of embedding one
+	CredsFile  string
+	CA, Cert   string // TLS: the CA to trust, the client certificate
+	Key        string // and its key
+	HTTP       string // API address
+
+	DuplicateWindow time.Duration
+	Views           ViewOptions
+	SilentAfter     time.Duration
+	StaffTokens     string        // static staff token file; empty: staff routes answer 401
+	Auth            Authenticator // overrides StaffTokens
+	Slots           SlotSource
+	Extra           []Route
+	Log             *slog.Logger
+}
+
+func parseFlags(args []string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("central", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.DataDir, "data", ".hallq-central", "JetStream store directory of the embedded NATS server")
+	fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server")
+	fs.StringVar(&c.NATSURLs, "nats", "", "join these NATS servers (comma-separated URLs, a cluster) instead of embedding one")
+	fs.StringVar(&c.CredsFile, "nats-creds", "", "NATS credentials file (JWT + nkey) for -nats")
+	fs.StringVar(&c.CA, "nats-ca", "", "trust only this CA (PEM) for the NATS servers' certificates")
+	fs.StringVar(&c.Cert, "nats-cert", "", "client certificate (PEM) for NATS servers that verify clients")
+	fs.StringVar(&c.Key, "nats-key", "", "key of -nats-cert")
+	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8090", "address of the HTTP API")
+	fs.DurationVar(&c.DuplicateWindow, "duplicate-window", 24*time.Hour, "duplicate window of stream HALLS; must cover the longest re-publish gap")
+	fs.IntVar(&c.Views.Replicas, "replicas", 1, "replicas of the streams and KV buckets (the cluster's size, 3 for a 3-node cluster)")
+	fs.IntVar(&c.Views.Partitions, "partitions", 16, "hall partitions shared between central processes (the same on every process)")
+	fs.DurationVar(&c.Views.TicketTTL, "ticket-ttl", 48*time.Hour, "how long a ticket's public status is kept")
+	fs.DurationVar(&c.Views.LeaseTTL, "lease-ttl", 10*time.Second, "a dead process's partitions move to the others after this")
+	fs.DurationVar(&c.SilentAfter, "silent-after", 10*time.Minute, "a hall with windows open and no event for this long is alerted as silent")
+	fs.StringVar(&c.StaffTokens, "staff-tokens", "", "static staff token file (JSON, see docs/central.md)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if c.NATSURLs == "" && (c.CredsFile != "" || c.CA != "" || c.Cert != "" || c.Key != "") {
+		return c, errors.New("-nats-creds, -nats-ca, -nats-cert and -nats-key are for -nats (the embedded server needs none)")
+	}
+	return c, nil
+}
+
+// Process is a running central process.
+type Process struct {
+	NATS    *natsembed.Server // the embedded server, nil with NATSURLs
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	Buckets *Buckets
+	Applier *Applier
+	Views   *Views
+	API     *Server
+
+	url    string
+	hs     *http.Server
+	cancel context.CancelFunc
+	done   chan struct{}
+	errc   chan error
+}
+
+// Start starts a central process: NATS (embedded or joined), the streams
+// and buckets, the applier, the read copy and the HTTP API.
+func Start(ctx context.Context, c Config) (_ *Process, err error) {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	p := &Process{done: make(chan struct{}), errc: make(chan error, 3)}
+	defer func() {
 		if err != nil {
-			hs.Close()
-			return err
+			p.close()
+		}
+	}()
+	url := c.NATSURLs
+	opts := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond), nats.Name("hallq-central")}
+	if url == "" {
+		host, port, err := net.SplitHostPort(c.NATSListen)
+		if err != nil {
+			return nil, fmt.Errorf("-nats-listen: %w", err)
+		}
+		var pn int
+		if _, err := fmt.Sscan(port, &pn); err != nil {
+			return nil, fmt.Errorf("-nats-listen: bad port %q", port)
+		}
+		if p.NATS, err = natsembed.Start(natsembed.Options{Dir: c.DataDir, Host: host, Port: pn}); err != nil {
+			return nil, err
+		}
+		url = p.NATS.URL()
+		c.Log.Info("embedded NATS server with JetStream", "url", url, "store", c.DataDir)
+	} else {
+		if c.CredsFile != "" {
+			opts = append(opts, nats.UserCredentials(c.CredsFile))
+		}
+		tc, err := forward.ClientTLS(c.CA, c.Cert, c.Key)
+		if err != nil {
+			return nil, err
+		}
+		if tc != nil {
+			opts = append(opts, nats.Secure(tc))
 		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return hs.Shutdown(sctx)
+	if p.NC, err = nats.Connect(url, opts...); err != nil {
+		return nil, fmt.Errorf("central: NATS %s: %w", url, err)
+	}
+	if p.JS, err = jetstream.New(p.NC); err != nil {
+		return nil, err
+	}
+	if err := EnsureStreams(ctx, p.JS, StreamOptions{DuplicateWindow: c.DuplicateWindow, Replicas: c.Views.Replicas}); err != nil {
+		return nil, err
+	}
+	if p.Buckets, err = EnsureBuckets(ctx, p.JS, c.Views); err != nil {
+		return nil, err
+	}
+	auth := c.Auth
+	if auth == nil && c.StaffTokens != "" {
+		st, err := LoadTokens(c.StaffTokens)
+		if err != nil {
+			return nil, fmt.Errorf("-staff-tokens: %w", err)
+		}
+		auth = st
+	}
+	p.Applier = NewApplier(p.JS, p.Buckets, c.Views, c.Log)
+	p.Views = NewViews(p.Buckets)
+	p.API = NewServer(ServerOptions{Views: p.Views, Auth: auth, Slots: c.Slots, SilentAfter: c.SilentAfter, Applier: p.Applier, Log: c.Log, Extra: c.Extra})
+	ln, err := net.Listen("tcp", c.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("-http: %w", err)
+	}
+	p.url = "http://" + ln.Addr().String()
+	p.hs = &http.Server{Handler: p.API, ReadHeaderTimeout: 5 * time.Second}
+	rctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	go func() {
+		defer close(p.done)
+		a := make(chan struct{})
+		go func() { defer close(a); p.Views.Run(rctx) }()
+		_ = p.Applier.Run(rctx)
+		<-a
+	}()
+	go func() {
+		if err := p.hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			p.errc <- err
+		}
+	}()
+	select { // serve once the read copy holds what JetStream has
+	case <-p.Views.Ready():
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(30 * time.Second):
+		return nil, errors.New("central: the hall views could not be read within 30 s")
+	}
+	return p, nil
+}
+
+// URL is the API's base URL, e.g. http://127.0.0.1:8090.
+func (p *Process) URL() string { return p.url }
+
+// Stop stops the process cleanly: its partitions are handed back at once.
+func (p *Process) Stop() {
+	if p.hs != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = p.hs.Shutdown(sctx)
+		cancel()
+	}
+	p.close()
+}
+
+// Kill stops the process as a crash would: the NATS connection drops
+// first, so nothing is handed back and its leases run out (tests).
+func (p *Process) Kill() {
+	if p.NC != nil {
+		p.NC.Close()
+	}
+	if p.hs != nil {
+		p.hs.Close()
+	}
+	p.close()
+}
+
+func (p *Process) close() {
+	if p.cancel != nil {
+		p.cancel()
+		<-p.done
+		p.cancel = nil
+	}
+	if p.NC != nil {
+		p.NC.Close()
+	}
+	if p.NATS != nil {
+		p.NATS.Stop()
+		p.NATS = nil
+	}
 }
