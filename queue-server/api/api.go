@@ -77,6 +77,7 @@ type API struct {
 	secret  []byte
 	fpKey   []byte // HMAC key of request fingerprints, derived from secret
 	sealKey seal.Key
+	auditor Auditor // nil: no audit trail
 	joined  bool
 	proxies []netip.Prefix
 	sockCap int // websockets per credential
@@ -133,6 +134,9 @@ type Options struct {
 	// Origins are the page origins ("https://hall.example:8443") whose
 	// pages may open the websocket; see SetOrigins.
 	Origins []string
+	// Audit, when set, records the audited operations (audit.go) on the
+	// hall's audit trail.
+	Audit Auditor
 }
 
 // SetOrigins sets the page origins allowed to open the websocket, each
@@ -185,7 +189,7 @@ const DefaultSocketsPerCredential = 32
 // Close when done.
 func New(o Options) *API {
 	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, proxies: o.TrustedProxies, sockCap: o.SocketsPerCredential, log: o.Logger, extra: o.Health,
-		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend}
+		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend, auditor: o.Audit}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -33,6 +33,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -91,6 +92,7 @@ type Log struct {
 	o       Options
 	in      chan req
 	done    chan struct{}
+	closing sync.Once
 	problem error
 }
 
@@ -330,9 +332,10 @@ func (l *Log) Record(e Entry) (err error) {
 	return <-r.reply
 }
 
-// Close stops the log after the records already sent.
+// Close stops the log after the records already sent; closing again does
+// nothing.
 func (l *Log) Close() {
-	close(l.in)
+	l.closing.Do(func() { close(l.in) })
 	<-l.done
 }
 

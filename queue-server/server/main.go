@@ -51,8 +51,9 @@ func buildHealth(health map[string]func() any) {
 // Main runs the queue-server command with args (without the program name)
 // and returns the exit code.
 //
-// `queue-server backup …`, `queue-server check …` and `queue-server
-// restore …` run those commands instead (see Backup, Check, Restore).
+// `queue-server backup …`, `queue-server check …`, `queue-server restore …`
+// and `queue-server audit …` run those commands instead (see Backup, Check,
+// Restore, Audit).
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -62,6 +63,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return Check(args[1:], stdout, stderr)
 		case "restore":
 			return Restore(args[1:], stdout, stderr)
+		case "audit":
+			return Audit(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("queue-server", flag.ContinueOnError)
@@ -88,6 +91,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
 	proxies := fs.String("trusted-proxies", env("HALLQ_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env HALLQ_TRUSTED_PROXIES)")
 	connsPerAddr := fs.String("max-conns-per-addr", env("HALLQ_MAX_CONNS_PER_ADDR", strconv.Itoa(DefaultLimits.ConnsPerAddr)), "open connections one client address may hold; trusted proxies are exempt (env HALLQ_MAX_CONNS_PER_ADDR)")
+	auditRetFlag := fs.String("audit-retention", env("HALLQ_AUDIT_RETENTION", "4320h"), "keep the audit trail's records this long (default 180 days); a negative value keeps them (env HALLQ_AUDIT_RETENTION)")
 	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
 	origins := fs.String("origins", env("HALLQ_ORIGINS", ""), "comma-separated page origins allowed to open the websocket, e.g. https://hall.example:8443; empty: the hall's own IP addresses and port (env HALLQ_ORIGINS)")
 	newHall := fs.Bool("new-hall", false, "start a new hall (new secret, numbers from 001) even though the data directory is not empty or holds a 0-byte hall.db; without it only an empty directory becomes a new hall")
@@ -98,6 +102,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	retention, err := time.ParseDuration(*retentionFlag)
 	if err != nil || retention == 0 {
 		fmt.Fprintf(stderr, "-personal-retention must be a duration like 2160h (a negative one keeps personal data), got %q\n", *retentionFlag)
+		return 2
+	}
+	auditRet, err := time.ParseDuration(*auditRetFlag)
+	if err != nil || auditRet == 0 {
+		fmt.Fprintf(stderr, "-audit-retention must be a duration like 4320h (a negative one keeps the trail whole), got %q\n", *auditRetFlag)
 		return 2
 	}
 	if *version {
@@ -120,7 +129,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, NewHall: *newHall}
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, AuditRetention: auditRet, NewHall: *newHall}
 	if *origins != "" {
 		o.Origins = strings.Split(*origins, ",")
 	}

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"hallq/queue-server/api"
+	"hallq/queue-server/audit"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/metrics"
@@ -78,10 +80,19 @@ type Options struct {
 	// Limits bound each client (timeouts, connection caps); zero fields
 	// take DefaultLimits.
 	Limits Limits
+	// AuditRetention is how long the audit trail (DataDir/audit.log,
+	// package audit) keeps its records: 0 means DefaultAuditRetention;
+	// negative keeps them for ever.
+	AuditRetention time.Duration
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
 const DefaultPersonalRetention = 90 * 24 * time.Hour
+
+// DefaultAuditRetention is how long the audit trail keeps its records by
+// default: 180 days, the six months 网络安全法 §21 asks network logs to
+// be kept at least.
+const DefaultAuditRetention = 180 * 24 * time.Hour
 
 // purgeBatch is how many records one retention transaction goes through.
 const purgeBatch = 1000
@@ -97,6 +108,7 @@ type Server struct {
 	Config  hall.Config // the configuration the hall started with (Service.Config is the current one)
 
 	Forwarder *forward.Forwarder // nil when not forwarding
+	Audit     *audit.Log         // the audit trail
 
 	http   *http.Server
 	ln     net.Listener
@@ -147,6 +159,9 @@ func Start(o Options) (*Server, error) {
 		if s.Service != nil {
 			s.Service.Close()
 		}
+		if s.Audit != nil {
+			s.Audit.Close()
+		}
 		st.Close()
 		return nil, err
 	}
@@ -159,6 +174,9 @@ func Start(o Options) (*Server, error) {
 	}
 	sealKey, err := openSealKey(st)
 	if err != nil {
+		return fail(err)
+	}
+	if s.Audit, err = openAudit(o); err != nil {
 		return fail(err)
 	}
 	var a *api.API
@@ -205,7 +223,7 @@ func Start(o Options) (*Server, error) {
 	ao := api.Options{Service: s.Service, Store: st, Secret: secret, SealKey: sealKey,
 		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, TrustedProxies: o.TrustedProxies,
 		SocketsPerCredential: o.Limits.withDefaults().SocketsPerCredential, Logger: log, Observer: s.Metrics,
-		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health}
+		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health, Audit: s.Audit.Record}
 	if s.Forwarder != nil {
 		ao.Resend = s.Forwarder.Resend
 	}
@@ -460,7 +478,33 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.bg.Wait()
 	s.Service.Close()
+	s.Audit.Close()
 	return errors.Join(err, s.Store.Close())
+}
+
+// openAudit opens the audit trail in the data directory; a trail that
+// does not verify is reported, loudly, and appended to all the same.
+func openAudit(o Options) (*audit.Log, error) {
+	ret := o.AuditRetention
+	if ret == 0 {
+		ret = DefaultAuditRetention
+	}
+	ao := audit.Options{Alg: "sha256", Hash: sha256.New, Retention: ret}
+	if o.Clock != nil {
+		ao.Now = o.Clock.Now
+	}
+	l, err := audit.Open(o.DataDir, ao)
+	if err != nil {
+		return nil, err
+	}
+	if p := l.Problem(); p != nil {
+		log := o.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Error("the audit trail does not verify: it was changed outside the hall server (queue-server audit verify)", "file", l.Path(), "err", p)
+	}
+	return l, nil
 }
 
 // ConnStats reports how many connections the per-address and total caps
