@@ -37,11 +37,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	natsAddr := fs.String("nats-listen", "127.0.0.1:4222", "address of the embedded NATS server")
 	natsURL := fs.String("nats", "", "use this NATS server instead of an embedded one")
 	httpAddr := fs.String("http", "127.0.0.1:8090", "address of the JSON view (GET /halls)")
+	crypto := fs.String("crypto", "standard", "the province's cryptography: standard (HMAC-SHA256 citizen keys) or gm, the 国密 option (HMAC-SM3); halls must use the same")
 	dup := fs.Duration("duplicate-window", 24*time.Hour, "duplicate window of stream HALLS; must cover the longest re-publish gap")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	scheme, err := SchemeOfCrypto(*crypto)
+	if err != nil {
+		return err
+	}
 	url := *natsURL
 	if url == "" {
 		host, port, err := net.SplitHostPort(*natsAddr)
@@ -73,6 +78,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	view := NewView(log)
+	view.KeyScheme = scheme
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("-http: %w", err)

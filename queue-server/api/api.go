@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net"
@@ -75,7 +76,8 @@ type API struct {
 	svc     *hall.Service
 	store   *store.Store
 	secret  []byte
-	fpKey   []byte // HMAC key of request fingerprints, derived from secret
+	keyHash func() hash.Hash // of the citizen key's HMAC
+	fpKey   []byte           // HMAC key of request fingerprints, derived from secret
 	sealKey seal.Key
 	auditor Auditor // nil: no audit trail
 	joined  bool
@@ -100,9 +102,12 @@ type API struct {
 
 // Options configure an API.
 type Options struct {
-	Service  *hall.Service
-	Store    *store.Store
-	Secret   []byte // citizen-key secret
+	Service *hall.Service
+	Store   *store.Store
+	Secret  []byte // citizen-key secret
+	// KeyHash is the hash of the citizen key's HMAC: nil is SHA-256; the
+	// 国密 option's is SM3 (internal/gm.NewSM3).
+	KeyHash  func() hash.Hash
 	Logger   *slog.Logger
 	Observer Observer
 	Version  string
@@ -192,6 +197,9 @@ func New(o Options) *API {
 		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend, auditor: o.Audit}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if a.keyHash = o.KeyHash; a.keyHash == nil {
+		a.keyHash = sha256.New
 	}
 	a.upgrader = upgrader
 	a.upgrader.CheckOrigin = a.checkOrigin

@@ -13,7 +13,7 @@
 // operators keep the head that `audit verify` prints off the machine.
 //
 // The hash is SHA-256, or SM3 with the 国密 option; each record names its
-// own (Alg). One goroutine owns the file; Record waits until its record is
+// own (Alg), so a trail goes on across a switch of the option. One goroutine owns the file; Record waits until its record is
 // on disk (records arriving together share one fsync). Records older than
 // the retention are removed at open and once a day (the newest one always
 // stays, so the chain goes on); the first kept record's Prev then names a
@@ -377,9 +377,6 @@ func Verify(r io.Reader, hashes Hashes, head string) (Result, error) {
 			return res, fmt.Errorf("line %d (seq %d): the record was changed: its hash is %s, its content hashes to %s", line, rec.Seq, rec.Hash, sum)
 		}
 		if line > 1 {
-			if rec.Alg != prev.Alg {
-				return res, fmt.Errorf("line %d (seq %d): the hash changes from %s to %s within the trail", line, rec.Seq, prev.Alg, rec.Alg)
-			}
 			if rec.Seq != prev.Seq+1 {
 				return res, fmt.Errorf("line %d (seq %d): follows seq %d: a record is missing or out of order", line, rec.Seq, prev.Seq)
 			}

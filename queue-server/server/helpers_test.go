@@ -20,18 +20,22 @@ type clock = testclock.Clock
 
 type testHall struct {
 	*Server
-	t     *testing.T
-	dir   string
-	clock *clock
-	admin *client.Client
-	reset bool // start with -config-reset
+	t      *testing.T
+	dir    string
+	clock  *clock
+	admin  *client.Client
+	reset  bool   // start with -config-reset
+	crypto string // Options.Crypto
 }
 
 // MustHall starts a whole hall on a random loopback port with bbolt in a
 // temp dir and a clock at 10:00 hall time.
-func MustHall(t *testing.T) *testHall {
+func MustHall(t *testing.T) *testHall { t.Helper(); return mustHallWith(t, "") }
+
+// mustHallWith is MustHall with Options.Crypto.
+func mustHallWith(t *testing.T, crypto string) *testHall {
 	t.Helper()
-	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(testclock.At(10, 0))}
+	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(testclock.At(10, 0)), crypto: crypto}
 	h.start("127.0.0.1:0")
 	tok, err := os.ReadFile(filepath.Join(h.dir, BootstrapFile))
 	if err != nil {
@@ -45,7 +49,7 @@ func MustHall(t *testing.T) *testHall {
 func (h *testHall) start(addr string) {
 	h.t.Helper()
 	cfg := hall.SampleConfig()
-	s, err := Start(Options{DataDir: h.dir, Addr: addr, Config: &cfg, ConfigReset: h.reset, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := Start(Options{DataDir: h.dir, Addr: addr, Config: &cfg, ConfigReset: h.reset, Crypto: h.crypto, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		h.t.Fatal(err)
 	}
