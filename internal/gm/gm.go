@@ -309,3 +309,13 @@ func pad32(b []byte) []byte {
 	}
 	return append(make([]byte, 32-len(b)), b...)
 }
+
+// ParseIssuer reads an SM2 CA certificate (DER) as the parent
+// CreateCertificate signs under.
+func ParseIssuer(der []byte) (*x509.Certificate, error) {
+	c, err := smx509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("gm: CA certificate: %w", err)
+	}
+	return c.ToX509(), nil
+}
