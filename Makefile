@@ -82,10 +82,14 @@ deps:
 # Override the stamp with e.g. `make dist VERSION=1.2.0`. Every target is built
 # with the same flags (CGO_ENABLED=0, -trimpath), so the compile cache is
 # shared between targets and with the deploy tests; only the link step sees
-# the stamp. linux/amd64 is tested by ./deploy; the others are cross-built only.
-DIST_PLATFORMS := linux/amd64 linux/arm64 windows/amd64
+# the stamp. `go test ./deploy` runs linux/amd64 natively and linux/arm64 and
+# linux/loong64 under qemu-user-static (README: Platforms); windows/amd64 is
+# cross-built only.
+DIST_PLATFORMS := linux/amd64 linux/arm64 linux/loong64 windows/amd64
 DIST_COMMANDS  := queue-server:./queue-server central:./central
-# The kiosk (Fyne, cgo) is built for linux/amd64 and, with mingw-w64, windows/amd64 (see README).
+# The kiosk (Fyne, cgo + OpenGL) needs a C cross toolchain and the target's
+# GL/X11 libraries: linux/amd64 natively, windows/amd64 with mingw-w64; for
+# arm64 and loong64 kiosks build on the kiosk's own OS (see README: Platforms).
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)

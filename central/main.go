@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // the calendars' zones load on machines without a zoneinfo database
 
 	"hallq/central/platform"
 )

@@ -163,8 +163,15 @@ type server struct {
 // stops it (SIGTERM) when the test ends.
 func MustStart(t *testing.T, bin string) server {
 	t.Helper()
-	data := t.TempDir()
-	cmd := exec.Command(bin, "-data", data, "-addr", "127.0.0.1:0", "-log", "json")
+	return mustStart(t, t.TempDir(), []string{bin})
+}
+
+// mustStart is MustStart for a data directory and a command line: the
+// binary, or an emulator and the binary (cross_test.go), then extra flags.
+func mustStart(t *testing.T, data string, argv []string, extra ...string) server {
+	t.Helper()
+	args := append(append(argv[1:len(argv):len(argv)], "-data", data, "-addr", "127.0.0.1:0", "-log", "json"), extra...)
+	cmd := exec.Command(argv[0], args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -199,9 +206,9 @@ func MustStart(t *testing.T, bin string) server {
 			if err != nil {
 				t.Errorf("queue-server did not stop cleanly: %v", err)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(60 * time.Second):
 			cmd.Process.Kill()
-			t.Errorf("queue-server ignored SIGTERM for 20 s")
+			t.Errorf("queue-server ignored SIGTERM for 60 s")
 		}
 	})
 	select {
@@ -209,7 +216,7 @@ func MustStart(t *testing.T, bin string) server {
 		return server{URL: url, Data: data}
 	case <-drained:
 		cmd.Wait()
-	case <-time.After(30 * time.Second):
+	case <-time.After(90 * time.Second): // an emulated binary starts slower
 	}
 	mu.Lock()
 	defer mu.Unlock()

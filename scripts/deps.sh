@@ -5,8 +5,12 @@
 set -eu
 
 PKGS="gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
-libxinerama-dev libxi-dev libxxf86vm-dev chromium xvfb xauth systemd espeak-ng"
+libxinerama-dev libxi-dev libxxf86vm-dev chromium xvfb xauth systemd espeak-ng
+qemu-user-static"
 # espeak-ng is the kiosk's offline voice (kiosk/voice; its test writes a WAV).
+# qemu-user-static runs the linux/arm64 and linux/loong64 release binaries in
+# the deploy tests (qemu-aarch64-static, qemu-loongarch64-static; Debian 12's
+# qemu 7.2 has both).
 # `deps.sh dist` adds what release builds need: mingw-w64 for the Windows kiosk.
 if [ "${1:-}" = dist ]; then
 	PKGS="$PKGS gcc-mingw-w64-x86-64"

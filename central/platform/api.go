@@ -390,21 +390,25 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, _ *Staff) {
 // health, the dedupe counters and today's figures.
 type HallDetail struct {
 	HallSummary
-	Epoch      string                 `json:"epoch,omitempty"`
-	LastSeq    uint64                 `json:"last_seq"`
-	Events     uint64                 `json:"events"`
-	AppliedAt  time.Time              `json:"applied_at,omitzero"`
-	ApplyLagS  float64                `json:"apply_lag_s"`
-	LagS       float64                `json:"lag_s"` // now − last event's hall time
-	Duplicates uint64                 `json:"duplicates"`
-	Gaps       uint64                 `json:"gaps"`
-	GapRanges  []string               `json:"gap_ranges,omitempty"`
-	BadIDs     uint64                 `json:"bad_msg_ids"`
-	Restores   int                    `json:"restores"`
-	Superseded uint64                 `json:"superseded"`
-	Unreadable uint64                 `json:"unreadable"`
-	Windows    []WindowState          `json:"windows"`
-	Today      map[string]*ServiceAgg `json:"today"`
+	Epoch      string    `json:"epoch,omitempty"`
+	LastSeq    uint64    `json:"last_seq"`
+	Events     uint64    `json:"events"`
+	AppliedAt  time.Time `json:"applied_at,omitzero"`
+	ApplyLagS  float64   `json:"apply_lag_s"`
+	LagS       float64   `json:"lag_s"` // now − last event's hall time
+	Duplicates uint64    `json:"duplicates"`
+	Gaps       uint64    `json:"gaps"`
+	GapRanges  []string  `json:"gap_ranges,omitempty"`
+	BadIDs     uint64    `json:"bad_msg_ids"`
+	Restores   int       `json:"restores"`
+	Superseded uint64    `json:"superseded"`
+	Unreadable uint64    `json:"unreadable"`
+	// KeySchemeRefused and KeySchemeError: events refused for another
+	// citizen-key scheme than the province's (-crypto).
+	KeySchemeRefused uint64                 `json:"key_scheme_refused,omitempty"`
+	KeySchemeError   string                 `json:"key_scheme_error,omitempty"`
+	Windows          []WindowState          `json:"windows"`
+	Today            map[string]*ServiceAgg `json:"today"`
 	// Issued is today's tickets issued, all services (the v1 view's field).
 	Issued int `json:"issued"`
 }
@@ -412,7 +416,8 @@ type HallDetail struct {
 func (s *Server) detail(h *HallState, now time.Time) HallDetail {
 	d := HallDetail{HallSummary: s.summary(h, now), Epoch: h.Epoch, LastSeq: h.LastSeq, Events: h.Events, AppliedAt: h.AppliedAt,
 		ApplyLagS: h.ApplyLagS, Duplicates: h.Duplicates, Gaps: h.Gaps, GapRanges: h.GapRanges, BadIDs: h.BadIDs,
-		Restores: h.Restores, Superseded: h.Superseded, Unreadable: h.Unreadable, Windows: []WindowState{}, Today: h.Services}
+		Restores: h.Restores, Superseded: h.Superseded, Unreadable: h.Unreadable,
+		KeySchemeRefused: h.KeySchemeRefused, KeySchemeError: h.KeySchemeError, Windows: []WindowState{}, Today: h.Services}
 	if !h.LastAt.IsZero() {
 		d.LagS = max(0, now.Sub(h.LastAt).Seconds())
 	}
@@ -467,7 +472,7 @@ func (s *Server) legacyHalls(w http.ResponseWriter, r *http.Request, _ *Staff) {
 // Alert is one thing the province's operators must look at.
 type Alert struct {
 	Hall   string `json:"hall"`
-	Kind   string `json:"kind"` // gap, duplicate, bad_msg_id, superseded, unreadable, restored, silent
+	Kind   string `json:"kind"` // gap, duplicate, bad_msg_id, superseded, unreadable, key_scheme, restored, silent
 	Count  uint64 `json:"count"`
 	Detail string `json:"detail,omitempty"`
 }
@@ -484,6 +489,7 @@ func (s *Server) alertsFor(h *HallState, now time.Time) []Alert {
 	add("bad_msg_id", h.BadIDs, "")
 	add("superseded", h.Superseded, "")
 	add("unreadable", h.Unreadable, "")
+	add("key_scheme", h.KeySchemeRefused, h.KeySchemeError)
 	add("restored", uint64(h.Restores), "epoch "+h.Epoch)
 	if h.silent(now, s.o.SilentAfter) {
 		add("silent", 1, fmt.Sprintf("windows open, no event since %s", h.LastAt.Format(time.RFC3339)))

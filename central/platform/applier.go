@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hallq/queue-server/forward"
 	"hash/fnv"
 	"log/slog"
 	"slices"
@@ -35,6 +36,10 @@ type ViewOptions struct {
 	Partitions int           // hall partitions shared out between processes; default 16
 	TicketTTL  time.Duration // how long a ticket's public status is kept; default 48h
 	LeaseTTL   time.Duration // a dead process's partitions move after this; default 10s
+	// KeyScheme is the province's citizen-key scheme (KeySchemeSHA256 when
+	// empty): events of a hall that keys citizens another way are refused
+	// and alerted (keyscheme.go).
+	KeyScheme string
 }
 
 func (o *ViewOptions) defaults() {
@@ -516,6 +521,13 @@ func (a *Applier) applyHall(ctx context.Context, id string, msgs []jetstream.Msg
 		for _, m := range msgs {
 			md, _ := m.Metadata()
 			if st.judged(md.Sequence.Stream) {
+				continue
+			}
+			if msg := schemeMismatch(id, m.Headers().Get(forward.HeaderKeyScheme), a.o.KeyScheme); msg != "" {
+				st.LastStream = max(st.LastStream, md.Sequence.Stream)
+				st.KeySchemeRefused++
+				st.KeySchemeError = msg
+				n++
 				continue
 			}
 			st.apply(m.Headers().Get(jetstream.MsgIDHeader), m.Data(), md.Sequence.Stream, a.now(), &fx)

@@ -1,6 +1,11 @@
 package platform
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"hash"
+
+	"hallq/internal/gm"
 	"hallq/internal/idnumber"
 )
 
@@ -24,4 +29,24 @@ func MaskID(id string) string {
 		return ""
 	}
 	return n.Masked()
+}
+
+// CitizenKeyWith is CitizenKey in the province's scheme: KeySchemeSHA256
+// (CitizenKey) or KeySchemeSM3, lowercase hex HMAC-SM3 — the hall's key
+// with -crypto gm.
+func CitizenKeyWith(scheme string, provinceKey []byte, id string) (string, error) {
+	var h func() hash.Hash
+	switch scheme {
+	case "", KeySchemeSHA256:
+		h = sha256.New
+	case KeySchemeSM3:
+		h = gm.NewSM3
+	default:
+		return "", fmt.Errorf("unknown citizen-key scheme %q", scheme)
+	}
+	n, err := idnumber.ParseResident(id)
+	if err != nil {
+		return "", err
+	}
+	return n.KeyWith(h, provinceKey), nil
 }

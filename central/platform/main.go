@@ -89,9 +89,15 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&c.Views.LeaseTTL, "lease-ttl", 10*time.Second, "a dead process's partitions move to the others after this")
 	fs.DurationVar(&c.SilentAfter, "silent-after", 10*time.Minute, "a hall with windows open and no event for this long is alerted as silent")
 	fs.StringVar(&c.StaffTokens, "staff-tokens", "", "static staff token file (JSON, see docs/central.md)")
+	crypto := fs.String("crypto", "standard", "the province's cryptography: standard (HMAC-SHA256 citizen keys) or gm, the 国密 option (HMAC-SM3); halls must use the same")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	scheme, err := SchemeOfCrypto(*crypto)
+	if err != nil {
+		return c, err
+	}
+	c.Views.KeyScheme = scheme
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}

@@ -35,6 +35,10 @@ type HallState struct {
 	Restores   int      `json:"restores"`
 	Superseded uint64   `json:"superseded"`
 	Unreadable uint64   `json:"unreadable"`
+	// KeySchemeRefused counts events refused because the hall keys
+	// citizens another way than the province; KeySchemeError says so.
+	KeySchemeRefused uint64 `json:"key_scheme_refused,omitempty"`
+	KeySchemeError   string `json:"key_scheme_error,omitempty"`
 
 	Events    uint64    `json:"events"`
 	LastAt    time.Time `json:"last_event_at,omitzero"` // hall time of the last applied event

@@ -46,6 +46,11 @@ type HallView struct {
 	// an epoch that a later one replaced, dropped.
 	Restores   int    `json:"restores"`
 	Superseded uint64 `json:"superseded"`
+	// KeySchemeRefused counts events refused because the hall keys
+	// citizens another way than the province (keyscheme.go), and
+	// KeySchemeError says so.
+	KeySchemeRefused uint64 `json:"key_scheme_refused,omitempty"`
+	KeySchemeError   string `json:"key_scheme_error,omitempty"`
 
 	old     map[string]bool // epochs replaced by a later one
 	waitSum time.Duration
@@ -57,6 +62,9 @@ type HallView struct {
 type View struct {
 	log *slog.Logger
 	now func() time.Time
+	// KeyScheme is the province's citizen-key scheme (KeySchemeSHA256 when
+	// ""); a hall's events of another are refused. Set before Run.
+	KeyScheme string
 
 	mu    sync.Mutex
 	halls map[string]*HallView
@@ -121,6 +129,9 @@ func (v *View) consume(ctx context.Context, js jetstream.JetStream) error {
 		var streamSeq uint64
 		if md, err := msg.Metadata(); err == nil {
 			streamSeq = md.Sequence.Stream
+		}
+		if v.refuseScheme(msg.Subject(), msg.Headers().Get(forward.HeaderKeyScheme), streamSeq) {
+			continue
 		}
 		v.apply(msg.Subject(), msg.Headers().Get(jetstream.MsgIDHeader), msg.Data(), streamSeq)
 	}

@@ -24,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -184,11 +185,15 @@ func Age(birth, now time.Time) int {
 
 // Key returns the citizen key: lowercase hex of HMAC-SHA256(secret,
 // normalised number). It returns "" for the zero Number.
-func (id Number) Key(secret []byte) string {
+func (id Number) Key(secret []byte) string { return id.KeyWith(sha256.New, secret) }
+
+// KeyWith is Key with another hash under the HMAC (the 国密 option's SM3,
+// internal/gm.NewSM3); the key is lowercase hex of its output.
+func (id Number) KeyWith(h func() hash.Hash, secret []byte) string {
 	if id.IsZero() {
 		return ""
 	}
-	m := hmac.New(sha256.New, secret)
+	m := hmac.New(h, secret)
 	m.Write([]byte(id.n))
 	return hex.EncodeToString(m.Sum(nil))
 }

@@ -46,13 +46,14 @@ func (b *syncBuffer) Bytes() []byte {
 }
 
 type hallFixture struct {
-	cfg   *hall.Config // nil: the sample hall
-	t     testing.TB
-	dir   string
-	addr  string
-	clock *clock
-	srv   *server.Server
-	admin *client.Client
+	cfg    *hall.Config // nil: the sample hall
+	crypto string       // server.Options.Crypto
+	t      testing.TB
+	dir    string
+	addr   string
+	clock  *clock
+	srv    *server.Server
+	admin  *client.Client
 }
 
 func MustServer(t testing.TB) *hallFixture { t.Helper(); return mustServerWith(t, nil) }
@@ -60,11 +61,17 @@ func MustServer(t testing.TB) *hallFixture { t.Helper(); return mustServerWith(t
 // mustServerWith starts a server on the sample hall as edit changes it.
 func mustServerWith(t testing.TB, edit func(*hall.Config)) *hallFixture {
 	t.Helper()
+	return mustServerCrypto(t, edit, "")
+}
+
+// mustServerCrypto is mustServerWith with server.Options.Crypto.
+func mustServerCrypto(t testing.TB, edit func(*hall.Config), crypto string) *hallFixture {
+	t.Helper()
 	cfg := hall.SampleConfig()
 	if edit != nil {
 		edit(&cfg)
 	}
-	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", cfg: &cfg,
+	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", cfg: &cfg, crypto: crypto,
 		clock: testclock.New(testclock.At(10, 0))}
 	h.start()
 	tok, _ := os.ReadFile(filepath.Join(h.dir, server.BootstrapFile))
@@ -75,7 +82,7 @@ func mustServerWith(t testing.TB, edit func(*hall.Config)) *hallFixture {
 func (h *hallFixture) start() {
 	h.t.Helper()
 	cfg := *h.cfg
-	s, err := server.Start(server.Options{DataDir: h.dir, Addr: h.addr, Config: &cfg, Clock: h.clock, Logger: quiet})
+	s, err := server.Start(server.Options{DataDir: h.dir, Addr: h.addr, Config: &cfg, Clock: h.clock, Crypto: h.crypto, Logger: quiet})
 	if err != nil {
 		h.t.Fatal(err)
 	}

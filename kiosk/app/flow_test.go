@@ -31,9 +31,10 @@ func MustRig(t testing.TB) *kioskRig { t.Helper(); return mustRigWith(t, rigOpti
 // rigOptions change a rig: the hall's configuration, the flow's, the
 // numbers leased per service (default 10).
 type rigOptions struct {
-	hall  func(*hall.Config)
-	flow  func(*FlowConfig)
-	lease int
+	hall   func(*hall.Config)
+	flow   func(*FlowConfig)
+	lease  int
+	crypto string // the hall server's -crypto
 }
 
 func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
@@ -41,7 +42,7 @@ func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
 	if o.lease == 0 {
 		o.lease = 10
 	}
-	h := mustServerWith(t, o.hall)
+	h := mustServerCrypto(t, o.hall, o.crypto)
 	k := h.MustKiosk("kiosk-1", o.lease)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

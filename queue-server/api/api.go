@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net"
@@ -75,8 +76,10 @@ type API struct {
 	svc     *hall.Service
 	store   *store.Store
 	secret  []byte
-	fpKey   []byte // HMAC key of request fingerprints, derived from secret
+	keyHash func() hash.Hash // of the citizen key's HMAC
+	fpKey   []byte           // HMAC key of request fingerprints, derived from secret
 	sealKey seal.Key
+	auditor Auditor // nil: no audit trail
 	joined  bool
 	proxies []netip.Prefix
 	sockCap int // websockets per credential
@@ -100,9 +103,12 @@ type API struct {
 
 // Options configure an API.
 type Options struct {
-	Service  *hall.Service
-	Store    *store.Store
-	Secret   []byte // citizen-key secret
+	Service *hall.Service
+	Store   *store.Store
+	Secret  []byte // citizen-key secret
+	// KeyHash is the hash of the citizen key's HMAC: nil is SHA-256; the
+	// 国密 option's is SM3 (internal/gm.NewSM3).
+	KeyHash  func() hash.Hash
 	Logger   *slog.Logger
 	Observer Observer
 	Version  string
@@ -134,6 +140,9 @@ type Options struct {
 	// Origins are the page origins ("https://hall.example:8443") whose
 	// pages may open the websocket; see SetOrigins.
 	Origins []string
+	// Audit, when set, records the audited operations (audit.go) on the
+	// hall's audit trail.
+	Audit Auditor
 }
 
 // SetOrigins sets the page origins allowed to open the websocket, each
@@ -186,9 +195,12 @@ const DefaultSocketsPerCredential = 32
 // Close when done.
 func New(o Options) *API {
 	a := &API{svc: o.Service, store: o.Store, secret: o.Secret, sealKey: o.SealKey, joined: o.Joined, proxies: o.TrustedProxies, sockCap: o.SocketsPerCredential, log: o.Logger, extra: o.Health,
-		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend}
+		started: time.Now(), version: o.Version, now: time.Now, resend: o.Resend, auditor: o.Audit}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if a.keyHash = o.KeyHash; a.keyHash == nil {
+		a.keyHash = sha256.New
 	}
 	a.upgrader = upgrader
 	a.upgrader.CheckOrigin = a.checkOrigin

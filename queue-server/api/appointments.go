@@ -62,7 +62,7 @@ func opBlacklist(c *call) (int, any, error) {
 		if err != nil {
 			return 0, nil, hall.Errorf(hall.Invalid, "that is not a valid 18-character resident ID number (%v)", err)
 		}
-		key = num.Key(c.a.secret)
+		key = num.KeyWith(c.a.keyHash, c.a.secret)
 	case !isKey(key):
 		return 0, nil, hall.Errorf(hall.Invalid, "citizen_key must be 64 lowercase hex digits")
 	}

@@ -92,9 +92,11 @@ func opDeadLetterResend(c *call) (int, any, error) {
 // serveBackup answers GET /api/v1/backup with a copy of the store.
 func serveBackup(a *API, op *operation, w http.ResponseWriter, r *http.Request) {
 	p, err := a.authenticate(bearer(r))
+	c := &call{p: p, ip: a.clientIP(r)}
 	if err == nil {
-		err = a.authorize(op, &call{p: p})
+		err = a.authorize(op, c)
 	}
+	a.audit(op, c, err)
 	if err != nil {
 		a.writeError(w, op.name, err)
 		return

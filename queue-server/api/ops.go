@@ -147,7 +147,8 @@ func OpRoles() map[string][]string {
 	return out
 }
 
-func (a *API) run(op *operation, c *call) (int, any, error) {
+func (a *API) run(op *operation, c *call) (status int, v any, err error) {
+	defer func() { a.audit(op, c, err) }()
 	if err := a.authorize(op, c); err != nil {
 		return 0, nil, err
 	}
@@ -155,7 +156,7 @@ func (a *API) run(op *operation, c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	c.fp = c.a.fingerprint(op, c)
-	status, v, err := op.run(c)
+	status, v, err = op.run(c)
 	if err != nil {
 		return 0, nil, err
 	}

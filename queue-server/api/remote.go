@@ -244,7 +244,7 @@ func opRemoteTicket(c *call) (int, any, error) {
 	if !c.a.remote.allow(c.ip, c.a.now()) {
 		return 0, nil, hall.Refusal(hall.QuotaExceeded, hall.ReasonTooManyRequests, "too many remote tickets from this address; try again later")
 	}
-	key := num.Key(c.a.secret)
+	key := num.KeyWith(c.a.keyHash, c.a.secret)
 	actor := c.p.Name
 	if actor == "" {
 		actor = "remote"

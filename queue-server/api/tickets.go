@@ -155,7 +155,7 @@ func (c *call) unseal(sealed, key, masked *string) error {
 	if err != nil {
 		return hall.Refusal(hall.Invalid, hall.ReasonInvalidIDNumber, "the sealed value is not a valid card number")
 	}
-	*key, *masked = num.Key(c.a.secret), num.Masked()
+	*key, *masked = num.KeyWith(c.a.keyHash, c.a.secret), num.Masked()
 	return nil
 }
 

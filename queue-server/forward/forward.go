@@ -50,6 +50,12 @@ type Config struct {
 
 	Now func() time.Time // clock; default time.Now
 
+	// KeyScheme names how the hall derives citizen keys, sent with every
+	// event (HeaderKeyScheme) so a province of another scheme refuses them
+	// instead of matching nothing: KeySchemeSHA256 (also for "") or
+	// KeySchemeSM3 (the 国密 option).
+	KeyScheme string
+
 	// EpochOf names the store epoch in which the event with this seq was
 	// committed (store.Store.EpochOf); nil means every event is of the
 	// empty epoch. A non-empty epoch goes into the message id (EpochMsgID)
@@ -564,4 +570,17 @@ func forwardable(evs []hall.Event) []hall.Event {
 		out[i] = ev
 	}
 	return out
+}
+
+// The citizen-key schemes (docs/central.md).
+const (
+	KeySchemeSHA256 = "hmac-sha256"
+	KeySchemeSM3    = "hmac-sm3"
+)
+
+func (c Config) keyScheme() string {
+	if c.KeyScheme == "" {
+		return KeySchemeSHA256
+	}
+	return c.KeyScheme
 }

@@ -30,6 +30,10 @@ const (
 	HeaderSignature   = "X-Hallq-Signature" // "sha256=" + lowercase hex HMAC-SHA256(secret, body)
 	HeaderIdempotency = "Idempotency-Key"   // "<hall-id>:<first seq>-<last seq>[@<epoch>]"
 	HeaderHall        = "X-Hallq-Hall"
+	// HeaderKeyScheme (NATS and HTTPS alike) says how the hall keys
+	// citizens: KeySchemeSHA256 or KeySchemeSM3. A message without it is
+	// from a hall before the 国密 option: hmac-sha256.
+	HeaderKeyScheme = "Hallq-Key-Scheme"
 )
 
 // Sign returns the X-Hallq-Signature value for body.
@@ -103,6 +107,7 @@ func (s *httpSink) post(ctx context.Context, first, last uint64, body []byte) (s
 	req.Header.Set(HeaderSignature, Sign(s.cfg.HTTPSSecret, body))
 	req.Header.Set(HeaderIdempotency, EpochIdempotencyKey(s.cfg.HallID, s.cfg.epochOf(first), first, last))
 	req.Header.Set(HeaderHall, s.cfg.HallID)
+	req.Header.Set(HeaderKeyScheme, s.cfg.keyScheme())
 	resp, err := s.client.Do(req)
 	if err != nil {
 		s.up.Store(false)

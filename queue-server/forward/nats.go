@@ -208,5 +208,6 @@ func (s *natsSink) msg(ev *hall.Event) (*nats.Msg, error) {
 	}
 	m := &nats.Msg{Subject: Subject(s.cfg.HallID, ev.Type), Data: data, Header: nats.Header{}}
 	m.Header.Set(jetstream.MsgIDHeader, EpochMsgID(s.cfg.HallID, s.cfg.epochOf(ev.Seq), ev.Seq))
+	m.Header.Set(HeaderKeyScheme, s.cfg.keyScheme())
 	return m, nil
 }

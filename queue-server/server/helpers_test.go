@@ -20,26 +20,24 @@ type clock = testclock.Clock
 
 type testHall struct {
 	*Server
-	t     *testing.T
-	dir   string
-	clock *clock
-	admin *client.Client
-	reset bool         // start with -config-reset
-	cfg   *hall.Config // the configuration; the sample hall's when nil
+	t      *testing.T
+	dir    string
+	clock  *clock
+	admin  *client.Client
+	reset  bool         // start with -config-reset
+	cfg    *hall.Config // the configuration; the sample hall's when nil
+	crypto string       // Options.Crypto
 }
 
 // MustHall starts a whole hall on a random loopback port with bbolt in a
 // temp dir and a clock at 10:00 hall time.
-func MustHall(t *testing.T) *testHall {
-	t.Helper()
-	return mustHallWith(t, nil)
-}
+func MustHall(t *testing.T) *testHall { t.Helper(); return mustHallWith(t, nil, "") }
 
 // mustHallWith is MustHall with the configuration cfg (the sample hall's
-// when nil).
-func mustHallWith(t *testing.T, cfg *hall.Config) *testHall {
+// when nil) and Options.Crypto.
+func mustHallWith(t *testing.T, cfg *hall.Config, crypto string) *testHall {
 	t.Helper()
-	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(testclock.At(10, 0)), cfg: cfg}
+	h := &testHall{t: t, dir: t.TempDir(), clock: testclock.New(testclock.At(10, 0)), cfg: cfg, crypto: crypto}
 	h.start("127.0.0.1:0")
 	tok, err := os.ReadFile(filepath.Join(h.dir, BootstrapFile))
 	if err != nil {
@@ -56,7 +54,7 @@ func (h *testHall) start(addr string) {
 	if h.cfg != nil {
 		cfg = *h.cfg
 	}
-	s, err := Start(Options{DataDir: h.dir, Addr: addr, Config: &cfg, ConfigReset: h.reset, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := Start(Options{DataDir: h.dir, Addr: addr, Config: &cfg, ConfigReset: h.reset, Crypto: h.crypto, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		h.t.Fatal(err)
 	}

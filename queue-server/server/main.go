@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"hallq/internal/gm"
 	"hallq/queue-server/api"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
@@ -52,8 +53,9 @@ func buildHealth(health map[string]func() any) {
 // Main runs the queue-server command with args (without the program name)
 // and returns the exit code.
 //
-// `queue-server backup …`, `queue-server check …` and `queue-server
-// restore …` run those commands instead (see Backup, Check, Restore).
+// `queue-server backup …`, `queue-server check …`, `queue-server restore …`
+// and `queue-server audit …` run those commands instead (see Backup, Check,
+// Restore, Audit).
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -63,6 +65,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return Check(args[1:], stdout, stderr)
 		case "restore":
 			return Restore(args[1:], stdout, stderr)
+		case "audit":
+			return Audit(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("queue-server", flag.ContinueOnError)
@@ -89,6 +93,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
 	proxies := fs.String("trusted-proxies", env("HALLQ_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env HALLQ_TRUSTED_PROXIES)")
 	connsPerAddr := fs.String("max-conns-per-addr", env("HALLQ_MAX_CONNS_PER_ADDR", strconv.Itoa(DefaultLimits.ConnsPerAddr)), "open connections one client address may hold; trusted proxies are exempt (env HALLQ_MAX_CONNS_PER_ADDR)")
+	cryptoFlag := fs.String("crypto", env("HALLQ_CRYPTO", CryptoStandard), "the hall's cryptography: standard (HMAC-SHA256, NaCl, SHA-256) or gm, the 国密 option (HMAC-SM3 citizen keys, SM2/SM3/SM4 sealing, an SM3 audit chain); the province must use the same (env HALLQ_CRYPTO; docs/security.md)")
+	auditRetFlag := fs.String("audit-retention", env("HALLQ_AUDIT_RETENTION", "4320h"), "keep the audit trail's records this long (default 180 days); a negative value keeps them (env HALLQ_AUDIT_RETENTION)")
 	retentionFlag := fs.String("personal-retention", env("HALLQ_PERSONAL_RETENTION", "2160h"), "purge citizen keys and masked ID numbers of tickets older than this, at start and daily; a negative value keeps them (env HALLQ_PERSONAL_RETENTION)")
 	origins := fs.String("origins", env("HALLQ_ORIGINS", ""), "comma-separated page origins allowed to open the websocket, e.g. https://hall.example:8443; empty: the hall's own IP addresses and port (env HALLQ_ORIGINS)")
 	newHall := fs.Bool("new-hall", false, "start a new hall (new secret, numbers from 001) even though the data directory is not empty or holds a 0-byte hall.db; without it only an empty directory becomes a new hall")
@@ -99,6 +105,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	retention, err := time.ParseDuration(*retentionFlag)
 	if err != nil || retention == 0 {
 		fmt.Fprintf(stderr, "-personal-retention must be a duration like 2160h (a negative one keeps personal data), got %q\n", *retentionFlag)
+		return 2
+	}
+	if *cryptoFlag != CryptoStandard && *cryptoFlag != CryptoGM {
+		fmt.Fprintf(stderr, "-crypto must be %s or %s, got %q\n", CryptoStandard, CryptoGM, *cryptoFlag)
+		return 2
+	}
+	auditRet, err := time.ParseDuration(*auditRetFlag)
+	if err != nil || auditRet == 0 {
+		fmt.Fprintf(stderr, "-audit-retention must be a duration like 4320h (a negative one keeps the trail whole), got %q\n", *auditRetFlag)
 		return 2
 	}
 	if *version {
@@ -121,7 +136,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, NewHall: *newHall}
+		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, AuditRetention: auditRet, NewHall: *newHall, Crypto: *cryptoFlag}
 	if *origins != "" {
 		o.Origins = strings.Split(*origins, ",")
 	}
@@ -263,25 +278,77 @@ func Backup(args []string, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding an admin token")
 	out := fs.String("o", "", "the backup file to write")
 	caFile := fs.String("ca", "", "PEM certificate of the hall CA, for a hall serving HTTPS with its own CA")
+	keyFile := fs.String("sm4-key-file", "", "encrypt the backup with SM4-GCM (国密) under the key in this file (32 hex digits); restore needs the same file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *tokenFile == "" || *out == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: queue-server backup -server URL -token-file FILE -o FILE")
+		fmt.Fprintln(stderr, "usage: queue-server backup -server URL -token-file FILE -o FILE [-sm4-key-file FILE]")
+		return 2
+	}
+	key, err := readSM4Key(*keyFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "backup:", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := backup(ctx, *server, *tokenFile, *caFile, *out)
+	n, err := backup(ctx, *server, *tokenFile, *caFile, *out, key)
 	if err != nil {
 		fmt.Fprintln(stderr, "backup:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes, verified\n", *out, n)
+	sealed := ""
+	if key != nil {
+		sealed = ", encrypted with SM4-GCM"
+	}
+	fmt.Fprintf(stdout, "%s: %d bytes, verified%s\n", *out, n, sealed)
 	return 0
 }
 
-func backup(ctx context.Context, server, tokenFile, caFile, out string) (int64, error) {
+// readSM4Key reads a backup key file: 32 hex digits (16 bytes), spaces
+// around them ignored; "" is no key.
+func readSM4Key(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != gm.SM4KeySize {
+		return nil, fmt.Errorf("%s must hold an SM4 key: 32 hex digits (e.g. openssl rand -hex 16)", path)
+	}
+	return key, nil
+}
+
+// sealFile replaces the file at path by its SM4 sealed stream (gm.EncryptStream), synced.
+func sealFile(path string, key []byte) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".sm4.*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	err = gm.EncryptStream(tmp, in, key)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("encrypting the backup: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func backup(ctx context.Context, server, tokenFile, caFile, out string, key []byte) (int64, error) {
 	tok, err := os.ReadFile(tokenFile)
 	if err != nil {
 		return 0, err
@@ -346,6 +413,11 @@ func backup(ctx context.Context, server, tokenFile, caFile, out string) (int64, 
 	if err := store.Verify(tmp.Name()); err != nil {
 		return 0, err
 	}
+	if key != nil {
+		if err := sealFile(tmp.Name(), key); err != nil {
+			return 0, err
+		}
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return 0, err
 	}
@@ -391,6 +463,40 @@ func Check(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return head[:n], nil
+}
+
+// openSealedBackup decrypts an SM4 backup into a temporary file in dir and
+// returns its path.
+func openSealedBackup(dir, backup string, key []byte) (string, error) {
+	in, err := os.Open(backup)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(dir, ".hall.db.decrypt.*")
+	if err != nil {
+		return "", err
+	}
+	err = gm.DecryptStream(tmp, in, key)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("%s: %w", backup, err)
+	}
+	return tmp.Name(), nil
+}
+
 // Restore runs `queue-server restore -data DIR BACKUP`: with the hall
 // stopped, it verifies BACKUP, copies it into DIR as hall.db (the file it
 // replaces is kept as hall.db.replaced-<time>), marks it so the hall
@@ -400,14 +506,20 @@ func Restore(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("queue-server restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", env("HALLQ_DATA", "./hallq-data"), "the hall's data directory (env HALLQ_DATA)")
+	keyFile := fs.String("sm4-key-file", "", "the SM4 key file the backup was encrypted with (queue-server backup -sm4-key-file)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: queue-server restore -data DIR BACKUP-FILE  (with the hall stopped)")
+		fmt.Fprintln(stderr, "usage: queue-server restore -data DIR [-sm4-key-file FILE] BACKUP-FILE  (with the hall stopped)")
 		return 2
 	}
-	replaced, err := restore(*data, fs.Arg(0), time.Now())
+	key, err := readSM4Key(*keyFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "restore:", err)
+		return 2
+	}
+	replaced, err := restore(*data, fs.Arg(0), time.Now(), key)
 	if err != nil {
 		fmt.Fprintln(stderr, "restore:", err)
 		return 1
@@ -419,11 +531,24 @@ func Restore(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func restore(dir, backup string, now time.Time) (replaced string, err error) {
-	if err := store.Verify(backup); err != nil {
+func restore(dir, backup string, now time.Time, key []byte) (replaced string, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if head, err := readHead(backup); err != nil {
+		return "", err
+	} else if gm.IsStream(head) {
+		if key == nil {
+			return "", fmt.Errorf("%s is encrypted with SM4: give the key file it was made with (-sm4-key-file)", backup)
+		}
+		plain, err := openSealedBackup(dir, backup, key)
+		if err != nil {
+			return "", err
+		}
+		defer os.Remove(plain)
+		backup = plain
+	}
+	if err := store.Verify(backup); err != nil {
 		return "", err
 	}
 	dst := filepath.Join(dir, store.FileName)

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,7 +21,9 @@ import (
 	"sync"
 	"time"
 
+	"hallq/internal/gm"
 	"hallq/queue-server/api"
+	"hallq/queue-server/audit"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/metrics"
@@ -78,10 +81,30 @@ type Options struct {
 	// Limits bound each client (timeouts, connection caps); zero fields
 	// take DefaultLimits.
 	Limits Limits
+	// Crypto is the hall's cryptography: "" or CryptoStandard (HMAC-SHA256
+	// citizen keys, NaCl sealing, a SHA-256 audit chain), or CryptoGM, the
+	// 国密 option (HMAC-SM3, SM2/SM3/SM4 sealing, an SM3 chain); see
+	// docs/security.md. The province must key citizens the same way.
+	Crypto string
+	// AuditRetention is how long the audit trail (DataDir/audit.log,
+	// package audit) keeps its records: 0 means DefaultAuditRetention;
+	// negative keeps them for ever.
+	AuditRetention time.Duration
 }
 
 // DefaultPersonalRetention is how long personal data is kept by default.
 const DefaultPersonalRetention = 90 * 24 * time.Hour
+
+// The values of Options.Crypto (-crypto).
+const (
+	CryptoStandard = "standard"
+	CryptoGM       = "gm"
+)
+
+// DefaultAuditRetention is how long the audit trail keeps its records by
+// default: 180 days, the six months 网络安全法 §21 asks network logs to
+// be kept at least.
+const DefaultAuditRetention = 180 * 24 * time.Hour
 
 // purgeBatch is how many records one retention transaction goes through.
 const purgeBatch = 1000
@@ -97,6 +120,7 @@ type Server struct {
 	Config  hall.Config // the configuration the hall started with (Service.Config is the current one)
 
 	Forwarder *forward.Forwarder // nil when not forwarding
+	Audit     *audit.Log         // the audit trail
 
 	http   *http.Server
 	ln     net.Listener
@@ -147,6 +171,9 @@ func Start(o Options) (*Server, error) {
 		if s.Service != nil {
 			s.Service.Close()
 		}
+		if s.Audit != nil {
+			s.Audit.Close()
+		}
 		st.Close()
 		return nil, err
 	}
@@ -157,8 +184,19 @@ func Start(o Options) (*Server, error) {
 	if len(o.CitizenSecret) > 0 {
 		secret = o.CitizenSecret
 	}
-	sealKey, err := openSealKey(st)
+	gmOn := false
+	switch o.Crypto {
+	case "", CryptoStandard:
+	case CryptoGM:
+		gmOn = true
+	default:
+		return fail(fmt.Errorf("crypto: want %q or %q, got %q", CryptoStandard, CryptoGM, o.Crypto))
+	}
+	sealKey, err := openSealKey(st, gmOn)
 	if err != nil {
+		return fail(err)
+	}
+	if s.Audit, err = openAudit(o, gmOn); err != nil {
 		return fail(err)
 	}
 	var a *api.API
@@ -193,6 +231,9 @@ func Start(o Options) (*Server, error) {
 		fc = *o.Forward
 		fc.HallID = s.Config.Hall.ID
 		fc.EpochOf = st.EpochOf
+		if gmOn {
+			fc.KeyScheme = forward.KeySchemeSM3
+		}
 		if s.Forwarder, err = forward.New(fc, st, log.With("part", "forward")); err != nil {
 			return fail(err)
 		}
@@ -205,9 +246,12 @@ func Start(o Options) (*Server, error) {
 	ao := api.Options{Service: s.Service, Store: st, Secret: secret, SealKey: sealKey,
 		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, TrustedProxies: o.TrustedProxies,
 		SocketsPerCredential: o.Limits.withDefaults().SocketsPerCredential, Logger: log, Observer: s.Metrics,
-		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health}
+		Version: o.Version, Pages: o.Pages, Metrics: s.Metrics.Handler(), Health: health, Audit: s.Audit.Record}
 	if s.Forwarder != nil {
 		ao.Resend = s.Forwarder.Resend
+	}
+	if gmOn {
+		ao.KeyHash = gm.NewSM3
 	}
 	a = api.New(ao)
 	s.API = a
@@ -460,7 +504,36 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.bg.Wait()
 	s.Service.Close()
+	s.Audit.Close()
 	return errors.Join(err, s.Store.Close())
+}
+
+// openAudit opens the audit trail in the data directory; a trail that
+// does not verify is reported, loudly, and appended to all the same.
+func openAudit(o Options, gmOn bool) (*audit.Log, error) {
+	ret := o.AuditRetention
+	if ret == 0 {
+		ret = DefaultAuditRetention
+	}
+	ao := audit.Options{Alg: "sha256", Hash: sha256.New, Retention: ret}
+	if gmOn {
+		ao.Alg, ao.Hash = "sm3", gm.NewSM3
+	}
+	if o.Clock != nil {
+		ao.Now = o.Clock.Now
+	}
+	l, err := audit.Open(o.DataDir, ao)
+	if err != nil {
+		return nil, err
+	}
+	if p := l.Problem(); p != nil {
+		log := o.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Error("the audit trail does not verify: it was changed outside the hall server (queue-server audit verify)", "file", l.Path(), "err", p)
+	}
+	return l, nil
 }
 
 // ConnStats reports how many connections the per-address and total caps
@@ -520,8 +593,9 @@ func (j *timedJournal) health() any {
 }
 
 // openSealKey returns the key pair kiosks seal ID numbers to, made at the
-// hall's first start and kept in the store.
-func openSealKey(st *store.Store) (seal.Key, error) {
+// hall's first start and kept in the store; with the 国密 option its SM2
+// pair too (made when the option is first on), which kiosks then get.
+func openSealKey(st *store.Store, gmOn bool) (seal.Key, error) {
 	b, err := st.SealKey(func() ([]byte, error) {
 		k, err := seal.NewKey()
 		return k.Bytes(), err
@@ -529,5 +603,13 @@ func openSealKey(st *store.Store) (seal.Key, error) {
 	if err != nil {
 		return seal.Key{}, fmt.Errorf("store: the hall's seal key: %w", err)
 	}
-	return seal.ParseKey(b)
+	k, err := seal.ParseKey(b)
+	if err != nil || !gmOn {
+		return k, err
+	}
+	sm, err := st.SealKeySM2(seal.NewSM2Private)
+	if err != nil {
+		return seal.Key{}, fmt.Errorf("store: the hall's SM2 seal key: %w", err)
+	}
+	return k.WithSM2(sm)
 }

@@ -236,7 +236,7 @@ func TestConcurrentCallsThroughAPIEachTicketOnce(t *testing.T) {
 	for w := 1; w <= windows; w++ {
 		cfg.Windows = append(cfg.Windows, hall.WindowConfig{Number: w, Name: hall.Text{ZH: fmt.Sprintf("%d号窗口", w)}, Services: []string{"E"}})
 	}
-	h := mustHallWith(t, &cfg)
+	h := mustHallWith(t, &cfg, "")
 	ctx := context.Background()
 	for i := range n {
 		if _, err := h.admin.Issue(ctx, fmt.Sprint(i), hall.IssueRequest{Service: "E"}); err != nil {

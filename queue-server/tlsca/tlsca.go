@@ -14,6 +14,13 @@
 //	ca.pem, ca-key.pem          the CA certificate and its key (0600)
 //	<name>.pem, <name>-key.pem  an issued certificate and its key (0600)
 //
+// With the 国密 option, `hallq-ca init -sm2` makes an SM2 CA instead (SM2
+// keys, SM2-with-SM3 signatures, GB/T 32918 and GM/T 0015; ca-key.pem is
+// then PKCS #8 "PRIVATE KEY"), and issue signs SM2 server certificates
+// under it. Go's TLS cannot use them (it has no SM2 signatures nor SM
+// cipher suites): they are for TLCP-capable gateways and clients; the hall
+// server's own HTTPS keeps an ECDSA certificate (docs/security.md).
+//
 // The hallq-ca command (queue-server/cmd/hallq-ca) only calls Main.
 package tlsca
 
@@ -34,6 +41,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"hallq/internal/gm"
 )
 
 // File names inside the CA directory.
@@ -49,7 +58,12 @@ const (
 )
 
 // Init creates a new CA in dir. It refuses to overwrite an existing one.
-func Init(dir, name string) error {
+func Init(dir, name string) error { return initCA(dir, name, false) }
+
+// InitSM2 is Init for an SM2 CA (the 国密 option).
+func InitSM2(dir, name string) error { return initCA(dir, name, true) }
+
+func initCA(dir, name string, sm2 bool) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -58,10 +72,6 @@ func Init(dir, name string) error {
 	}
 	if name == "" {
 		name = "hallq hall CA"
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
@@ -74,11 +84,81 @@ func Init(dir, name string) error {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
+	if sm2 {
+		key, err := gm.NewSigningKey()
+		if err != nil {
+			return err
+		}
+		der, err := gm.CreateCertificate(tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			return err
+		}
+		return writeSM2Pair(dir, "ca", der, key)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return err
 	}
 	return writePair(dir, "ca", der, key)
+}
+
+// sm2PEM is the PEM type of an SM2 CA's key (PKCS #8); an ECDSA CA's is
+// "EC PRIVATE KEY".
+const sm2PEM = "PRIVATE KEY"
+
+func writeSM2Pair(dir, name string, der []byte, key *gm.SigningKey) error {
+	kder, err := gm.MarshalSigningKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+"-key.pem"), pem.EncodeToMemory(&pem.Block{Type: sm2PEM, Bytes: kder}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name+".pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+}
+
+// issueSM2 signs tmpl with the SM2 CA in dir, if dir holds one.
+func issueSM2(dir string, r Request, tmpl *x509.Certificate) (done bool, err error) {
+	keyPEM, err := os.ReadFile(filepath.Join(dir, CAKey))
+	if err != nil {
+		return false, nil // LoadCA says why
+	}
+	kb, _ := pem.Decode(keyPEM)
+	if kb == nil || kb.Type != sm2PEM {
+		return false, nil
+	}
+	caKey, err := gm.ParseSigningKey(kb.Bytes)
+	if err != nil {
+		return true, fmt.Errorf("tlsca: CA key: %w", err)
+	}
+	certPEM, err := os.ReadFile(filepath.Join(dir, CACert))
+	if err != nil {
+		return true, fmt.Errorf("tlsca: no CA certificate in %s: %w", dir, err)
+	}
+	cb, _ := pem.Decode(certPEM)
+	if cb == nil {
+		return true, fmt.Errorf("tlsca: %s holds no PEM CA certificate", dir)
+	}
+	parent, err := gm.ParseIssuer(cb.Bytes)
+	if err != nil {
+		return true, fmt.Errorf("tlsca: %w", err)
+	}
+	if tmpl.NotAfter.After(parent.NotAfter) {
+		tmpl.NotAfter = parent.NotAfter
+	}
+	key, err := gm.NewSigningKey()
+	if err != nil {
+		return true, err
+	}
+	der, err := gm.CreateCertificate(tmpl, parent, &key.PublicKey, caKey)
+	if err != nil {
+		return true, err
+	}
+	return true, writeSM2Pair(dir, r.Name, der, key)
 }
 
 // Request describes a certificate to issue.
@@ -100,14 +180,6 @@ func Issue(dir string, r Request) (string, error) {
 	if len(r.Hosts) == 0 {
 		return "", errors.New("tlsca: a server certificate needs at least one host (-dns)")
 	}
-	caCert, caKey, err := LoadCA(dir)
-	if err != nil {
-		return "", err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", err
-	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
@@ -116,9 +188,6 @@ func Issue(dir string, r Request) (string, error) {
 		NotAfter:     now.Add(CertValidity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	if tmpl.NotAfter.After(caCert.NotAfter) {
-		tmpl.NotAfter = caCert.NotAfter
 	}
 	for _, h := range r.Hosts {
 		h = strings.TrimSpace(h)
@@ -129,6 +198,23 @@ func Issue(dir string, r Request) (string, error) {
 		default:
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
+	}
+	if done, err := issueSM2(dir, r, tmpl); done || err != nil {
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(dir, r.Name+".pem"), nil
+	}
+	caCert, caKey, err := LoadCA(dir)
+	if err != nil {
+		return "", err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	if tmpl.NotAfter.After(caCert.NotAfter) {
+		tmpl.NotAfter = caCert.NotAfter
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
@@ -186,7 +272,7 @@ func writePair(dir, name string, der []byte, key *ecdsa.PrivateKey) error {
 }
 
 const usage = `usage:
-  hallq-ca init  -dir D [-name "hall CA"]             create the hall CA (ECDSA P-256, 10 years)
+  hallq-ca init  -dir D [-name "hall CA"] [-sm2]      create the hall CA (ECDSA P-256, or SM2 with -sm2; 10 years)
   hallq-ca issue -dir D -name hall-server -dns host,127.0.0.1   a server certificate
 `
 
@@ -202,13 +288,18 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", env("HALLQ_CA_DIR", "./hallq-ca"), "CA directory (env HALLQ_CA_DIR)")
 	name := fs.String("name", "", "init: the CA's name; issue: the certificate's name (file name and CN)")
 	dns := fs.String("dns", "", "issue: comma-separated DNS names and IP addresses of the server")
+	sm2 := fs.Bool("sm2", false, "init: an SM2 CA (国密; its certificates are for TLCP, not Go's TLS)")
 	clientName := fs.String("client", "", "no longer supported: the hall server verifies no client certificates")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
 	switch args[0] {
 	case "init":
-		if err := Init(*dir, *name); err != nil {
+		initFn := Init
+		if *sm2 {
+			initFn = InitSM2
+		}
+		if err := initFn(*dir, *name); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"hallq/internal/gm"
+	"hallq/queue-server/audit"
+)
+
+// auditHashes are the hashes an audit trail may name (docs/security.md).
+var auditHashes = audit.Hashes{"sha256": sha256.New, "sm3": gm.NewSM3}
+
+// Audit runs `queue-server audit verify [-head HASH] FILE` (check a trail's
+// chain; exit 1 naming the first bad record) and `queue-server audit export
+// -data DIR [-since DATE] [-o FILE]` (the trail's records from DATE, as
+// stored, for the assessor or the province). It returns the exit code.
+func Audit(args []string, stdout, stderr io.Writer) int {
+	usage := func() int {
+		fmt.Fprintln(stderr, "usage: queue-server audit verify [-head HASH] FILE\n       queue-server audit export -data DIR [-since 2006-01-02|RFC 3339 time] [-o FILE]")
+		return 2
+	}
+	if len(args) == 0 {
+		return usage()
+	}
+	switch args[0] {
+	case "verify":
+		fs := flag.NewFlagSet("queue-server audit verify", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		head := fs.String("head", "", "the hash of the last record, as a previous verify printed it (finds records removed from the end)")
+		if fs.Parse(args[1:]) != nil || fs.NArg() != 1 {
+			return usage()
+		}
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			fmt.Fprintln(stderr, "audit verify:", err)
+			return 1
+		}
+		defer f.Close()
+		res, err := audit.Verify(f, auditHashes, *head)
+		if err != nil {
+			fmt.Fprintf(stderr, "audit verify: %s: %v\n", fs.Arg(0), err)
+			return 1
+		}
+		if res.Records == 0 {
+			fmt.Fprintf(stdout, "%s: ok, no records\n", fs.Arg(0))
+			return 0
+		}
+		start := "from the trail's first record"
+		if res.First.Prev != audit.Genesis {
+			start = "after records removed by retention or export (prev " + res.First.Prev + ")"
+		}
+		fmt.Fprintf(stdout, "%s: ok, %d records, seq %d to %d (%s … %s), %s, starting %s; head %s\n",
+			fs.Arg(0), res.Records, res.First.Seq, res.Last.Seq, res.First.At.Format(time.RFC3339), res.Last.At.Format(time.RFC3339),
+			res.Last.Alg, start, res.Last.Hash)
+		return 0
+	case "export":
+		fs := flag.NewFlagSet("queue-server audit export", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		data := fs.String("data", env("HALLQ_DATA", "./hallq-data"), "the hall's data directory (env HALLQ_DATA)")
+		sinceFlag := fs.String("since", "", "only records from this date (this machine's zone) or RFC 3339 time")
+		out := fs.String("o", "", "write to this file instead of standard output")
+		if fs.Parse(args[1:]) != nil || fs.NArg() != 0 {
+			return usage()
+		}
+		var since time.Time
+		if *sinceFlag != "" {
+			var err error
+			if since, err = time.ParseInLocation(time.DateOnly, *sinceFlag, time.Local); err != nil {
+				if since, err = time.Parse(time.RFC3339, *sinceFlag); err != nil {
+					fmt.Fprintf(stderr, "audit export: -since wants a date like 2026-11-01 or an RFC 3339 time, got %q\n", *sinceFlag)
+					return 2
+				}
+			}
+		}
+		n, err := exportAudit(filepath.Join(*data, audit.FileName), since, *out, stdout)
+		if err != nil {
+			fmt.Fprintln(stderr, "audit export:", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "audit export: %d records\n", n)
+		return 0
+	}
+	return usage()
+}
+
+// exportAudit copies the trail's records from since, verified first, to
+// out (a file written whole or not at all) or w.
+func exportAudit(path string, since time.Time, out string, w io.Writer) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := audit.Verify(bytes.NewReader(b), auditHashes, ""); err != nil {
+		return 0, fmt.Errorf("%s does not verify, nothing exported: %v", path, err)
+	}
+	var buf bytes.Buffer
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return 0, err
+		}
+		if !since.IsZero() && r.At.Before(since) {
+			continue
+		}
+		buf.Write(sc.Bytes())
+		buf.WriteByte('\n')
+		n++
+	}
+	if out == "" {
+		_, err := w.Write(buf.Bytes())
+		return n, err
+	}
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
+		return 0, err
+	}
+	return n, os.Rename(tmp, out)
+}
