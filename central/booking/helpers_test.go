@@ -137,10 +137,17 @@ func (w *world) mustInstance(replicas int) *instance {
 		t.Fatal(err)
 	}
 	js, _ := jetstream.New(nc, jetstream.WithDefaultTimeout(10*time.Second))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	svc, err := booking.New(ctx, booking.Config{JS: js, Replicas: replicas, ProvinceKey: provinceKey, Clock: w.Clock,
-		Log: testLog()})
+	var svc *booking.Service
+	for { // a new cluster elects its JetStream leader first
+		svc, err = booking.New(ctx, booking.Config{JS: js, Replicas: replicas, ProvinceKey: provinceKey, Clock: w.Clock,
+			Log: testLog()})
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,3 +283,5 @@ func testLog() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,11 +52,38 @@ func StartCluster(dir string, n int) (*Cluster, error) {
 	for range n {
 		err = errors.Join(err, <-errs)
 	}
+	if err == nil {
+		err = c.WaitReady()
+	}
 	if err != nil {
 		c.Stop()
 		return nil, err
 	}
 	return c, nil
+}
+
+// WaitReady waits until the running nodes have a JetStream meta leader and
+// every one of them is current with it (a request sent before that can go
+// unanswered).
+func (c *Cluster) WaitReady() error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		leader, current := false, true
+		for _, n := range c.Nodes {
+			if n == nil {
+				continue
+			}
+			leader = leader || n.JetStreamIsLeader()
+			current = current && n.JetStreamIsCurrent()
+		}
+		if leader && current {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("natsembed: the cluster elected no JetStream leader")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (c *Cluster) start(i int) error {
@@ -69,10 +97,13 @@ func (c *Cluster) start(i int) error {
 		ServerName: fmt.Sprintf("hallq-central-%d", i+1), Host: "127.0.0.1", Port: c.ports[i][0],
 		JetStream: true, StoreDir: filepath.Join(c.dir, fmt.Sprintf("n%d", i+1)), SyncAlways: true,
 		Cluster: server.ClusterOpts{Name: "hallq", Host: "127.0.0.1", Port: c.ports[i][1]},
-		Routes:  routes, NoLog: true, NoSigs: true,
+		Routes:  routes, NoLog: os.Getenv("NATSEMBED_LOG") == "", NoSigs: true,
 	})
 	if err != nil {
 		return fmt.Errorf("natsembed: node %d: %w", i+1, err)
+	}
+	if os.Getenv("NATSEMBED_LOG") != "" {
+		ns.ConfigureLogger()
 	}
 	go ns.Start()
 	if !ns.ReadyForConnections(20 * time.Second) {
@@ -105,7 +136,7 @@ func (c *Cluster) Restart(i int) error {
 	var err error
 	for range 50 {
 		if err = c.start(i); err == nil {
-			return nil
+			return c.WaitReady()
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -27,6 +27,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"hallq/internal/idnumber"
@@ -192,15 +193,15 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		_ = page.Execute(w, map[string]any{"Hidden": hidden})
 		return
 	}
-	n, err := idnumber.ParseResident(f.Get("id_number"))
-	if err != nil {
+	typed := strings.ToUpper(strings.ReplaceAll(f.Get("id_number"), " ", ""))
+	if _, err := idnumber.ParseResident(typed); err != nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		_ = page.Execute(w, map[string]any{"Hidden": hidden, "Error": "身份证号无效 / not a valid resident ID number"})
 		return
 	}
 	g := grant{ClientID: f.Get("client_id"), Redirect: f.Get("redirect_uri"), Challenge: f.Get("code_challenge"),
-		Nonce: f.Get("nonce"), IDNumber: idnumber.Digits(n), Expires: p.now().Add(time.Minute).Unix()}
+		Nonce: f.Get("nonce"), IDNumber: typed, Expires: p.now().Add(time.Minute).Unix()}
 	body, _ := json.Marshal(g)
 	nonce := make([]byte, p.seal.NonceSize())
 	_, _ = rand.Read(nonce)
@@ -278,4 +279,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
-
