@@ -179,6 +179,15 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	if s.Catalog, err = ccat.Open(ctx, c.JS, r); err != nil {
 		return nil, err
 	}
+	// A version stored by a process that died before publishing it reaches
+	// the halls now (a version already published is stored once).
+	if cur, err := s.Catalog.Current(ctx); err != nil {
+		return nil, err
+	} else if cur.Version > 0 {
+		if err := s.Catalog.Announce(ctx, cur); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -228,6 +237,7 @@ type ref struct {
 	Week    string    `json:"week"` // ISO week of Day, e.g. 2026-W48
 	Start   time.Time `json:"start"`
 	Status  string    `json:"status"`
+	At      time.Time `json:"at"` // when the ref was written
 }
 
 type miss struct {
@@ -429,6 +439,12 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 	id := s.bookingID(c.Key, idem)
 	if b, _, err := get[Booking](ctx, s.bookings, id); err == nil {
 		if b.CitizenKey == c.Key {
+			// A retry: the record is the last step but one; the message to
+			// the hall may be what the first attempt did not finish (sent
+			// again, it is stored once: same content, same message id).
+			if err := s.tellHall(ctx, b); err != nil {
+				return Result{}, err
+			}
 			return Result{Booking: b, Replay: true}, nil
 		}
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -441,7 +457,11 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 	loc := h.Calendar.Location()
 	day := slot.Start.In(loc).Format("2006-01-02")
 	today := now.In(loc).Format("2006-01-02")
-	nr := ref{ID: id, Hall: h.ID, Service: slot.Service, Day: day, Week: isoWeek(slot.Start.In(loc)), Start: slot.Start, Status: Booked}
+	nr := ref{ID: id, Hall: h.ID, Service: slot.Service, Day: day, Week: isoWeek(slot.Start.In(loc)), Start: slot.Start, Status: Booked, At: now}
+	dead, err := s.deadRefs(ctx, c.Key, now)
+	if err != nil {
+		return Result{}, err
+	}
 	var missed int
 	// 1. The citizen's entry: ban and caps, then the new booking's ref.
 	if _, err := update(ctx, s.citizens, c.Key, func(cr *citizenRec, _ bool) error {
@@ -450,6 +470,7 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 		if slices.ContainsFunc(cr.Refs, func(x ref) bool { return x.ID == id }) {
 			return errNoChange // a retry: checked and reserved before
 		}
+		cr.Refs = slices.DeleteFunc(cr.Refs, func(x ref) bool { return slices.Contains(dead, x.ID) })
 		if until != "" {
 			return refuse(Forbidden, ReasonBanned, "after %d missed bookings, online booking is suspended until %s", n, until).
 				with(BannedDetails{Until: until, Missed: n})
@@ -500,6 +521,32 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 		return Result{}, err
 	}
 	return Result{Booking: b, Warning: s.warning(missed)}, nil
+}
+
+// deadRefs are the citizen's refs of bookings never written, older than
+// reclaimGrace: a request that died after reserving the citizen's caps
+// and was not retried. They are dropped so they no longer count.
+func (s *Service) deadRefs(ctx context.Context, citizen string, now time.Time) ([]string, error) {
+	cr, _, err := get[citizenRec](ctx, s.citizens, citizen)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var dead []string
+	for _, r := range cr.Refs {
+		if r.Status != Booked || now.Sub(r.At) < reclaimGrace {
+			continue
+		}
+		_, _, err := get[Booking](ctx, s.bookings, r.ID)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			dead = append(dead, r.ID)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return dead, nil
 }
 
 func (s *Service) createBooking(ctx context.Context, b Booking) error {
@@ -779,7 +826,7 @@ func (s *Service) Reschedule(ctx context.Context, c auth.Citizen, id string, sta
 	}
 	loc := h.Calendar.Location()
 	nr := ref{ID: id, Hall: h.ID, Service: slot.Service, Day: slot.Start.In(loc).Format("2006-01-02"),
-		Week: isoWeek(slot.Start.In(loc)), Start: slot.Start, Status: Booked}
+		Week: isoWeek(slot.Start.In(loc)), Start: slot.Start, Status: Booked, At: now}
 	var oldRef ref
 	if _, err := update(ctx, s.citizens, c.Key, func(cr *citizenRec, _ bool) error {
 		perDay, perWeek := 0, 0
