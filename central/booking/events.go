@@ -52,14 +52,29 @@ type hallEvent struct {
 // Follow consumes hall events until ctx ends. Every process may run it:
 // they share the durable consumer, and applying an event twice changes
 // nothing (each is a one-way status change).
+// It returns nil when ctx ends; while JetStream cannot be reached it keeps
+// trying to bind the consumer, logging each failure.
 func (s *Service) Follow(ctx context.Context) error {
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, platform.HallsStream, jetstream.ConsumerConfig{
-		Durable: Consumer, Description: "bookings: check-in, no-show, served and day close from the halls",
-		FilterSubjects: ConsumerSubjects, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
-		DeliverPolicy: jetstream.DeliverNewPolicy, MaxAckPending: 256,
-	})
-	if err != nil {
-		return fmt.Errorf("booking: consumer %s: %w", Consumer, err)
+	var cons jetstream.Consumer
+	for {
+		var err error
+		cons, err = s.js.CreateOrUpdateConsumer(ctx, platform.HallsStream, jetstream.ConsumerConfig{
+			Durable: Consumer, Description: "bookings: check-in, no-show, served and day close from the halls",
+			FilterSubjects: ConsumerSubjects, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
+			DeliverPolicy: jetstream.DeliverNewPolicy, MaxAckPending: 256,
+		})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.log.Warn("booking: cannot bind the hall-events consumer yet; retrying", "consumer", Consumer, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		if err := s.apply(ctx, m.Subject(), m.Data()); err != nil {
@@ -70,7 +85,7 @@ func (s *Service) Follow(ctx context.Context) error {
 		_ = m.Ack()
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("booking: consuming %s: %w", Consumer, err)
 	}
 	<-ctx.Done()
 	cc.Stop()

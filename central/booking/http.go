@@ -38,8 +38,15 @@ type Authenticator interface {
 //	GET  /api/v1/staff/halls/{hall}/bookings?day=     staff (JSON, or CSV with format=csv)
 //	PUT  /api/v1/staff/catalog                        province admin
 func Handler(s *Service, a Authenticator) http.Handler {
-	h := &api{s: s, a: a}
 	mux := http.NewServeMux()
+	Register(mux, s, a)
+	return mux
+}
+
+// Register adds the routes of Handler to mux (the central's own route
+// table), each on its own method and path pattern.
+func Register(mux *http.ServeMux, s *Service, a Authenticator) {
+	h := &api{s: s, a: a}
 	mux.HandleFunc("GET /api/v1/catalog", h.wrap(h.catalog))
 	mux.HandleFunc("GET /api/v1/halls/{hall}/slots", h.wrap(h.slots))
 	mux.HandleFunc("POST /api/v1/bookings", h.wrap(h.book))
@@ -52,7 +59,6 @@ func Handler(s *Service, a Authenticator) http.Handler {
 	mux.HandleFunc("PUT /api/v1/staff/halls/{hall}", h.wrap(h.putHall))
 	mux.HandleFunc("GET /api/v1/staff/halls/{hall}/bookings", h.wrap(h.report))
 	mux.HandleFunc("PUT /api/v1/staff/catalog", h.wrap(h.putCatalog))
-	return mux
 }
 
 type api struct {

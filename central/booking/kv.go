@@ -48,9 +48,10 @@ func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn fu
 			_, err = kv.Update(ctx, key, body, rev)
 		}
 		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			// Someone else wrote first: back off a little (more as the
-			// contention lasts) so a rush does not spin, and read again.
-			d := time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond
+			// Someone else wrote first: back off a random while, doubling
+			// up to 64 ms as the contention lasts, so a rush does not
+			// spin, and read again.
+			d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
 			select {
 			case <-ctx.Done():
 				return v, ctx.Err()

@@ -155,25 +155,27 @@ func checkRush(t testing.TB, w *world, hall string, slots []time.Time, seats int
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{forward.AppointmentsSubject(hall)}})
+	subj := forward.AppointmentsSubject(hall)
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := int(info.State.Subjects[subj])
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sent := map[string]int{}
-	for len(sent) < len(res.confirmed) {
-		batch, err := c.FetchNoWait(500)
+	for read := 0; read < total; {
+		batch, err := c.Fetch(total-read, jetstream.FetchMaxWait(10*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := 0
 		for m := range batch.Messages() {
 			var a forward.Appointment
 			_ = json.Unmarshal(m.Data(), &a)
 			sent[a.BookingID]++
-			got++
-		}
-		if got == 0 {
-			break
+			read++
 		}
 	}
 	for id := range res.confirmed {

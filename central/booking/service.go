@@ -458,6 +458,14 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 	day := slot.Start.In(loc).Format("2006-01-02")
 	today := now.In(loc).Format("2006-01-02")
 	nr := ref{ID: id, Hall: h.ID, Service: slot.Service, Day: day, Week: isoWeek(slot.Start.In(loc)), Start: slot.Start, Status: Booked, At: now}
+	seatKey := slotKey(h.ID, slot.Service, slot.Start, loc)
+	// A full slot is refused before anything is written (in a rush most
+	// requests find it so); the compare-and-set below is what decides.
+	if v, _, err := get[slotRec](ctx, s.slots, seatKey); err == nil && len(v.IDs) >= slot.Capacity && !slices.Contains(v.IDs, id) && !s.reclaim(ctx, seatKey) {
+		return Result{}, refuse(Conflict, ReasonSlotFull, "every seat of this slot is taken; please choose another")
+	} else if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Result{}, err
+	}
 	dead, err := s.deadRefs(ctx, c.Key, now)
 	if err != nil {
 		return Result{}, err
@@ -503,7 +511,7 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 		return Result{}, err
 	}
 	// 2. The seat.
-	if err := s.takeSeat(ctx, slotKey(h.ID, slot.Service, slot.Start, loc), id, slot.Capacity); err != nil {
+	if err := s.takeSeat(ctx, seatKey, id, slot.Capacity); err != nil {
 		s.dropRef(ctx, c.Key, id)
 		return Result{}, err
 	}
