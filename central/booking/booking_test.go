@@ -422,6 +422,10 @@ func TestPublicSlotsShowFreeSeats(t *testing.T) {
 	if len(r.Slots) != 10 || !r.Slots[0].Start.Equal(friday0900.Add(time.Hour)) { // today 10:00: booking closes at 09:00
 		t.Fatalf("next free %+v", r.Slots)
 	}
+	all, err := w.Insts[0].Svc.NextFreeAll(context.Background(), []string{"h1", "nowhere"})
+	if err != nil || len(all) != 1 || len(all["h1"]) != 2 || !all["h1"][0].Start.Equal(friday0900.Add(time.Hour)) || all["h1"][0].Free == 0 {
+		t.Fatalf("next free of every hall: %+v %v", all, err)
+	}
 	w.MustRefuse(404, booking.ReasonUnknownHall, "GET", "/api/v1/halls/nowhere/slots?service=B", "", nil)
 	w.MustRefuse(400, booking.ReasonBadField, "GET", "/api/v1/halls/h1/slots?service=B&day=30.11.2026", "", nil)
 	w.MustRefuse(400, booking.ReasonBadField, "GET", "/api/v1/halls/h1/slots", "", nil)

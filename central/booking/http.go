@@ -39,13 +39,16 @@ type Authenticator interface {
 //	PUT  /api/v1/staff/catalog                        province admin
 func Handler(s *Service, a Authenticator) http.Handler {
 	mux := http.NewServeMux()
-	Register(mux, s, a)
+	for pattern, h := range Routes(s, a) {
+		mux.Handle(pattern, h)
+	}
 	return mux
 }
 
-// Register adds the routes of Handler to mux (the central's own route
-// table), each on its own method and path pattern.
-func Register(mux *http.ServeMux, s *Service, a Authenticator) {
+// Routes are Handler's routes by ServeMux pattern (method and path), for
+// the central's own route table.
+func Routes(s *Service, a Authenticator) map[string]http.Handler {
+	mux := routeMap{}
 	h := &api{s: s, a: a}
 	mux.HandleFunc("GET /api/v1/catalog", h.wrap(h.catalog))
 	mux.HandleFunc("GET /api/v1/halls/{hall}/slots", h.wrap(h.slots))
@@ -59,7 +62,12 @@ func Register(mux *http.ServeMux, s *Service, a Authenticator) {
 	mux.HandleFunc("PUT /api/v1/staff/halls/{hall}", h.wrap(h.putHall))
 	mux.HandleFunc("GET /api/v1/staff/halls/{hall}/bookings", h.wrap(h.report))
 	mux.HandleFunc("PUT /api/v1/staff/catalog", h.wrap(h.putCatalog))
+	return mux
 }
+
+type routeMap map[string]http.Handler
+
+func (m routeMap) HandleFunc(pattern string, f http.HandlerFunc) { m[pattern] = f }
 
 type api struct {
 	s *Service

@@ -727,7 +727,11 @@ func (s *Service) Mine(ctx context.Context, c auth.Citizen) ([]Booking, *Warning
 		out = append(out, b.Public())
 	}
 	slices.SortFunc(out, func(a, b Booking) int { return b.SlotStart.Compare(a.SlotStart) })
-	n, _ := s.standing(cr, s.cfg.Clock.Now().Format("2006-01-02"))
+	now := s.cfg.Clock.Now()
+	if len(out) > 0 {
+		now = now.In(out[0].SlotStart.Location()) // the day as the citizen's halls count it
+	}
+	n, _ := s.standing(cr, now.Format("2006-01-02"))
 	return out, s.warning(n), nil
 }
 
@@ -973,6 +977,46 @@ func (s *Service) NextFree(ctx context.Context, hallID, service string, n int) (
 				out = append(out, v)
 			}
 		}
+	}
+	return out, nil
+}
+
+// FreeSlot is a free slot of a hall's service, for the province's hall
+// list (the fields of the views' platform.Slot).
+type FreeSlot struct {
+	Service string    `json:"service"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Free    int       `json:"free"`
+}
+
+// NextFreeAll gives, per hall, the first bookable slot of each of its
+// bookable services, soonest first; halls unknown here have none.
+func (s *Service) NextFreeAll(ctx context.Context, halls []string) (map[string][]FreeSlot, error) {
+	out := map[string][]FreeSlot{}
+	for _, id := range halls {
+		h, err := s.Halls.Get(ctx, id)
+		if errors.Is(err, calendars.ErrUnknownHall) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var services []string
+		for sv := range h.Capacity {
+			services = append(services, sv)
+		}
+		slices.Sort(services)
+		for _, sv := range services {
+			vs, err := s.NextFree(ctx, id, sv, 1)
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vs {
+				out[id] = append(out[id], FreeSlot{Service: sv, Start: v.Start, End: v.End, Free: v.Free})
+			}
+		}
+		slices.SortFunc(out[id], func(a, b FreeSlot) int { return a.Start.Compare(b.Start) })
 	}
 	return out, nil
 }
