@@ -500,3 +500,17 @@ func TestCatalogueVersionsAreKeptAndPublishedToHalls(t *testing.T) {
 		t.Fatalf("booking %+v", res.Booking)
 	}
 }
+
+func TestOnlyAProvinceAdminAddsAHall(t *testing.T) {
+	w := MustWorld(t, 1)
+	sup := w.IDP.Mint(oidcdev.Token{Subject: "sup", Audience: clientID, Role: auth.RoleHallSupervisor, Halls: []string{"h9"}})
+	w.MustRefuse(403, booking.ReasonNotStaff, "PUT", "/api/v1/staff/halls/h9", sup, sampleHall("h9"))
+	w.MustRefuse(400, booking.ReasonBadField, "PUT", "/api/v1/staff/halls/h9", w.Admin(), sampleHall("h8"))
+	w.MustRefuse(404, booking.ReasonUnknownHall, "GET", "/api/v1/staff/halls/h9", sup, nil)
+	w.MustHall(sampleHall("h9"))
+	var list struct{ Halls []map[string]any }
+	w.MustDo(200, "GET", "/api/v1/staff/halls", sup, nil, "", &list)
+	if len(list.Halls) != 1 || list.Halls[0]["id"] != "h9" {
+		t.Fatalf("a supervisor's halls %+v", list)
+	}
+}
