@@ -141,8 +141,10 @@ func (w *world) mustInstance(replicas int) *instance {
 	defer cancel()
 	var svc *booking.Service
 	for { // a new cluster elects its JetStream leader first
-		svc, err = booking.New(ctx, booking.Config{JS: js, Replicas: replicas, ProvinceKey: provinceKey, Clock: w.Clock,
+		actx, acancel := context.WithTimeout(ctx, 15*time.Second) // a request lost with a node is retried
+		svc, err = booking.New(actx, booking.Config{JS: js, Replicas: replicas, ProvinceKey: provinceKey, Clock: w.Clock,
 			Log: testLog()})
+		acancel()
 		if err == nil || ctx.Err() != nil {
 			break
 		}

@@ -34,7 +34,13 @@ func TestClusterKeepsAReplicatedBucketThroughANodeLoss(t *testing.T) {
 	}
 	cl.Kill(0)
 	for {
-		if _, err = kv.Put(ctx, "k", []byte("2")); err == nil || ctx.Err() != nil {
+		// Each attempt has its own deadline: a request in flight on the
+		// connection to the dead node is never answered, and the client
+		// retries on a survivor (the stream's new leader).
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err = kv.Put(actx, "k", []byte("2"))
+		acancel()
+		if err == nil || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
