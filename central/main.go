@@ -2,8 +2,10 @@
 // with an embedded NATS server with JetStream (-data), or joined to a NATS
 // cluster (-nats URLs, -nats-creds, -nats-ca/-nats-cert/-nats-key) as one
 // of any number of processes; it applies every hall's events into the
-// durable views in JetStream and serves the API (-http). All wiring is in
-// hallq/central/platform; see docs/central.md.
+// durable views in JetStream and serves the API (-http); with
+// -province-key it serves bookings, calendars and the catalogue too
+// (hallq/central/booking). The wiring is in hallq/central/platform and the
+// booking extension; see docs/central.md.
 package main
 
 import (
@@ -14,13 +16,14 @@ import (
 	"syscall"
 	_ "time/tzdata" // the calendars' zones load on machines without a zoneinfo database
 
+	"hallq/central/booking"
 	"hallq/central/platform"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := platform.Main(ctx, os.Args[1:], os.Stderr); err != nil {
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension()); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -169,8 +170,9 @@ type ServerOptions struct {
 // routes with Handle (or ServerOptions.Extra) and answer with WriteJSON,
 // WriteError and DecodeJSON, so every route speaks one error shape.
 type Server struct {
-	o   ServerOptions
-	mux *http.ServeMux
+	o     ServerOptions
+	mux   *http.ServeMux
+	slots atomic.Pointer[SlotSource] // SetSlots; o.Slots until then
 }
 
 // NewServer returns the API with its routes.
@@ -208,6 +210,17 @@ func NewServer(o ServerOptions) *Server {
 // Handle adds a route (a ServeMux pattern with method, e.g.
 // "POST /api/v1/bookings").
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// SetSlots makes src the source of the hall list's next free slots (an
+// extension started after the server, see Extension).
+func (s *Server) SetSlots(src SlotSource) { s.slots.Store(&src) }
+
+func (s *Server) slotSource() SlotSource {
+	if p := s.slots.Load(); p != nil {
+		return *p
+	}
+	return s.o.Slots
+}
 
 // ServeHTTP implements http.Handler. A method a route does not take is
 // answered 405 in the API's error shape, with Allow.
@@ -328,8 +341,8 @@ func (s *Server) listHalls(w http.ResponseWriter, r *http.Request, _ *Staff) {
 	for i, h := range all {
 		out[i], ids[i] = s.summary(h, now), h.Hall
 	}
-	if s.o.Slots != nil && len(ids) > 0 {
-		slots, err := s.o.Slots.NextFree(r.Context(), ids)
+	if src := s.slotSource(); src != nil && len(ids) > 0 {
+		slots, err := src.NextFree(r.Context(), ids)
 		if err != nil {
 			s.o.Log.Warn("central: next free slots", "err", err) // the list is still worth showing
 		}

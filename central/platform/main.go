@@ -26,8 +26,12 @@ import (
 // logs "central view" with the URL of GET /halls (the real port when
 // -http asks for port 0). A cancelled ctx is a clean stop at any point,
 // also while starting.
-func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stderr)
+//
+// exts are the parts of the platform that live in packages importing this
+// one (bookings, calendars, the catalogue: central/booking): their flags
+// join the command's, and each starts once the process is up.
+func Main(ctx context.Context, args []string, stderr io.Writer, exts ...Extension) error {
+	cfg, err := parseFlags(args, stderr, exts)
 	if err != nil {
 		return err
 	}
@@ -38,6 +42,15 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 			return nil // asked to stop: whatever was being set up stops with it
 		}
 		return err
+	}
+	for _, e := range exts {
+		if err := e.Start(ctx, p, cfg.Log); err != nil {
+			p.Stop()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 	}
 	cfg.Log.Info("central view", "url", p.URL()+"/halls", "api", p.URL()+"/api/v1/halls")
 	select {
@@ -70,7 +83,17 @@ type Config struct {
 	Log             *slog.Logger
 }
 
-func parseFlags(args []string, stderr io.Writer) (Config, error) {
+// Extension is a part of the province platform wired into a central
+// process from a package that imports this one. Flags registers its
+// command-line flags on the command's flag set; Start runs once the
+// process's NATS connection, streams and API are up, and adds routes
+// (p.API.Handle) and the hall list's free slots (p.API.SetSlots).
+type Extension interface {
+	Flags(fs *flag.FlagSet)
+	Start(ctx context.Context, p *Process, log *slog.Logger) error
+}
+
+func parseFlags(args []string, stderr io.Writer, exts []Extension) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("central", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -89,6 +112,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&c.Views.LeaseTTL, "lease-ttl", 10*time.Second, "a dead process's partitions move to the others after this")
 	fs.DurationVar(&c.SilentAfter, "silent-after", 10*time.Minute, "a hall with windows open and no event for this long is alerted as silent")
 	fs.StringVar(&c.StaffTokens, "staff-tokens", "", "static staff token file (JSON, see docs/central.md)")
+	for _, e := range exts {
+		e.Flags(fs)
+	}
 	crypto := fs.String("crypto", "standard", "the province's cryptography: standard (HMAC-SHA256 citizen keys) or gm, the 国密 option (HMAC-SM3); halls must use the same")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -117,11 +143,12 @@ type Process struct {
 	Views   *Views
 	API     *Server
 
-	url    string
-	hs     *http.Server
-	cancel context.CancelFunc
-	done   chan struct{}
-	errc   chan error
+	url      string
+	replicas int
+	hs       *http.Server
+	cancel   context.CancelFunc
+	done     chan struct{}
+	errc     chan error
 }
 
 // Start starts a central process: NATS (embedded or joined), the streams
@@ -130,7 +157,7 @@ func Start(ctx context.Context, c Config) (_ *Process, err error) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	p := &Process{done: make(chan struct{}), errc: make(chan error, 3)}
+	p := &Process{done: make(chan struct{}), errc: make(chan error, 3), replicas: max(1, c.Views.Replicas)}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -216,6 +243,10 @@ func Start(ctx context.Context, c Config) (_ *Process, err error) {
 	}
 	return p, nil
 }
+
+// Replicas is the replica count of the process's streams and buckets (the
+// cluster's size), for extensions creating their own.
+func (p *Process) Replicas() int { return p.replicas }
 
 // URL is the API's base URL, e.g. http://127.0.0.1:8090.
 func (p *Process) URL() string { return p.url }
