@@ -57,7 +57,8 @@ type Op struct {
 // committed at once, concurrent ones share one fsync.
 //
 // Commits are pipelined: while one batch is being written and synced by the
-// committer goroutine, the loop already applies the next one. Replies are
+// committer goroutine, the loop already applies the next ones, and the
+// committer writes all of those in its next transaction. Replies are
 // sent only after their batch (and every batch before it) is durable. If a
 // commit fails, every batch applied after it fails too, and the state is
 // reloaded from the journal, so nothing half-applied survives.
