@@ -3,6 +3,7 @@ package hall
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -56,7 +57,8 @@ type Op struct {
 // committed at once, concurrent ones share one fsync.
 //
 // Commits are pipelined: while one batch is being written and synced by the
-// committer goroutine, the loop already applies the next one. Replies are
+// committer goroutine, the loop already applies the next ones, and the
+// committer writes all of those in its next transaction. Replies are
 // sent only after their batch (and every batch before it) is durable. If a
 // commit fails, every batch applied after it fails too, and the state is
 // reloaded from the journal, so nothing half-applied survives.
@@ -103,6 +105,10 @@ type job struct {
 // maxBatch caps how many requests share one commit.
 const maxBatch = 1024
 
+// maxJobs is how many applied batches may wait for the committer, which
+// takes all of them in one transaction.
+const maxJobs = 64
+
 // NewService loads the hall from the journal and starts its loop.
 // cfg is the hall's configuration unless the journal holds one changed at
 // runtime (config.changed, Snapshot.Config), which wins; UpdateConfig replaces
@@ -125,7 +131,7 @@ func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Se
 		clock = SystemClock{}
 	}
 	s := &Service{cfg: cfg, journal: j, clock: clock, onCommit: onCommit,
-		reqs: make(chan *request, maxBatch), jobs: make(chan job, 1), failed: make(chan error, 1),
+		reqs: make(chan *request, maxBatch), jobs: make(chan job, maxJobs), failed: make(chan error, 1),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	s.st = newState(s.configOf(s0), s0)
 	if s.st.day == "" {
@@ -291,42 +297,60 @@ func (s *Service) flush() {
 	<-b
 }
 
-// commitLoop writes jobs in order. After a failure it fails every later
+// commitLoop writes jobs in order. Every job queued while it was busy goes
+// into one transaction (one sync for all of them, as a bare group-commit
+// loop does), up to the next barrier. After a failure it fails every later
 // job until a barrier (sent by the loop before it reloads) resets it.
 func (s *Service) commitLoop(committed chan struct{}) {
 	defer close(committed)
 	var failure error
+	var events []Event
+	var writes []*request
 	for j := range s.jobs {
-		if j.barrier != nil {
-			failure = nil
-			close(j.barrier)
-			continue
+		events, writes = append(events[:0], j.events...), append(writes[:0], j.writes...)
+		barrier := j.barrier
+	gather:
+		for barrier == nil && len(writes) < maxBatch {
+			select {
+			case j, ok := <-s.jobs:
+				if !ok {
+					break gather
+				}
+				events, writes, barrier = append(events, j.events...), append(writes, j.writes...), j.barrier
+			default:
+				break gather
+			}
 		}
 		err := failure
-		if err == nil && len(j.events) > 0 {
-			if err = s.journal.Commit(j.events); err != nil {
+		if err == nil && len(events) > 0 {
+			if err = s.journal.Commit(events); err != nil {
 				failure = err
 				select {
 				case s.failed <- err:
 				default:
 				}
 			} else {
-				for i := len(j.events) - 1; i >= 0; i-- {
-					if c := j.events[i].Config; c != nil {
+				for i := len(events) - 1; i >= 0; i-- {
+					if c := events[i].Config; c != nil {
 						s.setCurrent(*c)
 						break
 					}
 				}
 				if s.onCommit != nil {
-					s.onCommit(j.events)
+					s.onCommit(slices.Clone(events))
 				}
 			}
 		}
-		for _, r := range j.writes {
+		for _, r := range writes {
 			if err != nil && r.res.err == nil {
 				r.res = response{err: Refusal(Unavailable, ReasonStorage, "could not save the change, nothing was applied: %w", err)}
 			}
 			r.reply <- r.res
+		}
+		clear(writes) // the requests are answered; do not hold them
+		if barrier != nil {
+			failure = nil
+			close(barrier)
 		}
 	}
 }

@@ -30,7 +30,7 @@
 //	           (records from before fingerprints: result ref, NUL, scoped key)
 //	events     seq (8 bytes, big-endian) → Event JSON
 //	outbox     seq (8 bytes, big-endian) → "" (an event still to forward, or forwarded and not yet compacted)
-//	tokens     sha256(token) → Token JSON
+//	tokens     sha256(token) → Token JSON (written only through updateTokens, which drops the lookup cache)
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 //	epochs     first seq (8 bytes) → epoch name (see epoch.go; created on first use)
@@ -57,6 +57,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -111,6 +112,7 @@ type Store struct {
 	created  bool
 	restored bool
 	epochs   []epochStart // loaded at open; epochs only begin there
+	tokens   atomic.Pointer[tokenCache]
 }
 
 // ErrNewerSchema is returned when the file was written by a newer hallq.
@@ -295,6 +297,7 @@ func open(path string) (s *Store, err error) {
 		return nil, broken("cannot be opened", err)
 	}
 	s = &Store{db: db, path: path}
+	s.tokens.Store(&tokenCache{})
 	var size int64
 	err = db.View(func(tx *bolt.Tx) error {
 		size = tx.Size()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -363,6 +364,69 @@ func TestTokensStoredHashed(t *testing.T) {
 	}
 	if got, _ := s.LookupToken("s3cret-value"); !got.Revoked {
 		t.Fatal("not revoked")
+	}
+}
+
+// A token looked up once is answered from memory (no read transaction per
+// websocket request), and every write to the tokens — a revoke, a token
+// stored again under the same value — is seen by the very next lookup,
+// also while other lookups race with it.
+func TestTokenLookupsAreCachedAndSeeEveryWrite(t *testing.T) {
+	s := MustStore(t, "")
+	if err := s.PutToken("v1", Token{ID: "t1", Name: "kiosk-1", Role: "kiosk"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LookupToken("v1"); err != nil {
+		t.Fatal(err)
+	}
+	before := s.db.Stats().TxN
+	for range 100 {
+		if got, err := s.LookupToken("v1"); err != nil || got.Name != "kiosk-1" {
+			t.Fatalf("lookup: %v %+v", err, got)
+		}
+	}
+	if n := s.db.Stats().TxN - before; n != 0 {
+		t.Fatalf("100 lookups of a known token opened %d read transactions, want 0", n)
+	}
+	if err := s.PutToken("v1", Token{ID: "t1", Name: "kiosk-2", Role: "kiosk"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.LookupToken("v1"); got.Name != "kiosk-2" {
+		t.Fatalf("after storing the token again: %+v", got)
+	}
+	for i := range 50 {
+		value, id := fmt.Sprint("race-", i), fmt.Sprint("r", i)
+		if err := s.PutToken(value, Token{ID: id, Role: "display"}); err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						s.LookupToken(value)
+					}
+				}
+			}()
+		}
+		if err := s.RevokeToken(id); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LookupToken(value)
+		close(stop)
+		wg.Wait()
+		if err != nil || !got.Revoked {
+			t.Fatalf("round %d: the lookup right after the revoke: %v %+v", i, err, got)
+		}
+		if got, _ := s.LookupToken(value); !got.Revoked {
+			t.Fatalf("round %d: a later lookup saw the token unrevoked", i)
+		}
 	}
 }
 

@@ -30,28 +30,97 @@ func tokenKey(value string) []byte {
 	return h[:]
 }
 
+// tokenCache is an immutable snapshot of tokens already looked up, by the
+// hash of their value (never the value). Every request on a websocket
+// checks its token again; answering from memory spares each one a read
+// transaction and a JSON decode (6 % of the issue path's CPU with 200
+// clients). A snapshot is never changed: a lookup that misses publishes a
+// copy with its token added, and every write to the tokens bucket
+// (updateTokens) publishes an empty one of the next generation once it has
+// committed, so a revoke bites on the very next request. A lookup that read
+// the store before a write committed adds nothing to the later generation.
+type tokenCache struct {
+	gen uint64
+	m   map[[sha256.Size]byte]Token
+}
+
+// maxCachedTokens bounds the cache; a hall holds a few hundred tokens.
+const maxCachedTokens = 4096
+
+// updateTokens runs fn in a write transaction and then drops every cached
+// token: the only way the tokens bucket is written.
+func (s *Store) updateTokens(fn func(b *bolt.Bucket) error) error {
+	err := s.db.Update(func(tx *bolt.Tx) error { return fn(tx.Bucket(bTokens)) })
+	s.invalidateTokens()
+	return err
+}
+
+func (s *Store) invalidateTokens() {
+	for {
+		c := s.tokens.Load()
+		next := &tokenCache{}
+		if c != nil {
+			next.gen = c.gen + 1
+		}
+		if s.tokens.CompareAndSwap(c, next) {
+			return
+		}
+	}
+}
+
 // PutToken stores a token under the hash of value.
 func (s *Store) PutToken(value string, t Token) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b, err := json.Marshal(t)
+	return s.updateTokens(func(b *bolt.Bucket) error {
+		v, err := json.Marshal(t)
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bTokens).Put(tokenKey(value), b)
+		return b.Put(tokenKey(value), v)
 	})
 }
 
-// LookupToken finds the token with this value.
+// LookupToken finds the token with this value, as last written.
 func (s *Store) LookupToken(value string) (Token, error) {
+	key := sha256.Sum256([]byte(value))
+	c := s.tokens.Load()
+	if c != nil {
+		if t, ok := c.m[key]; ok {
+			return t, nil
+		}
+	}
 	var t Token
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bTokens).Get(tokenKey(value))
+		v := tx.Bucket(bTokens).Get(key[:])
 		if v == nil {
 			return ErrNoToken
 		}
 		return json.Unmarshal(v, &t)
 	})
+	if err == nil && c != nil {
+		s.cacheToken(c.gen, key, t)
+	}
 	return t, err
+}
+
+// cacheToken publishes a snapshot with t added, unless the tokens were
+// written since generation gen was read.
+func (s *Store) cacheToken(gen uint64, key [sha256.Size]byte, t Token) {
+	for {
+		c := s.tokens.Load()
+		if c == nil || c.gen != gen {
+			return
+		}
+		next := &tokenCache{gen: gen, m: make(map[[sha256.Size]byte]Token, len(c.m)+1)}
+		if len(c.m) < maxCachedTokens {
+			for k, v := range c.m {
+				next.m[k] = v
+			}
+		}
+		next.m[key] = t
+		if s.tokens.CompareAndSwap(c, next) {
+			return
+		}
+	}
 }
 
 // Tokens lists every token.
@@ -72,8 +141,7 @@ func (s *Store) Tokens() ([]Token, error) {
 
 // RevokeToken revokes the token with the given public id.
 func (s *Store) RevokeToken(id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bTokens)
+	return s.updateTokens(func(b *bolt.Bucket) error {
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			var t Token

@@ -1,0 +1,185 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkKioskProcess runs the real kiosk binary with its Fyne window on
+// an Xvfb screen, against a demo hall (queue-server and the simulated
+// devices at their line rates, in this process), and measures the kiosk
+// process once it has settled on its home screen: resident memory and the
+// CPU it uses while nobody touches it (goal ≤ 150 MB, idle CPU ≤ 2 % of
+// one core).
+func BenchmarkKioskProcess(b *testing.B) {
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		b.Skip("Xvfb is not installed (make deps)")
+	}
+	dir := b.TempDir()
+	bin := filepath.Join(b.TempDir(), "kiosk") // not in dir: the demo keeps the kiosk's data in dir/kiosk
+	build := exec.Command("go", "build", "-o", bin, "hallq/kiosk")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		b.Fatalf("build the kiosk: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h, err := Start(ctx, Options{DataDir: dir, Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	cfg, _ := json.Marshal(h.Kiosk)
+	cfgPath := filepath.Join(dir, "kiosk.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var k *exec.Cmd
+	for attempt := 1; k == nil; attempt++ {
+		var logs []byte
+		k, logs = startKiosk(b, bin, cfgPath)
+		if k == nil && attempt == 3 {
+			b.Fatalf("the kiosk exited during start-up three times; last:\n%s", logs)
+		}
+	}
+	const idle = 10 * time.Second
+	t0, err := cpuTicks(k.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	th0 := threadTicks(k.Process.Pid)
+	time.Sleep(idle)
+	t1, err := cpuTicks(k.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	th1 := threadTicks(k.Process.Pid)
+	var busiest []string
+	for name, t := range th1 {
+		if d := t - th0[name]; d > 0 {
+			busiest = append(busiest, fmt.Sprintf("%s %.1f %%", name, float64(d)/100/idle.Seconds()*100))
+		}
+	}
+	slices.Sort(busiest)
+	rss, err := rssKB(k.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu := float64(t1-t0) / 100 / idle.Seconds() * 100 // clock ticks are 1/100 s on Linux
+	b.ReportMetric(float64(rss)/1024, "kiosk-RSS-MB")
+	b.ReportMetric(cpu, "kiosk-idle-CPU-%")
+	fmt.Printf("\n  kiosk process (real Fyne window on Xvfb 1080×1920, simulated devices, home screen): RSS %.0f MB (goal ≤ 150 MB), idle CPU %.1f %% of one core over %s (goal ≤ 2 %%); by thread name: %s\n",
+		float64(rss)/1024, cpu, idle, strings.Join(busiest, ", "))
+}
+
+// startKiosk starts an Xvfb screen and the kiosk on it, and waits for the
+// kiosk to settle. When the kiosk exits during start-up (another X server
+// on this shared machine took the display between Xvfb choosing it and
+// the kiosk opening it), it stops both and returns nil and the kiosk's
+// log, for another try.
+func startKiosk(b *testing.B, bin, cfgPath string) (*exec.Cmd, []byte) {
+	// Xvfb picks a free display and writes its number to the pipe
+	r, w, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1080x1920x24", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
+	if err := x.Start(); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	stopX := func() { x.Process.Kill(); x.Wait() }
+	line, err := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	if err != nil {
+		stopX()
+		b.Fatalf("Xvfb display: %v", err)
+	}
+	k := exec.Command(bin, "-config", cfgPath)
+	k.Env = append(os.Environ(), "DISPLAY=:"+strings.TrimSpace(line))
+	var logs syncBuffer
+	k.Stderr = &logs
+	if err := k.Start(); err != nil {
+		stopX()
+		b.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- k.Wait() }()
+	select { // start-up: window, fonts, devices, the server's overview
+	case <-exited:
+		stopX()
+		return nil, logs.Bytes()
+	case <-time.After(15 * time.Second):
+	}
+	b.Cleanup(func() {
+		k.Process.Signal(os.Interrupt)
+		<-exited
+		stopX()
+	})
+	return k, nil
+}
+
+// cpuTicks is the user+system time of process pid, in clock ticks.
+func cpuTicks(pid int) (int64, error) { return cpuTicksOf(fmt.Sprintf("/proc/%d/stat", pid)) }
+
+// cpuTicksOf reads the user+system ticks from a /proc stat file.
+func cpuTicksOf(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// the command name may hold spaces: the fields follow its closing ')'
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("%s: %q", path, b)
+	}
+	return utime + stime, nil
+}
+
+// threadTicks sums the user+system time of process pid's threads by
+// thread name (Go's threads are all named after the binary; Mesa's
+// software renderer names its own, llvmpipe-N).
+func threadTicks(pid int) map[string]int64 {
+	out := map[string]int64{}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	for _, t := range tasks {
+		comm, err := os.ReadFile(filepath.Join(t, "comm"))
+		if err != nil {
+			continue
+		}
+		tid, _ := strconv.Atoi(filepath.Base(t))
+		if n, err := cpuTicksOf(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid)); err == nil {
+			out[strings.TrimSpace(string(comm))] += n
+		}
+	}
+	return out
+}
+
+// rssKB is the resident set of process pid in KB.
+func rssKB(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no VmRSS", pid)
+}
