@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"hallq/internal/catalog"
 )
 
 //go:embed sample-hall.json
@@ -34,6 +36,10 @@ type Config struct {
 	Windows  []WindowConfig  `json:"windows"`
 	Rules    Rules           `json:"rules"`
 	Alerts   Alerts          `json:"alerts"`
+	// Matters are the hall's own matters (事项) with their guides; when
+	// empty the hall uses the last catalogue the province published
+	// (matters.go). Each names the services that handle it.
+	Matters []catalog.Matter `json:"matters,omitempty"`
 }
 
 // Alerts are the hall's alert thresholds: every manager's dashboard raises
@@ -116,6 +122,18 @@ type Rules struct {
 	CompleteFromCalled  bool     `json:"complete_from_called"`   // a called ticket may be completed at once (start implied)
 	CarryOver           bool     `json:"carry_over"`             // at day close, waiting tickets carry over instead of expiring
 	NumberDigits        int      `json:"number_digits"`          // digits after the prefix (3: A001…A999)
+	// RepeatWithin is how long after a visit the same citizen coming
+	// again for the same matter counts as a repeat visit (kpi.go); 0 =
+	// 30 days.
+	RepeatWithin Duration `json:"repeat_within,omitzero"`
+}
+
+// RepeatPeriod is Rules.RepeatWithin with its default.
+func (r Rules) RepeatPeriod() time.Duration {
+	if r.RepeatWithin <= 0 {
+		return 30 * 24 * time.Hour
+	}
+	return r.RepeatWithin.D()
 }
 
 // Duration is a time.Duration written as "90s", "15m", "1h30m" in JSON.
@@ -287,6 +305,10 @@ func (c *Config) Validate() error {
 			bad(a.key, "must be %v to %v, got %v", a.min, a.max, a.v.D())
 		}
 	}
+	if r.RepeatWithin < 0 || r.RepeatWithin.D() > 366*24*time.Hour {
+		bad("rules.repeat_within", "must be 0 (30 days) to 8784h (a year), got %v", r.RepeatWithin.D())
+	}
+	c.validateMatters(bad)
 	return errors.Join(errs...)
 }
 
@@ -375,6 +397,7 @@ func (c Config) Version() string {
 func (c Config) Clone() Config {
 	c.Services = slices.Clone(c.Services)
 	c.Windows = slices.Clone(c.Windows)
+	c.Matters = slices.Clone(c.Matters)
 	for i := range c.Windows {
 		c.Windows[i].Services = slices.Clone(c.Windows[i].Services)
 	}
