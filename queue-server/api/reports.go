@@ -240,9 +240,25 @@ func opFigures(c *call) (int, any, error) {
 	if err := checkDays(day); err != nil {
 		return 0, nil, err
 	}
-	var ts []hall.Ticket
+	cfg := c.a.svc.Config()
+	var ts, history []hall.Ticket
 	if err := c.a.store.TicketsBetween(day, day, func(t hall.Ticket) error { ts = append(ts, t); return nil }); err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
 	}
-	return ok(hall.Summarize(c.a.svc.Config(), day, ts), nil)
+	d := hall.Summarize(cfg, day, ts)
+	// the repeat visits of the day's matters are found in the period before
+	t0, _ := time.ParseInLocation(time.DateOnly, day, cfg.Location())
+	since := t0.Add(-cfg.Rules.RepeatPeriod()).Format(time.DateOnly)
+	prev := t0.AddDate(0, 0, -1).Format(time.DateOnly)
+	if err := c.a.store.TicketsBetween(since, prev, func(t hall.Ticket) error {
+		if len(t.Matters) > 0 && t.CitizenKey != "" {
+			history = append(history, t)
+		}
+		return nil
+	}); err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
+	}
+	ov := hall.OneVisitFigures(cfg, append(history, ts...), day, day)
+	d.OneVisit = &ov
+	return ok(d, nil)
 }

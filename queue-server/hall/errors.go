@@ -61,6 +61,7 @@ const (
 	ReasonUnknownOp         Reason = "unknown_op"
 	ReasonUnknownMatter     Reason = "unknown_matter"
 	ReasonMatterNotOnTicket Reason = "matter_not_on_ticket"
+	ReasonNoNotice          Reason = "no_notice"
 	// conflict
 	ReasonIllegalTransition    Reason = "illegal_transition"
 	ReasonWindowBusy           Reason = "window_busy"
@@ -113,7 +114,7 @@ const (
 var Reasons = []Reason{
 	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey, ReasonUnsealableID, ReasonInvalidCatalog, ReasonRatingNeedsReason,
 	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed, ReasonRoleNotManaged, ReasonNotAvailable, ReasonRealNameRequired,
-	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp, ReasonUnknownMatter, ReasonMatterNotOnTicket,
+	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp, ReasonUnknownMatter, ReasonMatterNotOnTicket, ReasonNoNotice,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
 	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen, ReasonConfigChanged, ReasonDayAlreadyClosed, ReasonAmbiguousRef, ReasonOwnAccount, ReasonNotASession,

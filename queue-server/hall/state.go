@@ -769,6 +769,11 @@ func (st *state) summary() *DaySummary {
 		if t.Rating != nil {
 			d.Ratings[t.Rating.Score]++
 		}
+		for _, m := range t.Matters { // 一事一评: each matter's rating
+			if m.Rating != nil {
+				d.Ratings[m.Rating.Score]++
+			}
+		}
 		s.Services[code] = d
 	}
 	for code, ws := range waits {

@@ -1,8 +1,10 @@
 package hall
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"hallq/internal/catalog"
 )
@@ -217,5 +219,131 @@ func TestOneRatingPerVisitAndMatter(t *testing.T) {
 	}
 	if got := IndicatorOptions(5)[3].Label.ZH; got != "服务态度好" {
 		t.Fatalf("the options of a high level: %q", got)
+	}
+}
+
+// latestTickets returns every ticket's latest snapshot in the journal, any day.
+func (f *fixture) latestTickets() []Ticket {
+	byID := map[string]Ticket{}
+	var order []string
+	for _, ev := range f.j.all() {
+		if ev.Ticket != nil {
+			if _, ok := byID[ev.Ticket.ID]; !ok {
+				order = append(order, ev.Ticket.ID)
+			}
+			byID[ev.Ticket.ID] = *ev.Ticket
+		}
+	}
+	out := make([]Ticket, 0, len(order))
+	for _, id := range order {
+		out = append(out, byID[id])
+	}
+	return out
+}
+
+// visit takes a ticket for service with key, calls it at window, records
+// outcome for matter and completes it.
+func (f *fixture) visit(service, key string, window int, code string, o Outcome) TicketView {
+	f.t.Helper()
+	tk := f.issue(service, func(r *IssueRequest) { r.CitizenKey = key })
+	if got := f.call(window); got.ID != tk.ID {
+		f.t.Fatalf("window %d called %s, not %s", window, got.Number, tk.Number)
+	}
+	f.mustAct(ActStart, tk.ID)
+	f.mustAct(ActAddMatter, tk.ID, matter(code))
+	f.mustAct(ActOutcome, tk.ID, matter(code), func(a *Action) {
+		a.Outcome = o
+		if o == OutcomeIncomplete {
+			a.Missing = []int{0}
+		}
+		if o == OutcomeAccepted {
+			a.CaseNumber = "C-1"
+		}
+	})
+	return f.mustAct(ActComplete, tk.ID)
+}
+
+// TestRepeatVisitsAcrossDays: a citizen sent home with materials missing
+// on Friday who finishes the matter on Monday came twice; another who
+// finishes at once came once; one without an ID card is not matched; a
+// return after the period is a new first visit.
+func TestRepeatVisitsAcrossDays(t *testing.T) {
+	f := MustHall(t, func(c *Config) {
+		testMatters(c)
+		c.OpenAllDay()
+		c.Rules.RepeatWithin = Duration(7 * 24 * time.Hour)
+		c.Services[0].RequiresID = false // a citizen without a card gets a ticket at the desk
+	})
+	f.open(1, 2)
+	key := func(n int) string { return fmt.Sprintf("%064x", n) }
+	f.visit("A", key(1), 1, "hukou-move", OutcomeIncomplete) // Friday 27th: back home for the permit
+	f.visit("A", key(2), 2, "hukou-move", OutcomeDone)       // done at once
+	f.visit("A", key(4), 1, "id-renew", OutcomeDone)         // renews on the 27th …
+	f.clock.Advance(3 * 24 * time.Hour)                      // Monday 30th
+	f.open(1, 2)
+	f.visit("A", key(1), 2, "hukou-move", OutcomeDone) // the repeat visit, finished
+	f.visit("A", "", 1, "id-renew", OutcomeAccepted)   // no card read: not matched
+	f.clock.Advance(8 * 24 * time.Hour)                // … and comes again after the period
+	f.open(1, 2)
+	f.visit("A", key(4), 1, "id-renew", OutcomeDone)
+
+	cfg := f.svc.Config()
+	all := f.latestTickets()
+	mon := OneVisitFigures(cfg, all, "2026-11-30", "2026-11-30")
+	if mon.Total.Handled != 2 || mon.Total.Repeats != 1 || mon.Total.FirstVisit != 0 || mon.Total.Unkeyed != 1 || mon.Total.Rate != 0 {
+		t.Fatalf("Monday: %+v", mon.Total)
+	}
+	week := OneVisitFigures(cfg, all, "2026-11-27", "2026-11-30")
+	byMatter := map[string]OneVisit{}
+	for _, o := range week.ByMatter {
+		byMatter[o.Key] = o
+	}
+	// hukou-move: 3 handled, 2 finished (key 2 at once, key 1 at the repeat)
+	if h := byMatter["hukou-move"]; h.Handled != 3 || h.Finished != 2 || h.Repeats != 1 || h.FirstVisit != 1 || h.Rate != 0.5 || h.Name.ZH != "户口迁移" {
+		t.Fatalf("hukou-move: %+v", h)
+	}
+	byWindow := map[string]OneVisit{}
+	for _, o := range week.ByWindow {
+		byWindow[o.Key] = o
+	}
+	if w2 := byWindow["2"]; w2.Handled != 2 || w2.Repeats != 1 || w2.Rate != 0.5 || w2.Name.ZH != "2号窗口" {
+		t.Fatalf("window 2: %+v", w2)
+	}
+	later := OneVisitFigures(cfg, all, "2026-12-08", "2026-12-08")
+	if later.Total.Handled != 1 || later.Total.Repeats != 0 || later.Total.Rate != 1 {
+		t.Fatalf("a visit after the period is a first visit: %+v", later.Total)
+	}
+	for _, tk := range all {
+		if tk.CitizenKey != "" && len(tk.CitizenKey) != 64 {
+			t.Fatalf("a ticket holds something else than the keyed hash: %q", tk.CitizenKey)
+		}
+	}
+}
+
+// TestClerkFigures: walk time is call → start; idle counts the time a
+// window left a waiting citizen uncalled, not the time nobody waited.
+func TestClerkFigures(t *testing.T) {
+	f := MustHall(t, testMatters)
+	f.open(1)
+	a := f.issue("A")
+	f.call(1)
+	f.clock.Advance(2 * time.Minute) // walk 2 min
+	f.mustAct(ActStart, a.ID)
+	f.clock.Advance(5 * time.Minute)
+	f.mustAct(ActComplete, a.ID) // 09:07
+	f.clock.Advance(10 * time.Minute)
+	b := f.issue("A") // 09:17: nobody waited from 09:07 to 09:17
+	f.clock.Advance(4 * time.Minute)
+	f.call(1) // 09:21: B waited 4 min with the window free
+	f.clock.Advance(time.Minute)
+	f.mustAct(ActStart, b.ID) // walk 1 min
+	f.clock.Advance(3 * time.Minute)
+	f.mustAct(ActComplete, b.ID)
+	d := Summarize(f.svc.Config(), "2026-11-27", f.latestTickets())
+	if len(d.Windows) != 1 || d.Windows[0].Key != "1" || d.Windows[0].IdleS != 4*60 || d.Windows[0].MeanWalkS != 90 {
+		t.Fatalf("window figures: %+v", d.Windows)
+	}
+	if len(d.Clerks) != 1 || d.Clerks[0].IdleS != 4*60 || d.Clerks[0].MeanWalkS != 90 {
+		t.Fatalf("clerk figures: %+v", d.Clerks)
 	}
 }

@@ -24,6 +24,7 @@ var Ops = []string{
 	"devices.list", "reports", "config", "config.update", "users.list", "users.create", "deadletters.list",
 	"deadletters.resend", "login", "logout", "users.delete", "blacklist.list", "blacklist.remove",
 	"day.preview", "figures", "alerts", "backup",
+	"matters.list", "tickets.notice", "tickets.evaluate",
 }
 
 // ClientNetwork is the error code the pages' request helper gives when no
@@ -81,7 +82,11 @@ var CodeGroups = []CodeGroup{
 		hall.EvTicketNoShow, hall.EvTicketRequeued, hall.EvTicketTransferred, hall.EvTicketParked, hall.EvTicketResumed,
 		hall.EvTicketCancelled, hall.EvTicketRated, hall.EvTicketPrintFailed, hall.EvTicketExpired, hall.EvTicketCarried,
 		hall.EvWindowOpened, hall.EvWindowPaused, hall.EvWindowClosed, hall.EvDayClosed, hall.EvLeaseGranted,
-		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged}},
+		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged,
+		hall.EvMatterAdded, hall.EvMatterRemoved, hall.EvMatterOutcome, hall.EvCatalogReceived}},
+	{"Outcome", "`ticket.matters[].outcome`", strs(hall.Outcomes...)},
+	{"RatingChannel", "`rating.channel`", strs(hall.RatingChannels...)},
+	{"Indicator", "`rating.indicators[]`, `matters.list` `indicators`", strs(hall.Indicators...)},
 	{"FrameType", "websocket frame `type`", FrameTypes},
 	{"Op", "websocket request `op` (the routes' `x-operation`)", Ops},
 	{"ReaderState", "`devices[].reader`", []string{DeviceOK, DeviceAbsent, DeviceError}},
