@@ -114,6 +114,11 @@ func TestVisitThroughTheAPI(t *testing.T) {
 	if r := got.Matters[0].Rating; r == nil || r.Channel != hall.ViaPhone || r.Reason != "等了很久" || r.Indicators[0] != hall.IndEfficiency {
 		t.Fatalf("staff read of the rating: %+v", got.Matters[0].Rating)
 	}
+	st, body = h.do(h.admin, "GET", "/api/v1/figures", "", "")
+	var d hall.DayFigures
+	if st != 200 || json.Unmarshal([]byte(body), &d) != nil || d.OneVisit == nil || d.OneVisit.Total.Handled != 1 || d.OneVisit.ByMatter[0].Key != "hukou-move" || len(d.Windows) != 1 {
+		t.Fatalf("figures: %d %s", st, body)
+	}
 	other2, _ := kiosk.Issue(ctx, "", hall.IssueRequest{Service: "E"})
 	if st, body := h.do(anon, "GET", "/api/v1/tickets/"+other2.ID+"/notice", "", ""); st != 404 || !strings.Contains(body, string(hall.ReasonNoNotice)) {
 		t.Fatalf("no notice: %d %s", st, body)
