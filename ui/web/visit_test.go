@@ -1,0 +1,147 @@
+package web_test
+
+// Tests of the visit's faces (一票到底, the one-time notice, 好差评): every new
+// control of the clerk console, the rating pad and the phone page pressed in
+// Chromium, each effect checked through the API.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// visitMatters are the hall's own matters for these tests: four of 户政 (A),
+// one of 出入境 (B).
+var visitMatters = []map[string]any{
+	{"code": "hukou-move", "name": map[string]string{"zh": "户口迁移", "en": "Hukou move"}, "services": []string{"A"}, "booking": "allowed",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "居民身份证", "en": "ID card"}, "original": true}, {"name": map[string]string{"zh": "户口簿", "en": "Household register"}}, {"name": map[string]string{"zh": "准迁证", "en": "Move permit"}}}},
+	{"code": "id-renew", "name": map[string]string{"zh": "身份证换领", "en": "ID card renewal"}, "services": []string{"A"}, "booking": "none",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "原身份证", "en": "Old ID card"}}}},
+	{"code": "residence", "name": map[string]string{"zh": "居住证明", "en": "Residence certificate"}, "services": []string{"A"}, "booking": "none",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "租房合同", "en": "Tenancy contract"}}}},
+	{"code": "birth", "name": map[string]string{"zh": "出生登记", "en": "Birth registration"}, "services": []string{"A"}, "booking": "none",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "出生医学证明", "en": "Birth certificate"}}}},
+	{"code": "passport", "name": map[string]string{"zh": "护照申领", "en": "Passport"}, "services": []string{"B"}, "booking": "allowed",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "照片回执", "en": "Photo receipt"}}}},
+}
+
+// setMatters gives the hall its own matters through the configuration API.
+func (h *testHall) setMatters() {
+	h.t.Helper()
+	var cfg map[string]any
+	h.api("GET", "config", h.admin, nil, &cfg)
+	cfg["matters"] = visitMatters
+	h.api("PUT", "config", h.admin, cfg, nil)
+}
+
+// matterOf returns a matter of a ticket as the API gives it to staff.
+func (h *testHall) matterOf(id, code string) map[string]any {
+	h.t.Helper()
+	for _, m := range h.getTicket(id)["matters"].([]any) {
+		if mm := m.(map[string]any); mm["code"] == code {
+			return mm
+		}
+	}
+	return nil
+}
+
+// waitMatter polls until a ticket's matter code has field = want ("" for
+// "the matter is not on the ticket").
+func (h *testHall) waitMatter(id, code, field string, want any) map[string]any {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		t := h.getTicket(id)
+		var got map[string]any
+		ms, _ := t["matters"].([]any)
+		for _, m := range ms {
+			if mm := m.(map[string]any); mm["code"] == code {
+				got = mm
+			}
+		}
+		if (field == "" && got == nil) || (got != nil && field != "" && fmt.Sprint(got[field]) == fmt.Sprint(want)) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("ticket %v matter %s: %v, want %s = %v", t["number"], code, got, field, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// choose sets a select's value as a person picking an option would.
+func (tb *tab) choose(sel, value string) {
+	tb.t.Helper()
+	tb.waitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll(%q + " option")].some(o => o.value === %q)`, sel, value))
+	tb.do(chromedp.SetValue(chromedp.CSS(sel), value, chromedp.NodeVisible))
+}
+
+// TestClerkVisitControls presses each matter control of the clerk console:
+// add (three times), remove, and the outcome dialog with each outcome —
+// materials incomplete with a missing material ticked, accepted with a case
+// number, refused with a reason, done — then completes the ticket, whose
+// record lists each matter with its outcome.
+func TestClerkVisitControls(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.issue("A")
+
+	c := b.MustTab(t, 1920, 1080)
+	c.open(h.srv.URL + "/clerk")
+	c.login(h.token("wang", "clerk", 1))
+	c.waitFor(10*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c.press("call", "n", false)
+	h.waitTicket(tk.ID, "status", "called")
+	c.waitFor(5*time.Second, `!document.querySelector("#visit").hidden`)
+	c.axe()
+
+	for _, code := range []string{"hukou-move", "id-renew", "residence", "birth", "passport"} {
+		c.choose("#matter-add", code)
+		c.click("#matter-add-btn")
+		h.waitMatter(tk.ID, code, "code", code)
+		c.waitFor(3*time.Second, fmt.Sprintf(`document.querySelector('#matters li[data-matter=%q]') !== null`, code))
+	}
+	c.waitFor(3*time.Second, `![...document.querySelectorAll("#matter-add option")].some(o => o.value === "passport")`) // offered once
+	c.clickRow(`#matters button[aria-label="移除 Remove 护照申领 Passport"]`)
+	h.waitMatter(tk.ID, "passport", "", nil)
+
+	outcome := func(label, radio string, fill func()) {
+		c.clickRow(fmt.Sprintf(`#matters button[aria-label="办理结果 Outcome %s"]`, label))
+		c.waitFor(3*time.Second, `document.querySelector("#outcome-dialog").open`)
+		c.click("#" + radio)
+		if fill != nil {
+			fill()
+		}
+		c.click(`#outcome-form button[value="ok"]`)
+	}
+	outcome("户口迁移 Hukou move", "outcome-incomplete", func() { c.click("#missing-2") })
+	m := h.waitMatter(tk.ID, "hukou-move", "outcome", "incomplete")
+	if missing := m["missing"].([]any); len(missing) != 1 || missing[0].(map[string]any)["zh"] != "准迁证" {
+		t.Fatalf("missing materials: %v", m["missing"])
+	}
+	c.waitText(3*time.Second, `#matters li[data-matter="hukou-move"]`, "材料不全")
+
+	outcome("身份证换领 ID card renewal", "outcome-accepted", func() { c.set("#outcome-case", "SL2026-0042") })
+	h.waitMatter(tk.ID, "id-renew", "case_number", "SL2026-0042")
+	outcome("居住证明 Residence certificate", "outcome-refused", func() { c.set("#outcome-reason", "不属于本辖区") })
+	h.waitMatter(tk.ID, "residence", "reason", "不属于本辖区")
+	// a refused matter without its reason is refused by the server, in words
+	outcome("出生登记 Birth registration", "outcome-refused", nil)
+	c.waitText(3*time.Second, "#error", "输入有误")
+	outcome("出生登记 Birth registration", "outcome-done", nil)
+	h.waitMatter(tk.ID, "birth", "outcome", "done")
+	if h.matterOf(tk.ID, "birth")["window"] != float64(1) {
+		t.Fatal("the outcome does not name the window")
+	}
+	c.waitFor(3*time.Second, `document.querySelectorAll('#matters button[aria-label^="办理结果"]').length === 0`)
+
+	c.press("start", "s", false)
+	h.waitTicket(tk.ID, "status", "serving")
+	c.press("complete", "c", false)
+	h.waitTicket(tk.ID, "status", "done")
+	c.shot("clerk-visit")
+}
