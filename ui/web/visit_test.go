@@ -145,3 +145,80 @@ func TestClerkVisitControls(t *testing.T) {
 	h.waitTicket(tk.ID, "status", "done")
 	c.shot("clerk-visit")
 }
+
+// serveMatters takes a ticket of service A through window 1 by the API:
+// called, the matters added and done, started and completed.
+func (h *testHall) serveMatters(codes ...string) ticket {
+	h.t.Helper()
+	tk := h.issue("A")
+	if got := h.call(1); got.ID != tk.ID {
+		h.t.Fatalf("window 1 called %s", got.Number)
+	}
+	for _, c := range codes {
+		h.api("POST", "tickets/"+tk.ID+"/add-matter", h.admin, map[string]string{"matter": c}, nil)
+		h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]string{"matter": c, "outcome": "done"}, nil)
+	}
+	return tk
+}
+
+// TestRatingPadRatesEachMatter: the pad asks once per matter handled at its
+// window, with the options of the level chosen; a poor level needs one; a
+// matter the phone already rated is not asked again.
+func TestRatingPadRatesEachMatter(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	pad := b.MustTab(t, 1280, 800)
+	pad.open(h.srv.URL + "/rate/1")
+	pad.login(h.token("wang", "clerk", 1))
+	pad.waitFor(10*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
+
+	tk := h.serveMatters("hukou-move", "id-renew", "birth")
+	// the citizen rated 出生登记 on the phone already (no token: channel phone)
+	if st, body := h.try("POST", "tickets/"+tk.ID+"/evaluation", "", map[string]any{"matter": "birth", "score": 4}); st != 200 {
+		t.Fatalf("phone rating: %d %s", st, body)
+	}
+	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
+	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
+
+	pad.waitFor(5*time.Second, `!document.querySelector("#ask").hidden`)
+	pad.waitText(time.Second, "#ask-matter", "户口迁移")
+	pad.click(`#levels button[data-score="5"]`)
+	pad.waitFor(time.Second, `!document.querySelector("#why").hidden && !document.querySelector("#why-title-high").hidden`)
+	pad.waitText(time.Second, "#reasons", "服务态度好") // the options of a good level
+	pad.axe()
+	pad.click(`#reasons button[data-indicator="attitude"]`)
+	pad.waitFor(time.Second, `document.querySelector('#reasons button[data-indicator="attitude"]').getAttribute("aria-pressed") === "true"`)
+	pad.click("#rate-submit")
+
+	pad.waitFor(3*time.Second, `!document.querySelector("#ask").hidden && document.querySelector("#ask-matter").textContent.includes("身份证换领")`)
+	pad.click(`#levels button[data-score="1"]`)
+	pad.waitFor(time.Second, `!document.querySelector("#why-title-low").hidden && document.querySelector("#rate-submit").disabled`)
+	pad.waitText(time.Second, "#reasons", "服务态度差") // the options of a poor level
+	pad.click(`#reasons button[data-indicator="efficiency"]`)
+	pad.click(`#reasons button[data-indicator="overall"]`)
+	pad.click(`#reasons button[data-indicator="overall"]`) // pressed twice: not chosen
+	pad.click("#rate-submit")
+	pad.waitFor(3*time.Second, `!document.querySelector("#thanks").hidden`) // 出生登记 is not asked again
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a, r := h.matterOf(tk.ID, "hukou-move")["rating"], h.matterOf(tk.ID, "id-renew")["rating"]
+		if a != nil && r != nil {
+			ra, rr := a.(map[string]any), r.(map[string]any)
+			if ra["score"] != float64(5) || fmt.Sprint(ra["indicators"]) != "[attitude]" || ra["channel"] != "window_pad" ||
+				rr["score"] != float64(1) || fmt.Sprint(rr["indicators"]) != "[efficiency]" {
+				t.Fatalf("ratings: %v / %v", ra, rr)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ratings did not reach the server: %v / %v", a, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := h.matterOf(tk.ID, "birth")["rating"].(map[string]any); r["channel"] != "phone" || r["score"] != float64(4) {
+		t.Fatalf("the phone's rating was replaced: %v", r)
+	}
+}
