@@ -222,3 +222,75 @@ func TestRatingPadRatesEachMatter(t *testing.T) {
 		t.Fatalf("the phone's rating was replaced: %v", r)
 	}
 }
+
+// TestPhonePageVisit: the phone page shows the checklist while waiting, the
+// one-time notice once a matter lacked materials, and rates each handled
+// matter as the phone (a poor level needs an option).
+func TestPhonePageVisit(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.issue("A")
+	p := b.MustTab(t, 390, 844)
+	p.open(h.srv.URL + "/t/" + tk.ID)
+	p.waitFor(10*time.Second, `!document.querySelector("#guide").hidden`)
+	p.waitText(time.Second, "#guide", "户口簿") // every matter of 户政, before any was chosen
+	p.waitText(time.Second, "#guide", "出生医学证明")
+	p.axe()
+	p.shot("phone-guide")
+
+	if got := h.call(1); got.ID != tk.ID {
+		t.Fatalf("window 1 called %s", got.Number)
+	}
+	for _, c := range []string{"hukou-move", "id-renew"} {
+		h.api("POST", "tickets/"+tk.ID+"/add-matter", h.admin, map[string]string{"matter": c}, nil)
+	}
+	// the citizen's own matters now: the checklist narrows to them
+	p.waitFor(10*time.Second, `document.querySelectorAll("#guide .guide-matter").length === 2`)
+	h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]any{"matter": "hukou-move", "outcome": "incomplete", "missing": []int{2}}, nil)
+	p.waitFor(10*time.Second, `!document.querySelector("#notice").hidden`)
+	p.waitText(time.Second, "#notice", "准迁证")
+	p.waitText(time.Second, "#notice-title", tk.Number)
+	p.waitFor(time.Second, `!document.querySelector("#rate").hidden && document.querySelector("#rate-matter").textContent.includes("户口迁移")`)
+	p.axe()
+	p.shot("phone-notice")
+
+	p.click(`#rate-levels button[data-score="2"]`)
+	p.waitFor(time.Second, `document.querySelector("#rate-send").disabled`)
+	p.click(`#rate-options button[data-indicator="attitude"]`)
+	p.click("#rate-send")
+	r := h.waitMatter(tk.ID, "hukou-move", "outcome", "incomplete")
+	deadline := time.Now().Add(5 * time.Second)
+	for r["rating"] == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		r = h.matterOf(tk.ID, "hukou-move")
+	}
+	if rt, _ := r["rating"].(map[string]any); rt == nil || rt["channel"] != "phone" || rt["score"] != float64(2) || fmt.Sprint(rt["indicators"]) != "[attitude]" {
+		t.Fatalf("the phone's rating: %v", r["rating"])
+	}
+
+	h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]any{"matter": "id-renew", "outcome": "done"}, nil)
+	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
+	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
+	p.waitFor(10*time.Second, `document.querySelector("#rate-matter").textContent.includes("身份证换领")`)
+	p.click(`#rate-levels button[data-score="5"]`)
+	p.click("#rate-send")
+	p.waitText(5*time.Second, "#rate-title", "感谢")
+	h.waitTicket(tk.ID, "status", "done")
+	deadline = time.Now().Add(5 * time.Second)
+	for h.matterOf(tk.ID, "id-renew")["rating"] == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the second matter's rating did not reach the server")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !p.visible("#notice") {
+		t.Fatal("the notice went away once the visit was done")
+	}
+}
+
+func (tb *tab) visible(sel string) bool {
+	tb.t.Helper()
+	return eval[bool](tb, fmt.Sprintf(`!document.querySelector(%q).hidden`, sel))
+}
