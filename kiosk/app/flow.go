@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"hallq/devices/escpos"
 	"hallq/devices/idcard"
+	"hallq/internal/catalog"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
@@ -83,6 +85,9 @@ type View struct {
 	TakeCard   bool   // the ID card read is still on the reader: remind to take it
 	CardReady  bool   // a card lies on the reader, not used yet: the next tile uses it
 	Health     Health // ScreenService
+	// Checklist is what to bring for the ticket's service (ScreenTicket):
+	// its matters with their materials.
+	Checklist []catalog.Matter
 }
 
 // Health is the kiosk's state on the staff service screen.
@@ -808,7 +813,22 @@ func (j printJob) ticket(t Ticket, reprint bool) escpos.Ticket {
 	if s := j.f.service(t.Service); s != nil {
 		pt.ServiceZH, pt.ServiceEN, pt.Windows = s.Name.ZH, s.Name.EN, s.Windows
 	}
+	pt.Bring = bringList(j.f.core.Checklist(t.Service))
 	return pt
+}
+
+// bringList names the materials of matters once each, in order: the
+// printed ticket's short reminder.
+func bringList(ms []catalog.Matter) []string {
+	var out []string
+	for _, m := range ms {
+		for _, mat := range m.Materials {
+			if !slices.Contains(out, mat.Name.ZH) {
+				out = append(out, mat.Name.ZH)
+			}
+		}
+	}
+	return out
 }
 
 func (f *Flow) printed(t Ticket, res printResult) {
@@ -827,7 +847,8 @@ func (f *Flow) printed(t Ticket, res printResult) {
 		f.say(PromptTakeCard)
 		f.reminded = f.now()
 	}
-	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: f.service(t.Service), Printed: res.printed, Reprint: res.reprint}, timeout)
+	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: f.service(t.Service), Printed: res.printed, Reprint: res.reprint,
+		Checklist: f.core.Checklist(t.Service)}, timeout)
 }
 
 // refusalInfo is what a refusal screen shows beyond its reason.

@@ -123,6 +123,13 @@ func View(v app.View) ui.View {
 			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment,
 			SlotStart: t.SlotStart, Priority: t.Priority, Reprint: v.Reprint}
 	}
+	for _, m := range v.Checklist {
+		c := ui.Checklist{NameZH: m.Name.ZH, NameEN: m.Name.EN}
+		for _, mat := range m.Materials {
+			c.Items = append(c.Items, ui.ChecklistItem{ZH: mat.Name.ZH, EN: mat.Name.EN, Original: mat.Original, Copies: mat.Copies})
+		}
+		out.Checklist = append(out.Checklist, c)
+	}
 	for _, t := range v.Held {
 		out.Held = append(out.Held, ui.HeldTicket{ID: t.ID, Number: t.Number})
 	}

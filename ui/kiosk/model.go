@@ -113,6 +113,9 @@ type View struct {
 	ServiceZH, ServiceEN string
 
 	Ticket  Ticket // ScreenTicket
+	// Checklist is what to bring for the ticket's service (ScreenTicket):
+	// its matters (办事指南) with their materials.
+	Checklist []Checklist
 	Refusal Reason // ScreenRefusal
 	Status  Status // ScreenService
 
@@ -124,6 +127,19 @@ type View struct {
 	CheckInFrom  time.Time
 	CheckInUntil time.Time
 	Hours        *Hours
+}
+
+// Checklist is one matter with the materials to bring.
+type Checklist struct {
+	NameZH, NameEN string
+	Items          []ChecklistItem
+}
+
+// ChecklistItem is one material of a checklist.
+type ChecklistItem struct {
+	ZH, EN   string
+	Original bool // the original must be shown
+	Copies   int  // photocopies to hand in
 }
 
 // HeldTicket is a ticket the citizen already holds today.

@@ -299,6 +299,10 @@ func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 		)))
 	}
 
+	if list := u.checklist(); list != nil {
+		top.Add(list)
+	}
+
 	about := container.NewVBox(layout.NewSpacer())
 	if tk.StatusURL != "" {
 		about.Add(u.words(u.t("ticket_scan"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
@@ -316,6 +320,35 @@ func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 	}
 	top.Add(container.NewBorder(nil, nil, qr, nil, about))
 	return middle(top), []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+}
+
+// checklist is what to bring for the ticket's service (办事指南), on the
+// ticket screen: no tap more on the way to the ticket. Nil when the hall
+// has no matters for the service.
+func (u *UI) checklist() fyne.CanvasObject {
+	if len(u.view.Checklist) == 0 {
+		return nil
+	}
+	box := container.NewVBox(u.words(u.t("ticket_bring"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+	open, shut, sep, colon := "（", "）", "、", "："
+	if u.lang == English {
+		open, shut, sep, colon = " (", ")", ", ", ": "
+	}
+	for _, c := range u.view.Checklist {
+		items := make([]string, 0, len(c.Items))
+		for _, it := range c.Items {
+			s := u.name(it.ZH, it.EN)
+			switch {
+			case it.Original:
+				s += open + u.t("bring_original") + shut
+			case it.Copies > 0:
+				s += open + u.t("bring_copies", "N", it.Copies) + shut
+			}
+			items = append(items, s)
+		}
+		box.Add(u.words(u.name(c.NameZH, c.NameEN)+colon+strings.Join(items, sep), onLight, theme.SizeNameText, fyne.TextAlignLeading))
+	}
+	return newTile(styleCard, u.touch(), nil, box)
 }
 
 func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {

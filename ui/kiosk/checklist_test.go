@@ -1,0 +1,36 @@
+package kiosk
+
+import (
+	"testing"
+	"time"
+)
+
+var hukouChecklist = []Checklist{
+	{NameZH: "户口迁移", NameEN: "Hukou move", Items: []ChecklistItem{{ZH: "居民身份证", EN: "ID card", Original: true}, {ZH: "户口簿", EN: "Household register"}, {ZH: "准迁证", EN: "Move permit", Copies: 2}}},
+	{NameZH: "身份证换领", NameEN: "ID card renewal", Items: []ChecklistItem{{ZH: "原身份证", EN: "Old ID card"}}},
+}
+
+// TestTicketScreenShowsTheChecklist: the ticket screen says what to bring
+// for the service, in both languages, with no tap more on the way; it fits
+// in large text too (checkInvariants).
+func TestTicketScreenShowsTheChecklist(t *testing.T) {
+	k := mustKiosk(t)
+	v := View{Screen: ScreenTicket, ServiceZH: "户政", ServiceEN: "Household registration", Checklist: hukouChecklist,
+		Ticket: Ticket{Number: "A023", Ahead: 3, EstimatedWait: 10 * time.Minute, StatusURL: "https://hall.example/t/8f3a", Printed: true}}
+	k.show(v)
+	k.mustShow("请带齐以下材料", "户口迁移：居民身份证（原件）、户口簿、准迁证（复印件 2 份）", "身份证换领：原身份证", "A023")
+	k.tap("English")
+	k.model.took()
+	k.mustShow("Please bring", "Hukou move: ID card (original)", "Move permit (2 copies)")
+	k.tap("Large text")
+	k.show(v)
+	k.mustShow("Please bring")
+	k.model.took()
+	k.tap("Done")
+	k.mustCalls("Done")
+
+	none := mustKiosk(t)
+	v.Checklist = nil
+	none.show(v)
+	none.mustNotShow("请带齐以下材料")
+}
