@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"hallq/devices/idcard"
+	"hallq/internal/catalog"
 	"hallq/kiosk/outbox"
 	"hallq/queue-server/client"
-	"hallq/internal/catalog"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/seal"
 	"hallq/queue-server/wire"

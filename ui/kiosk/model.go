@@ -112,12 +112,12 @@ type View struct {
 	// ScreenWorking and ScreenTicket.
 	ServiceZH, ServiceEN string
 
-	Ticket  Ticket // ScreenTicket
+	Ticket Ticket // ScreenTicket
 	// Checklist is what to bring for the ticket's service (ScreenTicket):
 	// its matters (办事指南) with their materials.
 	Checklist []Checklist
-	Refusal Reason // ScreenRefusal
-	Status  Status // ScreenService
+	Refusal   Reason // ScreenRefusal
+	Status    Status // ScreenService
 
 	// Refusal details, when the server gave them: the tickets the citizen
 	// already holds (each with a reprint button), the appointment's slot
