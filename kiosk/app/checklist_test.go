@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -36,5 +37,56 @@ func TestTicketCarriesTheChecklist(t *testing.T) {
 	}
 	if qr := pages[0].QRCodes(); len(qr) != 1 || qr[0] != v.Ticket.StatusURL {
 		t.Fatalf("QR %v, want the status page %s", qr, v.Ticket.StatusURL)
+	}
+}
+
+// TestScannedTicketPrintsItsNotice: a citizen sent home with materials
+// missing scans the ticket's QR code at the kiosk and gets the one-time
+// notice printed; a ticket without one says so.
+func TestScannedTicketPrintsItsNotice(t *testing.T) {
+	r := mustRigWith(t, rigOptions{hall: func(c *hall.Config) {
+		c.Matters = []catalog.Matter{{Code: "hukou-move", Name: catalog.Text{ZH: "户口迁移", EN: "Hukou move"}, Services: []string{"E"}, Booking: catalog.BookingNone,
+			Materials: []catalog.Material{{Name: catalog.Text{ZH: "户口簿", EN: "Household register"}}, {Name: catalog.Text{ZH: "准迁证", EN: "Move permit"}}}}}
+	}})
+	ctx := context.Background()
+	adm := r.h.admin
+	tk, err := adm.Issue(ctx, "", hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := adm.Issue(ctx, "", hall.IssueRequest{Service: "E"})
+	if _, err := adm.SetWindow(ctx, 1, "open", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := adm.Call(ctx, "", 1, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []hall.Action{{Matter: "hukou-move"}, {Matter: "hukou-move", Outcome: hall.OutcomeIncomplete, Missing: []int{1}}} {
+		name := hall.ActAddMatter
+		if a.Outcome != "" {
+			name = hall.ActOutcome
+		}
+		if _, err := adm.Act(ctx, "", tk.ID, name, &a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.sims.Scanner.Scan(r.k.core.statusURL + tk.ID)
+	v := r.awaitView("the notice screen", func(v View) bool { return v.Screen == ScreenNotice })
+	if v.Notice == nil || v.Notice.Ticket != tk.Number || len(v.Notice.Matters) != 1 || !v.Printed {
+		t.Fatalf("notice view %+v printed=%v", v.Notice, v.Printed)
+	}
+	pages := r.sims.Printer.Printed()
+	if len(pages) != 1 {
+		t.Fatalf("%d pages printed", len(pages))
+	}
+	if text := pages[0].Text(); !strings.Contains(text, "一次性告知单") || !strings.Contains(text, "准迁证 Move permit") || strings.Contains(text, "户口簿") {
+		t.Fatalf("printed notice:\n%s", text)
+	}
+	r.flow.Done()
+	r.await(ScreenHome)
+	r.sims.Scanner.Scan(r.k.core.statusURL + plain.ID)
+	v = r.awaitView("the empty notice screen", func(v View) bool { return v.Screen == ScreenNotice })
+	if v.Notice == nil || len(v.Notice.Matters) != 0 || len(r.sims.Printer.Printed()) != 1 {
+		t.Fatalf("a ticket without a notice: %+v, %d pages", v.Notice, len(r.sims.Printer.Printed()))
 	}
 }

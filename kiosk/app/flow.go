@@ -29,6 +29,7 @@ const (
 	ScreenTicket      Screen = "ticket"
 	ScreenRefusal     Screen = "refusal"
 	ScreenService     Screen = "service" // staff only, after the admin PIN
+	ScreenNotice      Screen = "notice"  // a scanned ticket's one-time notice (一次性告知单), printed
 )
 
 // Refusal codes: what the screens explain in plain words (zh/en).
@@ -88,6 +89,10 @@ type View struct {
 	// Checklist is what to bring for the ticket's service (ScreenTicket):
 	// its matters with their materials.
 	Checklist []catalog.Matter
+	// Notice is a scanned ticket's one-time notice (ScreenNotice): its
+	// number and incomplete matters (none: the ticket has no notice).
+	// Printed says whether it came out of the printer.
+	Notice *hall.Notice
 }
 
 // Health is the kiosk's state on the staff service screen.
@@ -108,6 +113,7 @@ type CardReader interface {
 // TicketPrinter is the part of escpos.Printer the flow uses.
 type TicketPrinter interface {
 	Print(ctx context.Context, t escpos.Ticket) error
+	PrintNotice(ctx context.Context, n escpos.Notice) error
 	Status(ctx context.Context) (escpos.Status, error)
 }
 
@@ -655,6 +661,11 @@ func (f *Flow) onCode(code string) {
 	if f.busy {
 		return
 	}
+	if id := ticketID(code, f.core.statusURL); id != "" {
+		f.lastService, f.lastStep = "", ""
+		f.notice(id)
+		return
+	}
 	f.lastService, f.lastStep = "", ScreenAppointment
 	booking := bookingID(code)
 	if booking == "" {
@@ -662,6 +673,58 @@ func (f *Flow) onCode(code string) {
 		return
 	}
 	f.checkIn(hall.CheckIn{Booking: booking})
+}
+
+// ticketID takes the ticket id from a scanned ticket QR code: this hall's
+// status page URL (the kiosk's status URL and the id), or "".
+func ticketID(code, statusURL string) string {
+	code = strings.TrimSpace(code)
+	if statusURL == "" || !strings.HasPrefix(code, statusURL) {
+		return ""
+	}
+	id := code[len(statusURL):]
+	if len(id) < 16 || len(id) > 40 || strings.ContainsAny(id, "/?#& ") {
+		return ""
+	}
+	return id
+}
+
+// notice prints the one-time notice (一次性告知单) of a scanned ticket: the
+// materials still missing for each of its incomplete matters.
+func (f *Flow) notice(id string) {
+	f.set(View{Screen: ScreenWorking}, 0)
+	job := f.printJob()
+	f.start(func(ctx context.Context) func() {
+		tv, err := f.core.cl.Ticket(ctx, id)
+		if hall.ErrorCode(err) == hall.NotFound { // not a ticket of today here: it has no notice to print
+			return func() { f.set(View{Screen: ScreenNotice, Notice: &hall.Notice{}}, f.cfg.TicketShown) }
+		}
+		if err != nil {
+			f.core.sawServer(err)
+			info := f.refusalInfo(ctx, err)
+			return func() { f.refused(err, info) }
+		}
+		n, _ := hall.NoticeOf(&tv.Ticket)
+		printed := false
+		if len(n.Matters) > 0 && f.printer != nil {
+			pn := escpos.Notice{HallName: job.hallName, Number: n.Ticket, Day: n.Day, At: f.core.now().In(job.loc), Footer: f.cfg.Footer}
+			for _, m := range n.Matters {
+				nm := escpos.NoticeMatter{NameZH: m.Name.ZH, NameEN: m.Name.EN}
+				for _, x := range m.Missing {
+					nm.Missing = append(nm.Missing, strings.TrimSpace(x.ZH+" "+x.EN))
+				}
+				pn.Matters = append(pn.Matters, nm)
+			}
+			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := f.printer.PrintNotice(pctx, pn)
+			cancel()
+			if err != nil {
+				f.core.log.Warn("notice not printed", "number", n.Ticket, "why", escpos.Code(err), "err", err)
+			}
+			printed = err == nil
+		}
+		return func() { f.set(View{Screen: ScreenNotice, Notice: &n, Printed: printed}, f.cfg.TicketShown) }
+	})
 }
 
 // bookingID takes the booking id from a scanned code: a bare id, or a URL

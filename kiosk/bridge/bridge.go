@@ -98,7 +98,7 @@ func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
 var screens = map[app.Screen]ui.Screen{
 	app.ScreenHome: ui.ScreenHome, app.ScreenInsertCard: ui.ScreenInsertCard, app.ScreenAppointment: ui.ScreenAppointment,
 	app.ScreenWorking: ui.ScreenWorking, app.ScreenTicket: ui.ScreenTicket, app.ScreenRefusal: ui.ScreenRefusal,
-	app.ScreenService: ui.ScreenService,
+	app.ScreenService: ui.ScreenService, app.ScreenNotice: ui.ScreenNotice,
 }
 
 // View turns a flow view into a screen view.
@@ -129,6 +129,16 @@ func View(v app.View) ui.View {
 			c.Items = append(c.Items, ui.ChecklistItem{ZH: mat.Name.ZH, EN: mat.Name.EN, Original: mat.Original, Copies: mat.Copies})
 		}
 		out.Checklist = append(out.Checklist, c)
+	}
+	if n := v.Notice; n != nil {
+		out.Notice = ui.Notice{Number: n.Ticket, Printed: v.Printed}
+		for _, m := range n.Matters {
+			c := ui.Checklist{NameZH: m.Name.ZH, NameEN: m.Name.EN}
+			for _, x := range m.Missing {
+				c.Items = append(c.Items, ui.ChecklistItem{ZH: x.ZH, EN: x.EN})
+			}
+			out.Notice.Matters = append(out.Notice.Matters, c)
+		}
 	}
 	for _, t := range v.Held {
 		out.Held = append(out.Held, ui.HeldTicket{ID: t.ID, Number: t.Number})

@@ -34,3 +34,27 @@ func TestTicketScreenShowsTheChecklist(t *testing.T) {
 	none.show(v)
 	none.mustNotShow("请带齐以下材料")
 }
+
+// TestNoticeScreen: a scanned ticket's one-time notice lists what is still
+// missing per matter, says whether it was printed, and 完成 ends the visit.
+func TestNoticeScreen(t *testing.T) {
+	k := mustKiosk(t)
+	n := Notice{Number: "A023", Printed: true, Matters: []Checklist{
+		{NameZH: "户口迁移", NameEN: "Hukou move", Items: []ChecklistItem{{ZH: "准迁证", EN: "Move permit"}, {ZH: "户口簿", EN: "Household register"}}}}}
+	k.show(View{Screen: ScreenNotice, Notice: n})
+	k.mustShow("一次性告知单", "号码 A023", "户口迁移：准迁证、户口簿", "已打印，请从出票口取走")
+	k.tap("English")
+	k.model.took()
+	k.mustShow("One-time notice", "Hukou move: Move permit, Household register")
+	k.tap("Done")
+	k.mustCalls("Done")
+
+	n.Printed = false
+	k2 := mustKiosk(t)
+	k2.show(View{Screen: ScreenNotice, Notice: n})
+	k2.mustShow("未能打印，请拍照保存本页")
+	k3 := mustKiosk(t)
+	k3.show(View{Screen: ScreenNotice})
+	k3.mustShow("这个号码没有一次性告知单：材料齐全")
+	k3.mustNotShow("号码 A023")
+}

@@ -73,6 +73,7 @@ const (
 	ScreenRefusal                    // no ticket, and why, in plain words
 	ScreenOutOfService               // the kiosk cannot serve anyone
 	ScreenService                    // staff only, after the admin PIN
+	ScreenNotice                     // a scanned ticket's one-time notice (一次性告知单)
 )
 
 // View is everything the current screen shows. Fields that a screen does not
@@ -116,8 +117,11 @@ type View struct {
 	// Checklist is what to bring for the ticket's service (ScreenTicket):
 	// its matters (办事指南) with their materials.
 	Checklist []Checklist
-	Refusal   Reason // ScreenRefusal
-	Status    Status // ScreenService
+	// Notice is a scanned ticket's one-time notice (ScreenNotice); no
+	// matters: the ticket has none.
+	Notice  Notice
+	Refusal Reason // ScreenRefusal
+	Status  Status // ScreenService
 
 	// Refusal details, when the server gave them: the tickets the citizen
 	// already holds (each with a reprint button), the appointment's slot
@@ -140,6 +144,13 @@ type ChecklistItem struct {
 	ZH, EN   string
 	Original bool // the original must be shown
 	Copies   int  // photocopies to hand in
+}
+
+// Notice is a one-time notice (一次性告知单) as the kiosk shows it.
+type Notice struct {
+	Number  string      // the ticket's number
+	Matters []Checklist // each incomplete matter with the materials still missing
+	Printed bool        // false: not printed (no printer, no paper): photograph the screen
 }
 
 // HeldTicket is a ticket the citizen already holds today.

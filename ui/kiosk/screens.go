@@ -351,6 +351,37 @@ func (u *UI) checklist() fyne.CanvasObject {
 	return newTile(styleCard, u.touch(), nil, box)
 }
 
+// noticeScreen shows a scanned ticket's one-time notice (一次性告知单): what
+// is still missing for each matter, and whether it was printed.
+func (u *UI) noticeScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
+	n := u.view.Notice
+	box := container.New(layout.NewCustomPaddedVBoxLayout(gap), u.title("notice_title"))
+	if len(n.Matters) == 0 {
+		box.Add(u.words(u.t("notice_none"), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter))
+		return middle(box), []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+	}
+	box.Add(u.text(u.t("notice_number", "Number", n.Number), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	list := container.NewVBox(u.words(u.t("notice_missing"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+	sep, colon := "、", "："
+	if u.lang == English {
+		sep, colon = ", ", ": "
+	}
+	for _, m := range n.Matters {
+		items := make([]string, len(m.Items))
+		for i, it := range m.Items {
+			items[i] = u.name(it.ZH, it.EN)
+		}
+		list.Add(u.words(u.name(m.NameZH, m.NameEN)+colon+strings.Join(items, sep), onLight, theme.SizeNameText, fyne.TextAlignLeading))
+	}
+	box.Add(newTile(styleCard, u.touch(), nil, list))
+	if n.Printed {
+		box.Add(u.words(u.t("notice_printed"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	} else {
+		box.Add(newTile(styleWarn, u.touch(), nil, u.words(u.t("notice_not_printed"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
+	}
+	return middle(box), []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+}
+
 func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
 	why := u.view.Refusal
 	acts, known := reasonActions[why]

@@ -108,6 +108,8 @@ func (u *UI) render() {
 		body = u.outOfService()
 	case u.view.Screen == ScreenService:
 		body, actions = u.serviceScreen()
+	case u.view.Screen == ScreenNotice:
+		body, actions = u.noticeScreen()
 	default:
 		body = u.home()
 	}
