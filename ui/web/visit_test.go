@@ -294,3 +294,42 @@ func (tb *tab) visible(sel string) bool {
 	tb.t.Helper()
 	return eval[bool](tb, fmt.Sprintf(`!document.querySelector(%q).hidden`, sel))
 }
+
+// TestDashboardShowsVisitFigures: the dashboard shows the server's walk,
+// idle and one-visit figures per window and per matter.
+func TestDashboardShowsVisitFigures(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.serveMatters("hukou-move", "id-renew")
+	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
+	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
+	var fig struct {
+		Windows []struct {
+			Key       string  `json:"key"`
+			MeanWalkS float64 `json:"mean_walk_s"`
+		} `json:"windows"`
+		OneVisit struct {
+			ByMatter []struct {
+				Key     string  `json:"key"`
+				Handled int     `json:"handled"`
+				Rate    float64 `json:"rate"`
+			} `json:"by_matter"`
+		} `json:"one_visit"`
+	}
+	h.api("GET", "figures", h.admin, nil, &fig)
+	if len(fig.Windows) != 1 || len(fig.OneVisit.ByMatter) != 2 || fig.OneVisit.ByMatter[0].Rate != 1 {
+		t.Fatalf("figures: %+v", fig)
+	}
+	d := b.MustTab(t, 1920, 1080)
+	d.open(h.srv.URL + "/dashboard")
+	d.login(h.admin)
+	d.waitText(10*time.Second, `#onevisit tr[data-matter="hukou-move"]`, "户口迁移")
+	d.waitText(time.Second, `#onevisit tr[data-matter="hukou-move"]`, "100%")
+	d.waitText(time.Second, `#windows-fig tr[data-window="1"]`, "1号窗口")
+	d.waitText(time.Second, `#windows-fig tr[data-window="1"]`, "100%")
+	d.waitFor(time.Second, `document.querySelectorAll('#clerks tr[data-clerk] td').length === 8`)
+	d.waitText(time.Second, "#onevisit-note", "30 天")
+	d.axe()
+}
