@@ -7,6 +7,7 @@ package bridge
 import (
 	"time"
 
+	"hallq/internal/catalog"
 	"hallq/kiosk/app"
 	"hallq/queue-server/hall"
 	ui "hallq/ui/kiosk"
@@ -26,7 +27,26 @@ func New(flow *app.Flow, core *app.Core, exit func()) *Bridge {
 }
 
 // Services lists the service tiles.
-func (b *Bridge) Services() []ui.ServiceTile { return Tiles(b.flow.Services()) }
+func (b *Bridge) Services() []ui.ServiceTile {
+	tiles := Tiles(b.flow.Services())
+	for i := range tiles {
+		tiles[i].Checklist = Checklists(b.core.Checklist(tiles[i].Code))
+	}
+	return tiles
+}
+
+// Checklists turns matters into the screens' checklists.
+func Checklists(ms []catalog.Matter) []ui.Checklist {
+	var out []ui.Checklist
+	for _, m := range ms {
+		c := ui.Checklist{NameZH: m.Name.ZH, NameEN: m.Name.EN}
+		for _, mat := range m.Materials {
+			c.Items = append(c.Items, ui.ChecklistItem{ZH: mat.Name.ZH, EN: mat.Name.EN, Original: mat.Original, Copies: mat.Copies})
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // SelectService starts a ticket for a service.
 func (b *Bridge) SelectService(code string) { b.flow.SelectService(code) }
@@ -123,13 +143,7 @@ func View(v app.View) ui.View {
 			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment,
 			SlotStart: t.SlotStart, Priority: t.Priority, Reprint: v.Reprint}
 	}
-	for _, m := range v.Checklist {
-		c := ui.Checklist{NameZH: m.Name.ZH, NameEN: m.Name.EN}
-		for _, mat := range m.Materials {
-			c.Items = append(c.Items, ui.ChecklistItem{ZH: mat.Name.ZH, EN: mat.Name.EN, Original: mat.Original, Copies: mat.Copies})
-		}
-		out.Checklist = append(out.Checklist, c)
-	}
+	out.Checklist = Checklists(v.Checklist)
 	if n := v.Notice; n != nil {
 		out.Notice = ui.Notice{Number: n.Ticket, Printed: v.Printed}
 		for _, m := range n.Matters {

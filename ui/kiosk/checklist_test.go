@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -57,4 +58,52 @@ func TestNoticeScreen(t *testing.T) {
 	k3.show(View{Screen: ScreenNotice})
 	k3.mustShow("这个号码没有一次性告知单：材料齐全")
 	k3.mustNotShow("号码 A023")
+}
+
+// TestWhatToBringTile: with checklists the home screen has a "what to
+// bring" tile; it opens the guide of every service, which goes back to the
+// tiles; without checklists there is no tile.
+func TestWhatToBringTile(t *testing.T) {
+	k := mustKiosk(t)
+	k.model.services = hallServices()
+	k.model.services[0].Checklist = hukouChecklist
+	k.show(View{Screen: ScreenHome})
+	k.tap("办事指南：需要带什么材料")
+	k.mustShow("办事需要带的材料", "户口迁移：居民身份证（原件）、户口簿、准迁证（复印件 2 份）")
+	if !slices.Contains(k.model.calls, "Touched") {
+		t.Error("opening the guide did not restart the idle timer (Touched)")
+	}
+	k.mustCalls() // nothing else: reading the guide takes no ticket
+	k.tap("返回选择业务")
+	if !slices.Contains(k.model.calls, "Touched") {
+		t.Error("closing the guide did not restart the idle timer (Touched)")
+	}
+	k.mustShow("请选择要办理的业务")
+	k.mustNotShow("办事需要带的材料")
+
+	plain := mustKiosk(t)
+	plain.model.services = hallServices()
+	plain.show(View{Screen: ScreenHome})
+	plain.mustNotShow("办事指南：需要带什么材料")
+}
+
+// TestWhatToBringFitsInLargeText: the home screen with the guide tile, and
+// the guide itself, fit in large text (checkInvariants at the end).
+func TestWhatToBringFitsInLargeText(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		k := mustKiosk(t)
+		k.model.services = hallServices()
+		for i := range k.model.services {
+			k.model.services[i].Checklist = hukouChecklist
+		}
+		k.show(View{Screen: ScreenHome})
+		k.tap("English")
+		k.tap("Large text")
+		if open {
+			k.tap("What to bring — guide to every service")
+			k.mustShow("What to bring")
+		} else {
+			k.mustShow("What to bring — guide to every service")
+		}
+	}
 }

@@ -57,6 +57,9 @@ type ServiceTile struct {
 	RequiresID    bool          // an ID card must be read to take a ticket
 	Open          bool          // tickets can be taken now
 	ClosedReason  Reason        // why not, when !Open: Closed, IssuingStopped, QuotaExceeded, …
+	// Checklist is what to bring for the service (its matters and their
+	// materials); the home screen's "what to bring" guide lists them.
+	Checklist []Checklist
 }
 
 // Screen is what the kiosk shows; the app decides it and pushes it with

@@ -87,8 +87,63 @@ func (u *UI) home() fyne.CanvasObject {
 		at := u.text(u.t("page", "Page", u.page+1, "Pages", pages), onLight, theme.SizeNameText, fyne.TextAlignCenter)
 		bottom.Add(container.NewGridWithColumns(3, prev, container.NewCenter(at), next))
 	}
+	if hasChecklist(services) {
+		bottom.Add(newTile(styleCard, u.touch(), u.openGuide, u.words(u.t("guide_tile"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
+	}
 	bottom.Add(appt)
 	return container.NewBorder(top, bottom, nil, nil, grid)
+}
+
+func hasChecklist(services []ServiceTile) bool {
+	for _, s := range services {
+		if len(s.Checklist) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (u *UI) openGuide() {
+	u.guide = true
+	u.render()
+	u.model.Touched()
+}
+
+// guideScreen is the hall's 办事指南 for every service: what to bring for
+// each matter. It reads as the citizen scrolls; 返回 goes back to the tiles.
+func (u *UI) guideScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
+	list := container.New(layout.NewCustomPaddedVBoxLayout(gap), u.title("guide_title"))
+	open, shut, sep, colon := "（", "）", "、", "："
+	if u.lang == English {
+		open, shut, sep, colon = " (", ")", ", ", ": "
+	}
+	for _, s := range u.model.Services() {
+		if len(s.Checklist) == 0 {
+			continue
+		}
+		box := container.NewVBox(u.words(s.Code+" "+u.name(s.NameZH, s.NameEN), onLight, theme.SizeNameHeadingText, fyne.TextAlignLeading))
+		for _, c := range s.Checklist {
+			items := make([]string, 0, len(c.Items))
+			for _, it := range c.Items {
+				x := u.name(it.ZH, it.EN)
+				switch {
+				case it.Original:
+					x += open + u.t("bring_original") + shut
+				case it.Copies > 0:
+					x += open + u.t("bring_copies", "N", it.Copies) + shut
+				}
+				items = append(items, x)
+			}
+			box.Add(u.words(u.name(c.NameZH, c.NameEN)+colon+strings.Join(items, sep), onLight, theme.SizeNameText, fyne.TextAlignLeading))
+		}
+		list.Add(newTile(styleCard, u.touch(), nil, box))
+	}
+	back := u.button(u.t("guide_back"), stylePrimary, func() {
+		u.guide = false
+		u.render()
+		u.model.Touched()
+	})
+	return container.NewVScroll(list), []fyne.CanvasObject{back}
 }
 
 // homeBanners are the warnings above the tiles, most urgent first.

@@ -35,6 +35,7 @@ type UI struct {
 	page    int
 	pin     *pinPad     // non-nil while the PIN pad is open
 	corner  []time.Time // recent taps on the hall name
+	guide   bool        // the "what to bring" guide is open over the home screen
 }
 
 type pinPad struct {
@@ -61,7 +62,7 @@ func (u *UI) Show(v View) {
 
 func (u *UI) show(v View) {
 	if v.Screen != u.view.Screen || v.NewVisitor {
-		u.page, u.pin, u.corner = 0, nil, nil
+		u.page, u.pin, u.corner, u.guide = 0, nil, nil, false
 	}
 	if v.NewVisitor {
 		u.lang = Chinese
@@ -94,6 +95,8 @@ func (u *UI) render() {
 		body, actions = u.pinScreen()
 	case u.view.StillThere:
 		body, actions = u.stillThere()
+	case u.guide && u.view.Screen == ScreenHome:
+		body, actions = u.guideScreen()
 	case u.view.Screen == ScreenInsertCard:
 		body, actions = u.insertCard()
 	case u.view.Screen == ScreenAppointment:
