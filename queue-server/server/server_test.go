@@ -186,6 +186,8 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"GET", "/api/v1/day/close", "day.preview"}, {"GET", "/api/v1/figures", "figures"}, {"GET", "/api/v1/alerts", "alerts"},
 		{"GET", "/api/v1/blacklist", "blacklist.list"}, {"DELETE", "/api/v1/blacklist/x", "blacklist.remove"},
 		{"DELETE", "/api/v1/users/x", "users.delete"},
+		{"GET", "/api/v1/matters", "matters.list"}, {"GET", "/api/v1/tickets/x/notice", "tickets.notice"},
+		{"POST", "/api/v1/tickets/x/evaluation", "tickets.evaluate"},
 	}
 	policy := apiOpRoles()
 	if len(routes) != len(policy) {
