@@ -90,3 +90,42 @@ func TestScannedTicketPrintsItsNotice(t *testing.T) {
 		t.Fatalf("a ticket without a notice: %+v, %d pages", v.Notice, len(r.sims.Printer.Printed()))
 	}
 }
+
+// TestKioskRatesAScannedTicket: the holder of a handled ticket scans it at
+// the kiosk and rates its matter there (channel kiosk), once.
+func TestKioskRatesAScannedTicket(t *testing.T) {
+	r := mustRigWith(t, rigOptions{hall: func(c *hall.Config) {
+		c.Matters = []catalog.Matter{{Code: "consult", Name: catalog.Text{ZH: "政策咨询", EN: "Enquiry"}, Services: []string{"E"}, Booking: catalog.BookingNone,
+			Materials: []catalog.Material{{Name: catalog.Text{ZH: "无", EN: "Nothing"}}}}}
+	}})
+	ctx := context.Background()
+	adm := r.h.admin
+	tk, _ := adm.Issue(ctx, "", hall.IssueRequest{Service: "E"})
+	adm.SetWindow(ctx, 1, "open", "")
+	if _, _, err := adm.Call(ctx, "", 1, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []hall.Action{{Matter: "consult"}, {Matter: "consult", Outcome: hall.OutcomeDone}} {
+		name := hall.ActAddMatter
+		if a.Outcome != "" {
+			name = hall.ActOutcome
+		}
+		if _, err := adm.Act(ctx, "", tk.ID, name, &a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.sims.Scanner.Scan(r.k.core.statusURL + tk.ID)
+	v := r.awaitView("the rating offer", func(v View) bool { return v.Screen == ScreenNotice })
+	if v.Rate == nil || v.Rate.Matter != "consult" || len(v.Rate.Options[1]) != 4 || len(r.sims.Printer.Printed()) != 0 {
+		t.Fatalf("notice screen %+v rate %+v (no notice to print)", v.Notice, v.Rate)
+	}
+	r.flow.Rate(4, []string{"efficiency"})
+	v = r.awaitView("the thanks", func(v View) bool { return v.Screen == ScreenNotice && v.Rated })
+	if v.Rate != nil {
+		t.Fatalf("still offers %+v", v.Rate)
+	}
+	got, _ := adm.Ticket(ctx, tk.ID)
+	if rt := got.Matters[0].Rating; rt == nil || rt.Channel != hall.ViaKiosk || rt.Score != 4 || len(rt.Indicators) != 1 {
+		t.Fatalf("rating %+v", got.Matters[0].Rating)
+	}
+}

@@ -152,6 +152,13 @@ func (c *Core) Checklist(service string) []catalog.Matter {
 	return out
 }
 
+// RatingOptions returns the 好差评 options per score, as last fetched.
+func (c *Core) RatingOptions() map[int][]hall.IndicatorOption {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.matters.Indicators
+}
+
 // Services returns the last known service figures.
 func (c *Core) Services() []hall.ServiceView {
 	c.mu.Lock()

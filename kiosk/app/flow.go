@@ -93,6 +93,19 @@ type View struct {
 	// number and incomplete matters (none: the ticket has no notice).
 	// Printed says whether it came out of the printer.
 	Notice *hall.Notice
+	// Rate is what the scanned ticket's holder may rate now (ScreenNotice):
+	// a handled matter not rated yet, or a done visit without matters; nil
+	// for nothing. Rated says a rating was just sent.
+	Rate  *RateAsk
+	Rated bool
+}
+
+// RateAsk is one 好差评 the kiosk offers for a scanned ticket.
+type RateAsk struct {
+	Ticket  string                         // ticket id
+	Matter  string                         // matter code; "" for the visit
+	Name    hall.Text                      // the matter's name
+	Options map[int][]hall.IndicatorOption // per score, the options offered
 }
 
 // Health is the kiosk's state on the staff service screen.
@@ -723,7 +736,61 @@ func (f *Flow) notice(id string) {
 			}
 			printed = err == nil
 		}
-		return func() { f.set(View{Screen: ScreenNotice, Notice: &n, Printed: printed}, f.cfg.TicketShown) }
+		rate := f.rateAsk(tv.Ticket)
+		return func() { f.set(View{Screen: ScreenNotice, Notice: &n, Printed: printed, Rate: rate}, f.cfg.TicketShown) }
+	})
+}
+
+// rateAsk is the next rating a ticket's holder may give at the kiosk.
+func (f *Flow) rateAsk(t hall.Ticket) *RateAsk {
+	opts := f.core.RatingOptions()
+	if len(t.Matters) == 0 {
+		if t.Status == hall.Done && t.Rating == nil {
+			return &RateAsk{Ticket: t.ID, Options: opts}
+		}
+		return nil
+	}
+	for _, m := range t.Matters {
+		if m.Outcome != "" && m.Rating == nil {
+			return &RateAsk{Ticket: t.ID, Matter: m.Code, Name: hall.Text{ZH: m.Name.ZH, EN: m.Name.EN}, Options: opts}
+		}
+	}
+	return nil
+}
+
+// Rate sends the scanned ticket's holder's 好差评 (channel kiosk) for what
+// the notice screen asks, then shows the next one to rate, or thanks.
+func (f *Flow) Rate(score int, indicators []string) {
+	f.do(func() {
+		if f.busyTap() || f.view.Screen != ScreenNotice || f.view.Rate == nil {
+			return
+		}
+		ask, was := *f.view.Rate, f.view
+		inds := make([]hall.Indicator, len(indicators))
+		for i, x := range indicators {
+			inds[i] = hall.Indicator(x)
+		}
+		f.start(func(ctx context.Context) func() {
+			body := map[string]any{"score": score, "indicators": inds}
+			if ask.Matter != "" {
+				body["matter"] = ask.Matter
+			}
+			var tv hall.TicketView
+			_, err := f.core.cl.Do(ctx, "POST", "/api/v1/tickets/"+url.PathEscape(ask.Ticket)+"/evaluation", "", body, &tv)
+			if err != nil && hall.ErrorReason(err) != string(hall.ReasonAlreadyRated) {
+				f.core.sawServer(err)
+				info := f.refusalInfo(ctx, err)
+				return func() { f.refused(err, info) }
+			}
+			if err != nil { // rated elsewhere meanwhile: read what is left
+				tv, _ = f.core.cl.Ticket(ctx, ask.Ticket)
+			}
+			next := f.rateAsk(tv.Ticket)
+			return func() {
+				was.Rate, was.Rated = next, true
+				f.set(was, f.cfg.TicketShown)
+			}
+		})
 	})
 }
 

@@ -35,6 +35,9 @@ func (b *Bridge) Services() []ui.ServiceTile {
 	return tiles
 }
 
+// Rate sends the 好差评 the notice screen asked for.
+func (b *Bridge) Rate(score int, indicators []string) { b.flow.Rate(score, indicators) }
+
 // Checklists turns matters into the screens' checklists.
 func Checklists(ms []catalog.Matter) []ui.Checklist {
 	var out []ui.Checklist
@@ -154,6 +157,16 @@ func View(v app.View) ui.View {
 			out.Notice.Matters = append(out.Notice.Matters, c)
 		}
 	}
+	if r := v.Rate; r != nil {
+		ask := &ui.RateAsk{NameZH: r.Name.ZH, NameEN: r.Name.EN, Options: map[int][]ui.RateOption{}}
+		for score, opts := range r.Options {
+			for _, o := range opts {
+				ask.Options[score] = append(ask.Options[score], ui.RateOption{Indicator: string(o.Indicator), ZH: o.Label.ZH, EN: o.Label.EN})
+			}
+		}
+		out.Rate = ask
+	}
+	out.Rated = v.Rated
 	for _, t := range v.Held {
 		out.Held = append(out.Held, ui.HeldTicket{ID: t.ID, Number: t.Number})
 	}

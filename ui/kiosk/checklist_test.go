@@ -107,3 +107,49 @@ func TestWhatToBringFitsInLargeText(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeScreenRates: a scanned ticket's holder rates at the kiosk: the
+// level, then its options (a poor level needs one), then 提交; the kiosk
+// thanks afterwards.
+func TestNoticeScreenRates(t *testing.T) {
+	k := mustKiosk(t)
+	ask := &RateAsk{NameZH: "户口迁移", NameEN: "Hukou move", Options: map[int][]RateOption{
+		1: {{Indicator: "efficiency", ZH: "等候和办理时间长", EN: "Long wait or slow service"}, {Indicator: "attitude", ZH: "服务态度差", EN: "Unfriendly staff"}},
+		5: {{Indicator: "attitude", ZH: "服务态度好", EN: "Friendly staff"}},
+	}}
+	k.show(View{Screen: ScreenNotice, Rate: ask})
+	k.mustShow("请评价：户口迁移", "非常满意", "非常不满意")
+	k.mustNotShow("这个号码没有一次性告知单：材料齐全")
+	k.tap("非常不满意")
+	k.mustShow("请选择不满意的原因", "服务态度差")
+	k.mustCalls() // 提交 is not offered yet: a poor rating needs its reason
+	k.tap("服务态度差")
+	k.tap("等候和办理时间长")
+	k.tap("等候和办理时间长") // twice: not chosen
+	k.tap("提交评价")
+	k.mustCalls("Rate 1 [attitude]")
+	k.show(View{Screen: ScreenNotice, Rated: true})
+	k.mustShow("感谢您的评价")
+	k.mustNotShow("请评价：户口迁移", "这个号码没有一次性告知单：材料齐全")
+
+	good := mustKiosk(t)
+	good.show(View{Screen: ScreenNotice, Rate: &RateAsk{Options: ask.Options}})
+	good.mustShow("请评价：本次办理")
+	good.tap("非常满意")
+	good.tap("提交评价") // the options of a good level are optional
+	good.mustCalls("Rate 5 []")
+}
+
+// TestNoticeWithRatingFitsInLargeText: the notice and the rating with a
+// poor level's options fit in large text (checkInvariants at the end).
+func TestNoticeWithRatingFitsInLargeText(t *testing.T) {
+	k := mustKiosk(t)
+	opts := []RateOption{{Indicator: "overall", ZH: "整体不满意", EN: "Not satisfied overall"}, {Indicator: "efficiency", ZH: "等候和办理时间长", EN: "Long wait or slow service"},
+		{Indicator: "service_level", ZH: "业务不熟练、讲解不清", EN: "Unskilled, unclear explanations"}, {Indicator: "attitude", ZH: "服务态度差", EN: "Unfriendly staff"}}
+	k.show(View{Screen: ScreenNotice, Notice: Notice{Number: "A023", Printed: true, Matters: hukouChecklist[:1]},
+		Rate: &RateAsk{NameZH: "户口迁移", NameEN: "Hukou move", Options: map[int][]RateOption{1: opts}}})
+	k.tap("English")
+	k.tap("Large text")
+	k.tap("Very dissatisfied")
+	k.mustShow("Unfriendly staff")
+}

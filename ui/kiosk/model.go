@@ -45,6 +45,9 @@ type Model interface {
 	// Reprint asks to print again a ticket the refusal screen lists as
 	// already held (View.Held).
 	Reprint(id string)
+	// Rate sends the 好差评 the notice screen asks for (View.Rate): the
+	// level and the options chosen.
+	Rate(score int, indicators []string)
 }
 
 // ServiceTile is one service (业务) on the home screen.
@@ -122,7 +125,11 @@ type View struct {
 	Checklist []Checklist
 	// Notice is a scanned ticket's one-time notice (ScreenNotice); no
 	// matters: the ticket has none.
-	Notice  Notice
+	Notice Notice
+	// Rate is the rating the notice screen offers (nil: none); Rated says
+	// one was just sent (thank the citizen).
+	Rate    *RateAsk
+	Rated   bool
 	Refusal Reason // ScreenRefusal
 	Status  Status // ScreenService
 
@@ -154,6 +161,19 @@ type Notice struct {
 	Number  string      // the ticket's number
 	Matters []Checklist // each incomplete matter with the materials still missing
 	Printed bool        // false: not printed (no printer, no paper): photograph the screen
+}
+
+// RateAsk is one 好差评 on offer: for a matter (its name) or for the visit
+// (no name), with the options of each level.
+type RateAsk struct {
+	NameZH, NameEN string
+	Options        map[int][]RateOption // score → options
+}
+
+// RateOption is one indicator option of a level.
+type RateOption struct {
+	Indicator string
+	ZH, EN    string
 }
 
 // HeldTicket is a ticket the citizen already holds today.

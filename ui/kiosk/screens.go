@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -411,9 +412,13 @@ func (u *UI) checklist() fyne.CanvasObject {
 func (u *UI) noticeScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
 	n := u.view.Notice
 	box := container.New(layout.NewCustomPaddedVBoxLayout(gap), u.title("notice_title"))
+	done := []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
 	if len(n.Matters) == 0 {
-		box.Add(u.words(u.t("notice_none"), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter))
-		return middle(box), []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+		if u.view.Rate == nil && !u.view.Rated {
+			box.Add(u.words(u.t("notice_none"), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter))
+		}
+		u.addRating(box)
+		return u.noticeBody(box), done
 	}
 	box.Add(u.text(u.t("notice_number", "Number", n.Number), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
 	list := container.NewVBox(u.words(u.t("notice_missing"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
@@ -434,7 +439,92 @@ func (u *UI) noticeScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
 	} else {
 		box.Add(newTile(styleWarn, u.touch(), nil, u.words(u.t("notice_not_printed"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
 	}
-	return middle(box), []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+	u.addRating(box)
+	return u.noticeBody(box), done
+}
+
+// noticeBody centres the notice; with a rating on offer it scrolls, as
+// large text makes the levels and their options taller than the screen.
+func (u *UI) noticeBody(box fyne.CanvasObject) fyne.CanvasObject {
+	if u.view.Rate != nil {
+		return container.NewVScroll(box)
+	}
+	return middle(box)
+}
+
+// rateLevels are the five levels of 政务服务"好差评", best first.
+var rateLevels = []struct {
+	score  int
+	zh, en string
+}{{5, "非常满意", "Very satisfied"}, {4, "满意", "Satisfied"}, {3, "基本满意", "Basically satisfied"}, {2, "不满意", "Dissatisfied"}, {1, "非常不满意", "Very dissatisfied"}}
+
+// addRating adds the 好差评 the screen offers: the five levels, then the
+// options of the level chosen (a poor one needs one) and 提交.
+func (u *UI) addRating(box *fyne.Container) {
+	if u.view.Rated && u.view.Rate == nil {
+		box.Add(u.words(u.t("rate_thanks"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	}
+	ask := u.view.Rate
+	if ask == nil {
+		return
+	}
+	what := u.t("rate_visit")
+	if ask.NameZH != "" {
+		what = u.name(ask.NameZH, ask.NameEN)
+	}
+	box.Add(u.words(u.t("rate_ask", "What", what), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	levels := container.NewGridWithColumns(2)
+	if u.elderly {
+		levels = container.NewGridWithColumns(1)
+	}
+	for _, l := range rateLevels {
+		st := styleSecondary
+		if u.rating != nil && u.rating.score == l.score {
+			st = stylePrimary
+		}
+		levels.Add(u.button(u.name(l.zh, l.en), st, func() {
+			u.rating = &rating{score: l.score}
+			u.render()
+			u.model.Touched()
+		}))
+	}
+	box.Add(levels)
+	if u.rating == nil {
+		return
+	}
+	r := u.rating
+	opts := container.NewGridWithColumns(2)
+	if u.elderly {
+		opts = container.NewGridWithColumns(1)
+	}
+	for _, o := range ask.Options[r.score] {
+		st := styleSecondary
+		if slices.Contains(r.chosen, o.Indicator) {
+			st = stylePrimary
+		}
+		opts.Add(u.button(u.name(o.ZH, o.EN), st, func() {
+			if i := slices.Index(r.chosen, o.Indicator); i >= 0 {
+				r.chosen = slices.Delete(r.chosen, i, i+1)
+			} else {
+				r.chosen = append(r.chosen, o.Indicator)
+			}
+			u.render()
+			u.model.Touched()
+		}))
+	}
+	key := "rate_good"
+	if r.score <= 2 {
+		key = "rate_poor"
+	}
+	box.Add(u.words(u.t(key), onLight, theme.SizeNameText, fyne.TextAlignCenter))
+	box.Add(opts)
+	if r.score <= 2 && len(r.chosen) == 0 { // a poor rating needs its reason: no send yet
+		box.Add(u.button(u.t("rate_send"), styleSecondary, nil))
+		return
+	}
+	box.Add(u.button(u.t("rate_send"), stylePrimary, func() {
+		u.model.Rate(r.score, slices.Clone(r.chosen))
+	}))
 }
 
 func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {

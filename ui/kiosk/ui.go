@@ -36,6 +36,13 @@ type UI struct {
 	pin     *pinPad     // non-nil while the PIN pad is open
 	corner  []time.Time // recent taps on the hall name
 	guide   bool        // the "what to bring" guide is open over the home screen
+	rating  *rating     // the 好差评 being given on the notice screen
+}
+
+// rating is a level chosen on the notice screen and its options ticked.
+type rating struct {
+	score  int
+	chosen []string
 }
 
 type pinPad struct {
@@ -62,7 +69,7 @@ func (u *UI) Show(v View) {
 
 func (u *UI) show(v View) {
 	if v.Screen != u.view.Screen || v.NewVisitor {
-		u.page, u.pin, u.corner, u.guide = 0, nil, nil, false
+		u.page, u.pin, u.corner, u.guide, u.rating = 0, nil, nil, false, nil
 	}
 	if v.NewVisitor {
 		u.lang = Chinese
@@ -78,6 +85,9 @@ func (u *UI) show(v View) {
 		u.elderly = true
 		u.page = 0
 		u.applyTheme()
+	}
+	if v.Rated {
+		u.rating = nil // sent: the next one starts afresh
 	}
 	u.view = v
 	u.render()
