@@ -48,9 +48,9 @@ $('#lang').addEventListener('click', () => {
 // a rating, or the visit of a done ticket without matters; null for none.
 function toRate(t) {
   const ms = t.matters || [];
-  if (!ms.length) return t.status === TicketStatus.Done && !t.rating ? { code: '', name: null } : null;
+  if (!ms.length) return t.status === TicketStatus.Done && !t.rating ? { matter: '', name: null } : null;
   const m = ms.find((x) => x.outcome && !x.rating);
-  return m ? { code: m.code, name: m.name } : null;
+  return m ? { matter: m.code, name: m.name } : null;
 }
 
 function render() {
@@ -114,11 +114,11 @@ $('#rate-send').addEventListener('click', async () => {
   const next = ticket && toRate(ticket);
   if (!next || !score) return;
   const body = { score, indicators: [...chosen] };
-  if (next.code) body.matter = next.code;
+  if (next.matter) body.matter = next.matter;
   $('#rate-msg').textContent = '';
   try {
     ticket = await api('POST', `tickets/${encodeURIComponent(id)}/evaluation`, { body });
-    sent = next.code || 'visit';
+    sent = next.matter ? next.matter : '(visit)';
     score = 0;
     chosen = new Set();
     drawn = '';
