@@ -90,7 +90,14 @@ type Ticket struct {
 	SlotStart     time.Time // the appointment's slot, in the hall's time zone (zero: not printed)
 	Windows       []int     // the windows that serve the service
 	Reprint       bool      // printed again for a citizen who already holds it
+	// Bring is the short reminder of what to bring (the materials of the
+	// service's matters, in Chinese); the QR code's status page has the
+	// whole guide. Empty: no reminder.
+	Bring []string
 }
+
+// maxBring is how many materials the printed reminder names.
+const maxBring = 6
 
 type buf struct{ bytes.Buffer }
 
@@ -182,6 +189,15 @@ func Encode(t Ticket, m Model) []byte {
 		b.bold(true).line("*** 离线取号 OFFLINE TICKET ***").bold(false)
 		b.line("网络恢复后扫码可查看进度").line("The QR code works once the kiosk is back online")
 	}
+	if len(t.Bring) > 0 {
+		names := t.Bring[:min(len(t.Bring), maxBring)]
+		more := ""
+		if len(t.Bring) > maxBring {
+			more = " 等"
+		}
+		b.feed(1).bold(true).line("请带齐 Please bring:").bold(false)
+		b.line(strings.Join(names, "、") + more)
+	}
 	if t.StatusURL != "" {
 		b.feed(1)
 		if m.NativeQR {
@@ -189,7 +205,11 @@ func Encode(t Ticket, m Model) []byte {
 		} else if r, err := QRRaster(t.StatusURL, m.QRModule()); err == nil {
 			b.Write(r.Command())
 		}
-		b.line("扫码查看进度 Scan for status")
+		if len(t.Bring) > 0 {
+			b.line("扫码查看进度和办事指南").line("Scan for status and the full guide")
+		} else {
+			b.line("扫码查看进度 Scan for status")
+		}
 	}
 	if t.MaskedID != "" {
 		b.line("证件 ID " + maskAgain(t.MaskedID))

@@ -33,6 +33,8 @@ func goldenTickets() map[string]struct {
 	appt.SlotStart = time.Date(2025, 6, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	prio := sample
 	prio.Priority = true
+	bring := sample
+	bring.Bring = []string{"居民身份证", "户口簿", "准迁证", "原身份证", "照片回执", "租房合同", "出生医学证明"}
 	return map[string]struct {
 		t Ticket
 		m Model
@@ -42,6 +44,7 @@ func goldenTickets() map[string]struct {
 		"ticket-80-offline.bin":     {offline, Raster80},
 		"ticket-80-appointment.bin": {appt, Generic80},
 		"ticket-58-priority.bin":    {prio, Generic58},
+		"ticket-80-checklist.bin":   {bring, Generic80},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"hallq/devices/idcard"
+	"hallq/internal/catalog"
 	"hallq/kiosk/outbox"
 	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
@@ -72,6 +73,7 @@ type Core struct {
 	hallInfo   hall.HallInfo
 	elderlyAge int // the hall's rule, from the server's overview (-1 until known)
 	services   []hall.ServiceView
+	matters    hall.HallMatters // the hall's checklists, as last fetched (kept while offline)
 	online     bool
 	sealKey    string // the hall server's public key ("" before the first connection)
 	kick       chan struct{}
@@ -132,6 +134,29 @@ func (c *Core) Online() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.online
+}
+
+// Checklist returns what to bring for a service: its matters with their
+// materials, from the hall's catalogue as last fetched.
+func (c *Core) Checklist(service string) []catalog.Matter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []catalog.Matter
+	for _, code := range c.matters.ByService[service] {
+		for _, m := range c.matters.Matters {
+			if m.Code == code {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// RatingOptions returns the 好差评 options per score, as last fetched.
+func (c *Core) RatingOptions() map[int][]hall.IndicatorOption {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.matters.Indicators
 }
 
 // Services returns the last known service figures.
@@ -287,6 +312,13 @@ func (c *Core) Sync(ctx context.Context) error {
 	// one the kiosk cannot take ID cards, but hand-overs and leases go on.
 	if err := c.refreshSealKey(ctx); err != nil {
 		c.log.Warn("fetch the server's seal key", "err", err)
+	}
+	if hm, err := c.cl.Matters(ctx); err == nil {
+		c.mu.Lock()
+		c.matters = hm
+		c.mu.Unlock()
+	} else {
+		c.log.Warn("fetch the hall's matters", "err", err)
 	}
 	if err := c.resolveDoubts(ctx); err != nil {
 		return err

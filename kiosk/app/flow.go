@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"hallq/devices/escpos"
 	"hallq/devices/idcard"
+	"hallq/internal/catalog"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
@@ -27,6 +29,7 @@ const (
 	ScreenTicket      Screen = "ticket"
 	ScreenRefusal     Screen = "refusal"
 	ScreenService     Screen = "service" // staff only, after the admin PIN
+	ScreenNotice      Screen = "notice"  // a scanned ticket's one-time notice (一次性告知单), printed
 )
 
 // Refusal codes: what the screens explain in plain words (zh/en).
@@ -96,6 +99,26 @@ type View struct {
 	TakeCard   bool   // the ID card read is still on the reader: remind to take it
 	CardReady  bool   // a card lies on the reader, not used yet: the next tile uses it
 	Health     Health // ScreenService
+	// Checklist is what to bring for the ticket's service (ScreenTicket):
+	// its matters with their materials.
+	Checklist []catalog.Matter
+	// Notice is a scanned ticket's one-time notice (ScreenNotice): its
+	// number and incomplete matters (none: the ticket has no notice).
+	// Printed says whether it came out of the printer.
+	Notice *hall.Notice
+	// Rate is what the scanned ticket's holder may rate now (ScreenNotice):
+	// a handled matter not rated yet, or a done visit without matters; nil
+	// for nothing. Rated says a rating was just sent.
+	Rate  *RateAsk
+	Rated bool
+}
+
+// RateAsk is one 好差评 the kiosk offers for a scanned ticket.
+type RateAsk struct {
+	Ticket  string                         // ticket id
+	Matter  string                         // matter code; "" for the visit
+	Name    hall.Text                      // the matter's name
+	Options map[int][]hall.IndicatorOption // per score, the options offered
 }
 
 // Health is the kiosk's state on the staff service screen.
@@ -116,6 +139,7 @@ type CardReader interface {
 // TicketPrinter is the part of escpos.Printer the flow uses.
 type TicketPrinter interface {
 	Print(ctx context.Context, t escpos.Ticket) error
+	PrintNotice(ctx context.Context, n escpos.Notice) error
 	Status(ctx context.Context) (escpos.Status, error)
 }
 
@@ -691,6 +715,11 @@ func (f *Flow) onCode(code string) {
 	if f.busy {
 		return
 	}
+	if id := ticketID(code, f.core.statusURL); id != "" {
+		f.lastService, f.lastStep = "", ""
+		f.notice(id)
+		return
+	}
 	f.lastService, f.lastStep = "", ScreenAppointment
 	booking := bookingID(code)
 	if booking == "" {
@@ -698,6 +727,112 @@ func (f *Flow) onCode(code string) {
 		return
 	}
 	f.checkIn(hall.CheckIn{Booking: booking})
+}
+
+// ticketID takes the ticket id from a scanned ticket QR code: this hall's
+// status page URL (the kiosk's status URL and the id), or "".
+func ticketID(code, statusURL string) string {
+	code = strings.TrimSpace(code)
+	if statusURL == "" || !strings.HasPrefix(code, statusURL) {
+		return ""
+	}
+	id := code[len(statusURL):]
+	if len(id) < 16 || len(id) > 40 || strings.ContainsAny(id, "/?#& ") {
+		return ""
+	}
+	return id
+}
+
+// notice prints the one-time notice (一次性告知单) of a scanned ticket: the
+// materials still missing for each of its incomplete matters.
+func (f *Flow) notice(id string) {
+	f.set(View{Screen: ScreenWorking}, 0)
+	job := f.printJob()
+	f.start(func(ctx context.Context) func() {
+		tv, err := f.core.cl.Ticket(ctx, id)
+		if hall.ErrorCode(err) == hall.NotFound { // not a ticket of today here: it has no notice to print
+			return func() { f.set(View{Screen: ScreenNotice, Notice: &hall.Notice{}}, f.cfg.TicketShown) }
+		}
+		if err != nil {
+			f.core.sawServer(err)
+			info := f.refusalInfo(ctx, err)
+			return func() { f.refused(err, info) }
+		}
+		n, _ := hall.NoticeOf(&tv.Ticket)
+		printed := false
+		if len(n.Matters) > 0 && f.printer != nil {
+			pn := escpos.Notice{HallName: job.hallName, Number: n.Ticket, Day: n.Day, At: f.core.now().In(job.loc), Footer: f.cfg.Footer}
+			for _, m := range n.Matters {
+				nm := escpos.NoticeMatter{NameZH: m.Name.ZH, NameEN: m.Name.EN}
+				for _, x := range m.Missing {
+					nm.Missing = append(nm.Missing, strings.TrimSpace(x.ZH+" "+x.EN))
+				}
+				pn.Matters = append(pn.Matters, nm)
+			}
+			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := f.printer.PrintNotice(pctx, pn)
+			cancel()
+			if err != nil {
+				f.core.log.Warn("notice not printed", "number", n.Ticket, "why", escpos.Code(err), "err", err)
+			}
+			printed = err == nil
+		}
+		rate := f.rateAsk(tv.Ticket)
+		return func() { f.set(View{Screen: ScreenNotice, Notice: &n, Printed: printed, Rate: rate}, f.cfg.TicketShown) }
+	})
+}
+
+// rateAsk is the next rating a ticket's holder may give at the kiosk.
+func (f *Flow) rateAsk(t hall.Ticket) *RateAsk {
+	opts := f.core.RatingOptions()
+	if len(t.Matters) == 0 {
+		if t.Status == hall.Done && t.Rating == nil {
+			return &RateAsk{Ticket: t.ID, Options: opts}
+		}
+		return nil
+	}
+	for _, m := range t.Matters {
+		if m.Outcome != "" && m.Rating == nil {
+			return &RateAsk{Ticket: t.ID, Matter: m.Code, Name: hall.Text{ZH: m.Name.ZH, EN: m.Name.EN}, Options: opts}
+		}
+	}
+	return nil
+}
+
+// Rate sends the scanned ticket's holder's 好差评 (channel kiosk) for what
+// the notice screen asks, then shows the next one to rate, or thanks.
+func (f *Flow) Rate(score int, indicators []string) {
+	f.do(func() {
+		if f.busyTap() || f.view.Screen != ScreenNotice || f.view.Rate == nil {
+			return
+		}
+		ask, was := *f.view.Rate, f.view
+		inds := make([]hall.Indicator, len(indicators))
+		for i, x := range indicators {
+			inds[i] = hall.Indicator(x)
+		}
+		f.start(func(ctx context.Context) func() {
+			body := map[string]any{"score": score, "indicators": inds}
+			if ask.Matter != "" {
+				body["matter"] = ask.Matter
+			}
+			var tv hall.TicketView
+			_, err := f.core.cl.Do(ctx, "POST", "/api/v1/tickets/"+url.PathEscape(ask.Ticket)+"/evaluation", "", body, &tv)
+			if err != nil && hall.ErrorReason(err) != string(hall.ReasonAlreadyRated) {
+				f.core.sawServer(err)
+				info := f.refusalInfo(ctx, err)
+				return func() { f.refused(err, info) }
+			}
+			if err != nil { // rated elsewhere meanwhile: read what is left
+				tv, _ = f.core.cl.Ticket(ctx, ask.Ticket)
+			}
+			next := f.rateAsk(tv.Ticket)
+			return func() {
+				was.Rate, was.Rated = next, true
+				f.set(was, f.cfg.TicketShown)
+			}
+		})
+	})
 }
 
 // bookingID takes the booking id from a scanned code: a bare id, or a URL
@@ -849,7 +984,22 @@ func (j printJob) ticket(t Ticket, reprint bool) escpos.Ticket {
 	if s := j.f.service(t.Service); s != nil {
 		pt.ServiceZH, pt.ServiceEN, pt.Windows = s.Name.ZH, s.Name.EN, s.Windows
 	}
+	pt.Bring = bringList(j.f.core.Checklist(t.Service))
 	return pt
+}
+
+// bringList names the materials of matters once each, in order: the
+// printed ticket's short reminder.
+func bringList(ms []catalog.Matter) []string {
+	var out []string
+	for _, m := range ms {
+		for _, mat := range m.Materials {
+			if !slices.Contains(out, mat.Name.ZH) {
+				out = append(out, mat.Name.ZH)
+			}
+		}
+	}
+	return out
 }
 
 func (f *Flow) printed(t Ticket, res printResult) {
@@ -868,7 +1018,8 @@ func (f *Flow) printed(t Ticket, res printResult) {
 		f.say(PromptTakeCard)
 		f.reminded = f.now()
 	}
-	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: f.service(t.Service), Printed: res.printed, Reprint: res.reprint}, timeout)
+	f.set(View{Screen: ScreenTicket, Ticket: &t, Service: f.service(t.Service), Printed: res.printed, Reprint: res.reprint,
+		Checklist: f.core.Checklist(t.Service)}, timeout)
 }
 
 // refusalInfo is what a refusal screen shows beyond its reason.

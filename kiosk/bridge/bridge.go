@@ -7,6 +7,7 @@ package bridge
 import (
 	"time"
 
+	"hallq/internal/catalog"
 	"hallq/kiosk/app"
 	"hallq/queue-server/hall"
 	ui "hallq/ui/kiosk"
@@ -26,7 +27,29 @@ func New(flow *app.Flow, core *app.Core, exit func()) *Bridge {
 }
 
 // Services lists the service tiles.
-func (b *Bridge) Services() []ui.ServiceTile { return Tiles(b.flow.Services()) }
+func (b *Bridge) Services() []ui.ServiceTile {
+	tiles := Tiles(b.flow.Services())
+	for i := range tiles {
+		tiles[i].Checklist = Checklists(b.core.Checklist(tiles[i].Code))
+	}
+	return tiles
+}
+
+// Rate sends the 好差评 the notice screen asked for.
+func (b *Bridge) Rate(score int, indicators []string) { b.flow.Rate(score, indicators) }
+
+// Checklists turns matters into the screens' checklists.
+func Checklists(ms []catalog.Matter) []ui.Checklist {
+	var out []ui.Checklist
+	for _, m := range ms {
+		c := ui.Checklist{NameZH: m.Name.ZH, NameEN: m.Name.EN}
+		for _, mat := range m.Materials {
+			c.Items = append(c.Items, ui.ChecklistItem{ZH: mat.Name.ZH, EN: mat.Name.EN, Original: mat.Original, Copies: mat.Copies})
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // SelectService starts a ticket for a service.
 func (b *Bridge) SelectService(code string) { b.flow.SelectService(code) }
@@ -110,7 +133,7 @@ func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
 var screens = map[app.Screen]ui.Screen{
 	app.ScreenHome: ui.ScreenHome, app.ScreenInsertCard: ui.ScreenInsertCard, app.ScreenAppointment: ui.ScreenAppointment,
 	app.ScreenWorking: ui.ScreenWorking, app.ScreenTicket: ui.ScreenTicket, app.ScreenRefusal: ui.ScreenRefusal,
-	app.ScreenService: ui.ScreenService,
+	app.ScreenService: ui.ScreenService, app.ScreenNotice: ui.ScreenNotice,
 }
 
 // View turns a flow view into a screen view.
@@ -139,6 +162,27 @@ func View(v app.View) ui.View {
 	if c := v.Closure; c != nil {
 		out.ClosureZH, out.ClosureEN = c.ZH, c.EN
 	}
+	out.Checklist = Checklists(v.Checklist)
+	if n := v.Notice; n != nil {
+		out.Notice = ui.Notice{Number: n.Ticket, Printed: v.Printed}
+		for _, m := range n.Matters {
+			c := ui.Checklist{NameZH: m.Name.ZH, NameEN: m.Name.EN}
+			for _, x := range m.Missing {
+				c.Items = append(c.Items, ui.ChecklistItem{ZH: x.ZH, EN: x.EN})
+			}
+			out.Notice.Matters = append(out.Notice.Matters, c)
+		}
+	}
+	if r := v.Rate; r != nil {
+		ask := &ui.RateAsk{NameZH: r.Name.ZH, NameEN: r.Name.EN, Options: map[int][]ui.RateOption{}}
+		for score, opts := range r.Options {
+			for _, o := range opts {
+				ask.Options[score] = append(ask.Options[score], ui.RateOption{Indicator: string(o.Indicator), ZH: o.Label.ZH, EN: o.Label.EN})
+			}
+		}
+		out.Rate = ask
+	}
+	out.Rated = v.Rated
 	for _, t := range v.Held {
 		out.Held = append(out.Held, ui.HeldTicket{ID: t.ID, Number: t.Number})
 	}

@@ -36,6 +36,11 @@ var actionRoles = map[string][]string{
 	hall.ActCancel:      roles(staff, clerkOnly, kioskOnly),
 	hall.ActRate:        roles(staff, clerkOnly),
 	hall.ActPrintFailed: roles(staff, kioskOnly),
+	// the visit's matters, at the window (the citizen's rating of a matter:
+	// tickets.evaluate)
+	hall.ActAddMatter:    roles(staff, clerkOnly),
+	hall.ActRemoveMatter: roles(staff, clerkOnly),
+	hall.ActOutcome:      roles(staff, clerkOnly),
 }
 
 var (

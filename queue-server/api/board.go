@@ -25,7 +25,7 @@ import (
 func (a *API) mediaDir() string { return filepath.Join(filepath.Dir(a.store.Path()), "board-media") }
 
 func opNoticePost(c *call) (int, any, error) {
-	var n hall.Notice
+	var n hall.BoardNotice
 	if err := c.decode(&n, false); err != nil {
 		return 0, nil, err
 	}
@@ -50,7 +50,7 @@ func opNoticePost(c *call) (int, any, error) {
 func opNoticeDelete(c *call) (int, any, error) {
 	id := c.params["id"]
 	return ok(c.a.svc.EditBoard(c.ctx, c.op(), func(b *hall.Board, _ time.Time) error {
-		i := slices.IndexFunc(b.Notices, func(n hall.Notice) bool { return n.ID == id })
+		i := slices.IndexFunc(b.Notices, func(n hall.BoardNotice) bool { return n.ID == id })
 		if i < 0 {
 			return hall.Errorf(hall.NotFound, "no notice %q on the board", id)
 		}

@@ -55,7 +55,7 @@ func TestBoardNoticesAndMediaRoutes(t *testing.T) {
 		t.Errorf("display posts a notice: %d", st)
 	}
 	st, body := h.do(manager, "POST", "/api/v1/board/notices", "", `{"text":{"zh":"下午系统维护","en":"Maintenance this afternoon"},"until":"`+until+`"}`)
-	var n hall.Notice
+	var n hall.BoardNotice
 	if json.Unmarshal([]byte(body), &n); st != 201 || n.ID == "" || n.Until.IsZero() {
 		t.Fatalf("post notice: %d %s", st, body)
 	}

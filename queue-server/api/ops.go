@@ -64,6 +64,10 @@ var table = []*operation{
 	{name: "leases.release", route: "POST /api/v1/leases/{id}/release", roles: []string{wire.RoleKiosk}, pathParams: []string{"id"}, run: opLeaseRelease},
 	{name: "handover", route: "POST /api/v1/handover", roles: []string{wire.RoleKiosk}, run: opHandOver},
 	{name: "kiosk.sealkey", route: "GET /api/v1/kiosk/seal-key", roles: []string{wire.RoleKiosk}, run: opSealKey},
+	// matters, the one-time notice and 好差评 (matters.go)
+	{name: "matters.list", route: "GET /api/v1/matters", roles: append([]string{public}, anyRole...), run: opMatters},
+	{name: "tickets.notice", route: "GET /api/v1/tickets/{id}/notice", roles: append([]string{public}, anyRole...), pathParams: []string{"id"}, run: opNotice},
+	{name: "tickets.evaluate", route: "POST /api/v1/tickets/{id}/evaluation", roles: append([]string{public}, roles(staff, []string{wire.RoleClerk, wire.RoleKiosk})...), pathParams: []string{"id"}, run: opEvaluate},
 	// remote tickets (线上取号) (remote.go)
 	{name: "tickets.remote", route: "POST /api/v1/remote-tickets", roles: append([]string{public}, anyRole...), run: opRemoteTicket},
 	// helper calls (帮办) (helper.go)
@@ -227,7 +231,25 @@ func redactTicket(t *hall.Ticket, l level) {
 		if t.Rating != nil {
 			t.Rating = &hall.Rating{Score: t.Rating.Score, At: t.Rating.At}
 		}
+		redactMatters(t)
 	}
+}
+
+// redactMatters keeps of a visit's matters what its holder reads on the
+// phone (names, outcomes, case numbers, the missing materials): not the
+// clerk, not what was said in a rating.
+func redactMatters(t *hall.Ticket) {
+	if len(t.Matters) == 0 {
+		return
+	}
+	ms := slices.Clone(t.Matters)
+	for i := range ms {
+		ms[i].Clerk = ""
+		if r := ms[i].Rating; r != nil {
+			ms[i].Rating = &hall.Rating{Score: r.Score, Channel: r.Channel, At: r.At}
+		}
+	}
+	t.Matters = ms
 }
 
 func redactView(v hall.TicketView, l level) hall.TicketView {
@@ -252,6 +274,11 @@ func redactEvent(ev hall.Event, l level) (hall.Event, bool) {
 	if ev.Ticket != nil {
 		t := *ev.Ticket
 		redactTicket(&t, l)
+		if l < levelStaff { // boards and kiosks: which matters and how they ended, no details
+			for i := range t.Matters {
+				t.Matters[i].CaseNumber, t.Matters[i].Missing, t.Matters[i].Reason = "", nil, ""
+			}
+		}
 		ev.Ticket = &t
 	}
 	if ev.Appointment != nil || ev.Blacklist != nil {

@@ -25,6 +25,8 @@ type ReportRow struct {
 	Group string `json:"group"` // service code, window number, clerk, "09" (hour) or date
 	Label string `json:"label"` // what a person reads: "A 户政 Household registration", "1号窗口 Window 1", "09:00–10:00"
 	hall.Figures
+	// OneVisit is the group's 最多跑一次 figure (by=matter and by=window).
+	OneVisit *hall.OneVisit `json:"one_visit,omitempty"`
 }
 
 type grouping struct {
@@ -94,9 +96,12 @@ var groupings = map[string]grouping{
 // of service (the issuing service), window, clerk, hour (of issue, hall
 // time) or day.
 func (a *API) Report(from, to, by string) ([]ReportRow, error) {
+	if by == "matter" {
+		return a.matterReport(from, to)
+	}
 	g, ok := groupings[by]
 	if !ok {
-		return nil, hall.Errorf(hall.Invalid, "by must be service, window, clerk, hour or day, got %q", by)
+		return nil, hall.Errorf(hall.Invalid, "by must be service, window, clerk, hour, day or matter, got %q", by)
 	}
 	if err := checkDays(from, to); err != nil {
 		return nil, err
@@ -120,10 +125,89 @@ func (a *API) Report(from, to, by string) ([]ReportRow, error) {
 		return nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
 	}
 	sortGroups(by, cfg, order)
+	var ov map[string]hall.OneVisit
+	if by == "window" {
+		rep, err := a.oneVisit(from, to)
+		if err != nil {
+			return nil, err
+		}
+		ov = map[string]hall.OneVisit{}
+		for _, o := range rep.ByWindow {
+			ov[o.Key] = o
+		}
+	}
 	out := make([]ReportRow, 0, len(rows))
 	for _, k := range order {
 		r := rows[k]
 		r.Finish()
+		if o, ok := ov[k]; ok {
+			r.OneVisit = &o
+		}
+		out = append(out, *r)
+	}
+	return out, nil
+}
+
+// oneVisit computes the 最多跑一次 figures of from..to, reading the repeat
+// period before from as history.
+func (a *API) oneVisit(from, to string) (hall.OneVisitReport, error) {
+	cfg := a.svc.Config()
+	t0, _ := time.ParseInLocation(time.DateOnly, from, cfg.Location())
+	since := t0.Add(-cfg.Rules.RepeatPeriod()).Format(time.DateOnly)
+	var ts []hall.Ticket
+	err := a.store.TicketsBetween(since, to, func(t hall.Ticket) error {
+		if len(t.Matters) > 0 {
+			ts = append(ts, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return hall.OneVisitReport{}, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
+	}
+	return hall.OneVisitFigures(cfg, ts, from, to), nil
+}
+
+// matterReport sums, per matter, the tickets that carried it (a ticket of
+// several matters counts in each), with the matter's one-visit figure.
+func (a *API) matterReport(from, to string) ([]ReportRow, error) {
+	if err := checkDays(from, to); err != nil {
+		return nil, err
+	}
+	cfg := a.svc.Config()
+	target := cfg.Alerts.WaitOver.D()
+	rows := map[string]*ReportRow{}
+	var order []string
+	err := a.store.TicketsBetween(from, to, func(t hall.Ticket) error {
+		for _, m := range t.Matters {
+			r := rows[m.Code]
+			if r == nil {
+				r = &ReportRow{Group: m.Code, Label: strings.TrimSpace(m.Name.ZH + " " + m.Name.EN)}
+				rows[m.Code] = r
+				order = append(order, m.Code)
+			}
+			r.Add(&t, target)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
+	}
+	rep, err := a.oneVisit(from, to)
+	if err != nil {
+		return nil, err
+	}
+	ov := map[string]hall.OneVisit{}
+	for _, o := range rep.ByMatter {
+		ov[o.Key] = o
+	}
+	slices.Sort(order)
+	out := make([]ReportRow, 0, len(rows))
+	for _, k := range order {
+		r := rows[k]
+		r.Finish()
+		if o, ok := ov[k]; ok {
+			r.OneVisit = &o
+		}
 		out = append(out, *r)
 	}
 	return out, nil
@@ -194,7 +278,7 @@ func opReports(c *call) (int, any, error) {
 // minutes, shares in per cent.
 var csvGroupHeads = map[string]string{
 	"service": "业务（取号时）Service (as issued)", "window": "窗口 Window", "clerk": "人员 Clerk",
-	"hour": "取号时段（大厅时间）Hour issued (hall time)", "day": "日期 Day",
+	"hour": "取号时段（大厅时间）Hour issued (hall time)", "day": "日期 Day", "matter": "事项 Matter",
 }
 
 var csvHeads = []string{
@@ -202,6 +286,7 @@ var csvHeads = []string{
 	"平均等候（分钟）Mean wait (min)", "P90 等候（分钟）P90 wait (min)", "等候达标率 % Waited within target %",
 	"平均办理（分钟）Mean service time (min)", "平均窗口处理（分钟）Mean handling time (min)",
 	"评价数 Ratings", "平均分 Mean rating", "差评 Dissatisfied",
+	"平均走到窗口（分钟）Mean walk (min)", "有人等候时空闲（分钟）Idle while waiting (min)", "一次办结率 % Done in one visit %",
 }
 
 func reportCSV(by, from, to string, rows []ReportRow, cfg hall.Config) []byte {
@@ -221,12 +306,20 @@ func reportCSV(by, from, to string, rows []ReportRow, cfg hall.Config) []byte {
 		w.Write([]string{csvText(r.Label), strconv.Itoa(r.Issued), strconv.Itoa(r.Served), strconv.Itoa(r.NoShow), strconv.Itoa(r.Cancelled),
 			strconv.Itoa(r.Expired), strconv.Itoa(r.Open), strconv.Itoa(r.Transferred),
 			minutes(r.MeanWaitS), minutes(r.P90WaitS), pct(r.WithinTarget), minutes(r.MeanServiceS), minutes(r.MeanHandlingS),
-			strconv.Itoa(r.Ratings), strconv.FormatFloat(r.MeanRating, 'f', 2, 64), strconv.Itoa(r.Dissatisfied)})
+			strconv.Itoa(r.Ratings), strconv.FormatFloat(r.MeanRating, 'f', 2, 64), strconv.Itoa(r.Dissatisfied),
+			minutes(r.MeanWalkS), minutes(r.IdleS), oneVisitPct(r.OneVisit, pct)})
 	}
 	w.Write([]string{csvText(fmt.Sprintf("等候=取号到叫号；办理=开始到办结；窗口处理=叫号到办结；达标=等候不超过 %s。Wait = ticket to call; service = start to done; handling = call to done; within target = waited at most %s.",
 		shortMinutes(cfg.Alerts.WaitOver.D()), shortMinutes(cfg.Alerts.WaitOver.D())))})
 	w.Flush()
 	return buf.Bytes()
+}
+
+func oneVisitPct(o *hall.OneVisit, pct func(float64) string) string {
+	if o == nil {
+		return ""
+	}
+	return pct(o.Rate)
 }
 
 func shortMinutes(d time.Duration) string { return strconv.Itoa(int(d.Minutes())) + " min" }
@@ -240,9 +333,25 @@ func opFigures(c *call) (int, any, error) {
 	if err := checkDays(day); err != nil {
 		return 0, nil, err
 	}
-	var ts []hall.Ticket
+	cfg := c.a.svc.Config()
+	var ts, history []hall.Ticket
 	if err := c.a.store.TicketsBetween(day, day, func(t hall.Ticket) error { ts = append(ts, t); return nil }); err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
 	}
-	return ok(hall.Summarize(c.a.svc.Config(), day, ts), nil)
+	d := hall.Summarize(cfg, day, ts)
+	// the repeat visits of the day's matters are found in the period before
+	t0, _ := time.ParseInLocation(time.DateOnly, day, cfg.Location())
+	since := t0.Add(-cfg.Rules.RepeatPeriod()).Format(time.DateOnly)
+	prev := t0.AddDate(0, 0, -1).Format(time.DateOnly)
+	if err := c.a.store.TicketsBetween(since, prev, func(t hall.Ticket) error {
+		if len(t.Matters) > 0 && t.CitizenKey != "" {
+			history = append(history, t)
+		}
+		return nil
+	}); err != nil {
+		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
+	}
+	ov := hall.OneVisitFigures(cfg, append(history, ts...), day, day)
+	d.OneVisit = &ov
+	return ok(d, nil)
 }

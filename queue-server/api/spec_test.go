@@ -19,7 +19,7 @@ func specClient(t *testing.T) *http.Client { return apispec.Client(t) }
 // samples fill a route's path parameters for TestEveryRouteIsInTheSpec.
 var samples = map[string][]string{
 	"id": {"k8odl0f33e0unt5ov5ngmsr2"}, "window": {"1"}, "first": {"1"},
-	"action": {"recall", "start", "complete", "no-show", "requeue", "transfer", "park", "resume", "cancel", "rate", "print-failed"},
+	"action": {"recall", "start", "complete", "no-show", "requeue", "transfer", "park", "resume", "cancel", "rate", "print-failed", "add-matter", "remove-matter", "outcome"},
 	"state":  {"open", "pause", "close"},
 	"ref":    {"0123456789ab"}, "name": {"wang"},
 }

@@ -61,6 +61,7 @@ func opAction(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	c.scopeAction(&a)
+	a.Via = hall.ViaWindowPad // a ticket action's rating is the window's
 	t, err := c.a.svc.Act(c.ctx, c.op(), a)
 	return ok(redactView(t, levelOf(c.p.Role)), err)
 }

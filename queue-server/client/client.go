@@ -173,6 +173,13 @@ func (c *Client) CheckIn(ctx context.Context, idem string, r hall.CheckIn) (hall
 	return out, err
 }
 
+// Matters returns the hall's matters with their checklists (public).
+func (c *Client) Matters(ctx context.Context) (hall.HallMatters, error) {
+	var out hall.HallMatters
+	_, err := c.Do(ctx, "GET", "/api/v1/matters", "", nil, &out)
+	return out, err
+}
+
 // Ticket returns one ticket.
 func (c *Client) Ticket(ctx context.Context, id string) (hall.TicketView, error) {
 	var out hall.TicketView

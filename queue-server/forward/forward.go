@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"hallq/internal/catalog"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/store"
 )
@@ -566,6 +567,9 @@ func forwardable(evs []hall.Event) []hall.Event {
 			b := *ev.Appointment
 			b.MaskedID = ""
 			ev.Appointment = &b
+		}
+		if ev.Catalog != nil { // the central has the catalogue: the hall says only which version it now holds
+			ev.Catalog = &catalog.Catalog{Version: ev.Catalog.Version, PublishedAt: ev.Catalog.PublishedAt, Matters: []catalog.Matter{}}
 		}
 		out[i] = ev
 	}

@@ -35,12 +35,12 @@ var MediaTypes = map[string]string{
 
 // Board is what the display boards show besides the calls.
 type Board struct {
-	Notices []Notice `json:"notices,omitempty"`
+	Notices []BoardNotice `json:"notices,omitempty"`
 	Media   []Media  `json:"media,omitempty"`
 }
 
-// Notice is one marquee notice.
-type Notice struct {
+// BoardNotice is one marquee notice of the display boards.
+type BoardNotice struct {
 	ID    string    `json:"id"`
 	Text  Text      `json:"text"`           // zh required
 	From  time.Time `json:"from,omitzero"`  // shown from (zero: now)
@@ -48,7 +48,7 @@ type Notice struct {
 }
 
 // ShownAt reports whether the notice is on the boards at t.
-func (n Notice) ShownAt(t time.Time) bool {
+func (n BoardNotice) ShownAt(t time.Time) bool {
 	return (n.From.IsZero() || !t.Before(n.From)) && (n.Until.IsZero() || t.Before(n.Until))
 }
 

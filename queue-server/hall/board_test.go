@@ -9,7 +9,7 @@ import (
 func TestBoardNoticesAreConfigChanges(t *testing.T) {
 	f := MustHall(t, nil)
 	b, err := f.svc.EditBoard(f.ctx, Op{Actor: "zhang"}, func(b *Board, now time.Time) error {
-		b.Notices = append(b.Notices, Notice{ID: NewBoardID(), Text: Text{ZH: "今日下午系统维护", EN: "Maintenance this afternoon"}, From: at(9, 0), Until: at(12, 0)})
+		b.Notices = append(b.Notices, BoardNotice{ID: NewBoardID(), Text: Text{ZH: "今日下午系统维护", EN: "Maintenance this afternoon"}, From: at(9, 0), Until: at(12, 0)})
 		return nil
 	})
 	if err != nil || len(b.Notices) != 1 {
@@ -19,7 +19,7 @@ func TestBoardNoticesAreConfigChanges(t *testing.T) {
 		t.Errorf("last event %+v", ev[len(ev)-1].Type)
 	}
 	n := b.Notices[0]
-	if !n.ShownAt(at(9, 0)) || n.ShownAt(at(8, 59)) || n.ShownAt(at(12, 0)) || !(Notice{}).ShownAt(at(3, 0)) {
+	if !n.ShownAt(at(9, 0)) || n.ShownAt(at(8, 59)) || n.ShownAt(at(12, 0)) || !(BoardNotice{}).ShownAt(at(3, 0)) {
 		t.Error("ShownAt: from included, until excluded, no times always")
 	}
 	f.restart()
@@ -30,14 +30,14 @@ func TestBoardNoticesAreConfigChanges(t *testing.T) {
 		edit func(b *Board)
 		want string
 	}{
-		{func(b *Board) { b.Notices = append(b.Notices, Notice{ID: "x1"}) }, "board.notices[1].text.zh: missing"},
+		{func(b *Board) { b.Notices = append(b.Notices, BoardNotice{ID: "x1"}) }, "board.notices[1].text.zh: missing"},
 		{func(b *Board) {
-			b.Notices = append(b.Notices, Notice{ID: "x1", Text: Text{ZH: strings.Repeat("长", 201)}})
+			b.Notices = append(b.Notices, BoardNotice{ID: "x1", Text: Text{ZH: strings.Repeat("长", 201)}})
 		}, "at most 200 characters"},
 		{func(b *Board) {
-			b.Notices = append(b.Notices, Notice{ID: "x1", Text: Text{ZH: "a"}, From: at(10, 0), Until: at(9, 0)})
+			b.Notices = append(b.Notices, BoardNotice{ID: "x1", Text: Text{ZH: "a"}, From: at(10, 0), Until: at(9, 0)})
 		}, "board.notices[1].until: must be after from"},
-		{func(b *Board) { b.Notices = append(b.Notices, Notice{ID: "../x", Text: Text{ZH: "a"}}) }, "board.notices[1].id"},
+		{func(b *Board) { b.Notices = append(b.Notices, BoardNotice{ID: "../x", Text: Text{ZH: "a"}}) }, "board.notices[1].id"},
 		{func(b *Board) { b.Media = append(b.Media, Media{ID: "m1", Type: "text/html", Size: 10}) }, `board.media[0].type: "text/html" is not one of`},
 		{func(b *Board) { b.Media = append(b.Media, Media{ID: "m1", Type: "image/png", Size: MaxImageBytes + 1}) }, "board.media[0].size: must be 1 byte to 5 MB for an image"},
 	} {

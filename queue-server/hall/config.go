@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hallq/internal/calendar"
+	"hallq/internal/catalog"
 )
 
 //go:embed sample-hall.json
@@ -40,6 +41,10 @@ type Config struct {
 	Calendar *calendar.Calendar `json:"calendar,omitempty"`
 	// Board holds the display boards' notices and media (hall/board.go).
 	Board Board `json:"board,omitzero"`
+	// Matters are the hall's own matters (事项) with their guides; when
+	// empty the hall uses the last catalogue the province published
+	// (matters.go). Each names the services that handle it.
+	Matters []catalog.Matter `json:"matters,omitempty"`
 }
 
 // Alerts are the hall's alert thresholds: every manager's dashboard raises
@@ -123,6 +128,18 @@ type Rules struct {
 	CarryOver           bool     `json:"carry_over"`             // at day close, waiting tickets carry over instead of expiring
 	NumberDigits        int      `json:"number_digits"`          // digits after the prefix (3: A001…A999)
 	PostponePlaces      int      `json:"postpone_places"`        // a postponed ticket (暂离) moves back this many places
+	// RepeatWithin is how long after a visit the same citizen coming
+	// again for the same matter counts as a repeat visit (kpi.go); 0 =
+	// 30 days.
+	RepeatWithin Duration `json:"repeat_within,omitzero"`
+}
+
+// RepeatPeriod is Rules.RepeatWithin with its default.
+func (r Rules) RepeatPeriod() time.Duration {
+	if r.RepeatWithin <= 0 {
+		return 30 * 24 * time.Hour
+	}
+	return r.RepeatWithin.D()
 }
 
 // Duration is a time.Duration written as "90s", "15m", "1h30m" in JSON.
@@ -309,6 +326,10 @@ func (c *Config) Validate() error {
 			bad(a.key, "must be %v to %v, got %v", a.min, a.max, a.v.D())
 		}
 	}
+	if r.RepeatWithin < 0 || r.RepeatWithin.D() > 366*24*time.Hour {
+		bad("rules.repeat_within", "must be 0 (30 days) to 8784h (a year), got %v", r.RepeatWithin.D())
+	}
+	c.validateMatters(bad)
 	return errors.Join(errs...)
 }
 
@@ -399,6 +420,7 @@ func (c Config) Clone() Config {
 	c.Windows = slices.Clone(c.Windows)
 	c.Calendar = cloneCalendar(c.Calendar)
 	c.Board = c.Board.clone()
+	c.Matters = slices.Clone(c.Matters)
 	for i := range c.Windows {
 		c.Windows[i].Services = slices.Clone(c.Windows[i].Services)
 	}

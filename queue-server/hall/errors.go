@@ -44,6 +44,8 @@ const (
 	ReasonInvalidConfig     Reason = "invalid_config"
 	ReasonBadIdempotencyKey Reason = "bad_idempotency_key"
 	ReasonUnsealableID      Reason = "unsealable_id"
+	ReasonInvalidCatalog    Reason = "invalid_catalog"
+	ReasonRatingNeedsReason Reason = "rating_needs_reason"
 	// forbidden
 	ReasonNotYourWindow    Reason = "not_your_window"
 	ReasonNotYourTicket    Reason = "not_your_ticket"
@@ -54,9 +56,12 @@ const (
 	ReasonNotAvailable     Reason = "not_available"
 	ReasonRealNameRequired Reason = "real_name_required"
 	// not_found
-	ReasonNoAppointment Reason = "no_appointment"
-	ReasonUnknownLease  Reason = "unknown_lease"
-	ReasonUnknownOp     Reason = "unknown_op"
+	ReasonNoAppointment     Reason = "no_appointment"
+	ReasonUnknownLease      Reason = "unknown_lease"
+	ReasonUnknownOp         Reason = "unknown_op"
+	ReasonUnknownMatter     Reason = "unknown_matter"
+	ReasonMatterNotOnTicket Reason = "matter_not_on_ticket"
+	ReasonNoNotice          Reason = "no_notice"
 	// conflict
 	ReasonIllegalTransition    Reason = "illegal_transition"
 	ReasonWindowBusy           Reason = "window_busy"
@@ -82,6 +87,9 @@ const (
 	ReasonNotASession          Reason = "not_a_session"
 	ReasonAlreadyPostponed     Reason = "already_postponed"
 	ReasonAlreadyAcknowledged  Reason = "already_acknowledged"
+	ReasonMatterOnTicket       Reason = "matter_on_ticket"
+	ReasonMatterHasOutcome     Reason = "matter_has_outcome"
+	ReasonMattersPending       Reason = "matters_pending"
 	// closed (also a service's not_issuing)
 	ReasonClosed         Reason = "closed"
 	ReasonLunch          Reason = "lunch"
@@ -109,12 +117,13 @@ const (
 
 // Reasons lists every refusal reason, in a stable order.
 var Reasons = []Reason{
-	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey, ReasonUnsealableID,
+	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey, ReasonUnsealableID, ReasonInvalidCatalog, ReasonRatingNeedsReason,
 	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed, ReasonRoleNotManaged, ReasonNotAvailable, ReasonRealNameRequired,
-	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp,
+	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp, ReasonUnknownMatter, ReasonMatterNotOnTicket, ReasonNoNotice,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
 	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen, ReasonConfigChanged, ReasonDayAlreadyClosed, ReasonAmbiguousRef, ReasonOwnAccount, ReasonNotASession,
+	ReasonMatterOnTicket, ReasonMatterHasOutcome, ReasonMattersPending,
 	ReasonClosed, ReasonLunch, ReasonIssuingStopped, ReasonDayClosed,
 	ReasonIdempotencyKeyReused,
 	ReasonServiceQuota, ReasonCitizenLimit, ReasonNumbersExhausted, ReasonTooManyAttempts, ReasonTooManyRequests, ReasonTooManySockets, ReasonLeaseChurn, ReasonRemoteShare,

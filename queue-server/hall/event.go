@@ -1,6 +1,10 @@
 package hall
 
-import "time"
+import (
+	"time"
+
+	"hallq/internal/catalog"
+)
 
 // Event types. Every change in the hall is one event with a hall-wide,
 // gap-free, increasing sequence number.
@@ -54,6 +58,8 @@ type Event struct {
 	Summary     *DaySummary `json:"summary,omitempty"`
 	Config      *Config     `json:"config,omitempty"` // config.changed: the whole new configuration
 	Help        *HelpCall   `json:"help,omitempty"`   // help.called, help.acknowledged
+	// Catalog is the province's catalogue as received (catalog.received).
+	Catalog *catalog.Catalog `json:"catalog,omitempty"`
 
 	// Idem records the scoped idempotency key of the request that caused
 	// the event and its result, so a retry finds the first result. Stores

@@ -79,6 +79,9 @@ func (j *memJournal) Load() (Snapshot, error) {
 			c := ev.Config.Clone()
 			s.Config = &c
 		}
+		if ev.Catalog != nil {
+			s.Catalog = ev.Catalog
+		}
 	}
 	s.DayClosed = closed != "" && closed == s.Day
 	for _, t := range tickets {

@@ -1,7 +1,9 @@
 package hall
 
 import (
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,6 +24,19 @@ import (
 //     ticket — the window's time for the citizen, walking up included.
 //   - Within target: the share of called tickets whose wait was at most
 //     the hall's wait target (alerts.wait_over).
+//   - Walk time (走到窗口): from the (latest) call to the start of a started
+//     ticket — how long the citizen took to reach the window. Where a
+//     called ticket is completed at once (rules.complete_from_called) the
+//     start is the completion.
+//   - Idle while waiting (有人等候时的空闲): at a window, from the end of one
+//     ticket there (completion, no-show, cancellation, parking, transfer:
+//     its finished_at or parked_at, else its start or call) to the call of
+//     the next ticket there the same day, counted only from when that next
+//     ticket was already waiting (taken). Pauses count: a window paused
+//     while its citizens wait is idle for them.
+//   - Ratings: a visit's rating, or each rating of a visit's matters
+//     (一事一评); mean_rating and dissatisfied count them all.
+//   - One visit (最多跑一次): see OneVisitFigures.
 
 // IssuedFor returns the service the ticket was taken for: its number's prefix.
 func (t *Ticket) IssuedFor() string {
@@ -71,12 +86,23 @@ type Figures struct {
 	WithinTarget  float64 `json:"within_target"`   // share of called tickets that waited at most the target; -1 when none was called
 	MeanServiceS  float64 `json:"mean_service_s"`  // of done tickets that were started
 	MeanHandlingS float64 `json:"mean_handling_s"` // of done tickets
+	MeanWalkS     float64 `json:"mean_walk_s"`     // call → start, of started tickets
+	IdleS         float64 `json:"idle_s"`          // idle while waiting, summed over the group's windows and days
 	Ratings       int     `json:"ratings"`
 	MeanRating    float64 `json:"mean_rating"`  // 1–5; 0 without ratings
 	Dissatisfied  int     `json:"dissatisfied"` // ratings 1 and 2 (不满意, 非常不满意)
 
-	waits, service, handling []float64
-	within, ratingSum        int
+	waits, service, handling, walks []float64
+	within, ratingSum               int
+	visits                          []windowVisit
+}
+
+// windowVisit is what the idle figure needs of a ticket at a window.
+type windowVisit struct {
+	day          string
+	window       int
+	issued, call time.Time
+	end          time.Time
 }
 
 // Add counts one ticket; target is the hall's wait target.
@@ -111,13 +137,70 @@ func (f *Figures) Add(t *Ticket, target time.Duration) {
 	if d, ok := t.HandlingTime(); ok {
 		f.handling = append(f.handling, d.Seconds())
 	}
-	if t.Rating != nil {
+	if d, ok := t.WalkTime(); ok {
+		f.walks = append(f.walks, d.Seconds())
+	}
+	if t.Window != 0 && !t.CalledAt.IsZero() {
+		end := t.FinishedAt
+		for _, e := range []time.Time{t.ParkedAt, t.StartedAt, t.CalledAt} {
+			if end.IsZero() {
+				end = e
+			}
+		}
+		f.visits = append(f.visits, windowVisit{day: t.Day, window: t.Window, issued: t.IssuedAt, call: t.CalledAt, end: end})
+	}
+	rate := func(r *Rating) {
 		f.Ratings++
-		f.ratingSum += t.Rating.Score
-		if t.Rating.Score <= 2 {
+		f.ratingSum += r.Score
+		if r.Score <= 2 {
 			f.Dissatisfied++
 		}
 	}
+	if t.Rating != nil {
+		rate(t.Rating)
+	}
+	for _, m := range t.Matters {
+		if m.Rating != nil {
+			rate(m.Rating)
+		}
+	}
+}
+
+// WalkTime returns how long the citizen took from the call to the start.
+func (t *Ticket) WalkTime() (time.Duration, bool) {
+	if t.CalledAt.IsZero() || t.StartedAt.IsZero() || t.StartedAt.Before(t.CalledAt) {
+		return 0, false
+	}
+	return t.StartedAt.Sub(t.CalledAt), true
+}
+
+// idle sums the idle-while-waiting time of visits (definition above).
+func idle(vs []windowVisit) time.Duration {
+	vs = slices.Clone(vs)
+	slices.SortFunc(vs, func(a, b windowVisit) int {
+		if c := strings.Compare(a.day, b.day); c != 0 {
+			return c
+		}
+		if a.window != b.window {
+			return a.window - b.window
+		}
+		return a.call.Compare(b.call)
+	})
+	var sum time.Duration
+	for i := 1; i < len(vs); i++ {
+		prev, next := vs[i-1], vs[i]
+		if prev.day != next.day || prev.window != next.window {
+			continue
+		}
+		from := prev.end
+		if next.issued.After(from) {
+			from = next.issued
+		}
+		if next.call.After(from) {
+			sum += next.call.Sub(from)
+		}
+	}
+	return sum
 }
 
 // Finish computes the means and shares.
@@ -125,6 +208,7 @@ func (f *Figures) Finish() {
 	f.Called = len(f.waits)
 	f.MeanWaitS, f.P90WaitS = mean(f.waits), percentile(f.waits, 0.9)
 	f.MeanServiceS, f.MeanHandlingS = mean(f.service), mean(f.handling)
+	f.MeanWalkS, f.IdleS = mean(f.walks), idle(f.visits).Seconds()
 	f.WithinTarget = -1
 	if f.Called > 0 {
 		f.WithinTarget = float64(f.within) / float64(f.Called)
@@ -190,10 +274,14 @@ type DayFigures struct {
 	Total    Figures        `json:"total"`
 	Services []GroupFigures `json:"services"` // by issuing service, in configuration order
 	Clerks   []GroupFigures `json:"clerks"`   // by the clerk who last handled the ticket, by name
-	Flow     []FlowBin      `json:"flow"`     // every 15 minutes from Open to Close
-	Hours    []int          `json:"hours"`    // the hours of the heat map, e.g. 8 … 17
-	Heat     []HeatRow      `json:"heat"`
-	WaitHist []int          `json:"wait_hist"` // called tickets per bin of WaitEdgesMin
+	Windows  []GroupFigures `json:"windows"`  // by the window that last handled the ticket, by number
+	// OneVisit is the day's 最多跑一次 figures (OneVisitFigures), when the
+	// caller had the history to count repeats (the API's figures do).
+	OneVisit *OneVisitReport `json:"one_visit,omitempty"`
+	Flow     []FlowBin       `json:"flow"`  // every 15 minutes from Open to Close
+	Hours    []int           `json:"hours"` // the hours of the heat map, e.g. 8 … 17
+	Heat     []HeatRow       `json:"heat"`
+	WaitHist []int           `json:"wait_hist"` // called tickets per bin of WaitEdgesMin
 }
 
 // Summarize computes the figures of one day's tickets (in any order).
@@ -201,7 +289,7 @@ func Summarize(cfg Config, day string, tickets []Ticket) DayFigures {
 	loc := cfg.Location()
 	target := cfg.Alerts.WaitOver.D()
 	d := DayFigures{Day: day, TargetS: int(target.Seconds()), WaitHist: make([]int, len(WaitEdgesMin)+1),
-		Services: []GroupFigures{}, Clerks: []GroupFigures{}, Heat: []HeatRow{}} // lists, never null, in JSON
+		Services: []GroupFigures{}, Clerks: []GroupFigures{}, Windows: []GroupFigures{}, Heat: []HeatRow{}} // lists, never null, in JSON
 	open, cl := 24*time.Hour, time.Duration(0)
 	for _, sc := range cfg.Services {
 		o, err1 := parseClock(sc.Hours.Open)
@@ -258,6 +346,7 @@ func Summarize(cfg Config, day string, tickets []Ticket) DayFigures {
 		heat[sc.Code] = &HeatRow{Service: sc.Code, Name: sc.Name, Issued: make([]int, len(d.Hours))}
 	}
 	clerks := map[string]*GroupFigures{}
+	windows := map[int]*GroupFigures{}
 	for i := range tickets {
 		t := &tickets[i]
 		d.Total.Add(t, target)
@@ -279,6 +368,17 @@ func Summarize(cfg Config, day string, tickets []Ticket) DayFigures {
 				clerks[t.Clerk] = c
 			}
 			c.Add(t, target)
+		}
+		if t.Window != 0 {
+			w := windows[t.Window]
+			if w == nil {
+				w = &GroupFigures{Key: strconv.Itoa(t.Window)}
+				if wc, ok := cfg.window(t.Window); ok {
+					w.Name = wc.Name
+				}
+				windows[t.Window] = w
+			}
+			w.Add(t, target)
 		}
 		d.Flow[bin(t.IssuedAt)].Issued++
 		if t.Status == Done && !t.FinishedAt.IsZero() {
@@ -314,10 +414,137 @@ func Summarize(cfg Config, day string, tickets []Ticket) DayFigures {
 		c.Finish()
 		d.Clerks = append(d.Clerks, *c)
 	}
+	for _, n := range slices.Sorted(maps.Keys(windows)) {
+		w := windows[n]
+		w.Finish()
+		d.Windows = append(d.Windows, *w)
+	}
 	return d
 }
 
 func clockText(d time.Duration) string {
 	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 	return string([]byte{byte('0' + h/10), byte('0' + h%10), ':', byte('0' + m/10), byte('0' + m%10)})
+}
+
+// OneVisit is the 最多跑一次 figure of one matter or window.
+//
+//   - A matter handled (it has an outcome) is a repeat visit (重复跑) when
+//     the same citizen key had the same matter handled on another ticket
+//     within rules.repeat_within before (30 days by default) — whatever
+//     that earlier outcome was. Only keyed tickets (an ID card was read)
+//     can be matched; the rest count in unkeyed and in no share. Nothing
+//     but the keyed hash already on the ticket is used: no ID number.
+//   - Rate (一次办结率): of the keyed matters finished (done or accepted),
+//     the share finished at a first visit; -1 when none was finished.
+type OneVisit struct {
+	Key        string  `json:"key"` // matter code, or window number
+	Name       Text    `json:"name,omitzero"`
+	Handled    int     `json:"handled"`     // matters with an outcome
+	Finished   int     `json:"finished"`    // of them done or accepted
+	Repeats    int     `json:"repeats"`     // keyed matters handled at a repeat visit
+	FirstVisit int     `json:"first_visit"` // keyed matters finished at a first visit
+	Unkeyed    int     `json:"unkeyed"`     // handled without a citizen key: not matched
+	Rate       float64 `json:"rate"`
+	keyedDone  int
+}
+
+// OneVisitReport is OneVisit by matter and by window (where the outcome
+// was recorded).
+type OneVisitReport struct {
+	RepeatWithinS int        `json:"repeat_within_s"`
+	Total         OneVisit   `json:"total"`
+	ByMatter      []OneVisit `json:"by_matter"`
+	ByWindow      []OneVisit `json:"by_window"`
+}
+
+// OneVisitFigures counts the matters handled on days from..to (inclusive)
+// among tickets; tickets of earlier days (give at least the repeat period
+// before from) are only the history a repeat is found in.
+func OneVisitFigures(cfg Config, tickets []Ticket, from, to string) OneVisitReport {
+	period := cfg.Rules.RepeatPeriod()
+	type rec struct {
+		ticket, key, code string
+		at                time.Time
+	}
+	var recs []rec
+	for i := range tickets {
+		t := &tickets[i]
+		for _, m := range t.Matters {
+			if m.Outcome != "" && t.CitizenKey != "" {
+				recs = append(recs, rec{t.ID, t.CitizenKey, m.Code, m.At})
+			}
+		}
+	}
+	byKey := map[string][]rec{}
+	for _, r := range recs {
+		byKey[r.key+"|"+r.code] = append(byKey[r.key+"|"+r.code], r)
+	}
+	repeat := func(t *Ticket, m VisitMatter) bool {
+		for _, r := range byKey[t.CitizenKey+"|"+m.Code] {
+			if r.ticket != t.ID && r.at.Before(m.At) && m.At.Sub(r.at) <= period {
+				return true
+			}
+		}
+		return false
+	}
+	rep := OneVisitReport{RepeatWithinS: int(period.Seconds()), Total: OneVisit{Key: "total"}, ByMatter: []OneVisit{}, ByWindow: []OneVisit{}}
+	matters, windows := map[string]*OneVisit{}, map[int]*OneVisit{}
+	names := map[string]Text{}
+	for i := range tickets {
+		t := &tickets[i]
+		if t.Day < from || t.Day > to {
+			continue
+		}
+		for _, m := range t.Matters {
+			if m.Outcome == "" {
+				continue
+			}
+			names[m.Code] = Text{ZH: m.Name.ZH, EN: m.Name.EN}
+			if matters[m.Code] == nil {
+				matters[m.Code] = &OneVisit{Key: m.Code}
+			}
+			if windows[m.Window] == nil {
+				windows[m.Window] = &OneVisit{Key: strconv.Itoa(m.Window)}
+				if wc, ok := cfg.window(m.Window); ok {
+					windows[m.Window].Name = wc.Name
+				}
+			}
+			again := t.CitizenKey != "" && repeat(t, m)
+			for _, o := range []*OneVisit{&rep.Total, matters[m.Code], windows[m.Window]} {
+				o.Handled++
+				if m.Outcome.Finished() {
+					o.Finished++
+				}
+				switch {
+				case t.CitizenKey == "":
+					o.Unkeyed++
+				case again:
+					o.Repeats++
+				}
+				if t.CitizenKey != "" && m.Outcome.Finished() {
+					o.keyedDone++
+					if !again {
+						o.FirstVisit++
+					}
+				}
+			}
+		}
+	}
+	finish := func(o *OneVisit) OneVisit {
+		o.Rate = -1
+		if o.keyedDone > 0 {
+			o.Rate = float64(o.FirstVisit) / float64(o.keyedDone)
+		}
+		return *o
+	}
+	rep.Total = finish(&rep.Total)
+	for _, code := range sortedKeys(matters) {
+		matters[code].Name = names[code]
+		rep.ByMatter = append(rep.ByMatter, finish(matters[code]))
+	}
+	for _, n := range slices.Sorted(maps.Keys(windows)) {
+		rep.ByWindow = append(rep.ByWindow, finish(windows[n]))
+	}
+	return rep
 }

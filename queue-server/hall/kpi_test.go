@@ -30,7 +30,7 @@ func TestFiguresHaveOneDefinition(t *testing.T) {
 	f.mustAct(ActStart, a.ID)
 	f.clock.Advance(6 * time.Minute)
 	f.mustAct(ActComplete, a.ID)
-	f.mustAct(ActRate, a.ID, func(x *Action) { x.Score = 2 })
+	f.mustAct(ActRate, a.ID, func(x *Action) { x.Score = 2; x.Reason = "waited long" })
 	if got := f.call(8); got.ID != e.ID {
 		t.Fatalf("window 8 called %s", got.Number)
 	}

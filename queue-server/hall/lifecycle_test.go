@@ -52,14 +52,14 @@ func TestTicketLifeCycle(t *testing.T) {
 	// want[status][action]: the status it leads to when allowed ("=": the
 	// same), else "!" and the refusal reason (or code for plain errors).
 	want := map[string]map[string]string{
-		"waiting":     {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "waiting", ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "cancelled", ActRate: "!" + ill, ActPrintFailed: "="},
-		"called":      {ActRecall: "called", ActStart: "serving", ActComplete: "!" + ill, ActNoShow: "no_show", ActRequeue: "!" + ill, ActTransfer: "waiting", ActPark: "parked", ActResume: "!" + ill, ActCancel: "cancelled", ActRate: "!" + ill, ActPrintFailed: "="},
-		"serving":     {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "done", ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "waiting", ActPark: "parked", ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!" + ill, ActPrintFailed: "="},
-		"done":        {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "done", ActPrintFailed: "!" + ill},
-		"done, rated": {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!already_rated", ActPrintFailed: "!" + ill},
-		"no_show":     {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "waiting", ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!" + ill, ActPrintFailed: "!" + ill},
-		"parked":      {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "serving", ActCancel: "cancelled", ActRate: "!" + ill, ActPrintFailed: "="},
-		"cancelled":   {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!" + ill, ActPrintFailed: "!" + ill},
+		"waiting":     {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "waiting", ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "cancelled", ActRate: "!" + ill, ActPrintFailed: "=", ActAddMatter: "=", ActRemoveMatter: "!matter_not_on_ticket", ActOutcome: "!" + ill},
+		"called":      {ActRecall: "called", ActStart: "serving", ActComplete: "!" + ill, ActNoShow: "no_show", ActRequeue: "!" + ill, ActTransfer: "waiting", ActPark: "parked", ActResume: "!" + ill, ActCancel: "cancelled", ActRate: "!" + ill, ActPrintFailed: "=", ActAddMatter: "=", ActRemoveMatter: "!matter_not_on_ticket", ActOutcome: "!matter_not_on_ticket"},
+		"serving":     {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "done", ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "waiting", ActPark: "parked", ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!" + ill, ActPrintFailed: "=", ActAddMatter: "=", ActRemoveMatter: "!matter_not_on_ticket", ActOutcome: "!matter_not_on_ticket"},
+		"done":        {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "done", ActPrintFailed: "!" + ill, ActAddMatter: "!" + ill, ActRemoveMatter: "!" + ill, ActOutcome: "!" + ill},
+		"done, rated": {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!already_rated", ActPrintFailed: "!" + ill, ActAddMatter: "!" + ill, ActRemoveMatter: "!" + ill, ActOutcome: "!" + ill},
+		"no_show":     {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "waiting", ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!" + ill, ActPrintFailed: "!" + ill, ActAddMatter: "!" + ill, ActRemoveMatter: "!" + ill, ActOutcome: "!" + ill},
+		"parked":      {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "serving", ActCancel: "cancelled", ActRate: "!" + ill, ActPrintFailed: "=", ActAddMatter: "=", ActRemoveMatter: "!matter_not_on_ticket", ActOutcome: "!" + ill},
+		"cancelled":   {ActRecall: "!" + ill, ActStart: "!" + ill, ActComplete: "!" + ill, ActNoShow: "!" + ill, ActRequeue: "!" + ill, ActTransfer: "!" + ill, ActPark: "!" + ill, ActResume: "!" + ill, ActCancel: "!" + ill, ActRate: "!" + ill, ActPrintFailed: "!" + ill, ActAddMatter: "!" + ill, ActRemoveMatter: "!" + ill, ActOutcome: "!" + ill},
 		"expired":     {},
 	}
 	for _, a := range Actions {
@@ -85,11 +85,15 @@ func TestTicketLifeCycle(t *testing.T) {
 	args := map[string]func(*Action){
 		ActTransfer: func(a *Action) { a.Service = "B" },
 		ActRate:     func(a *Action) { a.Score = 5 },
+		// the ticket carries no matter: add-matter adds one, the others find none
+		ActAddMatter:    func(a *Action) { a.Matter = "hukou-move" },
+		ActRemoveMatter: func(a *Action) { a.Matter = "hukou-move" },
+		ActOutcome:      func(a *Action) { a.Matter = "hukou-move"; a.Outcome = OutcomeDone },
 	}
 	for status, row := range want {
 		for action, cell := range row {
 			t.Run(status+"×"+action, func(t *testing.T) {
-				f := MustHall(t, nil)
+				f := MustHall(t, testMatters)
 				f.open(1)
 				id := reach[status](f)
 				before := len(f.j.all())

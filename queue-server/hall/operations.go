@@ -122,7 +122,8 @@ const (
 )
 
 // Actions lists every ticket action.
-var Actions = []string{ActRecall, ActStart, ActComplete, ActNoShow, ActRequeue, ActTransfer, ActPark, ActResume, ActCancel, ActRate, ActPrintFailed}
+var Actions = []string{ActRecall, ActStart, ActComplete, ActNoShow, ActRequeue, ActTransfer, ActPark, ActResume, ActCancel, ActRate, ActPrintFailed,
+	ActAddMatter, ActRemoveMatter, ActOutcome}
 
 // Action is one of the ticket actions with its arguments.
 type Action struct {
@@ -131,7 +132,16 @@ type Action struct {
 	Service string `json:"service,omitempty"` // transfer
 	Window  int    `json:"window,omitempty"`  // transfer to a window
 	Score   int    `json:"score,omitempty"`   // rate
-	Reason  string `json:"reason,omitempty"`  // rate, cancel, print-failed
+	Reason  string `json:"reason,omitempty"`  // rate, cancel, print-failed, outcome refused
+
+	Matter     string      `json:"matter,omitempty"`      // add-matter, remove-matter, outcome, rate
+	Outcome    Outcome     `json:"outcome,omitempty"`     // outcome
+	CaseNumber string      `json:"case_number,omitempty"` // outcome accepted
+	Missing    []int       `json:"missing,omitempty"`     // outcome incomplete: indexes into the matter's materials
+	Indicators []Indicator `json:"indicators,omitempty"`  // rate
+
+	// Via is the rating channel, set by the API from the caller's role.
+	Via RatingChannel `json:"-"`
 
 	// Guards set by the API from the caller's identity (its authorization
 	// table), checked atomically with the action: a clerk acts only on
@@ -183,7 +193,13 @@ func (s *Service) Act(ctx context.Context, op Op, a Action) (TicketView, error) 
 		case ActCancel:
 			t, err = st.cancel(a.Ticket, now, op.Actor)
 		case ActRate:
-			t, err = st.rate(a.Ticket, a.Score, a.Reason, now, op.Actor)
+			t, err = st.rate(a.Ticket, RateRequest{Matter: a.Matter, Score: a.Score, Indicators: a.Indicators, Reason: a.Reason, Via: a.Via}, now, op.Actor)
+		case ActAddMatter:
+			t, err = st.addMatter(a.Ticket, a.Matter, now, op.Actor)
+		case ActRemoveMatter:
+			t, err = st.removeMatter(a.Ticket, a.Matter, now, op.Actor)
+		case ActOutcome:
+			t, err = st.outcome(a.Ticket, OutcomeRequest{Matter: a.Matter, Outcome: a.Outcome, CaseNumber: a.CaseNumber, Missing: a.Missing, Reason: a.Reason}, now, op.Actor)
 		case ActPrintFailed:
 			t, err = st.printFailed(a.Ticket, now, op.Actor)
 		default:

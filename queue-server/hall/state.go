@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"hallq/internal/catalog"
 )
 
 // Snapshot is what a Journal loads at start: the current day's tickets (and
@@ -28,6 +30,7 @@ type Snapshot struct {
 	Idem      map[string]IdemRecord // scoped idempotency key → its record (result ref, fingerprint)
 	Config    *Config               // the latest config.changed configuration; nil when never changed at runtime
 	DayClosed bool                  // Day was closed early by a manager (day.closed for Day is in the log)
+	Catalog   *catalog.Catalog      // the latest catalog.received catalogue; nil when none was received
 }
 
 // state is the hall's live, in-memory model, built from a Snapshot. Only the
@@ -51,9 +54,10 @@ type state struct {
 	stats     map[string]*serviceStats
 	helps     map[string]*HelpCall // today's helper calls (helper.go)
 
-	dayClosed bool      // a manager closed st.day before midnight: no more tickets for it
-	cfgBy     string    // who last changed the configuration while this process ran
-	cfgAt     time.Time // and when
+	catalog   *catalog.Catalog // the province's catalogue last received (matters.go)
+	dayClosed bool             // a manager closed st.day before midnight: no more tickets for it
+	cfgBy     string           // who last changed the configuration while this process ran
+	cfgAt     time.Time        // and when
 
 	pending []Event // emitted, not yet committed
 	version uint64  // bumps on every change; invalidates estimates
@@ -62,7 +66,7 @@ type state struct {
 
 func newState(cfg Config, s Snapshot) *state {
 	st := &state{
-		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq, dayClosed: s.DayClosed,
+		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq, dayClosed: s.DayClosed, catalog: s.Catalog,
 		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},
 		counters: map[string]int{}, issued: map[string]int{}, perKey: map[string]int{},
 		leases: map[string]*Lease{}, bookings: map[string]*Booking{}, blacklist: map[string]BlackEntry{},
@@ -194,6 +198,9 @@ func (st *state) emit(ev Event, now time.Time) {
 	if ev.Help != nil {
 		h := *ev.Help
 		st.helps[h.ID] = &h
+	}
+	if ev.Catalog != nil {
+		st.catalog = ev.Catalog
 	}
 	if ev.Config != nil {
 		st.cfgBy, st.cfgAt = ev.Actor, now
@@ -499,6 +506,9 @@ func (st *state) complete(id string, now time.Time, actor string) (*Ticket, erro
 		from = append(from, Called)
 	}
 	return st.step(id, "complete", EvTicketCompleted, from, now, actor, func(nt *Ticket) (*Window, error) {
+		if code := nt.pendingHere(); code != "" {
+			return nil, Refusal(Conflict, ReasonMattersPending, "matter %s of ticket %s has no outcome yet: record it, remove the matter or transfer the ticket", code, nt.Number)
+		}
 		w := st.freeWindow(nt)
 		if nt.StartedAt.IsZero() {
 			nt.StartedAt = now
@@ -587,26 +597,6 @@ func (st *state) cancel(id string, now time.Time, actor string) (*Ticket, error)
 		w := st.freeWindow(nt)
 		nt.Status, nt.FinishedAt = Cancelled, now
 		return w, nil
-	})
-}
-
-func (st *state) rate(id string, score int, reason string, now time.Time, actor string) (*Ticket, error) {
-	if score < 1 || score > 5 {
-		return nil, Errorf(Invalid, "score must be 1 (very dissatisfied) to 5 (very satisfied), got %d", score)
-	}
-	if len(reason) > 200 {
-		return nil, Errorf(Invalid, "reason is longer than 200 bytes")
-	}
-	t, err := st.ticket(id)
-	if err != nil {
-		return nil, err
-	}
-	if t.Rating != nil {
-		return nil, Refusal(Conflict, ReasonAlreadyRated, "ticket %s was already rated", t.Number)
-	}
-	return st.step(id, "rate", EvTicketRated, []Status{Done}, now, actor, func(nt *Ticket) (*Window, error) {
-		nt.Rating = &Rating{Score: score, Reason: reason, At: now}
-		return nil, nil
 	})
 }
 
@@ -789,6 +779,11 @@ func (st *state) summary() *DaySummary {
 		}
 		if t.Rating != nil {
 			d.Ratings[t.Rating.Score]++
+		}
+		for _, m := range t.Matters { // 一事一评: each matter's rating
+			if m.Rating != nil {
+				d.Ratings[m.Rating.Score]++
+			}
 		}
 		s.Services[code] = d
 	}

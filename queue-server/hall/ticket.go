@@ -110,8 +110,11 @@ type Ticket struct {
 	PrintFailed    bool    `json:"print_failed,omitempty"`
 	PreviousNumber string  `json:"previous_number,omitempty"` // number before a carry-over
 	Clerk          string  `json:"clerk,omitempty"`
-	Rating         *Rating `json:"rating,omitempty"`
+	Rating         *Rating `json:"rating,omitempty"`    // the visit's 好差评 when it carries no matters
 	Postponed      bool    `json:"postponed,omitempty"` // moved back once (暂离, postpone.go)
+
+	// Matters are the matters of the visit with their outcomes (visit.go).
+	Matters []VisitMatter `json:"matters,omitempty"`
 
 	// ClockFlag marks an offline ticket whose claimed issue time fell
 	// outside what its lease and the kiosk's clock allow: it was queued at
@@ -120,11 +123,13 @@ type Ticket struct {
 	ClockFlag string `json:"clock_flag,omitempty"`
 }
 
-// Rating is a citizen's 好差评 of one visit.
+// Rating is a citizen's 好差评 of one visit and matter (evaluation.go).
 type Rating struct {
-	Score  int       `json:"score"` // 5 very satisfied … 1 very dissatisfied
-	Reason string    `json:"reason,omitempty"`
-	At     time.Time `json:"at"`
+	Score      int           `json:"score"`                // 5 very satisfied … 1 very dissatisfied
+	Indicators []Indicator   `json:"indicators,omitempty"` // the options chosen for the score
+	Reason     string        `json:"reason,omitempty"`
+	Channel    RatingChannel `json:"channel,omitempty"` // where it was given (empty in ratings stored before channels)
+	At         time.Time     `json:"at"`
 }
 
 // RatingLabels are the five levels of 政务服务"好差评", indexed by score.

@@ -317,6 +317,11 @@ func Start(o Options) (*Server, error) {
 					log.Error("appointments consumer stopped", "err", err)
 				}
 			})
+			s.background(func() {
+				if err := forward.RunCatalog(ctx, fc, s.Service, log.With("part", "catalog")); err != nil && ctx.Err() == nil {
+					log.Error("catalogue consumer stopped", "err", err)
+				}
+			})
 		}
 	}
 	if keep := o.PersonalRetention; keep >= 0 {

@@ -191,6 +191,8 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"POST", "/api/v1/board/notices", "board.notices.post"}, {"DELETE", "/api/v1/board/notices/x", "board.notices.delete"},
 		{"POST", "/api/v1/board/media", "board.media.upload"}, {"GET", "/api/v1/board/media/x", "board.media.get"},
 		{"DELETE", "/api/v1/board/media/x", "board.media.delete"},
+		{"GET", "/api/v1/matters", "matters.list"}, {"GET", "/api/v1/tickets/x/notice", "tickets.notice"},
+		{"POST", "/api/v1/tickets/x/evaluation", "tickets.evaluate"},
 	}
 	policy := apiOpRoles()
 	if len(routes) != len(policy) {

@@ -17,6 +17,7 @@
 // Layout (bucket → key → value):
 //
 //	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON),
+//	           catalog (the latest catalog.received province catalogue, JSON),
 //	           closed_day (the day of the latest day.closed event);
 //	           retention watermarks purged_key, purged_seq, scrub
 //	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
@@ -63,6 +64,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"hallq/internal/catalog"
 	"hallq/queue-server/hall"
 )
 
@@ -98,6 +100,7 @@ var (
 	kForwarded = []byte("forwarded")
 	kSecret    = []byte("secret")
 	kConfig    = []byte("config")
+	kCatalog   = []byte("catalog")
 	kEpoch     = []byte("epoch")
 	kRestored  = []byte("restored")
 	kCreated   = []byte("created")
@@ -592,6 +595,11 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 			return err
 		}
 	}
+	if c := ev.Catalog; c != nil {
+		if err := put(bMeta, kCatalog, c); err != nil {
+			return err
+		}
+	}
 	if e := ev.Blacklist; e != nil {
 		if e.Removed {
 			if err := tx.Bucket(bBlacklist).Delete([]byte(e.CitizenKey)); err != nil {
@@ -660,6 +668,13 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 				return fmt.Errorf("store: stored configuration: %w", err)
 			}
 			st.Config = &c
+		}
+		if raw := m.Get(kCatalog); raw != nil {
+			var c catalog.Catalog
+			if err := json.Unmarshal(raw, &c); err != nil {
+				return fmt.Errorf("store: stored catalogue: %w", err)
+			}
+			st.Catalog = &c
 		}
 		if st.Day == "" {
 			return nil

@@ -26,6 +26,7 @@ var Ops = []string{
 	"day.preview", "figures", "alerts", "backup",
 	"tickets.postpone", "help.call", "help.list", "help.ack",
 	"board.notices.post", "board.notices.delete", "board.media.upload", "board.media.get", "board.media.delete",
+	"matters.list", "tickets.notice", "tickets.evaluate",
 }
 
 // ClientNetwork is the error code the pages' request helper gives when no
@@ -84,7 +85,11 @@ var CodeGroups = []CodeGroup{
 		hall.EvTicketCancelled, hall.EvTicketRated, hall.EvTicketPrintFailed, hall.EvTicketExpired, hall.EvTicketCarried,
 		hall.EvWindowOpened, hall.EvWindowPaused, hall.EvWindowClosed, hall.EvDayClosed, hall.EvLeaseGranted,
 		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged,
-		hall.EvTicketPostponed, hall.EvHelpCalled, hall.EvHelpAcked}},
+		hall.EvTicketPostponed, hall.EvHelpCalled, hall.EvHelpAcked,
+		hall.EvMatterAdded, hall.EvMatterRemoved, hall.EvMatterOutcome, hall.EvCatalogReceived}},
+	{"Outcome", "`ticket.matters[].outcome`", strs(hall.Outcomes...)},
+	{"RatingChannel", "`rating.channel`", strs(hall.RatingChannels...)},
+	{"Indicator", "`rating.indicators[]`, `matters.list` `indicators`", strs(hall.Indicators...)},
 	{"FrameType", "websocket frame `type`", FrameTypes},
 	{"Op", "websocket request `op` (the routes' `x-operation`)", Ops},
 	{"ReaderState", "`devices[].reader`", []string{DeviceOK, DeviceAbsent, DeviceError}},

@@ -54,6 +54,9 @@ func (f *fakeModel) ExitKiosk()                { f.record("ExitKiosk") }
 func (f *fakeModel) Continue()                 { f.record("Continue") }
 func (f *fakeModel) Reprint(id string)         { f.record("Reprint %s", id) }
 func (f *fakeModel) CallHelper()               { f.record("CallHelper") }
+func (f *fakeModel) Rate(score int, indicators []string) {
+	f.record("Rate %d %v", score, indicators)
+}
 func (f *fakeModel) CheckPIN(pin string) bool {
 	f.record("CheckPIN %s", pin)
 	if pin != "2468" {

@@ -48,6 +48,9 @@ type Model interface {
 	// CallHelper reports a tap on "call staff" (帮办): the app alerts the
 	// hall's staff and answers with View.HelperCalled or HelperFailed.
 	CallHelper()
+	// Rate sends the 好差评 the notice screen asks for (View.Rate): the
+	// level and the options chosen.
+	Rate(score int, indicators []string)
 }
 
 // ServiceTile is one service (业务) on the home screen.
@@ -63,6 +66,9 @@ type ServiceTile struct {
 	// ClosureZH and ClosureEN are the reason of the hall's special
 	// closure today (ClosedReason Closure); the home screen shows it.
 	ClosureZH, ClosureEN string
+	// Checklist is what to bring for the service (its matters and their
+	// materials); the home screen's "what to bring" guide lists them.
+	Checklist []Checklist
 }
 
 // Screen is what the kiosk shows; the app decides it and pushes it with
@@ -79,6 +85,7 @@ const (
 	ScreenRefusal                    // no ticket, and why, in plain words
 	ScreenOutOfService               // the kiosk cannot serve anyone
 	ScreenService                    // staff only, after the admin PIN
+	ScreenNotice                     // a scanned ticket's one-time notice (一次性告知单)
 )
 
 // View is everything the current screen shows. Fields that a screen does not
@@ -118,7 +125,17 @@ type View struct {
 	// ScreenWorking and ScreenTicket.
 	ServiceZH, ServiceEN string
 
-	Ticket  Ticket // ScreenTicket
+	Ticket Ticket // ScreenTicket
+	// Checklist is what to bring for the ticket's service (ScreenTicket):
+	// its matters (办事指南) with their materials.
+	Checklist []Checklist
+	// Notice is a scanned ticket's one-time notice (ScreenNotice); no
+	// matters: the ticket has none.
+	Notice Notice
+	// Rate is the rating the notice screen offers (nil: none); Rated says
+	// one was just sent (thank the citizen).
+	Rate    *RateAsk
+	Rated   bool
 	Refusal Reason // ScreenRefusal
 	Status  Status // ScreenService
 
@@ -136,6 +153,39 @@ type View struct {
 	// HelperCalled: staff were told that someone at this kiosk needs help;
 	// HelperFailed: they could not be (the kiosk is offline).
 	HelperCalled, HelperFailed bool
+}
+
+// Checklist is one matter with the materials to bring.
+type Checklist struct {
+	NameZH, NameEN string
+	Items          []ChecklistItem
+}
+
+// ChecklistItem is one material of a checklist.
+type ChecklistItem struct {
+	ZH, EN   string
+	Original bool // the original must be shown
+	Copies   int  // photocopies to hand in
+}
+
+// Notice is a one-time notice (一次性告知单) as the kiosk shows it.
+type Notice struct {
+	Number  string      // the ticket's number
+	Matters []Checklist // each incomplete matter with the materials still missing
+	Printed bool        // false: not printed (no printer, no paper): photograph the screen
+}
+
+// RateAsk is one 好差评 on offer: for a matter (its name) or for the visit
+// (no name), with the options of each level.
+type RateAsk struct {
+	NameZH, NameEN string
+	Options        map[int][]RateOption // score → options
+}
+
+// RateOption is one indicator option of a level.
+type RateOption struct {
+	Indicator string
+	ZH, EN    string
 }
 
 // HeldTicket is a ticket the citizen already holds today.

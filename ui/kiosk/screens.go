@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -98,6 +99,9 @@ func (u *UI) home() fyne.CanvasObject {
 		bottom.Add(container.NewGridWithColumns(3, prev, container.NewCenter(at), next))
 	}
 	bottom.Add(u.helperButton())
+	if hasChecklist(services) {
+		bottom.Add(newTile(styleCard, u.touch(), u.openGuide, u.words(u.t("guide_tile"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
+	}
 	bottom.Add(appt)
 	return container.NewBorder(top, bottom, nil, nil, grid)
 }
@@ -134,6 +138,58 @@ func closureOf(tiles []ServiceTile) (zh, en string) {
 		}
 	}
 	return "", ""
+}
+
+func hasChecklist(services []ServiceTile) bool {
+	for _, s := range services {
+		if len(s.Checklist) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (u *UI) openGuide() {
+	u.guide = true
+	u.render()
+	u.model.Touched()
+}
+
+// guideScreen is the hall's 办事指南 for every service: what to bring for
+// each matter. It reads as the citizen scrolls; 返回 goes back to the tiles.
+func (u *UI) guideScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
+	list := container.New(layout.NewCustomPaddedVBoxLayout(gap), u.title("guide_title"))
+	open, shut, sep, colon := "（", "）", "、", "："
+	if u.lang == English {
+		open, shut, sep, colon = " (", ")", ", ", ": "
+	}
+	for _, s := range u.model.Services() {
+		if len(s.Checklist) == 0 {
+			continue
+		}
+		box := container.NewVBox(u.words(s.Code+" "+u.name(s.NameZH, s.NameEN), onLight, theme.SizeNameHeadingText, fyne.TextAlignLeading))
+		for _, c := range s.Checklist {
+			items := make([]string, 0, len(c.Items))
+			for _, it := range c.Items {
+				x := u.name(it.ZH, it.EN)
+				switch {
+				case it.Original:
+					x += open + u.t("bring_original") + shut
+				case it.Copies > 0:
+					x += open + u.t("bring_copies", "N", it.Copies) + shut
+				}
+				items = append(items, x)
+			}
+			box.Add(u.words(u.name(c.NameZH, c.NameEN)+colon+strings.Join(items, sep), onLight, theme.SizeNameText, fyne.TextAlignLeading))
+		}
+		list.Add(newTile(styleCard, u.touch(), nil, box))
+	}
+	back := u.button(u.t("guide_back"), stylePrimary, func() {
+		u.guide = false
+		u.render()
+		u.model.Touched()
+	})
+	return container.NewVScroll(list), []fyne.CanvasObject{back}
 }
 
 // homeBanners are the warnings above the tiles, most urgent first.
@@ -346,6 +402,10 @@ func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 		)))
 	}
 
+	if list := u.checklist(); list != nil {
+		top.Add(list)
+	}
+
 	about := container.NewVBox(layout.NewSpacer())
 	if tk.StatusURL != "" {
 		about.Add(u.words(u.t("ticket_scan"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
@@ -363,6 +423,155 @@ func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 	}
 	top.Add(container.NewBorder(nil, nil, qr, nil, about))
 	return middle(top), []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+}
+
+// checklist is what to bring for the ticket's service (办事指南), on the
+// ticket screen: no tap more on the way to the ticket. Nil when the hall
+// has no matters for the service.
+func (u *UI) checklist() fyne.CanvasObject {
+	if len(u.view.Checklist) == 0 {
+		return nil
+	}
+	box := container.NewVBox(u.words(u.t("ticket_bring"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+	open, shut, sep, colon := "（", "）", "、", "："
+	if u.lang == English {
+		open, shut, sep, colon = " (", ")", ", ", ": "
+	}
+	for _, c := range u.view.Checklist {
+		items := make([]string, 0, len(c.Items))
+		for _, it := range c.Items {
+			s := u.name(it.ZH, it.EN)
+			switch {
+			case it.Original:
+				s += open + u.t("bring_original") + shut
+			case it.Copies > 0:
+				s += open + u.t("bring_copies", "N", it.Copies) + shut
+			}
+			items = append(items, s)
+		}
+		box.Add(u.words(u.name(c.NameZH, c.NameEN)+colon+strings.Join(items, sep), onLight, theme.SizeNameText, fyne.TextAlignLeading))
+	}
+	return newTile(styleCard, u.touch(), nil, box)
+}
+
+// noticeScreen shows a scanned ticket's one-time notice (一次性告知单): what
+// is still missing for each matter, and whether it was printed.
+func (u *UI) noticeScreen() (fyne.CanvasObject, []fyne.CanvasObject) {
+	n := u.view.Notice
+	box := container.New(layout.NewCustomPaddedVBoxLayout(gap), u.title("notice_title"))
+	done := []fyne.CanvasObject{u.button(u.t("done"), stylePrimary, u.model.Done)}
+	if len(n.Matters) == 0 {
+		if u.view.Rate == nil && !u.view.Rated {
+			box.Add(u.words(u.t("notice_none"), onLight, theme.SizeNameHeadingText, fyne.TextAlignCenter))
+		}
+		u.addRating(box)
+		return u.noticeBody(box), done
+	}
+	box.Add(u.text(u.t("notice_number", "Number", n.Number), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	list := container.NewVBox(u.words(u.t("notice_missing"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignLeading))
+	sep, colon := "、", "："
+	if u.lang == English {
+		sep, colon = ", ", ": "
+	}
+	for _, m := range n.Matters {
+		items := make([]string, len(m.Items))
+		for i, it := range m.Items {
+			items[i] = u.name(it.ZH, it.EN)
+		}
+		list.Add(u.words(u.name(m.NameZH, m.NameEN)+colon+strings.Join(items, sep), onLight, theme.SizeNameText, fyne.TextAlignLeading))
+	}
+	box.Add(newTile(styleCard, u.touch(), nil, list))
+	if n.Printed {
+		box.Add(u.words(u.t("notice_printed"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	} else {
+		box.Add(newTile(styleWarn, u.touch(), nil, u.words(u.t("notice_not_printed"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter)))
+	}
+	u.addRating(box)
+	return u.noticeBody(box), done
+}
+
+// noticeBody centres the notice; with a rating on offer it scrolls, as
+// large text makes the levels and their options taller than the screen.
+func (u *UI) noticeBody(box fyne.CanvasObject) fyne.CanvasObject {
+	if u.view.Rate != nil {
+		return container.NewVScroll(box)
+	}
+	return middle(box)
+}
+
+// rateLevels are the five levels of 政务服务"好差评", best first.
+var rateLevels = []struct {
+	score  int
+	zh, en string
+}{{5, "非常满意", "Very satisfied"}, {4, "满意", "Satisfied"}, {3, "基本满意", "Basically satisfied"}, {2, "不满意", "Dissatisfied"}, {1, "非常不满意", "Very dissatisfied"}}
+
+// addRating adds the 好差评 the screen offers: the five levels, then the
+// options of the level chosen (a poor one needs one) and 提交.
+func (u *UI) addRating(box *fyne.Container) {
+	if u.view.Rated && u.view.Rate == nil {
+		box.Add(u.words(u.t("rate_thanks"), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	}
+	ask := u.view.Rate
+	if ask == nil {
+		return
+	}
+	what := u.t("rate_visit")
+	if ask.NameZH != "" {
+		what = u.name(ask.NameZH, ask.NameEN)
+	}
+	box.Add(u.words(u.t("rate_ask", "What", what), onLight, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))
+	levels := container.NewGridWithColumns(2)
+	if u.elderly {
+		levels = container.NewGridWithColumns(1)
+	}
+	for _, l := range rateLevels {
+		st := styleSecondary
+		if u.rating != nil && u.rating.score == l.score {
+			st = stylePrimary
+		}
+		levels.Add(u.button(u.name(l.zh, l.en), st, func() {
+			u.rating = &rating{score: l.score}
+			u.render()
+			u.model.Touched()
+		}))
+	}
+	box.Add(levels)
+	if u.rating == nil {
+		return
+	}
+	r := u.rating
+	opts := container.NewGridWithColumns(2)
+	if u.elderly {
+		opts = container.NewGridWithColumns(1)
+	}
+	for _, o := range ask.Options[r.score] {
+		st := styleSecondary
+		if slices.Contains(r.chosen, o.Indicator) {
+			st = stylePrimary
+		}
+		opts.Add(u.button(u.name(o.ZH, o.EN), st, func() {
+			if i := slices.Index(r.chosen, o.Indicator); i >= 0 {
+				r.chosen = slices.Delete(r.chosen, i, i+1)
+			} else {
+				r.chosen = append(r.chosen, o.Indicator)
+			}
+			u.render()
+			u.model.Touched()
+		}))
+	}
+	key := "rate_good"
+	if r.score <= 2 {
+		key = "rate_poor"
+	}
+	box.Add(u.words(u.t(key), onLight, theme.SizeNameText, fyne.TextAlignCenter))
+	box.Add(opts)
+	if r.score <= 2 && len(r.chosen) == 0 { // a poor rating needs its reason: no send yet
+		box.Add(u.button(u.t("rate_send"), styleSecondary, nil))
+		return
+	}
+	box.Add(u.button(u.t("rate_send"), stylePrimary, func() {
+		u.model.Rate(r.score, slices.Clone(r.chosen))
+	}))
 }
 
 func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {

@@ -35,6 +35,14 @@ type UI struct {
 	page    int
 	pin     *pinPad     // non-nil while the PIN pad is open
 	corner  []time.Time // recent taps on the hall name
+	guide   bool        // the "what to bring" guide is open over the home screen
+	rating  *rating     // the 好差评 being given on the notice screen
+}
+
+// rating is a level chosen on the notice screen and its options ticked.
+type rating struct {
+	score  int
+	chosen []string
 }
 
 type pinPad struct {
@@ -61,7 +69,7 @@ func (u *UI) Show(v View) {
 
 func (u *UI) show(v View) {
 	if v.Screen != u.view.Screen || v.NewVisitor {
-		u.page, u.pin, u.corner = 0, nil, nil
+		u.page, u.pin, u.corner, u.guide, u.rating = 0, nil, nil, false, nil
 	}
 	if v.NewVisitor {
 		u.lang = Chinese
@@ -77,6 +85,9 @@ func (u *UI) show(v View) {
 		u.elderly = true
 		u.page = 0
 		u.applyTheme()
+	}
+	if v.Rated {
+		u.rating = nil // sent: the next one starts afresh
 	}
 	u.view = v
 	u.render()
@@ -94,6 +105,8 @@ func (u *UI) render() {
 		body, actions = u.pinScreen()
 	case u.view.StillThere:
 		body, actions = u.stillThere()
+	case u.guide && u.view.Screen == ScreenHome:
+		body, actions = u.guideScreen()
 	case u.view.Screen == ScreenInsertCard:
 		body, actions = u.insertCard()
 	case u.view.Screen == ScreenAppointment:
@@ -108,6 +121,8 @@ func (u *UI) render() {
 		body = u.outOfService()
 	case u.view.Screen == ScreenService:
 		body, actions = u.serviceScreen()
+	case u.view.Screen == ScreenNotice:
+		body, actions = u.noticeScreen()
 	default:
 		body = u.home()
 	}

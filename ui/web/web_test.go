@@ -127,8 +127,10 @@ type ticket struct {
 	Status string `json:"status"`
 	Window int    `json:"window"`
 	Rating *struct {
-		Score  int    `json:"score"`
-		Reason string `json:"reason"`
+		Score      int      `json:"score"`
+		Reason     string   `json:"reason"`
+		Indicators []string `json:"indicators"`
+		Channel    string   `json:"channel"`
 	} `json:"rating"`
 }
 
@@ -471,7 +473,9 @@ func TestPages(t *testing.T) {
 		pad.click(`#levels button[data-score="2"]`)
 		pad.waitFor(time.Second, `!document.querySelector("#why").hidden`)
 		pad.axe()
-		pad.click("#reasons button")
+		pad.waitFor(time.Second, `document.querySelector("#rate-submit").disabled`) // a poor rating needs its reason
+		pad.click(`#reasons button[data-indicator="efficiency"]`)
+		pad.click("#rate-submit")
 		pad.waitFor(time.Second, `!document.querySelector("#thanks").hidden`)
 
 		deadline := time.Now().Add(3 * time.Second)
@@ -479,8 +483,8 @@ func TestPages(t *testing.T) {
 			var tk ticket
 			h.api("GET", "tickets/"+first.ID, h.admin, nil, &tk)
 			if tk.Rating != nil {
-				if tk.Rating.Score != 2 || !strings.Contains(tk.Rating.Reason, "等候时间过长") {
-					t.Errorf("rating = %+v, want 2 with the reason", *tk.Rating)
+				if tk.Rating.Score != 2 || !slices.Equal(tk.Rating.Indicators, []string{"efficiency"}) || tk.Rating.Channel != "window_pad" {
+					t.Errorf("rating = %+v, want 2 with the efficiency option from the window pad", *tk.Rating)
 				}
 				break
 			}

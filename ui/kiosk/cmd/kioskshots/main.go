@@ -185,6 +185,7 @@ func (sample) SetElderly(bool)            {}
 func (sample) Touched()                   {}
 func (sample) CheckPIN(string) bool       { return false }
 func (sample) ExitKiosk()                 {}
+func (sample) Rate(int, []string)         {}
 
 // at is a time of the sample day, in hall time.
 func at(hh, mm int) time.Time {

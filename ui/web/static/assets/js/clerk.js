@@ -265,6 +265,9 @@ function openDialog(d) {
   d.showModal();
 }
 
+// visitConsole is what the visit's matters panel (clerkvisit.js) uses of the console.
+export const visitConsole = { current, token: () => token, act, openDialog, onRender: [] };
+
 const setWindow = (state, reason) => run('窗口 Window', () => api('POST', `windows/${me.window}/${state}`, { token, body: reason ? { reason } : undefined }));
 
 const buttons = {
@@ -378,6 +381,7 @@ function render() {
   $('#count-transfer').textContent = own.filter((x) => x.transferred && x.status !== TicketStatus.Done).length;
   const spans = done.filter((x) => x.called_at && x.finished_at).map((x) => (Date.parse(x.finished_at) - Date.parse(x.called_at)) / 1000);
   $('#count-mean').textContent = spans.length ? mmss(Math.round(spans.reduce((a, b) => a + b, 0) / spans.length)) : '—';
+  for (const f of visitConsole.onRender) f();
 }
 
 function tickWaited() {

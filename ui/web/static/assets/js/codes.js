@@ -24,6 +24,8 @@ export const Reason = Object.freeze({
   InvalidConfig: 'invalid_config',
   BadIdempotencyKey: 'bad_idempotency_key',
   UnsealableId: 'unsealable_id',
+  InvalidCatalog: 'invalid_catalog',
+  RatingNeedsReason: 'rating_needs_reason',
   NotYourWindow: 'not_your_window',
   NotYourTicket: 'not_your_ticket',
   ActionNotAllowed: 'action_not_allowed',
@@ -35,6 +37,9 @@ export const Reason = Object.freeze({
   NoAppointment: 'no_appointment',
   UnknownLease: 'unknown_lease',
   UnknownOp: 'unknown_op',
+  UnknownMatter: 'unknown_matter',
+  MatterNotOnTicket: 'matter_not_on_ticket',
+  NoNotice: 'no_notice',
   IllegalTransition: 'illegal_transition',
   WindowBusy: 'window_busy',
   WindowNotOpen: 'window_not_open',
@@ -57,6 +62,9 @@ export const Reason = Object.freeze({
   AmbiguousRef: 'ambiguous_ref',
   OwnAccount: 'own_account',
   NotASession: 'not_a_session',
+  MatterOnTicket: 'matter_on_ticket',
+  MatterHasOutcome: 'matter_has_outcome',
+  MattersPending: 'matters_pending',
   Closed: 'closed',
   Lunch: 'lunch',
   IssuingStopped: 'issuing_stopped',
@@ -116,6 +124,9 @@ export const Action = Object.freeze({
   Cancel: 'cancel',
   Rate: 'rate',
   PrintFailed: 'print-failed',
+  AddMatter: 'add-matter',
+  RemoveMatter: 'remove-matter',
+  Outcome: 'outcome',
 });
 
 // WindowAction: POST /api/v1/windows/{n}/{state}, websocket windows.set param state
@@ -207,6 +218,34 @@ export const EventType = Object.freeze({
   TicketPostponed: 'ticket.postponed',
   HelpCalled: 'help.called',
   HelpAcknowledged: 'help.acknowledged',
+  TicketMatterAdded: 'ticket.matter_added',
+  TicketMatterRemoved: 'ticket.matter_removed',
+  TicketMatterOutcome: 'ticket.matter_outcome',
+  CatalogReceived: 'catalog.received',
+});
+
+// Outcome: ticket.matters[].outcome
+export const Outcome = Object.freeze({
+  Done: 'done',
+  Accepted: 'accepted',
+  Incomplete: 'incomplete',
+  Refused: 'refused',
+});
+
+// RatingChannel: rating.channel
+export const RatingChannel = Object.freeze({
+  WindowPad: 'window_pad',
+  Kiosk: 'kiosk',
+  Phone: 'phone',
+  Online: 'online',
+});
+
+// Indicator: rating.indicators[], matters.list indicators
+export const Indicator = Object.freeze({
+  Overall: 'overall',
+  Efficiency: 'efficiency',
+  ServiceLevel: 'service_level',
+  Attitude: 'attitude',
 });
 
 // FrameType: websocket frame type
@@ -275,6 +314,9 @@ export const Op = Object.freeze({
   BoardMediaUpload: 'board.media.upload',
   BoardMediaGet: 'board.media.get',
   BoardMediaDelete: 'board.media.delete',
+  MattersList: 'matters.list',
+  TicketsNotice: 'tickets.notice',
+  TicketsEvaluate: 'tickets.evaluate',
 });
 
 // ReaderState: devices[].reader

@@ -113,7 +113,9 @@ function renderFigures(f) {
     series: [{ name: '人数 tickets', color: '#0b5394', values: f.wait_hist }] }));
   fill($('#clerks'), (f.clerks || []).length ? f.clerks.map((c) => el('tr', { 'data-clerk': c.key },
     td(c.key), num(c.served), num(c.served ? mmss(Math.round(c.mean_handling_s)) : '—'), num(c.ratings),
-    num(c.ratings ? c.mean_rating.toFixed(2) : '—'), num(c.dissatisfied))) : empty(6));
+    num(c.ratings ? c.mean_rating.toFixed(2) : '—'), num(c.dissatisfied),
+    num(c.mean_walk_s ? mmss(Math.round(c.mean_walk_s)) : '—'), num(mmss(Math.round(c.idle_s || 0))))) : empty(8));
+  for (const hook of figureHooks) hook(f);
   fill($('#heat'), heatTable({ caption: '按取号时的业务与大厅时间 By issuing service and hall hour',
     columns: f.hours.map((h) => `${String(h).padStart(2, '0')}时`),
     rows: f.heat.map((r) => ({ key: r.service, label: `${r.service} ${r.name.zh}`, values: r.issued })) }));
@@ -122,6 +124,9 @@ function renderFigures(f) {
     series: [{ name: '等候 wait', color: '#8a5200', values: svcs.map((s) => Math.round(s.mean_wait_s / 6) / 10) },
       { name: '办理 service', color: '#0b5394', values: svcs.map((s) => Math.round(s.mean_service_s / 6) / 10) }] }));
 }
+
+// figureHooks are the other parts of the page drawn from the figures (dashvisit.js).
+export const figureHooks = [];
 
 async function loadFigures() {
   try {

@@ -50,6 +50,7 @@ async function poll() {
     const t = await api('GET', `tickets/${encodeURIComponent(id)}`);
     if (ticket && ticket.status !== TicketStatus.Called && t.status === TicketStatus.Called && navigator.vibrate) navigator.vibrate([300, 150, 300]);
     ticket = t;
+    document.dispatchEvent(new CustomEvent('hallq:ticket', { detail: t })); // the visit's part of the page (statusvisit.js)
     failed = null;
     at = new Date();
   } catch (e) {

@@ -1,0 +1,335 @@
+package web_test
+
+// Tests of the visit's faces (一票到底, the one-time notice, 好差评): every new
+// control of the clerk console, the rating pad and the phone page pressed in
+// Chromium, each effect checked through the API.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// visitMatters are the hall's own matters for these tests: four of 户政 (A),
+// one of 出入境 (B).
+var visitMatters = []map[string]any{
+	{"code": "hukou-move", "name": map[string]string{"zh": "户口迁移", "en": "Hukou move"}, "services": []string{"A"}, "booking": "allowed",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "居民身份证", "en": "ID card"}, "original": true}, {"name": map[string]string{"zh": "户口簿", "en": "Household register"}}, {"name": map[string]string{"zh": "准迁证", "en": "Move permit"}}}},
+	{"code": "id-renew", "name": map[string]string{"zh": "身份证换领", "en": "ID card renewal"}, "services": []string{"A"}, "booking": "none",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "原身份证", "en": "Old ID card"}}}},
+	{"code": "residence", "name": map[string]string{"zh": "居住证明", "en": "Residence certificate"}, "services": []string{"A"}, "booking": "none",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "租房合同", "en": "Tenancy contract"}}}},
+	{"code": "birth", "name": map[string]string{"zh": "出生登记", "en": "Birth registration"}, "services": []string{"A"}, "booking": "none",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "出生医学证明", "en": "Birth certificate"}}}},
+	{"code": "passport", "name": map[string]string{"zh": "护照申领", "en": "Passport"}, "services": []string{"B"}, "booking": "allowed",
+		"materials": []map[string]any{{"name": map[string]string{"zh": "照片回执", "en": "Photo receipt"}}}},
+}
+
+// setMatters gives the hall its own matters through the configuration API.
+func (h *testHall) setMatters() {
+	h.t.Helper()
+	var cfg map[string]any
+	h.api("GET", "config", h.admin, nil, &cfg)
+	cfg["matters"] = visitMatters
+	h.api("PUT", "config", h.admin, cfg, nil)
+}
+
+// matterOf returns a matter of a ticket as the API gives it to staff.
+func (h *testHall) matterOf(id, code string) map[string]any {
+	h.t.Helper()
+	for _, m := range h.getTicket(id)["matters"].([]any) {
+		if mm := m.(map[string]any); mm["code"] == code {
+			return mm
+		}
+	}
+	return nil
+}
+
+// waitMatter polls until a ticket's matter code has field = want ("" for
+// "the matter is not on the ticket").
+func (h *testHall) waitMatter(id, code, field string, want any) map[string]any {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		t := h.getTicket(id)
+		var got map[string]any
+		ms, _ := t["matters"].([]any)
+		for _, m := range ms {
+			if mm := m.(map[string]any); mm["code"] == code {
+				got = mm
+			}
+		}
+		if (field == "" && got == nil) || (got != nil && field != "" && fmt.Sprint(got[field]) == fmt.Sprint(want)) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("ticket %v matter %s: %v, want %s = %v", t["number"], code, got, field, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// choose sets a select's value as a person picking an option would.
+func (tb *tab) choose(sel, value string) {
+	tb.t.Helper()
+	tb.waitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll(%q + " option")].some(o => o.value === %q)`, sel, value))
+	tb.do(chromedp.SetValue(chromedp.CSS(sel), value, chromedp.NodeVisible))
+}
+
+// TestClerkVisitControls presses each matter control of the clerk console:
+// add (three times), remove, and the outcome dialog with each outcome —
+// materials incomplete with a missing material ticked, accepted with a case
+// number, refused with a reason, done — then completes the ticket, whose
+// record lists each matter with its outcome.
+func TestClerkVisitControls(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.issue("A")
+
+	c := b.MustTab(t, 1920, 1080)
+	c.open(h.srv.URL + "/clerk")
+	c.login(h.token("wang", "clerk", 1))
+	c.waitFor(10*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c.press("call", "n", false)
+	h.waitTicket(tk.ID, "status", "called")
+	c.waitFor(5*time.Second, `!document.querySelector("#visit").hidden`)
+	c.axe()
+
+	for _, code := range []string{"hukou-move", "id-renew", "residence", "birth", "passport"} {
+		c.choose("#matter-add", code)
+		c.click("#matter-add-btn")
+		h.waitMatter(tk.ID, code, "code", code)
+		c.waitFor(3*time.Second, fmt.Sprintf(`document.querySelector('#matters li[data-matter=%q]') !== null`, code))
+	}
+	c.waitFor(3*time.Second, `![...document.querySelectorAll("#matter-add option")].some(o => o.value === "passport")`) // offered once
+	c.clickRow(`#matters button[aria-label="移除 Remove 护照申领 Passport"]`)
+	h.waitMatter(tk.ID, "passport", "", nil)
+
+	outcome := func(label, radio string, fill func()) {
+		c.clickRow(fmt.Sprintf(`#matters button[aria-label="办理结果 Outcome %s"]`, label))
+		c.waitFor(3*time.Second, `document.querySelector("#outcome-dialog").open`)
+		c.click("#" + radio)
+		if fill != nil {
+			fill()
+		}
+		c.click(`#outcome-form button[value="ok"]`)
+	}
+	outcome("户口迁移 Hukou move", "outcome-incomplete", func() { c.click("#missing-2") })
+	m := h.waitMatter(tk.ID, "hukou-move", "outcome", "incomplete")
+	if missing := m["missing"].([]any); len(missing) != 1 || missing[0].(map[string]any)["zh"] != "准迁证" {
+		t.Fatalf("missing materials: %v", m["missing"])
+	}
+	c.waitText(3*time.Second, `#matters li[data-matter="hukou-move"]`, "材料不全")
+
+	outcome("身份证换领 ID card renewal", "outcome-accepted", func() { c.set("#outcome-case", "SL2026-0042") })
+	h.waitMatter(tk.ID, "id-renew", "case_number", "SL2026-0042")
+	outcome("居住证明 Residence certificate", "outcome-refused", func() { c.set("#outcome-reason", "不属于本辖区") })
+	h.waitMatter(tk.ID, "residence", "reason", "不属于本辖区")
+	// a refused matter without its reason is refused by the server, in words
+	outcome("出生登记 Birth registration", "outcome-refused", nil)
+	c.waitText(3*time.Second, "#error", "输入有误")
+	outcome("出生登记 Birth registration", "outcome-done", nil)
+	h.waitMatter(tk.ID, "birth", "outcome", "done")
+	if h.matterOf(tk.ID, "birth")["window"] != float64(1) {
+		t.Fatal("the outcome does not name the window")
+	}
+	c.waitFor(3*time.Second, `document.querySelectorAll('#matters button[aria-label^="办理结果"]').length === 0`)
+
+	c.press("start", "s", false)
+	h.waitTicket(tk.ID, "status", "serving")
+	c.press("complete", "c", false)
+	h.waitTicket(tk.ID, "status", "done")
+	c.shot("clerk-visit")
+}
+
+// serveMatters takes a ticket of service A through window 1 by the API:
+// called, the matters added and done, started and completed.
+func (h *testHall) serveMatters(codes ...string) ticket {
+	h.t.Helper()
+	tk := h.issue("A")
+	if got := h.call(1); got.ID != tk.ID {
+		h.t.Fatalf("window 1 called %s", got.Number)
+	}
+	for _, c := range codes {
+		h.api("POST", "tickets/"+tk.ID+"/add-matter", h.admin, map[string]string{"matter": c}, nil)
+		h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]string{"matter": c, "outcome": "done"}, nil)
+	}
+	return tk
+}
+
+// TestRatingPadRatesEachMatter: the pad asks once per matter handled at its
+// window, with the options of the level chosen; a poor level needs one; a
+// matter the phone already rated is not asked again.
+func TestRatingPadRatesEachMatter(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	pad := b.MustTab(t, 1280, 800)
+	pad.open(h.srv.URL + "/rate/1")
+	pad.login(h.token("wang", "clerk", 1))
+	pad.waitFor(10*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
+
+	tk := h.serveMatters("hukou-move", "id-renew", "birth")
+	// the citizen rated 出生登记 on the phone already (no token: channel phone)
+	if st, body := h.try("POST", "tickets/"+tk.ID+"/evaluation", "", map[string]any{"matter": "birth", "score": 4}); st != 200 {
+		t.Fatalf("phone rating: %d %s", st, body)
+	}
+	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
+	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
+
+	pad.waitFor(5*time.Second, `!document.querySelector("#ask").hidden`)
+	pad.waitText(time.Second, "#ask-matter", "户口迁移")
+	pad.click(`#levels button[data-score="5"]`)
+	pad.waitFor(time.Second, `!document.querySelector("#why").hidden && !document.querySelector("#why-title-high").hidden`)
+	pad.waitText(time.Second, "#reasons", "服务态度好") // the options of a good level
+	pad.axe()
+	pad.click(`#reasons button[data-indicator="attitude"]`)
+	pad.waitFor(time.Second, `document.querySelector('#reasons button[data-indicator="attitude"]').getAttribute("aria-pressed") === "true"`)
+	pad.click("#rate-submit")
+
+	pad.waitFor(3*time.Second, `!document.querySelector("#ask").hidden && document.querySelector("#ask-matter").textContent.includes("身份证换领")`)
+	pad.click(`#levels button[data-score="1"]`)
+	pad.waitFor(time.Second, `!document.querySelector("#why-title-low").hidden && document.querySelector("#rate-submit").disabled`)
+	pad.waitText(time.Second, "#reasons", "服务态度差") // the options of a poor level
+	pad.click(`#reasons button[data-indicator="efficiency"]`)
+	pad.click(`#reasons button[data-indicator="overall"]`)
+	pad.click(`#reasons button[data-indicator="overall"]`) // pressed twice: not chosen
+	pad.click("#rate-submit")
+	pad.waitFor(3*time.Second, `!document.querySelector("#thanks").hidden`) // 出生登记 is not asked again
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a, r := h.matterOf(tk.ID, "hukou-move")["rating"], h.matterOf(tk.ID, "id-renew")["rating"]
+		if a != nil && r != nil {
+			ra, rr := a.(map[string]any), r.(map[string]any)
+			if ra["score"] != float64(5) || fmt.Sprint(ra["indicators"]) != "[attitude]" || ra["channel"] != "window_pad" ||
+				rr["score"] != float64(1) || fmt.Sprint(rr["indicators"]) != "[efficiency]" {
+				t.Fatalf("ratings: %v / %v", ra, rr)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ratings did not reach the server: %v / %v", a, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := h.matterOf(tk.ID, "birth")["rating"].(map[string]any); r["channel"] != "phone" || r["score"] != float64(4) {
+		t.Fatalf("the phone's rating was replaced: %v", r)
+	}
+}
+
+// TestPhonePageVisit: the phone page shows the checklist while waiting, the
+// one-time notice once a matter lacked materials, and rates each handled
+// matter as the phone (a poor level needs an option).
+func TestPhonePageVisit(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.issue("A")
+	p := b.MustTab(t, 390, 844)
+	p.open(h.srv.URL + "/t/" + tk.ID)
+	p.waitFor(10*time.Second, `!document.querySelector("#guide").hidden`)
+	p.waitText(time.Second, "#guide", "户口簿") // every matter of 户政, before any was chosen
+	p.waitText(time.Second, "#guide", "出生医学证明")
+	p.axe()
+	p.shot("phone-guide")
+
+	if got := h.call(1); got.ID != tk.ID {
+		t.Fatalf("window 1 called %s", got.Number)
+	}
+	for _, c := range []string{"hukou-move", "id-renew"} {
+		h.api("POST", "tickets/"+tk.ID+"/add-matter", h.admin, map[string]string{"matter": c}, nil)
+	}
+	// the citizen's own matters now: the checklist narrows to them
+	p.waitFor(10*time.Second, `document.querySelectorAll("#guide .guide-matter").length === 2`)
+	h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]any{"matter": "hukou-move", "outcome": "incomplete", "missing": []int{2}}, nil)
+	p.waitFor(10*time.Second, `!document.querySelector("#notice").hidden`)
+	p.waitText(time.Second, "#notice", "准迁证")
+	p.waitText(time.Second, "#notice-title", tk.Number)
+	p.waitFor(time.Second, `!document.querySelector("#rate").hidden && document.querySelector("#rate-matter").textContent.includes("户口迁移")`)
+	p.axe()
+	p.shot("phone-notice")
+
+	p.click(`#rate-levels button[data-score="2"]`)
+	p.waitFor(time.Second, `document.querySelector("#rate-send").disabled`)
+	p.click(`#rate-options button[data-indicator="attitude"]`)
+	p.click("#rate-send")
+	r := h.waitMatter(tk.ID, "hukou-move", "outcome", "incomplete")
+	deadline := time.Now().Add(5 * time.Second)
+	for r["rating"] == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		r = h.matterOf(tk.ID, "hukou-move")
+	}
+	if rt, _ := r["rating"].(map[string]any); rt == nil || rt["channel"] != "phone" || rt["score"] != float64(2) || fmt.Sprint(rt["indicators"]) != "[attitude]" {
+		t.Fatalf("the phone's rating: %v", r["rating"])
+	}
+
+	h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]any{"matter": "id-renew", "outcome": "done"}, nil)
+	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
+	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
+	p.waitFor(10*time.Second, `document.querySelector("#rate-matter").textContent.includes("身份证换领")`)
+	p.click(`#rate-levels button[data-score="5"]`)
+	p.click("#rate-send")
+	p.waitText(5*time.Second, "#rate-title", "感谢")
+	h.waitTicket(tk.ID, "status", "done")
+	deadline = time.Now().Add(5 * time.Second)
+	for h.matterOf(tk.ID, "id-renew")["rating"] == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the second matter's rating did not reach the server")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !p.visible("#notice") {
+		t.Fatal("the notice went away once the visit was done")
+	}
+}
+
+func (tb *tab) visible(sel string) bool {
+	tb.t.Helper()
+	return eval[bool](tb, fmt.Sprintf(`!document.querySelector(%q).hidden`, sel))
+}
+
+// TestDashboardShowsVisitFigures: the dashboard shows the server's walk,
+// idle and one-visit figures per window and per matter.
+func TestDashboardShowsVisitFigures(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.serveMatters("hukou-move", "id-renew")
+	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
+	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
+	var fig struct {
+		Windows []struct {
+			Key       string  `json:"key"`
+			MeanWalkS float64 `json:"mean_walk_s"`
+		} `json:"windows"`
+		OneVisit struct {
+			ByMatter []struct {
+				Key     string  `json:"key"`
+				Handled int     `json:"handled"`
+				Rate    float64 `json:"rate"`
+			} `json:"by_matter"`
+		} `json:"one_visit"`
+	}
+	h.api("GET", "figures", h.admin, nil, &fig)
+	if len(fig.Windows) != 1 || len(fig.OneVisit.ByMatter) != 2 || fig.OneVisit.ByMatter[0].Rate != 1 {
+		t.Fatalf("figures: %+v", fig)
+	}
+	d := b.MustTab(t, 1920, 1080)
+	d.open(h.srv.URL + "/dashboard")
+	d.login(h.admin)
+	d.waitText(10*time.Second, `#onevisit tr[data-matter="hukou-move"]`, "户口迁移")
+	d.waitText(time.Second, `#onevisit tr[data-matter="hukou-move"]`, "100%")
+	d.waitText(time.Second, `#windows-fig tr[data-window="1"]`, "1号窗口")
+	d.waitText(time.Second, `#windows-fig tr[data-window="1"]`, "100%")
+	d.waitFor(time.Second, `document.querySelectorAll('#clerks tr[data-clerk] td').length === 8`)
+	d.waitText(time.Second, "#onevisit-note", "30 天")
+	d.axe()
+}
