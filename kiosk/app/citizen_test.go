@@ -241,12 +241,12 @@ func TestRefusalsSayWhen(t *testing.T) {
 	r := MustRig(t)
 	ctx := context.Background()
 	slot := r.h.clock.Now().Add(2 * time.Hour) // 12:00; check-in from 11:30
-	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-9", CitizenKey: strings.Repeat("cd", 32), Service: "B",
+	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/bookings", "", hall.Booking{ID: "BK-9", CitizenKey: strings.Repeat("cd", 32), Service: "B",
 		SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	r.flow.StartAppointment()
-	r.await(ScreenAppointment)
+	r.flow.StartBooking()
+	r.await(ScreenBooking)
 	r.sims.Scanner.Scan("BK-9")
 	v := r.await(ScreenRefusal)
 	if v.Refusal != RefuseOutsideWindow || !v.OfferWalk || v.SlotStart.Format("15:04") != "12:00" || v.CheckInFrom.Format("15:04") != "11:30" {

@@ -20,13 +20,13 @@ type Screen string
 
 // The kiosk's screens.
 const (
-	ScreenHome        Screen = "home"
-	ScreenInsertCard  Screen = "insert_card" // a service needing an ID card was chosen
-	ScreenAppointment Screen = "appointment" // swipe the card or scan the booking QR
-	ScreenWorking     Screen = "working"     // asking the server, printing
-	ScreenTicket      Screen = "ticket"
-	ScreenRefusal     Screen = "refusal"
-	ScreenService     Screen = "service" // staff only, after the admin PIN
+	ScreenHome       Screen = "home"
+	ScreenInsertCard Screen = "insert_card" // a service needing an ID card was chosen
+	ScreenBooking    Screen = "booking"     // swipe the card or scan the booking QR
+	ScreenWorking    Screen = "working"     // asking the server, printing
+	ScreenTicket     Screen = "ticket"
+	ScreenRefusal    Screen = "refusal"
+	ScreenService    Screen = "service" // staff only, after the admin PIN
 )
 
 // Refusal codes: what the screens explain in plain words (zh/en).
@@ -38,8 +38,8 @@ const (
 	RefuseCardExpired      = "card_expired"           // and this service does not accept expired cards
 	RefuseCardUnreadable   = "card_unreadable"        // lift the card and place it again
 	RefuseBlacklisted      = "blacklisted"            // neutral wording: please ask staff
-	RefuseNoAppointment    = "not_found"              // no appointment today for this card / code
-	RefuseAlreadyCheckedIn = "already_checked_in"     // the appointment's ticket exists (Held: reprint)
+	RefuseNoBooking        = "not_found"              // no booking today for this card / code
+	RefuseAlreadyCheckedIn = "already_checked_in"     // the booking's ticket exists (Held: reprint)
 	RefuseOutsideWindow    = "outside_checkin_window" // Slot and CheckInFrom; offer a walk-in ticket
 	RefuseUnavailable      = "tickets_unavailable"    // offline and out of leased numbers
 	RefuseDevice           = "device_error"           // anything else: ask staff
@@ -66,7 +66,7 @@ type View struct {
 	ScreenOnly bool   // printer out of paper or cover open: tickets on screen only
 	HallName   hall.Text
 	// Refusal details: tickets the citizen already holds (offered for
-	// reprint), the appointment's slot and check-in window, the service's
+	// reprint), the booking's slot and check-in window, the service's
 	// hours. Times are in the hall's zone.
 	Held         []Ticket
 	SlotStart    time.Time
@@ -152,9 +152,9 @@ type FlowConfig struct {
 // The screen is the state. Inputs and where they lead:
 //
 //	home         tile → working (no ID needed, or the card already on the reader) | insert card | refusal (closed, unavailable)
-//	             appointment → appointment; scan → working; card → remembered for the next tile
+//	             booking → booking; scan → working; card → remembered for the next tile
 //	insert card  card → working | refusal (expired at a service that refuses them, unreadable); cancel → home
-//	appointment  card, scan → working; cancel → home
+//	booking  card, scan → working; cancel → home
 //	working      result → ticket | refusal; any tap → working with Busy
 //	ticket       done → home (new visitor); timeout → home (new visitor; a ticket only on screen stays until done)
 //	refusal      retry → the failed step again (a card on the reader is used); reprint → working; walk-in, home → home
@@ -233,14 +233,14 @@ func (f *Flow) do(fn func()) {
 // SelectService: the citizen tapped a service tile.
 func (f *Flow) SelectService(code string) { f.do(func() { f.selectService(code) }) }
 
-// StartAppointment: the citizen tapped "I have an appointment".
-func (f *Flow) StartAppointment() {
+// StartBooking: the citizen tapped "I have an appointment".
+func (f *Flow) StartBooking() {
 	f.do(func() {
 		if f.busyTap() {
 			return
 		}
-		f.lastService, f.lastStep = "", ScreenAppointment
-		f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+		f.lastService, f.lastStep = "", ScreenBooking
+		f.set(View{Screen: ScreenBooking}, f.cfg.Idle)
 	})
 }
 
@@ -280,7 +280,7 @@ func (f *Flow) SetLanguage(lang string) {
 func (f *Flow) Touched() { f.do(f.touch) }
 
 // Retry repeats the step that failed: read the card again (the one on the
-// reader if the citizen placed it again), or look the appointment up again.
+// reader if the citizen placed it again), or look the booking up again.
 func (f *Flow) Retry() {
 	f.do(func() {
 		if f.busyTap() {
@@ -289,8 +289,8 @@ func (f *Flow) Retry() {
 		switch {
 		case f.lastService != "":
 			f.selectService(f.lastService)
-		case f.lastStep == ScreenAppointment:
-			f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+		case f.lastStep == ScreenBooking:
+			f.set(View{Screen: ScreenBooking}, f.cfg.Idle)
 		default:
 			f.home()
 		}
@@ -474,7 +474,7 @@ func (f *Flow) onTick() {
 		return
 	}
 	switch f.view.Screen {
-	case ScreenInsertCard, ScreenAppointment, ScreenRefusal:
+	case ScreenInsertCard, ScreenBooking, ScreenRefusal:
 		if !f.view.StillThere {
 			f.resume = f.timeout
 			f.view.StillThere = true
@@ -560,7 +560,7 @@ func (f *Flow) onCard(ev idcard.Event) {
 	switch ev.Kind {
 	case idcard.ReaderError:
 		f.readerOK, f.card = false, nil
-		if f.view.Screen == ScreenInsertCard || f.view.Screen == ScreenAppointment {
+		if f.view.Screen == ScreenInsertCard || f.view.Screen == ScreenBooking {
 			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
 		}
 		return
@@ -576,7 +576,7 @@ func (f *Flow) onCard(ev idcard.Event) {
 	switch f.view.Screen {
 	case ScreenInsertCard:
 		f.useCard(*f.view.Service, ev)
-	case ScreenAppointment:
+	case ScreenBooking:
 		f.checkInCard(ev)
 	case ScreenRefusal:
 		// the citizen lifted the card and placed it again: go on with the
@@ -613,7 +613,7 @@ func (f *Flow) useCard(s hall.ServiceView, ev idcard.Event) {
 
 func (f *Flow) checkInCard(ev idcard.Event) {
 	f.cardUsed = true
-	if ev.Err != nil && !errors.Is(ev.Err, idcard.ErrExpired) { // an appointment needs no valid card, only its holder
+	if ev.Err != nil && !errors.Is(ev.Err, idcard.ErrExpired) { // a booking needs no valid card, only its holder
 		f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
 		return
 	}
@@ -643,17 +643,17 @@ func (f *Flow) citizen(c idcard.Card) (*Citizen, error) {
 
 func (f *Flow) onCode(code string) {
 	switch f.view.Screen {
-	case ScreenHome, ScreenAppointment:
+	case ScreenHome, ScreenBooking:
 	default:
 		return
 	}
 	if f.busy {
 		return
 	}
-	f.lastService, f.lastStep = "", ScreenAppointment
+	f.lastService, f.lastStep = "", ScreenBooking
 	booking := bookingID(code)
 	if booking == "" {
-		f.refuse(RefuseNoAppointment, "unreadable booking code", nil)
+		f.refuse(RefuseNoBooking, "unreadable booking code", nil)
 		return
 	}
 	f.checkIn(hall.CheckIn{Booking: booking})
@@ -798,7 +798,7 @@ func (j printJob) run(ctx context.Context, t Ticket, reprint bool) printResult {
 func (j printJob) ticket(t Ticket, reprint bool) escpos.Ticket {
 	pt := escpos.Ticket{HallName: j.hallName, Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait,
 		IssuedAt: t.IssuedAt.In(j.loc), StatusURL: t.StatusURL, MaskedID: t.MaskedID, Footer: j.f.cfg.Footer,
-		Offline: t.Offline, Priority: t.Priority, Appointment: t.Appointment, Reprint: reprint}
+		Offline: t.Offline, Priority: t.Priority, Booking: t.Booking, Reprint: reprint}
 	if !t.SlotStart.IsZero() {
 		pt.SlotStart = t.SlotStart.In(j.loc)
 	}
@@ -903,8 +903,8 @@ func refusalOf(err error) (string, bool) {
 		return RefuseIssuingStopped, false
 	case hall.ReasonBlacklisted:
 		return RefuseBlacklisted, false
-	case hall.ReasonNoAppointment:
-		return RefuseNoAppointment, true
+	case hall.ReasonNoBooking:
+		return RefuseNoBooking, true
 	case hall.ReasonAlreadyCheckedIn:
 		return RefuseAlreadyCheckedIn, false
 	case hall.ReasonOutsideCheckinWindow:

@@ -279,16 +279,16 @@ func TestBookingQRChecksIn(t *testing.T) {
 	ctx := context.Background()
 	slot := r.h.clock.Now().Add(10 * time.Minute)
 	key := strings.Repeat("ab", 32)
-	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-7", CitizenKey: key, Service: "B",
+	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/bookings", "", hall.Booking{ID: "BK-7", CitizenKey: key, Service: "B",
 		SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	r.flow.StartAppointment()
-	r.await(ScreenAppointment)
+	r.flow.StartBooking()
+	r.await(ScreenBooking)
 	r.sims.Scanner.Scan("https://gaj.example.gov.cn/booking?booking=BK-7")
 	v := r.await(ScreenTicket)
 	got, _ := r.h.admin.Ticket(ctx, v.Ticket.ID)
-	if got.Channel != hall.Appointment || got.Appointment != "BK-7" {
+	if got.Channel != hall.BookingChannel || got.Booking != "BK-7" {
 		t.Fatalf("checked-in ticket %+v", got.Ticket)
 	}
 	r.flow.Home()

@@ -54,9 +54,9 @@ const (
 	ReasonNotAvailable     Reason = "not_available"
 	ReasonRealNameRequired Reason = "real_name_required"
 	// not_found
-	ReasonNoAppointment Reason = "no_appointment"
-	ReasonUnknownLease  Reason = "unknown_lease"
-	ReasonUnknownOp     Reason = "unknown_op"
+	ReasonNoBooking    Reason = "no_booking"
+	ReasonUnknownLease Reason = "unknown_lease"
+	ReasonUnknownOp    Reason = "unknown_op"
 	// conflict
 	ReasonIllegalTransition    Reason = "illegal_transition"
 	ReasonWindowBusy           Reason = "window_busy"
@@ -106,7 +106,7 @@ const (
 var Reasons = []Reason{
 	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey, ReasonUnsealableID,
 	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed, ReasonRoleNotManaged, ReasonNotAvailable, ReasonRealNameRequired,
-	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp,
+	ReasonNoBooking, ReasonUnknownLease, ReasonUnknownOp,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
 	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen, ReasonConfigChanged, ReasonDayAlreadyClosed, ReasonAmbiguousRef, ReasonOwnAccount, ReasonNotASession,
@@ -147,7 +147,7 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // Details help a citizen after a refusal, so the kiosk can say more than
 // "no": the tickets already held (already_checked_in, citizen_limit — the
-// kiosk offers to reprint them), the appointment's slot and check-in window
+// kiosk offers to reprint them), the booking's slot and check-in window
 // (outside_checkin_window), the service's hours (closed, lunch,
 // issuing_stopped).
 type Details struct {
