@@ -593,37 +593,39 @@ func (f *Flow) onCard(ev idcard.Event) {
 // useCard issues a ticket for service s with the card on the reader.
 func (f *Flow) useCard(s hall.ServiceView, ev idcard.Event) {
 	f.lastService, f.lastStep = s.Code, ScreenInsertCard
-	f.cardUsed = true // from now on, remind the citizen to take it back
-	if ev.Err != nil && (!errors.Is(ev.Err, idcard.ErrExpired) || !s.AcceptExpired) {
-		if errors.Is(ev.Err, idcard.ErrExpired) {
-			f.refuse(RefuseCardExpired, "card expired", nil)
-		} else {
-			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
-		}
-		return
+	if who, ok := f.cardHolder(ev, s.AcceptExpired); ok {
+		f.issue(s, who)
 	}
-	who, err := f.citizen(ev.Card)
-	if err != nil {
-		f.refuse(RefuseDevice, err.Error(), nil)
-		return
-	}
-	f.say(PromptChime)
-	f.issue(s, who)
 }
 
 func (f *Flow) checkInCard(ev idcard.Event) {
-	f.cardUsed = true
-	if ev.Err != nil && !errors.Is(ev.Err, idcard.ErrExpired) { // a booking needs no valid card, only its holder
+	if who, ok := f.cardHolder(ev, true); ok { // a booking needs no valid card, only its holder
+		f.checkIn(hall.CheckIn{SealedID: who.Sealed, MaskedID: who.Masked, AgeClass: who.AgeClass}) // the masked form stays here, for the ticket
+	}
+}
+
+// cardHolder takes the holder of the card just read, for a ticket or a
+// check-in, or refuses: a card that cannot be read, an expired card where
+// expired cards are not accepted, a number the kiosk cannot seal. The
+// chime says the card was taken.
+func (f *Flow) cardHolder(ev idcard.Event, acceptExpired bool) (*Citizen, bool) {
+	f.cardUsed = true // from now on, remind the citizen to take it back
+	expired := errors.Is(ev.Err, idcard.ErrExpired)
+	switch {
+	case ev.Err != nil && expired && !acceptExpired:
+		f.refuse(RefuseCardExpired, "card expired", nil)
+		return nil, false
+	case ev.Err != nil && !expired:
 		f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
-		return
+		return nil, false
 	}
 	who, err := f.citizen(ev.Card)
 	if err != nil {
 		f.refuse(RefuseDevice, err.Error(), nil)
-		return
+		return nil, false
 	}
 	f.say(PromptChime)
-	f.checkIn(hall.CheckIn{SealedID: who.Sealed, MaskedID: who.Masked, AgeClass: who.AgeClass}) // the masked form stays here, for the ticket
+	return who, true
 }
 
 // citizen takes what the queue needs from a card: the number sealed to the
@@ -700,27 +702,26 @@ func (f *Flow) start(work func(ctx context.Context) func()) {
 
 // issue asks for a ticket (who is nil for services without ID) and prints it.
 func (f *Flow) issue(s hall.ServiceView, who *Citizen) {
-	f.set(View{Screen: ScreenWorking, Service: &s}, 0)
-	job := f.printJob()
-	f.start(func(ctx context.Context) func() {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		t, err := f.core.Issue(cctx, s.Code, who, hall.WalkIn)
-		cancel()
-		if err != nil {
-			info := f.refusalInfo(ctx, err)
-			return func() { f.refused(err, info) }
-		}
-		res := job.run(ctx, t, false)
-		return func() { f.printed(t, res) }
+	f.serveAndPrint(View{Screen: ScreenWorking, Service: &s}, func(ctx context.Context) (Ticket, error) {
+		return f.core.Issue(ctx, s.Code, who, hall.WalkIn)
 	})
 }
 
+// checkIn checks a booking in and prints its ticket.
 func (f *Flow) checkIn(r hall.CheckIn) {
-	f.set(View{Screen: ScreenWorking}, 0)
+	f.serveAndPrint(View{Screen: ScreenWorking}, func(ctx context.Context) (Ticket, error) {
+		return f.core.CheckIn(ctx, r)
+	})
+}
+
+// serveAndPrint shows working, gets a ticket from the server (at most 10 s)
+// and prints it, or shows the server's refusal.
+func (f *Flow) serveAndPrint(working View, get func(context.Context) (Ticket, error)) {
+	f.set(working, 0)
 	job := f.printJob()
 	f.start(func(ctx context.Context) func() {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		t, err := f.core.CheckIn(cctx, r)
+		t, err := get(cctx)
 		cancel()
 		if err != nil {
 			info := f.refusalInfo(ctx, err)
