@@ -50,7 +50,9 @@ func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sims.Close() })
-	devs, err := OpenDevices(DeviceConfig{Reader: sims.IDCard.Path(), Printer: sims.Printer.Path(), Scanner: sims.Scanner.Path()})
+	// ReplyTime: the simulators share a loaded machine; how fast they answer is
+	// not what these tests are about (TestOpenDevicesUsesConfiguredReplyTime is)
+	devs, err := OpenDevices(DeviceConfig{Reader: sims.IDCard.Path(), Printer: sims.Printer.Path(), Scanner: sims.Scanner.Path(), ReplyTime: "5s"})
 	if err != nil {
 		t.Fatal(err)
 	}
