@@ -10,13 +10,10 @@ import (
 	"time"
 
 	"hallq/internal/halltest"
-	"hallq/internal/testclock"
 	"hallq/kiosk/outbox"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
-
-type clock = testclock.Clock
 
 // testLogs keeps every log line the servers and kiosks of this package's
 // tests write (at debug level), so the privacy test can scan them.
