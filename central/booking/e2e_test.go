@@ -43,7 +43,7 @@ func TestABookingMadeAtTheCentralIsCheckedInAtARealHall(t *testing.T) {
 	eventually(t, "the booking reaches the hall and checks in", func() bool {
 		tk, err = kiosk.CheckIn(ctx, "scan-1", hall.CheckIn{Booking: b.ID})
 		var he *hall.Error
-		if errors.As(err, &he) && he.Reason == string(hall.ReasonNoAppointment) {
+		if errors.As(err, &he) && he.Reason == string(hall.ReasonNoBooking) {
 			return false // not delivered yet
 		}
 		if err != nil {

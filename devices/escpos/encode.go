@@ -86,8 +86,8 @@ type Ticket struct {
 	Footer        string
 	Offline       bool      // issued while the server was unreachable
 	Priority      bool      // the priority channel (绿色通道)
-	Appointment   bool      // an online appointment checked in
-	SlotStart     time.Time // the appointment's slot, in the hall's time zone (zero: not printed)
+	Booking       bool      // an online booking checked in
+	SlotStart     time.Time // the booking's slot, in the hall's time zone (zero: not printed)
 	Windows       []int     // the windows that serve the service
 	Reprint       bool      // printed again for a citizen who already holds it
 	// Bring is the short reminder of what to bring (the materials of the
@@ -153,7 +153,7 @@ func Encode(t Ticket, m Model) []byte {
 	if t.Priority {
 		b.bold(true).line("【优先】绿色通道 PRIORITY").bold(false)
 	}
-	if t.Appointment {
+	if t.Booking {
 		mark := "【预约】APPOINTMENT"
 		if !t.SlotStart.IsZero() {
 			mark += " " + t.SlotStart.Format("15:04")

@@ -28,7 +28,7 @@ func goldenTickets() map[string]struct {
 	offline := sample
 	offline.Offline, offline.EstimatedWait, offline.Ahead = true, 0, -1
 	appt := sample
-	appt.Number, appt.Appointment, appt.Ahead = "B007", true, 0
+	appt.Number, appt.Booking, appt.Ahead = "B007", true, 0
 	appt.ServiceZH, appt.ServiceEN, appt.Windows = "出入境", "Exit-entry", []int{3, 4, 8}
 	appt.SlotStart = time.Date(2025, 6, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	prio := sample

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"hallq/devices/devicecode"
 	"hallq/devices/serialport"
 )
 
@@ -22,36 +23,24 @@ type Status struct {
 	Error     bool
 }
 
-// Error is a printer error with a stable code.
-type Error struct{ code, msg string }
-
-func (e *Error) Error() string { return e.msg }
-
-// Code returns the stable code.
-func (e *Error) Code() string { return e.code }
+// Error is a printer error with a stable code (shared by the drivers:
+// devicecode.Error).
+type Error = devicecode.Error
 
 // Printer errors; returned errors wrap them and add context.
 var (
-	ErrPaperOut    = &Error{"paper_out", "printer is out of paper"}
-	ErrCoverOpen   = &Error{"cover_open", "printer cover is open"}
-	ErrOffline     = &Error{"offline", "printer is offline"}
-	ErrPrinter     = &Error{"printer_error", "printer reports an error"}
-	ErrTimeout     = &Error{"timeout", "no status reply from the printer"}
-	ErrDeviceGone  = &Error{"device_gone", "printer disconnected"}
-	ErrPrintFailed = &Error{"print_failed", "the ticket may not have printed"}
+	ErrPaperOut    = devicecode.New("paper_out", "printer is out of paper")
+	ErrCoverOpen   = devicecode.New("cover_open", "printer cover is open")
+	ErrOffline     = devicecode.New("offline", "printer is offline")
+	ErrPrinter     = devicecode.New("printer_error", "printer reports an error")
+	ErrTimeout     = devicecode.New("timeout", "no status reply from the printer")
+	ErrDeviceGone  = devicecode.New("device_gone", "printer disconnected")
+	ErrPrintFailed = devicecode.New("print_failed", "the ticket may not have printed")
 )
 
-// Code returns the stable code of the first coded error in err's chain.
-func Code(err error) string {
-	if err == nil {
-		return ""
-	}
-	var c interface{ Code() string }
-	if errors.As(err, &c) {
-		return c.Code()
-	}
-	return "unknown"
-}
+// Code returns the stable code of the first coded error in err's chain
+// ("" for nil, "unknown" for an error without a code).
+func Code(err error) string { return devicecode.Code(err) }
 
 // Err returns nil when the printer can print, else an error wrapping
 // ErrPaperOut, ErrCoverOpen, ErrOffline or ErrPrinter (first that applies).

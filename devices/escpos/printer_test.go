@@ -42,7 +42,10 @@ func MustPrinter(t testing.TB, path string, m escpos.Model) *escpos.Printer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { port.Close() })
-	p := escpos.NewPrinter(port, m, escpos.Options{ReplyTime: 500 * time.Millisecond})
+	// the simulator shares a loaded machine: its reply time is not under
+	// test here, so a budget no scheduling delay reaches (a job that never
+	// confirms still fails, only later)
+	p := escpos.NewPrinter(port, m, escpos.Options{ReplyTime: 2 * time.Second})
 	t.Cleanup(func() { p.Close() })
 	return p
 }
@@ -194,7 +197,7 @@ func TestPrinterReconnects(t *testing.T) {
 	s := MustPrinterSim(t, sim.PrinterOptions{Link: link})
 	port := serialport.OpenReconnecting(serialport.PrinterConfig(link))
 	t.Cleanup(func() { port.Close() })
-	p := escpos.NewPrinter(port, escpos.Generic80, escpos.Options{ReplyTime: 300 * time.Millisecond})
+	p := escpos.NewPrinter(port, escpos.Generic80, escpos.Options{ReplyTime: 5 * time.Second}) // an unplugged printer fails at once (device_gone); the budget is for a loaded machine
 	t.Cleanup(func() { p.Close() })
 	ctx := context.Background()
 	if _, err := p.Status(ctx); err != nil {

@@ -1,30 +1,25 @@
 package idcard
 
 import (
-	"errors"
 	"fmt"
+
+	"hallq/devices/devicecode"
 )
 
-// Error is a reader or card error with a stable code.
-type Error struct {
-	code, msg string
-}
-
-func (e *Error) Error() string { return e.msg }
-
-// Code returns the stable code, e.g. "timeout".
-func (e *Error) Code() string { return e.code }
+// Error is a reader or card error with a stable code (shared by the
+// drivers: devicecode.Error).
+type Error = devicecode.Error
 
 // Link and card errors. Returned errors wrap these (test with errors.Is) and
 // add context.
 var (
-	ErrTimeout       = &Error{"timeout", "no reply from the reader before the deadline"}
-	ErrBadChecksum   = &Error{"checksum", "reply checksum mismatch"}
-	ErrFrame         = &Error{"frame", "malformed or truncated reply frame"}
-	ErrDeviceGone    = &Error{"device_gone", "reader disconnected"}
-	ErrExpired       = &Error{"expired", "card has expired"}
-	ErrInvalidNumber = &Error{"invalid_number", "invalid ID number"}
-	ErrText          = &Error{"bad_text", "unreadable card text block"}
+	ErrTimeout       = devicecode.New("timeout", "no reply from the reader before the deadline")
+	ErrBadChecksum   = devicecode.New("checksum", "reply checksum mismatch")
+	ErrFrame         = devicecode.New("frame", "malformed or truncated reply frame")
+	ErrDeviceGone    = devicecode.New("device_gone", "reader disconnected")
+	ErrExpired       = devicecode.New("expired", "card has expired")
+	ErrInvalidNumber = devicecode.New("invalid_number", "invalid ID number")
+	ErrText          = devicecode.New("bad_text", "unreadable card text block")
 )
 
 // StatusError is a failure status (SW3) reported by the SAM module.
@@ -91,20 +86,11 @@ type ExpiredError struct {
 func (e *ExpiredError) Error() string { return "idcard: card expired on " + e.ValidTo }
 
 // Code returns "expired".
-func (e *ExpiredError) Code() string { return ErrExpired.code }
+func (e *ExpiredError) Code() string { return ErrExpired.Code() }
 
 // Unwrap makes errors.Is(err, ErrExpired) true.
 func (e *ExpiredError) Unwrap() error { return ErrExpired }
 
 // Code returns the stable code of the first coded error in err's chain
 // ("" for nil, "unknown" for an error without a code).
-func Code(err error) string {
-	if err == nil {
-		return ""
-	}
-	var c interface{ Code() string }
-	if errors.As(err, &c) {
-		return c.Code()
-	}
-	return "unknown"
-}
+func Code(err error) string { return devicecode.Code(err) }

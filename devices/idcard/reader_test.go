@@ -256,7 +256,11 @@ func TestReaderVanishesMidFrame(t *testing.T) {
 	MustPlace(t, s, sim.SampleResident)
 	port := serialport.OpenReconnecting(serialport.Config{Path: link, Baud: 9600})
 	t.Cleanup(func() { port.Close() })
-	r := idcard.NewReader(port, idcard.Options{Baud: 9600, CardTime: 100 * time.Millisecond})
+	// ReplyTime: the read must get as far as the text (where the reader
+	// vanishes) however loaded the machine; a simulator late past the
+	// default 300 ms once failed the select instead, the fault then fired
+	// during the recovery loop and nothing plugged it back
+	r := idcard.NewReader(port, idcard.Options{Baud: 9600, CardTime: 100 * time.Millisecond, ReplyTime: 5 * time.Second})
 	t.Cleanup(func() { r.Close() })
 	MustInject(t, s, sim.Fault{Kind: sim.FaultVanish, On: idcard.CmdReadText})
 	start := time.Now()

@@ -48,6 +48,7 @@ type Printer struct {
 	paper       Paper
 	coverOpen   bool
 	offline     bool
+	hung        bool
 	printed     []Page
 	torn        []Page // pages cut short by the paper running out
 	rt          [2]byte
@@ -140,6 +141,10 @@ func (p *Printer) SetCover(open bool) error { return p.do(func() { p.coverOpen =
 // SetOffline takes the printer offline (or back online).
 func (p *Printer) SetOffline(off bool) error { return p.do(func() { p.offline = off }) }
 
+// SetHung hangs the printer's firmware (or revives it): the line stays up
+// but nothing is answered, not even real-time status, and nothing printed.
+func (p *Printer) SetHung(hung bool) error { return p.do(func() { p.hung = hung }) }
+
 // SetPrintRate sets the print speed in bytes per second (0: at once).
 func (p *Printer) SetPrintRate(bytesPerSecond int) error {
 	return p.do(func() { p.printRate = max(bytesPerSecond, 0) })
@@ -157,6 +162,9 @@ func (p *Printer) FailNextJob() error { return p.RunOutAfter(64) }
 func (p *Printer) stopped() bool { return p.paper == PaperOut || p.coverOpen || p.offline }
 
 func (p *Printer) onData(b []byte) {
+	if p.hung {
+		return
+	}
 	for _, c := range b {
 		if p.rt[0] == 0x10 && p.rt[1] == 0x04 && c >= 1 && c <= 4 {
 			p.realtime(c)

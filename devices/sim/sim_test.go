@@ -63,7 +63,7 @@ func TestStartAllWithDrivers(t *testing.T) {
 		t.Fatalf("scan %q, %v", code, err)
 	}
 
-	p := escpos.NewPrinter(MustOpen(t, serialport.PrinterConfig(d.Printer.Path())), escpos.Generic80, escpos.Options{})
+	p := escpos.NewPrinter(MustOpen(t, serialport.PrinterConfig(d.Printer.Path())), escpos.Generic80, escpos.Options{ReplyTime: 5 * time.Second}) // the simulator's speed on a loaded machine is not under test
 	defer p.Close()
 	err = p.Print(ctx, escpos.Ticket{HallName: "大厅", ServiceZH: "户政", Number: "A001", MaskedID: card.Number.Masked(), StatusURL: "https://h/t/1"})
 	if err != nil {
@@ -83,7 +83,7 @@ func TestConsole(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sim.Console(context.Background(), d, in, &out, dir, 576) }()
 
-	p := escpos.NewPrinter(MustOpen(t, serialport.PrinterConfig(d.Printer.Path())), escpos.Generic80, escpos.Options{})
+	p := escpos.NewPrinter(MustOpen(t, serialport.PrinterConfig(d.Printer.Path())), escpos.Generic80, escpos.Options{ReplyTime: 5 * time.Second}) // the simulator's speed on a loaded machine is not under test
 	defer p.Close()
 	ctx := context.Background()
 	io.WriteString(inW, "paper out\n")

@@ -213,7 +213,7 @@ var rules = []rule{
 		names: []string{"hallq/devices/idcard"},
 		check: func(g *graph) (bad []string) {
 			for _, d := range g.deps("hallq/devices/idcard") {
-				if !g.std[d] && d != "hallq/internal/idnumber" {
+				if !g.std[d] && d != "hallq/internal/idnumber" && d != "hallq/devices/devicecode" {
 					bad = append(bad, "hallq/devices/idcard links "+d)
 				}
 			}

@@ -100,10 +100,23 @@ func (h *Hall) start() {
 // Restart closes the hall and starts it again on the same address and data.
 func (h *Hall) Restart() {
 	h.T.Helper()
+	h.Stop()
+	h.Start()
+}
+
+// Stop closes the hall, as a power cut or an upgrade would, keeping its
+// address and data for Start: clients see it unreachable meanwhile.
+func (h *Hall) Stop() {
+	h.T.Helper()
 	h.opts.Addr = h.Addr
 	if err := h.Close(); err != nil {
 		h.T.Fatalf("halltest: close: %v", err)
 	}
+}
+
+// Start starts a stopped hall again on the same address and data.
+func (h *Hall) Start() {
+	h.T.Helper()
 	h.start()
 }
 

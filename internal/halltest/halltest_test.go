@@ -37,4 +37,14 @@ func TestRunHall(t *testing.T) {
 	if err != nil || got.Number != tk.Number {
 		t.Fatalf("after restart: %+v, %v", got, err)
 	}
+	// stopped, the hall does not answer; started, it answers on the same
+	// address with the same data
+	h.Stop()
+	if _, err := h.Admin.Ticket(ctx, tk.ID); err == nil {
+		t.Fatal("a stopped hall answered")
+	}
+	h.Start()
+	if got, err := h.Admin.Ticket(ctx, tk.ID); err != nil || got.Number != tk.Number || h.Addr != addr {
+		t.Fatalf("after stop and start on %s: %+v, %v", h.Addr, got, err)
+	}
 }

@@ -49,7 +49,7 @@ func TestScannedTicketPrintsItsNotice(t *testing.T) {
 			Materials: []catalog.Material{{Name: catalog.Text{ZH: "户口簿", EN: "Household register"}}, {Name: catalog.Text{ZH: "准迁证", EN: "Move permit"}}}}}
 	}})
 	ctx := context.Background()
-	adm := r.h.admin
+	adm := r.h.Admin
 	tk, err := adm.Issue(ctx, "", hall.IssueRequest{Service: "E"})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestKioskRatesAScannedTicket(t *testing.T) {
 			Materials: []catalog.Material{{Name: catalog.Text{ZH: "无", EN: "Nothing"}}}}}
 	}})
 	ctx := context.Background()
-	adm := r.h.admin
+	adm := r.h.Admin
 	tk, _ := adm.Issue(ctx, "", hall.IssueRequest{Service: "E"})
 	adm.SetWindow(ctx, 1, "open", "")
 	if _, _, err := adm.Call(ctx, "", 1, tk.ID); err != nil {

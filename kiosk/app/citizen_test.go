@@ -37,7 +37,7 @@ func (v *recordingVoice) took() []Prompt {
 func (r *kioskRig) idleUntil(what string, ok func(View) bool) View {
 	r.t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
-		r.h.clock.Advance(time.Minute)
+		r.h.Clock.Advance(time.Minute)
 		select {
 		case v := <-r.views:
 			if ok(v) {
@@ -97,7 +97,7 @@ func TestCitizensWalkThroughTheKiosk(t *testing.T) {
 		t.Errorf("spoken: %q", said)
 	}
 	first := v.Ticket
-	r.h.clock.Advance(10 * time.Second) // the card still lies there: reminded again
+	r.h.Clock.Advance(10 * time.Second) // the card still lies there: reminded again
 	r.idleUntilSaid(voice, PromptTakeCard)
 	r.flow.Done()
 	v = r.awaitView("new visitor", func(v View) bool { return v.Screen == ScreenHome && v.NewVisitor })
@@ -149,7 +149,7 @@ func TestCitizensWalkThroughTheKiosk(t *testing.T) {
 	if page := r.lastPage(); !strings.Contains(page, "补打") || !strings.Contains(page, first.Number) {
 		t.Errorf("reprinted ticket:\n%s", page)
 	}
-	tickets, err := r.h.admin.Tickets(ctx)
+	tickets, err := r.h.Admin.Tickets(ctx)
 	if err != nil || len(tickets) != 3 {
 		t.Fatalf("a reprint must not issue a ticket: %d tickets, %v", len(tickets), err)
 	}
@@ -163,13 +163,13 @@ func TestCitizensWalkThroughTheKiosk(t *testing.T) {
 	r.flow.SetElderly(true)
 	r.flow.SelectService("B")
 	r.await(ScreenInsertCard)
-	r.h.clock.Advance(2 * time.Minute) // large text doubles the 30 s
+	r.h.Clock.Advance(2 * time.Minute) // large text doubles the 30 s
 	r.awaitView("still there?", func(v View) bool { return v.Screen == ScreenInsertCard && v.StillThere })
 	r.flow.Continue()
 	r.awaitView("continued", func(v View) bool { return v.Screen == ScreenInsertCard && !v.StillThere && v.Elderly })
-	r.h.clock.Advance(2 * time.Minute)
+	r.h.Clock.Advance(2 * time.Minute)
 	r.awaitView("still there? again", func(v View) bool { return v.StillThere })
-	r.h.clock.Advance(2 * time.Minute)
+	r.h.Clock.Advance(2 * time.Minute)
 	v = r.awaitView("next visitor", func(v View) bool { return v.Screen == ScreenHome && v.NewVisitor })
 	if v.Elderly || v.Service != nil {
 		t.Errorf("the last visitor's state survived: %+v", v)
@@ -185,7 +185,7 @@ func TestCitizensWalkThroughTheKiosk(t *testing.T) {
 // stale, and a tile whose leased numbers are used up is unavailable.
 func TestOfflineCitizen(t *testing.T) {
 	r := mustRigWith(t, rigOptions{lease: 2})
-	r.h.stop()
+	r.h.Stop()
 	for i := range 2 {
 		r.flow.SelectService("E")
 		v := r.await(ScreenTicket)
@@ -229,7 +229,7 @@ func TestElderlyAgeIsTheServersRule(t *testing.T) {
 	r.await(ScreenInsertCard)
 	r.sims.IDCard.Place(sim.SampleElderly)
 	v := r.await(ScreenTicket)
-	got, _ := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
+	got, _ := r.h.Admin.Ticket(context.Background(), v.Ticket.ID)
 	if got.Channel != hall.WalkIn || got.AgeClass != hall.AgeAdult || v.Elderly || v.Ticket.Priority {
 		t.Fatalf("76 under a rule of 80: channel %s age %s large text %v", got.Channel, got.AgeClass, v.Elderly)
 	}
@@ -240,13 +240,13 @@ func TestElderlyAgeIsTheServersRule(t *testing.T) {
 func TestRefusalsSayWhen(t *testing.T) {
 	r := MustRig(t)
 	ctx := context.Background()
-	slot := r.h.clock.Now().Add(2 * time.Hour) // 12:00; check-in from 11:30
-	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-9", CitizenKey: strings.Repeat("cd", 32), Service: "B",
+	slot := r.h.Clock.Now().Add(2 * time.Hour) // 12:00; check-in from 11:30
+	if _, err := r.h.Admin.Do(ctx, "POST", "/api/v1/bookings", "", hall.Booking{ID: "BK-9", CitizenKey: strings.Repeat("cd", 32), Service: "B",
 		SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	r.flow.StartAppointment()
-	r.await(ScreenAppointment)
+	r.flow.StartBooking()
+	r.await(ScreenBooking)
 	r.sims.Scanner.Scan("BK-9")
 	v := r.await(ScreenRefusal)
 	if v.Refusal != RefuseOutsideWindow || !v.OfferWalk || v.SlotStart.Format("15:04") != "12:00" || v.CheckInFrom.Format("15:04") != "11:30" {
@@ -254,7 +254,7 @@ func TestRefusalsSayWhen(t *testing.T) {
 	}
 	r.flow.Home()
 	r.await(ScreenHome)
-	r.h.clock.Advance(150 * time.Minute) // 12:30, lunch (the tiles learn it with the next figures)
+	r.h.Clock.Advance(150 * time.Minute) // 12:30, lunch (the tiles learn it with the next figures)
 	r.flow.SelectService("A")
 	r.await(ScreenInsertCard)
 	r.sims.IDCard.Place(sim.SampleResident)
@@ -296,7 +296,7 @@ func TestTapWhileBusyIsAnswered(t *testing.T) {
 	if !v.Printed {
 		t.Fatal("not printed")
 	}
-	if ts, err := r.h.admin.Tickets(context.Background()); err != nil || len(ts) != 1 {
+	if ts, err := r.h.Admin.Tickets(context.Background()); err != nil || len(ts) != 1 {
 		t.Fatalf("taps while busy issued tickets: %d, %v", len(ts), err)
 	}
 }

@@ -171,6 +171,9 @@ func (c *Config) Validate() error {
 			bad("time_zone", "unknown time zone %q", c.TimeZone)
 		}
 	}
+	if !validReplyTime(c.Devices.ReplyTime) {
+		bad("devices.reply_time", "a duration from 50ms to 10s, got %q", c.Devices.ReplyTime)
+	}
 	if c.Devices.PrinterModel != "" && !validModel(c.Devices.PrinterModel) {
 		bad("devices.printer_model", "unknown model %q", c.Devices.PrinterModel)
 	}

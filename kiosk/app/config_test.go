@@ -31,6 +31,9 @@ func TestConfigNamesEveryMistake(t *testing.T) {
 		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"reader_baud":9601}}`:   "devices.reader_baud",
 		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"printer_baud":-1}}`:    "devices.printer_baud",
 		`{"server":"http://h:1","token":"t","data_dir":"d","time_zone":"Mars/Olympus"}`:       "time_zone",
+		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"reply_time":"soon"}}`:  "devices.reply_time",
+		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"reply_time":"1ms"}}`:   "devices.reply_time",
+		`{"server":"http://h:1","token":"t","data_dir":"d","devices":{"reply_time":"1m"}}`:    "devices.reply_time",
 	} {
 		_, err := LoadConfig(write(body))
 		if err == nil || !strings.Contains(err.Error(), key) {

@@ -53,9 +53,9 @@ type Ticket struct {
 	Offline       bool // issued from a lease while the server was unreachable
 	StatusURL     string
 	MaskedID      string
-	Appointment   bool      // an online appointment was checked in
+	Booking       bool      // an online booking was checked in
 	Priority      bool      // the priority channel (绿色通道), e.g. an elderly card holder
-	SlotStart     time.Time // the appointment's slot, when Appointment
+	SlotStart     time.Time // the booking's slot, when Booking
 }
 
 // Core is the kiosk's link to the hall. Its methods are safe for concurrent
@@ -552,8 +552,8 @@ func (c *Core) issueOffline(service string, who *Citizen, channel hall.Channel) 
 		EstimatedWait: -1, IssuedAt: now.In(c.Location()), Offline: true, StatusURL: c.statusURL + o.ID, MaskedID: masked(who)}, nil
 }
 
-// CheckIn checks in an appointment (needs the server, which holds the
-// appointments even while the central platform is down).
+// CheckIn checks in a booking (needs the server, which holds the
+// bookings even while the central platform is down).
 func (c *Core) CheckIn(ctx context.Context, r hall.CheckIn) (Ticket, error) {
 	tv, err := c.cl.CheckIn(ctx, client.NewKey(), r)
 	if err != nil {
@@ -595,7 +595,7 @@ func (c *Core) fromView(tv hall.TicketView, masked string) Ticket {
 		wait = -1
 	}
 	return Ticket{ID: tv.ID, Number: tv.Number, Service: tv.Service, Ahead: tv.Position, EstimatedWait: wait,
-		IssuedAt: tv.IssuedAt.In(c.Location()), Priority: tv.Channel == hall.Priority, SlotStart: localTime(tv.SlotStart, c.Location()), StatusURL: c.statusURL + tv.ID, MaskedID: masked, Appointment: tv.Channel == hall.Appointment}
+		IssuedAt: tv.IssuedAt.In(c.Location()), Priority: tv.Channel == hall.Priority, SlotStart: localTime(tv.SlotStart, c.Location()), StatusURL: c.statusURL + tv.ID, MaskedID: masked, Booking: tv.Channel == hall.BookingChannel}
 }
 
 // localTime is t in loc, and the zero time stays zero.

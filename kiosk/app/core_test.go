@@ -3,23 +3,18 @@ package app
 import (
 	"context"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"hallq/internal/testclock"
+	"hallq/internal/halltest"
 	"hallq/kiosk/outbox"
-	"hallq/queue-server/client"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/server"
 	"hallq/queue-server/wire"
 )
-
-type clock = testclock.Clock
 
 // testLogs keeps every log line the servers and kiosks of this package's
 // tests write (at debug level), so the privacy test can scan them.
@@ -45,15 +40,11 @@ func (b *syncBuffer) Bytes() []byte {
 	return append([]byte(nil), b.buf...)
 }
 
+// hallFixture is a whole hall (internal/halltest) on the sample hall at
+// 10:00, logging into testLogs.
 type hallFixture struct {
-	cfg    *hall.Config // nil: the sample hall
-	crypto string       // server.Options.Crypto
-	t      testing.TB
-	dir    string
-	addr   string
-	clock  *clock
-	srv    *server.Server
-	admin  *client.Client
+	*halltest.Hall
+	t testing.TB
 }
 
 func MustServer(t testing.TB) *hallFixture { t.Helper(); return mustServerWith(t, nil) }
@@ -71,30 +62,13 @@ func mustServerCrypto(t testing.TB, edit func(*hall.Config), crypto string) *hal
 	if edit != nil {
 		edit(&cfg)
 	}
-	h := &hallFixture{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", cfg: &cfg, crypto: crypto,
-		clock: testclock.New(testclock.At(10, 0))}
-	h.start()
-	tok, _ := os.ReadFile(filepath.Join(h.dir, server.BootstrapFile))
-	h.admin = client.New(h.srv.URL, strings.TrimSpace(string(tok)))
-	return h
+	return &hallFixture{Hall: halltest.RunHall(t, halltest.Options{Config: &cfg, Logger: quiet,
+		Tweak: func(o *server.Options) { o.Crypto = crypto }}), t: t}
 }
-
-func (h *hallFixture) start() {
-	h.t.Helper()
-	cfg := *h.cfg
-	s, err := server.Start(server.Options{DataDir: h.dir, Addr: h.addr, Config: &cfg, Clock: h.clock, Crypto: h.crypto, Logger: quiet})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.srv, h.addr = s, s.Addr
-	h.t.Cleanup(func() { s.Close() })
-}
-
-func (h *hallFixture) stop() { h.srv.Close() }
 
 func (h *hallFixture) kioskToken(name string) string {
 	h.t.Helper()
-	tk, err := h.admin.CreateToken(context.Background(), wire.TokenRequest{Name: name, Role: wire.RoleKiosk})
+	tk, err := h.Admin.CreateToken(context.Background(), wire.TokenRequest{Name: name, Role: wire.RoleKiosk})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -122,7 +96,7 @@ func (h *hallFixture) open(k *kioskFixture, leaseSize int) {
 	}
 	h.t.Cleanup(func() { out.Close() })
 	k.out = out
-	core, err := NewCore(CoreConfig{Server: "http://" + h.addr, Token: k.token, LeaseSize: leaseSize, Logger: quiet, Now: h.clock.Now}, out)
+	core, err := NewCore(CoreConfig{Server: "http://" + h.Addr, Token: k.token, LeaseSize: leaseSize, Logger: quiet, Now: h.Clock.Now}, out)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -164,10 +138,10 @@ func TestPartitionLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.stop()
+	h.Stop()
 	var issued []Ticket
 	for i := range 50 {
-		h.clock.Advance(20 * time.Second)
+		h.Clock.Advance(20 * time.Second)
 		k := []*kioskFixture{k1, k2}[i%2]
 		if i == 25 { // kiosk 1 restarts while offline
 			k1.out.Close()
@@ -182,7 +156,7 @@ func TestPartitionLosesNothing(t *testing.T) {
 		}
 		issued = append(issued, tk)
 	}
-	h.start()
+	h.Start()
 	for _, k := range []*kioskFixture{k1, k2} {
 		if err := k.core.Sync(ctx); err != nil {
 			t.Fatal(err)
@@ -191,7 +165,7 @@ func TestPartitionLosesNothing(t *testing.T) {
 			t.Fatalf("%d offline tickets still pending", n)
 		}
 	}
-	all, err := h.admin.Tickets(ctx)
+	all, err := h.Admin.Tickets(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +188,7 @@ func TestPartitionLosesNothing(t *testing.T) {
 		t.Fatalf("server holds %d tickets, want 51", len(all))
 	}
 	// the queue (one class, one service) is in issue order
-	q, _ := h.admin.Tickets(ctx)
+	q, _ := h.Admin.Tickets(ctx)
 	waiting := slices.DeleteFunc(q, func(tv hall.TicketView) bool { return tv.Status != hall.Waiting })
 	if waiting[0].ID != online.ID {
 		t.Fatalf("the online ticket issued first is not first: %s", waiting[0].Number)
@@ -234,7 +208,7 @@ func TestLeasesRunOutThenTicketsUnavailable(t *testing.T) {
 	if err := k.core.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h.stop()
+	h.Stop()
 	for i := range 2 {
 		if _, err := k.core.Issue(ctx, "E", nil, hall.WalkIn); err != nil {
 			t.Fatalf("ticket %d: %v", i, err)
@@ -258,13 +232,13 @@ func TestRemovedServiceLeaseIsDropped(t *testing.T) {
 	if free := k.core.LeasedFree(); free["E"] != 5 {
 		t.Fatalf("leased before the change: %v", free)
 	}
-	cfg := h.srv.Service.Config()
+	cfg := h.Server.Service.Config()
 	cfg.Services = slices.DeleteFunc(cfg.Services, func(s hall.ServiceConfig) bool { return s.Code == "E" })
 	for i := range cfg.Windows {
 		cfg.Windows[i].Services = slices.DeleteFunc(cfg.Windows[i].Services, func(s string) bool { return s == "E" })
 	}
 	cfg.Windows = slices.DeleteFunc(cfg.Windows, func(w hall.WindowConfig) bool { return len(w.Services) == 0 })
-	if _, err := h.admin.Do(ctx, "PUT", "/api/v1/config", "", cfg, nil); err != nil {
+	if _, err := h.Admin.Do(ctx, "PUT", "/api/v1/config", "", cfg, nil); err != nil {
 		t.Fatalf("removing service E with the kiosk's lease out: %v", err)
 	}
 	svcs, err := k.core.cl.Services(ctx) // what the next services frame brings
@@ -292,13 +266,13 @@ func TestOfflineTicketRefusedForGoodIsSetAside(t *testing.T) {
 	if err := k.core.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h.stop()
+	h.Stop()
 	late, err := k.core.Issue(ctx, "E", nil, hall.WalkIn)
 	if err != nil || !late.Offline {
 		t.Fatalf("offline issue: %v %+v", err, late)
 	}
-	h.clock.Advance(24 * time.Hour) // back the next morning
-	h.start()
+	h.Clock.Advance(24 * time.Hour) // back the next morning
+	h.Start()
 	for range 2 {
 		if err := k.core.Sync(ctx); err != nil {
 			t.Fatal(err)
@@ -313,18 +287,18 @@ func TestOfflineTicketRefusedForGoodIsSetAside(t *testing.T) {
 	}
 	k.core.ReportDevices(ctx, k.core.DeviceReport(wire.DeviceHealth{Reader: "ok", Printer: "ok", Scanner: "ok"}))
 	var devs []wire.DeviceHealth
-	if _, err := h.admin.Do(ctx, "GET", "/api/v1/devices", "", nil, &devs); err != nil || len(devs) != 1 || devs[0].SetAside != 1 || devs[0].Pending != 0 {
+	if _, err := h.Admin.Do(ctx, "GET", "/api/v1/devices", "", nil, &devs); err != nil || len(devs) != 1 || devs[0].SetAside != 1 || devs[0].Pending != 0 {
 		t.Fatalf("devices: %v %+v, want one kiosk with 1 set aside", err, devs)
 	}
 	// counted the day it was set aside (its citizen may be in the hall), kept a week
-	h.clock.Advance(24 * time.Hour)
+	h.Clock.Advance(24 * time.Hour)
 	if n := k.core.SetAside(); n != 0 {
 		t.Errorf("the next day %d tickets count as set aside, want 0", n)
 	}
 	if aside, _ := k.out.Aside(time.Time{}); len(aside) != 1 {
 		t.Errorf("the record is gone after a day: %+v", aside)
 	}
-	h.clock.Advance(7 * 24 * time.Hour)
+	h.Clock.Advance(7 * 24 * time.Hour)
 	if err := k.core.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +322,7 @@ func TestLostAnswerLeavesNoPhantom(t *testing.T) {
 	if err := k.core.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := h.admin.Ticket(ctx, phantom.ID)
+	got, _ := h.Admin.Ticket(ctx, phantom.ID)
 	if got.Status != hall.Cancelled {
 		t.Fatalf("phantom ticket left %s", got.Status)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"hallq/devices/escpos"
 	"hallq/devices/idcard"
@@ -20,6 +21,22 @@ type DeviceConfig struct {
 	PrinterModel string `json:"printer_model"` // a key of escpos.Models; default generic-80
 	Scanner      string `json:"scanner"`       // e.g. /dev/hallq-scanner
 	ScannerBaud  int    `json:"scanner_baud"`  // default 9600
+	// ReplyTime is how long the reader and the printer may take to start
+	// answering a request once it has crossed the wire (a Go duration,
+	// 50ms–10s; default 300ms, the drivers'): raise it for a slow device
+	// or a kiosk PC too busy to read the answer at once.
+	ReplyTime string `json:"reply_time"`
+}
+
+// replyTime is ReplyTime as the drivers take it (0: their default).
+func (c DeviceConfig) replyTime() time.Duration {
+	d, _ := time.ParseDuration(c.ReplyTime)
+	return d
+}
+
+func validReplyTime(s string) bool {
+	d, err := time.ParseDuration(s)
+	return s == "" || err == nil && d >= 50*time.Millisecond && d <= 10*time.Second
 }
 
 // Devices are the opened drivers (nil when absent) and their ports.
@@ -47,7 +64,7 @@ func OpenDevices(c DeviceConfig) (*Devices, error) {
 	}
 	if c.Reader != "" {
 		p, baud := port(serialport.IDCardConfig(c.Reader), c.ReaderBaud)
-		d.Reader = idcard.NewReader(p, idcard.Options{Baud: baud})
+		d.Reader = idcard.NewReader(p, idcard.Options{Baud: baud, ReplyTime: c.replyTime()})
 	}
 	if c.Printer != "" {
 		name := c.PrinterModel
@@ -60,7 +77,7 @@ func OpenDevices(c DeviceConfig) (*Devices, error) {
 			return nil, fmt.Errorf("unknown printer model %q", name)
 		}
 		p, baud := port(serialport.PrinterConfig(c.Printer), c.PrinterBaud)
-		d.Printer = escpos.NewPrinter(p, m, escpos.Options{Baud: baud})
+		d.Printer = escpos.NewPrinter(p, m, escpos.Options{Baud: baud, ReplyTime: c.replyTime()})
 	}
 	if c.Scanner != "" {
 		p, baud := port(serialport.ScannerConfig(c.Scanner), c.ScannerBaud)

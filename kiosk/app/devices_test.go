@@ -49,3 +49,25 @@ func TestOpenDevicesUsesConfiguredBaud(t *testing.T) {
 		t.Fatalf("%d pages printed", got)
 	}
 }
+
+// devices.reply_time reaches the drivers: a printer that never answers is
+// given up on only after the configured time (a lower bound, which no load
+// on the machine can make fail), not the drivers' default 300 ms.
+func TestOpenDevicesUsesConfiguredReplyTime(t *testing.T) {
+	printer, err := sim.NewPrinter(sim.PrinterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { printer.Close() })
+	d, err := OpenDevices(DeviceConfig{Printer: printer.Path(), ReplyTime: "1500ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	printer.SetHung(true) // the line stays up, nothing answers
+	start := time.Now()
+	_, err = d.Printer.Status(context.Background())
+	if took := time.Since(start); err == nil || took < 1500*time.Millisecond {
+		t.Fatalf("a silent printer: %v after %v, want a failure after at least the configured 1.5 s", err, took)
+	}
+}

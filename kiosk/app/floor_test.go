@@ -32,8 +32,8 @@ func withCalendar(closures ...calendar.Closure) func(*hall.Config) {
 func TestBookingOnlyOffersCheckIn(t *testing.T) {
 	r := mustRigWith(t, rigOptions{hall: withCalendar()})
 	ctx := context.Background()
-	slot := r.h.clock.Now().Add(10 * time.Minute)
-	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-B1", CitizenKey: strings.Repeat("ef", 32), Service: "B",
+	slot := r.h.Clock.Now().Add(10 * time.Minute)
+	if _, err := r.h.Admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-B1", CitizenKey: strings.Repeat("ef", 32), Service: "B",
 		SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +44,11 @@ func TestBookingOnlyOffersCheckIn(t *testing.T) {
 	if v := r.await(ScreenRefusal); v.Refusal != RefuseBookingOnly {
 		t.Fatalf("walk-in B in booking-only hours: %q (%s)", v.Refusal, v.Detail)
 	}
-	r.flow.StartAppointment() // the refusal's check-in button
-	r.await(ScreenAppointment)
+	r.flow.StartBooking() // the refusal's check-in button
+	r.await(ScreenBooking)
 	r.sims.Scanner.Scan("BK-B1")
 	v := r.await(ScreenTicket)
-	got, err := r.h.admin.Ticket(ctx, v.Ticket.ID)
+	got, err := r.h.Admin.Ticket(ctx, v.Ticket.ID)
 	if err != nil || got.Channel != hall.Appointment || got.Service != "B" {
 		t.Fatalf("checked in: %+v, %v", got.Ticket, err)
 	}
@@ -88,7 +88,7 @@ func TestKioskHelperCall(t *testing.T) {
 	if v.Helper != HelperCalled || v.Screen != ScreenHome {
 		t.Fatalf("after the helper button: %+v", v)
 	}
-	calls, err := r.h.admin.HelpCalls(context.Background())
+	calls, err := r.h.Admin.HelpCalls(context.Background())
 	if err != nil || len(calls) != 1 || calls[0].Kiosk != "kiosk-1" || !calls[0].Open() {
 		t.Fatalf("the server's helper calls: %+v, %v", calls, err)
 	}

@@ -22,14 +22,14 @@ type Screen string
 
 // The kiosk's screens.
 const (
-	ScreenHome        Screen = "home"
-	ScreenInsertCard  Screen = "insert_card" // a service needing an ID card was chosen
-	ScreenAppointment Screen = "appointment" // swipe the card or scan the booking QR
-	ScreenWorking     Screen = "working"     // asking the server, printing
-	ScreenTicket      Screen = "ticket"
-	ScreenRefusal     Screen = "refusal"
-	ScreenService     Screen = "service" // staff only, after the admin PIN
-	ScreenNotice      Screen = "notice"  // a scanned ticket's one-time notice (一次性告知单), printed
+	ScreenHome       Screen = "home"
+	ScreenInsertCard Screen = "insert_card" // a service needing an ID card was chosen
+	ScreenBooking    Screen = "booking"     // swipe the card or scan the booking QR
+	ScreenWorking    Screen = "working"     // asking the server, printing
+	ScreenTicket     Screen = "ticket"
+	ScreenRefusal    Screen = "refusal"
+	ScreenService    Screen = "service" // staff only, after the admin PIN
+	ScreenNotice     Screen = "notice"  // a scanned ticket's one-time notice (一次性告知单), printed
 )
 
 // Refusal codes: what the screens explain in plain words (zh/en).
@@ -41,8 +41,8 @@ const (
 	RefuseCardExpired      = "card_expired"           // and this service does not accept expired cards
 	RefuseCardUnreadable   = "card_unreadable"        // lift the card and place it again
 	RefuseBlacklisted      = "blacklisted"            // neutral wording: please ask staff
-	RefuseNoAppointment    = "not_found"              // no appointment today for this card / code
-	RefuseAlreadyCheckedIn = "already_checked_in"     // the appointment's ticket exists (Held: reprint)
+	RefuseNoBooking        = "not_found"              // no booking today for this card / code
+	RefuseAlreadyCheckedIn = "already_checked_in"     // the booking's ticket exists (Held: reprint)
 	RefuseOutsideWindow    = "outside_checkin_window" // Slot and CheckInFrom; offer a walk-in ticket
 	RefuseUnavailable      = "tickets_unavailable"    // offline and out of leased numbers
 	RefuseDevice           = "device_error"           // anything else: ask staff
@@ -78,7 +78,7 @@ type View struct {
 	ScreenOnly bool   // printer out of paper or cover open: tickets on screen only
 	HallName   hall.Text
 	// Refusal details: tickets the citizen already holds (offered for
-	// reprint), the appointment's slot and check-in window, the service's
+	// reprint), the booking's slot and check-in window, the service's
 	// hours. Times are in the hall's zone.
 	Held         []Ticket
 	SlotStart    time.Time
@@ -189,9 +189,9 @@ type FlowConfig struct {
 // The screen is the state. Inputs and where they lead:
 //
 //	home         tile → working (no ID needed, or the card already on the reader) | insert card | refusal (closed, unavailable)
-//	             appointment → appointment; scan → working; card → remembered for the next tile
+//	             booking → booking; scan → working; card → remembered for the next tile
 //	insert card  card → working | refusal (expired at a service that refuses them, unreadable); cancel → home
-//	appointment  card, scan → working; cancel → home
+//	booking  card, scan → working; cancel → home
 //	working      result → ticket | refusal; any tap → working with Busy
 //	ticket       done → home (new visitor); timeout → home (new visitor; a ticket only on screen stays until done)
 //	refusal      retry → the failed step again (a card on the reader is used); reprint → working; walk-in, home → home
@@ -270,14 +270,14 @@ func (f *Flow) do(fn func()) {
 // SelectService: the citizen tapped a service tile.
 func (f *Flow) SelectService(code string) { f.do(func() { f.selectService(code) }) }
 
-// StartAppointment: the citizen tapped "I have an appointment".
-func (f *Flow) StartAppointment() {
+// StartBooking: the citizen tapped "I have an appointment".
+func (f *Flow) StartBooking() {
 	f.do(func() {
 		if f.busyTap() {
 			return
 		}
-		f.lastService, f.lastStep = "", ScreenAppointment
-		f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+		f.lastService, f.lastStep = "", ScreenBooking
+		f.set(View{Screen: ScreenBooking}, f.cfg.Idle)
 	})
 }
 
@@ -342,7 +342,7 @@ func (f *Flow) SetLanguage(lang string) {
 func (f *Flow) Touched() { f.do(f.touch) }
 
 // Retry repeats the step that failed: read the card again (the one on the
-// reader if the citizen placed it again), or look the appointment up again.
+// reader if the citizen placed it again), or look the booking up again.
 func (f *Flow) Retry() {
 	f.do(func() {
 		if f.busyTap() {
@@ -351,8 +351,8 @@ func (f *Flow) Retry() {
 		switch {
 		case f.lastService != "":
 			f.selectService(f.lastService)
-		case f.lastStep == ScreenAppointment:
-			f.set(View{Screen: ScreenAppointment}, f.cfg.Idle)
+		case f.lastStep == ScreenBooking:
+			f.set(View{Screen: ScreenBooking}, f.cfg.Idle)
 		default:
 			f.home()
 		}
@@ -536,7 +536,7 @@ func (f *Flow) onTick() {
 		return
 	}
 	switch f.view.Screen {
-	case ScreenInsertCard, ScreenAppointment, ScreenRefusal:
+	case ScreenInsertCard, ScreenBooking, ScreenRefusal:
 		if !f.view.StillThere {
 			f.resume = f.timeout
 			f.view.StillThere = true
@@ -625,7 +625,7 @@ func (f *Flow) onCard(ev idcard.Event) {
 	switch ev.Kind {
 	case idcard.ReaderError:
 		f.readerOK, f.card = false, nil
-		if f.view.Screen == ScreenInsertCard || f.view.Screen == ScreenAppointment {
+		if f.view.Screen == ScreenInsertCard || f.view.Screen == ScreenBooking {
 			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
 		}
 		return
@@ -641,7 +641,7 @@ func (f *Flow) onCard(ev idcard.Event) {
 	switch f.view.Screen {
 	case ScreenInsertCard:
 		f.useCard(*f.view.Service, ev)
-	case ScreenAppointment:
+	case ScreenBooking:
 		f.checkInCard(ev)
 	case ScreenRefusal:
 		// the citizen lifted the card and placed it again: go on with the
@@ -658,37 +658,39 @@ func (f *Flow) onCard(ev idcard.Event) {
 // useCard issues a ticket for service s with the card on the reader.
 func (f *Flow) useCard(s hall.ServiceView, ev idcard.Event) {
 	f.lastService, f.lastStep = s.Code, ScreenInsertCard
-	f.cardUsed = true // from now on, remind the citizen to take it back
-	if ev.Err != nil && (!errors.Is(ev.Err, idcard.ErrExpired) || !s.AcceptExpired) {
-		if errors.Is(ev.Err, idcard.ErrExpired) {
-			f.refuse(RefuseCardExpired, "card expired", nil)
-		} else {
-			f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
-		}
-		return
+	if who, ok := f.cardHolder(ev, s.AcceptExpired); ok {
+		f.issue(s, who)
 	}
-	who, err := f.citizen(ev.Card)
-	if err != nil {
-		f.refuse(RefuseDevice, err.Error(), nil)
-		return
-	}
-	f.say(PromptChime)
-	f.issue(s, who)
 }
 
 func (f *Flow) checkInCard(ev idcard.Event) {
-	f.cardUsed = true
-	if ev.Err != nil && !errors.Is(ev.Err, idcard.ErrExpired) { // an appointment needs no valid card, only its holder
+	if who, ok := f.cardHolder(ev, true); ok { // a booking needs no valid card, only its holder
+		f.checkIn(hall.CheckIn{SealedID: who.Sealed, MaskedID: who.Masked, AgeClass: who.AgeClass}) // the masked form stays here, for the ticket
+	}
+}
+
+// cardHolder takes the holder of the card just read, for a ticket or a
+// check-in, or refuses: a card that cannot be read, an expired card where
+// expired cards are not accepted, a number the kiosk cannot seal. The
+// chime says the card was taken.
+func (f *Flow) cardHolder(ev idcard.Event, acceptExpired bool) (*Citizen, bool) {
+	f.cardUsed = true // from now on, remind the citizen to take it back
+	expired := errors.Is(ev.Err, idcard.ErrExpired)
+	switch {
+	case ev.Err != nil && expired && !acceptExpired:
+		f.refuse(RefuseCardExpired, "card expired", nil)
+		return nil, false
+	case ev.Err != nil && !expired:
 		f.refuse(RefuseCardUnreadable, idcard.Code(ev.Err), nil)
-		return
+		return nil, false
 	}
 	who, err := f.citizen(ev.Card)
 	if err != nil {
 		f.refuse(RefuseDevice, err.Error(), nil)
-		return
+		return nil, false
 	}
 	f.say(PromptChime)
-	f.checkIn(hall.CheckIn{SealedID: who.Sealed, MaskedID: who.Masked, AgeClass: who.AgeClass}) // the masked form stays here, for the ticket
+	return who, true
 }
 
 // citizen takes what the queue needs from a card: the number sealed to the
@@ -708,7 +710,7 @@ func (f *Flow) citizen(c idcard.Card) (*Citizen, error) {
 
 func (f *Flow) onCode(code string) {
 	switch f.view.Screen {
-	case ScreenHome, ScreenAppointment:
+	case ScreenHome, ScreenBooking:
 	default:
 		return
 	}
@@ -720,10 +722,10 @@ func (f *Flow) onCode(code string) {
 		f.notice(id)
 		return
 	}
-	f.lastService, f.lastStep = "", ScreenAppointment
+	f.lastService, f.lastStep = "", ScreenBooking
 	booking := bookingID(code)
 	if booking == "" {
-		f.refuse(RefuseNoAppointment, "unreadable booking code", nil)
+		f.refuse(RefuseNoBooking, "unreadable booking code", nil)
 		return
 	}
 	f.checkIn(hall.CheckIn{Booking: booking})
@@ -876,27 +878,26 @@ func (f *Flow) start(work func(ctx context.Context) func()) {
 
 // issue asks for a ticket (who is nil for services without ID) and prints it.
 func (f *Flow) issue(s hall.ServiceView, who *Citizen) {
-	f.set(View{Screen: ScreenWorking, Service: &s}, 0)
-	job := f.printJob()
-	f.start(func(ctx context.Context) func() {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		t, err := f.core.Issue(cctx, s.Code, who, hall.WalkIn)
-		cancel()
-		if err != nil {
-			info := f.refusalInfo(ctx, err)
-			return func() { f.refused(err, info) }
-		}
-		res := job.run(ctx, t, false)
-		return func() { f.printed(t, res) }
+	f.serveAndPrint(View{Screen: ScreenWorking, Service: &s}, func(ctx context.Context) (Ticket, error) {
+		return f.core.Issue(ctx, s.Code, who, hall.WalkIn)
 	})
 }
 
+// checkIn checks a booking in and prints its ticket.
 func (f *Flow) checkIn(r hall.CheckIn) {
-	f.set(View{Screen: ScreenWorking}, 0)
+	f.serveAndPrint(View{Screen: ScreenWorking}, func(ctx context.Context) (Ticket, error) {
+		return f.core.CheckIn(ctx, r)
+	})
+}
+
+// serveAndPrint shows working, gets a ticket from the server (at most 10 s)
+// and prints it, or shows the server's refusal.
+func (f *Flow) serveAndPrint(working View, get func(context.Context) (Ticket, error)) {
+	f.set(working, 0)
 	job := f.printJob()
 	f.start(func(ctx context.Context) func() {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		t, err := f.core.CheckIn(cctx, r)
+		t, err := get(cctx)
 		cancel()
 		if err != nil {
 			info := f.refusalInfo(ctx, err)
@@ -974,7 +975,7 @@ func (j printJob) run(ctx context.Context, t Ticket, reprint bool) printResult {
 func (j printJob) ticket(t Ticket, reprint bool) escpos.Ticket {
 	pt := escpos.Ticket{HallName: j.hallName, Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait,
 		IssuedAt: t.IssuedAt.In(j.loc), StatusURL: t.StatusURL, MaskedID: t.MaskedID, Footer: j.f.cfg.Footer,
-		Offline: t.Offline, Priority: t.Priority, Appointment: t.Appointment, Reprint: reprint}
+		Offline: t.Offline, Priority: t.Priority, Booking: t.Booking, Reprint: reprint}
 	if !t.SlotStart.IsZero() {
 		pt.SlotStart = t.SlotStart.In(j.loc)
 	}
@@ -1103,8 +1104,8 @@ func refusalOf(err error) (string, bool) {
 		return RefuseHoliday, false
 	case hall.ReasonBlacklisted:
 		return RefuseBlacklisted, false
-	case hall.ReasonNoAppointment:
-		return RefuseNoAppointment, true
+	case hall.ReasonNoBooking:
+		return RefuseNoBooking, true
 	case hall.ReasonAlreadyCheckedIn:
 		return RefuseAlreadyCheckedIn, false
 	case hall.ReasonOutsideCheckinWindow:

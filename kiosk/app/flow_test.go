@@ -51,7 +51,9 @@ func mustRigWith(t testing.TB, o rigOptions) *kioskRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sims.Close() })
-	devs, err := OpenDevices(DeviceConfig{Reader: sims.IDCard.Path(), Printer: sims.Printer.Path(), Scanner: sims.Scanner.Path()})
+	// ReplyTime: the simulators share a loaded machine; how fast they answer is
+	// not what these tests are about (TestOpenDevicesUsesConfiguredReplyTime is)
+	devs, err := OpenDevices(DeviceConfig{Reader: sims.IDCard.Path(), Printer: sims.Printer.Path(), Scanner: sims.Scanner.Path(), ReplyTime: "5s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +157,7 @@ func TestCardPlacedTicketIssuedAndPrinted(t *testing.T) {
 		t.Fatalf("ticket view %+v printed=%v", v.Ticket, v.Printed)
 	}
 	// the server holds the ticket with the citizen's HMAC key, never the number
-	got, err := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
+	got, err := r.h.Admin.Ticket(context.Background(), v.Ticket.ID)
 	if err != nil || got.Number != "A001" {
 		t.Fatalf("server ticket: %v %+v", err, got)
 	}
@@ -181,7 +183,7 @@ func TestElderlyCardGetsPriority(t *testing.T) {
 	r.await(ScreenInsertCard)
 	r.sims.IDCard.Place(sim.SampleElderly)
 	v := r.await(ScreenTicket)
-	got, _ := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
+	got, _ := r.h.Admin.Ticket(context.Background(), v.Ticket.ID)
 	if got.Channel != hall.Priority || got.AgeClass != hall.AgeElderly {
 		t.Fatalf("elderly citizen: channel %s age %s", got.Channel, got.AgeClass)
 	}
@@ -210,9 +212,9 @@ func TestIdleReturnsHomeForANewVisitor(t *testing.T) {
 	r := MustRig(t)
 	r.flow.SelectService("A")
 	r.await(ScreenInsertCard)
-	r.h.clock.Advance(time.Minute) // nobody touched the screen: first a warning
+	r.h.Clock.Advance(time.Minute) // nobody touched the screen: first a warning
 	r.awaitView("still there?", func(v View) bool { return v.Screen == ScreenInsertCard && v.StillThere })
-	r.h.clock.Advance(time.Minute)
+	r.h.Clock.Advance(time.Minute)
 	v := r.await(ScreenHome)
 	for !v.NewVisitor {
 		v = r.await(ScreenHome)
@@ -248,7 +250,7 @@ func TestPaperOutShowsTicketOnScreenAndTellsServer(t *testing.T) {
 	if v.Printed || v.Ticket == nil || !v.ScreenOnly {
 		t.Fatalf("view %+v", v)
 	}
-	got, _ := r.h.admin.Ticket(context.Background(), v.Ticket.ID)
+	got, _ := r.h.Admin.Ticket(context.Background(), v.Ticket.ID)
 	if !got.PrintFailed {
 		t.Fatal("the server does not know the ticket was not printed")
 	}
@@ -278,18 +280,18 @@ func (r *kioskRig) deadline() time.Time {
 func TestBookingQRChecksIn(t *testing.T) {
 	r := MustRig(t)
 	ctx := context.Background()
-	slot := r.h.clock.Now().Add(10 * time.Minute)
+	slot := r.h.Clock.Now().Add(10 * time.Minute)
 	key := strings.Repeat("ab", 32)
-	if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-7", CitizenKey: key, Service: "B",
+	if _, err := r.h.Admin.Do(ctx, "POST", "/api/v1/bookings", "", hall.Booking{ID: "BK-7", CitizenKey: key, Service: "B",
 		SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	r.flow.StartAppointment()
-	r.await(ScreenAppointment)
+	r.flow.StartBooking()
+	r.await(ScreenBooking)
 	r.sims.Scanner.Scan("https://gaj.example.gov.cn/booking?booking=BK-7")
 	v := r.await(ScreenTicket)
-	got, _ := r.h.admin.Ticket(ctx, v.Ticket.ID)
-	if got.Channel != hall.Appointment || got.Appointment != "BK-7" {
+	got, _ := r.h.Admin.Ticket(ctx, v.Ticket.ID)
+	if got.Channel != hall.BookingChannel || got.Booking != "BK-7" {
 		t.Fatalf("checked-in ticket %+v", got.Ticket)
 	}
 	r.flow.Home()

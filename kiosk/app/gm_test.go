@@ -32,24 +32,24 @@ func TestKioskWalkThroughWithEitherCrypto(t *testing.T) {
 			if sm2 := strings.HasPrefix(r.k.core.sealKey, "sm2:"); sm2 != (tc.crypto == server.CryptoGM) {
 				t.Fatalf("the kiosk holds seal key %q", r.k.core.sealKey)
 			}
-			secret, err := r.h.srv.Store.Secret()
+			secret, err := r.h.Server.Store.Secret()
 			if err != nil {
 				t.Fatal(err)
 			}
 			key := sim.SampleResident.Number.KeyWith(tc.hash, secret)
-			slot := r.h.clock.Now().Add(10 * time.Minute)
-			if _, err := r.h.admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-1", CitizenKey: key, Service: "B",
+			slot := r.h.Clock.Now().Add(10 * time.Minute)
+			if _, err := r.h.Admin.Do(ctx, "POST", "/api/v1/appointments", "", hall.Booking{ID: "BK-1", CitizenKey: key, Service: "B",
 				SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}, nil); err != nil {
 				t.Fatal(err)
 			}
-			r.flow.StartAppointment()
-			r.await(ScreenAppointment)
+			r.flow.StartBooking()
+			r.await(ScreenBooking)
 			if err := r.sims.IDCard.Place(sim.SampleResident); err != nil {
 				t.Fatal(err)
 			}
 			v := r.await(ScreenTicket)
-			got, err := r.h.admin.Ticket(ctx, v.Ticket.ID)
-			if err != nil || got.Channel != hall.Appointment || got.Appointment != "BK-1" || got.Service != "B" {
+			got, err := r.h.Admin.Ticket(ctx, v.Ticket.ID)
+			if err != nil || got.Channel != hall.BookingChannel || got.Booking != "BK-1" || got.Service != "B" {
 				t.Fatalf("checked-in ticket %+v, %v", got.Ticket, err)
 			}
 			r.flow.Home()

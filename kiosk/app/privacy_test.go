@@ -67,8 +67,8 @@ func TestNoRawIDNumberAnywhere(t *testing.T) {
 	if err != nil || len(rawIDNumbers(text)) != 1 {
 		t.Fatalf("detector does not find the number in the card's own text block: %v", err)
 	}
-	r.h.srv.Close() // flush and release the files
-	for _, dir := range []string{r.h.dir, r.k.dir} {
+	r.h.Server.Close() // flush and release the files
+	for _, dir := range []string{r.h.Dir, r.k.dir} {
 		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -117,7 +117,7 @@ func TestKioskDataAndTokenRecoverNoID(t *testing.T) {
 	if err != nil || tk.Offline || tk.MaskedID != online.Masked() {
 		t.Fatalf("online issue: %v %+v", err, tk)
 	}
-	h.stop()
+	h.Stop()
 	who2, err := k.core.Citizen(offline, hall.AgeElderly)
 	if err != nil {
 		t.Fatal(err)
@@ -126,12 +126,12 @@ func TestKioskDataAndTokenRecoverNoID(t *testing.T) {
 	if err != nil || !tk2.Offline || tk2.MaskedID != offline.Masked() {
 		t.Fatalf("offline issue: %v %+v", err, tk2)
 	}
-	h.start()
-	secret, err := h.srv.Store.Secret()
+	h.Start()
+	secret, err := h.Server.Store.Secret()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealKey, err := h.srv.Store.SealKey(func() ([]byte, error) { return nil, errors.New("the key must exist") })
+	sealKey, err := h.Server.Store.SealKey(func() ([]byte, error) { return nil, errors.New("the key must exist") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestKioskDataAndTokenRecoverNoID(t *testing.T) {
 	}
 	check("the kiosk token", []byte(k.token))
 	// everything the kiosk role can read
-	thief := client.New(h.srv.URL, k.token)
+	thief := client.New(h.Server.URL, k.token)
 	for _, path := range []string{"/api/v1/me", "/api/v1/services", "/api/v1/overview", "/api/v1/windows",
 		"/api/v1/events", "/api/v1/tickets/" + tk.ID, "/api/v1/kiosk/seal-key", "/healthz"} {
 		var raw json.RawMessage
@@ -201,7 +201,7 @@ func TestKioskDataAndTokenRecoverNoID(t *testing.T) {
 	if k.core.Pending() != 0 || k.core.SetAside() != 0 {
 		t.Fatalf("after hand-over: %d pending, %d set aside", k.core.Pending(), k.core.SetAside())
 	}
-	got, err := h.srv.Service.Tickets(ctx, func(t *hall.Ticket) bool { return t.ID == tk2.ID || t.ID == tk.ID })
+	got, err := h.Server.Service.Tickets(ctx, func(t *hall.Ticket) bool { return t.ID == tk2.ID || t.ID == tk.ID })
 	if err != nil || len(got) != 2 {
 		t.Fatalf("server tickets: %v %d", err, len(got))
 	}
@@ -234,13 +234,13 @@ func TestOfflineHandOverAppliesCitizenRules(t *testing.T) {
 		}
 	}
 	banned := sim.SampleElderly.Number
-	if _, err := h.admin.Do(ctx, "POST", "/api/v1/blacklist", "", wire.BlacklistRequest{CitizenKey: banned.Key(mustSecret(t, h))}, nil); err != nil {
+	if _, err := h.Admin.Do(ctx, "POST", "/api/v1/blacklist", "", wire.BlacklistRequest{CitizenKey: banned.Key(mustSecret(t, h))}, nil); err != nil {
 		t.Fatal(err)
 	}
-	h.stop()
+	h.Stop()
 	issue := func(k *kioskFixture, n idcard.IDNumber) (Ticket, error) {
 		t.Helper()
-		h.clock.Advance(time.Minute)
+		h.Clock.Advance(time.Minute)
 		who, err := k.core.Citizen(n, hall.AgeAdult)
 		if err != nil {
 			t.Fatal(err)
@@ -261,7 +261,7 @@ func TestOfflineHandOverAppliesCitizenRules(t *testing.T) {
 	if _, err := issue(k1, card); hall.ErrorReason(err) != "citizen_limit" {
 		t.Fatalf("a third offline ticket for one card at one kiosk: %v, want citizen_limit", err)
 	}
-	h.start()
+	h.Start()
 	for _, k := range []*kioskFixture{k1, k2} {
 		if err := k.core.Sync(ctx); err != nil {
 			t.Fatal(err)
@@ -281,7 +281,7 @@ func TestOfflineHandOverAppliesCitizenRules(t *testing.T) {
 	if all := strings.Join(reasons, "|"); !strings.Contains(all, "has taken 2") || !strings.Contains(all, "cannot take tickets") {
 		t.Errorf("set-aside reasons %q do not name the per-citizen limit and the blacklist", reasons)
 	}
-	ts, _ := h.srv.Service.Tickets(ctx, func(t *hall.Ticket) bool { return t.Offline })
+	ts, _ := h.Server.Service.Tickets(ctx, func(t *hall.Ticket) bool { return t.Offline })
 	if len(ts) != 2 {
 		t.Errorf("%d offline tickets queued, want 2", len(ts))
 	}
@@ -289,7 +289,7 @@ func TestOfflineHandOverAppliesCitizenRules(t *testing.T) {
 
 func mustSecret(t *testing.T, h *hallFixture) []byte {
 	t.Helper()
-	s, err := h.srv.Store.Secret()
+	s, err := h.Server.Store.Secret()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,8 +54,8 @@ func Checklists(ms []catalog.Matter) []ui.Checklist {
 // SelectService starts a ticket for a service.
 func (b *Bridge) SelectService(code string) { b.flow.SelectService(code) }
 
-// StartAppointment starts a check-in.
-func (b *Bridge) StartAppointment() { b.flow.StartAppointment() }
+// StartBooking starts a check-in.
+func (b *Bridge) StartBooking() { b.flow.StartBooking() }
 
 // CallHelper: the citizen asks for a floor helper (帮办).
 func (b *Bridge) CallHelper() { b.flow.CallHelper() }
@@ -131,7 +131,7 @@ func Tiles(svcs []hall.ServiceView) []ui.ServiceTile {
 
 // screens names each flow screen's counterpart among the screens.
 var screens = map[app.Screen]ui.Screen{
-	app.ScreenHome: ui.ScreenHome, app.ScreenInsertCard: ui.ScreenInsertCard, app.ScreenAppointment: ui.ScreenAppointment,
+	app.ScreenHome: ui.ScreenHome, app.ScreenInsertCard: ui.ScreenInsertCard, app.ScreenBooking: ui.ScreenBooking,
 	app.ScreenWorking: ui.ScreenWorking, app.ScreenTicket: ui.ScreenTicket, app.ScreenRefusal: ui.ScreenRefusal,
 	app.ScreenService: ui.ScreenService, app.ScreenNotice: ui.ScreenNotice,
 }
@@ -155,7 +155,7 @@ func View(v app.View) ui.View {
 	}
 	if t := v.Ticket; t != nil {
 		out.Ticket = ui.Ticket{Number: t.Number, Ahead: t.Ahead, EstimatedWait: t.EstimatedWait, StatusURL: t.StatusURL,
-			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Appointment: t.Appointment,
+			MaskedID: t.MaskedID, Printed: v.Printed, Offline: t.Offline, Booking: t.Booking,
 			SlotStart: t.SlotStart, Priority: t.Priority, Reprint: v.Reprint}
 	}
 	out.HelperCalled, out.HelperFailed = v.Helper == app.HelperCalled, v.Helper == app.HelperFailed

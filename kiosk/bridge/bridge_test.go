@@ -85,7 +85,8 @@ func mustScreens(t *testing.T) *screenRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sims.Close() })
-	devs, err := app.OpenDevices(app.DeviceConfig{Reader: sims.IDCard.Path(), Printer: sims.Printer.Path(), Scanner: sims.Scanner.Path()})
+	// ReplyTime: the simulators share a loaded machine; their speed is not under test here
+	devs, err := app.OpenDevices(app.DeviceConfig{Reader: sims.IDCard.Path(), Printer: sims.Printer.Path(), Scanner: sims.Scanner.Path(), ReplyTime: "5s"})
 	if err != nil {
 		t.Fatal(err)
 	}

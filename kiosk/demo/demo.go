@@ -99,7 +99,7 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 	return &Hall{Server: srv, Devices: devs, Kiosk: k, Admin: admin, Display: dt.Token}, nil
 }
 
-// bookSample books an online appointment for the sample citizen (the card
+// bookSample books a booking online for the sample citizen (the card
 // the simulator places with "card"): booking BK-1, service B, a slot that
 // starts in ten minutes — so "scan BK-1" or the card at "I have an
 // appointment" checks in.
@@ -111,7 +111,7 @@ func bookSample(ctx context.Context, srv *server.Server, admin string) error {
 	slot := time.Now().Add(10 * time.Minute).Truncate(time.Minute)
 	b := hall.Booking{ID: "BK-1", CitizenKey: sim.SampleResident.Number.Key(secret), MaskedID: sim.SampleResident.Number.Masked(),
 		Service: "B", SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}
-	_, err = client.New(srv.URL, admin).Do(ctx, "POST", "/api/v1/appointments", "", b, nil)
+	_, err = client.New(srv.URL, admin).Do(ctx, "POST", "/api/v1/bookings", "", b, nil)
 	return err
 }
 

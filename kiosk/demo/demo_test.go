@@ -108,7 +108,7 @@ func TestDemoHallIssuesFromTheSimulatedCard(t *testing.T) {
 	k.Flow.Home()
 	await(app.ScreenHome)
 	h.Devices.Scanner.Scan("BK-1")
-	if v := await(app.ScreenTicket); !v.Ticket.Appointment || !strings.HasPrefix(v.Ticket.Number, "B") {
+	if v := await(app.ScreenTicket); !v.Ticket.Booking || !strings.HasPrefix(v.Ticket.Number, "B") {
 		t.Fatalf("booking check-in: %+v", v.Ticket)
 	}
 }

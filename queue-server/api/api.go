@@ -7,7 +7,7 @@
 // websocket resolve from it, so authorization is decided in one place
 // (authz.go). The handlers live by resource: tickets.go (tickets,
 // check-in, leases, hand-overs), remote.go (remote tickets), windows.go,
-// events.go, appointments.go (appointments and the blacklist), tokens.go,
+// events.go, bookings.go (bookings and the blacklist), tokens.go,
 // users.go (accounts, login), reports.go, alerts.go, config.go
 // (configuration, the day, backup, dead letters) and devices.go. ws.go is the websocket: the hub owns only its clients and the
 // broadcast; the per-address limit of remote tickets (remoteLimiter) and

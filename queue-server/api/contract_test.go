@@ -219,16 +219,16 @@ func TestContractSmallDefects(t *testing.T) {
 	if st, body := h.do(h.admin, "POST", "/api/v1/blacklist", "", `{"id_number":"11010519491231002X","note":"x"}`); st != 200 || strings.Contains(body, "citizen_key") || strings.Contains(body, "11010519491231002X") {
 		t.Errorf("blacklist reply: %d %s", st, body)
 	}
-	// appointments take the central's shape (booking_id), and the older id
+	// bookings take the central's shape (booking_id), and the older id
 	slot := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	end := time.Now().Add(90 * time.Minute).UTC().Format(time.RFC3339)
 	for _, idField := range []string{"booking_id", "id"} {
 		b := fmt.Sprintf(`{%q:"BK-%s","citizen_key":"%s","service":"B","slot_start":%q,"slot_end":%q,"status":"booked"}`, idField, idField, strings.Repeat("3", 64), slot, end)
-		if st, body := h.do(h.admin, "POST", "/api/v1/appointments", "", b); st != 200 || !strings.Contains(body, `"BK-`+idField+`"`) || strings.Contains(body, "citizen_key") {
-			t.Errorf("appointment with %s: %d %s", idField, st, body)
+		if st, body := h.do(h.admin, "POST", "/api/v1/bookings", "", b); st != 200 || !strings.Contains(body, `"BK-`+idField+`"`) || strings.Contains(body, "citizen_key") {
+			t.Errorf("booking with %s: %d %s", idField, st, body)
 		}
 	}
-	if st, body := h.do(h.admin, "POST", "/api/v1/appointments", "", `{"booking_id":"a","id":"b","citizen_key":"`+strings.Repeat("3", 64)+`","service":"B","slot_start":"`+slot+`","slot_end":"`+end+`"}`); st != 400 {
+	if st, body := h.do(h.admin, "POST", "/api/v1/bookings", "", `{"booking_id":"a","id":"b","citizen_key":"`+strings.Repeat("3", 64)+`","service":"B","slot_start":"`+slot+`","slot_end":"`+end+`"}`); st != 400 {
 		t.Errorf("two ids: %d %s", st, body)
 	}
 	// opening an open window changes nothing: no event, since kept
@@ -379,6 +379,73 @@ func TestWebsocketEveryRequestGetsAReply(t *testing.T) {
 	send(`{"type":"request","id":"z","op":"me"}`)
 	if f := readUntil(t, ws, replyTo("z")); f["status"] != float64(200) {
 		t.Fatalf("after bad frames: %v", f)
+	}
+}
+
+// Bookings go by their name on REST and on the websocket
+// (bookings.list, bookings.upsert); the v1 names (appointments.list,
+// appointments.upsert, /api/v1/appointments) still work for third-party
+// clients, with the same roles and the same answers, and the event is
+// booking.upserted with the booking under "booking".
+func TestBookingsUnderTheirNameAndTheDeprecatedOne(t *testing.T) {
+	h := mustContractHall(t)
+	slot := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	end := time.Now().Add(90 * time.Minute).UTC().Format(time.RFC3339)
+	body := func(id string) string {
+		return fmt.Sprintf(`{"booking_id":%q,"citizen_key":"%s","service":"B","slot_start":%q,"slot_end":%q}`, id, strings.Repeat("3", 64), slot, end)
+	}
+	if st, b := h.do(h.admin, "POST", "/api/v1/bookings", "", body("BK-new")); st != 200 || !strings.Contains(b, `"BK-new"`) {
+		t.Errorf("POST /api/v1/bookings: %d %s", st, b)
+	}
+	if st, b := h.do(h.admin, "POST", "/api/v1/appointments", "", body("BK-old")); st != 200 || !strings.Contains(b, `"BK-old"`) {
+		t.Errorf("POST /api/v1/appointments (deprecated): %d %s", st, b)
+	}
+	_, viaNew := h.do(h.admin, "GET", "/api/v1/bookings", "", "")
+	_, viaOld := h.do(h.admin, "GET", "/api/v1/appointments", "", "")
+	if viaNew != viaOld || !strings.Contains(viaNew, `"BK-new"`) || !strings.Contains(viaNew, `"BK-old"`) {
+		t.Errorf("GET /api/v1/bookings %s and its deprecated alias %s differ or miss a booking", viaNew, viaOld)
+	}
+	clerk := h.as(wire.RoleClerk, "clerk-1", 1)
+	for _, path := range []string{"/api/v1/bookings", "/api/v1/appointments"} {
+		if st, b := h.do(clerk, "GET", path, "", ""); st != 403 {
+			t.Errorf("a clerk lists %s: %d %s, want 403 (same roles under both names)", path, st, b)
+		}
+	}
+
+	ws, _ := wsRaw(t, h, h.admin.Token)
+	send := func(f wire.Frame) {
+		ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if err := ws.WriteJSON(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(wire.Frame{Type: wire.FrameRequest, ID: "u1", Op: "bookings.upsert", Body: json.RawMessage(body("BK-ws-new"))})
+	if f := readUntil(t, ws, replyTo("u1")); f["status"] != float64(200) {
+		t.Errorf("bookings.upsert: %v", f)
+	}
+	send(wire.Frame{Type: wire.FrameRequest, ID: "u2", Op: "appointments.upsert", Body: json.RawMessage(body("BK-ws-old"))})
+	if f := readUntil(t, ws, replyTo("u2")); f["status"] != float64(200) {
+		t.Errorf("appointments.upsert (deprecated): %v", f)
+	}
+	lists := map[string]string{}
+	for _, op := range []string{"bookings.list", "appointments.list"} {
+		send(wire.Frame{Type: wire.FrameRequest, ID: op, Op: op})
+		f := readUntil(t, ws, replyTo(op))
+		res, _ := json.Marshal(f["result"])
+		lists[op] = string(res)
+		for _, id := range []string{"BK-new", "BK-old", "BK-ws-new", "BK-ws-old"} {
+			if f["status"] != float64(200) || !strings.Contains(string(res), `"`+id+`"`) {
+				t.Errorf("%s: %v, want %s in it", op, f, id)
+			}
+		}
+	}
+	if lists["bookings.list"] != lists["appointments.list"] {
+		t.Errorf("bookings.list %s and appointments.list %s differ", lists["bookings.list"], lists["appointments.list"])
+	}
+
+	_, evs := h.do(h.admin, "GET", "/api/v1/events?after=0", "", "")
+	if strings.Count(evs, `"type":"booking.upserted"`) != 4 || strings.Count(evs, `"booking":{`) != 4 || strings.Contains(evs, "appointment") {
+		t.Errorf("events: %s, want four booking.upserted events with the booking under \"booking\"", evs)
 	}
 }
 

@@ -43,6 +43,9 @@ type operation struct {
 	// serve, when set, answers the REST route itself (a download, not a
 	// JSON answer); run then answers the websocket
 	serve func(a *API, op *operation, w http.ResponseWriter, r *http.Request)
+	// deprecated names the operation this one is an old name of: same
+	// roles, same handler, same answers (wire.DeprecatedOps)
+	deprecated string
 }
 
 // table is every operation of the API, by resource; each handler is in
@@ -87,9 +90,13 @@ var table = []*operation{
 	{name: "windows.set", route: "POST /api/v1/windows/{window}/{state}", roles: roles(staff, []string{wire.RoleClerk}), pathParams: []string{"window", "state"}, ownWindow: true, run: opWindowSet},
 	// the event log (events.go)
 	{name: "events.list", route: "GET /api/v1/events", roles: anyRole, run: opEvents},
-	// appointments and the blacklist (appointments.go)
-	{name: "appointments.list", route: "GET /api/v1/appointments", roles: staff, run: opBookings},
-	{name: "appointments.upsert", route: "POST /api/v1/appointments", roles: staff, run: opBookingUpsert},
+	// bookings and the blacklist (bookings.go)
+	{name: "bookings.list", route: "GET /api/v1/bookings", roles: staff, run: opBookings},
+	{name: "bookings.upsert", route: "POST /api/v1/bookings", roles: staff, run: opBookingUpsert},
+	// the v1 names of bookings.list and bookings.upsert, kept for
+	// third-party clients (wire.DeprecatedOps)
+	{name: "appointments.list", route: "GET /api/v1/appointments", roles: staff, run: opBookings, deprecated: "bookings.list"},
+	{name: "appointments.upsert", route: "POST /api/v1/appointments", roles: staff, run: opBookingUpsert, deprecated: "bookings.upsert"},
 	{name: "blacklist.set", route: "POST /api/v1/blacklist", roles: staff, run: opBlacklist},
 	{name: "blacklist.list", route: "GET /api/v1/blacklist", roles: staff, run: opBlacklistList},
 	{name: "blacklist.remove", route: "DELETE /api/v1/blacklist/{ref}", roles: staff, pathParams: []string{"ref"}, run: opBlacklistRemove},
@@ -227,7 +234,7 @@ func levelOf(role string) level {
 func redactTicket(t *hall.Ticket, l level) {
 	t.CitizenKey = ""
 	if l < levelStaff {
-		t.MaskedID, t.Kiosk, t.Clerk, t.AgeClass, t.Appointment = "", "", "", "", ""
+		t.MaskedID, t.Kiosk, t.Clerk, t.AgeClass, t.Booking = "", "", "", "", ""
 		if t.Rating != nil {
 			t.Rating = &hall.Rating{Score: t.Rating.Score, At: t.Rating.At}
 		}
@@ -281,14 +288,14 @@ func redactEvent(ev hall.Event, l level) (hall.Event, bool) {
 		}
 		ev.Ticket = &t
 	}
-	if ev.Appointment != nil || ev.Blacklist != nil {
+	if ev.Booking != nil || ev.Blacklist != nil {
 		if l < levelStaff {
 			return ev, false
 		}
-		if ev.Appointment != nil {
-			b := *ev.Appointment
+		if ev.Booking != nil {
+			b := *ev.Booking
 			b.CitizenKey = ""
-			ev.Appointment = &b
+			ev.Booking = &b
 		}
 		ev.Blacklist = nil
 	}

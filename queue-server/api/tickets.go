@@ -1,7 +1,7 @@
 package api
 
 // Tickets: issuing at a kiosk or desk, reading, the ticket actions, check-in
-// of appointments, and the kiosks' offline leases and hand-overs.
+// of bookings, and the kiosks' offline leases and hand-overs.
 
 import (
 	"encoding/hex"

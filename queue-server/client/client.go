@@ -166,7 +166,7 @@ func (c *Client) Issue(ctx context.Context, idem string, r hall.IssueRequest) (h
 	return out, err
 }
 
-// CheckIn checks in an appointment.
+// CheckIn checks in a booking.
 func (c *Client) CheckIn(ctx context.Context, idem string, r hall.CheckIn) (hall.TicketView, error) {
 	var out hall.TicketView
 	_, err := c.Do(ctx, "POST", "/api/v1/checkin", idem, r, &out)

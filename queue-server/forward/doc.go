@@ -32,9 +32,9 @@
 // central platform is unreachable it backs off exponentially with jitter.
 // Forwarded entries older than Config.Retention are compacted.
 //
-// Central → hall: RunAppointments consumes the hall's durable JetStream
+// Central → hall: RunBookings consumes the hall's durable JetStream
 // consumer on stream CENTRAL (subjects central.<hall-id>.appointments and
-// central.<hall-id>.remote-tickets), stores appointments through
+// central.<hall-id>.remote-tickets), stores bookings through
 // hall.Service.UpsertBooking and issues remote tickets (线上取号) through
 // hall.Service.Issue, acknowledging each message only after the hall has
 // committed it. Invalid messages are terminated, never redelivered forever.

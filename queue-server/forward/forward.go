@@ -19,12 +19,12 @@ import (
 )
 
 // Config configures the link to the central platform. Exactly one of
-// NATSURL and HTTPSURL selects the sink for hall events; RunAppointments
+// NATSURL and HTTPSURL selects the sink for hall events; RunBookings
 // always needs NATSURL.
 type Config struct {
 	HallID string // e.g. "420102-01"; one NATS subject token: no '.', '*', '>' or spaces
 
-	// NATS JetStream sink (and the appointments consumer).
+	// NATS JetStream sink (and the bookings consumer).
 	NATSURL   string      // e.g. "tls://central.example:4222"; comma-separated for a cluster
 	CredsFile string      // NATS .creds file (JWT + nkey), optional
 	User      string      // NATS user and password, optional (instead of CredsFile)
@@ -45,7 +45,7 @@ type Config struct {
 	MinBackoff   time.Duration // first retry delay while the central is unreachable; default 500ms
 	MaxBackoff   time.Duration // retry delay cap; default 1m
 
-	// Appointments (central → hall).
+	// Bookings and remote tickets (central → hall).
 	CentralStream string // default "CENTRAL"
 	Durable       string // durable consumer name; default "hall-<hall-id>"
 
@@ -563,10 +563,10 @@ func forwardable(evs []hall.Event) []hall.Event {
 			t.MaskedID = ""
 			ev.Ticket = &t
 		}
-		if ev.Appointment != nil && ev.Appointment.MaskedID != "" {
-			b := *ev.Appointment
+		if ev.Booking != nil && ev.Booking.MaskedID != "" {
+			b := *ev.Booking
 			b.MaskedID = ""
-			ev.Appointment = &b
+			ev.Booking = &b
 		}
 		if ev.Catalog != nil { // the central has the catalogue: the hall says only which version it now holds
 			ev.Catalog = &catalog.Catalog{Version: ev.Catalog.Version, PublishedAt: ev.Catalog.PublishedAt, Matters: []catalog.Matter{}}
@@ -588,3 +588,13 @@ func (c Config) keyScheme() string {
 	}
 	return c.KeyScheme
 }
+
+// wireEvent is a forwarded event as it goes on the wire: the event, and
+// its booking also under "appointment", the v1 field name centrals in the
+// field read (docs/central.md). hall.Event reads either.
+type wireEvent struct {
+	*hall.Event
+	V1 *hall.Booking `json:"appointment,omitempty"`
+}
+
+func onWire(ev *hall.Event) wireEvent { return wireEvent{Event: ev, V1: ev.Booking} }

@@ -90,7 +90,14 @@ func (s *httpSink) close()                      { s.client.CloseIdleConnections(
 // matches the first attempt.
 func (s *httpSink) send(ctx context.Context, evs []hall.Event) (sendResult, error) {
 	first, last := evs[0].Seq, evs[len(evs)-1].Seq
-	body, err := json.Marshal(Batch{Hall: s.cfg.HallID, Epoch: s.cfg.epochOf(first), FirstSeq: first, LastSeq: last, Events: evs})
+	out := make([]wireEvent, len(evs))
+	for i := range evs {
+		out[i] = onWire(&evs[i])
+	}
+	body, err := json.Marshal(struct {
+		Batch
+		Events []wireEvent `json:"events"`
+	}{Batch: Batch{Hall: s.cfg.HallID, Epoch: s.cfg.epochOf(first), FirstSeq: first, LastSeq: last}, Events: out})
 	if err != nil {
 		return sendResult{}, fmt.Errorf("encode batch %d–%d: %w", first, last, err)
 	}

@@ -202,7 +202,7 @@ func (s *natsSink) send(ctx context.Context, evs []hall.Event) (res sendResult, 
 
 // msg is the JetStream message for one event, with its Nats-Msg-Id.
 func (s *natsSink) msg(ev *hall.Event) (*nats.Msg, error) {
-	data, err := json.Marshal(ev)
+	data, err := json.Marshal(onWire(ev))
 	if err != nil {
 		return nil, fmt.Errorf("encode event %d: %w", ev.Seq, err)
 	}

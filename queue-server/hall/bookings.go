@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// CheckIn is an appointment check-in at a kiosk: by the citizen key read
+// CheckIn is a booking check-in at a kiosk: by the citizen key read
 // from an ID card, or by the booking id scanned from the booking's QR code.
 type CheckIn struct {
 	CitizenKey string   `json:"citizen_key,omitempty"`
@@ -20,7 +20,7 @@ type CheckIn struct {
 
 func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error) {
 	if st.dayClosed {
-		return nil, Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); appointments check in again tomorrow", st.day)
+		return nil, Refusal(Closed, ReasonDayClosed, "the hall has closed today's service (%s); bookings check in again tomorrow", st.day)
 	}
 	var found []*Booking
 	switch {
@@ -39,7 +39,7 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 	}
 	found = slices.DeleteFunc(found, func(b *Booking) bool { return b.Status == BookingCancelled })
 	if len(found) == 0 {
-		return nil, Refusal(NotFound, ReasonNoAppointment, "no appointment found for today")
+		return nil, Refusal(NotFound, ReasonNoBooking, "no booking found for today")
 	}
 	var b *Booking
 	for _, f := range found {
@@ -53,18 +53,18 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 		if f.Status == BookingCheckedIn {
 			var held []string
 			for _, id := range sortedKeys(st.tickets) {
-				if t := st.tickets[id]; t.Appointment == f.ID && t.Status != Cancelled {
+				if t := st.tickets[id]; t.Booking == f.ID && t.Status != Cancelled {
 					held = append(held, t.ID)
 				}
 			}
-			return nil, Refusal(Conflict, ReasonAlreadyCheckedIn, "appointment %s is already checked in", f.ID).With(&Details{Tickets: held})
+			return nil, Refusal(Conflict, ReasonAlreadyCheckedIn, "booking %s is already checked in", f.ID).With(&Details{Tickets: held})
 		}
 		d := &Details{SlotStart: f.SlotStart, CheckInFrom: f.SlotStart.Add(-st.cfg.Rules.CheckInBefore.D()),
 			CheckInUntil: f.SlotStart.Add(st.cfg.Rules.CheckInAfter.D())}
 		if st.dayOf(f.SlotStart) != st.day {
-			return nil, Refusal(Conflict, ReasonOutsideCheckinWindow, "appointment %s is on %s, not today", f.ID, st.dayOf(f.SlotStart)).With(d)
+			return nil, Refusal(Conflict, ReasonOutsideCheckinWindow, "booking %s is on %s, not today", f.ID, st.dayOf(f.SlotStart)).With(d)
 		}
-		return nil, Refusal(Conflict, ReasonOutsideCheckinWindow, "appointment %s (slot %s) checks in from %s to %s",
+		return nil, Refusal(Conflict, ReasonOutsideCheckinWindow, "booking %s (slot %s) checks in from %s to %s",
 			f.ID, f.SlotStart.In(st.loc).Format("15:04"), d.CheckInFrom.In(st.loc).Format("15:04"), d.CheckInUntil.In(st.loc).Format("15:04")).With(d)
 	}
 	sc, err := st.service(b.Service)
@@ -78,13 +78,13 @@ func (st *state) checkIn(r CheckIn, now time.Time, actor string) (*Ticket, error
 	if masked == "" {
 		masked = b.MaskedID
 	}
-	t, err := st.newTicket(sc, IssueRequest{Channel: Appointment, CitizenKey: b.CitizenKey, MaskedID: masked, AgeClass: r.AgeClass, Kiosk: r.Kiosk}, now, actor, b.ID)
+	t, err := st.newTicket(sc, IssueRequest{Channel: BookingChannel, CitizenKey: b.CitizenKey, MaskedID: masked, AgeClass: r.AgeClass, Kiosk: r.Kiosk}, now, actor, b.ID)
 	if err != nil {
 		return nil, err
 	}
 	nb := *b
 	nb.Status, nb.Ticket = BookingCheckedIn, t.ID
-	st.emit(Event{Type: EvAppointment, Actor: actor, Appointment: &nb}, now)
+	st.emit(Event{Type: EvBooking, Actor: actor, Booking: &nb}, now)
 	return t, nil
 }
 
@@ -127,7 +127,7 @@ func (st *state) upsertBooking(b Booking, now time.Time, actor string) (*Booking
 	if old, ok := st.bookings[b.ID]; ok && old.Status == BookingCheckedIn && b.Status == BookingBooked {
 		b.Status, b.Ticket = old.Status, old.Ticket // a re-sent booking does not undo a check-in
 	}
-	st.emit(Event{Type: EvAppointment, Actor: actor, Appointment: &b}, now)
+	st.emit(Event{Type: EvBooking, Actor: actor, Booking: &b}, now)
 	return st.bookings[b.ID], nil
 }
 
@@ -273,7 +273,7 @@ func (st *state) handOver(kiosk string, o OfflineTicket, now time.Time, actor st
 	if o.Channel == "" {
 		o.Channel = WalkIn
 	}
-	if !o.Channel.valid() || o.Channel == Appointment {
+	if !o.Channel.valid() || o.Channel == BookingChannel {
 		return nil, Errorf(Invalid, "offline tickets are walk_in, priority or remote, not %q", o.Channel)
 	}
 	o.Channel = ChannelFor(o.Channel, o.AgeClass) // the same rule as for tickets issued online

@@ -121,7 +121,7 @@ type Rules struct {
 	NoShowGrace         Duration `json:"no_show_grace"`          // a late citizen can be requeued within this
 	AgingBound          Duration `json:"aging_bound"`            // nobody waits beyond this because of priority traffic
 	ElderlyAge          int      `json:"elderly_age"`            // at or above: priority channel (绿色通道)
-	CheckInBefore       Duration `json:"check_in_before"`        // appointment check-in opens this long before the slot
+	CheckInBefore       Duration `json:"check_in_before"`        // booking check-in opens this long before the slot
 	CheckInAfter        Duration `json:"check_in_after"`         // and closes this long after the slot start
 	TransferToHead      bool     `json:"transfer_to_head"`       // transferred tickets go to the head instead of keeping their place
 	CompleteFromCalled  bool     `json:"complete_from_called"`   // a called ticket may be completed at once (start implied)

@@ -56,7 +56,7 @@ const (
 	ReasonNotAvailable     Reason = "not_available"
 	ReasonRealNameRequired Reason = "real_name_required"
 	// not_found
-	ReasonNoAppointment     Reason = "no_appointment"
+	ReasonNoBooking         Reason = "no_booking"
 	ReasonUnknownLease      Reason = "unknown_lease"
 	ReasonUnknownOp         Reason = "unknown_op"
 	ReasonUnknownMatter     Reason = "unknown_matter"
@@ -119,7 +119,7 @@ const (
 var Reasons = []Reason{
 	ReasonIDRequired, ReasonInvalidIDNumber, ReasonInvalidConfig, ReasonBadIdempotencyKey, ReasonUnsealableID, ReasonInvalidCatalog, ReasonRatingNeedsReason,
 	ReasonNotYourWindow, ReasonNotYourTicket, ReasonActionNotAllowed, ReasonBlacklisted, ReasonRemoteNotAllowed, ReasonRoleNotManaged, ReasonNotAvailable, ReasonRealNameRequired,
-	ReasonNoAppointment, ReasonUnknownLease, ReasonUnknownOp, ReasonUnknownMatter, ReasonMatterNotOnTicket, ReasonNoNotice,
+	ReasonNoBooking, ReasonUnknownLease, ReasonUnknownOp, ReasonUnknownMatter, ReasonMatterNotOnTicket, ReasonNoNotice,
 	ReasonIllegalTransition, ReasonWindowBusy, ReasonWindowNotOpen, ReasonNotServedHere, ReasonGraceExpired,
 	ReasonAlreadyRated, ReasonOutsideCheckinWindow, ReasonAlreadyCheckedIn, ReasonNumberUsed, ReasonIDUsed,
 	ReasonLeaseReleased, ReasonConfigInUse, ReasonHallIDFixed, ReasonCentralRefused, ReasonNotHTTPS, ReasonNotForwarding, ReasonRemoteOpen, ReasonConfigChanged, ReasonDayAlreadyClosed, ReasonAmbiguousRef, ReasonOwnAccount, ReasonNotASession,
@@ -163,7 +163,7 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // Details help a citizen after a refusal, so the kiosk can say more than
 // "no": the tickets already held (already_checked_in, citizen_limit — the
-// kiosk offers to reprint them), the appointment's slot and check-in window
+// kiosk offers to reprint them), the booking's slot and check-in window
 // (outside_checkin_window), the service's hours (closed, lunch,
 // issuing_stopped).
 type Details struct {

@@ -75,7 +75,7 @@ func (st *state) estimate(t *Ticket, now time.Time) time.Duration {
 }
 
 // priorityLoad is the share of the service's window time that priority
-// arrivals (appointments, 绿色通道) have taken today: their arrival rate ×
+// arrivals (bookings, 绿色通道) have taken today: their arrival rate ×
 // mean service time ÷ open windows, capped at one half.
 func (st *state) priorityLoad(code string, now time.Time) float64 {
 	s := st.stats[code]

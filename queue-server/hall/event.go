@@ -1,6 +1,8 @@
 package hall
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
 
 	"hallq/internal/catalog"
@@ -33,10 +35,15 @@ const (
 	EvDayClosed         = "day.closed"
 	EvLeaseGranted      = "lease.granted"
 	EvLeaseReleased     = "lease.released"
-	EvAppointment       = "appointment.upserted"
+	EvBooking           = "booking.upserted"
 	EvBlacklist         = "blacklist.changed"
 	EvConfigChanged     = "config.changed"
 )
+
+// evBookingV1 is what halls before the booking rename wrote for
+// EvBooking. Events of that type (in an old store's log, or forwarded by
+// a hall in the field) decode as EvBooking; nothing writes it any more.
+const evBookingV1 = "appointment.upserted"
 
 // Event is one committed change. It carries the snapshots of everything it
 // changed, so a store can write the new state from the event alone and a
@@ -49,15 +56,15 @@ type Event struct {
 	Actor  string    `json:"actor,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 
-	Ticket      *Ticket     `json:"ticket,omitempty"`
-	Window      *Window     `json:"window,omitempty"`
-	Counter     *Counter    `json:"counter,omitempty"`
-	Lease       *Lease      `json:"lease,omitempty"`
-	Appointment *Booking    `json:"appointment,omitempty"`
-	Blacklist   *BlackEntry `json:"blacklist,omitempty"`
-	Summary     *DaySummary `json:"summary,omitempty"`
-	Config      *Config     `json:"config,omitempty"` // config.changed: the whole new configuration
-	Help        *HelpCall   `json:"help,omitempty"`   // help.called, help.acknowledged
+	Ticket    *Ticket     `json:"ticket,omitempty"`
+	Window    *Window     `json:"window,omitempty"`
+	Counter   *Counter    `json:"counter,omitempty"`
+	Lease     *Lease      `json:"lease,omitempty"`
+	Booking   *Booking    `json:"booking,omitempty"`
+	Blacklist *BlackEntry `json:"blacklist,omitempty"`
+	Summary   *DaySummary `json:"summary,omitempty"`
+	Config    *Config     `json:"config,omitempty"` // config.changed: the whole new configuration
+	Help      *HelpCall   `json:"help,omitempty"`   // help.called, help.acknowledged
 	// Catalog is the province's catalogue as received (catalog.received).
 	Catalog *catalog.Catalog `json:"catalog,omitempty"`
 
@@ -65,6 +72,42 @@ type Event struct {
 	// the event and its result, so a retry finds the first result. Stores
 	// keep it beside the event; it is not part of the event's JSON.
 	Idem *IdemRecord `json:"-"`
+}
+
+// UnmarshalJSON reads an event, also as halls before the booking rename
+// wrote it: type appointment.upserted (evBookingV1), the booking under
+// "appointment", a ticket's booking id under "appointment" and its channel
+// "appointment" (Channel.UnmarshalText). Old stores replay and old halls'
+// forwarded events read through here, so the rest of the code knows one
+// spelling.
+func (e *Event) UnmarshalJSON(data []byte) error {
+	type plain Event // no methods: no recursion
+	var v struct {
+		plain
+		V1 *Booking `json:"appointment"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*e = Event(v.plain)
+	if e.Booking == nil {
+		e.Booking = v.V1
+	}
+	if e.Type == evBookingV1 {
+		e.Type = EvBooking
+	}
+	if e.Ticket != nil && e.Ticket.Booking == "" && bytes.Contains(data, []byte(`"appointment":"`)) {
+		var t struct {
+			Ticket struct {
+				V1 string `json:"appointment"`
+			} `json:"ticket"`
+		}
+		if err := json.Unmarshal(data, &t); err != nil {
+			return err
+		}
+		e.Ticket.Booking = t.Ticket.V1
+	}
+	return nil
 }
 
 // Counter is the last ticket number handed out (issued or leased) for a
@@ -91,7 +134,8 @@ type Lease struct {
 	Granted time.Time `json:"granted,omitzero"`
 }
 
-// Booking is an online appointment (网上预约) published by the central platform.
+// Booking is an online booking (网上预约) published by the central platform
+// or made at the hall by staff.
 type Booking struct {
 	ID         string    `json:"id"`
 	CitizenKey string    `json:"citizen_key,omitempty"` // HMAC of the ID number with the platform key; never in an API reply

@@ -66,8 +66,8 @@ func (j *memJournal) Load() (Snapshot, error) {
 		if ev.Lease != nil {
 			s.Leases = append(s.Leases, *ev.Lease)
 		}
-		if ev.Appointment != nil {
-			s.Bookings = append(s.Bookings, *ev.Appointment)
+		if ev.Booking != nil {
+			s.Bookings = append(s.Bookings, *ev.Booking)
 		}
 		if ev.Idem != nil {
 			s.Idem[ev.Idem.Key] = *ev.Idem
@@ -526,7 +526,7 @@ func TestFailedCommitAppliesNothing(t *testing.T) {
 	}
 }
 
-func TestAppointmentCheckIn(t *testing.T) {
+func TestBookingCheckIn(t *testing.T) {
 	f := MustHall(t, nil)
 	key := fmt.Sprintf("%064x", 42)
 	slot := at(10, 0)
@@ -538,14 +538,14 @@ func TestAppointmentCheckIn(t *testing.T) {
 	_, err = f.svc.CheckIn(f.ctx, Op{}, CheckIn{CitizenKey: key})
 	wantCode(t, err, Conflict, "outside_checkin_window")
 	_, err = f.svc.CheckIn(f.ctx, Op{}, CheckIn{CitizenKey: fmt.Sprintf("%064x", 43)})
-	wantCode(t, err, NotFound, "no_appointment")
+	wantCode(t, err, NotFound, "no_booking")
 	f.clock.Set(at(9, 45))
 	walk := f.issue("B")
 	tk, err := f.svc.CheckIn(f.ctx, Op{}, CheckIn{Booking: "bk-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.Channel != Appointment || tk.Appointment != "bk-1" || tk.Position != 0 {
+	if tk.Channel != Appointment || tk.Booking != "bk-1" || tk.Position != 0 {
 		t.Fatalf("got %+v", tk)
 	}
 	_, err = f.svc.CheckIn(f.ctx, Op{}, CheckIn{CitizenKey: key})

@@ -43,7 +43,7 @@ func TestChannelFor(t *testing.T) {
 		want Channel
 	}{
 		{WalkIn, AgeElderly, Priority}, {WalkIn, AgeAdult, WalkIn}, {WalkIn, AgeUnknown, WalkIn},
-		{Remote, AgeElderly, Remote}, {Appointment, AgeElderly, Appointment}, {Priority, AgeAdult, Priority},
+		{Remote, AgeElderly, Remote}, {BookingChannel, AgeElderly, BookingChannel}, {Priority, AgeAdult, Priority},
 	} {
 		if got := ChannelFor(tc.c, tc.a); got != tc.want {
 			t.Errorf("ChannelFor(%s, %s) = %s, want %s", tc.c, tc.a, got, tc.want)

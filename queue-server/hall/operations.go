@@ -16,12 +16,12 @@ type TicketView struct {
 	Ticket
 	Position       int       `json:"position"`            // people ahead in the same service
 	EstimatedWaitS int       `json:"estimated_wait_s"`    // -1 when unknown
-	SlotStart      time.Time `json:"slot_start,omitzero"` // an appointment ticket's booked slot
+	SlotStart      time.Time `json:"slot_start,omitzero"` // a booking ticket's booked slot
 }
 
 func (st *state) view(t *Ticket, now time.Time) TicketView {
 	v := TicketView{Ticket: *t}
-	if b := st.bookings[t.Appointment]; b != nil && t.Appointment != "" {
+	if b := st.bookings[t.Booking]; b != nil && t.Booking != "" {
 		v.SlotStart = b.SlotStart
 	}
 	if t.Status == Waiting {
@@ -89,7 +89,7 @@ func (s *Service) Issue(ctx context.Context, op Op, r IssueRequest) (TicketView,
 	}))
 }
 
-// CheckIn turns an online appointment into a ticket.
+// CheckIn turns an online booking into a ticket.
 func (s *Service) CheckIn(ctx context.Context, op Op, r CheckIn) (TicketView, error) {
 	return as[TicketView](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		return ticketRef(st.checkIn(r, now, op.Actor))
@@ -245,7 +245,7 @@ func (s *Service) CloseDay(ctx context.Context, op Op) error {
 	return err
 }
 
-// UpsertBooking stores (or cancels) an online appointment.
+// UpsertBooking stores (or cancels) an online booking.
 func (s *Service) UpsertBooking(ctx context.Context, op Op, b Booking) (Booking, error) {
 	return as[Booking](s.write(ctx, op, func(st *state, now time.Time) (Ref, error) {
 		nb, err := st.upsertBooking(b, now, op.Actor)

@@ -218,7 +218,7 @@ func (s *Service) WindowQueue(ctx context.Context, window int) ([]TicketView, er
 	}))
 }
 
-// Bookings returns the appointments the hall holds.
+// Bookings returns the bookings the hall holds.
 func (s *Service) Bookings(ctx context.Context) ([]Booking, error) {
 	return as[[]Booking](s.read(ctx, func(st *state, now time.Time) (any, error) {
 		out := make([]Booking, 0, len(st.bookings))

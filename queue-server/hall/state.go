@@ -191,8 +191,8 @@ func (st *state) emit(ev Event, now time.Time) {
 		l := *ev.Lease
 		st.leases[l.ID] = &l
 	}
-	if ev.Appointment != nil {
-		b := *ev.Appointment
+	if ev.Booking != nil {
+		b := *ev.Booking
 		st.bookings[b.ID] = &b
 	}
 	if ev.Help != nil {
@@ -295,8 +295,8 @@ func (st *state) issue(r IssueRequest, now time.Time, actor string) (*Ticket, er
 	switch {
 	case !r.Channel.valid():
 		return nil, Errorf(Invalid, "unknown channel %q", r.Channel)
-	case r.Channel == Appointment:
-		return nil, Errorf(Invalid, "appointment tickets come from check-in, not from issue")
+	case r.Channel == BookingChannel:
+		return nil, Errorf(Invalid, "booking tickets come from check-in, not from issue")
 	case r.Channel == Remote && !sc.Remote:
 		return nil, Refusal(Forbidden, ReasonRemoteNotAllowed, "service %s cannot be taken remotely", sc.Code)
 	}
@@ -396,7 +396,7 @@ func (st *state) newTicket(sc *ServiceConfig, r IssueRequest, now time.Time, act
 	t := &Ticket{
 		ID: newID(), Number: FormatNumber(sc.Code, n, st.cfg.Rules.NumberDigits), Service: sc.Code, Day: st.day,
 		Channel: r.Channel, Status: Waiting, CitizenKey: r.CitizenKey, MaskedID: r.MaskedID, AgeClass: r.AgeClass,
-		IssuedAt: now, QueuedAt: now, Kiosk: r.Kiosk, Appointment: booking,
+		IssuedAt: now, QueuedAt: now, Kiosk: r.Kiosk, Booking: booking,
 	}
 	st.emit(Event{Type: EvTicketIssued, Actor: actor, Ticket: t, Counter: &Counter{Day: st.day, Service: sc.Code, Last: n}}, now)
 	return st.tickets[t.ID], nil

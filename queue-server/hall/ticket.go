@@ -33,14 +33,32 @@ type Channel string
 
 // Ticket channels.
 const (
-	WalkIn      Channel = "walk_in"     // 现场取号
-	Appointment Channel = "appointment" // 网上预约, checked in
-	Remote      Channel = "remote"      // 线上取号
-	Priority    Channel = "priority"    // 绿色通道
+	WalkIn         Channel = "walk_in"  // 现场取号
+	BookingChannel Channel = "booking"  // 网上预约, checked in
+	Remote         Channel = "remote"   // 线上取号
+	Priority       Channel = "priority" // 绿色通道
+
+	// Deprecated: Appointment is the old Go name of BookingChannel.
+	Appointment = BookingChannel
 )
 
+// channelBookingV1 is BookingChannel as halls before the booking rename
+// wrote it; it still reads as BookingChannel.
+const channelBookingV1 = "appointment"
+
+// UnmarshalText reads a channel, also the old spelling of BookingChannel
+// ("appointment") that stores and clients of before the rename use.
+func (c *Channel) UnmarshalText(b []byte) error {
+	if string(b) == channelBookingV1 {
+		*c = BookingChannel
+		return nil
+	}
+	*c = Channel(b)
+	return nil
+}
+
 func (c Channel) valid() bool {
-	return c == WalkIn || c == Appointment || c == Remote || c == Priority
+	return c == WalkIn || c == BookingChannel || c == Remote || c == Priority
 }
 
 // AgeClass is what the queue keeps of a birth date.
@@ -104,9 +122,9 @@ type Ticket struct {
 	Recalls        int     `json:"recalls,omitempty"`
 	Transferred    bool    `json:"transferred,omitempty"`
 	FromService    string  `json:"from_service,omitempty"`
-	Appointment    string  `json:"appointment,omitempty"` // booking id when checked in
-	Kiosk          string  `json:"kiosk,omitempty"`       // issuing kiosk
-	Offline        bool    `json:"offline,omitempty"`     // issued by a kiosk while the server was unreachable
+	Booking        string  `json:"booking,omitempty"` // booking id when checked in
+	Kiosk          string  `json:"kiosk,omitempty"`   // issuing kiosk
+	Offline        bool    `json:"offline,omitempty"` // issued by a kiosk while the server was unreachable
 	PrintFailed    bool    `json:"print_failed,omitempty"`
 	PreviousNumber string  `json:"previous_number,omitempty"` // number before a carry-over
 	Clerk          string  `json:"clerk,omitempty"`
@@ -143,10 +161,10 @@ var RatingLabels = [6]Text{
 }
 
 // class is the ticket's priority class: lower is called first.
-// appointment checked in > priority citizens > transferred > walk-in.
+// booking checked in > priority citizens > transferred > walk-in.
 func (t *Ticket) class() int {
 	switch {
-	case t.Channel == Appointment:
+	case t.Channel == BookingChannel:
 		return 0
 	case t.Channel == Priority:
 		return 1

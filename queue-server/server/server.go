@@ -50,12 +50,12 @@ type Options struct {
 	Version     string
 	Pages       http.Handler // the web faces, served at /
 	// Forward, when set, sends every event to the central platform (NATS
-	// JetStream or an HTTPS sink) and, with NATS, takes appointments and
+	// JetStream or an HTTPS sink) and, with NATS, takes bookings and
 	// remote tickets in. HallID is filled from the configuration.
 	Forward *forward.Config
 	// CitizenSecret, when set, replaces the hall's own citizen-key secret:
 	// a hall joined to a central platform uses the province's key, so that
-	// appointments booked online match the keys kiosks derive.
+	// bookings made online match the keys kiosks derive.
 	CitizenSecret []byte
 	// TLSCert and TLSKey, when both set, are PEM files: the hall then
 	// serves HTTPS and WSS only (see hallq-ca for a hall CA).
@@ -127,7 +127,7 @@ type Server struct {
 	caps   *capListener
 	log    *slog.Logger
 	done   chan error
-	cancel context.CancelFunc // stops the forwarder, the appointments consumer and retention
+	cancel context.CancelFunc // stops the forwarder, the bookings consumer and retention
 	bg     sync.WaitGroup
 	// purged is closed when the first retention pass after start is done
 	purged chan struct{}
@@ -313,8 +313,8 @@ func Start(o Options) (*Server, error) {
 		})
 		if fc.NATSURL != "" {
 			s.background(func() {
-				if err := forward.RunAppointments(ctx, fc, s.Service, log.With("part", "appointments")); err != nil && ctx.Err() == nil {
-					log.Error("appointments consumer stopped", "err", err)
+				if err := forward.RunBookings(ctx, fc, s.Service, log.With("part", "bookings")); err != nil && ctx.Err() == nil {
+					log.Error("bookings consumer stopped", "err", err)
 				}
 			})
 			s.background(func() {

@@ -121,7 +121,7 @@ func TestBadInputGetsClear4xx(t *testing.T) {
 		{"POST", "/api/v1/checkin", `{}`, 400, hall.Invalid},
 		{"POST", "/api/v1/checkin", `{"citizen_key":"` + key1 + `"}`, 404, hall.NotFound},
 		{"POST", "/api/v1/blacklist", `{"id_number":"110101199003070012"}`, 400, hall.Invalid},
-		{"POST", "/api/v1/appointments", `{"id":"b1","citizen_key":"` + key1 + `","service":"B"}`, 400, hall.Invalid},
+		{"POST", "/api/v1/bookings", `{"id":"b1","citizen_key":"` + key1 + `","service":"B"}`, 400, hall.Invalid},
 		{"POST", "/api/v1/tokens", `{"name":"x","role":"emperor"}`, 400, hall.Invalid},
 		{"POST", "/api/v1/tokens", `{"name":"x","role":"clerk","window":77}`, 400, hall.Invalid},
 		{"DELETE", "/api/v1/tokens/nope", ``, 404, hall.NotFound},
@@ -173,7 +173,8 @@ func TestAuthorizationEveryRoute(t *testing.T) {
 		{"GET", "/api/v1/events", "events.list"}, {"POST", "/api/v1/checkin", "checkin"},
 		{"POST", "/api/v1/leases", "leases.grant"}, {"POST", "/api/v1/leases/x/release", "leases.release"},
 		{"POST", "/api/v1/handover", "handover"}, {"GET", "/api/v1/kiosk/seal-key", "kiosk.sealkey"},
-		{"GET", "/api/v1/appointments", "appointments.list"}, {"POST", "/api/v1/appointments", "appointments.upsert"},
+		{"GET", "/api/v1/bookings", "bookings.list"}, {"POST", "/api/v1/bookings", "bookings.upsert"},
+		{"GET", "/api/v1/appointments", "appointments.list"}, {"POST", "/api/v1/appointments", "appointments.upsert"}, // deprecated v1 names
 		{"POST", "/api/v1/blacklist", "blacklist.set"}, {"GET", "/api/v1/tokens", "tokens.list"},
 		{"POST", "/api/v1/tokens", "tokens.create"}, {"DELETE", "/api/v1/tokens/x", "tokens.revoke"},
 		{"POST", "/api/v1/day/close", "day.close"}, {"POST", "/api/v1/devices", "devices.report"},

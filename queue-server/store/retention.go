@@ -24,7 +24,7 @@ var (
 var bScratch = []byte("scrub-scratch")
 
 // PurgePersonal removes the personal data — citizen key and masked ID
-// number — from the ticket and appointment snapshots of events of closed
+// number — from the ticket and booking snapshots of events of closed
 // hall days before before's date (in before's location), and drops those
 // days' idempotency records (a remote ticket's key is derived from the
 // citizen key), and strips the copies of those events in dead letters.
@@ -179,7 +179,7 @@ func stripBatch(body []byte) json.RawMessage {
 }
 
 // stripPersonal clears the citizen key and masked ID number from an
-// event's ticket and appointment snapshots and reports whether there were any.
+// event's ticket and booking snapshots and reports whether there were any.
 func stripPersonal(ev *hall.Event) bool {
 	found := false
 	if t := ev.Ticket; t != nil && (t.CitizenKey != "" || t.MaskedID != "") {
@@ -187,7 +187,7 @@ func stripPersonal(ev *hall.Event) bool {
 		ev.Idem = nil // its key may be derived from the citizen key
 		found = true
 	}
-	if b := ev.Appointment; b != nil && (b.CitizenKey != "" || b.MaskedID != "") {
+	if b := ev.Booking; b != nil && (b.CitizenKey != "" || b.MaskedID != "") {
 		b.CitizenKey, b.MaskedID = "", ""
 		found = true
 	}

@@ -577,7 +577,7 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 			return err
 		}
 	}
-	if b := ev.Appointment; b != nil {
+	if b := ev.Booking; b != nil {
 		if err := put(bBookings, []byte(b.ID), b); err != nil {
 			return err
 		}
@@ -627,7 +627,7 @@ func appendOnly(tx *bolt.Tx, name []byte) *bolt.Bucket {
 	return b
 }
 
-// pruneBookings drops appointments whose slot day is before day.
+// pruneBookings drops bookings whose slot day is before day.
 func pruneBookings(tx *bolt.Tx, day string) error {
 	b := tx.Bucket(bBookings)
 	var drop [][]byte
@@ -727,9 +727,7 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 // entry points to.
 func ticket(tx *bolt.Tx, id []byte) (hall.Ticket, error) {
 	seq := tx.Bucket(bTickets).Get(id)
-	var ev struct {
-		Ticket *hall.Ticket `json:"ticket"`
-	}
+	var ev hall.Event // the whole event: it reads the v1 spelling of a booking ticket (hall.Event.UnmarshalJSON)
 	if len(seq) != 8 {
 		return hall.Ticket{}, fmt.Errorf("store: ticket %s has no entry", id)
 	}

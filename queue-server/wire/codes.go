@@ -19,7 +19,7 @@ var FrameTypes = []string{FrameHello, FrameWelcome, FrameEvent, FrameServices, F
 var Ops = []string{
 	"me", "services.list", "overview", "tickets.issue", "tickets.get", "tickets.remote", "tickets.list",
 	"tickets.action", "windows.list", "windows.queue", "windows.call", "windows.set", "events.list", "checkin",
-	"leases.grant", "leases.release", "handover", "kiosk.sealkey", "appointments.list", "appointments.upsert",
+	"leases.grant", "leases.release", "handover", "kiosk.sealkey", "bookings.list", "bookings.upsert",
 	"blacklist.set", "tokens.list", "tokens.create", "tokens.revoke", "day.close", "devices.report",
 	"devices.list", "reports", "config", "config.update", "users.list", "users.create", "deadletters.list",
 	"deadletters.resend", "login", "logout", "users.delete", "blacklist.list", "blacklist.remove",
@@ -27,6 +27,14 @@ var Ops = []string{
 	"tickets.postpone", "help.call", "help.list", "help.ack",
 	"board.notices.post", "board.notices.delete", "board.media.upload", "board.media.get", "board.media.delete",
 	"matters.list", "tickets.notice", "tickets.evaluate",
+}
+
+// DeprecatedOps maps the old operation names the API still answers to the
+// names that replaced them (docs/protocol.md, "Deprecated names"): same
+// roles, same handler, same answers. New clients use the new names.
+var DeprecatedOps = map[string]string{
+	"appointments.list":   "bookings.list",   // GET /api/v1/appointments → GET /api/v1/bookings
+	"appointments.upsert": "bookings.upsert", // POST /api/v1/appointments → POST /api/v1/bookings
 }
 
 // ClientNetwork is the error code the pages' request helper gives when no
@@ -74,17 +82,17 @@ var CodeGroups = []CodeGroup{
 	{"Action", "ticket actions: `POST /api/v1/tickets/{id}/{action}`", hall.Actions},
 	{"WindowAction", "`POST /api/v1/windows/{n}/{state}`, websocket `windows.set` param `state`", []string{"open", "pause", "close"}},
 	{"TicketStatus", "`ticket.status`", strs(hall.Waiting, hall.Called, hall.Serving, hall.Parked, hall.Done, hall.NoShow, hall.Cancelled, hall.Expired)},
-	{"Channel", "`ticket.channel`", strs(hall.WalkIn, hall.Priority, hall.Remote, hall.Appointment)},
+	{"Channel", "`ticket.channel`", strs(hall.WalkIn, hall.Priority, hall.Remote, hall.BookingChannel)},
 	{"AgeClass", "`ticket.age_class`", strs(hall.AgeMinor, hall.AgeAdult, hall.AgeElderly)},
 	{"WindowStatus", "`window.status`", strs(hall.WindowOpen, hall.WindowPaused, hall.WindowClosed)},
-	{"BookingStatus", "`appointment.status`", []string{hall.BookingBooked, hall.BookingCheckedIn, hall.BookingCancelled}},
+	{"BookingStatus", "`booking.status`", []string{hall.BookingBooked, hall.BookingCheckedIn, hall.BookingCancelled}},
 	{"NotIssuing", "`service.not_issuing`", []string{string(hall.ReasonClosed), string(hall.ReasonLunch), string(hall.ReasonIssuingStopped), "quota", string(hall.ReasonDayClosed), string(hall.ReasonHoliday), string(hall.ReasonClosure), string(hall.ReasonBookingOnly)}},
 	{"EventType", "`event.type`", []string{
 		hall.EvTicketIssued, hall.EvTicketCalled, hall.EvTicketRecalled, hall.EvTicketStarted, hall.EvTicketCompleted,
 		hall.EvTicketNoShow, hall.EvTicketRequeued, hall.EvTicketTransferred, hall.EvTicketParked, hall.EvTicketResumed,
 		hall.EvTicketCancelled, hall.EvTicketRated, hall.EvTicketPrintFailed, hall.EvTicketExpired, hall.EvTicketCarried,
 		hall.EvWindowOpened, hall.EvWindowPaused, hall.EvWindowClosed, hall.EvDayClosed, hall.EvLeaseGranted,
-		hall.EvLeaseReleased, hall.EvAppointment, hall.EvBlacklist, hall.EvConfigChanged,
+		hall.EvLeaseReleased, hall.EvBooking, hall.EvBlacklist, hall.EvConfigChanged,
 		hall.EvTicketPostponed, hall.EvHelpCalled, hall.EvHelpAcked,
 		hall.EvMatterAdded, hall.EvMatterRemoved, hall.EvMatterOutcome, hall.EvCatalogReceived}},
 	{"Outcome", "`ticket.matters[].outcome`", strs(hall.Outcomes...)},

@@ -103,11 +103,11 @@ type BlacklistRequest struct {
 	Remove     bool      `json:"remove,omitempty"`
 }
 
-// AppointmentRequest is the body of POST /api/v1/appointments: the same
-// shape as the central platform's appointment message (docs/central.md).
-// ID is the older spelling of BookingID, still accepted; giving both is
-// refused.
-type AppointmentRequest struct {
+// BookingRequest is the body of POST /api/v1/bookings (and of its
+// deprecated alias POST /api/v1/appointments): the same shape as the
+// central platform's booking message (docs/central.md). ID is the older
+// spelling of BookingID, still accepted; giving both is refused.
+type BookingRequest struct {
 	BookingID  string    `json:"booking_id,omitempty"`
 	ID         string    `json:"id,omitempty"` // deprecated: booking_id
 	CitizenKey string    `json:"citizen_key"`
@@ -117,6 +117,9 @@ type AppointmentRequest struct {
 	SlotEnd    time.Time `json:"slot_end"`
 	Status     string    `json:"status,omitempty"` // booked (default) or cancelled
 }
+
+// Deprecated: AppointmentRequest is the old name of BookingRequest.
+type AppointmentRequest = BookingRequest
 
 // RemoteTicketRequest is a citizen taking a ticket on their phone (线上取号).
 // The ID number is turned into the citizen key and masked form at once and

@@ -3,8 +3,8 @@
 // newcomer sees a living hall and operators can load a test hall:
 //
 //   - kiosks take tickets over the websocket with seeded random arrivals per
-//     service: walk-ins, priority citizens (绿色通道) and appointments, which
-//     are booked first (POST /api/v1/appointments, as an online booking
+//     service: walk-ins, priority citizens (绿色通道) and bookings, which
+//     are booked first (POST /api/v1/bookings, as an online booking
 //     would arrive) and then checked in at the kiosk;
 //   - one clerk per window, each with its own clerk token, opens the window,
 //     calls, starts, completes, sometimes recalls and marks a no-show or
@@ -69,8 +69,8 @@ type Summary struct {
 	Issued      int // tickets issued at kiosks (all channels)
 	WalkIns     int
 	Priority    int
-	Booked      int // appointments created
-	CheckedIn   int // appointments checked in (tickets)
+	Booked      int // bookings created
+	CheckedIn   int // bookings checked in (tickets)
 	Called      int
 	Recalled    int
 	Served      int // completed
@@ -351,7 +351,7 @@ func (g *gen) kiosk(c *client.Client, i int) {
 		start := time.Now()
 		ctx, cancel := g.ctx()
 		switch r := rng.Float64(); {
-		case r < 0.12: // an appointment booked online, checked in now
+		case r < 0.12: // a booking made online, checked in now
 			if req.CitizenKey == "" {
 				req.CitizenKey, req.MaskedID = citizen(rng)
 			}
@@ -359,7 +359,7 @@ func (g *gen) kiosk(c *client.Client, i int) {
 			now := time.Now()
 			slot := now.Add(time.Duration(rng.IntN(20)) * time.Minute).Truncate(time.Minute)
 			b := hall.Booking{ID: id, CitizenKey: req.CitizenKey, MaskedID: req.MaskedID, Service: req.Service, SlotStart: slot, SlotEnd: slot.Add(30 * time.Minute)}
-			_, err = g.admin.Do(ctx, http.MethodPost, "/api/v1/appointments", "book-"+id, b, nil)
+			_, err = g.admin.Do(ctx, http.MethodPost, "/api/v1/bookings", "book-"+id, b, nil)
 			if g.record(err) {
 				g.count(&g.sum.Booked)
 				start = time.Now()
@@ -570,7 +570,7 @@ func (g *gen) progress() {
 // Print writes the summary as a small table.
 func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "hall time played   %s (wall %s)\n", s.HallSpan, s.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "tickets issued     %d (walk-in %d, priority %d, appointments %d of %d booked)\n", s.Issued, s.WalkIns, s.Priority, s.CheckedIn, s.Booked)
+	fmt.Fprintf(w, "tickets issued     %d (walk-in %d, priority %d, bookings %d of %d booked)\n", s.Issued, s.WalkIns, s.Priority, s.CheckedIn, s.Booked)
 	fmt.Fprintf(w, "called             %d (recalled %d)\n", s.Called, s.Recalled)
 	fmt.Fprintf(w, "served             %d\n", s.Served)
 	fmt.Fprintf(w, "no-shows           %d\n", s.NoShows)

@@ -50,7 +50,7 @@ func TestHallDayThroughTheAPI(t *testing.T) {
 		}
 	}
 	t.Logf("events in the hall's log: %v", counts)
-	for _, typ := range []string{hall.EvTicketIssued, "ticket.called", "ticket.started", "ticket.completed", "ticket.rated", "window.opened", "appointment.upserted"} {
+	for _, typ := range []string{hall.EvTicketIssued, "ticket.called", "ticket.started", "ticket.completed", "ticket.rated", "window.opened", hall.EvBooking} {
 		if counts[typ] == 0 {
 			t.Errorf("no %s event after a hall day", typ)
 		}

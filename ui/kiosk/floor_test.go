@@ -14,7 +14,7 @@ func TestBookingOnlyTileAndRefusalOfferCheckIn(t *testing.T) {
 	k.show(View{Screen: ScreenRefusal, Refusal: BookingOnly})
 	k.mustShow("该业务现在只办理网上预约的市民")
 	k.tap("我已预约，签到取号")
-	k.mustCalls("StartAppointment")
+	k.mustCalls("StartBooking")
 	k.tap("English")
 	k.model.took()
 	k.mustShow("This service only takes online bookings right now", "I have booked: check in")

@@ -42,7 +42,7 @@ func (f *fakeModel) took() []string {
 
 func (f *fakeModel) Services() []ServiceTile   { return f.services }
 func (f *fakeModel) SelectService(code string) { f.record("SelectService %s", code) }
-func (f *fakeModel) StartAppointment()         { f.record("StartAppointment") }
+func (f *fakeModel) StartBooking()             { f.record("StartBooking") }
 func (f *fakeModel) TakeWalkIn()               { f.record("TakeWalkIn") }
 func (f *fakeModel) Retry()                    { f.record("Retry") }
 func (f *fakeModel) Done()                     { f.record("Done") }
@@ -251,7 +251,7 @@ func TestHomeTapsReachTheModel(t *testing.T) {
 	k.tap("综合咨询")
 	k.mustCalls("SelectService E")
 	k.tap("我有预约")
-	k.mustCalls("StartAppointment")
+	k.mustCalls("StartBooking")
 
 	if n := len(k.tiles("治安")); n != 0 {
 		t.Errorf("a closed service is tappable (%d tiles)", n)
@@ -323,7 +323,7 @@ func TestScreens(t *testing.T) {
 		StatusURL: "https://hall.example/t/8f3a", MaskedID: "4201**********1234", Printed: true}
 	unprinted := printed
 	unprinted.Printed = false
-	offline := Ticket{Number: "C105", Ahead: 1, EstimatedWait: -1, Printed: true, Offline: true, Appointment: true}
+	offline := Ticket{Number: "C105", Ahead: 1, EstimatedWait: -1, Printed: true, Offline: true, Booking: true}
 
 	for _, tc := range []struct {
 		name   string
@@ -334,7 +334,7 @@ func TestScreens(t *testing.T) {
 		{"insert card", View{Screen: ScreenInsertCard, ServiceZH: "户政", ServiceEN: "Household registration"},
 			[]string{"请将身份证放在读卡区", "Place your ID card on the reader", "户政", "取消"},
 			[]string{"Place your ID card on the reader", "Household registration", "Cancel"}, nil},
-		{"appointment", View{Screen: ScreenAppointment},
+		{"appointment", View{Screen: ScreenBooking},
 			[]string{"请刷身份证或扫描预约二维码", "或", "取消"},
 			[]string{"Swipe your ID card or scan your booking QR code", "or", "Cancel"}, nil},
 		{"working", View{Screen: ScreenWorking, ServiceZH: "出入境", ServiceEN: "Exit and entry"},
@@ -402,7 +402,7 @@ func TestButtonsReachTheModel(t *testing.T) {
 		call  string
 	}{
 		{View{Screen: ScreenInsertCard}, "取消", "Cancel"},
-		{View{Screen: ScreenAppointment}, "取消", "Cancel"},
+		{View{Screen: ScreenBooking}, "取消", "Cancel"},
 		{View{Screen: ScreenTicket, Ticket: Ticket{Number: "A001", Printed: true}}, "完成", "Done"},
 		{View{Screen: ScreenService}, "退出自助机", "ExitKiosk"},
 		{View{Screen: ScreenService}, "返回", "Cancel"},
@@ -421,7 +421,7 @@ func TestEveryRefusalInPlainWords(t *testing.T) {
 		actRetry:   {"再试一次", "Try again", "Retry"},
 		actWalkIn:  {"改取普通号", "Take a regular ticket", "TakeWalkIn"},
 		actHome:    {"返回首页", "Back to start", "Cancel"},
-		actCheckIn: {"我已预约，签到取号", "I have booked: check in", "StartAppointment"},
+		actCheckIn: {"我已预约，签到取号", "I have booked: check in", "StartBooking"},
 	}
 	if len(reasonActions) != 15 {
 		t.Errorf("%d refusal reasons have actions, want 15", len(reasonActions))
@@ -541,9 +541,9 @@ func TestShowFromAnotherGoroutine(t *testing.T) {
 func TestElderlyScreensFit(t *testing.T) {
 	for _, v := range []View{
 		{Screen: ScreenInsertCard, ServiceZH: "户政", ServiceEN: "Household registration"},
-		{Screen: ScreenAppointment},
+		{Screen: ScreenBooking},
 		{Screen: ScreenTicket, ScreenOnly: true, ServiceEN: "Household registration", Ticket: Ticket{Number: "A023", Ahead: 12,
-			EstimatedWait: time.Hour, StatusURL: "https://hall.example/t/8f3a", MaskedID: "4201**********1234", Offline: true, Appointment: true}},
+			EstimatedWait: time.Hour, StatusURL: "https://hall.example/t/8f3a", MaskedID: "4201**********1234", Offline: true, Booking: true}},
 		{Screen: ScreenRefusal, Refusal: NotFound},
 		{Screen: ScreenService},
 	} {

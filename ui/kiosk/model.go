@@ -13,13 +13,13 @@ type Model interface {
 	Services() []ServiceTile
 	// SelectService reports that the citizen tapped an open service tile.
 	SelectService(code string)
-	// StartAppointment reports a tap on "I have an appointment".
-	StartAppointment()
-	// TakeWalkIn reports that a citizen whose appointment could not be
+	// StartBooking reports a tap on "I have an appointment".
+	StartBooking()
+	// TakeWalkIn reports that a citizen whose booking could not be
 	// checked in wants an ordinary ticket instead.
 	TakeWalkIn()
 	// Retry asks to repeat the step that failed (read the card again, look
-	// the appointment up again, …).
+	// the booking up again, …).
 	Retry()
 	// Done reports that the citizen finished reading the ticket screen.
 	Done()
@@ -77,9 +77,9 @@ type Screen int
 
 // The kiosk's screens.
 const (
-	ScreenHome         Screen = iota // service tiles and the appointment tile
+	ScreenHome         Screen = iota // service tiles and the booking tile
 	ScreenInsertCard                 // "place your ID card on the reader"
-	ScreenAppointment                // "swipe your ID card or scan the booking QR code"
+	ScreenBooking                    // "swipe your ID card or scan the booking QR code"
 	ScreenWorking                    // "issuing your ticket…"
 	ScreenTicket                     // the issued ticket
 	ScreenRefusal                    // no ticket, and why, in plain words
@@ -140,7 +140,7 @@ type View struct {
 	Status  Status // ScreenService
 
 	// Refusal details, when the server gave them: the tickets the citizen
-	// already holds (each with a reprint button), the appointment's slot
+	// already holds (each with a reprint button), the booking's slot
 	// and check-in window, the service's hours. Times in hall time.
 	Held         []HeldTicket
 	SlotStart    time.Time
@@ -208,7 +208,7 @@ type Ticket struct {
 	MaskedID      string        // 4201**********1234, empty when no card was read
 	Printed       bool          // false: the citizen must photograph the screen
 	Offline       bool          // issued from a leased number while the server was unreachable: the count ahead is unknown
-	Appointment   bool          // an appointment was checked in
+	Booking       bool          // a booking was checked in
 	SlotStart     time.Time     // its slot, in hall time (zero: not shown)
 	Priority      bool          // the priority channel (绿色通道)
 	Reprint       bool          // printed again
@@ -227,10 +227,10 @@ const (
 	CardExpired          Reason = "card_expired"           // the ID card is past its validity
 	CardUnreadable       Reason = "card_unreadable"        // the reader could not read the card
 	Blacklisted          Reason = "blacklisted"            // worded neutrally: "please ask at the desk"
-	NotFound             Reason = "not_found"              // no appointment for this card or code
+	NotFound             Reason = "not_found"              // no booking for this card or code
 	OutsideCheckinWindow Reason = "outside_checkin_window" // too early or too late: offer a walk-in ticket
 	TicketsUnavailable   Reason = "tickets_unavailable"    // offline and the leased numbers are used up
-	AlreadyCheckedIn     Reason = "already_checked_in"     // the appointment has its ticket: offer a reprint
+	AlreadyCheckedIn     Reason = "already_checked_in"     // the booking has its ticket: offer a reprint
 	DeviceError          Reason = "device_error"           // anything else that broke
 	BookingOnly          Reason = "booking_only"           // the service takes checked-in bookings only now: offer check-in
 	Closure              Reason = "closure"                // the hall is closed today (the reason: ClosureZH/EN)

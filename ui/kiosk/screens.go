@@ -87,9 +87,9 @@ func (u *UI) home() fyne.CanvasObject {
 	}
 	top.Add(layout.NewSpacer())
 
-	appt := newTile(styleAppointment, fyne.NewSize(0, 150*sc), u.model.StartAppointment, container.NewVBox(
-		u.words(u.t("appointment_title"), onDark, sizeNameTileTitle, fyne.TextAlignCenter),
-		u.words(u.t("appointment_hint"), onDarkSoft, theme.SizeNameText, fyne.TextAlignCenter),
+	appt := newTile(styleBooking, fyne.NewSize(0, 150*sc), u.model.StartBooking, container.NewVBox(
+		u.words(u.t("booking_title"), onDark, sizeNameTileTitle, fyne.TextAlignCenter),
+		u.words(u.t("booking_hint"), onDarkSoft, theme.SizeNameText, fyne.TextAlignCenter),
 	))
 	bottom := container.NewVBox()
 	if pages > 1 {
@@ -212,7 +212,7 @@ func (u *UI) homeBanners() []string {
 
 // fitsOnePage tells whether, in large text, every tile fits one page: the
 // tiles at their natural height in the columns the width allows, under
-// the header, title and banners and above the appointment tile.
+// the header, title and banners and above the booking tile.
 func (u *UI) fitsOnePage(services []ServiceTile) bool {
 	size := u.win.Canvas().Size()
 	if size.Height <= 0 {
@@ -300,7 +300,7 @@ func (u *UI) insertCard() (fyne.CanvasObject, []fyne.CanvasObject) {
 	), []fyne.CanvasObject{u.cancelButton()}
 }
 
-func (u *UI) appointment() (fyne.CanvasObject, []fyne.CanvasObject) {
+func (u *UI) booking() (fyne.CanvasObject, []fyne.CanvasObject) {
 	return middle(
 		u.title("appt_title"),
 		cardOrCode(u.t("or_between")),
@@ -349,14 +349,14 @@ func (u *UI) ticket() (fyne.CanvasObject, []fyne.CanvasObject) {
 	tk := u.view.Ticket
 	card := container.NewVBox()
 	mark := func(key string, kv ...any) {
-		card.Add(container.NewCenter(newTile(styleAppointment, u.touch(), nil,
+		card.Add(container.NewCenter(newTile(styleBooking, u.touch(), nil,
 			u.text(u.t(key, kv...), onDark, theme.SizeNameSubHeadingText, fyne.TextAlignCenter))))
 	}
 	switch {
-	case tk.Appointment && !tk.SlotStart.IsZero():
-		mark("ticket_appointment_slot", "Slot", tk.SlotStart.Format("15:04"))
-	case tk.Appointment:
-		mark("ticket_appointment")
+	case tk.Booking && !tk.SlotStart.IsZero():
+		mark("ticket_booking_slot", "Slot", tk.SlotStart.Format("15:04"))
+	case tk.Booking:
+		mark("ticket_booking")
 	case tk.Priority:
 		mark("ticket_priority")
 	}
@@ -593,7 +593,7 @@ func (u *UI) refusal() (fyne.CanvasObject, []fyne.CanvasObject) {
 		case actHome:
 			buttons = append(buttons, u.button(u.t("back_home"), styleSecondary, u.model.Cancel))
 		case actCheckIn:
-			buttons = append(buttons, u.button(u.t("check_in_booking"), stylePrimary, u.model.StartAppointment))
+			buttons = append(buttons, u.button(u.t("check_in_booking"), stylePrimary, u.model.StartBooking))
 		}
 	}
 	body := []fyne.CanvasObject{

@@ -26,7 +26,7 @@ var (
 	colHeader     = rgb(0x08, 0x2A, 0x55)
 	colOnDark     = rgb(0xFF, 0xFF, 0xFF)
 	colOnDarkSoft = rgb(0xDD, 0xE6, 0xF2) // secondary text on navy
-	colTeal       = rgb(0x00, 0x4D, 0x43) // the appointment tile
+	colTeal       = rgb(0x00, 0x4D, 0x43) // the booking tile
 	colClosed     = rgb(0xE1, 0xE5, 0xEB) // a closed service tile
 	colClosedText = rgb(0x2E, 0x37, 0x44)
 	colWarn       = rgb(0xFF, 0xDD, 0x80) // amber banner: "photograph this ticket"

@@ -52,7 +52,7 @@ func TestContrastAtLeastSevenToOne(t *testing.T) {
 		{"notice mark, out of service", colText, colClosed},
 	}
 	for name, st := range map[string]style{
-		"primary": stylePrimary, "appointment": styleAppointment, "secondary": styleSecondary,
+		"primary": stylePrimary, "booking": styleBooking, "secondary": styleSecondary,
 		"closed": styleClosed, "danger": styleDanger, "header": styleHeader, "corner": styleCorner,
 		"warn": styleWarn, "card": styleCard,
 	} {

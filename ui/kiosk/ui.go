@@ -109,8 +109,8 @@ func (u *UI) render() {
 		body, actions = u.guideScreen()
 	case u.view.Screen == ScreenInsertCard:
 		body, actions = u.insertCard()
-	case u.view.Screen == ScreenAppointment:
-		body, actions = u.appointment()
+	case u.view.Screen == ScreenBooking:
+		body, actions = u.booking()
 	case u.view.Screen == ScreenWorking:
 		body = u.working()
 	case u.view.Screen == ScreenTicket:

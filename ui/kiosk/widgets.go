@@ -28,15 +28,15 @@ const (
 )
 
 var (
-	stylePrimary     = style{fill: colPrimary, text: onDark, soft: onDarkSoft}
-	styleAppointment = style{fill: colTeal, text: onDark, soft: onDarkSoft}
-	styleSecondary   = style{fill: colSurface, stroke: colPrimary, text: theme.ColorNamePrimary, soft: colorNameMuted}
-	styleClosed      = style{fill: colClosed, text: colorNameClosedText, soft: colorNameClosedText}
-	styleDanger      = style{fill: colDanger, text: onDark, soft: onDarkSoft}
-	styleHeader      = style{fill: colHeader, stroke: colOnDarkSoft, text: onDark, soft: onDarkSoft}
-	styleCorner      = style{fill: colHeader, text: onDark, soft: onDarkSoft}
-	styleWarn        = style{fill: colWarn, text: onLight, soft: onLight}
-	styleCard        = style{fill: colSurface, stroke: colBorder, text: onLight, soft: colorNameMuted}
+	stylePrimary   = style{fill: colPrimary, text: onDark, soft: onDarkSoft}
+	styleBooking   = style{fill: colTeal, text: onDark, soft: onDarkSoft}
+	styleSecondary = style{fill: colSurface, stroke: colPrimary, text: theme.ColorNamePrimary, soft: colorNameMuted}
+	styleClosed    = style{fill: colClosed, text: colorNameClosedText, soft: colorNameClosedText}
+	styleDanger    = style{fill: colDanger, text: onDark, soft: onDarkSoft}
+	styleHeader    = style{fill: colHeader, stroke: colOnDarkSoft, text: onDark, soft: onDarkSoft}
+	styleCorner    = style{fill: colHeader, text: onDark, soft: onDarkSoft}
+	styleWarn      = style{fill: colWarn, text: onLight, soft: onLight}
+	styleCard      = style{fill: colSurface, stroke: colBorder, text: onLight, soft: colorNameMuted}
 )
 
 // tile is the kiosk's one touch target: a flat rounded rectangle in a style,

@@ -23,7 +23,7 @@ func (h *testHall) try(method, path, token string, body any) (int, string) {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, h.srv.URL+"/api/v1/"+path, rd)
+	req, _ := http.NewRequest(method, h.URL+"/api/v1/"+path, rd)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -69,7 +69,7 @@ func TestDashboardActions(t *testing.T) {
 		h.issue("E")
 
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/dashboard")
+		tb.open(h.URL + "/dashboard")
 		tb.login(h.admin)
 		tb.waitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
 
@@ -208,7 +208,7 @@ func TestDashboardActions(t *testing.T) {
 		h.openWindow(1, "li")
 		h.call(1)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/dashboard")
+		tb.open(h.URL + "/dashboard")
 		tb.login(h.admin)
 		tb.waitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
 		var p struct {
@@ -247,7 +247,7 @@ func TestDashboardActions(t *testing.T) {
 		h.openWindow(8, "qian")
 		first := h.issue("E")
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/dashboard")
+		tb.open(h.URL + "/dashboard")
 		tb.login(h.admin)
 		tb.waitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
 		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
@@ -306,7 +306,7 @@ func TestDashboardActions(t *testing.T) {
 
 		// The printable daily report: comparisons, per clerk, heat map.
 		rep := b.MustTab(t, 1280, 1600)
-		rep.open(h.srv.URL + "/report")
+		rep.open(h.URL + "/report")
 		rep.login(h.admin)
 		rep.waitFor(5*time.Second, `document.querySelector('#clerks tr[data-clerk="qian"]') !== null`)
 		rep.waitText(time.Second, `#clerks tr[data-clerk="qian"]`, "1")
@@ -323,7 +323,7 @@ func TestDashboardActions(t *testing.T) {
 	t.Run("a configuration save on a stale version is refused and says why in words", func(t *testing.T) {
 		h := MustStartHall(t)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/dashboard")
+		tb.open(h.URL + "/dashboard")
 		tb.login(h.admin)
 		quota := `#cfg-services tr[data-service="E"] [data-f="quota"]`
 		tb.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null`, quota))

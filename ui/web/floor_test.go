@@ -27,7 +27,7 @@ func TestPhonePostpone(t *testing.T) {
 		}
 	}
 	tb := b.MustTab(t, 390, 844)
-	tb.open(h.srv.URL + "/t/" + mine.ID)
+	tb.open(h.Server.URL + "/t/" + mine.ID)
 	tb.waitText(3*time.Second, "#ahead", "0 人")
 	tb.waitFor(time.Second, `!document.querySelector("#postpone").hidden`)
 	tb.axe()
@@ -53,7 +53,7 @@ func TestPhonePostpone(t *testing.T) {
 	tb.waitText(time.Second, "#floor-note", "You have been moved back. Please watch for your number.")
 	tb.axe()
 	// a reload: the page says it was used, and offers it no more
-	tb.open(h.srv.URL + "/t/" + mine.ID)
+	tb.open(h.Server.URL + "/t/" + mine.ID)
 	tb.waitText(3*time.Second, "#floor-note", "You have already used this once.")
 	tb.waitFor(time.Second, `document.querySelector("#postpone").hidden`)
 }
@@ -67,7 +67,7 @@ func TestClerkPostpone(t *testing.T) {
 	h := MustStartHall(t)
 	clerk := h.token("li", "clerk", 1)
 	c := b.MustTab(t, 1920, 1080)
-	c.open(h.srv.URL + "/clerk")
+	c.open(h.Server.URL + "/clerk")
 	c.login(clerk)
 	c.waitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
 	var ts []ticket
@@ -132,7 +132,7 @@ func TestBoardShowsClosure(t *testing.T) {
 	today := h.clock.Now().Format("2006-01-02")
 	h.setCalendar(map[string]string{today: "系统升级"})
 	tb := b.MustTab(t, 1920, 1080)
-	tb.open(h.srv.URL + "/display")
+	tb.open(h.Server.URL + "/display")
 	tb.login(display)
 	tb.waitText(5*time.Second, "#closure", "今日暂停办理：系统升级Closed today: system upgrade")
 	tb.axe()
@@ -151,12 +151,12 @@ func TestHelperCallFromPhoneToDashboard(t *testing.T) {
 	h := MustStartHall(t)
 	mine := h.issue("E")
 	dash := b.MustTab(t, 1920, 1080)
-	dash.open(h.srv.URL + "/dashboard")
+	dash.open(h.Server.URL + "/dashboard")
 	dash.login(h.admin)
 	dash.waitFor(5*time.Second, `!document.querySelector("#dash").hidden && !document.querySelector("#help-none").hidden`)
 
 	phone := b.MustTab(t, 390, 844)
-	phone.open(h.srv.URL + "/t/" + mine.ID)
+	phone.open(h.Server.URL + "/t/" + mine.ID)
 	phone.waitFor(3*time.Second, `!document.querySelector("#help").hidden`)
 	phone.click("#help")
 	phone.waitText(3*time.Second, "#floor-note", "已通知工作人员，请留在原处，工作人员会按号码 "+mine.Number+" 来找您。")
@@ -216,11 +216,11 @@ func TestBoardNoticesAndMediaFromDashboard(t *testing.T) {
 	h := MustStartHall(t)
 	display := h.token("board", "display", 0)
 	dash := b.MustTab(t, 1920, 1080)
-	dash.open(h.srv.URL + "/dashboard")
+	dash.open(h.Server.URL + "/dashboard")
 	dash.login(h.admin)
 	dash.waitFor(5*time.Second, `!document.querySelector("#dash").hidden && document.querySelector("#notice-list").textContent.includes("None")`)
 	board := b.MustTab(t, 1920, 1080)
-	board.open(h.srv.URL + "/display")
+	board.open(h.Server.URL + "/display")
 	board.login(display)
 	board.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 

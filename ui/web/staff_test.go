@@ -78,7 +78,7 @@ func (h *testHall) setRules(change func(rules map[string]any)) {
 // status is the status of a request made with a token.
 func (h *testHall) status(method, path, token string) int {
 	h.t.Helper()
-	req, _ := http.NewRequest(method, h.srv.URL+"/api/v1/"+path, nil)
+	req, _ := http.NewRequest(method, h.URL+"/api/v1/"+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -135,7 +135,7 @@ func TestClerkConsole(t *testing.T) {
 	h.openWindow(4, "li") // window 4 serves B: open, so the transfer list says so
 
 	c := b.MustTab(t, 1920, 1080)
-	c.open(h.srv.URL + "/clerk")
+	c.open(h.URL + "/clerk")
 	c.axe() // the sign-in form
 	// a password check is bcrypt on purpose (slow to guess): under -race on
 	// a busy machine one takes seconds, so these waits allow for it
@@ -354,21 +354,17 @@ func TestClerkConsole(t *testing.T) {
 	}
 
 	// A stale "cannot reach the server" clears when the connection is back.
-	addr := h.srv.Addr
-	if err := h.srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-	h.srv = nil
+	h.Stop()
 	c.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state !== "open"`)
 	eval[bool](c, `(document.querySelector("#call").disabled = false, document.querySelector("#call").click(), true)`)
 	c.waitText(3*time.Second, "#error", "无法连接服务器")
-	h.start(addr)
+	h.Start()
 	c.waitFor(10*time.Second, `document.querySelector("#conn").dataset.state === "open" && document.querySelector("#error").hidden`)
 
 	// The session is kept (localStorage): a new tab — as after a browser
 	// restart — comes back signed in.
 	c2 := b.MustTab(t, 1366, 768)
-	c2.open(h.srv.URL + "/clerk")
+	c2.open(h.URL + "/clerk")
 	c2.waitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
 	// at 1366×768 the queue and its count are in view without scrolling
 	c2.waitText(3*time.Second, "#queue-count", "人")
@@ -406,7 +402,7 @@ func TestBoard(t *testing.T) {
 		h := MustStartHall(t)
 		display := h.token("board", "display", 0)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/display")
+		tb.open(h.URL + "/display")
 		tb.axe() // the sign-in form on the dark board
 		for range 3 {
 			h.issue("A")
@@ -460,7 +456,7 @@ func TestBoard(t *testing.T) {
 		first := h.call(1)
 		h.finish(first)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/display?token=" + display)
+		tb.open(h.URL + "/display?token=" + display)
 		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		second := h.call(1)
 		tb.waitText(2*time.Second, "#latest-number", second.Number)
@@ -470,7 +466,7 @@ func TestBoard(t *testing.T) {
 		h.api("POST", "tickets/"+second.ID+"/transfer", h.admin, map[string]any{"service": "B"}, nil)
 		tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q && !document.querySelector("#recent").textContent.includes(%q)`, first.Number, second.Number))
 		// and after a reload (from the overview) too
-		tb.open(h.srv.URL + "/display")
+		tb.open(h.URL + "/display")
 		tb.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q`, first.Number))
 	})
 
@@ -481,7 +477,7 @@ func TestBoard(t *testing.T) {
 		h.issue("A")
 		h.openWindow(1, "li")
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/display?token=" + display)
+		tb.open(h.URL + "/display?token=" + display)
 		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		// a machine with a Mandarin voice (stubbed: headless Chromium has none)
 		eval[bool](tb, `(() => {
@@ -529,7 +525,7 @@ func TestBoard(t *testing.T) {
 		tb.click("#english")
 		// ?repeat=1 in the address sets it on a board that is installed by URL
 		tb.click("#repeat") // 1 → 2
-		tb.open(h.srv.URL + "/display?repeat=1")
+		tb.open(h.URL + "/display?repeat=1")
 		tb.waitText(3*time.Second, "#repeat", "1 遍")
 		if got := eval[string](tb, `location.search`); got != "" {
 			t.Errorf("address keeps %q", got)
@@ -544,7 +540,7 @@ func TestBoard(t *testing.T) {
 		h.issue("E")
 		h.openWindow(8, "qian")
 		strip := b.MustTab(t, 1920, 540)
-		strip.open(h.srv.URL + "/display/window/8?token=" + display)
+		strip.open(h.URL + "/display/window/8?token=" + display)
 		strip.waitText(5*time.Second, "#state", "服务中")
 		one := h.call(8)
 		strip.waitText(2*time.Second, "#number", one.Number)
@@ -587,7 +583,7 @@ func TestBoardWordingWithEspeak(t *testing.T) {
 	b := MustBrowser(t)
 	h := MustStartHall(t)
 	tb := b.MustTab(t, 800, 600)
-	tb.open(h.srv.URL + "/display")
+	tb.open(h.URL + "/display")
 	voices := espeakVoices(t)
 	picked := eval[string](tb, `import("/assets/js/announce.js").then((m) => {
 		const vs = `+voices+`;

@@ -91,7 +91,7 @@ func TestClerkVisitControls(t *testing.T) {
 	tk := h.issue("A")
 
 	c := b.MustTab(t, 1920, 1080)
-	c.open(h.srv.URL + "/clerk")
+	c.open(h.Server.URL + "/clerk")
 	c.login(h.token("wang", "clerk", 1))
 	c.waitFor(10*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
 	c.press("call", "n", false)
@@ -170,7 +170,7 @@ func TestRatingPadRatesEachMatter(t *testing.T) {
 	h.setMatters()
 	h.openWindow(1, "wang")
 	pad := b.MustTab(t, 1280, 800)
-	pad.open(h.srv.URL + "/rate/1")
+	pad.open(h.Server.URL + "/rate/1")
 	pad.login(h.token("wang", "clerk", 1))
 	pad.waitFor(10*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
 
@@ -233,7 +233,7 @@ func TestPhonePageVisit(t *testing.T) {
 	h.openWindow(1, "wang")
 	tk := h.issue("A")
 	p := b.MustTab(t, 390, 844)
-	p.open(h.srv.URL + "/t/" + tk.ID)
+	p.open(h.Server.URL + "/t/" + tk.ID)
 	p.waitFor(10*time.Second, `!document.querySelector("#guide").hidden`)
 	p.waitText(time.Second, "#guide", "户口簿") // every matter of 户政, before any was chosen
 	p.waitText(time.Second, "#guide", "出生医学证明")
@@ -323,7 +323,7 @@ func TestDashboardShowsVisitFigures(t *testing.T) {
 		t.Fatalf("figures: %+v", fig)
 	}
 	d := b.MustTab(t, 1920, 1080)
-	d.open(h.srv.URL + "/dashboard")
+	d.open(h.Server.URL + "/dashboard")
 	d.login(h.admin)
 	d.waitText(10*time.Second, `#onevisit tr[data-matter="hukou-move"]`, "户口迁移")
 	d.waitText(time.Second, `#onevisit tr[data-matter="hukou-move"]`, "100%")

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,7 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"hallq/queue-server/server"
+	"hallq/internal/halltest"
 	"hallq/ui/web"
 )
 
@@ -48,52 +47,24 @@ func tenOClock() hallClock {
 	return hallClock{base: time.Date(n.Year(), n.Month(), n.Day(), 10, 0, 0, 0, loc), start: time.Now()}
 }
 
-// testHall is a whole hall server running in-process with the web pages.
+// testHall is a whole hall (internal/halltest) running in-process with
+// the web pages, on hallClock.
 type testHall struct {
+	*halltest.Hall
 	t     *testing.T
-	dir   string
 	clock hallClock
-	srv   *server.Server
 	admin string
 }
 
 func MustStartHall(t *testing.T) *testHall {
 	t.Helper()
-	h := &testHall{t: t, dir: t.TempDir(), clock: tenOClock()}
-	h.start("127.0.0.1:0")
-	tok, err := os.ReadFile(filepath.Join(h.dir, server.BootstrapFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.admin = strings.TrimSpace(string(tok))
-	t.Cleanup(func() {
-		if h.srv != nil {
-			h.srv.Close()
-		}
-	})
-	return h
-}
-
-func (h *testHall) start(addr string) {
-	h.t.Helper()
-	srv, err := server.Start(server.Options{DataDir: h.dir, Addr: addr, Clock: h.clock, Pages: web.Handler(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.srv = srv
+	clk := tenOClock()
+	h := halltest.RunHall(t, halltest.Options{Clock: clk, Pages: web.Handler()})
+	return &testHall{Hall: h, t: t, clock: clk, admin: h.Token}
 }
 
 // restart stops the server and starts it again on the same data and address.
-func (h *testHall) restart() {
-	h.t.Helper()
-	addr := h.srv.Addr
-	if err := h.srv.Close(); err != nil {
-		h.t.Fatal(err)
-	}
-	h.srv = nil
-	h.start(addr)
-}
+func (h *testHall) restart() { h.t.Helper(); h.Restart() }
 
 // api calls the REST API and decodes the reply into out (when not nil).
 func (h *testHall) api(method, path, token string, body, out any) {
@@ -103,7 +74,7 @@ func (h *testHall) api(method, path, token string, body, out any) {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, h.srv.URL+"/api/v1/"+path, rd)
+	req, _ := http.NewRequest(method, h.URL+"/api/v1/"+path, rd)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -345,7 +316,7 @@ func TestPages(t *testing.T) {
 		h.openWindow(3, "zhao")
 		h.call(3)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/display?token=" + display)
+		tb.open(h.URL + "/display?token=" + display)
 		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		if got := eval[string](tb, `location.search + "|" + localStorage.getItem("hallq.token.display")`); got != "|"+display {
 			t.Errorf("token not moved from the address into localStorage: %q", got)
@@ -371,7 +342,7 @@ func TestPages(t *testing.T) {
 		tb.axe()
 
 		strip := b.MustTab(t, 1920, 540)
-		strip.open(h.srv.URL + "/display/window/1")
+		strip.open(h.URL + "/display/window/1")
 		strip.waitText(3*time.Second, "#number", called.Number)
 		strip.axe()
 	})
@@ -379,7 +350,7 @@ func TestPages(t *testing.T) {
 	t.Run("board speaks with a local Chinese voice, mainland first", func(t *testing.T) {
 		h := MustStartHall(t)
 		tb := b.MustTab(t, 800, 600)
-		tb.open(h.srv.URL + "/display")
+		tb.open(h.URL + "/display")
 		// the browser's voices, stubbed: what each engine lists, and which one the board takes
 		pick := func(voices string) string {
 			return eval[string](tb, `import("/assets/js/announce.js").then((m) => new Promise((done) => {
@@ -410,7 +381,7 @@ func TestPages(t *testing.T) {
 		}
 		h.openWindow(1, "li")
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/display?token=" + display)
+		tb.open(h.URL + "/display?token=" + display)
 		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		first := h.call(1)
 		say := func(n string) string {
@@ -445,12 +416,12 @@ func TestPages(t *testing.T) {
 		h.issue("E")
 
 		pad := b.MustTab(t, 1280, 800)
-		pad.open(h.srv.URL + "/rate/1")
+		pad.open(h.URL + "/rate/1")
 		pad.login(clerk)
 		pad.waitFor(5*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
 
 		c := b.MustTab(t, 1920, 1080)
-		c.open(h.srv.URL + "/clerk")
+		c.open(h.URL + "/clerk")
 		c.axe()
 		c.login(clerk)
 		c.waitFor(5*time.Second, `!document.querySelector("#console").hidden && !document.querySelector("#open").disabled`)
@@ -512,7 +483,7 @@ func TestPages(t *testing.T) {
 			"online": true, "pending_offline": 1, "set_aside_offline": 2}, nil)
 
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/dashboard")
+		tb.open(h.URL + "/dashboard")
 		tb.login(h.admin)
 		tb.waitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
 
@@ -559,7 +530,7 @@ func TestPages(t *testing.T) {
 	t.Run("dashboard changes a daily quota in the hall configuration", func(t *testing.T) {
 		h := MustStartHall(t)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.srv.URL + "/dashboard")
+		tb.open(h.URL + "/dashboard")
 		tb.login(h.admin)
 		quota := `#cfg-services tr[data-service="E"] [data-f="quota"]`
 		tb.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null`, quota))
@@ -589,13 +560,13 @@ func TestPages(t *testing.T) {
 		h.call(1)
 
 		board := b.MustTab(t, 1920, 1080)
-		board.open(h.srv.URL + "/display?token=" + display)
+		board.open(h.URL + "/display?token=" + display)
 		board.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		strip := b.MustTab(t, 1920, 540)
-		strip.open(h.srv.URL + "/display/window/1")
+		strip.open(h.URL + "/display/window/1")
 		strip.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		console := b.MustTab(t, 1920, 1080)
-		console.open(h.srv.URL + "/clerk")
+		console.open(h.URL + "/clerk")
 		console.login(clerk)
 		console.waitText(5*time.Second, "#cur-number", "A001")
 
@@ -628,7 +599,7 @@ func TestPages(t *testing.T) {
 		h.openWindow(8, "qian")
 
 		tb := b.MustTab(t, 390, 844)
-		tb.open(h.srv.URL + "/t/" + mine.ID)
+		tb.open(h.URL + "/t/" + mine.ID)
 		tb.waitText(3*time.Second, "#number", mine.Number)
 		tb.waitText(time.Second, "#status", "等候中")
 		tb.waitText(time.Second, "#ahead", "1 人")
@@ -652,7 +623,7 @@ func TestRemotePage(t *testing.T) {
 	h.issue("A")
 
 	tb := b.MustTab(t, 390, 844)
-	tb.open(h.srv.URL + "/remote")
+	tb.open(h.URL + "/remote")
 	// A and B may be taken remotely in the sample hall; C, D and E may not
 	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
 	if got := eval[string](tb, `[...document.querySelectorAll("#services input")].map(i => i.value).join(",")`); got != "A,B" {
@@ -672,7 +643,7 @@ func TestRemotePage(t *testing.T) {
 	}
 	// the same phone again (a reload, a double tap): the same ticket, not a
 	// refusal and not a second one
-	tb.open(h.srv.URL + "/remote")
+	tb.open(h.URL + "/remote")
 	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
 	tb.click(`label[for="svc-A"]`)
 	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "11010519491231002X", chromedp.NodeVisible))
@@ -683,7 +654,7 @@ func TestRemotePage(t *testing.T) {
 	}
 
 	// a wrong number gets plain words, in either language
-	tb.open(h.srv.URL + "/remote")
+	tb.open(h.URL + "/remote")
 	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
 	tb.click(`label[for="svc-A"]`)
 	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "110105194912310021", chromedp.NodeVisible))

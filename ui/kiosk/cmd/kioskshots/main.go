@@ -67,7 +67,7 @@ func run(dir string, size fyne.Size) error {
 		{name: "home-en", view: kiosk.View{Screen: kiosk.ScreenHome}, taps: en},
 		{name: "home-elderly", view: kiosk.View{Screen: kiosk.ScreenHome}, taps: []string{"长辈模式"}},
 		{name: "insert-card", view: kiosk.View{Screen: kiosk.ScreenInsertCard, ServiceZH: "户政", ServiceEN: "Household registration"}},
-		{name: "appointment", view: kiosk.View{Screen: kiosk.ScreenAppointment}},
+		{name: "appointment", view: kiosk.View{Screen: kiosk.ScreenBooking}},
 		{name: "working", view: kiosk.View{Screen: kiosk.ScreenWorking, ServiceZH: "户政", ServiceEN: "Household registration"}},
 		{name: "ticket", view: kiosk.View{Screen: kiosk.ScreenTicket, ServiceZH: "户政", ServiceEN: "Household registration", Ticket: ticket}},
 		{name: "ticket-not-printed-en", view: kiosk.View{Screen: kiosk.ScreenTicket, ServiceZH: "户政", ServiceEN: "Household registration", Ticket: unprinted}, taps: en},
@@ -174,7 +174,7 @@ func (sample) Services() []kiosk.ServiceTile {
 func (sample) SelectService(string)       {}
 func (sample) Continue()                  {}
 func (sample) Reprint(string)             {}
-func (sample) StartAppointment()          {}
+func (sample) StartBooking()              {}
 func (sample) CallHelper()                {}
 func (sample) TakeWalkIn()                {}
 func (sample) Retry()                     {}

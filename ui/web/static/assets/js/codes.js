@@ -34,7 +34,7 @@ export const Reason = Object.freeze({
   RoleNotManaged: 'role_not_managed',
   NotAvailable: 'not_available',
   RealNameRequired: 'real_name_required',
-  NoAppointment: 'no_appointment',
+  NoBooking: 'no_booking',
   UnknownLease: 'unknown_lease',
   UnknownOp: 'unknown_op',
   UnknownMatter: 'unknown_matter',
@@ -153,7 +153,7 @@ export const Channel = Object.freeze({
   WalkIn: 'walk_in',
   Priority: 'priority',
   Remote: 'remote',
-  Appointment: 'appointment',
+  Booking: 'booking',
 });
 
 // AgeClass: ticket.age_class
@@ -170,7 +170,7 @@ export const WindowStatus = Object.freeze({
   Closed: 'closed',
 });
 
-// BookingStatus: appointment.status
+// BookingStatus: booking.status
 export const BookingStatus = Object.freeze({
   Booked: 'booked',
   CheckedIn: 'checked_in',
@@ -212,7 +212,7 @@ export const EventType = Object.freeze({
   DayClosed: 'day.closed',
   LeaseGranted: 'lease.granted',
   LeaseReleased: 'lease.released',
-  AppointmentUpserted: 'appointment.upserted',
+  BookingUpserted: 'booking.upserted',
   BlacklistChanged: 'blacklist.changed',
   ConfigChanged: 'config.changed',
   TicketPostponed: 'ticket.postponed',
@@ -280,8 +280,8 @@ export const Op = Object.freeze({
   LeasesRelease: 'leases.release',
   Handover: 'handover',
   KioskSealkey: 'kiosk.sealkey',
-  AppointmentsList: 'appointments.list',
-  AppointmentsUpsert: 'appointments.upsert',
+  BookingsList: 'bookings.list',
+  BookingsUpsert: 'bookings.upsert',
   BlacklistSet: 'blacklist.set',
   TokensList: 'tokens.list',
   TokensCreate: 'tokens.create',

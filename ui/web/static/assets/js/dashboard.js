@@ -1,7 +1,7 @@
 // dashboard.js — the hall manager's view: live queues and windows, alerts
 // in words (with an optional sound), kiosk health and forwarding backlog,
 // today's charts, reports, and administration (tokens, password accounts,
-// blacklist, day close, appointments, the hall configuration).
+// blacklist, day close, bookings, the hall configuration).
 //
 // Live tables apply the events the stream delivers (tickets and windows
 // change in place; services come as `services` frames). Every figure —
@@ -486,11 +486,11 @@ $('#confirm-close').addEventListener('close', async () => {
   }
 });
 
-async function loadAppointments() {
-  const list = await api('GET', 'appointments', { token });
+async function loadBookings() {
+  const list = await api('GET', 'bookings', { token });
   const when = (a) => new Date(a).toLocaleString('zh-CN', { timeZone: zone, hour12: false, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
   const words = { booked: '已预约 booked', checked_in: '已签到 checked in', cancelled: '已取消 cancelled' };
-  fill($('#appointments'), list.length ? list.map((b) => el('tr', {},
+  fill($('#bookings'), list.length ? list.map((b) => el('tr', {},
     td(b.id), td(b.service), td(`${when(b.slot_start)}–${when(b.slot_end)}`), td(b.masked_id || '—'), td(words[b.status] || b.status))) : empty(5));
 }
 
@@ -554,6 +554,6 @@ const signOut = loginForm($('#login'), 'dashboard',
     }
     stream.use(token);
     document.dispatchEvent(new CustomEvent('hallq:token', { detail: token })); // dashboard-help.js
-    for (const load of [loadTokens, loadUsers, loadBlacklist, loadAppointments]) load().catch((e) => showError(describe(e)));
+    for (const load of [loadTokens, loadUsers, loadBlacklist, loadBookings]) load().catch((e) => showError(describe(e)));
     hallConfig.start(token).catch((e) => showError(describe(e)));
   });

@@ -283,7 +283,7 @@ export const statusWords = {
 
 export const channelWords = {
   walk_in: ['现场取号', 'Walk-in'],
-  appointment: ['网上预约', 'Appointment'],
+  booking: ['网上预约', 'Booking'],
   remote: ['线上取号', 'Remote'],
   priority: ['绿色通道', 'Priority'],
 };

@@ -14,10 +14,11 @@ import (
 	"hallq/queue-server/hall"
 )
 
-// Appointment is the message the central platform publishes on
+// Booking is the message the central platform publishes on
 // central.<hall-id>.appointments to create, change or cancel an online
-// appointment (网上预约). Re-sending a booking id replaces it.
-type Appointment struct {
+// booking (网上预约). Re-sending a booking id replaces it. The subject keeps
+// its v1 spelling for the halls in the field (docs/central.md).
+type Booking struct {
 	BookingID  string    `json:"booking_id"`
 	CitizenKey string    `json:"citizen_key"`         // lowercase hex HMAC-SHA256(province key, normalised ID number)
 	MaskedID   string    `json:"masked_id,omitempty"` // e.g. 4201**********1234
@@ -39,13 +40,20 @@ type RemoteTicket struct {
 	AgeClass   hall.AgeClass `json:"age_class,omitempty"`
 }
 
-// AppointmentsSubject is where the central publishes a hall's appointments.
-func AppointmentsSubject(hallID string) string { return "central." + hallID + ".appointments" }
+// Deprecated: Appointment is the old name of Booking.
+type Appointment = Booking
+
+// BookingsSubject is where the central publishes a hall's bookings:
+// central.<hall-id>.appointments, the v1 spelling halls in the field read.
+func BookingsSubject(hallID string) string { return "central." + hallID + ".appointments" }
+
+// Deprecated: AppointmentsSubject is the old name of BookingsSubject.
+func AppointmentsSubject(hallID string) string { return BookingsSubject(hallID) }
 
 // RemoteTicketsSubject is where the central publishes a hall's remote ticket requests.
 func RemoteTicketsSubject(hallID string) string { return "central." + hallID + ".remote-tickets" }
 
-// Bookings is the hall side of the appointments consumer; *hall.Service
+// Bookings is the hall side of the bookings consumer; *hall.Service
 // satisfies it. Both calls return only after the change is committed.
 type Bookings interface {
 	UpsertBooking(ctx context.Context, op hall.Op, b hall.Booking) (hall.Booking, error)
@@ -59,7 +67,7 @@ func RemoteActor(requestID string) string { return "central:" + requestID }
 // errPermanent marks a message that can never succeed: it is terminated.
 var errPermanent = errors.New("permanent")
 
-// RunAppointments consumes the hall's durable consumer on the central
+// RunBookings consumes the hall's durable consumer on the central
 // stream until ctx is cancelled (then it returns nil). Each message is
 // applied through b and acknowledged only after b has committed it;
 // invalid or refused messages are terminated with a log line; failures of
@@ -67,18 +75,18 @@ var errPermanent = errors.New("permanent")
 // The consumer allows one unacknowledged message at a time, so a change
 // never overtakes the booking it changes. An unreachable server is waited
 // out.
-func RunAppointments(ctx context.Context, cfg Config, b Bookings, logger *slog.Logger) error {
+func RunBookings(ctx context.Context, cfg Config, b Bookings, logger *slog.Logger) error {
 	if !ValidHallID(cfg.HallID) {
 		return fmt.Errorf("forward: hall id %q must be 1–64 characters from A–Z a–z 0–9 _ -", cfg.HallID)
 	}
 	if cfg.NATSURL == "" {
-		return errors.New("forward: appointments need a NATS URL")
+		return errors.New("forward: bookings need a NATS URL")
 	}
 	cfg.setDefaults()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	log := logger.With("component", "appointments")
+	log := logger.With("component", "bookings")
 	nc, err := connect(&cfg, "hallq-appointments-"+cfg.HallID, log, nil)
 	if err != nil {
 		return err
@@ -96,7 +104,7 @@ func RunAppointments(ctx context.Context, cfg Config, b Bookings, logger *slog.L
 		}
 		attempt++
 		d := backoff(cfg.MinBackoff, cfg.MaxBackoff, attempt)
-		log.Warn("appointments consumer stopped; retrying", "err", err, "retry_in", d.Round(time.Millisecond))
+		log.Warn("bookings consumer stopped; retrying", "err", err, "retry_in", d.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
 		case <-time.After(d):
@@ -105,13 +113,18 @@ func RunAppointments(ctx context.Context, cfg Config, b Bookings, logger *slog.L
 	return nil
 }
 
+// Deprecated: RunAppointments is the old name of RunBookings.
+func RunAppointments(ctx context.Context, cfg Config, b Bookings, logger *slog.Logger) error {
+	return RunBookings(ctx, cfg, b, logger)
+}
+
 // ConsumerConfig is the durable consumer a hall reads central messages
 // from; the central may create it ahead (the hall then only binds to it).
 func ConsumerConfig(hallID, durable string) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        durable,
-		Description:    "hallq appointments and remote tickets for hall " + hallID,
-		FilterSubjects: []string{AppointmentsSubject(hallID), RemoteTicketsSubject(hallID)},
+		Description:    "hallq bookings and remote tickets for hall " + hallID,
+		FilterSubjects: []string{BookingsSubject(hallID), RemoteTicketsSubject(hallID)},
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        30 * time.Second,
@@ -167,8 +180,8 @@ func handleCentral(ctx context.Context, cfg *Config, msg jetstream.Msg, b Bookin
 	}
 	var err error
 	switch subj {
-	case AppointmentsSubject(cfg.HallID):
-		err = applyAppointment(ctx, msg.Data(), b)
+	case BookingsSubject(cfg.HallID):
+		err = applyBooking(ctx, msg.Data(), b)
 	case RemoteTicketsSubject(cfg.HallID):
 		err = applyRemoteTicket(ctx, msg.Data(), b)
 	default:
@@ -233,16 +246,16 @@ func validCitizenKey(k string) bool {
 
 func validMasked(m string) bool { return m == "" || (len(m) <= 32 && strings.Contains(m, "*")) }
 
-func applyAppointment(ctx context.Context, data []byte, b Bookings) error {
-	var a Appointment
+func applyBooking(ctx context.Context, data []byte, b Bookings) error {
+	var a Booking
 	if err := decodeStrict(data, &a); err != nil {
 		return err
 	}
 	if !validCitizenKey(a.CitizenKey) {
-		return fmt.Errorf("%w: appointment %q: citizen_key must be 64 lowercase hex digits", errPermanent, a.BookingID)
+		return fmt.Errorf("%w: booking %q: citizen_key must be 64 lowercase hex digits", errPermanent, a.BookingID)
 	}
 	if !validMasked(a.MaskedID) {
-		return fmt.Errorf("%w: appointment %q: masked_id must be masked", errPermanent, a.BookingID)
+		return fmt.Errorf("%w: booking %q: masked_id must be masked", errPermanent, a.BookingID)
 	}
 	if a.Status == "" {
 		a.Status = hall.BookingBooked

@@ -14,19 +14,19 @@ import (
 	"hallq/queue-server/hall"
 )
 
-func appointment(i int, status string) forward.Appointment {
+func booking(i int, status string) forward.Booking {
 	id := testID(i)
 	key, _ := platform.CitizenKey(provinceKey, id)
 	start := time.Date(2026, 11, 27, 10, 0, 0, 0, cst).Add(time.Duration(i) * time.Minute)
-	return forward.Appointment{BookingID: fmt.Sprintf("BK-20261127-%06d", i), CitizenKey: key, MaskedID: platform.MaskID(id),
+	return forward.Booking{BookingID: fmt.Sprintf("BK-20261127-%06d", i), CitizenKey: key, MaskedID: platform.MaskID(id),
 		Service: "A", SlotStart: start, SlotEnd: start.Add(30 * time.Minute), Status: status}
 }
 
-func runAppointments(t testing.TB, c *Central, h *Hall) (stop func()) {
+func runBookings(t testing.TB, c *Central, h *Hall) (stop func()) {
 	cfg := forward.Config{HallID: hallID, NATSURL: c.Srv.URL(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}
 	return goUntilCleanup(t, func(ctx context.Context) {
-		if err := forward.RunAppointments(ctx, cfg, h.Svc, nil); err != nil {
-			t.Errorf("appointments: %v", err)
+		if err := forward.RunBookings(ctx, cfg, h.Svc, nil); err != nil {
+			t.Errorf("bookings: %v", err)
 		}
 	})
 }
@@ -57,23 +57,23 @@ func waitConsumed(t testing.TB, c *Central) *jetstream.ConsumerInfo {
 	return info
 }
 
-// Appointments, changes, cancellations and remote tickets published while
+// Bookings, changes, cancellations and remote tickets published while
 // the hall is down are all there after it starts; invalid messages are
 // terminated; a re-sent remote ticket request issues once.
-func TestAppointmentsWhileHallDown(t *testing.T) {
+func TestBookingsWhileHallDown(t *testing.T) {
 	c := MustCentral(t)
 	ctx := context.Background()
 	for i := range 40 {
-		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, appointment(i, "booked")); err != nil {
+		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, booking(i, "booked")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range 5 { // cancellations
-		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, appointment(i, hall.BookingCancelled)); err != nil {
+		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, booking(i, hall.BookingCancelled)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	moved := appointment(10, "booked") // a change of slot
+	moved := booking(10, "booked") // a change of slot
 	moved.SlotStart, moved.SlotEnd = moved.SlotStart.Add(2*time.Hour), moved.SlotEnd.Add(2*time.Hour)
 	platform.PublishAppointment(ctx, c.JS, hallID, moved)
 	// invalid: bad JSON, a raw ID number as key, an unknown service
@@ -84,11 +84,11 @@ func TestAppointmentsWhileHallDown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	raw(forward.AppointmentsSubject(hallID), `{"booking_id": "x"`, "bad-1")
-	bad := appointment(90, "booked")
+	raw(forward.BookingsSubject(hallID), `{"booking_id": "x"`, "bad-1")
+	bad := booking(90, "booked")
 	bad.CitizenKey = testID(90)
 	platform.PublishAppointment(ctx, c.JS, hallID, bad)
-	bad = appointment(91, "booked")
+	bad = booking(91, "booked")
 	bad.Service = "Z"
 	platform.PublishAppointment(ctx, c.JS, hallID, bad)
 	// remote tickets, each request sent twice under different message ids
@@ -101,7 +101,7 @@ func TestAppointmentsWhileHallDown(t *testing.T) {
 
 	h := MustHall(t, "", fastConfig(), nil)
 	h.StartForwarder(t, forward.Config{NATSURL: c.Srv.URL()})
-	runAppointments(t, c, h)
+	runBookings(t, c, h)
 	info := waitConsumed(t, c)
 	if info.Delivered.Stream != 40+5+1+3+12 {
 		t.Fatalf("consumer delivered up to %d", info.Delivered.Stream)
@@ -119,7 +119,7 @@ func TestAppointmentsWhileHallDown(t *testing.T) {
 		t.Fatalf("%d bookings, want 40", len(byID))
 	}
 	for i := range 40 {
-		b := byID[appointment(i, "").BookingID]
+		b := byID[booking(i, "").BookingID]
 		want := hall.BookingBooked
 		if i < 5 {
 			want = hall.BookingCancelled
@@ -144,19 +144,19 @@ func TestAppointmentsWhileHallDown(t *testing.T) {
 
 // A message is acknowledged only after the hall committed it: whatever the
 // consumer's ack floor says at a crash is in the store after a restart.
-func TestAppointmentsAckedOnlyAfterCommit(t *testing.T) {
+func TestBookingsAckedOnlyAfterCommit(t *testing.T) {
 	c := MustCentral(t)
 	ctx := context.Background()
 	const n = 150
 	for i := range n {
-		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, appointment(i, "booked")); err != nil {
+		if _, err := platform.PublishAppointment(ctx, c.JS, hallID, booking(i, "booked")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	dir := t.TempDir()
 	h := MustHall(t, dir, fastConfig(), nil)
-	stop := runAppointments(t, c, h)
-	waitFor(t, "some appointments", 20*time.Second, func() bool { bs, _ := h.Svc.Bookings(ctx); return len(bs) >= 20 })
+	stop := runBookings(t, c, h)
+	waitFor(t, "some bookings", 20*time.Second, func() bool { bs, _ := h.Svc.Bookings(ctx); return len(bs) >= 20 })
 	stop() // the hall dies mid-stream
 	h.Close()
 	cons, err := c.JS.Consumer(ctx, platform.CentralStream, "hall-"+hallID)
@@ -179,11 +179,11 @@ func TestAppointmentsAckedOnlyAfterCommit(t *testing.T) {
 		have[b.ID] = true
 	}
 	for i := range int(acked) {
-		if !have[appointment(i, "").BookingID] {
-			t.Fatalf("appointment %d was acknowledged (ack floor %d) but is not in the store", i, acked)
+		if !have[booking(i, "").BookingID] {
+			t.Fatalf("booking %d was acknowledged (ack floor %d) but is not in the store", i, acked)
 		}
 	}
-	runAppointments(t, c, h2)
+	runBookings(t, c, h2)
 	waitConsumed(t, c)
 	if bs, _ := h2.Svc.Bookings(ctx); len(bs) != n {
 		t.Fatalf("%d bookings after restart, want %d", len(bs), n)

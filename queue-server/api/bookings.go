@@ -1,6 +1,6 @@
 package api
 
-// Appointments (bookings made ahead) and the blacklist: the citizen records
+// Bookings (网上预约, made ahead online or by staff) and the blacklist: the citizen records
 // staff manage, which never show a citizen key.
 
 import (
@@ -22,7 +22,7 @@ func opBookings(c *call) (int, any, error) {
 }
 
 func opBookingUpsert(c *call) (int, any, error) {
-	var r wire.AppointmentRequest
+	var r wire.BookingRequest
 	if err := c.decode(&r, false); err != nil {
 		return 0, nil, err
 	}
