@@ -36,7 +36,7 @@ var MediaTypes = map[string]string{
 // Board is what the display boards show besides the calls.
 type Board struct {
 	Notices []BoardNotice `json:"notices,omitempty"`
-	Media   []Media  `json:"media,omitempty"`
+	Media   []Media       `json:"media,omitempty"`
 }
 
 // BoardNotice is one marquee notice of the display boards.
