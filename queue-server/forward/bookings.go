@@ -87,7 +87,16 @@ func RunBookings(ctx context.Context, cfg Config, b Bookings, logger *slog.Logge
 		logger = slog.New(slog.DiscardHandler)
 	}
 	log := logger.With("component", "bookings")
-	nc, err := connect(&cfg, "hallq-appointments-"+cfg.HallID, log, nil)
+	return runConsumer(ctx, &cfg, "hallq-appointments-"+cfg.HallID, "bookings", log, func(ctx context.Context, js jetstream.JetStream) error {
+		return consumeAppointments(ctx, &cfg, js, b, log)
+	})
+}
+
+// runConsumer connects to the central's NATS as name and runs consume until
+// ctx is cancelled (then it returns nil), starting it again after a
+// back-off whenever it stops; what names it in the log.
+func runConsumer(ctx context.Context, cfg *Config, name, what string, log *slog.Logger, consume func(context.Context, jetstream.JetStream) error) error {
+	nc, err := connect(cfg, name, log, nil)
 	if err != nil {
 		return err
 	}
@@ -98,13 +107,13 @@ func RunBookings(ctx context.Context, cfg Config, b Bookings, logger *slog.Logge
 	}
 	attempt := 0
 	for ctx.Err() == nil {
-		err := consumeAppointments(ctx, &cfg, js, b, log)
+		err := consume(ctx, js)
 		if ctx.Err() != nil {
 			break
 		}
 		attempt++
 		d := backoff(cfg.MinBackoff, cfg.MaxBackoff, attempt)
-		log.Warn("bookings consumer stopped; retrying", "err", err, "retry_in", d.Round(time.Millisecond))
+		log.Warn(what+" consumer stopped; retrying", "err", err, "retry_in", d.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
 		case <-time.After(d):

@@ -43,30 +43,9 @@ func RunCatalog(ctx context.Context, cfg Config, c Catalogs, logger *slog.Logger
 		logger = slog.New(slog.DiscardHandler)
 	}
 	log := logger.With("component", "catalog")
-	nc, err := connect(&cfg, "hallq-catalog-"+cfg.HallID, log, nil)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	attempt := 0
-	for ctx.Err() == nil {
-		err := consumeCatalog(ctx, js, c, log)
-		if ctx.Err() != nil {
-			break
-		}
-		attempt++
-		d := backoff(cfg.MinBackoff, cfg.MaxBackoff, attempt)
-		log.Warn("catalogue consumer stopped; retrying", "err", err, "retry_in", d.Round(time.Millisecond))
-		select {
-		case <-ctx.Done():
-		case <-time.After(d):
-		}
-	}
-	return nil
+	return runConsumer(ctx, &cfg, "hallq-catalog-"+cfg.HallID, "catalogue", log, func(ctx context.Context, js jetstream.JetStream) error {
+		return consumeCatalog(ctx, js, c, log)
+	})
 }
 
 func consumeCatalog(ctx context.Context, js jetstream.JetStream, c Catalogs, log *slog.Logger) error {
