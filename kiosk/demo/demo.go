@@ -44,6 +44,7 @@ type Hall struct {
 	Staff       string   // a province admin's ID token for the central API
 	Bookings    []string // the sample citizen's bookings at the central, to scan
 	idp         *identity
+	zone        *time.Location // the hall's
 }
 
 // Options place the demo.
@@ -56,12 +57,22 @@ type Options struct {
 	// HTTP API (127.0.0.1:8090) and the stand-in OIDC provider
 	// (127.0.0.1:8091) listen.
 	NATSAddr, CentralAddr, IdentityAddr string
+	// TimeZone, when set, replaces the sample hall's zone (Asia/Shanghai),
+	// for the hall and its calendar at the central (an IANA name).
+	TimeZone string
 }
 
 // Start starts the hall, the central and the simulators.
 func Start(ctx context.Context, o Options) (*Hall, error) {
 	cfg := hall.SampleConfig()
 	cfg.OpenAllDay()
+	if o.TimeZone != "" {
+		cfg.Hall.TimeZone = o.TimeZone
+	}
+	zone, err := time.LoadLocation(cfg.Hall.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("demo: time zone %q: %w", cfg.Hall.TimeZone, err)
+	}
 	so := server.Options{DataDir: filepath.Join(o.DataDir, "hall"), Addr: o.Addr, Config: &cfg, Logger: o.Logger, Pages: web.Handler()}
 	var idp *identity
 	centralURL := ""
@@ -98,7 +109,7 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		}
 		return nil, err
 	}
-	h := &Hall{Server: srv, CentralURL: centralURL, idp: idp}
+	h := &Hall{Server: srv, CentralURL: centralURL, idp: idp, zone: zone}
 	fail := func(err error) (*Hall, error) { h.Close(); return nil, err }
 	tok, err := os.ReadFile(filepath.Join(so.DataDir, server.BootstrapFile))
 	if err != nil {
@@ -114,14 +125,13 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		return fail(err)
 	}
 	h.Display = dt.Token
-	if err := bookSample(ctx, srv, h.Admin); err != nil {
-		return fail(err)
-	}
 	if o.Central {
 		h.IdentityURL, h.Staff = idp.Issuer, idp.staff()
 		if h.Bookings, err = seedProvince(ctx, centralURL, idp, cfg); err != nil {
 			return fail(err)
 		}
+	} else if err := bookSample(ctx, srv, h.Admin); err != nil { // the hall alone books locally
+		return fail(err)
 	}
 	// the devices at a hall's line rates (the kiosk is configured to match),
 	// behind stable links so "unplug"/"plug" at the console come back
@@ -140,14 +150,6 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 	return h, nil
 }
 
-// hallZone is the sample hall's time zone.
-func hallZone() *time.Location {
-	if loc, err := time.LoadLocation(hall.SampleConfig().Hall.TimeZone); err == nil {
-		return loc
-	}
-	return time.Local
-}
-
 func or(s, def string) string {
 	if s != "" {
 		return s
@@ -155,7 +157,7 @@ func or(s, def string) string {
 	return def
 }
 
-// bookSample books a booking online for the sample citizen (the card
+// bookSample books, at a hall without the central, a booking for the sample citizen (the card
 // the simulator places with "card"): booking BK-1, service B, a slot that
 // starts in ten minutes — so "scan BK-1" or the card at "I have an
 // appointment" checks in.
@@ -206,6 +208,7 @@ hallq demo hall is running
 `, u, h.Admin, h.Display)
 	scan := "BK-1"
 	if central && h.CentralURL != "" {
+		scan = "bk…"
 		c := h.CentralURL
 		fmt.Fprintf(w, `
 the province (a stand-in central with its embedded NATS)
@@ -217,7 +220,7 @@ the province (a stand-in central with its embedded NATS)
                   (the stand-in identity provider: any valid ID number signs in)
   staff token     %[8]s
                   (province admin, for the central API: Authorization: Bearer …)
-`, c, u, hall.SampleConfig().Hall.ID, time.Now().In(hallZone()).Format("2006-01-02"), h.IdentityURL, clientID,
+`, c, u, hall.SampleConfig().Hall.ID, time.Now().In(h.zone).Format("2006-01-02"), h.IdentityURL, clientID,
 			url.QueryEscape(c+"/"), h.Staff)
 		if len(h.Bookings) > 0 {
 			scan = h.Bookings[0]

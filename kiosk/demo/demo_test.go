@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata" // the Etc/GMT zones of dayZone on any machine
 
 	"hallq/devices/sim"
 	"hallq/internal/catalog"
@@ -116,6 +118,26 @@ func TestDemoHallIssuesFromTheSimulatedCard(t *testing.T) {
 	}
 }
 
+// dayZone is a fixed-offset zone, never UTC, where it is now between 03:00
+// and 18:59: the seeded bookings (the central closes booking an hour
+// before a slot) then fall on the hall's today whenever the test runs.
+func dayZone(t *testing.T) string {
+	t.Helper()
+	now := time.Now()
+	for _, off := range []int{8, 9, 10, 11, 12, 13, 14, 7, 6, 5, 4, 3, 2, 1, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12} {
+		name := fmt.Sprintf("Etc/GMT%+d", -off) // POSIX sign: Etc/GMT-8 is UTC+8
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := now.In(loc).Hour(); h >= 3 && h <= 18 {
+			return name
+		}
+	}
+	t.Fatal("no zone in daytime")
+	return ""
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -138,7 +160,7 @@ func TestDemoProvinceSeedsAndFollowsACheckIn(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
 	h, err := Start(ctx, Options{DataDir: dir, Addr: "127.0.0.1:0", Logger: quiet, Central: true,
-		NATSAddr: freeAddr(t), CentralAddr: freeAddr(t), IdentityAddr: "127.0.0.1:0"})
+		NATSAddr: freeAddr(t), CentralAddr: freeAddr(t), IdentityAddr: "127.0.0.1:0", TimeZone: dayZone(t)})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.Bytes())
 	}
