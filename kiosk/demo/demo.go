@@ -224,7 +224,7 @@ the province (a stand-in central with its embedded NATS)
 			url.QueryEscape(c+"/"), h.Staff)
 		if len(h.Bookings) > 0 {
 			scan = h.Bookings[0]
-			fmt.Fprintf(w, "  sample citizen's bookings for today (张三, the \"card\" of the console): %s\n", strings.Join(h.Bookings, ", "))
+			fmt.Fprintf(w, "  sample citizen's bookings (张三, the \"card\" of the console; scan one): %s\n\n", strings.Join(h.Bookings, ", "))
 		}
 	}
 	fmt.Fprintf(w, `  devices         idcard %s, printer %s, scanner %s
