@@ -11,8 +11,10 @@ export GOFLAGS
 .PHONY: run server demo test bench chaos deps dist
 
 ## run: the whole hall on this machine — queue-server with the sample hall (open
-## around the clock) and its web pages, a stand-in central, the kiosk's devices
-## simulated on pseudo-terminals and the kiosk window wired to them. The first
+## around the clock) and its web pages, a stand-in central with bookings and a
+## stand-in identity provider (seeded catalogue, calendar and today's bookings),
+## the kiosk's devices simulated on pseudo-terminals and the kiosk window wired
+## to them. The first
 ## build compiles Fyne's OpenGL driver (about 4 minutes); later ones take seconds.
 run: deps
 	$(GO) run ./kiosk/cmd/hall-demo -data $(DATA) -addr $(ADDR)

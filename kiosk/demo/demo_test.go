@@ -3,14 +3,19 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata" // the Etc/GMT zones of dayZone on any machine
 
 	"hallq/devices/sim"
+	"hallq/internal/catalog"
 	"hallq/kiosk/app"
 	"hallq/queue-server/client"
 )
@@ -110,5 +115,150 @@ func TestDemoHallIssuesFromTheSimulatedCard(t *testing.T) {
 	h.Devices.Scanner.Scan("BK-1")
 	if v := await(app.ScreenTicket); !v.Ticket.Booking || !strings.HasPrefix(v.Ticket.Number, "B") {
 		t.Fatalf("booking check-in: %+v", v.Ticket)
+	}
+}
+
+// dayZone is a fixed-offset zone, never UTC, where it is now between 03:00
+// and 18:59: the seeded bookings (the central closes booking an hour
+// before a slot) then fall on the hall's today whenever the test runs.
+func dayZone(t *testing.T) string {
+	t.Helper()
+	now := time.Now()
+	for _, off := range []int{8, 9, 10, 11, 12, 13, 14, 7, 6, 5, 4, 3, 2, 1, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12} {
+		name := fmt.Sprintf("Etc/GMT%+d", -off) // POSIX sign: Etc/GMT-8 is UTC+8
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := now.In(loc).Hour(); h >= 3 && h <= 18 {
+			return name
+		}
+	}
+	t.Fatal("no zone in daytime")
+	return ""
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestDemoProvinceSeedsAndFollowsACheckIn starts the demo with the
+// province: the central serves the seeded catalogue, the hall receives it
+// and the sample citizen's bookings, a check-in at the hall (by the
+// booking's QR code, and by the card's citizen key) reaches the central as
+// arrived, and the banner says where to look.
+func TestDemoProvinceSeedsAndFollowsACheckIn(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	quiet := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	dir := t.TempDir()
+	h, err := Start(ctx, Options{DataDir: dir, Addr: "127.0.0.1:0", Logger: quiet, Central: true,
+		NATSAddr: freeAddr(t), CentralAddr: freeAddr(t), IdentityAddr: "127.0.0.1:0", TimeZone: dayZone(t)})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.Bytes())
+	}
+	defer h.Close()
+	if len(h.Bookings) != 2 || !strings.HasPrefix(h.Bookings[0], "bk") {
+		t.Fatalf("seeded bookings %v", h.Bookings)
+	}
+	var banner bytes.Buffer
+	h.Banner(&banner, true)
+	for _, want := range []string{h.CentralURL + "/api/v1/halls", h.CentralURL + "/api/v1/catalog", "scan " + h.Bookings[0],
+		h.IdentityURL + "/authorize?", h.Staff} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("the banner lacks %q:\n%s", want, banner.String())
+		}
+	}
+	// the central serves the seeded catalogue
+	st, body, err := call(ctx, http.DefaultClient, "GET", h.CentralURL+"/api/v1/catalog", "", nil, "")
+	var cat catalog.Catalog
+	if err != nil || st != http.StatusOK || json.Unmarshal(body, &cat) != nil || len(cat.Matters) != 4 {
+		t.Fatalf("central catalogue: %d %s %v", st, body, err)
+	}
+	admin := client.New(h.Server.URL, h.Admin)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s\n%s", what, logs.Bytes())
+			}
+		}
+	}
+	waitFor("the hall never received the catalogue", func() bool {
+		var m json.RawMessage
+		_, err := admin.Do(ctx, "GET", "/api/v1/matters", "", nil, &m)
+		return err == nil && bytes.Contains(m, []byte("id-card-renewal")) && bytes.Contains(m, []byte("passport"))
+	})
+	waitFor("the hall never received the bookings", func() bool {
+		var m json.RawMessage
+		_, err := admin.Do(ctx, "GET", "/api/v1/bookings", "", nil, &m)
+		return err == nil && bytes.Contains(m, []byte(h.Bookings[0])) && bytes.Contains(m, []byte(h.Bookings[1]))
+	})
+	// the kiosk: the QR code of the first booking, then the card at "I
+	// have an appointment" for the second (the hall derives its citizen key
+	// under the province key, as the central did)
+	views := make(chan app.View, 32)
+	k, err := app.Open(h.Kiosk, "test", quiet, func(v app.View) {
+		select {
+		case views <- v:
+		default:
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	go k.Run(ctx)
+	await := func(s app.Screen) app.View {
+		t.Helper()
+		for deadline := time.After(30 * time.Second); ; {
+			select {
+			case v := <-views:
+				if v.Screen == s {
+					return v
+				}
+				if v.Screen == app.ScreenRefusal {
+					t.Fatalf("refused: %+v", v)
+				}
+			case <-deadline:
+				t.Fatalf("no %s screen", s)
+			}
+		}
+	}
+	waitFor("the kiosk never got the services", func() bool { return len(k.Core.Services()) > 0 })
+	h.Devices.Scanner.Scan(h.Bookings[0])
+	if v := await(app.ScreenTicket); !v.Ticket.Booking || !strings.HasPrefix(v.Ticket.Number, "A") {
+		t.Fatalf("check-in by the QR code: %+v", v.Ticket)
+	}
+	k.Flow.Home()
+	await(app.ScreenHome)
+	k.Flow.StartBooking()
+	await(app.ScreenBooking)
+	h.Devices.IDCard.Place(sim.SampleResident)
+	if v := await(app.ScreenTicket); !v.Ticket.Booking || !strings.HasPrefix(v.Ticket.Number, "B") {
+		t.Fatalf("check-in by the card: %+v", v.Ticket)
+	}
+	citizen := h.idp.citizen()
+	for _, id := range h.Bookings {
+		waitFor("the central never saw "+id+" arrive", func() bool {
+			var b struct {
+				Booking struct{ Status string } `json:"booking"`
+				Status  string                  `json:"status"`
+			}
+			st, body, err := call(ctx, http.DefaultClient, "GET", h.CentralURL+"/api/v1/bookings/"+id, citizen, nil, "")
+			return err == nil && st == http.StatusOK && json.Unmarshal(body, &b) == nil && (b.Booking.Status == "arrived" || b.Status == "arrived")
+		})
+	}
+	for _, secret := range []string{h.Admin, h.Staff, h.Kiosk.Token, citizen} {
+		if bytes.Contains(logs.Bytes(), []byte(secret)) {
+			t.Errorf("a token was logged")
+		}
 	}
 }

@@ -1,6 +1,8 @@
 // Command hall-demo runs a whole hall on one machine (what `make run`
-// starts): the queue-server with its web faces, a stand-in central, the
-// kiosk's devices on pseudo-terminals and the kiosk window wired to them.
+// starts): the queue-server with its web faces, a stand-in central with
+// bookings, calendars, the catalogue and a stand-in identity provider (all
+// seeded), the kiosk's devices on pseudo-terminals and the kiosk window
+// wired to them.
 package main
 
 import (
