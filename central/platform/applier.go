@@ -586,8 +586,7 @@ func (a *Applier) writeEffects(ctx context.Context, hallID string, fx *effects, 
 		if !validKey(id) {
 			continue
 		}
-		body, _ := json.Marshal(t)
-		if _, err := a.b.Tickets.Put(ctx, id, body); err != nil {
+		if err := a.putTicket(ctx, id, t); err != nil {
 			return err
 		}
 	}
@@ -603,6 +602,39 @@ func (a *Applier) writeEffects(ctx context.Context, hallID string, fx *effects, 
 		}
 	}
 	return nil
+}
+
+// putTicket writes a ticket's public status unless the bucket already holds
+// a newer one of the same epoch: a process that stalled between this write
+// and its hall entry's compare-and-set, while another applied later events
+// of the ticket, must not put an older status back. The write itself is a
+// compare-and-set on the entry's revision.
+func (a *Applier) putTicket(ctx context.Context, id string, t TicketState) error {
+	body, _ := json.Marshal(t)
+	for range 20 {
+		e, err := a.b.Tickets.Get(ctx, id)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			if _, err = a.b.Tickets.Create(ctx, id, body); err == nil {
+				return nil
+			}
+		case err != nil:
+			return err
+		default:
+			var cur TicketState
+			if json.Unmarshal(e.Value(), &cur) == nil && cur.Epoch == t.Epoch && cur.Seq >= t.Seq {
+				return nil // as new or newer already
+			}
+			if _, err = a.b.Tickets.Update(ctx, id, body, e.Revision()); err == nil {
+				return nil
+			}
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSeq(err) {
+			return err
+		}
+		a.conflicts.Add(1)
+	}
+	return fmt.Errorf("central: ticket %s: the entry kept changing", id)
 }
 
 // addLate counts an event for a closed day into its entry, by
