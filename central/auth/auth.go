@@ -63,6 +63,10 @@ type Config struct {
 	Issuer      string // e.g. https://id.example.gov.cn
 	ClientID    string // the audience our tokens must name
 	ProvinceKey []byte // citizen-key secret
+	// KeyScheme is the province's citizen-key scheme
+	// (platform.KeySchemeSHA256 when empty, KeySchemeSM3 under -crypto gm):
+	// a citizen's key must be the one the halls' kiosks derive.
+	KeyScheme string
 	// IDNumberClaim is the claim holding the ID number (default "id_number").
 	IDNumberClaim string
 	Now           func() time.Time // default time.Now
@@ -136,7 +140,7 @@ func (v *Verifier) Token(ctx context.Context, raw string) (*Principal, error) {
 	}
 	p := &Principal{Subject: t.Subject}
 	if id, ok := cl[v.cfg.IDNumberClaim].(string); ok && id != "" {
-		key, err := platform.CitizenKey(v.cfg.ProvinceKey, id)
+		key, err := platform.CitizenKeyWith(v.cfg.KeyScheme, v.cfg.ProvinceKey, id)
 		if err != nil {
 			return nil, errors.New("auth: the token's ID number is not a valid resident ID number")
 		}

@@ -48,7 +48,7 @@ func (e *extension) Start(ctx context.Context, p *platform.Process, log *slog.Lo
 	}
 	var a Authenticator = refuseAll{}
 	if e.issuer != "" {
-		v, err := auth.New(ctx, auth.Config{Issuer: e.issuer, ClientID: e.clientID, ProvinceKey: key})
+		v, err := auth.New(ctx, auth.Config{Issuer: e.issuer, ClientID: e.clientID, ProvinceKey: key, KeyScheme: p.KeyScheme()})
 		if err != nil {
 			return fmt.Errorf("-oidc-issuer: %w", err)
 		}

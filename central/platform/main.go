@@ -143,12 +143,13 @@ type Process struct {
 	Views   *Views
 	API     *Server
 
-	url      string
-	replicas int
-	hs       *http.Server
-	cancel   context.CancelFunc
-	done     chan struct{}
-	errc     chan error
+	url       string
+	replicas  int
+	keyScheme string
+	hs        *http.Server
+	cancel    context.CancelFunc
+	done      chan struct{}
+	errc      chan error
 }
 
 // Start starts a central process: NATS (embedded or joined), the streams
@@ -157,7 +158,7 @@ func Start(ctx context.Context, c Config) (_ *Process, err error) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	p := &Process{done: make(chan struct{}), errc: make(chan error, 3), replicas: max(1, c.Views.Replicas)}
+	p := &Process{done: make(chan struct{}), errc: make(chan error, 3), replicas: max(1, c.Views.Replicas), keyScheme: c.Views.KeyScheme}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -243,6 +244,10 @@ func Start(ctx context.Context, c Config) (_ *Process, err error) {
 	}
 	return p, nil
 }
+
+// KeyScheme is the province's citizen-key scheme (-crypto), for extensions
+// deriving citizen keys.
+func (p *Process) KeyScheme() string { return p.keyScheme }
 
 // Replicas is the replica count of the process's streams and buckets (the
 // cluster's size), for extensions creating their own.
