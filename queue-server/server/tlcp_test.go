@@ -139,3 +139,23 @@ func TestTLCPOptionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestTLCPFlags: the -tlcp-* flags reach Start (half of them is refused by
+// name before anything is served).
+func TestTLCPFlags(t *testing.T) {
+	_, files := sm2HallCA(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-tlcp-sign-cert", files.SignCert}, "-tlcp-addr"},
+		{[]string{"-tlcp-addr", "127.0.0.1:0", "-tlcp-sign-cert", files.SignCert, "-tlcp-sign-key", files.SignKey, "-tlcp-enc-cert", files.EncCert}, "no encryption key file"},
+		{[]string{"-tlcp-addr", "127.0.0.1:0", "-tlcp-sign-cert", files.SignCert, "-tlcp-sign-key", files.EncKey, "-tlcp-enc-cert", files.EncCert, "-tlcp-enc-key", files.SignKey}, "does not match"},
+	} {
+		var stderr bytes.Buffer
+		args := append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, tc.args...)
+		if code := Main(args, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; want it to say %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}
