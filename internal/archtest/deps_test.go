@@ -124,6 +124,7 @@ var homes = []struct {
 	{"github.com/chromedp/", "real Chromium drives the web pages in tests only", nil, true},
 	{"golang.org/x/crypto/nacl/", "sealing ID numbers to the hall server's key: one package knows the box construction", []string{"hallq/queue-server/seal"}, false},
 	{"github.com/emmansun/gmsm", "the national algorithms (国密: SM2, SM3, SM4): one package wraps them, the rest asks it", []string{"hallq/internal/gm"}, false},
+	{"github.com/tjfoc/gmsm", "TLCP (GB/T 38636) between kiosk and hall server: one package wraps gmtls and its x509", []string{"hallq/internal/tlcp"}, false},
 	{"github.com/getkin/", "the OpenAPI validator holds API tests to the published document", []string{"hallq/queue-server/api/apispec"}, false},
 }
 

@@ -242,6 +242,7 @@ type CertInfo struct {
 	DNSNames  []string
 	SM2       bool // its key is an SM2 key and its signature SM2-with-SM3
 	PublicKey *ecdsa.PublicKey
+	KeyUsage  x509.KeyUsage
 }
 
 // ParseCertificate reads a DER certificate signed with SM2.
@@ -252,7 +253,7 @@ func ParseCertificate(der []byte) (CertInfo, error) {
 	}
 	pub, _ := c.PublicKey.(*ecdsa.PublicKey)
 	return CertInfo{
-		Subject: c.Subject.CommonName, IsCA: c.IsCA, DNSNames: c.DNSNames, PublicKey: pub,
+		Subject: c.Subject.CommonName, IsCA: c.IsCA, DNSNames: c.DNSNames, PublicKey: pub, KeyUsage: x509.KeyUsage(c.KeyUsage),
 		SM2: pub != nil && sm2.IsSM2PublicKey(pub) && c.SignatureAlgorithm == smx509.SM2WithSM3,
 	}, nil
 }

@@ -29,6 +29,8 @@ type Config struct {
 	Footer     string       `json:"footer"`      // last line of printed tickets
 	TimeZone   string       `json:"time_zone"`   // the hall's, default Asia/Shanghai
 	CAFile     string       `json:"ca_file"`     // the hall CA (PEM): the server's certificate must chain to it
+	Transport  string       `json:"transport"`   // tls (default: HTTP or TLS as server says) or tlcp (国密: server is the hall's -tlcp-addr, ca_file its SM2 CA)
+	StatusURL  string       `json:"status_url"`  // base of the ticket's status link (QR code); default server + "/t/"
 	Voice      string       `json:"voice"`       // spoken prompts: auto (default: espeak-ng when installed), espeak-ng, off
 
 	// Speaker speaks the prompts (set by the kiosk's window from Voice).
@@ -123,6 +125,12 @@ func Enroll(enrollPath, configPath string) error {
 	return err
 }
 
+// The kiosk's transports to the hall server (Config.Transport).
+const (
+	TransportTLS  = "tls"  // HTTP, or TLS for an https:// server
+	TransportTLCP = "tlcp" // TLCP (GB/T 38636), the 国密 transport
+)
+
 // Validate names every mistake by its key, and fills defaults.
 func (c *Config) Validate() error {
 	var errs []error
@@ -134,6 +142,25 @@ func (c *Config) Validate() error {
 	}
 	if c.Token == "" {
 		bad("token", "missing (or set token_file)")
+	}
+	switch c.Transport {
+	case "":
+		c.Transport = TransportTLS
+	case TransportTLS:
+	case TransportTLCP:
+		if !strings.HasPrefix(c.Server, "https://") {
+			bad("transport", "tlcp needs server https://host:port (the hall's -tlcp-addr), got %q", c.Server)
+		}
+		if c.CAFile == "" {
+			bad("transport", "tlcp needs ca_file, the hall's SM2 CA (hallq-ca init -sm2)")
+		}
+	default:
+		bad("transport", "tls or tlcp, got %q", c.Transport)
+	}
+	if c.StatusURL != "" {
+		if u, err := url.Parse(c.StatusURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("status_url", "want http(s)://host:port/t/, got %q", c.StatusURL)
+		}
 	}
 	if c.DataDir == "" {
 		bad("data_dir", "missing")

@@ -91,6 +91,7 @@ type CoreConfig struct {
 	StatusURL string // base of the status page links; default Server + "/t/"
 	TimeZone  string // hall time zone (default Asia/Shanghai), for lease days
 	CAPEM     []byte // when set, the server's TLS certificate must chain to this hall CA
+	Transport string // TransportTLCP: speak TLCP to Server, trusting the SM2 CA in CAPEM; else TLS/HTTP
 	Logger    *slog.Logger
 	Now       func() time.Time
 }
@@ -115,7 +116,13 @@ func NewCore(c CoreConfig, out *outbox.Store) (*Core, error) {
 	}
 	sealKey, _ := out.SealKey()
 	cl := client.New(c.Server, c.Token)
-	if len(c.CAPEM) > 0 {
+	switch {
+	case c.Transport == TransportTLCP:
+		var err error
+		if cl, err = client.NewTLCP(c.Server, c.Token, c.CAPEM); err != nil {
+			return nil, err
+		}
+	case len(c.CAPEM) > 0:
 		var err error
 		if cl, err = client.NewTLS(c.Server, c.Token, c.CAPEM); err != nil {
 			return nil, err

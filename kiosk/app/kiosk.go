@@ -31,7 +31,7 @@ func Open(cfg Config, version string, log *slog.Logger, show func(View)) (*Kiosk
 		return nil, err
 	}
 	core, err := NewCore(CoreConfig{Server: cfg.Server, Token: cfg.Token, LeaseSize: cfg.LeaseSize, TimeZone: cfg.TimeZone,
-		CAPEM: cfg.caPEM, Logger: log}, out)
+		CAPEM: cfg.caPEM, Transport: cfg.Transport, StatusURL: cfg.StatusURL, Logger: log}, out)
 	if err != nil {
 		devs.Close()
 		out.Close()

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"hallq/internal/tlcp"
 	"hallq/queue-server/hall"
 	"hallq/queue-server/wire"
 )
@@ -34,6 +35,9 @@ type Client struct {
 	// TLS, when set, configures the websocket's TLS (wss://); NewTLS sets
 	// it together with HTTP's transport, so both trust the same CA.
 	TLS *tls.Config
+	// DialTLS, when set, makes the websocket's wss:// connections instead
+	// of TLS; NewTLCP sets it to TLCP's dialer, as HTTP's transport.
+	DialTLS func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns a client for the server at baseURL.
@@ -54,6 +58,24 @@ func NewTLS(baseURL, token string, caPEM []byte) (*Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = c.TLS
 	c.HTTP.Transport = tr
+	return c, nil
+}
+
+// NewTLCP returns a client for a hall server's TLCP listener (-tlcp-addr,
+// the 国密 transport; baseURL https://host:port) whose sign and encryption
+// certificates are signed by the SM2 CA in caPEM: REST and the websocket
+// both speak TLCP and trust only that CA.
+func NewTLCP(baseURL, token string, caPEM []byte) (*Client, error) {
+	if !strings.HasPrefix(baseURL, "https://") {
+		return nil, fmt.Errorf("client: a TLCP server's address is https://host:port, got %q", baseURL)
+	}
+	tc, err := tlcp.NewClient(caPEM)
+	if err != nil {
+		return nil, err
+	}
+	c := New(baseURL, token)
+	c.HTTP.Transport = tc.Transport()
+	c.DialTLS = tc.DialContext
 	return c, nil
 }
 

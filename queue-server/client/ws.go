@@ -53,7 +53,7 @@ func (c *Client) Dial(ctx context.Context, lastSeq uint64, handler func(wire.Fra
 func (c *Client) DialResume(ctx context.Context, r Resume, handler func(wire.Frame)) (*Conn, error) {
 	lastSeq := r.Seq
 	u := "ws" + strings.TrimPrefix(c.BaseURL, "http") + "/ws"
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, TLSClientConfig: c.TLS}
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, TLSClientConfig: c.TLS, NetDialTLSContext: c.DialTLS}
 	ws, _, err := d.DialContext(ctx, u, http.Header{})
 	if err != nil {
 		return nil, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}

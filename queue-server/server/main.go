@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"hallq/internal/gm"
+	"hallq/internal/tlcp"
 	"hallq/queue-server/api"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
@@ -91,6 +92,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("HALLQ_TLS_KEY", ""), "the PEM key of -tls-cert (env HALLQ_TLS_KEY)")
+	tlcpAddr := fs.String("tlcp-addr", env("HALLQ_TLCP_ADDR", ""), "also serve the API over TLCP (国密, GB/T 38636) on this host:port, for kiosks with \"transport\": \"tlcp\"; needs the four -tlcp-* files (env HALLQ_TLCP_ADDR; docs/security.md)")
+	tlcpSignCert := fs.String("tlcp-sign-cert", env("HALLQ_TLCP_SIGN_CERT", ""), "TLCP: the SM2 sign certificate (PEM; hallq-ca issue under an -sm2 CA) (env HALLQ_TLCP_SIGN_CERT)")
+	tlcpSignKey := fs.String("tlcp-sign-key", env("HALLQ_TLCP_SIGN_KEY", ""), "TLCP: the key of -tlcp-sign-cert (env HALLQ_TLCP_SIGN_KEY)")
+	tlcpEncCert := fs.String("tlcp-enc-cert", env("HALLQ_TLCP_ENC_CERT", ""), "TLCP: the SM2 encryption certificate (hallq-ca issue -enc) (env HALLQ_TLCP_ENC_CERT)")
+	tlcpEncKey := fs.String("tlcp-enc-key", env("HALLQ_TLCP_ENC_KEY", ""), "TLCP: the key of -tlcp-enc-cert (env HALLQ_TLCP_ENC_KEY)")
 	proxies := fs.String("trusted-proxies", env("HALLQ_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env HALLQ_TRUSTED_PROXIES)")
 	connsPerAddr := fs.String("max-conns-per-addr", env("HALLQ_MAX_CONNS_PER_ADDR", strconv.Itoa(DefaultLimits.ConnsPerAddr)), "open connections one client address may hold; trusted proxies are exempt (env HALLQ_MAX_CONNS_PER_ADDR)")
 	cryptoFlag := fs.String("crypto", env("HALLQ_CRYPTO", CryptoStandard), "the hall's cryptography: standard (HMAC-SHA256, NaCl, SHA-256) or gm, the 国密 option (HMAC-SM3 citizen keys, SM2/SM3/SM4 sealing, an SM3 audit chain); the province must use the same (env HALLQ_CRYPTO; docs/security.md)")
@@ -136,7 +142,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o := Options{DataDir: *data, Addr: *addr, ConfigFile: *cfgFile, ConfigReset: *reset, Logger: log, Version: Version, Pages: pages(),
-		TLSCert: *tlsCert, TLSKey: *tlsKey, PersonalRetention: retention, AuditRetention: auditRet, NewHall: *newHall, Crypto: *cryptoFlag}
+		TLSCert: *tlsCert, TLSKey: *tlsKey, TLCPAddr: *tlcpAddr,
+		TLCP:              tlcp.ServerFiles{SignCert: *tlcpSignCert, SignKey: *tlcpSignKey, EncCert: *tlcpEncCert, EncKey: *tlcpEncKey},
+		PersonalRetention: retention, AuditRetention: auditRet, NewHall: *newHall, Crypto: *cryptoFlag}
 	if *origins != "" {
 		o.Origins = strings.Split(*origins, ",")
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"hallq/internal/gm"
+	"hallq/internal/tlcp"
 	"hallq/queue-server/api"
 	"hallq/queue-server/audit"
 	"hallq/queue-server/forward"
@@ -60,6 +61,13 @@ type Options struct {
 	// TLSCert and TLSKey, when both set, are PEM files: the hall then
 	// serves HTTPS and WSS only (see hallq-ca for a hall CA).
 	TLSCert, TLSKey string
+	// TLCPAddr, when set, is a second listener (host:port) serving the same
+	// API over TLCP (GB/T 38636, the 国密 transport; package internal/tlcp)
+	// with the sign and encryption certificates of TLCP, which must all be
+	// named. Kiosks reach it with "transport": "tlcp"; browsers cannot, so
+	// the pages stay on Addr. Its connections have their own caps of Limits.
+	TLCPAddr string
+	TLCP     tlcp.ServerFiles
 	// PersonalRetention is how long tickets keep their citizen key and
 	// masked ID number: older ones are purged at start and then daily.
 	// 0 means DefaultPersonalRetention; negative keeps them for ever.
@@ -111,19 +119,23 @@ const purgeBatch = 1000
 
 // Server is a running hall.
 type Server struct {
-	Addr    string // the address actually listened on
-	URL     string // http://Addr, or https://Addr with TLS
-	Service *hall.Service
-	Store   *store.Store
-	API     *api.API
-	Metrics *metrics.Metrics
-	Config  hall.Config // the configuration the hall started with (Service.Config is the current one)
+	Addr string // the address actually listened on
+	URL  string // http://Addr, or https://Addr with TLS
+	// TLCPAddr is the TLCP listener's address (Options.TLCPAddr) and
+	// TLCPURL https://TLCPAddr, for a TLCP client; both empty without it.
+	TLCPAddr, TLCPURL string
+	Service           *hall.Service
+	Store             *store.Store
+	API               *api.API
+	Metrics           *metrics.Metrics
+	Config            hall.Config // the configuration the hall started with (Service.Config is the current one)
 
 	Forwarder *forward.Forwarder // nil when not forwarding
 	Audit     *audit.Log         // the audit trail
 
 	http   *http.Server
 	ln     net.Listener
+	tlcpLn net.Listener // nil without TLCP
 	caps   *capListener
 	log    *slog.Logger
 	done   chan error
@@ -271,19 +283,39 @@ func Start(o Options) (*Server, error) {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: AEADSuites}
 	}
-	lim := o.Limits.withDefaults()
-	s.ln, err = net.Listen("tcp", addr)
-	if err != nil {
-		return fail(fmt.Errorf("listen on %s: %w", addr, err))
+	var tlcpSrv *tlcp.Server
+	if o.TLCPAddr != "" || !o.TLCP.Empty() {
+		if o.TLCPAddr == "" {
+			return fail(errors.New("TLCP certificates are given but no TLCP listener address (-tlcp-addr)"))
+		}
+		if tlcpSrv, err = tlcp.LoadServer(o.TLCP); err != nil {
+			return fail(err)
+		}
 	}
-	s.caps = newCapListener(s.ln, lim, func(ip netip.Addr) bool {
+	lim := o.Limits.withDefaults()
+	exempt := func(ip netip.Addr) bool {
 		for _, p := range o.TrustedProxies {
 			if p.Contains(ip) {
 				return true
 			}
 		}
 		return false
-	})
+	}
+	s.ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		return fail(fmt.Errorf("listen on %s: %w", addr, err))
+	}
+	if tlcpSrv != nil {
+		tln, err := net.Listen("tcp", o.TLCPAddr)
+		if err != nil {
+			s.ln.Close()
+			return fail(fmt.Errorf("listen (TLCP) on %s: %w", o.TLCPAddr, err))
+		}
+		s.TLCPAddr = tln.Addr().String()
+		s.TLCPURL = "https://" + s.TLCPAddr
+		s.tlcpLn = tlcpSrv.Listener(newCapListener(tln, lim, exempt))
+	}
+	s.caps = newCapListener(s.ln, lim, exempt)
 	s.ln = s.caps
 	s.Addr = s.ln.Addr().String()
 	s.URL = "http://" + s.Addr
@@ -303,6 +335,13 @@ func Start(o Options) (*Server, error) {
 	s.http = &http.Server{Handler: deadlines(a, lim), ReadHeaderTimeout: lim.HeaderTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { s.done <- s.http.Serve(s.ln) }()
+	if s.tlcpLn != nil {
+		go func() {
+			if err := s.http.Serve(s.tlcpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("the TLCP listener stopped", "addr", s.TLCPAddr, "err", err)
+			}
+		}()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	if s.Forwarder != nil {
@@ -336,7 +375,7 @@ func Start(o Options) (*Server, error) {
 	} else {
 		close(s.purged)
 	}
-	log.Info("hall ready", "hall", s.Config.Hall.ID, "addr", s.URL, "data", st.Path())
+	log.Info("hall ready", "hall", s.Config.Hall.ID, "addr", s.URL, "tlcp", s.TLCPURL, "data", st.Path())
 	return s, nil
 }
 

@@ -17,9 +17,11 @@
 // With the 国密 option, `hallq-ca init -sm2` makes an SM2 CA instead (SM2
 // keys, SM2-with-SM3 signatures, GB/T 32918 and GM/T 0015; ca-key.pem is
 // then PKCS #8 "PRIVATE KEY"), and issue signs SM2 server certificates
-// under it. Go's TLS cannot use them (it has no SM2 signatures nor SM
-// cipher suites): they are for TLCP-capable gateways and clients; the hall
-// server's own HTTPS keeps an ECDSA certificate (docs/security.md).
+// under it; `issue -enc` signs the encryption certificate TLCP needs
+// beside the sign certificate. Go's TLS cannot use them (it has no SM2
+// signatures nor SM cipher suites): they are for the hall server's TLCP
+// listener (internal/tlcp, -tlcp) and TLCP-capable gateways; the hall
+// server's HTTPS keeps an ECDSA certificate (docs/security.md).
 //
 // The hallq-ca command (queue-server/cmd/hallq-ca) only calls Main.
 package tlsca
@@ -165,6 +167,10 @@ func issueSM2(dir string, r Request, tmpl *x509.Certificate) (done bool, err err
 type Request struct {
 	Name  string   // common name and file name, e.g. "hall-server"
 	Hosts []string // DNS names and IP addresses of the server
+	// Encipherment makes the certificate a TLCP encryption certificate
+	// (key usage keyEncipherment, dataEncipherment and keyAgreement)
+	// instead of a sign certificate; only under an SM2 CA.
+	Encipherment bool
 }
 
 // ErrNoClientCerts is the answer to a request for a client certificate.
@@ -199,11 +205,17 @@ func Issue(dir string, r Request) (string, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
+	if r.Encipherment {
+		tmpl.KeyUsage = x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment | x509.KeyUsageKeyAgreement
+	}
 	if done, err := issueSM2(dir, r, tmpl); done || err != nil {
 		if err != nil {
 			return "", err
 		}
 		return filepath.Join(dir, r.Name+".pem"), nil
+	}
+	if r.Encipherment {
+		return "", errors.New("tlsca: an encryption certificate (-enc) is for TLCP and needs an SM2 CA (hallq-ca init -sm2)")
 	}
 	caCert, caKey, err := LoadCA(dir)
 	if err != nil {
@@ -274,6 +286,7 @@ func writePair(dir, name string, der []byte, key *ecdsa.PrivateKey) error {
 const usage = `usage:
   hallq-ca init  -dir D [-name "hall CA"] [-sm2]      create the hall CA (ECDSA P-256, or SM2 with -sm2; 10 years)
   hallq-ca issue -dir D -name hall-server -dns host,127.0.0.1   a server certificate
+  hallq-ca issue -dir D -name hall-enc -dns host,127.0.0.1 -enc  (SM2 CA) a TLCP encryption certificate
 `
 
 // Main runs the hallq-ca command with args (without the program name) and
@@ -289,6 +302,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "init: the CA's name; issue: the certificate's name (file name and CN)")
 	dns := fs.String("dns", "", "issue: comma-separated DNS names and IP addresses of the server")
 	sm2 := fs.Bool("sm2", false, "init: an SM2 CA (国密; its certificates are for TLCP, not Go's TLS)")
+	enc := fs.Bool("enc", false, "issue: a TLCP encryption certificate (SM2 CA only); without it, a sign/server certificate")
 	clientName := fs.String("client", "", "no longer supported: the hall server verifies no client certificates")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -310,7 +324,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, ErrNoClientCerts)
 			return 1
 		}
-		r := Request{Name: *name}
+		r := Request{Name: *name, Encipherment: *enc}
 		if *dns != "" {
 			r.Hosts = strings.Split(*dns, ",")
 		}

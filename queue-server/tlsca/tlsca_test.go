@@ -2,6 +2,7 @@ package tlsca
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -67,4 +68,30 @@ func TestSM2CA(t *testing.T) {
 		t.Fatal(err)
 	}
 	readDER(t, filepath.Join(plain, "hall-server-key.pem"), "EC PRIVATE KEY")
+}
+
+func TestEncipherCertificateForTLCP(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	var out, errs bytes.Buffer
+	if rc := Main([]string{"init", "-dir", dir, "-sm2"}, &out, &errs); rc != 0 {
+		t.Fatalf("init -sm2: %d %s", rc, errs.String())
+	}
+	if rc := Main([]string{"issue", "-dir", dir, "-name", "hall-enc", "-dns", "127.0.0.1", "-enc"}, &out, &errs); rc != 0 {
+		t.Fatalf("issue -enc: %d %s", rc, errs.String())
+	}
+	c, err := gm.ParseCertificate(readDER(t, filepath.Join(dir, "hall-enc.pem"), "CERTIFICATE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment | x509.KeyUsageKeyAgreement; c.KeyUsage != want {
+		t.Errorf("key usage %b, want %b (an encryption certificate)", c.KeyUsage, want)
+	}
+	plain := filepath.Join(t.TempDir(), "ca")
+	if err := Init(plain, ""); err != nil {
+		t.Fatal(err)
+	}
+	errs.Reset()
+	if rc := Main([]string{"issue", "-dir", plain, "-name", "hall-enc", "-dns", "127.0.0.1", "-enc"}, &out, &errs); rc == 0 || !strings.Contains(errs.String(), "SM2 CA") {
+		t.Errorf("-enc under an ECDSA CA: rc %d, %q", rc, errs.String())
+	}
 }
