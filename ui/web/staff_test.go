@@ -32,7 +32,7 @@ func (h *testHall) getTicket(id string) map[string]any {
 // waitTicket polls the API until the ticket's field has the wanted value.
 func (h *testHall) waitTicket(id, field string, want any) map[string]any {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitLimit(5 * time.Second))
 	for {
 		t := h.getTicket(id)
 		if fmt.Sprint(t[field]) == fmt.Sprint(want) {
@@ -48,7 +48,7 @@ func (h *testHall) waitTicket(id, field string, want any) map[string]any {
 // waitWindow polls the API until window n's field has the wanted value.
 func (h *testHall) waitWindow(n int, field string, want any) map[string]any {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitLimit(5 * time.Second))
 	for {
 		var ws []map[string]any
 		h.api("GET", "windows", h.admin, nil, &ws)
@@ -381,7 +381,7 @@ func TestClerkConsole(t *testing.T) {
 	c.axe()
 	c.click("#logout")
 	c.waitFor(3*time.Second, `!document.querySelector("#login").hidden && document.querySelector("#console").hidden`)
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(waitLimit(3 * time.Second))
 	for h.status("GET", "me", session) != http.StatusUnauthorized {
 		if time.Now().After(deadline) {
 			t.Fatal("the session still works on the server after signing out")

@@ -51,7 +51,7 @@ func (h *testHall) matterOf(id, code string) map[string]any {
 // "the matter is not on the ticket").
 func (h *testHall) waitMatter(id, code, field string, want any) map[string]any {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitLimit(5 * time.Second))
 	for {
 		t := h.getTicket(id)
 		var got map[string]any
@@ -202,7 +202,7 @@ func TestRatingPadRatesEachMatter(t *testing.T) {
 	pad.click("#rate-submit")
 	pad.waitFor(3*time.Second, `!document.querySelector("#thanks").hidden`) // 出生登记 is not asked again
 
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitLimit(5 * time.Second))
 	for {
 		a, r := h.matterOf(tk.ID, "hukou-move")["rating"], h.matterOf(tk.ID, "id-renew")["rating"]
 		if a != nil && r != nil {
@@ -261,7 +261,7 @@ func TestPhonePageVisit(t *testing.T) {
 	p.click(`#rate-options button[data-indicator="attitude"]`)
 	p.click("#rate-send")
 	r := h.waitMatter(tk.ID, "hukou-move", "outcome", "incomplete")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitLimit(5 * time.Second))
 	for r["rating"] == nil && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		r = h.matterOf(tk.ID, "hukou-move")
