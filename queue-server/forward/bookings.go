@@ -161,7 +161,21 @@ func consumeAppointments(ctx context.Context, cfg *Config, js jetstream.JetStrea
 	// On shutdown, drain: messages already delivered to this client are
 	// handed back at once (Nak) instead of waiting out the ack wait, which
 	// would stall the next start (one unacknowledged message at a time).
-	stop := context.AfterFunc(ctx, it.Drain)
+	return each(ctx, it, it.Drain, func(msg jetstream.Msg) error {
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			return nil
+		}
+		handleCentral(ctx, cfg, msg, b, log)
+		return nil
+	})
+}
+
+// each hands every message of it to handle until ctx is cancelled (then
+// it calls onCancel and returns ctx's error), the iterator fails, or
+// handle returns an error.
+func each(ctx context.Context, it jetstream.MessagesContext, onCancel func(), handle func(jetstream.Msg) error) error {
+	stop := context.AfterFunc(ctx, onCancel)
 	defer stop()
 	defer it.Stop()
 	for {
@@ -172,11 +186,9 @@ func consumeAppointments(ctx context.Context, cfg *Config, js jetstream.JetStrea
 			}
 			return err
 		}
-		if ctx.Err() != nil {
-			_ = msg.Nak()
-			continue
+		if err := handle(msg); err != nil {
+			return err
 		}
-		handleCentral(ctx, cfg, msg, b, log)
 	}
 }
 

@@ -66,26 +66,17 @@ func consumeCatalog(ctx context.Context, js jetstream.JetStream, c Catalogs, log
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	defer it.Stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return ctx.Err()
-			}
-			return err
-		}
+	return each(ctx, it, it.Stop, func(msg jetstream.Msg) error {
 		if err := applyCatalog(ctx, msg.Data(), c); err != nil {
 			if !errors.Is(err, errPermanent) {
 				return err // the hall's own trouble: start again from the latest version
 			}
 			log.Error("catalogue refused", "msg_id", msg.Headers().Get(jetstream.MsgIDHeader), "err", err)
-			continue
+			return nil
 		}
 		log.Info("catalogue stored", "msg_id", msg.Headers().Get(jetstream.MsgIDHeader))
-	}
+		return nil
+	})
 }
 
 // applyCatalog stores one catalogue message. Unknown fields are allowed:
