@@ -4,7 +4,8 @@
 // of any number of processes; it applies every hall's events into the
 // durable views in JetStream and serves the API (-http); with
 // -province-key it serves bookings, calendars and the catalogue too
-// (hallq/central/booking). The wiring is in hallq/central/platform and the
+// (hallq/central/booking), and the citizen portal and province dashboard
+// pages (hallq/central/pages). The wiring is in hallq/central/platform and the
 // booking extension; see docs/central.md.
 package main
 
@@ -17,13 +18,14 @@ import (
 	_ "time/tzdata" // the calendars' zones load on machines without a zoneinfo database
 
 	"hallq/central/booking"
+	"hallq/central/pages"
 	"hallq/central/platform"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension()); err != nil {
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension(), pages.Extension()); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}
