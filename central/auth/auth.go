@@ -14,6 +14,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -76,9 +77,14 @@ type Config struct {
 
 // Verifier checks ID tokens.
 type Verifier struct {
-	cfg Config
-	v   *oidc.IDTokenVerifier
+	cfg               Config
+	v                 *oidc.IDTokenVerifier
+	authURL, tokenURL string
 }
+
+// Endpoints are the issuer's authorization and token endpoints, from its
+// discovery document (for the sign-in flow, hallq/central/session).
+func (v *Verifier) Endpoints() (authURL, tokenURL string) { return v.authURL, v.tokenURL }
 
 // New discovers the issuer (its /.well-known/openid-configuration) and
 // returns a verifier; keys are fetched and refreshed as tokens need them.
@@ -103,7 +109,8 @@ func New(ctx context.Context, c Config) (*Verifier, error) {
 		return nil, fmt.Errorf("auth: discovering %s: %w", c.Issuer, err)
 	}
 	v := p.Verifier(&oidc.Config{ClientID: c.ClientID, Now: c.Now})
-	return &Verifier{cfg: c, v: v}, nil
+	ep := p.Endpoint()
+	return &Verifier{cfg: c, v: v, authURL: ep.AuthURL, tokenURL: ep.TokenURL}, nil
 }
 
 // ErrNoToken: the request carries no bearer token.
@@ -126,7 +133,27 @@ func (v *Verifier) Request(r *http.Request) (*Principal, error) {
 // Token verifies one raw ID token. The error says what is wrong (bad
 // signature, wrong audience, expired, …) without echoing the token.
 func (v *Verifier) Token(ctx context.Context, raw string) (*Principal, error) {
+	return v.token(ctx, raw, nil)
+}
+
+// TokenWithNonce verifies an ID token that answers a sign-in this
+// service started (hallq/central/session): as Token, and its nonce claim
+// must be the one the sign-in sent.
+func (v *Verifier) TokenWithNonce(ctx context.Context, raw, nonce string) (*Principal, error) {
+	if nonce == "" {
+		return nil, errors.New("auth: no nonce to check")
+	}
+	return v.token(ctx, raw, &nonce)
+}
+
+func (v *Verifier) token(ctx context.Context, raw string, nonce *string) (*Principal, error) {
+	if v.cfg.HTTPClient != nil {
+		ctx = oidc.ClientContext(ctx, v.cfg.HTTPClient)
+	}
 	t, err := v.v.Verify(ctx, raw)
+	if err == nil && nonce != nil && subtle.ConstantTimeCompare([]byte(t.Nonce), []byte(*nonce)) != 1 {
+		err = errors.New("the token's nonce is not the sign-in's")
+	}
 	if err != nil {
 		var exp *oidc.TokenExpiredError
 		if errors.As(err, &exp) {

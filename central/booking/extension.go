@@ -13,24 +13,30 @@ import (
 
 	"hallq/central/auth"
 	"hallq/central/platform"
+	"hallq/central/session"
 )
 
 // Extension wires bookings, calendars and the catalogue into a central
 // process (platform.Main's extension): flags -province-key (the citizen-key
 // secret the halls share, hex in a file), -oidc-issuer and -oidc-client-id
 // (the province's identity provider, whose ID tokens sign citizens and
-// staff in). Without -province-key the process serves the hall views only
+// staff in), -oidc-client-secret-file and -public-url (the pages' sign-in
+// sessions, hallq/central/session: every citizen route then takes a
+// bearer ID token or the session cookie, and the platform's staff routes a
+// staff session besides the static tokens). Without -province-key the process serves the hall views only
 // and says so.
 func Extension() platform.Extension { return &extension{} }
 
 type extension struct {
-	keyFile, issuer, clientID string
+	keyFile, issuer, clientID, secretFile, publicURL string
 }
 
 func (e *extension) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&e.keyFile, "province-key", "", "file with the province's citizen-key secret (hex, ≥ 16 bytes; the halls' -citizen-key-file): enables bookings, calendars and the catalogue")
 	fs.StringVar(&e.issuer, "oidc-issuer", "", "OpenID Connect issuer whose ID tokens sign citizens and staff in (bookings)")
 	fs.StringVar(&e.clientID, "oidc-client-id", "portal", "the audience the ID tokens must name")
+	fs.StringVar(&e.secretFile, "oidc-client-secret-file", "", "file with the portal's client secret at the identity provider (none: a public client, PKCE alone)")
+	fs.StringVar(&e.publicURL, "public-url", "", "the platform's address as browsers reach it, for the sign-in callback (default: the -http address)")
 }
 
 func (e *extension) Start(ctx context.Context, p *platform.Process, log *slog.Logger) error {
@@ -52,7 +58,28 @@ func (e *extension) Start(ctx context.Context, p *platform.Process, log *slog.Lo
 		if err != nil {
 			return fmt.Errorf("-oidc-issuer: %w", err)
 		}
-		a = v
+		pub := e.publicURL
+		if pub == "" {
+			pub = p.URL()
+		}
+		var secret string
+		if e.secretFile != "" {
+			b, err := os.ReadFile(e.secretFile)
+			if err != nil {
+				return fmt.Errorf("-oidc-client-secret-file: %w", err)
+			}
+			secret = strings.TrimSpace(string(b))
+		}
+		sess, err := session.New(ctx, session.Config{JS: p.JS, Replicas: p.Replicas(), Verifier: v, ClientID: e.clientID,
+			ClientSecret: secret, PublicURL: pub, Log: log.With("part", "sign-in")})
+		if err != nil {
+			return err
+		}
+		for pattern, h := range sess.Routes() {
+			p.API.Handle(pattern, h)
+		}
+		a = session.Either{Bearer: v, Session: sess}
+		p.API.SetAuth(session.Either{Bearer: v, Session: sess, Staff: p.API.Auth()})
 	} else {
 		log.Warn("bookings: no -oidc-issuer, citizen and staff booking routes answer 401")
 	}

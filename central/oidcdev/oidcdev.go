@@ -27,6 +27,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,9 +40,13 @@ type Provider struct {
 	Issuer string
 	Now    func() time.Time // default time.Now
 	TTL    time.Duration    // ID token lifetime, default 1h
-	key    *rsa.PrivateKey
-	kid    string
-	seal   cipher.AEAD
+	// Staff are the stand-in's staff accounts by user name: the sign-in
+	// page offers them beside the ID-number form (no password — a
+	// stand-in), and their tokens carry the role and halls.
+	Staff map[string]Staff
+	key   *rsa.PrivateKey
+	kid   string
+	seal  cipher.AEAD
 }
 
 // New makes a provider with a fresh RSA key.
@@ -75,6 +80,12 @@ type Token struct {
 	Halls    []string // a supervisor's halls (hallq_halls)
 	Nonce    string
 	TTL      time.Duration // default p.TTL; negative: already expired
+}
+
+// Staff is a stand-in staff account.
+type Staff struct {
+	Role  string   // province_admin or hall_supervisor
+	Halls []string // a supervisor's halls
 }
 
 // Mint signs an ID token with the provider's key.
@@ -155,14 +166,21 @@ Stand-in sign-in for tests and the demo — not the province's identity service.
 {{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
 <label>身份证号 ID number <input name="id_number" autocomplete="off" required style="font-size:24px"></label>
 <p><button type="submit" style="font-size:24px">登录 Sign in</button></p>
-</form></body></html>`))
+</form>
+{{if .Staff}}<form method="post" action="authorize">
+{{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
+<h2>工作人员 Staff</h2>
+<label>账号 Account <select name="staff" style="font-size:24px">{{range .Staff}}<option>{{.}}</option>{{end}}</select></label>
+<p><button type="submit" style="font-size:24px">工作人员登录 Staff sign-in</button></p>
+</form>{{end}}</body></html>`))
 
 type grant struct {
 	ClientID  string `json:"c"`
 	Redirect  string `json:"r"`
 	Challenge string `json:"x"`
 	Nonce     string `json:"n"`
-	IDNumber  string `json:"i"`
+	IDNumber  string `json:"i,omitempty"`
+	Staff     string `json:"s,omitempty"`
 	Expires   int64  `json:"e"`
 }
 
@@ -188,20 +206,36 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "PKCE is required: code_challenge with code_challenge_method S256", http.StatusBadRequest)
 		return
 	}
+	var staff []string
+	for name := range p.Staff {
+		staff = append(staff, name)
+	}
+	slices.Sort(staff)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = page.Execute(w, map[string]any{"Hidden": hidden})
-		return
-	}
-	typed := strings.ToUpper(strings.ReplaceAll(f.Get("id_number"), " ", ""))
-	if _, err := idnumber.ParseResident(typed); err != nil {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		_ = page.Execute(w, map[string]any{"Hidden": hidden, "Error": "身份证号无效 / not a valid resident ID number"})
+		_ = page.Execute(w, map[string]any{"Hidden": hidden, "Staff": staff})
 		return
 	}
 	g := grant{ClientID: f.Get("client_id"), Redirect: f.Get("redirect_uri"), Challenge: f.Get("code_challenge"),
-		Nonce: f.Get("nonce"), IDNumber: typed, Expires: p.now().Add(time.Minute).Unix()}
+		Nonce: f.Get("nonce"), Expires: p.now().Add(time.Minute).Unix()}
+	if name := f.Get("staff"); name != "" {
+		if _, ok := p.Staff[name]; !ok {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_ = page.Execute(w, map[string]any{"Hidden": hidden, "Staff": staff, "Error": "没有这个账号 / no such staff account"})
+			return
+		}
+		g.Staff = name
+	} else {
+		typed := strings.ToUpper(strings.ReplaceAll(f.Get("id_number"), " ", ""))
+		if _, err := idnumber.ParseResident(typed); err != nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_ = page.Execute(w, map[string]any{"Hidden": hidden, "Staff": staff, "Error": "身份证号无效 / not a valid resident ID number"})
+			return
+		}
+		g.IDNumber = typed
+	}
 	body, _ := json.Marshal(g)
 	nonce := make([]byte, p.seal.NonceSize())
 	_, _ = rand.Read(nonce)
@@ -259,8 +293,12 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	case b64(sum[:]) != g.Challenge:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "code_verifier does not match the code_challenge"})
 	default:
-		sub := sha256.Sum256([]byte("sub:" + g.IDNumber + ":" + p.kid))
-		id := p.Mint(Token{Subject: fmt.Sprintf("%x", sub[:12]), Audience: g.ClientID, IDNumber: g.IDNumber, Nonce: g.Nonce})
+		sub := sha256.Sum256([]byte("sub:" + g.IDNumber + ":" + g.Staff + ":" + p.kid))
+		t := Token{Subject: fmt.Sprintf("%x", sub[:12]), Audience: g.ClientID, IDNumber: g.IDNumber, Nonce: g.Nonce}
+		if st, ok := p.Staff[g.Staff]; ok && g.Staff != "" {
+			t.Role, t.Halls = st.Role, st.Halls
+		}
+		id := p.Mint(t)
 		writeJSON(w, http.StatusOK, map[string]any{"access_token": id, "id_token": id, "token_type": "Bearer",
 			"expires_in": int((p.TTL + time.Hour*time.Duration(btoi(p.TTL == 0))).Seconds())})
 	}

@@ -172,7 +172,8 @@ type ServerOptions struct {
 type Server struct {
 	o     ServerOptions
 	mux   *http.ServeMux
-	slots atomic.Pointer[SlotSource] // SetSlots; o.Slots until then
+	slots atomic.Pointer[SlotSource]    // SetSlots; o.Slots until then
+	auth  atomic.Pointer[Authenticator] // SetAuth; o.Auth until then
 }
 
 // NewServer returns the API with its routes.
@@ -214,6 +215,19 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // SetSlots makes src the source of the hall list's next free slots (an
 // extension started after the server, see Extension).
 func (s *Server) SetSlots(src SlotSource) { s.slots.Store(&src) }
+
+// SetAuth makes a the staff routes' authenticator (an extension started
+// after the server, e.g. sign-in sessions beside the static tokens: Auth
+// gives the one it replaces).
+func (s *Server) SetAuth(a Authenticator) { s.auth.Store(&a) }
+
+// Auth is the staff routes' authenticator (nil: none).
+func (s *Server) Auth() Authenticator {
+	if p := s.auth.Load(); p != nil {
+		return *p
+	}
+	return s.o.Auth
+}
 
 func (s *Server) slotSource() SlotSource {
 	if p := s.slots.Load(); p != nil {
@@ -291,11 +305,12 @@ func (s *Server) public(h handler) http.Handler {
 
 func (s *Server) staff(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.o.Auth == nil {
+		a := s.Auth()
+		if a == nil {
 			WriteError(w, http.StatusUnauthorized, CodeUnauthorized, "staff sign-in is not configured on this central")
 			return
 		}
-		who, err := s.o.Auth.Authenticate(r)
+		who, err := a.Authenticate(r)
 		if err != nil {
 			msg := "a staff bearer token is needed"
 			if !errors.Is(err, ErrNoCredentials) {
