@@ -42,6 +42,7 @@ type Citizen struct {
 // Principal is who a verified token speaks for.
 type Principal struct {
 	Subject string   // the issuer's subject
+	Name    string   // staff: the display name (claim "name"), "" if the token has none
 	Citizen *Citizen // set for a token with an ID number
 	Role    string   // staff role, "" for a citizen
 	Halls   []string // a supervisor's halls
@@ -186,6 +187,7 @@ func (v *Verifier) token(ctx context.Context, raw string, nonce *string) (*Princ
 		}
 		_ = t.Claims(&halls)
 		p.Halls = halls.Halls
+		p.Name, _ = claimString(t, "name")
 	}
 	if p.Citizen == nil && p.Role == "" {
 		return nil, errors.New("auth: the token names neither a citizen (ID number) nor a staff role")

@@ -13,6 +13,7 @@
 package oidcdev
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
@@ -78,6 +79,7 @@ type Token struct {
 	IDNumber string   // a citizen's number
 	Role     string   // a staff role (hallq_role)
 	Halls    []string // a supervisor's halls (hallq_halls)
+	Name     string   // a staff member's display name (name)
 	Nonce    string
 	TTL      time.Duration // default p.TTL; negative: already expired
 }
@@ -86,6 +88,7 @@ type Token struct {
 type Staff struct {
 	Role  string   // province_admin or hall_supervisor
 	Halls []string // a supervisor's halls
+	Name  string   // the display name (claim "name"); default the account
 }
 
 // Mint signs an ID token with the provider's key.
@@ -117,6 +120,9 @@ func (p *Provider) mint(k *rsa.PrivateKey, kid string, t Token) string {
 	if t.Role != "" {
 		cl["hallq_role"] = t.Role
 		cl["hallq_halls"] = t.Halls
+		if t.Name != "" {
+			cl["name"] = t.Name
+		}
 	}
 	if t.Nonce != "" {
 		cl["nonce"] = t.Nonce
@@ -296,7 +302,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		sub := sha256.Sum256([]byte("sub:" + g.IDNumber + ":" + g.Staff + ":" + p.kid))
 		t := Token{Subject: fmt.Sprintf("%x", sub[:12]), Audience: g.ClientID, IDNumber: g.IDNumber, Nonce: g.Nonce}
 		if st, ok := p.Staff[g.Staff]; ok && g.Staff != "" {
-			t.Role, t.Halls = st.Role, st.Halls
+			t.Role, t.Halls, t.Name = st.Role, st.Halls, cmp.Or(st.Name, g.Staff)
 		}
 		id := p.Mint(t)
 		writeJSON(w, http.StatusOK, map[string]any{"access_token": id, "id_token": id, "token_type": "Bearer",

@@ -20,6 +20,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -125,6 +126,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 // record is a session as stored.
 type record struct {
 	Subject string        `json:"sub"`
+	Name    string        `json:"name,omitempty"` // staff: the display name
 	Citizen *auth.Citizen `json:"citizen,omitempty"`
 	Role    string        `json:"role,omitempty"`
 	Halls   []string      `json:"halls,omitempty"`
@@ -242,7 +244,7 @@ func (s *Store) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := random()
-	rec := record{Subject: p.Subject, Citizen: p.Citizen, Role: p.Role, Halls: p.Halls, Expires: s.cfg.Now().Add(s.cfg.TTL)}
+	rec := record{Subject: p.Subject, Name: p.Name, Citizen: p.Citizen, Role: p.Role, Halls: p.Halls, Expires: s.cfg.Now().Add(s.cfg.TTL)}
 	b, _ := json.Marshal(rec)
 	if _, err := s.kv.Create(r.Context(), "s."+hashed(id), b); err != nil {
 		s.cfg.Log.Warn("sign-in: the session store cannot be written", "err", err)
@@ -303,7 +305,7 @@ func (s *Store) Request(r *http.Request) (*auth.Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &auth.Principal{Subject: rec.Subject, Citizen: rec.Citizen, Role: rec.Role, Halls: rec.Halls}, nil
+	return &auth.Principal{Subject: rec.Subject, Name: rec.Name, Citizen: rec.Citizen, Role: rec.Role, Halls: rec.Halls}, nil
 }
 
 // Authenticate is the platform's staff routes' authenticator
@@ -319,7 +321,13 @@ func (s *Store) Authenticate(r *http.Request) (*platform.Staff, error) {
 	if rec.Role == "" {
 		return nil, errors.New("a citizen's sign-in, not a staff member's")
 	}
-	return &platform.Staff{Name: rec.Subject, Role: rec.Role, Halls: rec.Halls}, nil
+	return rec.staff(), nil
+}
+
+// staff is the session's staff member as the platform's routes know them:
+// named by the provider's display name, or its subject when it gives none.
+func (rec *record) staff() *platform.Staff {
+	return &platform.Staff{Name: cmp.Or(rec.Name, rec.Subject), Role: rec.Role, Halls: rec.Halls}
 }
 
 func (s *Store) logout(w http.ResponseWriter, r *http.Request) {
@@ -368,7 +376,7 @@ func (s *Store) me(w http.ResponseWriter, r *http.Request) {
 		}{rec.Citizen.Masked}
 	}
 	if rec.Role != "" {
-		m.Staff = &platform.Staff{Name: rec.Subject, Role: rec.Role, Halls: rec.Halls}
+		m.Staff = rec.staff()
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	platform.WriteJSON(w, http.StatusOK, m)
@@ -412,7 +420,7 @@ func (e Either) Authenticate(r *http.Request) (*platform.Staff, error) {
 		if p.Role == "" {
 			return nil, errors.New("a citizen's token, not a staff member's")
 		}
-		return &platform.Staff{Name: p.Subject, Role: p.Role, Halls: p.Halls}, nil
+		return &platform.Staff{Name: cmp.Or(p.Name, p.Subject), Role: p.Role, Halls: p.Halls}, nil
 	}
 	if e.Session == nil {
 		return nil, platform.ErrNoCredentials

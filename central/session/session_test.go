@@ -262,7 +262,7 @@ func TestStaffSignIn(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `"role":"hall_supervisor"`) || !strings.Contains(body, "420106-01") {
 		t.Fatalf("staff: %d %s", status, body)
 	}
-	if status, body := get(t, c, w.site.URL+"/api/v1/me"); status != 200 || !strings.Contains(body, `"staff":{`) {
+	if status, body := get(t, c, w.site.URL+"/api/v1/me"); status != 200 || !strings.Contains(body, `"staff":{"name":"wuchang"`) {
 		t.Fatalf("me: %d %s", status, body)
 	}
 }
