@@ -167,7 +167,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		{&s.citizens, CitizensBucket, "per citizen key: recent bookings and misses"},
 		{&s.days, DaysBucket, "index: <hall>.<YYYYMMDD>.<booking id> for every booking made for that day"},
 	} {
-		if *b.kv, err = c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		if *b.kv, err = platform.OpenKV(ctx, c.JS, jetstream.KeyValueConfig{
 			Bucket: b.name, Description: b.desc, History: 1, Storage: jetstream.FileStorage, Replicas: r,
 		}); err != nil {
 			return nil, fmt.Errorf("booking: bucket %s: %w", b.name, err)

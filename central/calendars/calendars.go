@@ -22,6 +22,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"hallq/central/platform"
+
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 )
@@ -122,7 +124,7 @@ type Store struct{ kv jetstream.KeyValue }
 
 // Open creates or binds the bucket (replicas: the cluster size).
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := platform.OpenKV(ctx, js, jetstream.KeyValueConfig{
 		Bucket: Bucket, Description: "each hall's calendar, slot length and seats per slot; key hall.<id>",
 		History: 16, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
 	})

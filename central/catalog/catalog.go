@@ -22,6 +22,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"hallq/central/platform"
+
 	cat "hallq/internal/catalog"
 )
 
@@ -50,7 +52,7 @@ type Store struct {
 // Open creates or binds the bucket and the halls' stream.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
 	replicas = max(replicas, 1)
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := platform.OpenKV(ctx, js, jetstream.KeyValueConfig{
 		Bucket: Bucket, Description: "the matter catalogue; key current, history = the last versions",
 		History: 64, Storage: jetstream.FileStorage, Replicas: replicas,
 	})

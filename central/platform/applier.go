@@ -77,7 +77,7 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, o ViewOptions) (
 		{&b.Progress, jetstream.KeyValueConfig{Bucket: ProgressBucket, Description: "HALLS stream sequence each partition is judged through"}},
 	} {
 		c.cfg.Storage, c.cfg.Replicas = jetstream.FileStorage, o.Replicas
-		kv, err := js.CreateOrUpdateKeyValue(ctx, c.cfg)
+		kv, err := OpenKV(ctx, js, c.cfg)
 		if err != nil {
 			return nil, fmt.Errorf("central: bucket %s: %w", c.cfg.Bucket, err)
 		}

@@ -104,7 +104,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	kv, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := platform.OpenKV(ctx, c.JS, jetstream.KeyValueConfig{
 		Bucket: Bucket, Description: "portal and dashboard sign-ins: s.<sha256 of the cookie> → who; l.<state> → a sign-in under way",
 		History: 1, TTL: c.TTL + signinTTL, Storage: jetstream.FileStorage, Replicas: max(c.Replicas, 1),
 	})

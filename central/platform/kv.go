@@ -1,0 +1,120 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// OpenKV creates or updates a KV bucket and returns it with reads that
+// see every acknowledged write: Get asks the bucket's stream leader.
+//
+// A KV bucket answers Get from any replica by default (JetStream's direct
+// get), and a replica may trail the leader: a follower that restarted
+// serves reads once it is 90 % caught up, and any follower is a moment
+// behind. Read-your-writes matters here — a ticket's status asked for right
+// after the hall's event was applied, a sign-in looked up by the callback
+// that follows its start, a compare-and-set that must read the revision it
+// will be checked against — so every part of the central opens its
+// buckets through OpenKV. Watches, puts and the rest are the bucket's own.
+func OpenKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + cfg.Bucket, prefix: "$KV." + cfg.Bucket + "."}, nil
+}
+
+type leaderKV struct {
+	jetstream.KeyValue
+	nc             *nats.Conn
+	stream, prefix string
+}
+
+// Get reads the key's last entry from the stream leader (the JetStream
+// API's message get, not the direct get any replica answers).
+func (kv *leaderKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	return kv.get(ctx, key, map[string]any{"last_by_subj": kv.prefix + key})
+}
+
+// GetRevision reads one revision of the key from the stream leader.
+func (kv *leaderKV) GetRevision(ctx context.Context, key string, rev uint64) (jetstream.KeyValueEntry, error) {
+	return kv.get(ctx, key, map[string]any{"seq": rev})
+}
+
+func (kv *leaderKV) get(ctx context.Context, key string, q map[string]any) (jetstream.KeyValueEntry, error) {
+	if key == "" || key[0] == '.' || key[len(key)-1] == '.' {
+		return nil, jetstream.ErrInvalidKey
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	req, _ := json.Marshal(q)
+	m, err := kv.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+kv.stream, req)
+	if err != nil {
+		return nil, fmt.Errorf("kv %s: get %s: %w", kv.Bucket(), key, err)
+	}
+	var res struct {
+		Message *struct {
+			Subject string    `json:"subject"`
+			Seq     uint64    `json:"seq"`
+			Hdrs    []byte    `json:"hdrs"`
+			Data    []byte    `json:"data"`
+			Time    time.Time `json:"time"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &res); err != nil {
+		return nil, fmt.Errorf("kv %s: get %s: %w", kv.Bucket(), key, err)
+	}
+	if res.Error != nil {
+		if res.Error.Code == 404 {
+			return nil, jetstream.ErrKeyNotFound
+		}
+		return nil, fmt.Errorf("kv %s: get %s: %s (%d)", kv.Bucket(), key, res.Error.Description, res.Error.ErrCode)
+	}
+	if res.Message == nil {
+		return nil, fmt.Errorf("kv %s: get %s: an empty answer", kv.Bucket(), key)
+	}
+	if res.Message.Subject != kv.prefix+key {
+		return nil, jetstream.ErrKeyNotFound // that revision is another key's
+	}
+	e := &entry{bucket: kv.Bucket(), key: key, value: res.Message.Data, rev: res.Message.Seq, created: res.Message.Time, op: jetstream.KeyValuePut}
+	if len(res.Message.Hdrs) > 0 {
+		h, err := nats.DecodeHeadersMsg(res.Message.Hdrs)
+		if err != nil {
+			return nil, fmt.Errorf("kv %s: get %s: headers: %w", kv.Bucket(), key, err)
+		}
+		switch h.Get("KV-Operation") {
+		case "DEL", "PURGE":
+			return nil, jetstream.ErrKeyNotFound // as the bucket's own Get
+		}
+	}
+	return e, nil
+}
+
+type entry struct {
+	bucket, key string
+	value       []byte
+	rev         uint64
+	created     time.Time
+	op          jetstream.KeyValueOp
+}
+
+func (e *entry) Bucket() string                  { return e.bucket }
+func (e *entry) Key() string                     { return e.key }
+func (e *entry) Value() []byte                   { return e.value }
+func (e *entry) Revision() uint64                { return e.rev }
+func (e *entry) Created() time.Time              { return e.created }
+func (e *entry) Delta() uint64                   { return 0 }
+func (e *entry) Operation() jetstream.KeyValueOp { return e.op }
