@@ -161,8 +161,8 @@ func TestReportSummary(t *testing.T) {
 		t.Fatalf("CSV: %q", recs)
 	}
 	for path, want := range map[string]int{
-		"?from=2026-11-01&to=2026-11-30&by=week":                  400,
-		"?from=2026-11-01&to=2026-11-30&group=week":               400,
+		"?from=2026-11-01&to=2026-11-30&by=week":    400,
+		"?from=2026-11-01&to=2026-11-30&group=week": 400,
 		"?to=2026-11-30":                                          400,
 		"?from=2026-11-01":                                        400,
 		"?from=2026-11-30&to=2026-11-01":                          400,
