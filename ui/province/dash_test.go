@@ -191,6 +191,25 @@ func TestDashboardAdmin(t *testing.T) {
 	}
 	tb.axe()
 	tb.shot("reports")
+	// One hall, by service over the whole range: the rows are the API's.
+	tb.set("#hall", "420111-02")
+	tb.set("#by", "service")
+	tb.set("#group", "all")
+	tb.click("#show")
+	var one2 struct{ Rows []platform.SummaryRow }
+	pv.do("GET", "/api/v1/reports/summary?hall=420111-02&by=service&group=all&from="+pv.Day[:8]+"01&to="+pv.Day, pv.admin(), nil, &one2)
+	if len(one2.Rows) != 2 {
+		t.Fatalf("Hongshan by service: %+v", one2.Rows)
+	}
+	tb.waitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll('#report tbody td[data-col=service]')].map((c) => c.textContent).join() === "A,B" && document.querySelector('#report tbody tr:first-child td[data-col=issued]').textContent === %q`, strconv.Itoa(one2.Rows[0].Issued)))
+	if s := tb.text(`#report tbody tr:first-child td[data-col=period]`); s != one2.Rows[0].Period {
+		t.Errorf("period %q, the API %q", s, one2.Rows[0].Period)
+	}
+	tb.set("#hall", "")
+	tb.set("#by", "hall,matter")
+	tb.set("#group", "day")
+	tb.click("#show")
+	tb.waitFor(3*time.Second, `[...document.querySelectorAll('#report tbody td[data-col=matter]')].map((c) => c.textContent).join() === "HZ-001"`)
 
 	// English, then sign out: the session is gone at the server.
 	tb.click("#lang")
@@ -240,6 +259,8 @@ func TestDashboardSupervisorOnAPhone(t *testing.T) {
 	tb.waitText("#windows", "Window 2")
 	tb.axe()
 	tb.shot("hall-phone-en")
+	tb.click("#back")
+	tb.waitRows("420106-01")
 
 	tb.open(pv.URL() + "/province/reports")
 	tb.waitFor(3*time.Second, `document.querySelectorAll('#report tbody tr').length === 1`)

@@ -109,12 +109,16 @@ async function load() {
   render();
 }
 
+let bkAsked = 0; // only the latest day asked for is shown, whichever answer comes last
+
 async function loadBookings() {
   const day = $('#bk-day').value;
   if (!day) return;
+  const mine = ++bkAsked;
   try {
     if (!setup) setup = await call('GET', 'staff/halls/' + encodeURIComponent(id));
   } catch (err) {
+    if (mine !== bkAsked) return;
     booking = { day, error: err.status === 404 ? t({ zh: '该大厅未设置预约（无日历和号源）', en: 'This hall takes no bookings (no calendar or capacity)' }) : t({ zh: '预约数据暂不可读', en: 'Bookings cannot be read now' }) };
     return render();
   }
@@ -125,8 +129,10 @@ async function loadBookings() {
       const r = await call('GET', `halls/${encodeURIComponent(id)}/slots`, { query: { service: s, day } });
       capacity[s] = r.slots.reduce((a, x) => a + x.capacity, 0);
     }));
+    if (mine !== bkAsked) return;
     booking = { day, capacity, list: rep.bookings };
   } catch (err) {
+    if (mine !== bkAsked) return;
     booking = { day, error: t({ zh: '预约数据暂不可读：', en: 'Bookings cannot be read now: ' }) + (err.message || '') };
   }
   render();

@@ -60,14 +60,19 @@ function render() {
   $('#summary').textContent = t({ zh: `${rep.from} 至 ${rep.to}，共 ${rep.rows.length} 行`, en: `${rep.from} to ${rep.to}, ${rep.rows.length} rows` });
 }
 
+let asked = 0; // only the latest report asked for is shown, whichever answer comes last
+
 async function load() {
   csvLink();
+  const mine = ++asked;
   try {
     const q = params();
     const r = await call('GET', 'reports/summary', { query: q });
+    if (mine !== asked) return;
     rep = { ...r, hall: q.hall || '' };
     showError(null);
   } catch (err) {
+    if (mine !== asked) return;
     showError(err);
   }
   render();
