@@ -50,11 +50,6 @@ func (pv *province) overview(token, query string) platform.Overview {
 	return ov
 }
 
-func (tb *tab) rows() []string {
-	tb.t.Helper()
-	return eval[[]string](tb, `[...document.querySelectorAll('#rows tr[data-hall]')].map((r) => r.dataset.hall)`)
-}
-
 func (tb *tab) waitRows(want ...string) {
 	tb.t.Helper()
 	tb.waitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll('#rows tr[data-hall]')].map((r) => r.dataset.hall).join(' ') === %q`, strings.Join(want, " ")))
