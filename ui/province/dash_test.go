@@ -211,8 +211,14 @@ func TestDashboardAdmin(t *testing.T) {
 	tb.waitText("h1", "Reports")
 	tb.waitText("#report thead", "Handled")
 	tb.axe()
+	tb.click(`nav a[href="/province/"]`)
+	tb.waitText("h1", "Every hall")
+	tb.waitRows("420111-02", "420102-03", "420106-01") // Hongshan < Jiang'an < Wuchang
+	tb.waitText("#alerts", "Events missing")
+	tb.axe()
+	tb.shot("overview-en")
 	tb.click("#signout")
-	tb.waitFor(3*time.Second, `!document.querySelector('#signedout').hidden && document.querySelector('#pick-card').hidden`)
+	tb.waitFor(3*time.Second, `!document.querySelector('#signedout').hidden && document.querySelector('#halls-card').hidden`)
 	if code := eval[int](tb, `fetch('/api/v1/me').then((r) => r.status)`); code != 401 {
 		t.Errorf("after signing out /api/v1/me answers %d", code)
 	}

@@ -96,6 +96,7 @@ export async function start(render) {
     me = await call('GET', 'me');
   } catch (err) {
     if (err.status === 401) return staffSignIn();
+    if (err.status === 404) return showError(null, t({ zh: '此平台未配置登录（central 的 -oidc-issuer），无法使用省级看板。', en: 'Sign-in is not configured on this central (-oidc-issuer): the dashboard cannot be used.' }));
     return showError(err);
   }
   const bar = document.querySelector('#who');

@@ -33,6 +33,9 @@ function health(h) {
 }
 
 function options(select, values, all) {
+  const key = [all, ...values].join('\n');
+  if (select.dataset.options === key) return; // unchanged: leave an open list alone
+  select.dataset.options = key;
   const keep = select.value;
   fill(select, el('option', { value: '', text: all }), values.map((v) => el('option', { value: v, text: v })));
   select.value = values.includes(keep) ? keep : '';
