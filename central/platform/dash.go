@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -21,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"hallq/queue-server/hall"
 )
@@ -378,33 +381,55 @@ func (s *Server) reportSummary(w http.ResponseWriter, r *http.Request, who *Staf
 	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "group": group, "by": slices.Sorted(maps.Keys(by)), "rows": rows})
 }
 
-// days reads a hall's figures for days from … to: closed days from
-// central_days, the current day from the hall's entry.
-func (s *Server) days(ctx context.Context, hallID, from, to string) (map[string]map[string]*ServiceAgg, error) {
-	days := map[string]map[string]*ServiceAgg{}
-	lister, err := s.o.Views.b.Days.ListKeysFiltered(ctx, hallID+".*")
+// days reads the halls' figures for days from … to: closed days from
+// central_days — one watcher over every hall's keys, which delivers each
+// key's latest value and then says it is done, instead of a listing and a
+// read per key — and the current day from each hall's entry.
+func (s *Server) days(ctx context.Context, halls []string, from, to string) (map[string]map[string]map[string]*ServiceAgg, error) {
+	out := map[string]map[string]map[string]*ServiceAgg{}
+	add := func(hallID, day string, svcs map[string]*ServiceAgg) {
+		if out[hallID] == nil {
+			out[hallID] = map[string]map[string]*ServiceAgg{}
+		}
+		out[hallID][day] = svcs
+	}
+	if len(halls) == 0 {
+		return out, nil
+	}
+	filters := make([]string, len(halls))
+	for i, h := range halls {
+		filters[i] = h + ".*"
+	}
+	w, err := s.o.Views.b.Days.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, err
 	}
-	for k := range lister.Keys() {
-		day := strings.TrimPrefix(k, hallID+".")
-		if day < from || day > to {
-			continue
+	defer w.Stop()
+	done := false
+	for e := range w.Updates() {
+		if e == nil { // every key's latest value is in
+			done = true
+			break
 		}
-		e, err := s.o.Views.b.Days.Get(ctx, k)
-		if err != nil {
-			return nil, err
+		hallID, day, ok := strings.Cut(e.Key(), ".")
+		if !ok || day < from || day > to {
+			continue
 		}
 		var d DayAgg
 		if err := json.Unmarshal(e.Value(), &d); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("day %s: %w", e.Key(), err)
 		}
-		days[day] = d.Services
+		add(hallID, day, d.Services)
 	}
-	if h, ok := s.o.Views.Hall(hallID); ok && h.Day >= from && h.Day <= to && len(h.Services) > 0 {
-		days[h.Day] = h.Services
+	if !done {
+		return nil, cmp.Or(ctx.Err(), errors.New("the watcher of central_days stopped before every day was read"))
 	}
-	return days, nil
+	for _, id := range halls {
+		if h, ok := s.o.Views.Hall(id); ok && h.Day >= from && h.Day <= to && len(h.Services) > 0 {
+			add(id, h.Day, h.Services)
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) summary2(ctx context.Context, halls []string, from, to, group string, by map[string]bool) ([]SummaryRow, error) {
@@ -424,12 +449,12 @@ func (s *Server) summary2(ctx context.Context, halls []string, from, to, group s
 		}
 		return r
 	}
+	all, err := s.days(ctx, halls, from, to)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range halls {
-		days, err := s.days(ctx, id, from, to)
-		if err != nil {
-			return nil, err
-		}
-		for day, svcs := range days {
+		for day, svcs := range all[id] {
 			period := day
 			switch group {
 			case "month":
