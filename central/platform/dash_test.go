@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"context"
 	"encoding/csv"
 	"io"
 	"net/http"
@@ -179,5 +180,42 @@ func TestReportSummary(t *testing.T) {
 	}
 	if code := getJSON(t, p.URL()+"/api/v1/reports/summary?from=2026-11-01&to=2026-11-30&hall=420111-02", sup, nil); code != 403 {
 		t.Errorf("the supervisor asked for another hall's report: %d", code)
+	}
+}
+
+// The command's -sla-target reaches the overview; a bad one is refused.
+func TestMainSLATarget(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	staff, admin, _ := staffFile(t, "X-1")
+	logs := &lineWriter{t: t, lines: make(chan string, 100)}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", "127.0.0.1:0", "-http", "127.0.0.1:0",
+			"-staff-tokens", staff, "-sla-target", "12m"}, logs)
+	}()
+	var api string
+	for api == "" {
+		select {
+		case line := <-logs.lines:
+			if strings.Contains(line, `msg="central view"`) {
+				_, rest, _ := strings.Cut(line, "api=")
+				api, _, _ = strings.Cut(rest, " ")
+				api = strings.TrimSuffix(strings.TrimSpace(api), "/halls")
+			}
+		case err := <-errc:
+			t.Fatalf("Main returned before serving: %v", err)
+		}
+	}
+	var ov platform.Overview
+	if code := getJSON(t, api+"/overview", admin, &ov); code != 200 || ov.SLATargetS != 720 {
+		t.Fatalf("overview: %d %+v", code, ov)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if err := platform.Main(context.Background(), []string{"-sla-target", "soon"}, io.Discard); err == nil || !strings.Contains(err.Error(), "sla-target") {
+		t.Fatalf("a bad -sla-target: %v", err)
 	}
 }
