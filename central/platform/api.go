@@ -160,6 +160,7 @@ type ServerOptions struct {
 	Auth        Authenticator // nil: staff routes answer 401
 	Slots       SlotSource    // nil: no slots in the hall list
 	SilentAfter time.Duration // a hall with windows open and no event for this long is silent; default 10 min
+	SLATarget   time.Duration // a ticket waiting longer breaches the service level; default DefaultSLATarget
 	Applier     *Applier      // for /metrics; optional
 	Log         *slog.Logger
 	Extra       []Route
@@ -187,6 +188,9 @@ func NewServer(o ServerOptions) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.SLATarget <= 0 {
+		o.SLATarget = DefaultSLATarget
+	}
 	s := &Server{o: o, mux: http.NewServeMux()}
 	for _, r := range []Route{
 		{"GET /api/v1/halls", s.public(s.listHalls)},
@@ -194,6 +198,8 @@ func NewServer(o ServerOptions) *Server {
 		{"GET /api/v1/halls/{id}", s.staff(s.hallDetail)},
 		{"GET /api/v1/reports", s.staff(s.reports)},
 		{"GET /api/v1/alerts", s.staff(s.alerts)},
+		{"GET /api/v1/overview", s.staff(s.overview)},             // dash.go
+		{"GET /api/v1/reports/summary", s.staff(s.reportSummary)}, // dash.go
 		{"GET /metrics", s.public(s.metrics)},
 		{"GET /halls", s.public(s.legacyHalls)}, // the v1 reference view's address
 		{"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -76,8 +76,10 @@ type Config struct {
 	DuplicateWindow time.Duration
 	Views           ViewOptions
 	SilentAfter     time.Duration
-	StaffTokens     string        // static staff token file; empty: staff routes answer 401
-	Auth            Authenticator // overrides StaffTokens
+	SLATarget       time.Duration    // a ticket waiting longer breaches the service level (dash.go); default 30 min
+	Now             func() time.Time // the API's clock (tests); default time.Now
+	StaffTokens     string           // static staff token file; empty: staff routes answer 401
+	Auth            Authenticator    // overrides StaffTokens
 	Slots           SlotSource
 	Extra           []Route
 	Log             *slog.Logger
@@ -111,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer, exts []Extension) (Config, erro
 	fs.DurationVar(&c.Views.TicketTTL, "ticket-ttl", 48*time.Hour, "how long a ticket's public status is kept")
 	fs.DurationVar(&c.Views.LeaseTTL, "lease-ttl", 10*time.Second, "a dead process's partitions move to the others after this")
 	fs.DurationVar(&c.SilentAfter, "silent-after", 10*time.Minute, "a hall with windows open and no event for this long is alerted as silent")
+	fs.DurationVar(&c.SLATarget, "sla-target", DefaultSLATarget, "the province dashboard's service level: a ticket waiting longer is an SLA breach")
 	fs.StringVar(&c.StaffTokens, "staff-tokens", "", "static staff token file (JSON, see docs/central.md)")
 	for _, e := range exts {
 		e.Flags(fs)
@@ -214,7 +217,7 @@ func Start(ctx context.Context, c Config) (_ *Process, err error) {
 	}
 	p.Applier = NewApplier(p.JS, p.Buckets, c.Views, c.Log)
 	p.Views = NewViews(p.Buckets)
-	p.API = NewServer(ServerOptions{Views: p.Views, Auth: auth, Slots: c.Slots, SilentAfter: c.SilentAfter, Applier: p.Applier, Log: c.Log, Extra: c.Extra})
+	p.API = NewServer(ServerOptions{Views: p.Views, Auth: auth, Slots: c.Slots, SilentAfter: c.SilentAfter, SLATarget: c.SLATarget, Now: c.Now, Applier: p.Applier, Log: c.Log, Extra: c.Extra})
 	ln, err := net.Listen("tcp", c.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("-http: %w", err)

@@ -89,6 +89,16 @@ type ServiceAgg struct {
 	BookingsBooked int     `json:"bookings_booked"`
 	BookingsArrive int     `json:"bookings_arrived"`
 	BookingsMissed int     `json:"bookings_missed"`
+	// Arrivals, HourWaitS and HourWaitN are by hour of the hall's day
+	// (index 0..23, only as long as the last hour used): tickets issued
+	// in that hour, and the sum and count of first-call waits by the hour
+	// of the call (dash.go).
+	Arrivals  []int     `json:"arrivals,omitempty"`
+	HourWaitS []float64 `json:"hour_wait_s,omitempty"`
+	HourWaitN []int     `json:"hour_wait_n,omitempty"`
+	// Matters are the figures of the service's visits per matter (事项
+	// code): handled, outcomes and ratings (dash.go).
+	Matters map[string]*MatterAgg `json:"matters,omitempty"`
 }
 
 // TicketState is one ticket's entry in KV bucket central_tickets (key:
@@ -337,11 +347,13 @@ func figures(a func(string) *ServiceAgg, ev *hall.Event) {
 		if t.Channel == hall.Remote {
 			s.Remote++
 		}
+		s.arrived(t.IssuedAt)
 	case hall.EvTicketCalled:
 		if t.Recalls == 0 && !t.CalledAt.IsZero() && !t.IssuedAt.IsZero() {
 			s := a(t.Service)
 			s.WaitSumS += max(0, t.CalledAt.Sub(t.IssuedAt).Seconds())
 			s.WaitN++
+			s.waited(t.CalledAt, max(0, t.CalledAt.Sub(t.IssuedAt).Seconds()))
 		}
 	case hall.EvTicketCompleted:
 		s := a(t.Service)
@@ -354,6 +366,7 @@ func figures(a func(string) *ServiceAgg, ev *hall.Event) {
 			s.ServiceSumS += max(0, t.FinishedAt.Sub(from).Seconds())
 			s.ServiceN++
 		}
+		s.handled(t)
 	case hall.EvTicketNoShow:
 		a(t.Service).NoShow++
 	case hall.EvTicketCancelled:
@@ -362,6 +375,7 @@ func figures(a func(string) *ServiceAgg, ev *hall.Event) {
 		if t.Rating != nil && t.Rating.Score >= 1 && t.Rating.Score <= 5 {
 			a(t.Service).Ratings[t.Rating.Score]++
 		}
+		a(t.Service).matterRated(t)
 	}
 }
 
