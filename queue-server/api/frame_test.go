@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"hallq/queue-server/wire"
 )
 
 // The writer frames messages itself; the websocket library on the other
@@ -55,5 +58,28 @@ func TestFramesReadByTheLibrary(t *testing.T) {
 	case <-pinged:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the ping frame was not read as a ping")
+	}
+}
+
+// A reply framed straight from its parts is byte for byte the frame of
+// its JSON encoding, at every header length; replies with an error or
+// with other fields take the encoder.
+func TestReplyFrameIsTheEncodedFrame(t *testing.T) {
+	big, _ := json.Marshal(map[string]string{"x": strings.Repeat("号", 30000)})
+	for _, f := range []wire.Frame{
+		{Type: wire.FrameReply, ID: "7", Status: 201, Result: json.RawMessage(`{"id":"T-1","number":"A001"}`)},
+		{Type: wire.FrameReply, ID: `a"<b>&\u2028`, Status: 200},
+		{Type: wire.FrameReply},
+		{Type: wire.FrameReply, ID: "1", Status: 200, Result: json.RawMessage(`[]`)},
+		{Type: wire.FrameReply, ID: "2", Status: 200, Result: json.RawMessage(`"` + strings.Repeat("a", 200) + `"`)},
+		{Type: wire.FrameReply, ID: "3", Status: 200, Result: big},
+		{Type: wire.FrameReply, ID: "4", Status: 409, Error: &wire.Error{Code: "conflict", Message: "no"}},
+		{Type: wire.FrameReply, ID: "5", Status: 200, Op: "me"},
+		{Type: wire.FrameError, Error: &wire.Error{Code: "invalid", Message: "bad"}},
+	} {
+		b, _ := json.Marshal(f)
+		if got, want := replyFrame(f), textFrame(b); !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %q\nwant %q", b[:min(len(b), 80)], got[:min(len(got), 90)], want[:min(len(want), 90)])
+		}
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -86,8 +88,14 @@ func textFrame(payload []byte) []byte {
 }
 
 func appendFrame(b []byte, opcode byte, payload []byte) []byte {
+	return append(appendFrameHeader(b, opcode, len(payload)), payload...)
+}
+
+// appendFrameHeader appends the header of an unmasked, final frame whose
+// payload is n bytes long.
+func appendFrameHeader(b []byte, opcode byte, n int) []byte {
 	b = append(b, 0x80|opcode) // FIN
-	switch n := len(payload); {
+	switch {
 	case n < 126:
 		b = append(b, byte(n))
 	case n <= 0xffff:
@@ -96,7 +104,38 @@ func appendFrame(b []byte, opcode byte, payload []byte) []byte {
 		b = append(b, 127)
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	return append(b, payload...)
+	return b
+}
+
+// replyFrame is f as a websocket text frame, as textFrame(json.Marshal(f))
+// frames it. A reply without an error (type, id, status and the result,
+// already encoded by json.Marshal) is written straight into the frame: its
+// result is not scanned and compacted again, nor the payload copied
+// behind a header.
+func replyFrame(f wire.Frame) []byte {
+	rest := f
+	rest.Type, rest.ID, rest.Status, rest.Result = "", "", 0, nil
+	if f.Type != wire.FrameReply || !reflect.ValueOf(rest).IsZero() { // an error, or fields a reply does not carry
+		b, _ := json.Marshal(f)
+		return textFrame(b)
+	}
+	const head = 10 // the longest frame header
+	b := make([]byte, head, head+64+len(f.ID)+len(f.Result))
+	b = append(b, `{"type":"reply"`...)
+	if f.ID != "" {
+		id, _ := json.Marshal(f.ID)
+		b = append(append(b, `,"id":`...), id...)
+	}
+	if f.Status != 0 {
+		b = strconv.AppendInt(append(b, `,"status":`...), int64(f.Status), 10)
+	}
+	if len(f.Result) > 0 {
+		b = append(append(b, `,"result":`...), f.Result...)
+	}
+	b = append(b, '}')
+	h := appendFrameHeader(make([]byte, 0, head), 0x1, len(b)-head)
+	copy(b[head-len(h):], h)
+	return b[head-len(h):]
 }
 
 // pingFrame is an empty websocket ping.
@@ -706,9 +745,8 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 
 // reply queues a reply; a client too slow to take its own replies is dropped.
 func (a *API) reply(c *client, f wire.Frame) {
-	b, _ := json.Marshal(f)
 	select {
-	case c.send <- &outgoing{frame: textFrame(b)}:
+	case c.send <- &outgoing{frame: replyFrame(f)}:
 	case <-c.gone:
 	default:
 		c.close()

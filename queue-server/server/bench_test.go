@@ -245,9 +245,18 @@ func BenchmarkDurableIssue(b *testing.B) {
 	s, admin := startBench(b, filepath.Join(dir, "hall"))
 	tok := token(b, admin, wire.RoleKiosk)
 	_, lat1 := requestsOverWS(b, s.URL, tok, 1, 300, issue(1))
+	// CPU per request, this process's (the server and the stand-in
+	// clients): unlike the rates, it hardly moves when other processes
+	// take the machine's cores, so it shows what our code costs per issue
+	// on a shared machine
+	cpu0 := processCPU()
 	rate200, lat200 := requestsOverWS(b, s.URL, tok, 200, 100, issue(200))
+	cpu1 := processCPU()
 	_, me1 := requestsOverWS(b, s.URL, tok, 1, 300, me)
+	cpu2 := processCPU()
 	me200, _ := requestsOverWS(b, s.URL, tok, 200, 100, me)
+	cpu3 := processCPU()
+	cpuIssue, cpuMe := float64(cpu1-cpu0)/20000/1e3, float64(cpu3-cpu2)/20000/1e3 // µs per request
 	one, me1p50 := pct(lat1, 0.5), pct(me1, 0.5)
 	floor1 := onePut + me1p50
 	b.ReportMetric(fsRate, "fsync/s")
@@ -258,16 +267,19 @@ func BenchmarkDurableIssue(b *testing.B) {
 	b.ReportMetric(rate200/me200, "issue200/api-rt")
 	b.ReportMetric(ms(one), "issue-1-p50-ms")
 	b.ReportMetric(float64(one)/float64(floor1), "issue1p50/(commit+rt)")
+	b.ReportMetric(cpuIssue, "cpu-µs/issue")
+	b.ReportMetric(cpuMe, "cpu-µs/api-rt")
 	fmt.Printf("\n  durable issue (this machine, one run)\n"+
 		"    raw fdatasync              %8.0f /s   p50 %.3f ms\n"+
 		"    bare group-commit loop     %8.0f tickets/s (200 producers)\n"+
 		"    reference: API round trip  %8.0f requests/s with 200 clients, p50 %.3f ms with 1 — no engine, no disk\n"+
 		"    reference: bbolt commit    p50 %.3f ms for one record alone (%.1f × one fdatasync: it syncs twice)\n"+
 		"    issue via websocket, 200   %8.0f tickets/s = %.2f × the API round trip (goal ≥ 0.70), %.2f × the bare loop; p50 %.2f ms p99 %.2f ms\n"+
-		"    issue via websocket, 1     p50 %.3f ms = %.2f × (bbolt commit + API round trip) (goal ≤ 1.30)\n",
+		"    issue via websocket, 1     p50 %.3f ms = %.2f × (bbolt commit + API round trip) (goal ≤ 1.30)\n"+
+		"    CPU per request, 200       issue %.0f µs, API round trip %.0f µs = %.2f × (this process: server and stand-in clients)\n",
 		fsRate, ms(fsP50), bare, me200, ms(me1p50), ms(onePut), float64(onePut)/float64(fsP50),
 		rate200, rate200/me200, rate200/bare, ms(pct(lat200, 0.5)), ms(pct(lat200, 0.99)),
-		ms(one), float64(one)/float64(floor1))
+		ms(one), float64(one)/float64(floor1), cpuIssue, cpuMe, cpuMe/cpuIssue)
 }
 
 // BenchmarkFanOut measures how long one call event takes to reach each of

@@ -519,7 +519,9 @@ func TestPINPadBackAndScreenChangeCloseIt(t *testing.T) {
 	k.mustCalls()
 
 	k.ui.pin = &pinPad{}
-	k.show(View{Screen: ScreenHome}) // a refresh keeps it open
+	k.ui.render()
+	k.model.services[0].Waiting++
+	k.show(View{Screen: ScreenHome}) // a refresh (a new figure: drawn again) keeps it open
 	k.mustShow("请输入管理密码")
 	k.show(View{Screen: ScreenOutOfService})
 	k.mustShow("本机暂停服务")
@@ -553,5 +555,30 @@ func TestElderlyScreensFit(t *testing.T) {
 			k.tap("Large text")
 			k.show(v) // checkInvariants checks the fit
 		})
+	}
+}
+
+// The app sends its view again after every device check and server
+// figure; a view already on screen, with the same tiles, is not built and
+// drawn again (the idle kiosk's CPU), while a changed tile is.
+func TestTheSameViewIsNotDrawnAgain(t *testing.T) {
+	k := mustKiosk(t)
+	before := k.win.Content()
+	k.show(View{Screen: ScreenHome})
+	if k.win.Content() != before {
+		t.Fatal("the same home screen was built again")
+	}
+	k.model.services[0].Waiting = 13 // changed in place, as a figure from the server
+	k.show(View{Screen: ScreenHome})
+	if k.win.Content() == before {
+		t.Fatal("a changed tile was not drawn")
+	}
+	if !slices.ContainsFunc(texts(k.win.Content()), func(s string) bool { return strings.Contains(s, "13") }) {
+		t.Errorf("the new figure is not on the screen: %q", texts(k.win.Content()))
+	}
+	again := k.win.Content()
+	k.show(View{Screen: ScreenHome, NewVisitor: true}) // a new visitor always starts afresh
+	if k.win.Content() == again {
+		t.Error("a new visitor's home screen was not drawn")
 	}
 }

@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"encoding/json"
 	"image/color"
 	"time"
 
@@ -37,6 +38,7 @@ type UI struct {
 	corner  []time.Time // recent taps on the hall name
 	guide   bool        // the "what to bring" guide is open over the home screen
 	rating  *rating     // the 好差评 being given on the notice screen
+	shown   string      // shownKey of the view last drawn by show
 }
 
 // rating is a level chosen on the notice screen and its options ticked.
@@ -68,6 +70,17 @@ func (u *UI) Show(v View) {
 }
 
 func (u *UI) show(v View) {
+	// The app sends the view again whenever something it tracks changes
+	// (a device check every 10 s, a figure from the server): a view the
+	// screen already shows, with the same tiles, is not drawn again. A
+	// redraw builds every widget anew, so every text is shaped and
+	// rasterised again and the whole window repainted — the idle home
+	// screen's CPU.
+	shown := u.shownKey(v)
+	if !v.NewVisitor && shown != "" && shown == u.shown {
+		return
+	}
+	u.shown = shown
 	if v.Screen != u.view.Screen || v.NewVisitor {
 		u.page, u.pin, u.corner, u.guide, u.rating = 0, nil, nil, false, nil
 	}
@@ -91,6 +104,24 @@ func (u *UI) show(v View) {
 	}
 	u.view = v
 	u.render()
+}
+
+// shownKey identifies what show(v) would draw from the app's side: the
+// view and, on the screens that list them, the service tiles (copied into
+// the key, so a tile changed in place is seen). "" when it cannot be told.
+func (u *UI) shownKey(v View) string {
+	var tiles []ServiceTile
+	if v.Screen == ScreenHome {
+		tiles = u.model.Services()
+	}
+	b, err := json.Marshal(struct {
+		V View
+		T []ServiceTile
+	}{v, tiles})
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 func (u *UI) theme() *kioskTheme { return &kioskTheme{elderly: u.elderly} }
