@@ -196,6 +196,7 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 				tb.see(".refusal", words)
 			}
 			me := base
+			off := time.Duration(i) * 30 * time.Minute // capacity A is one seat: each run its own times
 			tb := signedIn(me)
 
 			// slot_full: the time is taken by two others while the citizen
@@ -221,16 +222,16 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			tb.waitFor(time.Second, `!!document.querySelector('.refusal a[href="/bookings"]')`)
 
 			// day_cap: two bookings on Tuesday already (made elsewhere)
-			w.book(me, "h1", "A", "id-card-renewal", bkAt(t, 12, 1, 9, 0))
-			w.book(me, "h1", "B", "passport", bkAt(t, 12, 1, 10, 0))
+			w.book(me, "h1", "A", "id-card-renewal", bkAt(t, 12, 1, 9, 0).Add(off))
+			w.book(me, "h1", "B", "passport", bkAt(t, 12, 1, 10, 0).Add(off))
 			confirmAt(tb, "h3", "B", "passport", bkAt(t, 12, 1, 11, 0))
 			refused(tb, booking.ReasonDayCap, L("这一天的预约已达上限", "limit of bookings for that day"))
 			tb.click(".refusal button")
 			tb.waitFor(3*time.Second, `new URL(location.href).searchParams.get('step') === 'slot'`)
 
 			// week_cap: four this week (Tue ×2, Wed, Thu), then a fifth
-			w.book(me, "h4", "A", "id-card-renewal", bkAt(t, 12, 2, 9, 0))
-			w.book(me, "h2", "A", "id-card-renewal", bkAt(t, 12, 3, 9, 0))
+			w.book(me, "h4", "A", "id-card-renewal", bkAt(t, 12, 2, 9, 0).Add(off))
+			w.book(me, "h2", "A", "id-card-renewal", bkAt(t, 12, 3, 9, 0).Add(off))
 			confirmAt(tb, "h3", "B", "passport", bkAt(t, 12, 4, 9, 0))
 			refused(tb, booking.ReasonWeekCap, L("这一周的预约已达上限", "limit of bookings for that week"))
 			if n := len(w.mine(me)); n != 5 {
@@ -269,7 +270,7 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			// banned: three missed bookings; the warning comes first
 			banned := base + 4
 			tb = signedIn(banned)
-			for k, at := range []time.Time{bkAt(t, 11, 30, 9, 30), bkAt(t, 12, 1, 9, 30), bkAt(t, 12, 2, 9, 30)} {
+			for k, at := range []time.Time{bkAt(t, 11, 30, 14, 0), bkAt(t, 12, 1, 14, 0), bkAt(t, 12, 2, 14, 0)} {
 				x := w.book(banned, "h1", "A", "id-card-renewal", at.Add(time.Duration(i)*time.Hour))
 				day := x.SlotStart.In(bkShanghai(t)).Format("2006-01-02")
 				w.event(x.Hall, hall.Event{Type: hall.EvBooking, Day: day, Booking: &hall.Booking{ID: x.ID, Status: hall.BookingCheckedIn, Ticket: "tk-" + x.ID}})
