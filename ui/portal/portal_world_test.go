@@ -266,7 +266,8 @@ func (w *bkWorld) waiting(hallID, service string, n int) {
 	}
 }
 
-// miss makes a booking missed: checked in, then not there when called.
+// miss makes a booking missed, as its hall reports it: checked in, then
+// not there when called.
 func (w *bkWorld) miss(b booking.Booking) {
 	w.t.Helper()
 	day := b.SlotStart.In(bkShanghai(w.t)).Format("2006-01-02")
