@@ -85,10 +85,23 @@ export function header(rerender) {
       link('/', { zh: '首页', en: 'Home' }), link('/book', { zh: '预约办事', en: 'Book' }), link('/bookings', { zh: '我的预约', en: 'My bookings' })),
     el('div', { class: 'prefs', role: 'group', 'aria-label': t({ zh: '显示设置', en: 'Display settings' }) },
       el('button', { type: 'button', id: 'lang', class: 'secondary pref', lang: lang() === 'zh' ? 'en' : 'zh-CN',
-        onclick: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); rerender(); } }, lang() === 'zh' ? 'English' : '中文'),
+        onclick: () => switchLang(rerender) }, lang() === 'zh' ? 'English' : '中文'),
       toggle('large', prefs.get('large'), { zh: '大字', en: 'Large text' }, () => { prefs.set('large', !prefs.get('large')); rerender(); }),
       toggle('contrast', prefs.get('contrast'), { zh: '高对比', en: 'High contrast' }, () => { prefs.set('contrast', !prefs.get('contrast')); rerender(); })));
   document.title = t(document.body.dataset.title ? JSON.parse(document.body.dataset.title) : { zh: '网上预约', en: 'Book online' });
+}
+
+// switchLang turns the page to the other language; a ?lang= in the address
+// (which wins over the stored choice) goes, so the switch holds.
+function switchLang(rerender) {
+  const next = lang() === 'zh' ? 'en' : 'zh';
+  const url = new URL(location.href);
+  if (url.searchParams.has('lang')) {
+    url.searchParams.delete('lang');
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+  }
+  setLang(next);
+  rerender();
 }
 
 async function signOut() {
