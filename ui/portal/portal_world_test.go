@@ -62,7 +62,8 @@ func bkAt(t testing.TB, month time.Month, day, hh, mm int) time.Time {
 
 // bkID is the i-th valid resident ID number of these tests.
 func bkID(i int) string {
-	first := fmt.Sprintf("110105198%d0101%03d", i%10, 100+i)
+	birth := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/900)
+	first := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), 100+i%900)
 	c, err := idnumber.CheckChar(first)
 	if err != nil {
 		panic(err)
@@ -74,7 +75,7 @@ func bkID(i int) string {
 func bkMasked(i int) string { return platform.MaskID(bkID(i)) }
 
 type bkWorld struct {
-	t     *testing.T
+	t     testing.TB
 	clock *testclock.Clock
 	idp   *oidcdev.Provider
 	js    jetstream.JetStream
@@ -89,7 +90,7 @@ type bkWorld struct {
 //
 //	h1 武昌 (A 1 seat, B 2 seats), h2 洪山 (A 1, B 2), h3 江汉 (B 2), h4 青山 (A 1)
 //	Mon–Fri 09:00–12:00, 13:30–17:00, 30-minute slots
-func mustBookWorld(t *testing.T) *bkWorld {
+func mustBookWorld(t testing.TB) *bkWorld {
 	t.Helper()
 	w := &bkWorld{t: t, clock: testclock.New(testclock.At(9, 0)), seq: map[string]uint64{}}
 	var err error
@@ -162,7 +163,7 @@ func mustBookWorld(t *testing.T) *bkWorld {
 	return w
 }
 
-func newLoopback(t *testing.T, h http.Handler) string {
+func newLoopback(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
