@@ -463,17 +463,27 @@ func (tb *bkTab) axe() {
 	}
 }
 
-// shot writes a screenshot when PORTAL_SCREENSHOTS names a directory
-// (e.g. PORTAL_SCREENSHOTS=$PWD/docs/screenshots go test ./ui/portal/).
+// bkShots are the screenshots kept in docs/screenshots (name-lang-viewport).
+var bkShots = map[string]bool{
+	"home-zh-phone": true, "guide-zh-phone": true, "halls-zh-phone": true, "slots-zh-phone": true, "confirm-zh-phone": true,
+	"done-zh-phone": true, "refused-slot-full-zh-phone": true, "refused-banned-zh-phone": true, "bookings-zh-phone": true,
+	"large-contrast-zh-phone": true, "halls-en-desktop": true, "done-en-desktop": true, "bookings-en-desktop": true,
+	"reschedule-en-desktop": true, "refused-closed-en-desktop": true,
+}
+
+// shot writes a screenshot of the viewport when PORTAL_SCREENSHOTS names a
+// directory (PORTAL_SCREENSHOTS=$PWD/docs/screenshots go test ./ui/portal/),
+// as docs/screenshots/portal-<name>-<lang>-<viewport>.png, for the shots
+// the docs keep (bkShots).
 func (tb *bkTab) shot(name string) {
 	tb.t.Helper()
 	dir := os.Getenv("PORTAL_SCREENSHOTS")
-	if dir == "" {
+	if dir == "" || !bkShots[name+"-"+tb.name] {
 		return
 	}
 	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		tb.t.Fatal(err)
 	}
