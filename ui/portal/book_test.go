@@ -148,6 +148,17 @@ func TestSignInAndOut(t *testing.T) {
 				t.Errorf("after sign-out /api/v1/me answers %d, want 401", st)
 			}
 
+			// a staff member signed in is named as staff, not as a citizen
+			if i == 0 {
+				tb.open(w.URL + "/")
+				tb.click("#signin")
+				tb.waitFor(3*time.Second, `!!document.querySelector('select[name=staff]')`)
+				tb.do(chromedp.Click(chromedp.CSS(`form:last-of-type button[type=submit]`), chromedp.NodeVisible))
+				tb.see("#who-staff", L("省级管理员", "Province admin"))
+				tb.click("#signout")
+				tb.waitFor(3*time.Second, `!!document.querySelector('#signin')`)
+			}
+
 			// the session runs out on the confirm step
 			at := bkAt(t, 12, 1, 10, 0).Add(time.Duration(i) * 30 * time.Minute)
 			tb.open(fmt.Sprintf("%s/book?m=passport&h=h3&s=B&d=2026-12-01&at=%s&step=confirm", w.URL, strings.ReplaceAll(at.Format(time.RFC3339), "+", "%2B")))
@@ -288,6 +299,54 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			tb.shot("refused-banned")
 			if n := len(w.mine(banned)); n != 3 {
 				t.Errorf("the banned citizen has %d bookings, want the 3 missed", n)
+			}
+		})
+	}
+}
+
+// TestConfirmRetriedAfterALostAnswer: the booking is made at the central
+// but its answer never reaches the phone (the connection drops); the page
+// says so and asks to press again, and pressing again sends the same
+// Idempotency-Key: the central answers the same booking and holds one.
+func TestConfirmRetriedAfterALostAnswer(t *testing.T) {
+	w := mustBookWorld(t)
+	b := mustBkBrowser(t)
+	for i, c := range bkCombos[:2] {
+		t.Run(c.lang+"-"+c.viewport, func(t *testing.T) {
+			me := 400 + i
+			L := func(zh, en string) string { return pick(c.lang, zh, en) }
+			tb := b.tab(t, c.lang, c.viewport)
+			at := bkAt(t, 12, 2, 13, 30).Add(time.Duration(i) * 30 * time.Minute)
+			tb.open(fmt.Sprintf("%s/book?lang=%s&m=passport&h=h1&s=B&d=2026-12-02&at=%s&step=confirm", w.URL, c.lang, strings.ReplaceAll(at.Format(time.RFC3339), "+", "%2B")))
+			tb.click("#signin-book")
+			tb.signIn(me)
+			// the next booking request reaches the central, its answer is lost
+			bkEval[bool](tb, `(() => {
+				const real = window.fetch;
+				window.fetch = async (url, opts) => {
+					const res = await real(url, opts);
+					if (opts && opts.method === 'POST' && String(url).endsWith('/api/v1/bookings') && !window.lost) {
+						window.lost = opts.headers['Idempotency-Key'];
+						throw new TypeError('Failed to fetch');
+					}
+					if (opts && opts.method === 'POST') window.again = opts.headers['Idempotency-Key'];
+					return res;
+				};
+				return true;
+			})()`)
+			tb.click("#confirm")
+			tb.see(".refusal", L("暂时连不上服务器", "cannot be reached"))
+			if n := len(w.mine(me)); n != 1 {
+				t.Fatalf("the central holds %d bookings after the lost answer, want 1", n)
+			}
+			tb.click("#confirm")
+			tb.see("#done-h", L("预约成功", "Booked"))
+			if lost, again := bkEval[string](tb, `window.lost`), bkEval[string](tb, `window.again`); lost == "" || lost != again {
+				t.Errorf("the retry sent key %q, the lost request %q", again, lost)
+			}
+			mine := w.mine(me)
+			if len(mine) != 1 || tb.text("#booking-id") != mine[0].ID || !mine[0].SlotStart.Equal(at) {
+				t.Fatalf("after the retry the central holds %+v, the page shows %s", mine, tb.text("#booking-id"))
 			}
 		})
 	}

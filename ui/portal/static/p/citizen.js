@@ -69,7 +69,14 @@ export function restore(key) {
 export function header(rerender) {
   const bar = $('#bar');
   const link = (href, text) => el('a', { href, class: 'navlink', 'aria-current': location.pathname === href ? 'page' : null }, t(text));
-  const whoBox = signedIn()
+  const staff = who && who.staff;
+  const whoBox = staff && !signedIn()
+    ? el('div', { class: 'who' },
+        el('span', { id: 'who-staff' }, t({ zh: '工作人员：', en: 'Staff: ' }), staff.role === 'province_admin'
+          ? t({ zh: '省级管理员', en: 'Province admin' }) : t({ zh: '大厅主管', en: 'Hall supervisor' })),
+        el('a', { class: 'button secondary', href: '/province/' }, t({ zh: '省级看板', en: 'Province dashboard' })),
+        el('button', { type: 'button', id: 'signout', class: 'secondary', onclick: signOut }, t({ zh: '退出登录', en: 'Sign out' })))
+    : signedIn()
     ? el('div', { class: 'who' },
         el('span', { id: 'who-masked' }, t({ zh: '已登录 ', en: 'Signed in: ' }), el('bdi', {}, signedIn())),
         el('button', { type: 'button', id: 'signout', class: 'secondary', onclick: signOut }, t({ zh: '退出登录', en: 'Sign out' })))
