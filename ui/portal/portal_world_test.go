@@ -397,7 +397,13 @@ func bkEval[T any](tb *bkTab, expr string) T {
 func (tb *bkTab) waitFor(within time.Duration, expr string) {
 	tb.t.Helper()
 	start, limit := time.Now(), max(10*within, 30*time.Second)
-	for !bkEval[bool](tb, expr) {
+	holds := func() bool { // false while the page navigates (its context is gone for a moment)
+		ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
+		return err == nil && v
+	}
+	for !holds() {
 		if time.Since(start) > limit {
 			tb.t.Fatalf("not true within %v: %s\npage %s: %s", limit, expr, bkEval[string](tb, `location.href`),
 				bkEval[string](tb, `document.body.innerText.slice(0, 800)`))
@@ -415,9 +421,11 @@ func (tb *bkTab) see(sel, text string) {
 	tb.waitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll(%q)].some((e) => e.offsetParent !== null && e.textContent.includes(%q))`, sel, text))
 }
 
+// click presses an element once the page has drawn its step (main
+// without data-busy), so it is not a control about to be replaced.
 func (tb *bkTab) click(sel string) {
 	tb.t.Helper()
-	tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+	tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector('main[data-busy]')`, sel))
 	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 

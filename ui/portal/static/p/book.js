@@ -62,22 +62,29 @@ function steps(current) {
     names.map(([k, n], i) => el('li', { class: i < at ? 'past' : i === at ? 'now' : '', 'aria-current': i === at ? 'step' : null }, `${i + 1}. ${t(n)}`)));
 }
 
+let rendering = 0;
+
+// render draws the current step; main carries data-busy while it reads
+// what the step needs (a control pressed then may be a stale one).
 async function render() {
-  header(render);
   const main = $('#main');
-  const m = p('m') ? await matterByCode(p('m')) : null;
-  const step = p('step') || (m ? 'guide' : 'matter');
+  const mine = ++rendering;
+  main.dataset.busy = '1';
+  header(render);
   try {
-    if (!m || step === 'matter') return renderMatter(main);
-    if (step === 'guide') return renderGuide(main, m);
-    if (step === 'hall') return await renderHalls(main, m);
-    if (step === 'slot') return await renderSlots(main, m);
-    if (step === 'confirm') return await renderConfirm(main, m);
-    if (step === 'done') return await renderDone(main, m);
+    const m = p('m') ? await matterByCode(p('m')) : null;
+    const step = p('step') || (m ? 'guide' : 'matter');
+    if (!m || step === 'matter') renderMatter(main);
+    else if (step === 'guide') renderGuide(main, m);
+    else if (step === 'hall') await renderHalls(main, m);
+    else if (step === 'slot') await renderSlots(main, m);
+    else if (step === 'confirm') await renderConfirm(main, m);
+    else if (step === 'done') await renderDone(main, m);
   } catch (err) {
     fill(main, el('h1', {}, t({ zh: '预约办事', en: 'Book a visit' })), refusal(err, el('button', { type: 'button', onclick: render }, t({ zh: '再试一次', en: 'Try again' }))));
+  } finally {
+    if (mine === rendering) delete main.dataset.busy;
   }
-  return null;
 }
 
 // ---- 1. the matter ----
@@ -110,7 +117,7 @@ function guide(m) {
       x.original ? el('span', { class: 'tag' }, t({ zh: '原件', en: 'original' })) : null,
       x.copies ? el('span', { class: 'tag' }, t({ zh: `复印件 ${x.copies} 份`, en: `${x.copies} photocopy(ies)` })) : null,
       x.note ? el('div', { class: 'note' }, t(x.note)) : null))),
-    el('dl', { class: 'facts' },
+    el('dl', { class: 'kv' },
       el('dt', {}, t({ zh: '费用', en: 'Fees' })), el('dd', { id: 'fees' }, m.fees ? t(m.fees) : t({ zh: '免费', en: 'Free' })),
       el('dt', {}, t({ zh: '办结时限', en: 'Time limit' })), el('dd', { id: 'time-limit' }, m.time_limit_days
         ? t({ zh: `${m.time_limit_days} 个工作日`, en: `${m.time_limit_days} working day(s)` }) : t({ zh: '当场办结', en: 'Done on the spot' })),
@@ -176,7 +183,7 @@ async function renderHalls(main, m) {
       en: 'How we recommend: of the halls with a free time, the one with the fewest people waiting now; if equal, the one free soonest.' })),
     list.length ? el('ul', { class: 'halls', id: 'halls' }, list.map((o) => el('li', { class: 'card hall' + (o.recommended ? ' recommended' : ''), 'data-hall': o.hall.id },
       el('h2', {}, t(o.hall.name), o.recommended ? el('span', { class: 'badge' }, t({ zh: '推荐', en: 'Recommended' })) : null),
-      el('dl', { class: 'facts' },
+      el('dl', { class: 'kv' },
         el('dt', {}, t({ zh: '现在排队', en: 'Waiting now' })),
         el('dd', { class: 'waiting' }, o.waiting === null ? t({ zh: '暂无实时数据', en: 'no live data' }) : t({ zh: `${o.waiting} 人`, en: `${o.waiting} people` })),
         el('dt', {}, t({ zh: '现在去约等', en: 'Wait if you go now' })), el('dd', { class: 'wait' }, o.live ? minutes(o.wait) : t({ zh: '暂无实时数据', en: 'no live data' })),
@@ -249,7 +256,7 @@ async function renderConfirm(main, m) {
   const at = p('at');
   let warning = null;
   if (signedIn()) warning = (await call('GET', 'bookings').catch(() => ({}))).warning;
-  const summary = el('dl', { class: 'facts summary', id: 'summary' },
+  const summary = el('dl', { class: 'kv summary', id: 'summary' },
     el('dt', {}, t({ zh: '事项', en: 'Matter' })), el('dd', {}, t(m.name)),
     el('dt', {}, t({ zh: '大厅', en: 'Hall' })), el('dd', {}, t(h.name)),
     el('dt', {}, t({ zh: '日期', en: 'Day' })), el('dd', { id: 'sum-day' }, dayWords(hallDay(at))),
@@ -286,7 +293,10 @@ async function confirm() {
     if (err.status !== 0 && err.code !== ErrorCode.Unavailable) sessionStorage.removeItem(keyStore);
     problem = await refusalFor(err);
     const box = $('#problem');
-    if (box) fill(box, problem);
+    if (box) {
+      fill(box, problem);
+      box.scrollIntoView({ block: 'center' }); // on a phone the refusal is below the fold
+    }
     btn.disabled = false;
   }
 }

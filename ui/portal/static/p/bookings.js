@@ -26,9 +26,23 @@ async function load() {
   }
 }
 
+let rendering = 0;
+
+// render draws the list; main carries data-busy while it reads what the
+// open panel needs.
 async function render() {
-  header(render);
   const main = $('#main');
+  const me = ++rendering;
+  main.dataset.busy = '1';
+  try {
+    await draw(main);
+  } finally {
+    if (me === rendering) delete main.dataset.busy;
+  }
+}
+
+async function draw(main) {
+  header(render);
   if (!signedIn() || !mine) {
     fill(main, el('h1', {}, t({ zh: '我的预约', en: 'My bookings' })),
       el('section', { class: 'card' }, el('p', {}, t({ zh: '请先登录，才能看到您的预约。', en: 'Please sign in to see your bookings.' })),
@@ -117,7 +131,9 @@ async function act(b, fn, done) {
     if (needsSignIn(err, keep, open)) return;
     problem = { id: b.id, node: refusal(err) };
   }
-  render();
+  await render();
+  const shown = problem && problem.node.isConnected ? problem.node : $('#note');
+  if (shown) shown.scrollIntoView({ block: 'center' });
 }
 
 const cancel = (b) => act(b, () => call('POST', `bookings/${encodeURIComponent(b.id)}/cancel`), t({ zh: '预约已取消。', en: 'The booking is cancelled.' }));
