@@ -74,12 +74,16 @@ async function render() {
   try {
     const m = p('m') ? await matterByCode(p('m')) : null;
     const step = p('step') || (m ? 'guide' : 'matter');
+    // a step that must read first is drawn off the page and shown only if
+    // no newer step began meanwhile (two quick presses: the last one wins)
+    const stage = document.createElement('div');
+    const show = () => { if (mine === rendering) main.replaceChildren(...stage.childNodes); };
     if (!m || step === 'matter') renderMatter(main);
     else if (step === 'guide') renderGuide(main, m);
-    else if (step === 'hall') await renderHalls(main, m);
-    else if (step === 'slot') await renderSlots(main, m);
-    else if (step === 'confirm') await renderConfirm(main, m);
-    else if (step === 'done') await renderDone(main, m);
+    else if (step === 'hall') await renderHalls(stage, m).then(show);
+    else if (step === 'slot') await renderSlots(stage, m).then(show);
+    else if (step === 'confirm') await renderConfirm(stage, m).then(show);
+    else if (step === 'done') await renderDone(stage, m).then(show);
   } catch (err) {
     fill(main, el('h1', {}, t({ zh: '预约办事', en: 'Book a visit' })), refusal(err, el('button', { type: 'button', onclick: render }, t({ zh: '再试一次', en: 'Try again' }))));
   } finally {
@@ -171,7 +175,6 @@ async function offers(m) {
 }
 
 async function renderHalls(main, m) {
-  fill(main, steps('hall'), el('h1', {}, t({ zh: '选择大厅', en: 'Choose a hall' })), el('p', { class: 'empty' }, t({ zh: '正在读取…', en: 'Loading…' })));
   const list = await offers(m);
   const slotButton = (o, s) => el('button', { type: 'button', class: 'slot secondary', 'data-start': s.start,
     onclick: () => go({ h: o.hall.id, s: o.service, d: hallDay(s.start), at: s.start, step: 'confirm' }) },
