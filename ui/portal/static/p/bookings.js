@@ -17,12 +17,15 @@ let note = null; // what just happened (a node)
 let problem = null; // {id, node}: a refusal under a booking
 let halls = new Map();
 
+let failed = null; // why the list could not be read (not a sign-in matter)
+
 async function load() {
+  failed = null;
   try {
     mine = await call('GET', 'bookings');
   } catch (err) {
-    if (err.status === 401) mine = null;
-    else throw err;
+    mine = null;
+    if (err.status !== 401) failed = err;
   }
 }
 
@@ -43,6 +46,11 @@ async function render() {
 
 async function draw(main) {
   header(render);
+  if (failed) {
+    fill(main, el('h1', {}, t({ zh: '我的预约', en: 'My bookings' })),
+      refusal(failed, el('button', { type: 'button', id: 'reload', onclick: async () => { await load(); render(); } }, t({ zh: '再试一次', en: 'Try again' }))));
+    return;
+  }
   if (!signedIn() || !mine) {
     fill(main, el('h1', {}, t({ zh: '我的预约', en: 'My bookings' })),
       el('section', { class: 'card' }, el('p', {}, t({ zh: '请先登录，才能看到您的预约。', en: 'Please sign in to see your bookings.' })),
@@ -144,6 +152,6 @@ const move = (b, at) => act(b, () => call('POST', `bookings/${encodeURIComponent
   open = restore(keep);
   await me().catch(() => null);
   halls = await hallNames().catch(() => new Map());
-  await load().catch(() => null);
+  await load();
   render();
 })();
