@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,9 +28,11 @@ type Authenticator interface {
 //
 //	GET  /api/v1/catalog                              public
 //	GET  /api/v1/halls/{hall}/slots?service=&day=     public
+//	GET  /api/v1/booking-halls?service=               public (halls taking bookings, names, next free slots)
 //	POST /api/v1/bookings                             citizen
 //	GET  /api/v1/bookings                             citizen (mine)
 //	GET  /api/v1/bookings/{id}                        citizen
+//	GET  /api/v1/bookings/{id}.ics                    citizen (the booking as an iCalendar event)
 //	POST /api/v1/bookings/{id}/cancel                 citizen
 //	POST /api/v1/bookings/{id}/reschedule             citizen
 //	GET  /api/v1/staff/halls                          staff
@@ -52,6 +55,7 @@ func Routes(s *Service, a Authenticator) map[string]http.Handler {
 	h := &api{s: s, a: a}
 	mux.HandleFunc("GET /api/v1/catalog", h.wrap(h.catalog))
 	mux.HandleFunc("GET /api/v1/halls/{hall}/slots", h.wrap(h.slots))
+	mux.HandleFunc("GET /api/v1/booking-halls", h.wrap(h.bookingHalls))
 	mux.HandleFunc("POST /api/v1/bookings", h.wrap(h.book))
 	mux.HandleFunc("GET /api/v1/bookings", h.wrap(h.mine))
 	mux.HandleFunc("GET /api/v1/bookings/{id}", h.wrap(h.one))
@@ -80,6 +84,7 @@ type reply struct {
 	body   any
 	raw    []byte
 	ctype  string
+	file   string // with raw: a download of this name (Content-Disposition)
 }
 
 func (h *api) wrap(f func(r *http.Request) (reply, error)) http.HandlerFunc {
@@ -95,6 +100,10 @@ func (h *api) wrap(f func(r *http.Request) (reply, error)) http.HandlerFunc {
 		}
 		if rep.raw != nil {
 			w.Header().Set("Content-Type", rep.ctype)
+			w.Header().Set("Cache-Control", "no-store")
+			if rep.file != "" {
+				w.Header().Set("Content-Disposition", `attachment; filename="`+rep.file+`"`)
+			}
 			w.WriteHeader(rep.status)
 			_, _ = w.Write(rep.raw)
 			return
@@ -220,6 +229,49 @@ func (h *api) slots(r *http.Request) (reply, error) {
 	return ok(SlotsReply{Hall: hall, Service: service, Day: day, Slots: vs})
 }
 
+// BookingHall is a hall that takes bookings, as GET /api/v1/booking-halls
+// lists it: its name and zone, its bookable services and, with ?service=,
+// that service's next free slots.
+type BookingHall struct {
+	ID        string       `json:"id"`
+	Name      catalog.Text `json:"name"`
+	Zone      string       `json:"zone"`
+	Services  []string     `json:"services"`
+	NextSlots []SlotView   `json:"next_slots,omitempty"`
+}
+
+func (h *api) bookingHalls(r *http.Request) (reply, error) {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "service" {
+			return reply{}, refuse(Invalid, ReasonBadField, "unknown query parameter %q: this route takes service", k)
+		}
+	}
+	service := q.Get("service")
+	all, err := h.s.Halls.List(r.Context())
+	if err != nil {
+		return reply{}, err
+	}
+	out := []BookingHall{}
+	for _, x := range all {
+		bh := BookingHall{ID: x.ID, Name: x.Name, Zone: x.Calendar.Zone, Services: []string{}}
+		for sv := range x.Capacity {
+			bh.Services = append(bh.Services, sv)
+		}
+		slices.Sort(bh.Services)
+		if service != "" {
+			if !slices.Contains(bh.Services, service) {
+				continue
+			}
+			if bh.NextSlots, err = h.s.NextFree(r.Context(), x.ID, service, 3); err != nil {
+				return reply{}, err
+			}
+		}
+		out = append(out, bh)
+	}
+	return ok(map[string]any{"halls": out})
+}
+
 // ---- citizen ----
 
 func (h *api) book(r *http.Request) (reply, error) {
@@ -270,9 +322,17 @@ func (h *api) one(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	b, _, err := h.s.Get(r.Context(), c, r.PathValue("id"))
+	id, ics := strings.CutSuffix(r.PathValue("id"), ".ics")
+	b, _, err := h.s.Get(r.Context(), c, id)
 	if err != nil {
 		return reply{}, err
+	}
+	if ics {
+		cal, err := h.s.ICS(r.Context(), b)
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{status: http.StatusOK, raw: cal, ctype: "text/calendar; charset=utf-8", file: b.ID + ".ics"}, nil
 	}
 	return ok(b.Public())
 }

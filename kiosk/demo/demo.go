@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"hallq/central/booking"
+	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/devices/sim"
 	"hallq/kiosk/app"
@@ -82,7 +82,7 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		if err != nil {
 			return nil, err
 		}
-		if idp, err = startIdentity(idAddr); err != nil {
+		if idp, err = startIdentity(idAddr, cfg.Hall.ID); err != nil {
 			return nil, err
 		}
 		// the hall derives the same citizen keys as the central, so a
@@ -95,8 +95,8 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		centralURL = "http://" + httpAddr
 		go func() {
 			args := []string{"-data", filepath.Join(o.DataDir, "central"), "-nats-listen", natsAddr, "-http", httpAddr,
-				"-province-key", keyFile, "-oidc-issuer", idp.Issuer, "-oidc-client-id", clientID}
-			if err := platform.Main(ctx, args, io.Discard, booking.Extension()); err != nil && ctx.Err() == nil {
+				"-province-key", keyFile, "-oidc-issuer", idp.Issuer, "-oidc-client-id", clientID, "-public-url", centralURL}
+			if err := platform.Main(ctx, args, io.Discard, booking.Extension(), pages.Extension()); err != nil && ctx.Err() == nil {
 				o.Logger.Error("demo central", "err", err)
 			}
 		}()
@@ -216,12 +216,15 @@ the province (a stand-in central with its embedded NATS)
   hall list       %[1]s/api/v1/halls      (with the next free booking slots)
   catalogue       %[1]s/api/v1/catalog    (published to the hall: %[2]s/api/v1/matters)
   bookings        %[1]s/api/v1/staff/halls/%[3]s/bookings?day=%[4]s   (send the staff token)
-  sign-in page    %[5]s/authorize?response_type=code&client_id=%[6]s&redirect_uri=%[7]s&code_challenge=demo&code_challenge_method=S256
-                  (the stand-in identity provider: any valid ID number signs in)
+  citizen portal  %[1]s/             (book, my bookings; sign in through the stand-in provider
+                  with any valid ID number — the sample citizen 张三's, whose bookings are
+                  seeded, is sim.SampleResident in devices/sim)
+  province        %[1]s/province     (staff sign-in on the same page: "province" is a province
+                  admin, "supervisor" supervises %[3]s)
   staff token     %[8]s
                   (province admin, for the central API: Authorization: Bearer …)
 `, c, u, hall.SampleConfig().Hall.ID, time.Now().In(h.zone).Format("2006-01-02"), h.IdentityURL, clientID,
-			url.QueryEscape(c+"/"), h.Staff)
+			"", h.Staff)
 		if len(h.Bookings) > 0 {
 			scan = h.Bookings[0]
 			fmt.Fprintf(w, "  sample citizen's bookings (张三, the \"card\" of the console; scan one): %s\n\n", strings.Join(h.Bookings, ", "))

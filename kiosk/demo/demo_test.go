@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"hallq/internal/catalog"
 	"hallq/kiosk/app"
 	"hallq/queue-server/client"
+	"hallq/queue-server/hall"
 )
 
 type syncBuffer struct {
@@ -171,7 +175,7 @@ func TestDemoProvinceSeedsAndFollowsACheckIn(t *testing.T) {
 	var banner bytes.Buffer
 	h.Banner(&banner, true)
 	for _, want := range []string{h.CentralURL + "/api/v1/halls", h.CentralURL + "/api/v1/catalog", "scan " + h.Bookings[0],
-		h.IdentityURL + "/authorize?", h.Staff} {
+		"citizen portal  " + h.CentralURL + "/ ", h.CentralURL + "/province", h.Staff} {
 		if !strings.Contains(banner.String(), want) {
 			t.Errorf("the banner lacks %q:\n%s", want, banner.String())
 		}
@@ -256,9 +260,63 @@ func TestDemoProvinceSeedsAndFollowsACheckIn(t *testing.T) {
 			return err == nil && st == http.StatusOK && json.Unmarshal(body, &b) == nil && (b.Booking.Status == "arrived" || b.Status == "arrived")
 		})
 	}
+	// the portal is served with sign-in working: a citizen signs in on the
+	// stand-in's page and lands back on the page they were on, and the
+	// stand-in's staff accounts sign in to the dashboard
+	raw, _ := sim.SampleResident.Number.Seal(func(n string) (string, error) { return n, nil })
+	for _, c := range []struct {
+		field, value, next, want string
+	}{
+		{"id_number", raw, "/bookings", `"masked":"` + sim.SampleResident.Number.Masked() + `"`},
+		{"staff", "province", "/", `"role":"province_admin"`},
+		{"staff", "supervisor", "/", `"halls":["` + hall.SampleConfig().Hall.ID + `"]`},
+	} {
+		page, me := demoSignIn(t, h.CentralURL, c.next, c.field, c.value)
+		if !strings.Contains(me, c.want) || !strings.Contains(page, "<html") {
+			t.Errorf("sign-in as %s %s: me %s, page %.200s", c.field, c.next, me, page)
+		}
+	}
 	for _, secret := range []string{h.Admin, h.Staff, h.Kiosk.Token, citizen} {
 		if bytes.Contains(logs.Bytes(), []byte(secret)) {
 			t.Errorf("a token was logged")
 		}
 	}
+}
+
+// demoSignIn signs in at the demo's central through the stand-in identity
+// provider's page, as a browser: /auth/login?next=, the provider's form
+// posted with one field, the callback, and back to next. It returns the
+// page landed on and what /api/v1/me says.
+func demoSignIn(t *testing.T, central, next, field, value string) (page, me string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(central + "/auth/login?next=" + url.QueryEscape(next))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	form := resp.Request.URL.Query() // the provider's sign-in page, with the flow's parameters
+	if resp.StatusCode != http.StatusOK || form.Get("redirect_uri") != central+"/auth/callback" {
+		t.Fatalf("login went to %s (%d), want the provider with redirect_uri %s/auth/callback", resp.Request.URL, resp.StatusCode, central)
+	}
+	form.Set(field, value)
+	u := *resp.Request.URL
+	u.RawQuery = ""
+	resp, err = c.PostForm(u.String(), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != central+next {
+		t.Fatalf("signed in to %s (%d), want %s: %.300s", resp.Request.URL, resp.StatusCode, central+next, b)
+	}
+	resp, err = c.Get(central + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return string(b), string(m)
 }

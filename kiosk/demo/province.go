@@ -60,7 +60,9 @@ type identity struct {
 	srv *http.Server
 }
 
-func startIdentity(addr string) (*identity, error) {
+// Its staff accounts sign in to the province dashboard: "province" is a
+// province admin, "supervisor" the supervisor of the demo hall.
+func startIdentity(addr, hallID string) (*identity, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("demo identity provider on %s: %w", addr, err)
@@ -71,6 +73,10 @@ func startIdentity(addr string) (*identity, error) {
 		return nil, err
 	}
 	p.TTL = 12 * time.Hour // the banner's staff token lasts a demo day
+	p.Staff = map[string]oidcdev.Staff{
+		"province":   {Role: auth.RoleProvinceAdmin},
+		"supervisor": {Role: auth.RoleHallSupervisor, Halls: []string{hallID}},
+	}
 	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return &identity{Provider: p, srv: srv}, nil

@@ -1,6 +1,8 @@
 // Command gencodes writes the shared codes of wire.CodeGroups where the
 // pages and the docs read them: ui/web/static/assets/js/codes.js and the
-// "Codes" table of docs/protocol.md. Run it with go generate
+// "Codes" table of docs/protocol.md; and the province's booking codes
+// (booking.CodeGroups: refusal reasons and booking statuses) for the
+// citizen portal, ui/portal/static/p/booking-codes.js. Run it with go generate
 // ./queue-server/wire (from the repository root or from queue-server/wire).
 package main
 
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"hallq/central/booking"
 	"hallq/queue-server/wire"
 )
 
@@ -18,6 +21,9 @@ func main() {
 		fail(err)
 	}
 	if err := os.WriteFile(filepath.Join(root, "ui/web/static/assets/js/codes.js"), wire.CodesJS(), 0o644); err != nil {
+		fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, booking.CodesFile), booking.CodesJS(), 0o644); err != nil {
 		fail(err)
 	}
 	doc := filepath.Join(root, "docs/protocol.md")
