@@ -65,12 +65,17 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		seq := getU64(m, kPurgedSeq)
 		ec := events.Cursor()
 		purgedSeq := seq
-		for k, v := ec.Seek(u64(seq + 1)); k != nil && n < limit; k, v = ec.Next() {
+		through := cutoff // the days before it are purged once this transaction commits
+		for k, v := ec.Seek(u64(seq + 1)); k != nil; k, v = ec.Next() {
 			var ev hall.Event
 			if err := json.Unmarshal(v, &ev); err != nil {
 				return fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			if ev.Day >= cutoff {
+				break
+			}
+			if n == limit {
+				through = ev.Day // the rest of this day is for the next call
 				break
 			}
 			n++
@@ -83,6 +88,10 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 				return err
 			}
 			puts = append(puts, put{bEvents, bytes.Clone(k), b})
+		}
+		// the citizen keys in the digests of the days wholly purged
+		if err := purgeVisits(tx, through); err != nil {
+			return err
 		}
 		// idempotency records of those days: a key may be derived from the
 		// citizen key (remote tickets), and they are only needed the same day

@@ -36,6 +36,8 @@
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 //	epochs     first seq (8 bytes) → epoch name (see epoch.go; created on first use)
 //	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use)
+//	dayfigures "YYYY-MM-DD" → a closed day's figures per report grouping (digest.go)
+//	dayvisits  "YYYY-MM-DD" → a closed day's visits with a matter handled (digest.go)
 //
 // meta also holds epoch (the current epoch), and two one-shot marks:
 // created (a new hall, until its first open) and restored (a backup copy:
@@ -57,6 +59,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -70,8 +73,11 @@ import (
 
 // SchemaVersion is the layout this build writes and understands. Files of
 // schema 1 (which kept ticket and outbox copies of each event and keyed
-// idempotency records by their key) are upgraded when opened.
-const SchemaVersion = 2
+// idempotency records by their key) are upgraded when opened; files of
+// schema 2 (no digests of closed days) get the digest buckets at open and
+// their closed days' digests in the background (digest.go). A build of
+// schema 2 refuses a schema 3 file: it would not keep the digests true.
+const SchemaVersion = 3
 
 // FileName is the database's name inside the data directory.
 const FileName = "hall.db"
@@ -116,6 +122,10 @@ type Store struct {
 	restored bool
 	epochs   []epochStart // loaded at open; epochs only begin there
 	tokens   atomic.Pointer[tokenCache]
+
+	stop       chan struct{} // closed by Close: the migration stops
+	migrated   chan struct{} // closed when the migration is over
+	migrateErr error         // set before migrated is closed
 }
 
 // ErrNewerSchema is returned when the file was written by a newer hallq.
@@ -221,7 +231,7 @@ func create(dir string) error {
 		return fmt.Errorf("store: create %s: %w", tmp, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+		for _, name := range append(allBuckets, digestBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -320,6 +330,11 @@ func open(path string) (s *Store, err error) {
 		db.Close()
 		return nil, err
 	}
+	s.stop, s.migrated = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.migrated)
+		s.migrateErr = s.migrate(s.stop)
+	}()
 	return s, nil
 }
 
@@ -340,7 +355,7 @@ func (s *Store) init() error {
 			ErrNewerSchema, s.path, version, SchemaVersion)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+		for _, name := range append(allBuckets, digestBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -463,8 +478,17 @@ func parseIdem(v []byte) (hall.IdemRecord, error) {
 	return hall.IdemRecord{Key: string(key), Ref: ref, Fingerprint: string(fp)}, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the migration of old days' digests (each day written so far
+// stays; the next open goes on) and closes the database.
+func (s *Store) Close() error {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.migrated
+	return s.db.Close()
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
@@ -508,7 +532,9 @@ func (s *Store) Commit(events []hall.Event) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		seq := getU64(m, kSeq)
-		day := string(m.Get(kDay))
+		was := string(m.Get(kDay))
+		day := was
+		var touched []string // the days of the tickets changed
 		for i := range events {
 			ev := &events[i]
 			if ev.Seq != seq+1 {
@@ -520,6 +546,21 @@ func (s *Store) Commit(events []hall.Event) error {
 			}
 			if ev.Day > day {
 				day = ev.Day
+			}
+			if t := ev.Ticket; t != nil && t.Day < day && !slices.Contains(touched, t.Day) {
+				touched = append(touched, t.Day)
+			}
+		}
+		// the day that ended, and closed days whose tickets changed: their
+		// digests say what their tickets now say
+		if was != "" && was < day && !slices.Contains(touched, was) {
+			touched = append(touched, was)
+		}
+		for _, d := range touched {
+			if d < day {
+				if err := writeDigest(tx, d); err != nil {
+					return fmt.Errorf("store: the figures of %s: %w", d, err)
+				}
 			}
 		}
 		if err := m.Put(kDay, []byte(day)); err != nil {
