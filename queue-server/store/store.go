@@ -7,7 +7,8 @@
 // writes the new state, the events and their outbox entries together, so a
 // crash leaves either all of a change or none of it.
 //
-// A commit writes each event's JSON once. Everything else it writes is a
+// A commit writes each event once (its ticket and window as patches where
+// an earlier event of the day holds their snapshots). Everything else it writes is a
 // small key appended at the end of its bucket: a ticket's state is a
 // pointer to the event holding its latest snapshot, an outbox entry is the
 // event's sequence number, an idempotency record is keyed by the event
@@ -29,7 +30,8 @@
 //	blacklist  citizen key → BlackEntry JSON
 //	idem       "YYYY-MM-DD/<seq>" → 0x01, request fingerprint, NUL, result ref, NUL, scoped key
 //	           (records from before fingerprints: result ref, NUL, scoped key)
-//	events     seq (8 bytes, big-endian) → Event JSON
+//	events     seq (8 bytes, big-endian) → Event JSON, or a patch of its ticket and window
+//	           against their earlier snapshots of the day (eventcodec.go); read back, the same event
 //	outbox     seq (8 bytes, big-endian) → "" (an event still to forward, or forwarded and not yet compacted)
 //	tokens     sha256(token) → Token JSON (written only through updateTokens, which drops the lookup cache)
 //	users      name → User JSON (bcrypt password hash)
@@ -123,6 +125,7 @@ type Store struct {
 	epochs   []epochStart // loaded at open; epochs only begin there
 	tokens   atomic.Pointer[tokenCache]
 
+	bases      bases         // the current day's tickets' whole snapshots in the log (eventcodec.go)
 	stop       chan struct{} // closed by Close: the migration stops
 	migrated   chan struct{} // closed when the migration is over
 	migrateErr error         // set before migrated is closed
@@ -529,7 +532,8 @@ func winKey(n int) []byte {
 // Commit writes a batch of hall events — state snapshots, log and outbox —
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	staged := map[string]base{}
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		seq := getU64(m, kSeq)
 		was := string(m.Get(kDay))
@@ -541,7 +545,7 @@ func (s *Store) Commit(events []hall.Event) error {
 				return fmt.Errorf("store: event seq %d does not follow %d", ev.Seq, seq)
 			}
 			seq = ev.Seq
-			if err := s.apply(tx, ev); err != nil {
+			if err := s.apply(tx, staged, ev); err != nil {
 				return err
 			}
 			if ev.Day > day {
@@ -568,9 +572,13 @@ func (s *Store) Commit(events []hall.Event) error {
 		}
 		return putU64(m, kSeq, seq)
 	})
+	if err == nil {
+		s.bases.publish(staged)
+	}
+	return err
 }
 
-func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
+func (s *Store) apply(tx *bolt.Tx, staged map[string]base, ev *hall.Event) error {
 	put := func(bucket []byte, key []byte, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -578,7 +586,7 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		}
 		return tx.Bucket(bucket).Put(key, b)
 	}
-	raw, err := json.Marshal(ev)
+	raw, err := s.encodeEvent(staged, ev)
 	if err != nil {
 		return err
 	}
@@ -768,11 +776,12 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 // entry points to.
 func ticket(tx *bolt.Tx, id []byte) (hall.Ticket, error) {
 	seq := tx.Bucket(bTickets).Get(id)
-	var ev hall.Event // the whole event: it reads the v1 spelling of a booking ticket (hall.Event.UnmarshalJSON)
 	if len(seq) != 8 {
 		return hall.Ticket{}, fmt.Errorf("store: ticket %s has no entry", id)
 	}
-	if err := json.Unmarshal(tx.Bucket(bEvents).Get(seq), &ev); err != nil || ev.Ticket == nil {
+	// the whole event: it reads the v1 spelling of a booking ticket (hall.Event.UnmarshalJSON)
+	ev, err := readEvent(tx.Bucket(bEvents), seq)
+	if err != nil || ev.Ticket == nil {
 		return hall.Ticket{}, fmt.Errorf("store: ticket %s: event %d holds no ticket (%v)", id, binary.BigEndian.Uint64(seq), err)
 	}
 	return *ev.Ticket, nil
@@ -804,9 +813,9 @@ func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, e
 		events := tx.Bucket(bEvents)
 		c := tx.Bucket(bucket).Cursor()
 		for k, _ := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, _ = c.Next() {
-			var ev hall.Event
-			if err := json.Unmarshal(events.Get(k), &ev); err != nil {
-				return fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(k), err)
+			ev, err := readEvent(events, k)
+			if err != nil {
+				return err
 			}
 			out = append(out, ev)
 		}
@@ -925,7 +934,7 @@ func Inspect(path string) (info Info, err error) {
 		info.Day, info.Epoch, info.Backup = string(m.Get(kDay)), string(m.Get(kEpoch)), m.Get(kRestored) != nil
 		// every event the meta counts is in the log and readable
 		if info.Seq > 0 {
-			if v := tx.Bucket(bEvents).Get(u64(info.Seq)); v == nil || !json.Valid(v) {
+			if v, err := storedEvent(tx.Bucket(bEvents), u64(info.Seq)); err != nil || !json.Valid(v) {
 				return fmt.Errorf("store: verify %s: the last event %d is missing or unreadable", path, info.Seq)
 			}
 		}

@@ -192,6 +192,15 @@ func TestSchema1FileIsUpgraded(t *testing.T) {
 	// rewrite it as schema 1 wrote it
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		events := tx.Bucket(bEvents)
+		whole := map[string][]byte{} // schema 1 stored every event whole
+		events.ForEach(func(k, v []byte) error {
+			raw, _ := storedEvent(events, k)
+			whole[string(k)] = raw
+			return nil
+		})
+		for k, raw := range whole {
+			events.Put([]byte(k), raw)
+		}
 		events.ForEach(func(k, v []byte) error {
 			var ev hall.Event
 			json.Unmarshal(v, &ev)
