@@ -120,7 +120,9 @@ func TestADayEndsWithItsDigest(t *testing.T) {
 }
 
 // A store written before digests existed (schema 2: what the current
-// writer leaves once its digests are taken away) opens at once and gets
+// writer leaves once its digests are taken away and its events written
+// whole, as the schema 2 writer did) opens at once, reads its events as
+// they were, and gets
 // its closed days' digests in the background, the same as those written
 // when the days ended; reports read the tickets until then.
 func TestOldDaysGetTheirDigestsAtOpen(t *testing.T) {
@@ -135,7 +137,24 @@ func TestOldDaysGetTheirDigestsAtOpen(t *testing.T) {
 		}
 		written[day] = d
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	before, err := s.Events(0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		// every event whole, as schema 2 wrote them
+		events := tx.Bucket(bEvents)
+		whole := map[string][]byte{}
+		events.ForEach(func(k, _ []byte) error {
+			raw, err := storedEvent(events, k)
+			whole[string(k)] = raw
+			return err
+		})
+		for k, raw := range whole {
+			if err := events.Put([]byte(k), raw); err != nil {
+				return err
+			}
+		}
 		for _, b := range digestBuckets {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
@@ -161,6 +180,9 @@ func TestOldDaysGetTheirDigestsAtOpen(t *testing.T) {
 	}
 	if _, ok, _ := s.DayFigures("2026-11-24"); ok {
 		t.Fatal("the current day got a digest")
+	}
+	if after, err := s.Events(0, 1<<20); err != nil || !reflect.DeepEqual(after, before) {
+		t.Fatalf("the events of the schema 2 log read back otherwise (%v)", err)
 	}
 	s.db.View(func(tx *bolt.Tx) error {
 		if v := getU64(tx.Bucket(bMeta), kSchema); v != SchemaVersion {

@@ -47,11 +47,12 @@ var partNames = [...]string{"ticket", "window"}
 // JSON; past it the part is whole and the next base.
 const patchShare = 0.6
 
-// base is a part's latest whole snapshot in the log.
+// base is a part's latest whole snapshot in the log; its fields are read
+// back from the log when first needed, so a whole event costs nothing more.
 type base struct {
 	seq    uint64
 	day    string
-	fields map[string]json.RawMessage
+	fields map[string]json.RawMessage // nil until needed; only touched in write transactions
 }
 
 // bases caches the current day's bases ("t" + ticket id, "w" + window
@@ -60,10 +61,10 @@ type base struct {
 type bases struct {
 	mu  sync.Mutex
 	day string
-	m   map[string]base
+	m   map[string]*base
 }
 
-func (b *bases) get(key string) (base, bool) {
+func (b *bases) get(key string) (*base, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	v, ok := b.m[key]
@@ -72,12 +73,12 @@ func (b *bases) get(key string) (base, bool) {
 
 // publish adds a committed transaction's bases; a later day's drop the
 // earlier day's.
-func (b *bases) publish(staged map[string]base) {
+func (b *bases) publish(staged map[string]*base) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, v := range staged {
 		if v.day > b.day || b.m == nil {
-			b.day, b.m = v.day, map[string]base{}
+			b.day, b.m = v.day, map[string]*base{}
 		}
 		if v.day == b.day {
 			b.m[k] = v
@@ -240,7 +241,7 @@ func fieldsOf(v any) ([]byte, map[string]json.RawMessage, error) {
 // encodeEvent returns what the log stores for ev: its ticket and window
 // patched against their bases where that is smaller, else its JSON. A
 // whole part is staged as its ticket's or window's next base.
-func (s *Store) encodeEvent(staged map[string]base, ev *hall.Event) ([]byte, error) {
+func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) ([]byte, error) {
 	var p patched
 	cp := *ev
 	for i := range partNames {
@@ -254,16 +255,25 @@ func (s *Store) encodeEvent(staged map[string]base, ev *hall.Event) ([]byte, err
 		default:
 			continue
 		}
-		raw, fields, err := fieldsOf(part)
-		if err != nil {
-			return nil, err
-		}
 		b, ok := staged[key]
 		if !ok {
 			b, ok = s.bases.get(key)
 		}
 		// an issued or carried ticket starts its day's chain
 		if ok && b.day == ev.Day && !(i == 0 && (ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried)) {
+			if b.fields == nil {
+				raw, err := wholePart(tx.Bucket(bEvents), b.seq, i)
+				if err != nil {
+					return nil, fmt.Errorf("store: event %d: %w", ev.Seq, err)
+				}
+				if err := json.Unmarshal(raw, &b.fields); err != nil {
+					return nil, fmt.Errorf("store: event %d: the base %d: %w", ev.Seq, b.seq, err)
+				}
+			}
+			raw, fields, err := fieldsOf(part)
+			if err != nil {
+				return nil, err
+			}
 			if patch, small := patchOf(b.fields, fields, len(raw)); small {
 				p.parts |= 1 << i
 				p.base[i], p.patch[i] = b.seq, patch
@@ -275,7 +285,7 @@ func (s *Store) encodeEvent(staged map[string]base, ev *hall.Event) ([]byte, err
 				continue
 			}
 		}
-		staged[key] = base{seq: ev.Seq, day: ev.Day, fields: fields}
+		staged[key] = &base{seq: ev.Seq, day: ev.Day}
 	}
 	if p.parts == 0 {
 		return json.Marshal(ev)

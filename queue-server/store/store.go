@@ -532,7 +532,7 @@ func winKey(n int) []byte {
 // Commit writes a batch of hall events — state snapshots, log and outbox —
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
-	staged := map[string]base{}
+	staged := map[string]*base{}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		seq := getU64(m, kSeq)
@@ -578,7 +578,7 @@ func (s *Store) Commit(events []hall.Event) error {
 	return err
 }
 
-func (s *Store) apply(tx *bolt.Tx, staged map[string]base, ev *hall.Event) error {
+func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) error {
 	put := func(bucket []byte, key []byte, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -586,7 +586,7 @@ func (s *Store) apply(tx *bolt.Tx, staged map[string]base, ev *hall.Event) error
 		}
 		return tx.Bucket(bucket).Put(key, b)
 	}
-	raw, err := s.encodeEvent(staged, ev)
+	raw, err := s.encodeEvent(tx, staged, ev)
 	if err != nil {
 		return err
 	}
