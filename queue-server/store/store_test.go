@@ -167,7 +167,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 
 // A file written by schema 1 — a JSON copy of each ticket, a copy of each
 // event in the outbox, idempotency records keyed by their key — opens as
-// schema 2 with the same hall in it: the same tickets, the same answers to
+// the current schema with the same hall in it: the same tickets, the same answers to
 // retried requests, the same events still to forward.
 func TestSchema1FileIsUpgraded(t *testing.T) {
 	dir := t.TempDir()
