@@ -125,7 +125,7 @@ func (a *API) Report(from, to, by string) ([]ReportRow, error) {
 		}
 		return r
 	}
-	err := a.store.History(from, to, false, func(d *hall.DayDigest) bool {
+	err := a.store.History(from, to, by, func(d *hall.DayDigest) bool {
 		groups, ok := d.Groups(by, loc)
 		if !ok || fromTickets.Load() {
 			return false
@@ -172,7 +172,7 @@ func (a *API) oneVisit(from, to string) (hall.OneVisitReport, error) {
 	t0, _ := time.ParseInLocation(time.DateOnly, from, cfg.Location())
 	since := t0.Add(-cfg.Rules.RepeatPeriod()).Format(time.DateOnly)
 	var ts []hall.Ticket
-	err := a.store.History(since, to, true, func(d *hall.DayDigest) bool {
+	err := a.store.History(since, to, "visits", func(d *hall.DayDigest) bool {
 		if fromTickets.Load() {
 			return false
 		}
@@ -209,7 +209,7 @@ func (a *API) matterReport(from, to string) ([]ReportRow, error) {
 		}
 		return r
 	}
-	err := a.store.History(from, to, false, func(d *hall.DayDigest) bool {
+	err := a.store.History(from, to, "matter", func(d *hall.DayDigest) bool {
 		if fromTickets.Load() {
 			return false
 		}
@@ -383,7 +383,7 @@ func opFigures(c *call) (int, any, error) {
 		}
 		return nil
 	}
-	if err := c.a.store.History(since, prev, true, func(d *hall.DayDigest) bool {
+	if err := c.a.store.History(since, prev, "visits", func(d *hall.DayDigest) bool {
 		if fromTickets.Load() {
 			return false
 		}

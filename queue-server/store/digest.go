@@ -82,13 +82,15 @@ func putDigest(tx *bolt.Tx, d hall.DayDigest) error {
 // migrated).
 func (s *Store) DayFigures(day string) (d hall.DayDigest, ok bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		d, ok, err = readDigest(tx, []byte(day), true, true)
+		d, ok, err = readDigest(tx, []byte(day), "", true)
 		return err
 	})
 	return d, ok, err
 }
 
-func readDigest(tx *bolt.Tx, day []byte, figures, visits bool) (hall.DayDigest, bool, error) {
+// readDigest reads day's digest: the figures part asks for (a report
+// grouping, "" all, "visits" none) and the visits when visits is set.
+func readDigest(tx *bolt.Tx, day []byte, part string, visits bool) (hall.DayDigest, bool, error) {
 	fb, vb := tx.Bucket(bDayFigures), tx.Bucket(bDayVisits)
 	if fb == nil {
 		return hall.DayDigest{}, false, nil
@@ -98,9 +100,9 @@ func readDigest(tx *bolt.Tx, day []byte, figures, visits bool) (hall.DayDigest, 
 		return hall.DayDigest{}, false, nil
 	}
 	d := hall.DayDigest{Day: string(day)}
-	if figures {
+	if part != "visits" {
 		var err error
-		if d, err = decodeFigures(raw); err != nil {
+		if d, err = decodeFigures(raw, sectionsFor(part)); err != nil {
 			return d, false, fmt.Errorf("store: the figures of %s: %w", day, err)
 		}
 		d.Day = string(day)
@@ -118,10 +120,12 @@ func readDigest(tx *bolt.Tx, day []byte, figures, visits bool) (hall.DayDigest, 
 
 // History walks the days from..to (YYYY-MM-DD, inclusive) that have
 // tickets, in order. For a closed day whose digest is stored it calls day
-// with it — its tallies, or only its Visits when visits is set; for the
-// other days, and for a day whose digest day declines (returns false), it
-// calls ticket for each of the day's tickets, as TicketsBetween does.
-func (s *Store) History(from, to string, visits bool, day func(*hall.DayDigest) bool, ticket func(hall.Ticket) error) error {
+// with it — only the tallies of grouping part (service, window, clerk,
+// matter, hour, day; "" all), or only its Visits when part is "visits";
+// for the other days, and for a day whose digest day declines (returns
+// false), it calls ticket for each of the day's tickets, as TicketsBetween
+// does.
+func (s *Store) History(from, to, part string, day func(*hall.DayDigest) bool, ticket func(hall.Ticket) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bDays).Cursor()
 		for k, _ := c.Seek([]byte(from)); k != nil; {
@@ -129,7 +133,7 @@ func (s *Store) History(from, to string, visits bool, day func(*hall.DayDigest) 
 			if string(d) > to {
 				break
 			}
-			dg, ok, err := readDigest(tx, d, !visits, visits)
+			dg, ok, err := readDigest(tx, d, part, part == "visits")
 			if err != nil {
 				return err
 			}
@@ -306,27 +310,69 @@ func (e *enc) tally(t hall.Tally) {
 	e.i(int64(t.Idle))
 }
 
+// The figures' sections, each written with its length so that a report
+// decodes only its grouping's.
+const (
+	secTotal = iota
+	secServices
+	secWindows
+	secClerks
+	secMatters
+	secHours
+	secMatterNames
+	sections
+)
+
+// sectionsFor are the sections a report grouping reads ("" all of them).
+func sectionsFor(part string) func(int) bool {
+	switch part {
+	case "day":
+		return func(i int) bool { return i == secTotal }
+	case "service":
+		return func(i int) bool { return i == secServices }
+	case "window":
+		return func(i int) bool { return i == secWindows }
+	case "clerk":
+		return func(i int) bool { return i == secClerks }
+	case "matter":
+		return func(i int) bool { return i == secMatters || i == secMatterNames }
+	case "hour":
+		return func(i int) bool { return i == secHours }
+	}
+	return func(int) bool { return true }
+}
+
 func encodeFigures(d hall.DayDigest) []byte {
-	e := &enc{b: []byte{digestFormat}}
-	e.tally(d.Total)
-	for _, m := range []map[string]hall.Tally{d.Services, d.Windows, d.Clerks, d.Matters} {
-		e.u(uint64(len(m)))
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			e.s(k)
-			e.tally(m[k])
+	out := []byte{digestFormat}
+	for i := range sections {
+		e := &enc{}
+		switch i {
+		case secTotal:
+			e.tally(d.Total)
+		case secServices, secWindows, secClerks, secMatters:
+			m := [...]map[string]hall.Tally{d.Services, d.Windows, d.Clerks, d.Matters}[i-secServices]
+			e.u(uint64(len(m)))
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				e.s(k)
+				e.tally(m[k])
+			}
+		case secHours:
+			e.u(uint64(len(d.Hours)))
+			for _, h := range slices.Sorted(maps.Keys(d.Hours)) {
+				e.i(h)
+				e.tally(d.Hours[h])
+			}
+		case secMatterNames:
+			e.u(uint64(len(d.MatterNames)))
+			for _, k := range slices.Sorted(maps.Keys(d.MatterNames)) {
+				e.s(k)
+				e.s(d.MatterNames[k])
+			}
 		}
+		out = binary.AppendUvarint(out, uint64(len(e.b)))
+		out = append(out, e.b...)
 	}
-	e.u(uint64(len(d.Hours)))
-	for _, h := range slices.Sorted(maps.Keys(d.Hours)) {
-		e.i(h)
-		e.tally(d.Hours[h])
-	}
-	e.u(uint64(len(d.MatterNames)))
-	for _, k := range slices.Sorted(maps.Keys(d.MatterNames)) {
-		e.s(k)
-		e.s(d.MatterNames[k])
-	}
-	return e.b
+	return out
 }
 
 // encodeVisits writes the visits with their strings (ids, keys, matter
@@ -464,35 +510,58 @@ func (d *dec) format() {
 	d.b = d.b[1:]
 }
 
-func decodeFigures(raw []byte) (hall.DayDigest, error) {
-	d := &dec{b: raw}
-	d.format()
+// decodeFigures reads the sections want asks for and skips the others.
+func decodeFigures(raw []byte, want func(int) bool) (hall.DayDigest, error) {
+	all := &dec{b: raw}
+	all.format()
 	var out hall.DayDigest
-	out.Total = d.tally()
-	for _, m := range []*map[string]hall.Tally{&out.Services, &out.Windows, &out.Clerks, &out.Matters} {
-		n := d.count()
-		*m = make(map[string]hall.Tally, n)
-		for range n {
-			k := d.s()
-			(*m)[k] = d.tally()
+	for i := range sections {
+		l := all.count()
+		if all.err != nil {
+			return out, all.err
+		}
+		d := &dec{b: all.b[:l]}
+		all.b = all.b[l:]
+		if !want(i) {
+			continue
+		}
+		switch i {
+		case secTotal:
+			out.Total = d.tally()
+		case secServices, secWindows, secClerks, secMatters:
+			m := [...]*map[string]hall.Tally{&out.Services, &out.Windows, &out.Clerks, &out.Matters}[i-secServices]
+			n := d.count()
+			*m = make(map[string]hall.Tally, n)
+			for range n {
+				k := d.s()
+				(*m)[k] = d.tally()
+			}
+		case secHours:
+			n := d.count()
+			out.Hours = make(map[int64]hall.Tally, n)
+			for range n {
+				h := d.i()
+				out.Hours[h] = d.tally()
+			}
+		case secMatterNames:
+			n := d.count()
+			out.MatterNames = make(map[string]string, n)
+			for range n {
+				k := d.s()
+				out.MatterNames[k] = d.s()
+			}
+		}
+		if d.err == nil && len(d.b) != 0 {
+			d.fail()
+		}
+		if d.err != nil {
+			return out, d.err
 		}
 	}
-	n := d.count()
-	out.Hours = make(map[int64]hall.Tally, n)
-	for range n {
-		h := d.i()
-		out.Hours[h] = d.tally()
+	if len(all.b) != 0 {
+		all.fail()
 	}
-	n = d.count()
-	out.MatterNames = make(map[string]string, n)
-	for range n {
-		k := d.s()
-		out.MatterNames[k] = d.s()
-	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
-	}
-	return out, d.err
+	return out, all.err
 }
 
 func decodeVisits(raw []byte, day string) ([]hall.Ticket, error) {

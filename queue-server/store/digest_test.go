@@ -193,7 +193,7 @@ func TestOldDaysGetTheirDigestsAtOpen(t *testing.T) {
 	// History gives the digests of closed days and the tickets of the others
 	var fromDigest []string
 	tickets := 0
-	err = s.History(days[0], "2026-11-24", false, func(d *hall.DayDigest) bool { fromDigest = append(fromDigest, d.Day); return true },
+	err = s.History(days[0], "2026-11-24", "", func(d *hall.DayDigest) bool { fromDigest = append(fromDigest, d.Day); return true },
 		func(hall.Ticket) error { tickets++; return nil })
 	if err != nil || strings.Join(fromDigest, " ") != strings.Join(days, " ") || tickets != 1 {
 		t.Fatalf("history: %v, digests of %v, %d tickets", err, fromDigest, tickets)
@@ -287,7 +287,7 @@ func TestAGarbledDigestIsAnError(t *testing.T) {
 		return nil
 	})
 	for n := range len(figures) {
-		if _, err := decodeFigures(figures[:n]); !errors.Is(err, errGarbled) {
+		if _, err := decodeFigures(figures[:n], sectionsFor("")); !errors.Is(err, errGarbled) {
 			t.Fatalf("the figures cut at %d of %d: %v", n, len(figures), err)
 		}
 	}
@@ -297,7 +297,7 @@ func TestAGarbledDigestIsAnError(t *testing.T) {
 		}
 	}
 	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bDayFigures).Put([]byte(days[0]), []byte{1, 0xff}) })
-	err := s.History(days[0], days[0], false, func(*hall.DayDigest) bool { return true }, func(hall.Ticket) error { return nil })
+	err := s.History(days[0], days[0], "", func(*hall.DayDigest) bool { return true }, func(hall.Ticket) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), days[0]) {
 		t.Fatalf("a garbled digest: %v", err)
 	}

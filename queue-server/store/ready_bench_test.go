@@ -79,7 +79,7 @@ func report(tb testing.TB, s *Store, from, to string) (time.Duration, int) {
 		}
 		return f
 	}
-	err := s.History(from, to, false, func(d *hall.DayDigest) bool {
+	err := s.History(from, to, "service", func(d *hall.DayDigest) bool {
 		for k, t := range d.Services {
 			row(k).AddTally(t, 15*time.Minute)
 		}
