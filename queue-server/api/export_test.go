@@ -33,3 +33,7 @@ func init() {
 
 // PasswordHashes is how many password hashes logins have checked.
 func PasswordHashes() int64 { return hashes.Load() }
+
+// ReportsFromTickets makes the reports read every ticket instead of the
+// closed days' digests (on), or read the digests again (off).
+func ReportsFromTickets(on bool) { fromTickets.Store(on) }

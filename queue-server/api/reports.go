@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"hallq/queue-server/hall"
@@ -92,9 +93,14 @@ var groupings = map[string]grouping{
 	},
 }
 
+// fromTickets makes the reports read every ticket, also of the days whose
+// digests are stored (tests compare the two).
+var fromTickets atomic.Bool
+
 // Report sums the tickets of the days from..to (inclusive), grouped by one
 // of service (the issuing service), window, clerk, hour (of issue, hall
-// time) or day.
+// time) or day. A closed day is read from its digest (hall.DayDigest),
+// which adds up to exactly the same figures as its tickets.
 func (a *API) Report(from, to, by string) ([]ReportRow, error) {
 	if by == "matter" {
 		return a.matterReport(from, to)
@@ -110,15 +116,26 @@ func (a *API) Report(from, to, by string) ([]ReportRow, error) {
 	loc, target := cfg.Location(), cfg.Alerts.WaitOver.D()
 	rows := map[string]*ReportRow{}
 	var order []string
-	err := a.store.TicketsBetween(from, to, func(t hall.Ticket) error {
-		k := g.key(&t, loc)
+	row := func(k string) *ReportRow {
 		r := rows[k]
 		if r == nil {
 			r = &ReportRow{Group: k, Label: g.label(cfg, k)}
 			rows[k] = r
 			order = append(order, k)
 		}
-		r.Add(&t, target)
+		return r
+	}
+	err := a.store.History(from, to, by, func(d *hall.DayDigest) bool {
+		groups, ok := d.Groups(by, loc)
+		if !ok || fromTickets.Load() {
+			return false
+		}
+		for k, t := range groups {
+			row(k).AddTally(t, target)
+		}
+		return true
+	}, func(t hall.Ticket) error {
+		row(g.key(&t, loc)).Add(&t, target)
 		return nil
 	})
 	if err != nil {
@@ -155,7 +172,13 @@ func (a *API) oneVisit(from, to string) (hall.OneVisitReport, error) {
 	t0, _ := time.ParseInLocation(time.DateOnly, from, cfg.Location())
 	since := t0.Add(-cfg.Rules.RepeatPeriod()).Format(time.DateOnly)
 	var ts []hall.Ticket
-	err := a.store.TicketsBetween(since, to, func(t hall.Ticket) error {
+	err := a.store.History(since, to, "visits", func(d *hall.DayDigest) bool {
+		if fromTickets.Load() {
+			return false
+		}
+		ts = append(ts, d.Visits...)
+		return true
+	}, func(t hall.Ticket) error {
 		if len(t.Matters) > 0 {
 			ts = append(ts, t)
 		}
@@ -177,15 +200,26 @@ func (a *API) matterReport(from, to string) ([]ReportRow, error) {
 	target := cfg.Alerts.WaitOver.D()
 	rows := map[string]*ReportRow{}
 	var order []string
-	err := a.store.TicketsBetween(from, to, func(t hall.Ticket) error {
+	row := func(code, label string) *ReportRow {
+		r := rows[code]
+		if r == nil {
+			r = &ReportRow{Group: code, Label: label}
+			rows[code] = r
+			order = append(order, code)
+		}
+		return r
+	}
+	err := a.store.History(from, to, "matter", func(d *hall.DayDigest) bool {
+		if fromTickets.Load() {
+			return false
+		}
+		for code, t := range d.Matters {
+			row(code, d.MatterNames[code]).AddTally(t, target)
+		}
+		return true
+	}, func(t hall.Ticket) error {
 		for _, m := range t.Matters {
-			r := rows[m.Code]
-			if r == nil {
-				r = &ReportRow{Group: m.Code, Label: strings.TrimSpace(m.Name.ZH + " " + m.Name.EN)}
-				rows[m.Code] = r
-				order = append(order, m.Code)
-			}
-			r.Add(&t, target)
+			row(m.Code, strings.TrimSpace(m.Name.ZH+" "+m.Name.EN)).Add(&t, target)
 		}
 		return nil
 	})
@@ -343,12 +377,21 @@ func opFigures(c *call) (int, any, error) {
 	t0, _ := time.ParseInLocation(time.DateOnly, day, cfg.Location())
 	since := t0.Add(-cfg.Rules.RepeatPeriod()).Format(time.DateOnly)
 	prev := t0.AddDate(0, 0, -1).Format(time.DateOnly)
-	if err := c.a.store.TicketsBetween(since, prev, func(t hall.Ticket) error {
+	keyed := func(t hall.Ticket) error {
 		if len(t.Matters) > 0 && t.CitizenKey != "" {
 			history = append(history, t)
 		}
 		return nil
-	}); err != nil {
+	}
+	if err := c.a.store.History(since, prev, "visits", func(d *hall.DayDigest) bool {
+		if fromTickets.Load() {
+			return false
+		}
+		for _, t := range d.Visits {
+			keyed(t)
+		}
+		return true
+	}, keyed); err != nil {
 		return 0, nil, hall.Errorf(hall.Unavailable, "cannot read history: %w", err)
 	}
 	ov := hall.OneVisitFigures(cfg, append(history, ts...), day, day)

@@ -3,6 +3,7 @@ package hall
 import (
 	"maps"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -92,9 +93,56 @@ type Figures struct {
 	MeanRating    float64 `json:"mean_rating"`  // 1–5; 0 without ratings
 	Dissatisfied  int     `json:"dissatisfied"` // ratings 1 and 2 (不满意, 非常不满意)
 
-	waits, service, handling, walks []float64
-	within, ratingSum               int
-	visits                          []windowVisit
+	waits                   []time.Duration   // of tickets added one by one
+	waitRuns                [][]time.Duration // sorted, of tallies added (AddTally)
+	waitSum                 DurationSum
+	service, handling, walk DurationSum
+	within, ratingSum       int
+	visits                  []windowVisit
+	idle                    time.Duration // of tallies added
+}
+
+// DurationSum adds up durations exactly, in whole seconds and the
+// nanoseconds beyond, so that a sum never overflows and does not depend on
+// the order it was added in: a report summed from the days' tallies equals
+// the one summed ticket by ticket, to the last bit.
+type DurationSum struct {
+	N   int   // durations added
+	Sec int64 // their whole seconds …
+	NS  int64 // … and nanoseconds beyond them, 0 ≤ NS < 1e9
+}
+
+// Add adds one duration (d ≥ 0).
+func (s *DurationSum) Add(d time.Duration) {
+	s.N++
+	s.Sec += int64(d / time.Second)
+	s.NS += int64(d % time.Second)
+	s.norm()
+}
+
+// Merge adds another sum.
+func (s *DurationSum) Merge(o DurationSum) {
+	s.N += o.N
+	s.Sec += o.Sec
+	s.NS += o.NS
+	s.norm()
+}
+
+func (s *DurationSum) norm() {
+	s.Sec += s.NS / 1e9
+	s.NS %= 1e9
+	if s.NS < 0 {
+		s.NS += 1e9
+		s.Sec--
+	}
+}
+
+// Mean is the mean in seconds, 0 when empty.
+func (s DurationSum) Mean() float64 {
+	if s.N == 0 {
+		return 0
+	}
+	return (float64(s.Sec) + float64(s.NS)/1e9) / float64(s.N)
 }
 
 // windowVisit is what the idle figure needs of a ticket at a window.
@@ -126,19 +174,20 @@ func (f *Figures) Add(t *Ticket, target time.Duration) {
 		f.Transferred++
 	}
 	if w, ok := t.Wait(); ok {
-		f.waits = append(f.waits, w.Seconds())
+		f.waits = append(f.waits, w)
+		f.waitSum.Add(w)
 		if w <= target {
 			f.within++
 		}
 	}
 	if d, ok := t.ServiceTime(); ok {
-		f.service = append(f.service, d.Seconds())
+		f.service.Add(d)
 	}
 	if d, ok := t.HandlingTime(); ok {
-		f.handling = append(f.handling, d.Seconds())
+		f.handling.Add(d)
 	}
 	if d, ok := t.WalkTime(); ok {
-		f.walks = append(f.walks, d.Seconds())
+		f.walk.Add(d)
 	}
 	if t.Window != 0 && !t.CalledAt.IsZero() {
 		end := t.FinishedAt
@@ -205,10 +254,10 @@ func idle(vs []windowVisit) time.Duration {
 
 // Finish computes the means and shares.
 func (f *Figures) Finish() {
-	f.Called = len(f.waits)
-	f.MeanWaitS, f.P90WaitS = mean(f.waits), percentile(f.waits, 0.9)
-	f.MeanServiceS, f.MeanHandlingS = mean(f.service), mean(f.handling)
-	f.MeanWalkS, f.IdleS = mean(f.walks), idle(f.visits).Seconds()
+	f.Called = f.waitSum.N
+	f.MeanWaitS, f.P90WaitS = f.waitSum.Mean(), f.p90Wait().Seconds()
+	f.MeanServiceS, f.MeanHandlingS = f.service.Mean(), f.handling.Mean()
+	f.MeanWalkS, f.IdleS = f.walk.Mean(), (idle(f.visits) + f.idle).Seconds()
 	f.WithinTarget = -1
 	if f.Called > 0 {
 		f.WithinTarget = float64(f.within) / float64(f.Called)
@@ -218,25 +267,48 @@ func (f *Figures) Finish() {
 	}
 }
 
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
+// p90Wait is the nearest-rank 90th percentile of the waits added, ticket
+// by ticket and by tallies alike.
+func (f *Figures) p90Wait() time.Duration {
+	n := f.waitSum.N
+	if n == 0 {
 		return 0
 	}
-	s := 0.0
-	for _, x := range xs {
-		s += x
+	runs := f.waitRuns
+	if len(f.waits) > 0 {
+		w := slices.Clone(f.waits)
+		slices.Sort(w)
+		runs = append(slices.Clip(runs), w)
 	}
-	return s / float64(len(xs))
+	return kth(runs, min(int(0.9*float64(n)), n-1))
 }
 
-// percentile is the nearest-rank percentile p (0–1) of xs.
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
+// kth returns the k-th smallest (from 0) of the values of sorted runs: the
+// smallest value v with more than k values ≤ v, found by bisecting the
+// values' range, so that a year of days' runs is never merged or sorted.
+func kth(runs [][]time.Duration, k int) time.Duration {
+	if len(runs) == 1 {
+		return runs[0][k]
 	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[min(int(p*float64(len(s))), len(s)-1)]
+	lo, hi := time.Duration(1<<63-1), time.Duration(-1<<63)
+	for _, r := range runs {
+		if len(r) > 0 {
+			lo, hi = min(lo, r[0]), max(hi, r[len(r)-1])
+		}
+	}
+	for lo < hi { // the answer lies in [lo, hi]
+		mid := lo + (hi-lo)/2
+		n := 0
+		for _, r := range runs {
+			n += sort.Search(len(r), func(i int) bool { return r[i] > mid })
+		}
+		if n > k {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // GroupFigures are the figures of one service or clerk.

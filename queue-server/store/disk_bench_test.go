@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,6 +139,21 @@ func BenchmarkDiskPerTicket(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
+	// where the bytes are: each bucket's pages in use, per ticket
+	var where []string
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
+			st := bk.Stats()
+			if used := st.LeafInuse + st.BranchInuse; used > 0 {
+				where = append(where, fmt.Sprintf("%s %.0f B (%d keys, pages %.0f%% full)", name, float64(used)/n, st.KeyN,
+					100*float64(used)/float64(max(st.LeafAlloc+st.BranchAlloc, 1))))
+			}
+			return nil
+		})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("\n  per ticket, by bucket (bytes in use on their pages): %s\n", strings.Join(where, "; "))
 	per, perKept := float64(day1)/n, float64(kept)/n
 	year := perKept * 5000 * 365
 	b.ReportMetric(per, "bytes/ticket")

@@ -103,7 +103,15 @@ func eventTime(tx *bolt.Tx, seq []byte) (time.Time, error) {
 	var ev struct {
 		At time.Time `json:"at"`
 	}
-	if err := json.Unmarshal(tx.Bucket(bEvents).Get(seq), &ev); err != nil {
+	v := tx.Bucket(bEvents).Get(seq)
+	if len(v) > 0 && v[0] == patchTag { // its time is in the event's own part
+		p, err := splitPatch(v)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(seq), err)
+		}
+		v = p.rest
+	}
+	if err := json.Unmarshal(v, &ev); err != nil {
 		return time.Time{}, fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(seq), err)
 	}
 	return ev.At, nil

@@ -65,16 +65,37 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		seq := getU64(m, kPurgedSeq)
 		ec := events.Cursor()
 		purgedSeq := seq
-		for k, v := ec.Seek(u64(seq + 1)); k != nil && n < limit; k, v = ec.Next() {
-			var ev hall.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(k), err)
+		through := cutoff // the days before it are purged once this transaction commits
+		for k, v := ec.Seek(u64(seq + 1)); k != nil; k, v = ec.Next() {
+			ev, err := readEvent(events, k)
+			if err != nil {
+				return err
 			}
 			if ev.Day >= cutoff {
 				break
 			}
+			if n == limit {
+				through = ev.Day // the rest of this day is for the next call
+				break
+			}
 			n++
 			purgedSeq = ev.Seq
+			if len(v) > 0 && v[0] == patchTag {
+				// its base (earlier, so purged already or in this pass)
+				// loses the personal data; the patch loses its own copy,
+				// and the event its idempotency record, whose key may be
+				// derived from the citizen key
+				if !stripPersonal(&ev) && ev.Idem == nil {
+					continue
+				}
+				ev.Idem = nil
+				b, err := stripPatch(v, &ev)
+				if err != nil {
+					return fmt.Errorf("store: event %d: %w", ev.Seq, err)
+				}
+				puts = append(puts, put{bEvents, bytes.Clone(k), b})
+				continue
+			}
 			if !stripPersonal(&ev) {
 				continue
 			}
@@ -83,6 +104,10 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 				return err
 			}
 			puts = append(puts, put{bEvents, bytes.Clone(k), b})
+		}
+		// the citizen keys in the digests of the days wholly purged
+		if err := purgeVisits(tx, through); err != nil {
+			return err
 		}
 		// idempotency records of those days: a key may be derived from the
 		// citizen key (remote tickets), and they are only needed the same day
@@ -176,6 +201,39 @@ func stripBatch(body []byte) json.RawMessage {
 		return nil
 	}
 	return out
+}
+
+// stripPersonal's fields of a ticket, in its JSON
+var personalFields = []string{"citizen_key", "masked_id"}
+
+// stripPatch rewrites a stored patch without the personal fields in its
+// ticket's patch, its event part from ev (read back and stripped).
+func stripPatch(v []byte, ev *hall.Event) ([]byte, error) {
+	p, err := splitPatch(v)
+	if err != nil {
+		return nil, err
+	}
+	cp := *ev
+	if p.parts&partTicket != 0 {
+		fields := map[string]json.RawMessage{}
+		if err := json.Unmarshal(p.patch[0], &fields); err != nil {
+			return nil, err
+		}
+		for _, f := range personalFields {
+			delete(fields, f)
+		}
+		if p.patch[0], err = json.Marshal(fields); err != nil {
+			return nil, err
+		}
+		cp.Ticket = nil
+	}
+	if p.parts&partWindow != 0 {
+		cp.Window = nil
+	}
+	if p.rest, err = json.Marshal(&cp); err != nil {
+		return nil, err
+	}
+	return p.encode(), nil
 }
 
 // stripPersonal clears the citizen key and masked ID number from an

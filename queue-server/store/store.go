@@ -7,7 +7,8 @@
 // writes the new state, the events and their outbox entries together, so a
 // crash leaves either all of a change or none of it.
 //
-// A commit writes each event's JSON once. Everything else it writes is a
+// A commit writes each event once (its ticket and window as patches where
+// an earlier event of the day holds their snapshots). Everything else it writes is a
 // small key appended at the end of its bucket: a ticket's state is a
 // pointer to the event holding its latest snapshot, an outbox entry is the
 // event's sequence number, an idempotency record is keyed by the event
@@ -29,13 +30,16 @@
 //	blacklist  citizen key → BlackEntry JSON
 //	idem       "YYYY-MM-DD/<seq>" → 0x01, request fingerprint, NUL, result ref, NUL, scoped key
 //	           (records from before fingerprints: result ref, NUL, scoped key)
-//	events     seq (8 bytes, big-endian) → Event JSON
+//	events     seq (8 bytes, big-endian) → Event JSON, or a patch of its ticket and window
+//	           against their earlier snapshots of the day (eventcodec.go); read back, the same event
 //	outbox     seq (8 bytes, big-endian) → "" (an event still to forward, or forwarded and not yet compacted)
 //	tokens     sha256(token) → Token JSON (written only through updateTokens, which drops the lookup cache)
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 //	epochs     first seq (8 bytes) → epoch name (see epoch.go; created on first use)
 //	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use)
+//	dayfigures "YYYY-MM-DD" → a closed day's figures per report grouping (digest.go)
+//	dayvisits  "YYYY-MM-DD" → a closed day's visits with a matter handled (digest.go)
 //
 // meta also holds epoch (the current epoch), and two one-shot marks:
 // created (a new hall, until its first open) and restored (a backup copy:
@@ -57,6 +61,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -70,8 +75,11 @@ import (
 
 // SchemaVersion is the layout this build writes and understands. Files of
 // schema 1 (which kept ticket and outbox copies of each event and keyed
-// idempotency records by their key) are upgraded when opened.
-const SchemaVersion = 2
+// idempotency records by their key) are upgraded when opened; files of
+// schema 2 (no digests of closed days) get the digest buckets at open and
+// their closed days' digests in the background (digest.go). A build of
+// schema 2 refuses a schema 3 file: it would not keep the digests true.
+const SchemaVersion = 3
 
 // FileName is the database's name inside the data directory.
 const FileName = "hall.db"
@@ -116,6 +124,11 @@ type Store struct {
 	restored bool
 	epochs   []epochStart // loaded at open; epochs only begin there
 	tokens   atomic.Pointer[tokenCache]
+
+	bases      bases         // the current day's tickets' whole snapshots in the log (eventcodec.go)
+	stop       chan struct{} // closed by Close: the migration stops
+	migrated   chan struct{} // closed when the migration is over
+	migrateErr error         // set before migrated is closed
 }
 
 // ErrNewerSchema is returned when the file was written by a newer hallq.
@@ -221,7 +234,7 @@ func create(dir string) error {
 		return fmt.Errorf("store: create %s: %w", tmp, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+		for _, name := range append(allBuckets, digestBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -320,6 +333,11 @@ func open(path string) (s *Store, err error) {
 		db.Close()
 		return nil, err
 	}
+	s.stop, s.migrated = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.migrated)
+		s.migrateErr = s.migrate(s.stop)
+	}()
 	return s, nil
 }
 
@@ -340,7 +358,7 @@ func (s *Store) init() error {
 			ErrNewerSchema, s.path, version, SchemaVersion)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+		for _, name := range append(allBuckets, digestBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -463,8 +481,17 @@ func parseIdem(v []byte) (hall.IdemRecord, error) {
 	return hall.IdemRecord{Key: string(key), Ref: ref, Fingerprint: string(fp)}, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the migration of old days' digests (each day written so far
+// stays; the next open goes on) and closes the database.
+func (s *Store) Close() error {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.migrated
+	return s.db.Close()
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
@@ -505,21 +532,39 @@ func winKey(n int) []byte {
 // Commit writes a batch of hall events — state snapshots, log and outbox —
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	staged := map[string]*base{}
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		seq := getU64(m, kSeq)
-		day := string(m.Get(kDay))
+		was := string(m.Get(kDay))
+		day := was
+		var touched []string // the days of the tickets changed
 		for i := range events {
 			ev := &events[i]
 			if ev.Seq != seq+1 {
 				return fmt.Errorf("store: event seq %d does not follow %d", ev.Seq, seq)
 			}
 			seq = ev.Seq
-			if err := s.apply(tx, ev); err != nil {
+			if err := s.apply(tx, staged, ev); err != nil {
 				return err
 			}
 			if ev.Day > day {
 				day = ev.Day
+			}
+			if t := ev.Ticket; t != nil && t.Day < day && !slices.Contains(touched, t.Day) {
+				touched = append(touched, t.Day)
+			}
+		}
+		// the day that ended, and closed days whose tickets changed: their
+		// digests say what their tickets now say
+		if was != "" && was < day && !slices.Contains(touched, was) {
+			touched = append(touched, was)
+		}
+		for _, d := range touched {
+			if d < day {
+				if err := writeDigest(tx, d); err != nil {
+					return fmt.Errorf("store: the figures of %s: %w", d, err)
+				}
 			}
 		}
 		if err := m.Put(kDay, []byte(day)); err != nil {
@@ -527,9 +572,13 @@ func (s *Store) Commit(events []hall.Event) error {
 		}
 		return putU64(m, kSeq, seq)
 	})
+	if err == nil {
+		s.bases.publish(staged)
+	}
+	return err
 }
 
-func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
+func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) error {
 	put := func(bucket []byte, key []byte, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -537,7 +586,7 @@ func (s *Store) apply(tx *bolt.Tx, ev *hall.Event) error {
 		}
 		return tx.Bucket(bucket).Put(key, b)
 	}
-	raw, err := json.Marshal(ev)
+	raw, err := s.encodeEvent(tx, staged, ev)
 	if err != nil {
 		return err
 	}
@@ -727,11 +776,12 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 // entry points to.
 func ticket(tx *bolt.Tx, id []byte) (hall.Ticket, error) {
 	seq := tx.Bucket(bTickets).Get(id)
-	var ev hall.Event // the whole event: it reads the v1 spelling of a booking ticket (hall.Event.UnmarshalJSON)
 	if len(seq) != 8 {
 		return hall.Ticket{}, fmt.Errorf("store: ticket %s has no entry", id)
 	}
-	if err := json.Unmarshal(tx.Bucket(bEvents).Get(seq), &ev); err != nil || ev.Ticket == nil {
+	// the whole event: it reads the v1 spelling of a booking ticket (hall.Event.UnmarshalJSON)
+	ev, err := readEvent(tx.Bucket(bEvents), seq)
+	if err != nil || ev.Ticket == nil {
 		return hall.Ticket{}, fmt.Errorf("store: ticket %s: event %d holds no ticket (%v)", id, binary.BigEndian.Uint64(seq), err)
 	}
 	return *ev.Ticket, nil
@@ -763,9 +813,9 @@ func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, e
 		events := tx.Bucket(bEvents)
 		c := tx.Bucket(bucket).Cursor()
 		for k, _ := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, _ = c.Next() {
-			var ev hall.Event
-			if err := json.Unmarshal(events.Get(k), &ev); err != nil {
-				return fmt.Errorf("store: event %d: %w", binary.BigEndian.Uint64(k), err)
+			ev, err := readEvent(events, k)
+			if err != nil {
+				return err
 			}
 			out = append(out, ev)
 		}
@@ -884,7 +934,7 @@ func Inspect(path string) (info Info, err error) {
 		info.Day, info.Epoch, info.Backup = string(m.Get(kDay)), string(m.Get(kEpoch)), m.Get(kRestored) != nil
 		// every event the meta counts is in the log and readable
 		if info.Seq > 0 {
-			if v := tx.Bucket(bEvents).Get(u64(info.Seq)); v == nil || !json.Valid(v) {
+			if v, err := storedEvent(tx.Bucket(bEvents), u64(info.Seq)); err != nil || !json.Valid(v) {
 				return fmt.Errorf("store: verify %s: the last event %d is missing or unreadable", path, info.Seq)
 			}
 		}
