@@ -193,8 +193,8 @@ type Choices struct {
 	Push         []Kind    `json:"push"`
 	SMS          []Kind    `json:"sms"`
 	Devices      int       `json:"devices"`
-	ThisDevice   bool      `json:"this_device"`     // ?endpoint= names a device subscribed
-	Phone        string    `json:"phone,omitempty"` // masked
+	ThisDevice   bool      `json:"this_device"` // ?endpoint= names a device subscribed
+	Phone        string    `json:"phone"`       // masked, "" when none is kept
 	SMSAvailable bool      `json:"sms_available"`
 	Kinds        []Kind    `json:"kinds"`
 	TicketKinds  []Kind    `json:"ticket_kinds"`

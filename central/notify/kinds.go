@@ -115,6 +115,9 @@ func message(k Kind, f facts, lang string) Message {
 		m.Title = pick(fmt.Sprintf("%s 号：快到您了", f.Number), fmt.Sprintf("%s: your turn is near", f.Number))
 		m.Body = pick(fmt.Sprintf("您前面还有 %d 人，请回到大厅等候叫号。", f.Ahead),
 			fmt.Sprintf("%d ahead of you. Please come back to the hall.", f.Ahead))
+		if f.Ahead == 0 {
+			m.Body = pick("下一位就是您，请到大厅等候叫号。", "You are next. Please wait in the hall for your call.")
+		}
 		m.Params = []string{f.Number, fmt.Sprint(f.Ahead)}
 	case Called:
 		m.Title = pick(fmt.Sprintf("请 %s 号到 %d 号窗口", f.Number, f.Window), fmt.Sprintf("%s, please go to window %d", f.Number, f.Window))
