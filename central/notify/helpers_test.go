@@ -36,6 +36,7 @@ import (
 	"hallq/central/natsembed"
 	"hallq/central/notify"
 	"hallq/central/oidcdev"
+	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
@@ -73,15 +74,15 @@ type pushService struct {
 	t    testing.TB
 	srv  *httptest.Server
 	mu   sync.Mutex
-	subs map[string]*browser
+	subs map[string]*pushBrowser
 	got  []pushed
 	// fail answers the next n messages with this status (tests of retry).
 	failN      int
 	failStatus int
 }
 
-// browser is one push subscription's private side.
-type browser struct {
+// pushBrowser is one push subscription's private side.
+type pushBrowser struct {
 	name string
 	key  *ecdh.PrivateKey
 	auth []byte
@@ -89,19 +90,19 @@ type browser struct {
 }
 
 func mustPushService(t testing.TB) *pushService {
-	ps := &pushService{t: t, subs: map[string]*browser{}}
+	ps := &pushService{t: t, subs: map[string]*pushBrowser{}}
 	ps.srv = httptest.NewTLSServer(http.HandlerFunc(ps.serve))
 	t.Cleanup(ps.srv.Close)
 	return ps
 }
 
-// Subscribe makes a browser's subscription, as PushManager.subscribe would.
+// Subscribe makes a pushBrowser's subscription, as PushManager.subscribe would.
 func (ps *pushService) Subscribe(name string) notify.PushSub {
 	k, _ := ecdh.P256().GenerateKey(rand.Reader)
 	a := make([]byte, 16)
 	_, _ = rand.Read(a)
 	ps.mu.Lock()
-	ps.subs[name] = &browser{name: name, key: k, auth: a}
+	ps.subs[name] = &pushBrowser{name: name, key: k, auth: a}
 	ps.mu.Unlock()
 	var s notify.PushSub
 	s.Endpoint = ps.srv.URL + "/push/" + name
@@ -234,7 +235,7 @@ func (ps *pushService) checkVAPID(r *http.Request) error {
 }
 
 // decrypt opens an aes128gcm body (RFC 8188 record, RFC 8291 keys).
-func decrypt(b *browser, body []byte) ([]byte, error) {
+func decrypt(b *pushBrowser, body []byte) ([]byte, error) {
 	if len(body) < 21 {
 		return nil, fmt.Errorf("short body")
 	}
@@ -537,7 +538,7 @@ func (w *world) Start() {
 		t.Fatal(err)
 	}
 	go func() { _ = bk.Follow(run) }()
-	for pat, h := range booking.Routes(bk, w.auth) {
+	for pat, h := range booking.Routes(bk, sessionAuth{w.auth}) {
 		p.API.Handle(pat, h)
 	}
 	sc, err := notify.LoadSMSConfig(w.SMS.configFile(t))
@@ -553,12 +554,25 @@ func (w *world) Start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pat, h := range notify.Routes(n, w.auth) {
+	for pat, h := range notify.Routes(n, sessionAuth{w.auth}) {
 		p.API.Handle(pat, h)
 	}
+	pages.Mount(p.API)
 	go n.Run(run)
 	w.P, w.Bk, w.N, w.stop = p, bk, n, stop
 	t.Cleanup(func() { stop(); p.Stop() })
+}
+
+// sessionAuth stands in for the portal's sign-in session (central/session,
+// wired by the lead): a bearer ID token, or one in cookie hallq_session,
+// each verified by the OIDC verifier — so the pages sign in in tests.
+type sessionAuth struct{ v *auth.Verifier }
+
+func (a sessionAuth) Request(r *http.Request) (*auth.Principal, error) {
+	if c, err := r.Cookie("hallq_session"); err == nil && r.Header.Get("Authorization") == "" {
+		return a.v.Token(r.Context(), c.Value)
+	}
+	return a.v.Request(r)
 }
 
 // Kill stops the central process as a crash would.
@@ -643,7 +657,7 @@ func (w *world) Book(i int, hall, service string, start time.Time) booking.Booki
 	return res.Booking
 }
 
-// OptIn subscribes citizen i's browser (named after them) to push and
+// OptIn subscribes citizen i's pushBrowser (named after them) to push and
 // their phone to SMS, for kinds (every kind when none).
 func (w *world) OptIn(i int, phone string, kinds ...notify.Kind) notify.PushSub {
 	w.t.Helper()
