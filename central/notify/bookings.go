@@ -266,12 +266,3 @@ func (s *Service) sweepPhones(ctx context.Context) {
 		_ = s.subs.Delete(ctx, k, jetstream.LastRevision(rev))
 	}
 }
-
-// ticketOf is the ticket id of a follow key f.<hall>.<ticket>.<target>.
-func ticketOf(key string) string {
-	parts := strings.Split(key, ".")
-	if len(parts) != 4 {
-		return ""
-	}
-	return parts[2]
-}

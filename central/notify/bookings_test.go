@@ -198,12 +198,3 @@ func TestMissedBookingNeverCheckedIn(t *testing.T) {
 	}
 	w.noMore("citizen-1", notify.Missed, 1)
 }
-
-func dumpSubs(t *testing.T, w *world) {
-	kv, _ := w.P.JS.KeyValue(context.Background(), notify.SubsBucket)
-	l, _ := kv.ListKeys(context.Background())
-	for k := range l.Keys() {
-		e, _ := kv.Get(context.Background(), k)
-		t.Logf("%s = %s", k, e.Value())
-	}
-}

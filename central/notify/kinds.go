@@ -2,7 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -26,8 +25,6 @@ var Kinds = []Kind{Confirmed, Changed, Cancelled, Reminder, Ahead, Called, Misse
 
 // TicketKinds are the kinds a ticket followed without sign-in may get.
 var TicketKinds = []Kind{Ahead, Called, Missed}
-
-func validKind(k Kind) bool { return slices.Contains(Kinds, k) }
 
 // Channel is how a notification reaches the citizen.
 type Channel string

@@ -153,6 +153,7 @@ func (tb *tab) shot(name string) {
 	if *screenshots == "" {
 		return
 	}
+	evalT[bool](tb, `(window.scrollTo(0, 0), true)`)
 	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())

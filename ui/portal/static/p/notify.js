@@ -61,6 +61,7 @@ const TEXT = {
   errUnsupported: ['此浏览器不支持推送，请改用短信。', 'This browser cannot take push; please use texts.'],
   errDenied: ['您没有允许通知。请在浏览器设置里允许本网站通知后再试。', 'Notifications are blocked. Allow them for this site in the browser settings, then try again.'],
   errNoService: ['此浏览器现在连不上推送服务，请改用短信或稍后再试。', 'This browser cannot reach its push service now; use texts or try later.'],
+  errNoServiceTicket: ['此浏览器现在连不上推送服务。请留意大厅叫号屏，或登录后改用短信。', 'This browser cannot reach its push service now. Watch the hall\'s display, or sign in and use texts.'],
   errPhone: ['手机号不对：请填写 11 位手机号，如 138 0013 8000。', 'That number is not right: give 11 digits, e.g. 138 0013 8000.'],
   errNoPhone: ['请填写手机号。', 'Please give a mobile number.'],
   errTicket: ['找不到这张号，或它已办结。', 'This ticket is not known, or it is over.'],
@@ -80,7 +81,7 @@ function say(msg, bad) {
 
 function explain(e) {
   if (e instanceof NotifyError) {
-    return tx(e.reason === 'unsupported' ? 'errUnsupported' : e.reason === 'denied' ? 'errDenied' : 'errNoService');
+    return tx(e.reason === 'unsupported' ? 'errUnsupported' : e.reason === 'denied' ? 'errDenied' : ticket ? 'errNoServiceTicket' : 'errNoService');
   }
   switch (e && e.reason) {
     case 'bad_field':
@@ -156,6 +157,7 @@ async function endpoint() {
 async function load() {
   renderStatic();
   if (ticket) {
+    $('intro').hidden = true;
     $('ticket').hidden = false;
     let on = false;
     try {
