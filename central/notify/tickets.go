@@ -60,6 +60,11 @@ func (s *Service) watchTickets(ctx context.Context) error {
 			var f Follow
 			if u.Operation() != jetstream.KeyValuePut || json.Unmarshal(u.Value(), &f) != nil {
 				delete(follows[h], u.Key())
+				for k := range told {
+					if strings.HasPrefix(k, u.Key()+"/") {
+						delete(told, k)
+					}
+				}
 				continue
 			}
 			if follows[h] == nil {
