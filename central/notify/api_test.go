@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"hallq/central/booking"
 	"hallq/central/notify"
@@ -95,4 +96,19 @@ func TestNoSMSProvider(t *testing.T) {
 		t.Fatalf("%+v", ch)
 	}
 	_ = booking.Invalid
+}
+
+// A number given by a citizen with no booking or ticket open is deleted
+// once PhoneRetention has passed; one that serves an open booking stays.
+func TestAPhoneNumberNoLongerNeededIsDeleted(t *testing.T) {
+	w := mustWorld(t, func(c *notify.Config) { c.PhoneRetention, c.SweepEvery = 300*time.Millisecond, 50*time.Millisecond })
+	w.MustHall(sampleHall("h1"))
+	w.OptIn(1, "13800138000", notify.Reminder)
+	w.OptIn(2, "13900139000", notify.Reminder)
+	w.Book(2, "h1", "B", monday(10, 0))
+	eventually(t, "the unneeded number is deleted", func() bool { return w.choices(1).Phone == "" })
+	time.Sleep(400 * time.Millisecond) // past the retention: the sweep has looked at the other number too
+	if ch := w.choices(2); ch.Phone != "+86 139****9000" {
+		t.Fatalf("a number serving an open booking was deleted: %+v", ch)
+	}
 }

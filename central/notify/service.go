@@ -52,6 +52,9 @@ type Config struct {
 	// PhoneRetention is how long a phone number is kept when no booking or
 	// followed ticket needs it (default 24h).
 	PhoneRetention time.Duration
+	// SweepEvery is how often numbers past PhoneRetention are looked for
+	// (default 10 min).
+	SweepEvery time.Duration
 
 	LeaseTTL    time.Duration // a sender's claim on an entry (default 30s)
 	BaseBackoff time.Duration // first retry after (default 2s), doubling …
@@ -96,6 +99,9 @@ func (c *Config) defaults() error {
 	}
 	if c.PhoneRetention <= 0 {
 		c.PhoneRetention = 24 * time.Hour
+	}
+	if c.SweepEvery <= 0 {
+		c.SweepEvery = 10 * time.Minute
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 30 * time.Second

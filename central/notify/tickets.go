@@ -37,7 +37,7 @@ func (s *Service) watchTickets(ctx context.Context) error {
 	follows := map[string]map[string]Follow{} // hall → follow key → follow
 	halls := map[string]*platform.HallState{}
 	told := map[string]bool{} // decisions made by this watcher (their Create is idempotent anyway)
-	sweep := time.NewTicker(10 * time.Minute)
+	sweep := time.NewTicker(s.cfg.SweepEvery)
 	defer sweep.Stop()
 	for {
 		select {
