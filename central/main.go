@@ -18,6 +18,7 @@ import (
 	_ "time/tzdata" // the calendars' zones load on machines without a zoneinfo database
 
 	"hallq/central/booking"
+	"hallq/central/notify"
 	"hallq/central/pages"
 	"hallq/central/platform"
 )
@@ -25,7 +26,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension(), pages.Extension()); err != nil {
+	bk := booking.Extension()
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr, bk, pages.Extension(), notify.Extension(booking.AuthenticatorOf(bk))); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}

@@ -29,6 +29,19 @@ func Extension() platform.Extension { return &extension{} }
 
 type extension struct {
 	keyFile, issuer, clientID, secretFile, publicURL string
+	auth                                             Authenticator // set by Start
+}
+
+// AuthenticatorOf gives, once ext (an Extension()) has started, the
+// authenticator of its citizen and staff routes, for other parts' routes
+// (the notifications); nil before, or when ext is not this package's.
+func AuthenticatorOf(ext platform.Extension) func() Authenticator {
+	return func() Authenticator {
+		if e, ok := ext.(*extension); ok {
+			return e.auth
+		}
+		return nil
+	}
 }
 
 func (e *extension) Flags(fs *flag.FlagSet) {
@@ -83,6 +96,7 @@ func (e *extension) Start(ctx context.Context, p *platform.Process, log *slog.Lo
 	} else {
 		log.Warn("bookings: no -oidc-issuer, citizen and staff booking routes answer 401")
 	}
+	e.auth = a
 	go func() {
 		if err := svc.Follow(ctx); err != nil && ctx.Err() == nil {
 			log.Error("bookings: following the halls' events stopped", "err", err)
