@@ -7,9 +7,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"hallq/central/audit"
 	"hallq/central/auth"
 	"hallq/central/calendars"
 	ccat "hallq/central/catalog"
@@ -37,6 +39,8 @@ type Authenticator interface {
 //	PUT  /api/v1/staff/halls/{hall}                   staff
 //	GET  /api/v1/staff/halls/{hall}/bookings?day=     staff (JSON, or CSV with format=csv)
 //	PUT  /api/v1/staff/catalog                        province admin
+//
+// and the supervision routes of supervise.go.
 func Handler(s *Service, a Authenticator) http.Handler {
 	mux := http.NewServeMux()
 	for pattern, h := range Routes(s, a) {
@@ -62,6 +66,7 @@ func Routes(s *Service, a Authenticator) map[string]http.Handler {
 	mux.HandleFunc("PUT /api/v1/staff/halls/{hall}", h.wrap(h.putHall))
 	mux.HandleFunc("GET /api/v1/staff/halls/{hall}/bookings", h.wrap(h.report))
 	mux.HandleFunc("PUT /api/v1/staff/catalog", h.wrap(h.putCatalog))
+	addSuperviseRoutes(mux, h) // supervise.go
 	return mux
 }
 
@@ -373,8 +378,16 @@ func (h *api) putHall(r *http.Request) (reply, error) {
 	if x.Revision == 0 && p.Role != auth.RoleProvinceAdmin {
 		return reply{}, refuse(Forbidden, ReasonNotStaff, "only a province admin adds a hall")
 	}
+	var before any
+	if old, err := h.s.Halls.Get(r.Context(), id); err == nil {
+		before = old
+	}
 	stored, n, err := h.s.PutHall(r.Context(), x)
 	if err != nil {
+		return reply{}, err
+	}
+	if err := h.s.record(r.Context(), p, audit.HallSaved, id, id, "", r.Header.Get("Idempotency-Key"), before,
+		map[string]any{"hall": stored, "cancelled": n}); err != nil {
 		return reply{}, err
 	}
 	return ok(PutHallReply{Hall: stored, Cancelled: n})
@@ -456,6 +469,10 @@ func (h *api) putCatalog(r *http.Request) (reply, error) {
 		return reply{}, refuse(Invalid, ReasonBadField, "%v", err)
 	}
 	if err != nil {
+		return reply{}, err
+	}
+	if err := h.s.record(r.Context(), p, audit.CatalogPublished, "", "catalog@"+strconv.FormatUint(c.Version, 10), "", r.Header.Get("Idempotency-Key"),
+		map[string]any{"version": *req.BaseVersion}, map[string]any{"version": c.Version, "matters": len(c.Matters)}); err != nil {
 		return reply{}, err
 	}
 	return ok(c)
