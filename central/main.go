@@ -5,7 +5,8 @@
 // durable views in JetStream and serves the API (-http); with
 // -province-key it serves bookings, calendars and the catalogue too
 // (hallq/central/booking), and the citizen portal and province dashboard
-// pages (hallq/central/pages). The wiring is in hallq/central/platform and the
+// pages (hallq/central/pages); work orders from the halls' poor ratings
+// (hallq/central/workorders). The wiring is in hallq/central/platform and the
 // booking extension; see docs/central.md.
 package main
 
@@ -20,12 +21,13 @@ import (
 	"hallq/central/booking"
 	"hallq/central/pages"
 	"hallq/central/platform"
+	"hallq/central/workorders"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension(), pages.Extension()); err != nil {
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension(), pages.Extension(), workorders.Extension()); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}
