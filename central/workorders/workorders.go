@@ -333,6 +333,9 @@ type Refusal struct {
 	Reason  string `json:"reason"`
 	Field   string `json:"field,omitempty"` // the body field at fault
 	Message string `json:"message"`
+	// Details repeat the field ({"field": …}) where the pages' shared
+	// call() keeps it.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 func (r *Refusal) Error() string { return r.Message }
@@ -349,7 +352,11 @@ const (
 )
 
 func refuse(status int, code, reason, field, format string, args ...any) *Refusal {
-	return &Refusal{Status: status, Code: code, Reason: reason, Field: field, Message: fmt.Sprintf(format, args...)}
+	r := &Refusal{Status: status, Code: code, Reason: reason, Field: field, Message: fmt.Sprintf(format, args...)}
+	if field != "" {
+		r.Details = map[string]string{"field": field}
+	}
+	return r
 }
 
 func (s *Service) mark(o *Order, now time.Time) {
