@@ -77,7 +77,7 @@ function orderCard(o) {
     el('h2', { id: 'h-' + o.id }, `${o.number} · ${o.hall} `,
       el('span', { class: 'badge ' + o.status }, t(W[o.status])), ' ',
       o.overdue ? el('span', { class: 'badge overdue' }, t(W.overdue)) : null),
-    el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)])),
+    el('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)])),
     o.follow_ups.length
       ? el('section', { class: 'follow-ups' }, el('h3', {}, t(W.followUps)),
         el('ul', {}, o.follow_ups.map((f) => el('li', {}, `${when(f.at)} · ${t(W[f.how])} · ${f.by}：${f.said} → ${f.result}`))))
