@@ -466,7 +466,7 @@ func (h *api) putCatalog(r *http.Request) (reply, error) {
 	}
 	var inv *ccat.InvalidError
 	if errors.As(err, &inv) {
-		return reply{}, refuse(Invalid, ReasonBadField, "%v", err)
+		return reply{}, refuse(Invalid, ReasonBadField, "%v", err).with(fieldOf(err.Error()))
 	}
 	if err != nil {
 		return reply{}, err

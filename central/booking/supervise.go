@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,12 +27,16 @@ import (
 //	POST /api/v1/staff/bans/{booking}/lift       province admin, {"reason": "…"}
 //	GET  /api/v1/staff/halls/{hall}/usage?from=&to=   staff of the hall
 //	GET  /api/v1/staff/audit?hall=&limit=        staff (a supervisor: their halls' entries)
+//	GET  /api/v1/staff/catalog/versions          staff: the kept catalogue versions
+//	GET  /api/v1/staff/halls/{hall}/history      staff of the hall: the kept calendar revisions
 
 func addSuperviseRoutes(mux routeMap, h *api) {
 	mux.HandleFunc("GET /api/v1/staff/bans", h.wrap(h.bans))
 	mux.HandleFunc("POST /api/v1/staff/bans/{booking}/lift", h.wrap(h.liftBan))
 	mux.HandleFunc("GET /api/v1/staff/halls/{hall}/usage", h.wrap(h.usage))
 	mux.HandleFunc("GET /api/v1/staff/audit", h.wrap(h.auditList))
+	mux.HandleFunc("GET /api/v1/staff/catalog/versions", h.wrap(h.catalogVersions))
+	mux.HandleFunc("GET /api/v1/staff/halls/{hall}/history", h.wrap(h.hallHistory))
 }
 
 // MissedBooking is one missed booking behind a ban.
@@ -426,4 +431,98 @@ func (h *api) auditList(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	return ok(map[string]any{"entries": l})
+}
+
+// FieldDetails name the field a validation refusal of a hall or the
+// catalogue is about, so an editor marks it: "name.zh", "slot_minutes",
+// "capacity", "calendar.weekly.mon", "calendar.holidays",
+// "calendar.closures", "calendar.booking_only", "calendar.zone";
+// "matters[2].name.zh", "matters[0].materials[1].name.zh".
+type FieldDetails struct {
+	Field string `json:"field"`
+}
+
+var (
+	matterFieldRE = regexp.MustCompile(`matter (\d+) \(.*?\): (?:material (\d+): )?([a-z_]+(?:\.[a-z]+)?)`)
+	calFieldRE    = regexp.MustCompile(`^calendar: (weekly\.[a-z]{3}|weekly|holidays|workdays|closures|booking_only|zone)\b`)
+	hallFieldRE   = regexp.MustCompile(`^(name\.zh|slot_minutes|capacity|id)\b`)
+)
+
+// fieldOf is the field a validation message of a hall or the catalogue
+// names as details (nil when none is recognised).
+func fieldOf(msg string) any {
+	if m := matterFieldRE.FindStringSubmatch(msg); m != nil {
+		f := "matters[" + m[1] + "]."
+		if m[2] != "" {
+			f += "materials[" + m[2] + "]."
+		}
+		return FieldDetails{Field: f + m[3]}
+	}
+	if m := calFieldRE.FindStringSubmatch(msg); m != nil {
+		return FieldDetails{Field: "calendar." + m[1]}
+	}
+	if m := hallFieldRE.FindStringSubmatch(msg); m != nil {
+		return FieldDetails{Field: m[1]}
+	}
+	return nil
+}
+
+// VersionSummary is one kept catalogue version.
+type VersionSummary struct {
+	Version     uint64 `json:"version"`
+	PublishedAt string `json:"published_at"`
+	Matters     int    `json:"matters"`
+}
+
+func (h *api) catalogVersions(r *http.Request) (reply, error) {
+	if _, err := h.staff(r, ""); err != nil {
+		return reply{}, err
+	}
+	vs, err := h.s.Catalog.Versions(r.Context())
+	if err != nil {
+		return reply{}, err
+	}
+	out := []VersionSummary{}
+	for _, v := range vs {
+		out = append(out, VersionSummary{Version: v.Version, PublishedAt: v.PublishedAt, Matters: len(v.Matters)})
+	}
+	return ok(map[string]any{"versions": out})
+}
+
+// HallRevision is one kept revision of a hall's calendar.
+type HallRevision struct {
+	Revision    uint64    `json:"revision"`
+	At          time.Time `json:"at"`
+	SlotMinutes int       `json:"slot_minutes"`
+	Holidays    int       `json:"holidays"`
+	Workdays    int       `json:"workdays"`
+	Closures    []string  `json:"closures"` // their days
+}
+
+func (h *api) hallHistory(r *http.Request) (reply, error) {
+	id := r.PathValue("hall")
+	if _, err := h.staff(r, id); err != nil {
+		return reply{}, err
+	}
+	revs, err := h.s.Halls.History(r.Context(), id)
+	if errors.Is(err, calendars.ErrUnknownHall) {
+		return reply{}, refuse(NotFound, ReasonUnknownHall, "there is no hall %q", id)
+	}
+	if err != nil {
+		return reply{}, err
+	}
+	out := []HallRevision{}
+	for _, v := range revs {
+		loc := provinceZone()
+		if l, err := time.LoadLocation(v.Hall.Calendar.Zone); err == nil {
+			loc = l
+		}
+		x := HallRevision{Revision: v.Revision, At: v.At.In(loc), SlotMinutes: v.Hall.SlotMinutes, Holidays: len(v.Hall.Calendar.Holidays),
+			Workdays: len(v.Hall.Calendar.Workdays), Closures: []string{}}
+		for _, c := range v.Hall.Calendar.Closures {
+			x.Closures = append(x.Closures, c.Day)
+		}
+		out = append(out, x)
+	}
+	return ok(map[string]any{"revisions": out})
 }

@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"hallq/central/auth"
 	"hallq/central/booking"
 	"hallq/central/oidcdev"
+	"hallq/internal/calendar"
+	"hallq/internal/catalog"
 	"hallq/internal/testclock"
 )
 
@@ -159,4 +162,57 @@ func TestCapacityUsePerHallServiceAndDay(t *testing.T) {
 	w.MustRefuse(400, booking.ReasonBadField, "GET", "/api/v1/staff/halls/h1/usage?from=30.11.2026&to=2026-11-30", w.Admin(), nil)
 	w.MustRefuse(400, booking.ReasonBadField, "GET", "/api/v1/staff/halls/h1/usage?from=2026-01-01&to=2026-11-30", w.Admin(), nil)
 	w.MustRefuse(404, booking.ReasonUnknownHall, "GET", "/api/v1/staff/halls/zz/usage?from=2026-11-30&to=2026-11-30", w.Admin(), nil)
+}
+
+func TestEditorsLearnTheFieldAndSeeTheHistory(t *testing.T) {
+	w := MustWorld(t, 1)
+	h := w.MustHall(sampleHall("h1"))
+	bad := h
+	bad.SlotMinutes = 1
+	if e := w.MustRefuse(400, booking.ReasonBadField, "PUT", "/api/v1/staff/halls/h1", w.Admin(), bad); fmt.Sprint(e.Details) != "map[field:slot_minutes]" {
+		t.Fatalf("details %+v", e.Details)
+	}
+	bad = h
+	bad.Calendar.Closures = []calendar.Closure{{Day: "2026-12-01"}}
+	if e := w.MustRefuse(400, booking.ReasonBadField, "PUT", "/api/v1/staff/halls/h1", w.Admin(), bad); fmt.Sprint(e.Details) != "map[field:calendar.closures]" {
+		t.Fatalf("details %+v", e.Details)
+	}
+	h.Calendar.Holidays = []string{"2026-12-31"}
+	w.MustHall(h)
+	var hist struct{ Revisions []booking.HallRevision }
+	w.MustDo(200, "GET", "/api/v1/staff/halls/h1/history", w.Admin(), nil, "", &hist)
+	if len(hist.Revisions) != 2 || hist.Revisions[0].Holidays != 1 || hist.Revisions[1].Holidays != 0 || hist.Revisions[0].Revision <= hist.Revisions[1].Revision {
+		t.Fatalf("history %+v", hist.Revisions)
+	}
+	if _, off := hist.Revisions[0].At.Zone(); off != 8*3600 {
+		t.Fatalf("revision time %v", hist.Revisions[0].At)
+	}
+	w.MustRefuse(403, booking.ReasonNotStaff, "GET", "/api/v1/staff/halls/h1/history", w.Supervisor("li", "h2"), nil)
+
+	m := catalog.Matter{Code: "M1", Name: catalog.Text{ZH: "换证"}, Services: []string{"B"}, Booking: catalog.BookingAllowed,
+		Materials: []catalog.Material{{Name: catalog.Text{ZH: "身份证"}}, {Name: catalog.Text{EN: "photo"}}}}
+	zero := uint64(0)
+	if e := w.MustRefuse(400, booking.ReasonBadField, "PUT", "/api/v1/staff/catalog", w.Admin(), booking.CatalogRequest{BaseVersion: &zero, Matters: []catalog.Matter{m}}); fmt.Sprint(e.Details) != "map[field:matters[0].materials[1].name.zh]" {
+		t.Fatalf("details %+v", e.Details)
+	}
+	m.Materials = m.Materials[:1]
+	w.MustDo(200, "PUT", "/api/v1/staff/catalog", w.Admin(), booking.CatalogRequest{BaseVersion: &zero, Matters: []catalog.Matter{m}}, "", nil)
+	one := uint64(1)
+	m2 := m
+	m2.Code = "M2"
+	w.MustDo(200, "PUT", "/api/v1/staff/catalog", w.Admin(), booking.CatalogRequest{BaseVersion: &one, Matters: []catalog.Matter{m, m2}}, "", nil)
+	var vs struct{ Versions []booking.VersionSummary }
+	w.MustDo(200, "GET", "/api/v1/staff/catalog/versions", w.Supervisor("wu", "h1"), nil, "", &vs)
+	if len(vs.Versions) != 2 || vs.Versions[0].Version != 2 || vs.Versions[0].Matters != 2 || vs.Versions[1].Version != 1 {
+		t.Fatalf("versions %+v", vs.Versions)
+	}
+	var trail struct{ Entries []audit.Entry }
+	w.MustDo(200, "GET", "/api/v1/staff/audit", w.Admin(), nil, "", &trail)
+	n := map[string]int{}
+	for _, e := range trail.Entries {
+		n[e.Action]++
+	}
+	if n[audit.CatalogPublished] != 2 || n[audit.HallSaved] != 2 {
+		t.Fatalf("audited %v", n)
+	}
 }
