@@ -129,11 +129,12 @@ func TestBookingSupervisionPage(t *testing.T) {
 					t.Fatalf("tomorrow's use %q, the server's %+v", cells, r)
 				}
 				// Show the usage of another span (the button is pressed; the server answers).
-				tb.do(chromedpSetValue("#use-from", day(2, 0, 0).Format("2006-01-02")), chromedpSetValue("#use-to", day(2, 0, 0).Format("2006-01-02")))
+				tb.setValue("#use-from", day(2, 0, 0).Format("2006-01-02"))
+				tb.setValue("#use-to", day(2, 0, 0).Format("2006-01-02"))
 				tb.click("#use-show")
 				tb.waitFor(2*time.Second, `document.querySelectorAll("#use-table tbody tr").length === 1`)
 				// From after to: the server's refusal is shown.
-				tb.do(chromedpSetValue("#use-from", day(3, 0, 0).Format("2006-01-02")))
+				tb.setValue("#use-from", day(3, 0, 0).Format("2006-01-02"))
 				tb.click("#use-show")
 				tb.waitFor(2*time.Second, `document.querySelector("#use-form [role=alert]").textContent.includes("before")`)
 

@@ -378,8 +378,10 @@ var viewports = []struct {
 	width, height int64
 }{{"phone", 390, 844}, {"desktop", 1366, 900}}
 
-// chromedpSetValue sets an input's value (a date input takes no typing in
-// a locale-free way).
-func chromedpSetValue(sel, v string) chromedp.Action[chromedp.Void] {
-	return chromedp.SetValue(chromedp.CSS(sel), v)
+// setValue sets a form control's value as a person's editing would (a
+// date input takes no typing in a locale-free way) and fires input.
+func (tb *tab) setValue(sel, v string) {
+	tb.t.Helper()
+	tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+	eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, v))
 }

@@ -89,7 +89,7 @@ func TestWorkOrdersPage(t *testing.T) {
 				tb.waitFor(2*time.Second, `document.querySelector("#fu-said").getAttribute("aria-invalid") === "true"`)
 				tb.axe()
 				eval[bool](tb, `(document.querySelector("#fu-how").value = "visit", true)`)
-				tb.do(chromedpSetValue("#fu-at", now.Add(-10*time.Minute).Format("2006-01-02T15:04")))
+				tb.setValue("#fu-at", now.Add(-10*time.Minute).Format("2006-01-02T15:04"))
 				tb.typeIn("#fu-said", "等了一个小时 "+run)
 				tb.typeIn("#fu-result", "已致歉，增开窗口")
 				tb.click("#fu-ok")
