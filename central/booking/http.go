@@ -460,7 +460,7 @@ func (h *api) putCatalog(r *http.Request) (reply, error) {
 	if req.BaseVersion == nil {
 		return reply{}, refuse(Invalid, ReasonBadField, "base_version is required: the version you edited (0 for the first)")
 	}
-	c, err := h.s.Catalog.Publish(r.Context(), *req.BaseVersion, req.Matters, h.s.cfg.Clock.Now())
+	c, err := h.s.Catalog.Publish(r.Context(), *req.BaseVersion, req.Matters, h.s.cfg.Clock.Now().In(provinceZone())) // shown in the halls' zone
 	if errors.Is(err, ccat.ErrChanged) {
 		return reply{}, refuse(Conflict, ReasonChanged, "%v", err)
 	}

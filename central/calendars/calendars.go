@@ -252,3 +252,16 @@ type Revision struct {
 	At       time.Time `json:"at"`
 	Hall     Hall      `json:"hall"`
 }
+
+// Bind binds the bucket without changing its configuration (a process
+// whose other parts opened it already), creating it when it is missing.
+func Bind(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
+	kv, err := js.KeyValue(ctx, Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return Open(ctx, js, replicas)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("calendars: bucket %s: %w", Bucket, err)
+	}
+	return &Store{kv: kv}, nil
+}

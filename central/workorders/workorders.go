@@ -148,8 +148,15 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		c.Log = slog.Default()
 	}
 	r := max(c.Replicas, 1)
-	if err := platform.EnsureStreams(ctx, c.JS, platform.StreamOptions{Replicas: r}); err != nil {
-		return nil, err
+	// The process made HALLS already; updating a stream while another
+	// part creates its consumer on it is what nats-server must not see
+	// (a data race there), so it is created only when missing.
+	if _, err := c.JS.Stream(ctx, platform.HallsStream); errors.Is(err, jetstream.ErrStreamNotFound) {
+		if err := platform.EnsureStreams(ctx, c.JS, platform.StreamOptions{Replicas: r}); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("workorders: stream %s: %w", platform.HallsStream, err)
 	}
 	kv, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: Bucket, Description: "work orders from poor ratings, by id", History: 1, Storage: jetstream.FileStorage, Replicas: r,
@@ -158,7 +165,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		return nil, fmt.Errorf("workorders: bucket %s: %w", Bucket, err)
 	}
 	s := &Service{cfg: c, kv: kv, log: c.Log}
-	if s.halls, err = calendars.Open(ctx, c.JS, r); err != nil {
+	if s.halls, err = calendars.Bind(ctx, c.JS, r); err != nil {
 		return nil, err
 	}
 	if s.Audit, err = audit.Open(ctx, c.JS, r); err != nil {

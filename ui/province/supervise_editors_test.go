@@ -73,7 +73,7 @@ func TestCatalogEditingPage(t *testing.T) {
 					t.Fatalf("an invalid matter was published: version %d", v)
 				}
 				tb.axe()
-				tb.typeIn("#m-name-zh", "居民身份证换领 "+run)
+				tb.setValue("#m-name-zh", "居民身份证换领 "+run)
 				tb.setValue("#m-limit", "15")
 				tb.click("#save")
 				tb.waitFor(2*time.Second, `!document.querySelector("#saved").hidden`)
@@ -83,6 +83,9 @@ func TestCatalogEditingPage(t *testing.T) {
 					t.Fatalf("published %d %+v", cat.Version, m)
 				}
 				eventually(t, "sent to the halls", func() bool { return c.published() == cat.Version })
+				if !strings.HasSuffix(cat.PublishedAt, "+08:00") {
+					t.Fatalf("published at %s, not in the hall's zone", cat.PublishedAt)
+				}
 				if lang == "zh" && vp.name == "desktop" || lang == "en" && vp.name == "phone" {
 					tb.shot("catalog-" + lang + "-" + vp.name)
 				}
@@ -98,15 +101,15 @@ func TestCatalogEditingPage(t *testing.T) {
 					t.Fatalf("the conflicting save overwrote: %+v", m)
 				}
 				tb.click("#reload")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#conflict").hidden && document.querySelector("#version").textContent.includes(%q)`, fmt.Sprint(cat.Version+1)))
+				tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#conflict").hidden && document.querySelector("#version").dataset.version === "%d" && document.querySelector("#editor").hidden`, cat.Version+1))
 				// A new matter.
 				code := "N-" + run
 				tb.click("#new")
 				tb.waitFor(time.Second, `!document.querySelector("#editor").hidden && document.querySelector("#delete").hidden`)
-				tb.typeIn("#m-code", code)
-				tb.typeIn("#m-name-zh", "新事项")
-				tb.typeIn("#m-services", "b")
-				tb.typeIn("#m-materials", "户口簿 | Household register | 1 | 原件")
+				tb.setValue("#m-code", code)
+				tb.setValue("#m-name-zh", "新事项")
+				tb.setValue("#m-services", "b")
+				tb.setValue("#m-materials", "户口簿 | Household register | 1 | 原件")
 				tb.click("#save")
 				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#matters tr[data-code=%q]')`, code))
 				if m, ok := c.catalog().Matter(code); !ok || m.Services[0] != "B" || m.Materials[0].Copies != 1 || m.Materials[0].Name.EN != "Household register" {

@@ -57,13 +57,14 @@ function render() {
   $('#version').textContent = cat.version
     ? t({ zh: `当前第 ${cat.version} 版 · 发布于 ${hallDay(cat.published_at)} ${hallTime(cat.published_at)}`, en: `Version ${cat.version} · published ${hallDay(cat.published_at)} ${hallTime(cat.published_at)}` })
     : t({ zh: '尚未发布目录。', en: 'No catalogue published yet.' });
+  $('#version').dataset.version = cat.version;
   const admin = me && me.role === 'province_admin';
   $('#new').hidden = !admin;
   fill($('#matters tbody'), cat.matters.map((m, i) => el('tr', { 'data-code': m.code },
     el('td', {}, m.code), el('td', {}, t(m.name)), el('td', {}, m.services.join(',')), el('td', {}, t(bookingWords[m.booking])),
     el('td', {}, admin ? el('button', { type: 'button', class: 'secondary edit', 'data-code': m.code, onclick: () => edit(i) }, t(W.edit)) : t(W.onlyAdmin)))));
   fill($('#versions'), versions.map((v) => el('li', { 'data-version': v.version },
-    `${t({ zh: '第', en: 'Version ' })}${v.version}${t({ zh: ' 版', en: '' })} · ${hallDay(v.published_at)} ${hallTime(v.published_at)} · ${v.matters} ${t({ zh: '项', en: 'matters' })}`)));
+    `${t({ zh: `第 ${v.version} 版`, en: `Version ${v.version}` })} · ${hallDay(v.published_at)} ${hallTime(v.published_at)} · ${t({ zh: `${v.matters} 项`, en: `${v.matters} matters` })}`)));
   fill($('#halls'), halls.map((h) => el('li', {}, el('a', { href: '/province/calendars/' + encodeURIComponent(h.id) }, `${t(h.name)} (${h.id})`))));
 }
 
