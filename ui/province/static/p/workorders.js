@@ -94,7 +94,7 @@ function render() {
     en: `Every poor rating (1–2) becomes a work order due in ${days} working days (on the hall's calendar); it closes only after a follow-up.` });
   const a = $('#alerts');
   a.hidden = alerts.length === 0;
-  a.textContent = alerts.length ? `${t(W.alerts)}：${alerts.length} — ${alerts.map((x) => `${x.hall} (${x.due})`).join('，')}` : '';
+  a.textContent = alerts.length ? `${t(W.alerts)}${t({ zh: '：', en: ': ' })}${alerts.length} — ${alerts.map((x) => `${x.hall} (${x.due})`).join(t({ zh: '，', en: ', ' }))}` : '';
   $('#none').hidden = orders.length > 0;
   fill($('#orders'), orders.map(orderCard));
 }
