@@ -5,7 +5,8 @@
 // durable views in JetStream and serves the API (-http); with
 // -province-key it serves bookings, calendars and the catalogue too
 // (hallq/central/booking), and the citizen portal and province dashboard
-// pages (hallq/central/pages). The wiring is in hallq/central/platform and the
+// pages (hallq/central/pages); work orders from the halls' poor ratings
+// (hallq/central/workorders). The wiring is in hallq/central/platform and the
 // booking extension; see docs/central.md.
 package main
 
@@ -21,13 +22,14 @@ import (
 	"hallq/central/notify"
 	"hallq/central/pages"
 	"hallq/central/platform"
+	"hallq/central/workorders"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bk := booking.Extension()
-	if err := platform.Main(ctx, os.Args[1:], os.Stderr, bk, pages.Extension(), notify.Extension(booking.AuthenticatorOf(bk))); err != nil {
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr, bk, pages.Extension(), notify.Extension(booking.AuthenticatorOf(bk)), workorders.Extension()); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}

@@ -52,13 +52,14 @@ const (
 	ReasonNotOpen        Reason = "not_open"        // the booking is no longer booked (cancelled, arrived, …)
 	ReasonChanged        Reason = "changed"         // someone else changed it since the revision given
 	ReasonSameSlot       Reason = "same_slot"       // a reschedule to the slot the booking already has
+	ReasonNotBanned      Reason = "not_banned"      // lifting a ban that is not in force (ended, or lifted already)
 )
 
 // Reasons lists every reason (docs and tests read it).
 var Reasons = []Reason{ReasonBadJSON, ReasonUnknownField, ReasonBadField, ReasonNoToken, ReasonBadToken, ReasonNotCitizen,
 	ReasonNotStaff, ReasonUnknownHall, ReasonUnknownService, ReasonUnknownMatter, ReasonUnknownBooking, ReasonNotASlot,
 	ReasonHallClosed, ReasonSlotInPast, ReasonBookingCutoff, ReasonCancelCutoff, ReasonNotReleased, ReasonSlotFull,
-	ReasonAlreadyBooked, ReasonDayCap, ReasonWeekCap, ReasonBanned, ReasonNotOpen, ReasonChanged, ReasonSameSlot}
+	ReasonAlreadyBooked, ReasonDayCap, ReasonWeekCap, ReasonBanned, ReasonNotOpen, ReasonChanged, ReasonSameSlot, ReasonNotBanned}
 
 // Error is a refusal or failure with its code and reason; Details, on
 // some refusals, say more (the closure's reason, the ban's end, …).

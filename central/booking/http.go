@@ -8,9 +8,11 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"hallq/central/audit"
 	"hallq/central/auth"
 	"hallq/central/calendars"
 	ccat "hallq/central/catalog"
@@ -40,6 +42,8 @@ type Authenticator interface {
 //	PUT  /api/v1/staff/halls/{hall}                   staff
 //	GET  /api/v1/staff/halls/{hall}/bookings?day=     staff (JSON, or CSV with format=csv)
 //	PUT  /api/v1/staff/catalog                        province admin
+//
+// and the supervision routes of supervise.go.
 func Handler(s *Service, a Authenticator) http.Handler {
 	mux := http.NewServeMux()
 	for pattern, h := range Routes(s, a) {
@@ -66,6 +70,7 @@ func Routes(s *Service, a Authenticator) map[string]http.Handler {
 	mux.HandleFunc("PUT /api/v1/staff/halls/{hall}", h.wrap(h.putHall))
 	mux.HandleFunc("GET /api/v1/staff/halls/{hall}/bookings", h.wrap(h.report))
 	mux.HandleFunc("PUT /api/v1/staff/catalog", h.wrap(h.putCatalog))
+	addSuperviseRoutes(mux, h) // supervise.go
 	return mux
 }
 
@@ -433,8 +438,16 @@ func (h *api) putHall(r *http.Request) (reply, error) {
 	if x.Revision == 0 && p.Role != auth.RoleProvinceAdmin {
 		return reply{}, refuse(Forbidden, ReasonNotStaff, "only a province admin adds a hall")
 	}
+	var before any
+	if old, err := h.s.Halls.Get(r.Context(), id); err == nil {
+		before = old
+	}
 	stored, n, err := h.s.PutHall(r.Context(), x)
 	if err != nil {
+		return reply{}, err
+	}
+	if err := h.s.record(r.Context(), p, audit.HallSaved, id, id, "", r.Header.Get("Idempotency-Key"), before,
+		map[string]any{"hall": stored, "cancelled": n}); err != nil {
 		return reply{}, err
 	}
 	return ok(PutHallReply{Hall: stored, Cancelled: n})
@@ -507,15 +520,19 @@ func (h *api) putCatalog(r *http.Request) (reply, error) {
 	if req.BaseVersion == nil {
 		return reply{}, refuse(Invalid, ReasonBadField, "base_version is required: the version you edited (0 for the first)")
 	}
-	c, err := h.s.Catalog.Publish(r.Context(), *req.BaseVersion, req.Matters, h.s.cfg.Clock.Now())
+	c, err := h.s.Catalog.Publish(r.Context(), *req.BaseVersion, req.Matters, h.s.cfg.Clock.Now().In(provinceZone())) // shown in the halls' zone
 	if errors.Is(err, ccat.ErrChanged) {
 		return reply{}, refuse(Conflict, ReasonChanged, "%v", err)
 	}
 	var inv *ccat.InvalidError
 	if errors.As(err, &inv) {
-		return reply{}, refuse(Invalid, ReasonBadField, "%v", err)
+		return reply{}, refuse(Invalid, ReasonBadField, "%v", err).with(fieldOf(err.Error()))
 	}
 	if err != nil {
+		return reply{}, err
+	}
+	if err := h.s.record(r.Context(), p, audit.CatalogPublished, "", "catalog@"+strconv.FormatUint(c.Version, 10), "", r.Header.Get("Idempotency-Key"),
+		map[string]any{"version": *req.BaseVersion}, map[string]any{"version": c.Version, "matters": len(c.Matters)}); err != nil {
 		return reply{}, err
 	}
 	return ok(c)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"hallq/central/audit"
 	"hallq/central/auth"
 	"hallq/central/calendars"
 	ccat "hallq/central/catalog"
@@ -133,6 +134,7 @@ type Service struct {
 	days     jetstream.KeyValue
 	Halls    *calendars.Store
 	Catalog  *ccat.Store
+	Audit    *audit.Log // the province's audit trail of staff changes
 	log      *slog.Logger
 }
 
@@ -177,6 +179,9 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		return nil, err
 	}
 	if s.Catalog, err = ccat.Open(ctx, c.JS, r); err != nil {
+		return nil, err
+	}
+	if s.Audit, err = audit.Open(ctx, c.JS, r); err != nil {
 		return nil, err
 	}
 	// A version stored by a process that died before publishing it reaches
@@ -243,6 +248,9 @@ type ref struct {
 type miss struct {
 	ID  string `json:"id"`
 	Day string `json:"day"`
+	// Forgiven marks a miss a province admin's lifting of a ban forgave:
+	// it no longer counts (supervise.go).
+	Forgiven bool `json:"forgiven,omitempty"`
 }
 
 type citizenRec struct {
@@ -279,7 +287,9 @@ func (s *Service) standing(c citizenRec, today string) (int, string) {
 	td, _ := time.Parse("2006-01-02", today)
 	days := make([]string, 0, len(c.Misses))
 	for _, m := range c.Misses {
-		days = append(days, m.Day)
+		if !m.Forgiven {
+			days = append(days, m.Day)
+		}
 	}
 	slices.Sort(days)
 	recent, until := 0, ""

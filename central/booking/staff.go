@@ -25,7 +25,7 @@ var ChangedHours = catalog.Text{ZH: "大厅调整了办公时间，此预约已�
 // already made. It returns the hall as stored and the bookings cancelled.
 func (s *Service) PutHall(ctx context.Context, h calendars.Hall) (calendars.Hall, int, error) {
 	if err := h.Validate(); err != nil {
-		return h, 0, refuse(Invalid, ReasonBadField, "%v", err)
+		return h, 0, refuse(Invalid, ReasonBadField, "%v", err).with(fieldOf(err.Error()))
 	}
 	stored, _, err := s.Halls.Put(ctx, h)
 	if errors.Is(err, calendars.ErrChanged) {

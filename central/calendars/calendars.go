@@ -222,3 +222,48 @@ func (s *Store) List(ctx context.Context) ([]Hall, error) {
 	}
 	return out, nil
 }
+
+// History is the hall's kept revisions (the bucket keeps the last 16),
+// newest first, each with when it was written.
+func (s *Store) History(ctx context.Context, id string) ([]Revision, error) {
+	if !ValidHallID(id) {
+		return nil, ErrUnknownHall
+	}
+	es, err := s.kv.History(ctx, key(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, ErrUnknownHall
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Revision, 0, len(es))
+	for i := len(es) - 1; i >= 0; i-- {
+		var h Hall
+		if json.Unmarshal(es[i].Value(), &h) != nil {
+			continue
+		}
+		h.Revision = es[i].Revision()
+		out = append(out, Revision{Revision: h.Revision, At: es[i].Created(), Hall: h})
+	}
+	return out, nil
+}
+
+// Revision is one kept revision of a hall.
+type Revision struct {
+	Revision uint64    `json:"revision"`
+	At       time.Time `json:"at"`
+	Hall     Hall      `json:"hall"`
+}
+
+// Bind binds the bucket without changing its configuration (a process
+// whose other parts opened it already), creating it when it is missing.
+func Bind(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
+	kv, err := platform.BindKV(ctx, js, Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return Open(ctx, js, replicas)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("calendars: bucket %s: %w", Bucket, err)
+	}
+	return &Store{kv: kv}, nil
+}

@@ -143,3 +143,23 @@ func (s *Store) Announce(ctx context.Context, c cat.Catalog) error {
 	}
 	return nil
 }
+
+// Versions are the kept versions (the bucket keeps the last 64), newest
+// first.
+func (s *Store) Versions(ctx context.Context) ([]cat.Catalog, error) {
+	es, err := s.kv.History(ctx, "current")
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return []cat.Catalog{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cat.Catalog, 0, len(es))
+	for i := len(es) - 1; i >= 0; i-- {
+		var c cat.Catalog
+		if json.Unmarshal(es[i].Value(), &c) == nil {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

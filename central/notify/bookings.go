@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hallq/central/booking"
+	"hallq/central/platform"
 )
 
 // BookingsConsumer is the durable consumer, on the stream of the booking
@@ -76,7 +77,7 @@ func (s *Service) consumeBookings(ctx context.Context) error {
 }
 
 func (s *Service) booking(ctx context.Context, id string) (booking.Booking, error) {
-	kv, err := s.js.KeyValue(ctx, booking.BookingsBucket)
+	kv, err := platform.BindKV(ctx, s.js, booking.BookingsBucket)
 	if err != nil {
 		return booking.Booking{}, err
 	}

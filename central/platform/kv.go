@@ -29,6 +29,16 @@ func OpenKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueC
 	return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + cfg.Bucket, prefix: "$KV." + cfg.Bucket + "."}, nil
 }
 
+// BindKV binds an existing bucket (jetstream.ErrBucketNotFound when
+// missing) with OpenKV's reads, without updating its configuration.
+func BindKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + bucket, prefix: "$KV." + bucket + "."}, nil
+}
+
 type leaderKV struct {
 	jetstream.KeyValue
 	nc             *nats.Conn

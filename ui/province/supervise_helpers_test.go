@@ -1,0 +1,387 @@
+package province_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hallq/central/auth"
+	"hallq/central/booking"
+	"hallq/central/oidcdev"
+	"hallq/central/pages"
+	"hallq/central/platform"
+	"hallq/central/workorders"
+)
+
+const chromium = "/usr/bin/chromium"
+
+var screenshots = flag.String("screenshots", "", "write a screenshot of each supervision page into this directory (e.g. ../../docs/screenshots)")
+
+// ---- a real central ----
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// central is a central process (platform.Main with the booking, pages and
+// work-order extensions) on an embedded NATS server, signing staff in at
+// a stand-in provider with accounts ops (province admin), wu (supervisor
+// of h1) and li (supervisor of h2).
+type central struct {
+	t   *testing.T
+	URL string
+	IDP *oidcdev.Provider
+	JS  jetstream.JetStream
+	seq map[string]uint64
+}
+
+func mustCentral(t *testing.T) *central {
+	t.Helper()
+	idp, err := oidcdev.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp.Staff = map[string]oidcdev.Staff{
+		"ops": {Role: auth.RoleProvinceAdmin},
+		"wu":  {Role: auth.RoleHallSupervisor, Halls: []string{"h1"}},
+		"li":  {Role: auth.RoleHallSupervisor, Halls: []string{"h2"}},
+	}
+	isrv := httptest.NewServer(idp)
+	t.Cleanup(isrv.Close)
+	idp.Issuer = isrv.URL
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "province.key")
+	if err := os.WriteFile(keyFile, []byte("6578616d706c652d70726f76696e63652d6b6579\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsAddr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &logBuf{}
+	done := make(chan error, 1)
+	args := []string{"-data", filepath.Join(dir, "nats"), "-nats-listen", natsAddr, "-http", "127.0.0.1:0",
+		"-province-key", keyFile, "-oidc-issuer", isrv.URL, "-oidc-client-id", "portal"}
+	go func() {
+		done <- platform.Main(ctx, args, logs, booking.Extension(), pages.Extension(), workorders.Extension())
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("central stopped with %v", err)
+		}
+		if t.Failed() {
+			t.Logf("central log:\n%s", logs.String())
+		}
+	})
+	c := &central{t: t, IDP: idp, seq: map[string]uint64{}}
+	for deadline := time.Now().Add(60 * time.Second); c.URL == ""; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the central did not start:\n%s", logs.String())
+		}
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if i := strings.Index(l, "api=http://"); i >= 0 && strings.Contains(l, "central view") {
+				c.URL = strings.TrimSuffix(strings.Fields(l[i+4:])[0], "/api/v1/halls")
+			}
+		}
+	}
+	nc, err := nats.Connect("nats://" + natsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	c.JS, _ = jetstream.New(nc)
+	return c
+}
+
+// Admin is a province admin's bearer ID token; Citizen is citizen i's.
+func (c *central) Admin() string {
+	return c.IDP.Mint(oidcdev.Token{Subject: "ops", Audience: "portal", Role: auth.RoleProvinceAdmin})
+}
+
+func (c *central) Citizen(number string) string {
+	return c.IDP.Mint(oidcdev.Token{Subject: "c-" + number, Audience: "portal", IDNumber: number})
+}
+
+// Do calls the central's API with a bearer token.
+func (c *central) Do(method, path, token string, body any) (int, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// Must calls the API and checks the status, decoding into v.
+func (c *central) Must(status int, method, path, token string, body, v any) {
+	c.t.Helper()
+	st, b := c.Do(method, path, token, body)
+	if st != status {
+		c.t.Fatalf("%s %s: %d, want %d: %s", method, path, st, status, b)
+	}
+	if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+// HallEvent publishes a hall event on HALLS as the hall's forwarder does.
+func (c *central) HallEvent(hall, typ, day string, fields map[string]any) {
+	c.t.Helper()
+	c.seq[hall]++
+	ev := map[string]any{"seq": c.seq[hall], "type": typ, "day": day, "at": time.Now()}
+	for k, v := range fields {
+		ev[k] = v
+	}
+	body, _ := json.Marshal(ev)
+	m := &nats.Msg{Subject: "hall." + hall + ".events." + typ, Data: body, Header: nats.Header{}}
+	m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s:%d@0123456789abcdef", hall, c.seq[hall]))
+	if _, err := c.JS.PublishMsg(context.Background(), m); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// eventually polls cond; it fails only after a long limit (no test fails on a timing).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ---- a real browser (as hallq/ui/web's tests) ----
+
+type browser struct{ ctx context.Context }
+
+func mustBrowser(t *testing.T) *browser {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("browser tests need Chromium at %s (make deps): %v", chromium, err)
+	}
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
+	t.Cleanup(cancel)
+	ctx, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{ctx: ctx}
+}
+
+// tab is one page; uncaught exceptions and CSP violations fail the test.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+	mu  sync.Mutex
+	bad []string
+}
+
+func (b *browser) tab(t *testing.T, width, height int64) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	tb := &tab{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Source == "security" {
+				tb.mu.Lock()
+				tb.bad = append(tb.bad, m.String())
+				tb.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		for _, m := range tb.bad {
+			t.Errorf("page problem: %s", m)
+		}
+	})
+	return tb
+}
+
+func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+func (tb *tab) open(url string) { tb.t.Helper(); tb.do(chromedp.Navigate(url)) }
+
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript expression until it is true; it fails only
+// after ten times what a person would expect (at least 30 s).
+func (tb *tab) waitFor(within time.Duration, expr string) {
+	tb.t.Helper()
+	start, limit := time.Now(), max(10*within, 30*time.Second)
+	for !eval[bool](tb, expr) {
+		if time.Since(start) > limit {
+			tb.t.Fatalf("not true within %v: %s\npage: %s", limit, expr, eval[string](tb, `document.body.innerText.slice(0, 800)`))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if took := time.Since(start); took > within {
+		tb.t.Logf("took %v (expected within %v): %s", took.Round(time.Millisecond), within, expr)
+	}
+}
+
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
+}
+
+func (tb *tab) click(sel string) {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+func (tb *tab) typeIn(sel, text string) {
+	tb.t.Helper()
+	tb.do(chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
+}
+
+// signIn opens page (with ?lang=), follows its sign-in link to the
+// stand-in provider, picks the staff account and comes back signed in. It
+// returns the staff member's name as the page shows it (the provider's
+// subject for the account).
+func (tb *tab) signIn(base, page, lang, account string) string {
+	tb.t.Helper()
+	tb.open(base + page + "?lang=" + lang)
+	tb.waitFor(5*time.Second, `!!document.querySelector("#signin") || !!document.querySelector("#signout")`)
+	if eval[bool](tb, `!!document.querySelector("#signout")`) {
+		tb.signOut() // the browser is still signed in from before
+	}
+	tb.click("#signin")
+	tb.waitFor(5*time.Second, `!!document.querySelector("select[name=staff]")`)
+	eval[bool](tb, fmt.Sprintf(`(document.querySelector("select[name=staff]").value = %q, true)`, account))
+	tb.click(`form:has(select[name=staff]) button[type=submit]`)
+	tb.waitFor(5*time.Second, fmt.Sprintf(`location.pathname === %q && !!document.querySelector("#who")`, page))
+	return strings.SplitN(tb.text("#who"), " · ", 2)[0]
+}
+
+// signOut presses the sign-out button and waits for the sign-in link.
+func (tb *tab) signOut() {
+	tb.t.Helper()
+	tb.click("#signout")
+	tb.waitFor(5*time.Second, `!!document.querySelector("#signin")`)
+	if st := eval[float64](tb, `fetch("/api/v1/me").then(r => r.status)`); st != 401 {
+		tb.t.Fatalf("after sign-out /api/v1/me is %v", st)
+	}
+}
+
+// axe runs axe-core (vendored under ui/web/testdata) and fails on serious
+// or critical violations.
+func (tb *tab) axe() {
+	tb.t.Helper()
+	src, err := os.ReadFile("../web/testdata/axe.min.js")
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	if !eval[bool](tb, `typeof axe === "object"`) {
+		eval[any](tb, string(src)+";0")
+	}
+	found := eval[[]string](tb, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
+		.filter(v => v.impact === "serious" || v.impact === "critical")
+		.map(v => v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))`)
+	for _, v := range found {
+		tb.t.Errorf("accessibility: %s", v)
+	}
+}
+
+// shot writes a screenshot when -screenshots is given.
+func (tb *tab) shot(name string) {
+	tb.t.Helper()
+	if *screenshots == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*screenshots, "province-"+name+".png"), png, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// viewports are the phone and desktop sizes every page is tested at.
+var viewports = []struct {
+	name          string
+	width, height int64
+}{{"phone", 390, 844}, {"desktop", 1366, 900}}
+
+// setValue sets a form control's value as a person's editing would (a
+// date input takes no typing in a locale-free way) and fires input.
+func (tb *tab) setValue(sel, v string) {
+	tb.t.Helper()
+	tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+	eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, v))
+}
