@@ -15,8 +15,6 @@ import (
 	"hallq/internal/idnumber"
 )
 
-var shanghai, _ = time.LoadLocation("Asia/Shanghai")
-
 // number is the i-th valid resident ID number of these tests.
 func number(i int) string {
 	first := fmt.Sprintf("110105%s%03d", time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format("20060102"), 100+i)
@@ -102,7 +100,7 @@ func TestBookingSupervisionPage(t *testing.T) {
 				id := number(i)
 				ref := c.ban(t, id)
 				tb := b.tab(t, vp.width, vp.height)
-				who := tb.signIn(c.URL, "/province/bookings", lang, "ops")
+				who := tb.signInAs(c.URL, "/province/bookings", lang, "ops")
 				if lang == "en" {
 					tb.waitFor(time.Second, `document.querySelector("h1").textContent === "Booking supervision" && document.documentElement.lang === "en"`)
 				} else {
@@ -167,13 +165,13 @@ func TestBookingSupervisionPage(t *testing.T) {
 				// A supervisor of h1 sees the list without the lift button; h2's sees no ban and no h1.
 				tb.signOut()
 				other := c.ban(t, number(100+i))
-				tb.signIn(c.URL, "/province/bookings", lang, "wu")
+				tb.signInAs(c.URL, "/province/bookings", lang, "wu")
 				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#ban-table tr[data-ref=%q]')`, other))
 				if eval[bool](tb, `!!document.querySelector("button.lift")`) {
 					t.Fatal("a supervisor is offered to lift a ban")
 				}
 				tb.signOut()
-				tb.signIn(c.URL, "/province/bookings", lang, "li")
+				tb.signInAs(c.URL, "/province/bookings", lang, "li")
 				tb.waitFor(2*time.Second, `!document.querySelector("#ban-none").hidden`)
 				if got := eval[[]string](tb, `[...document.querySelectorAll("#use-hall option")].map(o => o.value)`); len(got) != 1 || got[0] != "h2" {
 					t.Fatalf("h2's supervisor chooses among %q", got)

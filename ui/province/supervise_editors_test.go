@@ -60,7 +60,7 @@ func TestCatalogEditingPage(t *testing.T) {
 				defer func() { c.t = parent }()
 				run := lang + "-" + vp.name
 				tb := b.tab(t, vp.width, vp.height)
-				tb.signIn(c.URL, "/province/catalog", lang, "ops")
+				tb.signInAs(c.URL, "/province/catalog", lang, "ops")
 				tb.waitFor(2*time.Second, `!!document.querySelector('#matters tr[data-code="M1"]')`)
 				before := c.catalog().Version
 				tb.click(`button.edit[data-code="M1"]`)
@@ -153,7 +153,7 @@ func TestCalendarEditingPage(t *testing.T) {
 				var res booking.Result
 				c.Must(http.StatusCreated, "POST", "/api/v1/bookings", citizen, booking.Request{Hall: "h1", Service: "B", SlotStart: closed}, &res)
 				tb := b.tab(t, vp.width, vp.height)
-				tb.signIn(c.URL, "/province/calendars/h1", lang, "wu")
+				tb.signInAs(c.URL, "/province/calendars/h1", lang, "wu")
 				tb.waitFor(2*time.Second, `document.querySelector("#c-slot").value === "30"`)
 				var h calendars.Hall
 				c.Must(200, "GET", "/api/v1/staff/halls/h1", c.Admin(), nil, &h)
@@ -197,7 +197,7 @@ func TestCalendarEditingPage(t *testing.T) {
 				tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector('#history li[data-revision="%d"]')`, h.Revision))
 				tb.signOut()
 				// Another hall's supervisor is refused.
-				tb.signIn(c.URL, "/province/calendars/h1", lang, "li")
+				tb.signInAs(c.URL, "/province/calendars/h1", lang, "li")
 				tb.waitFor(2*time.Second, `!document.querySelector("#gate").hidden && document.querySelector("#page").hidden && document.querySelector("#gate").textContent.length > 0`)
 				tb.axe()
 				tb.signOut()

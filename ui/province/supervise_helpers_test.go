@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,10 +27,6 @@ import (
 	"hallq/central/platform"
 	"hallq/central/workorders"
 )
-
-const chromium = "/usr/bin/chromium"
-
-var screenshots = flag.String("screenshots", "", "write a screenshot of each supervision page into this directory (e.g. ../../docs/screenshots)")
 
 // ---- a real central ----
 
@@ -189,129 +184,16 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// ---- a real browser (as hallq/ui/web's tests) ----
-
-type browser struct{ ctx context.Context }
-
-func mustBrowser(t *testing.T) *browser {
-	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("browser tests need Chromium at %s (make deps): %v", chromium, err)
-	}
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
-	t.Cleanup(cancel)
-	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return &browser{ctx: ctx}
-}
-
-// tab is one page; uncaught exceptions and CSP violations fail the test.
-type tab struct {
-	t   *testing.T
-	ctx context.Context
-	mu  sync.Mutex
-	bad []string
-}
-
-func (b *browser) tab(t *testing.T, width, height int64) *tab {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	tb := &tab{t: t, ctx: ctx}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
-		t.Fatal(err)
-	}
-	msgs := chromedp.Console(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Source == "security" {
-				tb.mu.Lock()
-				tb.bad = append(tb.bad, m.String())
-				tb.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		tb.mu.Lock()
-		defer tb.mu.Unlock()
-		for _, m := range tb.bad {
-			t.Errorf("page problem: %s", m)
-		}
-	})
-	return tb
-}
-
-func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		tb.t.Fatal(err)
-	}
-}
-
-func (tb *tab) open(url string) { tb.t.Helper(); tb.do(chromedp.Navigate(url)) }
-
-func eval[T any](tb *tab, expr string) T {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
-}
-
-// waitFor polls a JavaScript expression until it is true; it fails only
-// after ten times what a person would expect (at least 30 s).
-func (tb *tab) waitFor(within time.Duration, expr string) {
-	tb.t.Helper()
-	start, limit := time.Now(), max(10*within, 30*time.Second)
-	for !eval[bool](tb, expr) {
-		if time.Since(start) > limit {
-			tb.t.Fatalf("not true within %v: %s\npage: %s", limit, expr, eval[string](tb, `document.body.innerText.slice(0, 800)`))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if took := time.Since(start); took > within {
-		tb.t.Logf("took %v (expected within %v): %s", took.Round(time.Millisecond), within, expr)
-	}
-}
-
-func (tb *tab) text(sel string) string {
-	tb.t.Helper()
-	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
-}
-
-func (tb *tab) click(sel string) {
-	tb.t.Helper()
-	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
-}
-
 func (tb *tab) typeIn(sel, text string) {
 	tb.t.Helper()
 	tb.do(chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
 }
 
-// signIn opens page (with ?lang=), follows its sign-in link to the
+// signInAs opens page (with ?lang=), follows its sign-in link to the
 // stand-in provider, picks the staff account and comes back signed in. It
 // returns the staff member's name as the page shows it (the provider's
 // subject for the account).
-func (tb *tab) signIn(base, page, lang, account string) string {
+func (tb *tab) signInAs(base, page, lang, account string) string {
 	tb.t.Helper()
 	tb.open(base + page + "?lang=" + lang)
 	tb.waitFor(5*time.Second, `!!document.querySelector("#signin") || !!document.querySelector("#signout")`)
@@ -333,42 +215,6 @@ func (tb *tab) signOut() {
 	tb.waitFor(5*time.Second, `!!document.querySelector("#signin")`)
 	if st := eval[float64](tb, `fetch("/api/v1/me").then(r => r.status)`); st != 401 {
 		tb.t.Fatalf("after sign-out /api/v1/me is %v", st)
-	}
-}
-
-// axe runs axe-core (vendored under ui/web/testdata) and fails on serious
-// or critical violations.
-func (tb *tab) axe() {
-	tb.t.Helper()
-	src, err := os.ReadFile("../web/testdata/axe.min.js")
-	if err != nil {
-		tb.t.Fatal(err)
-	}
-	if !eval[bool](tb, `typeof axe === "object"`) {
-		eval[any](tb, string(src)+";0")
-	}
-	found := eval[[]string](tb, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
-		.filter(v => v.impact === "serious" || v.impact === "critical")
-		.map(v => v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))`)
-	for _, v := range found {
-		tb.t.Errorf("accessibility: %s", v)
-	}
-}
-
-// shot writes a screenshot when -screenshots is given.
-func (tb *tab) shot(name string) {
-	tb.t.Helper()
-	if *screenshots == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		tb.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(*screenshots, "province-"+name+".png"), png, 0o644); err != nil {
-		tb.t.Fatal(err)
 	}
 }
 

@@ -55,7 +55,7 @@ func TestWorkOrdersPage(t *testing.T) {
 					t.Fatalf("a good rating made an order: %d", st)
 				}
 				tb := b.tab(t, vp.width, vp.height)
-				tb.signIn(c.URL, "/province/workorders", lang, "wu")
+				tb.signInAs(c.URL, "/province/workorders", lang, "wu")
 				card := func(id string) string { return fmt.Sprintf(`#o-%s`, id) }
 				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !!document.querySelector(%q)`, card(old), card(fresh)))
 				if eval[bool](tb, fmt.Sprintf(`!!document.querySelector(%q)`, card(other))) {
