@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"hallq/central/auth"
+	"hallq/central/calendars"
 	"hallq/central/platform"
 )
 
@@ -98,4 +99,20 @@ func (s slotSource) NextFree(ctx context.Context, halls []string) (map[string][]
 		}
 	}
 	return out, err
+}
+
+// HallNames names the public hall list's halls from their set-ups.
+func (s slotSource) HallNames(ctx context.Context, halls []string) (map[string]platform.HallName, error) {
+	out := map[string]platform.HallName{}
+	for _, id := range halls {
+		h, err := s.s.Halls.Get(ctx, id)
+		if errors.Is(err, calendars.ErrUnknownHall) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out[id] = platform.HallName{Name: h.Name, District: h.District}
+	}
+	return out, nil
 }
