@@ -20,12 +20,13 @@ import (
 	"hallq/central/booking"
 	"hallq/central/pages"
 	"hallq/central/platform"
+	"hallq/central/rating"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension(), pages.Extension()); err != nil {
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr, booking.Extension(), pages.Extension(), rating.Extension()); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}

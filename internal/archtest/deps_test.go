@@ -117,7 +117,7 @@ var homes = []struct {
 	{"github.com/creack/pty", "pseudo-terminals are for the device simulators", []string{"hallq/devices/sim"}, true},
 	{"github.com/prometheus/", "one metrics package for what operations teams scrape", []string{"hallq/queue-server/metrics"}, false},
 	{"github.com/nats-io/nats.go", "JetStream is the hall's forwarder and the platform's, nobody else's", []string{"hallq/queue-server/forward", "hallq/central/platform",
-		"hallq/central/booking", "hallq/central/calendars", "hallq/central/catalog"}, true},
+		"hallq/central/booking", "hallq/central/calendars", "hallq/central/catalog", "hallq/central/rating"}, true},
 	{"github.com/coreos/go-oidc", "one package verifies the province's OpenID Connect ID tokens", []string{"hallq/central/auth"}, false},
 	{"github.com/nats-io/nats-server", "an embedded NATS server is the platform's (and its tests'), started through one package", []string{"hallq/central/natsembed"}, false},
 	{"fyne.io/fyne/v2", "the touch UI lives in the screens and the kiosk's window", []string{"hallq/ui/kiosk", "hallq/kiosk"}, true},
