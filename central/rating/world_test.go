@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,9 +13,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"hallq/central/booking"
 	"hallq/central/oidcdev"
@@ -283,4 +288,37 @@ func (l *link) Restore() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.cut = false
+}
+
+// publishHall forwards, as a hall would, a window open for service E and
+// n waiting tickets, every event at hall time at: a hall whose last word
+// is as old as at.
+func publishHall(t testing.TB, js jetstream.JetStream, id string, at time.Time, n int) {
+	t.Helper()
+	at = at.In(shanghai)
+	day := at.Format(time.DateOnly)
+	evs := []hall.Event{{Type: hall.EvWindowOpened, Window: &hall.Window{Number: 1, Services: []string{"E"}, Status: hall.WindowOpen, Since: at}}}
+	for i := range n {
+		evs = append(evs, hall.Event{Type: hall.EvTicketIssued, Ticket: &hall.Ticket{ID: fmt.Sprintf("%s-t%04d", strings.ToLower(id), i), Number: fmt.Sprintf("E%03d", i+1),
+			Service: "E", Day: day, Channel: hall.WalkIn, Status: hall.Waiting, IssuedAt: at, QueuedAt: at}})
+	}
+	var futs []jetstream.PubAckFuture
+	for i, ev := range evs {
+		ev.Seq, ev.At, ev.Day = uint64(i+1), at, day
+		data, _ := json.Marshal(ev)
+		m := &nats.Msg{Subject: forward.Subject(id, ev.Type), Data: data, Header: nats.Header{}}
+		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s:%d@%s", id, ev.Seq, "0123456789abcdef"))
+		f, err := js.PublishMsgAsync(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		futs = append(futs, f)
+	}
+	for _, f := range futs {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			t.Fatal(err)
+		}
+	}
 }
