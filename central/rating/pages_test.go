@@ -163,6 +163,7 @@ func (tb *tab) shot(name string) {
 	if *screenshots == "" {
 		return
 	}
+	eval[bool](tb, `(document.activeElement && document.activeElement.blur && document.activeElement.blur(), window.scrollTo(0, 0), true)`)
 	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())

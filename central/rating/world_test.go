@@ -38,7 +38,7 @@ const clientID = "portal"
 // stand-in OIDC provider, online ratings, the portal's pages) and a real
 // hall forwarding to it through a link the test can cut.
 type world struct {
-	t    *testing.T
+	t    testing.TB
 	P    *platform.Process
 	IDP  *oidcdev.Provider
 	Hall *halltest.Hall
@@ -46,6 +46,18 @@ type world struct {
 }
 
 func mustWorld(t *testing.T) *world {
+	t.Helper()
+	w := mustCentral(t)
+	w.Link = mustLink(t, w.P.NATS.URL())
+	w.Hall = halltest.RunHall(t, halltest.Options{OpenAll: true, Clock: hallClock{}, Tweak: func(o *server.Options) {
+		o.Forward = &forward.Config{NATSURL: w.Link.URL(), MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, PollInterval: 50 * time.Millisecond}
+		o.CitizenSecret = []byte("example-province-key")
+	}})
+	return w
+}
+
+// mustCentral starts the central alone.
+func mustCentral(t testing.TB) *world {
 	t.Helper()
 	ctx := t.Context()
 	w := &world{t: t}
@@ -78,11 +90,6 @@ func mustWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
-	w.Link = mustLink(t, w.P.NATS.URL())
-	w.Hall = halltest.RunHall(t, halltest.Options{OpenAll: true, Clock: hallClock{}, Tweak: func(o *server.Options) {
-		o.Forward = &forward.Config{NATSURL: w.Link.URL(), MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, PollInterval: 50 * time.Millisecond}
-		o.CitizenSecret = []byte("example-province-key")
-	}})
 	return w
 }
 
@@ -220,7 +227,7 @@ type link struct {
 	conns  map[net.Conn]bool
 }
 
-func mustLink(t *testing.T, natsURL string) *link {
+func mustLink(t testing.TB, natsURL string) *link {
 	t.Helper()
 	u := natsURL
 	if i := len("nats://"); len(u) > i && u[:i] == "nats://" {

@@ -110,7 +110,8 @@ function render() {
   matterSel.value = matterOf(chosen) ? chosen : '';
   $('#refresh').textContent = t({ zh: '刷新', en: 'Refresh' });
   $('#error').textContent = state.error ? describe(state.error) : '';
-  $('#loaded').textContent = state.loadedAt ? t({ zh: `页面更新于 ${new Date(state.loadedAt).toLocaleTimeString(lang() === 'zh' ? 'zh-CN' : 'en-GB')}`, en: `Page refreshed at ${new Date(state.loadedAt).toLocaleTimeString('en-GB')}` }) : '';
+  // No clock time here: the browser's zone is not the halls' (each hall's own freshness is said on its card).
+  $('#loaded').textContent = state.loadedAt ? t({ zh: '每 30 秒自动刷新', en: 'Refreshes itself every 30 s' }) : '';
   const list = state.halls.filter(matches);
   const best = recommend(list);
   $('#best').hidden = !best;
