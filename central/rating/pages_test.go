@@ -271,6 +271,9 @@ func TestPortalFollowAndRate(t *testing.T) {
 				tb.waitText(`[data-hall="420102-01"] h2`, words[other]["hall"])
 				tb.click("#lang")
 				tb.waitText(`[data-hall="420102-01"] h2`, wd["hall"])
+				// A next free slot leads to booking it (the portal's /book page).
+				tb.click(`[data-hall="420102-01"] [data-field=slots] a`)
+				tb.waitFor(`location.pathname === '/book' && new URL(location.href).searchParams.get('hall') === '420102-01' && new URL(location.href).searchParams.get('service') === 'E'`)
 
 				// ---- follow a ticket: waiting, called, done ----
 				tb.open(w.P.URL() + "/t/" + mine.ID + "?lang=" + lang)
@@ -284,6 +287,18 @@ func TestPortalFollowAndRate(t *testing.T) {
 				if shot {
 					tb.shot("ticket-waiting-" + v.name + "-" + lang)
 				}
+				// The checklist folds and unfolds; the header's controls work here too.
+				tb.click("#guide-list summary")
+				tb.waitFor(`!document.querySelector('#guide-list details').open`)
+				tb.click("#guide-list summary")
+				tb.waitFor(`document.querySelector('#guide-list details').open`)
+				tb.click("#lang")
+				tb.waitText("#number-label", map[string]string{"zh": "Your number", "en": "您的号码"}[lang])
+				tb.click("#lang")
+				tb.waitText("#number-label", map[string]string{"zh": "您的号码", "en": "Your number"}[lang])
+				tb.click("#large")
+				tb.waitFor(`document.documentElement.classList.contains('large-text')`)
+				tb.click("#large")
 				// Rating before the visit is done: the page says so.
 				rt := b.tab(t, v.width, v.height)
 				rt.open(w.P.URL() + "/rate/" + mine.ID + "?lang=" + lang)
@@ -340,6 +355,10 @@ func TestPortalFollowAndRate(t *testing.T) {
 				if _, err := w.Hall.Admin.Act(ctx, "pad-"+mine.ID, mine.ID, hall.ActRate, &hall.Action{Score: 5}); hall.ErrorReason(err) != string(hall.ReasonAlreadyRated) {
 					t.Fatalf("the pad after the online rating: %v", err)
 				}
+				// Back to the ticket, which now says it is rated.
+				tb.click("#back")
+				tb.waitFor(`location.pathname.startsWith('/t/')`)
+				tb.waitText("#rate-link", map[string]string{"zh": "已评价", "en": "Rated"}[lang])
 
 				// ---- rated at the pad first: the page says so when the citizen sends ----
 				other2 := w.Issue(fmt.Sprintf("pad-%d", n), "E")
