@@ -215,6 +215,9 @@ func (s *Service) Rate(ctx context.Context, ticket string, r Request, key string
 				return Record{}, false, e
 			}
 		}
+		if h, ok := s.c.Views.Hall(t.Hall); ok && h.Day != "" && t.Day != "" && h.Day != t.Day {
+			return Record{}, false, refuse(409, codeConflict, string(hall.OnlineDayOver), "ticket %s was of %s and the hall has begun %s: a visit is rated online on its day", t.Number, t.Day, h.Day)
+		}
 		if t.Status != string(hall.Done) {
 			return Record{}, false, refuse(409, codeConflict, string(hall.OnlineNotServed), "ticket %s is %s: a visit is rated once it is served", t.Number, t.Status)
 		}

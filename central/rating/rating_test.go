@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"hallq/central/rating"
 	"hallq/queue-server/hall"
@@ -146,5 +147,31 @@ func TestOnlineRatingWhileTheHallIsUnreachable(t *testing.T) {
 	}
 	if r := w.hallRating(b.ID); r == nil || r.Channel != hall.ViaWindowPad || r.Score != 4 {
 		t.Fatalf("b at the hall: %+v", r)
+	}
+}
+
+// The hall keeps a day's tickets until it begins the next day, so a visit
+// of a day the hall has left is refused day_over (not sent to a hall that
+// could only drop it), while the central still shows the ticket.
+func TestOnlineRatingOnlyOnTheVisitsDay(t *testing.T) {
+	w := mustCentral(t)
+	now := time.Now().In(shanghai)
+	yesterday, today := now.AddDate(0, 0, -1), now
+	tk := &hall.Ticket{ID: "dayovert0000000000000001", Number: "E001", Service: "E", Day: yesterday.Format(time.DateOnly),
+		Channel: hall.WalkIn, Status: hall.Done, IssuedAt: yesterday, QueuedAt: yesterday, Window: 1}
+	publishEvents(t, w.P.JS, "420199-01", []hall.Event{
+		{Type: hall.EvTicketCompleted, At: yesterday, Day: tk.Day, Ticket: tk},
+		{Type: hall.EvWindowOpened, At: today, Day: today.Format(time.DateOnly), Window: &hall.Window{Number: 1, Services: []string{"E"}, Status: hall.WindowOpen, Since: today}},
+	})
+	eventually(t, "the central has the hall's new day", func() bool {
+		h, ok := w.P.Views.Hall("420199-01")
+		return ok && h.Day == today.Format(time.DateOnly) && w.Ticket(tk.ID).Status == string(hall.Done)
+	})
+	st, b := w.Do("POST", "/api/v1/ratings/"+tk.ID, rating.Request{Score: 5}, "Idempotency-Key", "k")
+	if e := decodeErr(t, b); st != 409 || e.Error.Reason != string(hall.OnlineDayOver) {
+		t.Fatalf("a visit of a day the hall has left: %d %s", st, b)
+	}
+	if r := w.Rating(tk.ID); r.Status != hall.OnlineNone {
+		t.Fatalf("kept: %+v", r)
 	}
 }

@@ -309,9 +309,18 @@ func publishHall(t testing.TB, js jetstream.JetStream, id string, at time.Time, 
 		evs = append(evs, hall.Event{Type: hall.EvTicketIssued, Ticket: &hall.Ticket{ID: fmt.Sprintf("%s-t%04d", strings.ToLower(id), i), Number: fmt.Sprintf("E%03d", i+1),
 			Service: "E", Day: day, Channel: hall.WalkIn, Status: hall.Waiting, IssuedAt: at, QueuedAt: at}})
 	}
+	for i := range evs {
+		evs[i].At, evs[i].Day = at, day
+	}
+	publishEvents(t, js, id, evs)
+}
+
+// publishEvents forwards events as hall id would (seq from 1, one epoch).
+func publishEvents(t testing.TB, js jetstream.JetStream, id string, evs []hall.Event) {
+	t.Helper()
 	var futs []jetstream.PubAckFuture
 	for i, ev := range evs {
-		ev.Seq, ev.At, ev.Day = uint64(i+1), at, day
+		ev.Seq = uint64(i + 1)
 		data, _ := json.Marshal(ev)
 		m := &nats.Msg{Subject: forward.Subject(id, ev.Type), Data: data, Header: nats.Header{}}
 		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s:%d@%s", id, ev.Seq, "0123456789abcdef"))

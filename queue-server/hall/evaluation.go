@@ -204,7 +204,8 @@ type OnlineRefusal string
 const (
 	OnlineNotServed     OnlineRefusal = "not_served"     // the visit is not done (served) yet: it is rated after
 	OnlineUnknownTicket OnlineRefusal = "unknown_ticket" // no such ticket at the central (or past its keeping time)
+	OnlineDayOver       OnlineRefusal = "day_over"       // the hall has begun another day: it keeps a day's tickets only until then
 )
 
 // OnlineRefusals lists them with the hall's reasons the route shares.
-var OnlineRefusals = []string{string(ReasonAlreadyRated), string(ReasonRatingNeedsReason), string(OnlineNotServed), string(OnlineUnknownTicket)}
+var OnlineRefusals = []string{string(ReasonAlreadyRated), string(ReasonRatingNeedsReason), string(OnlineNotServed), string(OnlineUnknownTicket), string(OnlineDayOver)}

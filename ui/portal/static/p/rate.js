@@ -83,6 +83,7 @@ function sayError(e) {
   switch (e.reason) {
     case OnlineRatingReason.NotServed: return t({ zh: '本次服务尚未办结，办结后再评价。', en: 'The visit is not done yet: rate it once it is.' });
     case OnlineRatingReason.RatingNeedsReason: return t({ zh: '不满意时请选择一项或填写原因。', en: 'For a low rating, choose an option or write why.' });
+    case OnlineRatingReason.DayOver: return t({ zh: '办事大厅已进入新的一天，网上评价只能在办事当天提交。', en: 'The hall has begun a new day: a visit is rated online on its day.' });
     case OnlineRatingReason.UnknownTicket: return t({ zh: '找不到这张票（票据只保留当天和次日）。', en: 'This ticket is not known (tickets are kept for their day and the next).' });
     default: return describe(e);
   }

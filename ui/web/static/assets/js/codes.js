@@ -262,6 +262,7 @@ export const OnlineRatingReason = Object.freeze({
   RatingNeedsReason: 'rating_needs_reason',
   NotServed: 'not_served',
   UnknownTicket: 'unknown_ticket',
+  DayOver: 'day_over',
 });
 
 // FrameType: websocket frame type
