@@ -59,7 +59,7 @@ function render() {
   if (!open) return;
   $('#levels-legend').textContent = t({ zh: '请选择满意程度', en: 'Choose how satisfied you are' });
   fill($('#levels'), state.levels.map((l) => el('button', { type: 'button', 'data-score': l.score, 'aria-pressed': String(l.score === state.score),
-    onclick: () => { if (state.score !== l.score) state.chosen.clear(); state.score = l.score; render(); } }, `${'★'.repeat(l.score)}${'☆'.repeat(5 - l.score)} `, named(l.label))));
+    onclick: () => { if (state.score !== l.score) state.chosen.clear(); state.score = l.score; render(); } }, el('span', { 'aria-hidden': 'true' }, `${'★'.repeat(l.score)}${'☆'.repeat(5 - l.score)} `), named(l.label))));
   const lv = level();
   $('#options-box').hidden = !lv;
   if (lv) {
