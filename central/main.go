@@ -22,6 +22,7 @@ import (
 	"hallq/central/notify"
 	"hallq/central/pages"
 	"hallq/central/platform"
+	"hallq/central/rating"
 	"hallq/central/workorders"
 )
 
@@ -29,7 +30,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bk := booking.Extension()
-	if err := platform.Main(ctx, os.Args[1:], os.Stderr, bk, pages.Extension(), notify.Extension(booking.AuthenticatorOf(bk)), workorders.Extension()); err != nil {
+	if err := platform.Main(ctx, os.Args[1:], os.Stderr, bk, pages.Extension(), notify.Extension(booking.AuthenticatorOf(bk)), workorders.Extension(), rating.Extension()); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
 	}

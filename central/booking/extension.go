@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"hallq/central/auth"
 	"hallq/central/platform"
@@ -105,7 +108,7 @@ func (e *extension) Start(ctx context.Context, p *platform.Process, log *slog.Lo
 	for pattern, h := range Routes(svc, a) {
 		p.API.Handle(pattern, h)
 	}
-	p.API.SetSlots(slotSource{svc})
+	p.API.SetSlots(newSlotSource(svc))
 	log.Info("bookings, calendars and catalogue served", "oidc_issuer", e.issuer)
 	return nil
 }
@@ -127,16 +130,96 @@ type refuseAll struct{}
 
 func (refuseAll) Request(*http.Request) (*auth.Principal, error) { return nil, auth.ErrNoToken }
 
-// slotSource gives the central's hall list each hall's next free slots.
-type slotSource struct{ s *Service }
+// slotSource gives the central's hall list each hall's next free slots
+// and names (listFree). One pass over 1,000 halls reads 1,000 set-ups and
+// the seats taken, so the list is served
+// from the last pass (a snapshot), and a pass older than listTTL is
+// redone in the background while the old one is served. A request waits
+// up to listWait for a pass it starts, so a small province's list is
+// complete at once and a large one's is never held up.
+type slotSource struct {
+	s          *Service
+	snap       atomic.Pointer[listSnap] // written only by the pass that holds refreshing
+	refreshing atomic.Bool
+}
 
-func (s slotSource) NextFree(ctx context.Context, halls []string) (map[string][]platform.Slot, error) {
-	free, err := s.s.NextFreeAll(ctx, halls)
-	out := map[string][]platform.Slot{}
-	for h, l := range free {
-		for _, f := range l {
-			out[h] = append(out[h], platform.Slot{Service: f.Service, Start: f.Start, End: f.End, Free: f.Free})
+type listSnap struct {
+	at    time.Time
+	slots map[string][]platform.Slot
+	names map[string]platform.HallName
+}
+
+const (
+	listTTL  = 15 * time.Second
+	listWait = 2 * time.Second
+)
+
+func newSlotSource(s *Service) *slotSource { return &slotSource{s: s} }
+
+// current returns the snapshot for halls, starting a pass when there is
+// none or it is stale; nil when none is ready within listWait.
+func (s *slotSource) current(halls []string) *listSnap {
+	snap := s.snap.Load()
+	if snap != nil && time.Since(snap.at) < listTTL {
+		return snap
+	}
+	if s.refreshing.CompareAndSwap(false, true) {
+		go func() {
+			defer s.refreshing.Store(false)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			next, err := s.pass(ctx, slices.Clone(halls))
+			if err != nil {
+				s.s.cfg.Log.Warn("bookings: next free slots for the hall list", "err", err)
+			}
+			if next != nil {
+				s.snap.Store(next)
+			}
+		}()
+	}
+	if snap != nil {
+		return snap // stale but served; the pass replaces it
+	}
+	for deadline := time.Now().Add(listWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if next := s.snap.Load(); next != nil {
+			return next
+		}
+		if !s.refreshing.Load() {
+			break // the pass ended without a result (logged); the next request tries again
 		}
 	}
-	return out, err
+	return s.snap.Load()
+}
+
+func (s *slotSource) pass(ctx context.Context, halls []string) (*listSnap, error) {
+	free, set, err := s.s.listFree(ctx, halls)
+	if err != nil {
+		return nil, err
+	}
+	next := &listSnap{at: time.Now(), slots: map[string][]platform.Slot{}, names: map[string]platform.HallName{}}
+	for id, h := range set {
+		next.names[id] = platform.HallName{Name: h.Name, District: h.District}
+	}
+	for h, l := range free {
+		for _, f := range l {
+			next.slots[h] = append(next.slots[h], platform.Slot{Service: f.Service, Start: f.Start, End: f.End, Free: f.Free})
+		}
+	}
+	return next, nil
+}
+
+func (s *slotSource) NextFree(ctx context.Context, halls []string) (map[string][]platform.Slot, error) {
+	snap := s.current(halls)
+	if snap == nil {
+		return nil, errors.New("the first pass over the halls' next free slots is still running")
+	}
+	return snap.slots, nil
+}
+
+// HallNames names the public hall list's halls from their set-ups.
+func (s *slotSource) HallNames(ctx context.Context, halls []string) (map[string]platform.HallName, error) {
+	if snap := s.snap.Load(); snap != nil {
+		return snap.names, nil
+	}
+	return nil, nil
 }

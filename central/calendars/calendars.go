@@ -41,6 +41,7 @@ var ErrChanged = errors.New("calendars: the hall was changed since that revision
 type Hall struct {
 	ID          string            `json:"id"`
 	Name        catalog.Text      `json:"name"`
+	District    catalog.Text      `json:"district,omitzero"` // e.g. 武昌区, shown in the public hall list
 	Calendar    calendar.Calendar `json:"calendar"`
 	SlotMinutes int               `json:"slot_minutes"`
 	// Capacity is the seats per slot of each bookable service letter.

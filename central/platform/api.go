@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"hallq/internal/catalog"
 )
 
 // Error codes of the central's API, as in the hall's.
@@ -146,6 +148,20 @@ type Slot struct {
 // (the booking side implements it). A nil SlotSource shows none.
 type SlotSource interface {
 	NextFree(ctx context.Context, halls []string) (map[string][]Slot, error)
+}
+
+// HallName is a hall's display name (and district, when known) for the
+// public hall list.
+type HallName struct {
+	Name     catalog.Text `json:"name"`
+	District catalog.Text `json:"district,omitzero"`
+}
+
+// HallNamer names halls in the public list: a SlotSource that also
+// implements it (the booking side keeps each hall's set-up with its name)
+// names them; halls it does not know are listed by id only.
+type HallNamer interface {
+	HallNames(ctx context.Context, halls []string) (map[string]HallName, error)
 }
 
 // Route is an extra route for the central's mux.
@@ -333,6 +349,7 @@ func (s *Server) staff(h handler) http.Handler {
 // HallSummary is one hall in the public list.
 type HallSummary struct {
 	Hall        string        `json:"hall"`
+	Name        *HallName     `json:"name,omitempty"` // when the booking side knows the hall
 	Day         string        `json:"day,omitempty"`
 	OpenWindows int           `json:"open_windows"`
 	Waiting     int           `json:"waiting"`
@@ -370,6 +387,17 @@ func (s *Server) listHalls(w http.ResponseWriter, r *http.Request, _ *Staff) {
 		for i := range out {
 			out[i].NextSlots = slots[out[i].Hall]
 		}
+		if nm, ok := src.(HallNamer); ok {
+			names, err := nm.HallNames(r.Context(), ids)
+			if err != nil {
+				s.o.Log.Warn("central: hall names", "err", err)
+			}
+			for i := range out {
+				if n, ok := names[out[i].Hall]; ok {
+					out[i].Name = &n
+				}
+			}
+		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"halls": out})
 }
@@ -387,6 +415,12 @@ type TicketStatus struct {
 	Window         int       `json:"window,omitempty"` // called to (or served at) this window
 	IssuedAt       time.Time `json:"issued_at"`
 	CalledAt       time.Time `json:"called_at,omitzero"`
+	// HallLastEventAt is the hall time of the last event the central has
+	// of the ticket's hall, and HallSilent whether the hall has windows open
+	// but forwarded nothing for the silent-after time: how fresh the
+	// status is.
+	HallLastEventAt time.Time `json:"hall_last_event_at,omitzero"`
+	HallSilent      bool      `json:"hall_silent"`
 }
 
 func (s *Server) ticket(w http.ResponseWriter, r *http.Request, _ *Staff) {
@@ -411,7 +445,11 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, _ *Staff) {
 	}
 	st := TicketStatus{Ticket: t.ID, Hall: t.Hall, Day: t.Day, Number: t.Number, Service: t.Service, Status: t.Status,
 		Window: t.Window, IssuedAt: t.IssuedAt, CalledAt: t.CalledAt}
-	if h, ok := s.o.Views.Hall(t.Hall); ok && t.Status == "waiting" {
+	h, ok := s.o.Views.Hall(t.Hall)
+	if ok {
+		st.HallLastEventAt, st.HallSilent = h.LastAt, h.silent(s.o.Now(), s.o.SilentAfter)
+	}
+	if ok && t.Status == "waiting" {
 		if i := slices.IndexFunc(h.Waiting[t.Service], func(w WaitingItem) bool { return w.ID == t.ID }); i >= 0 {
 			st.PeopleAhead = &i
 			st.EstimatedWaitS = h.estimate(t.Service, i)

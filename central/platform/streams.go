@@ -18,7 +18,7 @@ const (
 var HallsSubjects = []string{"hall.*.events.>"}
 
 // CentralSubjects are the subjects of stream CENTRAL.
-var CentralSubjects = []string{"central.*.appointments", "central.*.remote-tickets"}
+var CentralSubjects = []string{"central.*.appointments", "central.*.remote-tickets", "central.*.ratings"}
 
 // StreamOptions tune the streams. The duplicate window must cover the
 // longest gap between a hall's first publish of an event and its re-publish
@@ -56,7 +56,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 		},
 		{
 			Name:        CentralStream,
-			Description: "appointments and remote ticket requests for the halls",
+			Description: "appointments, remote ticket requests and online ratings for the halls",
 			Subjects:    CentralSubjects,
 			Storage:     jetstream.FileStorage,
 			Retention:   jetstream.LimitsPolicy,

@@ -40,6 +40,19 @@ type RemoteTicket struct {
 	AgeClass   hall.AgeClass `json:"age_class,omitempty"`
 }
 
+// Rating is the message the central platform publishes on
+// central.<hall-id>.ratings when a citizen rates a visit online (好差评,
+// channel 网上): the hall applies it with channel online, or refuses it
+// (already rated at the window, not served) — the hall is the authority on
+// a visit's one rating. RequestID is the idempotency key.
+type Rating struct {
+	RequestID  string           `json:"request_id"`
+	Ticket     string           `json:"ticket"`
+	Score      int              `json:"score"`
+	Indicators []hall.Indicator `json:"indicators,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+}
+
 // Deprecated: Appointment is the old name of Booking.
 type Appointment = Booking
 
@@ -53,11 +66,16 @@ func AppointmentsSubject(hallID string) string { return BookingsSubject(hallID) 
 // RemoteTicketsSubject is where the central publishes a hall's remote ticket requests.
 func RemoteTicketsSubject(hallID string) string { return "central." + hallID + ".remote-tickets" }
 
+// RatingsSubject is where the central publishes a hall's online ratings.
+func RatingsSubject(hallID string) string { return "central." + hallID + ".ratings" }
+
 // Bookings is the hall side of the bookings consumer; *hall.Service
-// satisfies it. Both calls return only after the change is committed.
+// satisfies it. The writes return only after the change is committed.
 type Bookings interface {
 	UpsertBooking(ctx context.Context, op hall.Op, b hall.Booking) (hall.Booking, error)
 	Issue(ctx context.Context, op hall.Op, r hall.IssueRequest) (hall.TicketView, error)
+	Ticket(ctx context.Context, id string) (hall.TicketView, error)
+	Act(ctx context.Context, op hall.Op, a hall.Action) (hall.TicketView, error)
 }
 
 // RemoteActor is the hall.Op actor of a remote ticket, so the central can
@@ -132,8 +150,8 @@ func RunAppointments(ctx context.Context, cfg Config, b Bookings, logger *slog.L
 func ConsumerConfig(hallID, durable string) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        durable,
-		Description:    "hallq bookings and remote tickets for hall " + hallID,
-		FilterSubjects: []string{BookingsSubject(hallID), RemoteTicketsSubject(hallID)},
+		Description:    "hallq bookings, remote tickets and online ratings for hall " + hallID,
+		FilterSubjects: []string{BookingsSubject(hallID), RemoteTicketsSubject(hallID), RatingsSubject(hallID)},
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        30 * time.Second,
@@ -205,6 +223,8 @@ func handleCentral(ctx context.Context, cfg *Config, msg jetstream.Msg, b Bookin
 		err = applyBooking(ctx, msg.Data(), b)
 	case RemoteTicketsSubject(cfg.HallID):
 		err = applyRemoteTicket(ctx, msg.Data(), b)
+	case RatingsSubject(cfg.HallID):
+		err = applyRating(ctx, msg.Data(), b)
 	default:
 		err = fmt.Errorf("%w: unexpected subject", errPermanent)
 	}
@@ -307,6 +327,60 @@ func applyRemoteTicket(ctx context.Context, data []byte, b Bookings) error {
 	_, err := b.Issue(ctx, hall.Op{Actor: RemoteActor(r.RequestID), IdemKey: "central/remote-ticket:" + r.RequestID},
 		hall.IssueRequest{Service: r.Service, Channel: hall.Remote, CitizenKey: r.CitizenKey, MaskedID: r.MaskedID, AgeClass: r.AgeClass})
 	return classify(err)
+}
+
+// applyRating rates the visit with channel online. A ticket that carries
+// matters (一事一评) gets the rating on each matter handled and not yet
+// rated: the citizen rated the visit online, where the matters are not
+// offered one by one. A refusal (already_rated: the pad or the phone page
+// came first; the visit not served; the ticket unknown to the hall) is
+// terminated and logged; the central learns the visit's rating from the
+// ticket.rated events the hall forwards.
+func applyRating(ctx context.Context, data []byte, b Bookings) error {
+	var r Rating
+	if err := decodeStrict(data, &r); err != nil {
+		return err
+	}
+	if r.RequestID == "" || len(r.RequestID) > 64 {
+		return fmt.Errorf("%w: rating: request_id must be 1 to 64 characters", errPermanent)
+	}
+	if r.Ticket == "" || len(r.Ticket) > 64 {
+		return fmt.Errorf("%w: rating %q: ticket must be 1 to 64 characters", errPermanent, r.RequestID)
+	}
+	rr := hall.RateRequest{Score: r.Score, Indicators: r.Indicators, Reason: r.Reason, Via: hall.ViaOnline}
+	if err := hall.CheckRating(rr); err != nil {
+		return fmt.Errorf("%w: rating %q: %v", errPermanent, r.RequestID, err)
+	}
+	tv, err := b.Ticket(ctx, r.Ticket)
+	if err != nil {
+		return classify(err)
+	}
+	act := func(matter string) error {
+		key := "central/rating:" + r.RequestID
+		if matter != "" {
+			key += ":" + matter
+		}
+		_, err := b.Act(ctx, hall.Op{Actor: RemoteActor(r.RequestID), IdemKey: key}, hall.Action{Name: hall.ActRate, Ticket: r.Ticket,
+			Score: r.Score, Indicators: r.Indicators, Reason: r.Reason, Matter: matter, Via: hall.ViaOnline})
+		return classify(err)
+	}
+	if len(tv.Matters) == 0 {
+		return act("")
+	}
+	rated := 0
+	for _, m := range tv.Matters {
+		if m.Outcome == "" || m.Rating != nil {
+			continue
+		}
+		if err := act(m.Code); err != nil {
+			return err
+		}
+		rated++
+	}
+	if rated == 0 {
+		return fmt.Errorf("%w: rating %q: every handled matter of ticket %s is rated already (or none is handled)", errPermanent, r.RequestID, tv.Number)
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

@@ -99,6 +99,15 @@ type RateRequest struct {
 	Via        RatingChannel // "" counts as the window pad
 }
 
+// CheckRating reports what is wrong with a rating by the rules every
+// channel follows (score 1–5, known indicators, a low score's reason), so a
+// channel that relays ratings to the hall (the province's portal) refuses
+// them as the hall would, before sending them on.
+func CheckRating(r RateRequest) error {
+	_, err := newRating(r, time.Time{})
+	return err
+}
+
 // newRating validates r into a Rating.
 func newRating(r RateRequest, now time.Time) (*Rating, error) {
 	if r.Score < 1 || r.Score > 5 {
@@ -169,3 +178,34 @@ func (st *state) rate(id string, r RateRequest, now time.Time, actor string) (*T
 		return nil, nil
 	})
 }
+
+// OnlineStatus is where a rating given on the province's portal (channel
+// online) stands, as the central tells the citizen: the hall, the
+// authority on a visit's one rating, applies it or has one already.
+type OnlineStatus string
+
+// Online rating statuses.
+const (
+	OnlineNone           OnlineStatus = "none"            // not rated anywhere that the central knows of
+	OnlinePending        OnlineStatus = "pending"         // accepted by the central, on its way to the hall (or the hall's answer on its way back)
+	OnlineApplied        OnlineStatus = "applied"         // the hall took the online rating: it counts
+	OnlineRatedElsewhere OnlineStatus = "rated_elsewhere" // the visit was rated on another channel (the window's pad) first
+)
+
+// OnlineStatuses lists them, in a stable order.
+var OnlineStatuses = []OnlineStatus{OnlineNone, OnlinePending, OnlineApplied, OnlineRatedElsewhere}
+
+// OnlineRefusal is why the central refuses an online rating before sending
+// it to the hall (error.reason of its rating route), besides the hall's own
+// ReasonAlreadyRated and ReasonRatingNeedsReason, spelt the same.
+type OnlineRefusal string
+
+// Online rating refusals.
+const (
+	OnlineNotServed     OnlineRefusal = "not_served"     // the visit is not done (served) yet: it is rated after
+	OnlineUnknownTicket OnlineRefusal = "unknown_ticket" // no such ticket at the central (or past its keeping time)
+	OnlineDayOver       OnlineRefusal = "day_over"       // the hall has begun another day: it keeps a day's tickets only until then
+)
+
+// OnlineRefusals lists them with the hall's reasons the route shares.
+var OnlineRefusals = []string{string(ReasonAlreadyRated), string(ReasonRatingNeedsReason), string(OnlineNotServed), string(OnlineUnknownTicket), string(OnlineDayOver)}

@@ -98,6 +98,8 @@ var CodeGroups = []CodeGroup{
 	{"Outcome", "`ticket.matters[].outcome`", strs(hall.Outcomes...)},
 	{"RatingChannel", "`rating.channel`", strs(hall.RatingChannels...)},
 	{"Indicator", "`rating.indicators[]`, `matters.list` `indicators`", strs(hall.Indicators...)},
+	{"OnlineRatingStatus", "the central's `GET /api/v1/ratings/{ticket}` `status` (docs/central.md)", strs(hall.OnlineStatuses...)},
+	{"OnlineRatingReason", "the central's `POST /api/v1/ratings/{ticket}` `error.reason` (docs/central.md)", hall.OnlineRefusals},
 	{"FrameType", "websocket frame `type`", FrameTypes},
 	{"Op", "websocket request `op` (the routes' `x-operation`)", Ops},
 	{"ReaderState", "`devices[].reader`", []string{DeviceOK, DeviceAbsent, DeviceError}},

@@ -30,6 +30,7 @@ export const BookingReason = Object.freeze({
   NotOpen: 'not_open',
   Changed: 'changed',
   SameSlot: 'same_slot',
+  NotBanned: 'not_banned',
 });
 
 // BookingStatus: booking.status at the central

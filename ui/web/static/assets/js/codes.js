@@ -248,6 +248,23 @@ export const Indicator = Object.freeze({
   Attitude: 'attitude',
 });
 
+// OnlineRatingStatus: the central's GET /api/v1/ratings/{ticket} status (docs/central.md)
+export const OnlineRatingStatus = Object.freeze({
+  None: 'none',
+  Pending: 'pending',
+  Applied: 'applied',
+  RatedElsewhere: 'rated_elsewhere',
+});
+
+// OnlineRatingReason: the central's POST /api/v1/ratings/{ticket} error.reason (docs/central.md)
+export const OnlineRatingReason = Object.freeze({
+  AlreadyRated: 'already_rated',
+  RatingNeedsReason: 'rating_needs_reason',
+  NotServed: 'not_served',
+  UnknownTicket: 'unknown_ticket',
+  DayOver: 'day_over',
+});
+
 // FrameType: websocket frame type
 export const FrameType = Object.freeze({
   Hello: 'hello',
