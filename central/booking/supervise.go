@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -219,7 +220,7 @@ func (s *Service) record(ctx context.Context, p *auth.Principal, action, hall, t
 		_, _ = rand.Read(b)
 		id = hex.EncodeToString(b)
 	}
-	e := audit.Entry{ID: id, At: s.cfg.Clock.Now().In(provinceZone()), Who: p.Subject, Role: p.Role, Action: action, Hall: hall, Target: target, Reason: reason}
+	e := audit.Entry{ID: id, At: s.cfg.Clock.Now().In(provinceZone()), Who: cmp.Or(p.Name, p.Subject), Role: p.Role, Action: action, Hall: hall, Target: target, Reason: reason}
 	if before != nil {
 		e.Before = audit.State(before)
 	}
