@@ -17,8 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"hallq/central/booking"
-	"hallq/central/pages"
+	"hallq/central/parts"
 	"hallq/central/platform"
 	"hallq/devices/sim"
 	"hallq/kiosk/app"
@@ -96,7 +95,7 @@ func Start(ctx context.Context, o Options) (*Hall, error) {
 		go func() {
 			args := []string{"-data", filepath.Join(o.DataDir, "central"), "-nats-listen", natsAddr, "-http", httpAddr,
 				"-province-key", keyFile, "-oidc-issuer", idp.Issuer, "-oidc-client-id", clientID, "-public-url", centralURL}
-			if err := platform.Main(ctx, args, io.Discard, booking.Extension(), pages.Extension()); err != nil && ctx.Err() == nil {
+			if err := platform.Main(ctx, args, io.Discard, parts.Extensions()...); err != nil && ctx.Err() == nil {
 				o.Logger.Error("demo central", "err", err)
 			}
 		}()
