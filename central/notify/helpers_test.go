@@ -38,6 +38,7 @@ import (
 	"hallq/central/oidcdev"
 	"hallq/central/pages"
 	"hallq/central/platform"
+	"hallq/central/session"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 	"hallq/internal/idnumber"
@@ -538,7 +539,17 @@ func (w *world) Start() {
 		t.Fatal(err)
 	}
 	go func() { _ = bk.Follow(run) }()
-	for pat, h := range booking.Routes(bk, sessionAuth{w.auth}) {
+	// The pages' sign-in as the central runs it: a bearer ID token, or
+	// the session cookie of a sign-in through the provider's page.
+	sess, err := session.New(ctx, session.Config{JS: p.JS, Verifier: w.auth, ClientID: clientID, PublicURL: p.URL(), Now: w.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pat, h := range sess.Routes() {
+		p.API.Handle(pat, h)
+	}
+	citizens := session.Either{Bearer: w.auth, Session: sess}
+	for pat, h := range booking.Routes(bk, citizens) {
 		p.API.Handle(pat, h)
 	}
 	sc, err := notify.LoadSMSConfig(w.SMS.configFile(t))
@@ -554,25 +565,13 @@ func (w *world) Start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pat, h := range notify.Routes(n, sessionAuth{w.auth}) {
+	for pat, h := range notify.Routes(n, citizens) {
 		p.API.Handle(pat, h)
 	}
 	pages.Mount(p.API)
 	go n.Run(run)
 	w.P, w.Bk, w.N, w.stop = p, bk, n, stop
 	t.Cleanup(func() { stop(); p.Stop() })
-}
-
-// sessionAuth stands in for the portal's sign-in session (central/session,
-// wired by the lead): a bearer ID token, or one in cookie hallq_session,
-// each verified by the OIDC verifier — so the pages sign in in tests.
-type sessionAuth struct{ v *auth.Verifier }
-
-func (a sessionAuth) Request(r *http.Request) (*auth.Principal, error) {
-	if c, err := r.Cookie("hallq_session"); err == nil && r.Header.Get("Authorization") == "" {
-		return a.v.Token(r.Context(), c.Value)
-	}
-	return a.v.Request(r)
 }
 
 // Kill stops the central process as a crash would.
