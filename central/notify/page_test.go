@@ -112,9 +112,27 @@ func evalT[T any](tb *tab, expr string) T {
 
 // waitFor polls expr until true; it fails only after a time no person
 // would wait (never on a timing).
+// holds evaluates a condition that may be waiting on a navigation: while
+// the page is being replaced the browser answers "Inspected target
+// navigated or closed" or loses the execution context, which means "not
+// yet", not a failure. Other errors fail the test.
+func (tb *tab) holds(expr string) bool {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		if m := err.Error(); strings.Contains(m, "navigated or closed") || strings.Contains(m, "context was destroyed") || strings.Contains(m, "Cannot find context") {
+			return false
+		}
+		tb.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
 func (tb *tab) waitFor(expr string) {
 	tb.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !evalT[bool](tb, expr); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !tb.holds(expr); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			tb.t.Fatalf("not true within 30 s: %s\npage: %s", expr, evalT[string](tb, `document.body.innerText.slice(0, 800)`))
 		}

@@ -81,11 +81,14 @@ func TestOpenKVReadsEveryWriteOnANodeCatchingUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retry(t, ctx, func() error { _, err := kv.Put(ctx, "first", []byte("x")); return err })
+	retry(t, ctx, func(ctx context.Context) error { _, err := kv.Put(ctx, "first", []byte("x")); return err })
 	c.Kill(2)
 	const n = 300
 	for i := range n {
-		retry(t, ctx, func() error { _, err := kv.Put(ctx, fmt.Sprintf("k%03d", i), []byte("v")); return err })
+		retry(t, ctx, func(ctx context.Context) error {
+			_, err := kv.Put(ctx, fmt.Sprintf("k%03d", i), []byte("v"))
+			return err
+		})
 	}
 	if err := c.Restart(2); err != nil {
 		t.Fatal(err)
@@ -104,7 +107,7 @@ func TestOpenKVReadsEveryWriteOnANodeCatchingUp(t *testing.T) {
 	for i := range n {
 		k := fmt.Sprintf("k%03d", i)
 		var e jetstream.KeyValueEntry
-		retry(t, ctx, func() error {
+		retry(t, ctx, func(ctx context.Context) error {
 			var err error
 			e, err = kv2.Get(ctx, k)
 			if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -118,12 +121,15 @@ func TestOpenKVReadsEveryWriteOnANodeCatchingUp(t *testing.T) {
 	}
 }
 
-// retry runs f until it succeeds (a write or read in flight while the
-// cluster elects a leader is not answered) or ctx ends.
-func retry(t *testing.T, ctx context.Context, f func() error) {
+// retry runs f until it succeeds or ctx ends. Each attempt has its own
+// deadline: a request in flight on the connection to a node that died is
+// never answered, and the client retries on a survivor.
+func retry(t *testing.T, ctx context.Context, f func(context.Context) error) {
 	t.Helper()
 	for {
-		err := f()
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f(actx)
+		cancel()
 		if err == nil {
 			return
 		}

@@ -110,10 +110,28 @@ func eval[T any](tb *tab, expr string) T {
 // waitFor polls a JavaScript expression until it is true; it fails only
 // after 60 s (a person would expect a few seconds; no test fails on a
 // timing) and logs a slow one.
+// holds evaluates a condition that may be waiting on a navigation: while
+// the page is being replaced the browser answers "Inspected target
+// navigated or closed" or loses the execution context, which means "not
+// yet", not a failure. Other errors fail the test.
+func (tb *tab) holds(expr string) bool {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		if m := err.Error(); strings.Contains(m, "navigated or closed") || strings.Contains(m, "context was destroyed") || strings.Contains(m, "Cannot find context") {
+			return false
+		}
+		tb.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
 func (tb *tab) waitFor(expr string) {
 	tb.t.Helper()
 	start := time.Now()
-	for !eval[bool](tb, expr) {
+	for !tb.holds(expr) {
 		if time.Since(start) > 60*time.Second {
 			tb.t.Fatalf("not true within 60 s: %s\npage: %s", expr, eval[string](tb, `document.body.innerText.slice(0, 800)`))
 		}

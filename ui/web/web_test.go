@@ -238,7 +238,7 @@ func (tb *tab) waitFor(within time.Duration, expr string) time.Duration {
 	tb.t.Helper()
 	start, limit := time.Now(), waitLimit(within)
 	for {
-		if eval[bool](tb, expr) {
+		if tb.evalWhileNavigating(expr) {
 			took := time.Since(start)
 			if took > within {
 				tb.t.Logf("took %v (expected within %v): %s", took.Round(time.Millisecond), within, expr)
@@ -250,6 +250,24 @@ func (tb *tab) waitFor(within time.Duration, expr string) time.Duration {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// evalWhileNavigating evaluates a condition that may be waiting on a
+// navigation: while the page is being replaced the browser answers
+// "Inspected target navigated or closed" or loses the execution context,
+// which means "not yet", not a failure. Other errors fail the test.
+func (tb *tab) evalWhileNavigating(expr string) bool {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		if m := err.Error(); strings.Contains(m, "navigated or closed") || strings.Contains(m, "context was destroyed") || strings.Contains(m, "Cannot find context") {
+			return false
+		}
+		tb.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
 }
 
 // waitLimit is how long waitFor waits before it fails: ten times what a
