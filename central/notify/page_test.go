@@ -225,8 +225,6 @@ func (w *world) mustTicket(id, number string) {
 	})
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func (w *world) choices(i int) notify.Choices {
 	w.t.Helper()
 	var ch notify.Choices
