@@ -27,6 +27,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"hallq/central/platform"
 )
 
 // Stream is the trail's stream.
@@ -81,7 +83,7 @@ type Log struct {
 
 // Open creates or binds the stream (idempotent).
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Log, error) {
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := platform.EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "the province's audit trail of staff changes (append-only)",
 		Subjects:    []string{"audit.>"},

@@ -59,7 +59,7 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("catalog: bucket %s: %w", Bucket, err)
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if _, err := platform.EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name: Stream, Description: "each catalogue version, whole, for the halls; Nats-Msg-Id catalog@<version>",
 		Subjects: []string{Subject}, Storage: jetstream.FileStorage, MaxMsgsPerSubject: 16,
 		Duplicates: 24 * time.Hour, Replicas: replicas,

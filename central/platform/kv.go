@@ -3,7 +3,9 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,12 +23,105 @@ import (
 // that follows its start, a compare-and-set that must read the revision it
 // will be checked against — so every part of the central opens its
 // buckets through OpenKV. Watches, puts and the rest are the bucket's own.
+//
+// A bucket that exists with this configuration is bound, not updated:
+// nats-server races a stream update with a consumer being created on the
+// stream (a watcher, another process's durable consumer), and every
+// process opening its buckets at start would update them all.
 func OpenKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
-	if err != nil {
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	switch {
+	case err == nil && kvMatches(ctx, kv, cfg):
+	case err == nil || errors.Is(err, jetstream.ErrBucketNotFound):
+		if kv, err = js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, err
 	}
 	return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + cfg.Bucket, prefix: "$KV." + cfg.Bucket + "."}, nil
+}
+
+// kvMatches reports whether the bucket's stream already has what cfg asks.
+func kvMatches(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.KeyValueConfig) bool {
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return false
+	}
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return false
+	}
+	sc := bs.StreamInfo().Config
+	orDefault := func(v, unset int64) int64 {
+		if v == 0 {
+			return unset
+		}
+		return v
+	}
+	return sc.MaxMsgsPerSubject == orDefault(int64(cfg.History), 1) && sc.MaxAge == cfg.TTL && sc.Replicas == max(cfg.Replicas, 1) &&
+		sc.Storage == cfg.Storage && sc.Description == cfg.Description && sc.MaxBytes == orDefault(cfg.MaxBytes, -1) &&
+		int64(sc.MaxMsgSize) == orDefault(int64(cfg.MaxValueSize), -1)
+}
+
+// EnsureStream creates a stream, or updates it when it lacks what cfg
+// asks for; one that already has it is left alone (see OpenKV: an update
+// races consumers being created). A field left at its zero value in cfg
+// means the server's default and is not compared.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if s, err = js.CreateStream(ctx, cfg); err == nil || !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return s, err
+		}
+		s, err = js.Stream(ctx, cfg.Name) // another process made it meanwhile
+	}
+	if err != nil {
+		return nil, err
+	}
+	if streamHas(s.CachedInfo().Config, cfg) {
+		return s, nil
+	}
+	return js.UpdateStream(ctx, cfg)
+}
+
+func streamHas(have, want jetstream.StreamConfig) bool {
+	var h, w map[string]any
+	hb, _ := json.Marshal(have)
+	wb, _ := json.Marshal(want)
+	if json.Unmarshal(hb, &h) != nil || json.Unmarshal(wb, &w) != nil {
+		return false
+	}
+	for k, v := range w {
+		switch x := v.(type) {
+		case nil:
+			continue
+		case float64:
+			if x == 0 {
+				continue
+			}
+		case string:
+			if x == "" {
+				continue
+			}
+		case bool:
+			if !x {
+				continue
+			}
+		case []any:
+			if len(x) == 0 {
+				continue
+			}
+		case map[string]any:
+			if len(x) == 0 {
+				continue
+			}
+		}
+		if !reflect.DeepEqual(v, h[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // BindKV binds an existing bucket (jetstream.ErrBucketNotFound when

@@ -139,3 +139,36 @@ func retry(t *testing.T, ctx context.Context, f func(context.Context) error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Opening a bucket or stream again with the same configuration leaves it
+// alone (an update would race consumers being created on it); a changed
+// configuration is applied.
+func TestOpenAgainUpdatesOnlyWhatChanged(t *testing.T) {
+	_, js := mustEmbedded(t)
+	ctx := t.Context()
+	cfg := jetstream.KeyValueConfig{Bucket: "AGAIN", History: 3, TTL: time.Hour, Description: "d"}
+	for range 2 {
+		if _, err := platform.OpenKV(ctx, js, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.History = 5
+	kv, err := platform.OpenKV(ctx, js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := kv.Status(ctx); err != nil || st.History() != 5 {
+		t.Fatalf("history after a change: %v %v", st, err)
+	}
+	sc := jetstream.StreamConfig{Name: "AGAIN_S", Subjects: []string{"again.>"}, MaxAge: time.Hour}
+	for range 2 {
+		if _, err := platform.EnsureStream(ctx, js, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc.MaxAge = 2 * time.Hour
+	s, err := platform.EnsureStream(ctx, js, sc)
+	if err != nil || s.CachedInfo().Config.MaxAge != 2*time.Hour {
+		t.Fatalf("max age after a change: %v", err)
+	}
+}

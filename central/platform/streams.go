@@ -66,7 +66,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 			Replicas:    o.Replicas,
 		},
 	} {
-		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
+		if _, err := EnsureStream(ctx, js, c); err != nil {
 			return fmt.Errorf("central: stream %s: %w", c.Name, err)
 		}
 	}

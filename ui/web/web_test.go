@@ -285,8 +285,26 @@ func (tb *tab) waitText(within time.Duration, sel, want string) {
 	tb.waitFor(within, fmt.Sprintf(`((document.querySelector(%q) || {}).textContent || "").includes(%q)`, sel, want))
 }
 
+// click presses the element as a person's tap would (a mouse event at
+// its centre, so whatever covers it gets the tap instead). It first brings
+// the element into view and waits until it has stopped moving for three
+// frames: a tap computed while the page above it was still growing (a
+// table filling in from the stream) landed beside the button.
 func (tb *tab) click(sel string) {
 	tb.t.Helper()
+	tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+	eval[bool](tb, fmt.Sprintf(`new Promise((done) => {
+		const e = document.querySelector(%q);
+		e.scrollIntoView({block: "center", inline: "center"});
+		let last = "", still = 0, frames = 0;
+		const look = () => {
+			const b = e.getBoundingClientRect(), now = [b.x, b.y, b.width, b.height].join();
+			still = now === last ? still + 1 : 0;
+			last = now;
+			if (still >= 3 || ++frames > 120) done(true); else requestAnimationFrame(look);
+		};
+		requestAnimationFrame(look);
+	})`, sel))
 	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
