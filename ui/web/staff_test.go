@@ -103,6 +103,7 @@ func (tb *tab) signIn(name, password string) {
 func (tb *tab) clickRow(sel string) {
 	tb.t.Helper()
 	for i := 0; ; i++ {
+		tb.settle(sel)
 		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
 		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 		cancel()

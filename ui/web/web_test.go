@@ -270,6 +270,26 @@ func (tb *tab) evalWhileNavigating(expr string) bool {
 	return v
 }
 
+// settle brings the element sel names into view and waits until it has
+// been the same element in the same place for three frames (at most two
+// seconds): a list re-rendered from the stream replaces its rows, and a
+// page still growing moves what is below.
+func (tb *tab) settle(sel string) {
+	tb.t.Helper()
+	tb.evalWhileNavigating(fmt.Sprintf(`new Promise((done) => {
+		let last = "", node = null, still = 0, frames = 0;
+		const look = () => {
+			const e = document.querySelector(%q);
+			if (e && e !== node) { node = e; still = 0; e.scrollIntoView({block: "center", inline: "center"}); }
+			const b = e ? e.getBoundingClientRect() : null, now = b ? [b.x, b.y, b.width, b.height].join() : "";
+			still = e && now === last ? still + 1 : 0;
+			last = now;
+			if (still >= 3 || ++frames > 120) done(true); else requestAnimationFrame(look);
+		};
+		requestAnimationFrame(look);
+	})`, sel))
+}
+
 // waitLimit is how long waitFor waits before it fails: ten times what a
 // person would expect, and at least 30 s.
 func waitLimit(within time.Duration) time.Duration { return max(10*within, 30*time.Second) }
@@ -293,18 +313,7 @@ func (tb *tab) waitText(within time.Duration, sel, want string) {
 func (tb *tab) click(sel string) {
 	tb.t.Helper()
 	tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
-	eval[bool](tb, fmt.Sprintf(`new Promise((done) => {
-		const e = document.querySelector(%q);
-		e.scrollIntoView({block: "center", inline: "center"});
-		let last = "", still = 0, frames = 0;
-		const look = () => {
-			const b = e.getBoundingClientRect(), now = [b.x, b.y, b.width, b.height].join();
-			still = now === last ? still + 1 : 0;
-			last = now;
-			if (still >= 3 || ++frames > 120) done(true); else requestAnimationFrame(look);
-		};
-		requestAnimationFrame(look);
-	})`, sel))
+	tb.settle(sel)
 	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
