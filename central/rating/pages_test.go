@@ -367,6 +367,7 @@ func TestPortalFollowAndRate(t *testing.T) {
 					t.Fatalf("the hall's rating: %+v", r)
 				}
 				tb.waitText("#result", wd["counted"])
+				tb.waitText("#result", w.hallRating(mine.ID).At.In(shanghai).Format("15:04")) // when the hall counted it, in the hall's time
 				if shot {
 					tb.shot("rate-thanks-" + v.name + "-" + lang)
 				}

@@ -102,11 +102,12 @@ var shanghai = func() *time.Location {
 	return loc
 }()
 
-// hallClock is the wall clock in the hall's zone, as a hall server in
-// Shanghai runs (TZ=Asia/Shanghai), so the hall's event times carry +08:00.
+// hallClock is the wall clock of a hall server whose machine runs UTC
+// (TZ unset, as a container's often is): the hall still records its times in
+// its own zone (Asia/Shanghai), so what the portal shows is the hall's.
 type hallClock struct{}
 
-func (hallClock) Now() time.Time { return time.Now().In(shanghai) }
+func (hallClock) Now() time.Time { return time.Now().UTC() }
 
 // Do calls the central's API: the status and the body.
 func (w *world) Do(method, path string, body any, hdr ...string) (int, []byte) {

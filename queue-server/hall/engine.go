@@ -63,8 +63,9 @@ type Op struct {
 // commit fails, every batch applied after it fails too, and the state is
 // reloaded from the journal, so nothing half-applied survives.
 type Service struct {
-	cfg      Config                 // the configuration for a journal that holds none
-	current  atomic.Pointer[Config] // the committed configuration, for Config()
+	cfg      Config                        // the configuration for a journal that holds none
+	current  atomic.Pointer[Config]        // the committed configuration, for Config()
+	zone     atomic.Pointer[time.Location] // its time zone, for Now()
 	journal  Journal
 	clock    Clock
 	onCommit func([]Event)
@@ -154,8 +155,9 @@ func (s *Service) Close() {
 	<-s.done
 }
 
-// Now is the hall's time, from its clock (the demo's runs fast, tests' are fake).
-func (s *Service) Now() time.Time { return s.clock.Now() }
+// Now is the hall's time, from its clock (the demo's runs fast, tests' are
+// fake), in the hall's time zone whatever the machine's zone is.
+func (s *Service) Now() time.Time { return s.clock.Now().In(s.zone.Load()) }
 
 // Config returns the hall's current, committed configuration.
 func (s *Service) Config() Config { return s.current.Load().Clone() }
@@ -172,6 +174,7 @@ func (s *Service) configOf(s0 Snapshot) Config {
 func (s *Service) setCurrent(c Config) {
 	c = c.Clone()
 	s.current.Store(&c)
+	s.zone.Store(c.Location())
 }
 
 func (s *Service) loop(committed chan struct{}) {
@@ -213,8 +216,11 @@ func (s *Service) run(batch []*request) {
 		}
 		return
 	}
-	now := s.clock.Now()
 	st := s.st
+	// every time the hall records (events, tickets, replies) is in the
+	// hall's zone: a hall server whose machine runs UTC still stamps
+	// 09:30+08:00, which the pages and the central show as they are
+	now := s.clock.Now().In(st.loc)
 	if d := st.dayOf(now); d > st.day {
 		st.closeDay(d, now, "system")
 	}
@@ -280,7 +286,7 @@ func (s *Service) send(writes []*request) {
 	if len(writes) == 0 && len(s.st.pending) == 0 {
 		return
 	}
-	now := s.clock.Now()
+	now := s.clock.Now().In(s.st.loc)
 	for _, r := range writes {
 		if r.res.err == nil {
 			r.res.v = s.st.resolve(r.ref, now)

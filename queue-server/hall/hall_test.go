@@ -2,9 +2,11 @@ package hall
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hallq/internal/testclock"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -686,5 +688,30 @@ func TestParkKeepsTheParkTime(t *testing.T) {
 	parked := f.mustAct(ActPark, tk.ID)
 	if !parked.ParkedAt.Equal(f.clock.Now()) || parked.ParkedAt.Equal(parked.CalledAt) {
 		t.Fatalf("parked_at = %v, called_at = %v, want the park time %v", parked.ParkedAt, parked.CalledAt, f.clock.Now())
+	}
+}
+
+// A hall server whose machine runs UTC (its clock reads UTC) still records
+// the hall's times: tickets, replies and events carry the hall's zone, so
+// the pages and the central, which show a time as it is written, show
+// 09:30 for a ticket taken at 09:30 in the hall.
+func TestTimesAreInTheHallsZoneWhateverTheMachinesZone(t *testing.T) {
+	f := MustHall(t, func(c *Config) { c.Hall.TimeZone = "Asia/Shanghai" })
+	f.clock.Set(at(9, 30).UTC())
+	tk := f.issue("A")
+	if got := tk.IssuedAt.Format("15:04 -07:00"); got != "09:30 +08:00" {
+		t.Errorf("the reply's issue time reads %s, want 09:30 +08:00", got)
+	}
+	evs := f.j.all()
+	ev := evs[len(evs)-1]
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"at":"2026-11-27T09:30:00+08:00"`) {
+		t.Errorf("the event's time is not the hall's: %.200s", b)
+	}
+	if got := f.svc.Now().Format("15:04 -07:00"); got != "09:30 +08:00" {
+		t.Errorf("Service.Now reads %s, want 09:30 +08:00", got)
 	}
 }
