@@ -57,12 +57,29 @@ type HallState struct {
 }
 
 // WaitingItem is one waiting ticket in a service's queue, in the hall's
-// order (priority class, then queued time, then number).
+// order (its class — booked, priority, transferred, walk-in: hall.QueueClass
+// — then queued time, then number).
 type WaitingItem struct {
-	ID       string    `json:"id"`
-	Number   string    `json:"number"`
-	QueuedAt time.Time `json:"queued_at"`
-	Priority bool      `json:"priority,omitempty"`
+	ID          string    `json:"id"`
+	Number      string    `json:"number"`
+	QueuedAt    time.Time `json:"queued_at"`
+	Priority    bool      `json:"priority,omitempty"`
+	Booked      bool      `json:"booked,omitempty"`
+	Transferred bool      `json:"transferred,omitempty"`
+}
+
+// class is the item's class in the hall's order. An entry written before
+// booked and transferred were kept reads as priority or walk-in, as it
+// was ordered then.
+func (w WaitingItem) class() int {
+	ch := hall.WalkIn
+	switch {
+	case w.Booked:
+		ch = hall.BookingChannel
+	case w.Priority:
+		ch = hall.Priority
+	}
+	return hall.QueueClass(ch, w.Transferred)
 }
 
 // WindowState is a window as the central last saw it.
@@ -416,7 +433,8 @@ func (h *HallState) ticket(ev *hall.Event, refs *bookingRefs, fx *effects, today
 		if h.Waiting == nil {
 			h.Waiting = map[string][]WaitingItem{}
 		}
-		w := WaitingItem{ID: t.ID, Number: t.Number, QueuedAt: t.QueuedAt, Priority: t.Channel == hall.Priority}
+		w := WaitingItem{ID: t.ID, Number: t.Number, QueuedAt: t.QueuedAt, Priority: t.Channel == hall.Priority,
+			Booked: t.Channel == hall.BookingChannel, Transferred: t.Transferred}
 		l := h.Waiting[t.Service]
 		i, _ := slices.BinarySearchFunc(l, w, cmpWaiting)
 		h.Waiting[t.Service] = slices.Insert(l, i, w)
@@ -448,11 +466,8 @@ func (h *HallState) ticket(ev *hall.Event, refs *bookingRefs, fx *effects, today
 }
 
 func cmpWaiting(a, b WaitingItem) int {
-	if a.Priority != b.Priority {
-		if a.Priority {
-			return -1
-		}
-		return 1
+	if c := cmp.Compare(a.class(), b.class()); c != 0 {
+		return c
 	}
 	if c := a.QueuedAt.Compare(b.QueuedAt); c != 0 {
 		return c

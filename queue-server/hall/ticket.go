@@ -161,14 +161,20 @@ var RatingLabels = [6]Text{
 }
 
 // class is the ticket's priority class: lower is called first.
-// booking checked in > priority citizens > transferred > walk-in.
-func (t *Ticket) class() int {
+func (t *Ticket) class() int { return QueueClass(t.Channel, t.Transferred) }
+
+// QueueClass is the class a waiting ticket of this channel is called in,
+// lower first: a booking checked in, then priority citizens, then
+// transferred tickets, then walk-ins; within a class, by queue time. The
+// province's views order the hall's waiting lists with it, so "people
+// ahead" there is the hall's Position.
+func QueueClass(ch Channel, transferred bool) int {
 	switch {
-	case t.Channel == BookingChannel:
+	case ch == BookingChannel:
 		return 0
-	case t.Channel == Priority:
+	case ch == Priority:
 		return 1
-	case t.Transferred:
+	case transferred:
 		return 2
 	}
 	return 3
