@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"hallq/central/booking"
+	"hallq/central/platform"
 	"hallq/internal/browsertest"
 	"hallq/queue-server/wire"
 )
 
-// The booking pages' scripts name booking reasons and statuses only
-// through booking-codes.js, and only ones the central knows: a misspelt
-// BookingReason.SlotFul is undefined in JS and fails here, and so does a
-// reason or status spelt as a string literal, which the next rename would
-// miss.
+// The booking pages' scripts name booking reasons, statuses and staff
+// roles only through booking-codes.js, and only ones the central knows: a
+// misspelt BookingReason.SlotFul is undefined in JS and fails here, and so
+// does a reason, status or role spelt as a string literal, which the next
+// rename would miss.
 func TestBookingPagesNameOnlyKnownCodes(t *testing.T) {
 	known := map[string][]string{}
 	for _, g := range booking.CodeGroups {
@@ -26,7 +27,7 @@ func TestBookingPagesNameOnlyKnownCodes(t *testing.T) {
 			known[g.Name] = append(known[g.Name], wire.JSName(v))
 		}
 	}
-	ref := regexp.MustCompile(`\b(BookingReason|BookingStatus)\.([A-Za-z]+)`)
+	ref := regexp.MustCompile(`\b(BookingReason|BookingStatus|StaffRole)\.([A-Za-z]+)`)
 	lit := regexp.MustCompile(`'([a-z_]+)'`)
 	spelt := map[string]bool{}
 	for _, r := range booking.Reasons {
@@ -34,6 +35,9 @@ func TestBookingPagesNameOnlyKnownCodes(t *testing.T) {
 	}
 	for _, s := range booking.Statuses {
 		spelt[s] = true
+	}
+	for _, r := range platform.StaffRoles {
+		spelt[r] = true
 	}
 	uses := 0
 	for _, f := range []string{"citizen.js", "book.js", "bookings.js", "home.js"} {
