@@ -146,6 +146,36 @@ func TestClerkVisitControls(t *testing.T) {
 	c.Shot("clerk-visit")
 }
 
+// TestClerkKeepsAPickedMatter: a matter picked in the add list stays
+// picked while the hall's events redraw the console (a ticket issued at
+// the kiosk), so Add adds it — before, the redraw emptied the list's
+// choice and Add did nothing.
+func TestClerkKeepsAPickedMatter(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.issue("A")
+
+	c := b.MustTab(t, 1920, 1080)
+	c.Open(h.Server.URL + "/clerk")
+	c.login(h.token("wang", "clerk", 1))
+	c.WaitFor(10*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c.press("call", "n", false)
+	h.waitTicket(tk.ID, "status", "called")
+	c.WaitFor(5*time.Second, `!document.querySelector("#visit").hidden`)
+
+	c.choose("#matter-add", "birth")
+	browsertest.Eval[bool](c, `(document.querySelector('#matter-add option[value="birth"]').dataset.before = "1", true)`)
+	h.issue("E") // an event: the console draws again
+	c.WaitFor(3*time.Second, `!document.querySelector('#matter-add option[value="birth"]').dataset.before`)
+	if got := browsertest.Eval[string](c, `document.querySelector("#matter-add").value`); got != "birth" {
+		t.Fatalf("the matter picked before the redraw: %q, want birth", got)
+	}
+	c.Click("#matter-add-btn")
+	h.waitMatter(tk.ID, "birth", "code", "birth")
+}
+
 // serveMatters takes a ticket of service A through window 1 by the API:
 // called, the matters added and done, started and completed.
 func (h *testHall) serveMatters(codes ...string) ticket {
