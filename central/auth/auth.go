@@ -27,10 +27,12 @@ import (
 	"hallq/central/platform"
 )
 
-// Staff roles.
+// Staff roles, the claim "hallq_role" of a staff token: the platform's
+// (auth builds on central/platform, which checks the same roles of its
+// static staff tokens), so each role is spelt once.
 const (
-	RoleProvinceAdmin  = "province_admin"
-	RoleHallSupervisor = "hall_supervisor"
+	RoleProvinceAdmin  = platform.RoleProvinceAdmin
+	RoleHallSupervisor = platform.RoleHallSupervisor
 )
 
 // Citizen is a signed-in citizen as the central knows them.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hallq/central/booking"
+	"hallq/central/platform"
 	"hallq/internal/testclock"
 )
 
@@ -26,6 +27,11 @@ func TestPortalCodesAreCurrent(t *testing.T) {
 	for _, r := range booking.Reasons {
 		if !bytes.Contains(js, []byte("'"+string(r)+"'")) {
 			t.Errorf("reason %s is not in %s", r, booking.CodesFile)
+		}
+	}
+	for _, r := range platform.StaffRoles {
+		if !bytes.Contains(js, []byte("'"+r+"'")) {
+			t.Errorf("staff role %s is not in %s", r, booking.CodesFile)
 		}
 	}
 }

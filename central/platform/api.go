@@ -35,11 +35,16 @@ const (
 	CodeMethod       = "method_not_allowed"
 )
 
-// Staff roles.
+// Staff roles: of a static staff token here, of an ID token's
+// "hallq_role" (central/auth names the same constants), and of the pages
+// (booking.CodeGroups writes them into the portal's booking-codes.js).
 const (
 	RoleProvinceAdmin  = "province_admin"  // every hall
 	RoleHallSupervisor = "hall_supervisor" // the halls listed
 )
+
+// StaffRoles lists the staff roles in a stable order.
+var StaffRoles = []string{RoleProvinceAdmin, RoleHallSupervisor}
 
 // Staff is an authenticated member of the province's staff.
 type Staff struct {

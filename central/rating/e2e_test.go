@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"hallq/central/auth"
 	"hallq/central/oidcdev"
 	"hallq/central/platform"
+	"hallq/internal/browsertest"
 	"hallq/internal/halltest"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
@@ -57,36 +56,36 @@ func TestAWholeVisitBookedOnline(t *testing.T) {
 	})
 
 	// ---- the citizen books on the portal ----
-	citizen := mustBrowser(t).tab(t, 390, 844)
-	citizen.open(w.P.URL() + "/?lang=zh")
-	citizen.do(chromedp.SendKeys(chromedp.CSS("#search"), "护照", chromedp.NodeVisible))
-	citizen.waitFor(`document.querySelectorAll('#matters a.matter').length === 1`)
-	citizen.click(`#matters a[data-matter="passport"]`)
-	citizen.waitText("#guide", "居民身份证")
-	citizen.click("#to-halls")
-	citizen.waitFor(fmt.Sprintf(`!!document.querySelector('li[data-hall=%q] button.choose-hall')`, hallID))
-	citizen.click(fmt.Sprintf(`li[data-hall=%q] button.choose-hall`, hallID))
+	citizen := mustBrowser(t).MustTab(t, 390, 844)
+	citizen.Open(w.P.URL() + "/?lang=zh")
+	citizen.Type("#search", "护照")
+	citizen.WaitFor(patience, `document.querySelectorAll('#matters a.matter').length === 1`)
+	citizen.Click(`#matters a[data-matter="passport"]`)
+	citizen.WaitText(patience, "#guide", "居民身份证")
+	citizen.Click("#to-halls")
+	citizen.WaitFor(patience, fmt.Sprintf(`!!document.querySelector('li[data-hall=%q] button.choose-hall')`, hallID))
+	citizen.Click(fmt.Sprintf(`li[data-hall=%q] button.choose-hall`, hallID))
 	// The first day with a bookable time (late in the evening, today has none).
-	citizen.waitFor(`document.querySelectorAll('button.day').length > 0`)
+	citizen.WaitFor(patience, `document.querySelectorAll('button.day').length > 0`)
 	var slot string
-	for i := 0; slot == "" && i < eval[int](citizen, `document.querySelectorAll('button.day').length`); i++ {
-		citizen.click(fmt.Sprintf(`button.day[data-day=%q]`, eval[string](citizen, fmt.Sprintf(`document.querySelectorAll('button.day')[%d].dataset.day`, i))))
-		citizen.waitFor(`!!document.querySelector('button.time') || /没有|no bookable/i.test(document.body.innerText)`)
-		slot = eval[string](citizen, `(document.querySelector('button.time:not([disabled])') || {dataset: {}}).dataset.start || ""`)
+	for i := 0; slot == "" && i < browsertest.Eval[int](citizen, `document.querySelectorAll('button.day').length`); i++ {
+		citizen.Click(fmt.Sprintf(`button.day[data-day=%q]`, browsertest.Eval[string](citizen, fmt.Sprintf(`document.querySelectorAll('button.day')[%d].dataset.day`, i))))
+		citizen.WaitFor(patience, `!!document.querySelector('button.time') || /没有|no bookable/i.test(document.body.innerText)`)
+		slot = browsertest.Eval[string](citizen, `(document.querySelector('button.time:not([disabled])') || {dataset: {}}).dataset.start || ""`)
 	}
 	if slot == "" {
 		t.Fatal("no bookable time in the window")
 	}
-	citizen.click(fmt.Sprintf(`button.time[data-start=%q]`, slot))
-	citizen.click("#signin-book")
-	citizen.waitFor(`!!document.querySelector('input[name=id_number]')`)
-	citizen.do(chromedp.SendKeys(chromedp.CSS(`input[name=id_number]`), "11010519491231002X", chromedp.NodeVisible))
-	citizen.click(`form button[type=submit]`)
-	citizen.waitFor(`!!document.querySelector('#confirm')`)
-	citizen.click("#confirm")
-	citizen.waitText("#done-h", "预约成功")
-	bookingID := citizen.text("#booking-id") // what the confirmation's QR code carries (ui/portal's tests decode it)
-	if eval[int](citizen, `document.querySelectorAll('svg.qr path').length`) != 1 {
+	citizen.Click(fmt.Sprintf(`button.time[data-start=%q]`, slot))
+	citizen.Click("#signin-book")
+	citizen.WaitFor(patience, `!!document.querySelector('input[name=id_number]')`)
+	citizen.Type(`input[name=id_number]`, "11010519491231002X")
+	citizen.Click(`form button[type=submit]`)
+	citizen.WaitFor(patience, `!!document.querySelector('#confirm')`)
+	citizen.Click("#confirm")
+	citizen.WaitText(patience, "#done-h", "预约成功")
+	bookingID := citizen.Text("#booking-id") // what the confirmation's QR code carries (ui/portal's tests decode it)
+	if browsertest.Eval[int](citizen, `document.querySelectorAll('svg.qr path').length`) != 1 {
 		t.Fatal("the confirmation shows no QR code")
 	}
 
@@ -115,8 +114,8 @@ func TestAWholeVisitBookedOnline(t *testing.T) {
 
 	// ---- followed on the portal, called, served ----
 	eventually(t, "the central has the ticket", func() bool { return w.Ticket(tk.ID).Status == string(hall.Waiting) })
-	citizen.open(w.P.URL() + "/t/" + tk.ID + "?lang=zh")
-	citizen.waitText("#number", tk.Number)
+	citizen.Open(w.P.URL() + "/t/" + tk.ID + "?lang=zh")
+	citizen.WaitText(patience, "#number", tk.Number)
 	if _, err := w.Hall.Admin.SetWindow(ctx, 3, string(hall.WindowOpen), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +123,8 @@ func TestAWholeVisitBookedOnline(t *testing.T) {
 		t.Fatalf("call: %v %v", ok, err)
 	}
 	eventually(t, "the central sees the call", func() bool { return w.Ticket(tk.ID).Status == string(hall.Called) })
-	citizen.click("#refresh")
-	citizen.waitText("#called", "3 号窗口")
+	citizen.Click("#refresh")
+	citizen.WaitText(patience, "#called", "3 号窗口")
 	for _, a := range []string{hall.ActStart, hall.ActComplete} {
 		if _, err := w.Hall.Admin.Act(ctx, a+"-"+tk.ID, tk.ID, a, nil); err != nil {
 			t.Fatal(err)
@@ -134,12 +133,12 @@ func TestAWholeVisitBookedOnline(t *testing.T) {
 	eventually(t, "the central sees the visit done", func() bool { return w.Ticket(tk.ID).Status == string(hall.Done) })
 
 	// ---- rated online ----
-	citizen.click("#refresh")
-	citizen.waitFor(`!!document.querySelector('#rate-link') && !document.querySelector('#rate-link').hidden`)
-	citizen.click("#rate-link")
-	citizen.waitFor(`!!document.querySelector('#form') && !document.querySelector('#form').hidden`)
-	citizen.click(`#levels button[data-score="5"]`)
-	citizen.click("#send")
+	citizen.Click("#refresh")
+	citizen.WaitFor(patience, `!!document.querySelector('#rate-link') && !document.querySelector('#rate-link').hidden`)
+	citizen.Click("#rate-link")
+	citizen.WaitFor(patience, `!!document.querySelector('#form') && !document.querySelector('#form').hidden`)
+	citizen.Click(`#levels button[data-score="5"]`)
+	citizen.Click("#send")
 	eventually(t, "the hall stores the online rating", func() bool { return w.hallRating(tk.ID) != nil })
 	if r := w.hallRating(tk.ID); r.Channel != hall.ViaOnline || r.Score != 5 {
 		t.Fatalf("the hall's rating: %+v", r)
@@ -153,13 +152,13 @@ func TestAWholeVisitBookedOnline(t *testing.T) {
 		s := d.Today["B"]
 		return s != nil && s.Served == 1 && s.Ratings[5] == 1
 	})
-	staff := mustBrowser(t).tab(t, 1366, 900)
-	staff.open(w.P.URL() + "/province/hall/" + hallID + "?lang=zh")
-	staff.waitFor(`!!document.querySelector('select[name=staff]')`) // not signed in: to the provider
-	staff.click(`form:has(select[name=staff]) button[type=submit]`)
-	staff.waitFor(`location.pathname === '/province/hall/` + hallID + `' && !!document.querySelector('[data-kpi=served] strong')`)
-	staff.waitText(`[data-kpi=served] strong`, "1")
-	staff.waitText(`[data-kpi=ratings] strong`, "100%")
+	staff := mustBrowser(t).MustTab(t, 1366, 900)
+	staff.Open(w.P.URL() + "/province/hall/" + hallID + "?lang=zh")
+	staff.WaitFor(patience, `!!document.querySelector('select[name=staff]')`) // not signed in: to the provider
+	staff.Click(`form:has(select[name=staff]) button[type=submit]`)
+	staff.WaitFor(patience, `location.pathname === '/province/hall/`+hallID+`' && !!document.querySelector('[data-kpi=served] strong')`)
+	staff.WaitText(patience, `[data-kpi=served] strong`, "1")
+	staff.WaitText(patience, `[data-kpi=ratings] strong`, "100%")
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }

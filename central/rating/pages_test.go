@@ -5,192 +5,26 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
+	"hallq/internal/browsertest"
 	"hallq/queue-server/hall"
 )
 
-const chromium = "/usr/bin/chromium"
-
 var screenshots = flag.String("screenshots", "", "write screenshots of the live-waits, ticket and rating pages into this directory (e.g. ../../docs/screenshots)")
 
-// browser is one headless Chromium; each page runs in its own tab.
-type browser struct{ ctx context.Context }
+// patience is how soon a person would expect these pages to answer: a
+// wait fails after browsertest.WaitLimit of it (60 s; no test fails on a
+// timing) and logs a slower one.
+const patience = 6 * time.Second
 
-func mustBrowser(t *testing.T) *browser {
+// mustBrowser is one headless Chromium (hallq/internal/browsertest);
+// each page runs in its own tab, in a browser context of its own.
+func mustBrowser(t *testing.T) *browsertest.Browser {
 	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("browser tests need Chromium at %s (make deps): %v", chromium, err)
-	}
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1920, 1080))
-	t.Cleanup(cancel)
-	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return &browser{ctx: ctx}
-}
-
-// tab is one page; uncaught exceptions and CSP violations fail the test.
-type tab struct {
-	t   *testing.T
-	ctx context.Context
-	mu  sync.Mutex
-	bad []string
-}
-
-func (b *browser) tab(t *testing.T, width, height int64) *tab {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	tb := &tab{t: t, ctx: ctx}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
-		t.Fatal(err)
-	}
-	msgs := chromedp.Console(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Source == "security" {
-				tb.mu.Lock()
-				tb.bad = append(tb.bad, m.String())
-				tb.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		tb.mu.Lock()
-		defer tb.mu.Unlock()
-		for _, m := range tb.bad {
-			t.Errorf("page problem: %s", m)
-		}
-	})
-	return tb
-}
-
-func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		tb.t.Fatal(err)
-	}
-}
-
-func (tb *tab) open(url string) { tb.t.Helper(); tb.do(chromedp.Navigate(url)) }
-
-func eval[T any](tb *tab, expr string) T {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
-}
-
-// waitFor polls a JavaScript expression until it is true; it fails only
-// after 60 s (a person would expect a few seconds; no test fails on a
-// timing) and logs a slow one.
-// holds evaluates a condition that may be waiting on a navigation: while
-// the page is being replaced the browser answers "Inspected target
-// navigated or closed" or loses the execution context, which means "not
-// yet", not a failure. Other errors fail the test.
-func (tb *tab) holds(expr string) bool {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		if m := err.Error(); strings.Contains(m, "navigated or closed") || strings.Contains(m, "context was destroyed") || strings.Contains(m, "Cannot find context") {
-			return false
-		}
-		tb.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
-}
-
-func (tb *tab) waitFor(expr string) {
-	tb.t.Helper()
-	start := time.Now()
-	for !tb.holds(expr) {
-		if time.Since(start) > 60*time.Second {
-			tb.t.Fatalf("not true within 60 s: %s\npage: %s", expr, eval[string](tb, `document.body.innerText.slice(0, 800)`))
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		tb.t.Logf("took %v: %s", d.Round(time.Millisecond), expr)
-	}
-}
-
-func (tb *tab) waitText(sel, want string) {
-	tb.t.Helper()
-	tb.waitFor(fmt.Sprintf(`((document.querySelector(%q) || {}).textContent || "").includes(%q)`, sel, want))
-}
-
-func (tb *tab) text(sel string) string {
-	tb.t.Helper()
-	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
-}
-
-func (tb *tab) click(sel string) {
-	tb.t.Helper()
-	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
-}
-
-// axe runs axe-core (vendored with the hall pages' tests) and fails on
-// serious or critical violations.
-func (tb *tab) axe() {
-	tb.t.Helper()
-	if !eval[bool](tb, `typeof axe === "object"`) {
-		src, err := os.ReadFile(filepath.Join("..", "..", "ui", "web", "testdata", "axe.min.js"))
-		if err != nil {
-			tb.t.Fatal(err)
-		}
-		eval[any](tb, string(src)+";0")
-	}
-	found := eval[[]string](tb, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
-		.filter(v => v.impact === "serious" || v.impact === "critical")
-		.map(v => v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))`)
-	for _, v := range found {
-		tb.t.Errorf("accessibility: %s", v)
-	}
-}
-
-func (tb *tab) shot(name string) {
-	tb.t.Helper()
-	if *screenshots == "" {
-		return
-	}
-	eval[bool](tb, `(document.activeElement && document.activeElement.blur && document.activeElement.blur(), window.scrollTo(0, 0), true)`)
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		tb.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(*screenshots, "portal-"+name+".png"), png, 0o644); err != nil {
-		tb.t.Fatal(err)
-	}
+	return browsertest.MustBrowser(t, browsertest.Config{Screenshots: *screenshots, Prefix: "portal-", FromTop: true})
 }
 
 var views = []struct {
@@ -241,87 +75,87 @@ func TestPortalFollowAndRate(t *testing.T) {
 			t.Run(lang+"-"+v.name, func(t *testing.T) {
 				wd := words[lang]
 				shot := lang == "zh" && v.name == "phone" || lang == "en" && v.name == "desktop"
-				tb := b.tab(t, v.width, v.height)
+				tb := b.MustTab(t, v.width, v.height)
 
 				// ---- live waits ----
 				n++
 				first := w.Issue(fmt.Sprintf("first-%d", n), "E")
 				eventually(t, "the ticket reaches the central", func() bool { return w.Ticket(first.ID).Status == string(hall.Waiting) })
-				tb.open(w.P.URL() + "/waits?lang=" + lang)
-				tb.waitText(`[data-hall="420102-01"] h2`, wd["hall"])
-				tb.waitText(`[data-hall="420102-01"] [data-field=slots]`, "E ")
-				tb.waitText(`[data-hall="420103-09"] [data-field=fresh]`, wd["slow"])
-				if cls := eval[string](tb, `document.querySelector('[data-hall="420103-09"] [data-field=fresh]').className`); cls != "stale" {
+				tb.Open(w.P.URL() + "/waits?lang=" + lang)
+				tb.WaitText(patience, `[data-hall="420102-01"] h2`, wd["hall"])
+				tb.WaitText(patience, `[data-hall="420102-01"] [data-field=slots]`, "E ")
+				tb.WaitText(patience, `[data-hall="420103-09"] [data-field=fresh]`, wd["slow"])
+				if cls := browsertest.Eval[string](tb, `document.querySelector('[data-hall="420103-09"] [data-field=fresh]').className`); cls != "stale" {
 					t.Errorf("the slow hall's freshness is %q, not marked stale", cls)
 				}
-				tb.waitFor(`!!document.querySelector('#matter option[value="consult"]')`)
-				eval[bool](tb, `(() => { const s = document.querySelector('#matter'); s.focus(); s.value = 'consult'; s.dispatchEvent(new Event('change')); return true })()`)
-				tb.waitText("#best-text", wd["hall"]) // the fresh hall is the least busy one worth recommending
-				tb.waitText(`[data-hall="420102-01"] h2`, wd["best"])
-				tb.do(chromedp.SendKeys(chromedp.CSS("#q"), "420103"))
-				tb.waitFor(`document.querySelectorAll('#halls > li').length === 1 && !!document.querySelector('[data-hall="420103-09"]')`)
-				eval[bool](tb, `(() => { const q = document.querySelector('#q'); q.value = ''; q.dispatchEvent(new Event('input')); return true })()`)
-				tb.waitFor(`document.querySelectorAll('#halls > li').length === 2`)
+				tb.WaitFor(patience, `!!document.querySelector('#matter option[value="consult"]')`)
+				browsertest.Eval[bool](tb, `(() => { const s = document.querySelector('#matter'); s.focus(); s.value = 'consult'; s.dispatchEvent(new Event('change')); return true })()`)
+				tb.WaitText(patience, "#best-text", wd["hall"]) // the fresh hall is the least busy one worth recommending
+				tb.WaitText(patience, `[data-hall="420102-01"] h2`, wd["best"])
+				tb.Type("#q", "420103")
+				tb.WaitFor(patience, `document.querySelectorAll('#halls > li').length === 1 && !!document.querySelector('[data-hall="420103-09"]')`)
+				browsertest.Eval[bool](tb, `(() => { const q = document.querySelector('#q'); q.value = ''; q.dispatchEvent(new Event('input')); return true })()`)
+				tb.WaitFor(patience, `document.querySelectorAll('#halls > li').length === 2`)
 				// Refresh reads the server again: a ticket issued since shows.
-				before := tb.text(`[data-hall="420102-01"] [data-field=hall-waiting]`)
+				before := tb.Text(`[data-hall="420102-01"] [data-field=hall-waiting]`)
 				mine := w.Issue(fmt.Sprintf("mine-%d", n), "E")
 				eventually(t, "the ticket reaches the central", func() bool { return w.Ticket(mine.ID).Status == string(hall.Waiting) })
-				tb.click("#refresh")
-				tb.waitFor(fmt.Sprintf(`document.querySelector('[data-hall="420102-01"] [data-field=hall-waiting]').textContent !== %q`, before))
-				tb.axe()
+				tb.Click("#refresh")
+				tb.WaitFor(patience, fmt.Sprintf(`document.querySelector('[data-hall="420102-01"] [data-field=hall-waiting]').textContent !== %q`, before))
+				tb.Axe()
 				if shot {
-					tb.shot("waits-" + v.name + "-" + lang)
+					tb.Shot("waits-" + v.name + "-" + lang)
 				}
 				// The header's controls: large text, high contrast, language.
-				tb.click("#large")
-				tb.waitFor(`document.documentElement.classList.contains('large-text') && document.querySelector('#large').getAttribute('aria-pressed') === 'true'`)
-				tb.click("#large")
-				tb.click("#contrast")
-				tb.waitFor(`document.documentElement.classList.contains('high-contrast')`)
-				tb.axe()
-				tb.click("#contrast")
-				tb.waitFor(`!document.documentElement.classList.contains('high-contrast') && !document.documentElement.classList.contains('large-text')`)
-				if got := tb.text("#lang"); got != wd["lang"] {
+				tb.Click("#large")
+				tb.WaitFor(patience, `document.documentElement.classList.contains('large-text') && document.querySelector('#large').getAttribute('aria-pressed') === 'true'`)
+				tb.Click("#large")
+				tb.Click("#contrast")
+				tb.WaitFor(patience, `document.documentElement.classList.contains('high-contrast')`)
+				tb.Axe()
+				tb.Click("#contrast")
+				tb.WaitFor(patience, `!document.documentElement.classList.contains('high-contrast') && !document.documentElement.classList.contains('large-text')`)
+				if got := tb.Text("#lang"); got != wd["lang"] {
 					t.Errorf("language button %q", got)
 				}
-				tb.click("#lang")
+				tb.Click("#lang")
 				other := map[string]string{"zh": "en", "en": "zh"}[lang]
-				tb.waitText(`[data-hall="420102-01"] h2`, words[other]["hall"])
-				tb.click("#lang")
-				tb.waitText(`[data-hall="420102-01"] h2`, wd["hall"])
+				tb.WaitText(patience, `[data-hall="420102-01"] h2`, words[other]["hall"])
+				tb.Click("#lang")
+				tb.WaitText(patience, `[data-hall="420102-01"] h2`, wd["hall"])
 				// A next free slot leads to booking it (the portal's /book page).
-				tb.click(`[data-hall="420102-01"] [data-field=slots] a`)
-				tb.waitFor(`location.pathname === '/book' && new URL(location.href).searchParams.get('hall') === '420102-01' && new URL(location.href).searchParams.get('service') === 'E'`)
+				tb.Click(`[data-hall="420102-01"] [data-field=slots] a`)
+				tb.WaitFor(patience, `location.pathname === '/book' && new URL(location.href).searchParams.get('hall') === '420102-01' && new URL(location.href).searchParams.get('service') === 'E'`)
 
 				// ---- follow a ticket: waiting, called, done ----
-				tb.open(w.P.URL() + "/t/" + mine.ID + "?lang=" + lang)
-				tb.waitText("#number", mine.Number)
-				tb.waitText("#ahead", wd["ahead"])
-				tb.waitText("#guide", wd["material"])
-				if f := tb.text("#fresh"); !strings.Contains(f, ":") {
+				tb.Open(w.P.URL() + "/t/" + mine.ID + "?lang=" + lang)
+				tb.WaitText(patience, "#number", mine.Number)
+				tb.WaitText(patience, "#ahead", wd["ahead"])
+				tb.WaitText(patience, "#guide", wd["material"])
+				if f := tb.Text("#fresh"); !strings.Contains(f, ":") {
 					t.Errorf("freshness %q", f)
 				}
-				tb.axe()
+				tb.Axe()
 				if shot {
-					tb.shot("ticket-waiting-" + v.name + "-" + lang)
+					tb.Shot("ticket-waiting-" + v.name + "-" + lang)
 				}
 				// The checklist folds and unfolds; the header's controls work here too.
-				tb.click("#guide-list summary")
-				tb.waitFor(`!document.querySelector('#guide-list details').open`)
-				tb.click("#guide-list summary")
-				tb.waitFor(`document.querySelector('#guide-list details').open`)
-				tb.click("#lang")
-				tb.waitText("#number-label", map[string]string{"zh": "Your number", "en": "您的号码"}[lang])
-				tb.click("#lang")
-				tb.waitText("#number-label", map[string]string{"zh": "您的号码", "en": "Your number"}[lang])
-				tb.click("#large")
-				tb.waitFor(`document.documentElement.classList.contains('large-text')`)
-				tb.click("#large")
+				tb.Click("#guide-list summary")
+				tb.WaitFor(patience, `!document.querySelector('#guide-list details').open`)
+				tb.Click("#guide-list summary")
+				tb.WaitFor(patience, `document.querySelector('#guide-list details').open`)
+				tb.Click("#lang")
+				tb.WaitText(patience, "#number-label", map[string]string{"zh": "Your number", "en": "您的号码"}[lang])
+				tb.Click("#lang")
+				tb.WaitText(patience, "#number-label", map[string]string{"zh": "您的号码", "en": "Your number"}[lang])
+				tb.Click("#large")
+				tb.WaitFor(patience, `document.documentElement.classList.contains('large-text')`)
+				tb.Click("#large")
 				// Rating before the visit is done: the page says so.
-				rt := b.tab(t, v.width, v.height)
-				rt.open(w.P.URL() + "/rate/" + mine.ID + "?lang=" + lang)
-				rt.waitText("#intro", wd["notdone"])
-				if eval[bool](rt, `!document.querySelector('#form').hidden`) {
+				rt := b.MustTab(t, v.width, v.height)
+				rt.Open(w.P.URL() + "/rate/" + mine.ID + "?lang=" + lang)
+				rt.WaitText(patience, "#intro", wd["notdone"])
+				if browsertest.Eval[bool](rt, `!document.querySelector('#form').hidden`) {
 					t.Error("the rating form is offered before the visit is done")
 				}
 				w.Serve(1, first.ID)
@@ -329,11 +163,11 @@ func TestPortalFollowAndRate(t *testing.T) {
 					t.Fatalf("call: %v %v", ok, err)
 				}
 				eventually(t, "the central sees the call", func() bool { return w.Ticket(mine.ID).Status == string(hall.Called) })
-				tb.click("#refresh")
-				tb.waitText("#called", wd["window"])
-				tb.axe()
+				tb.Click("#refresh")
+				tb.WaitText(patience, "#called", wd["window"])
+				tb.Axe()
 				if shot {
-					tb.shot("ticket-called-" + v.name + "-" + lang)
+					tb.Shot("ticket-called-" + v.name + "-" + lang)
 				}
 				for _, a := range []string{hall.ActStart, hall.ActComplete} {
 					if _, err := w.Hall.Admin.Act(ctx, a+"-"+mine.ID, mine.ID, a, nil); err != nil {
@@ -341,61 +175,61 @@ func TestPortalFollowAndRate(t *testing.T) {
 					}
 				}
 				eventually(t, "the central sees the visit done", func() bool { return w.Ticket(mine.ID).Status == string(hall.Done) })
-				tb.click("#refresh")
-				tb.waitText("#status", wd["done"])
-				tb.waitText("#rate-link", wd["rate"])
-				if eval[bool](tb, `!document.querySelector('#called').hidden`) {
+				tb.Click("#refresh")
+				tb.WaitText(patience, "#status", wd["done"])
+				tb.WaitText(patience, "#rate-link", wd["rate"])
+				if browsertest.Eval[bool](tb, `!document.querySelector('#called').hidden`) {
 					t.Error("the window banner stays after the visit")
 				}
 
 				// ---- rate online ----
-				tb.click("#rate-link")
-				tb.waitFor(`location.pathname.startsWith('/rate/') && !!document.querySelector('#form') && !document.querySelector('#form').hidden`)
-				tb.click(`#levels button[data-score="2"]`)
-				tb.waitFor(`!document.querySelector('#options-box').hidden && document.querySelector('#send').disabled`) // a low rating needs its reason
-				tb.click(`#options input[value="efficiency"]`)
-				tb.waitFor(`!document.querySelector('#send').disabled`)
-				tb.do(chromedp.SendKeys(chromedp.CSS("#reason"), "wait"))
-				tb.axe()
+				tb.Click("#rate-link")
+				tb.WaitFor(patience, `location.pathname.startsWith('/rate/') && !!document.querySelector('#form') && !document.querySelector('#form').hidden`)
+				tb.Click(`#levels button[data-score="2"]`)
+				tb.WaitFor(patience, `!document.querySelector('#options-box').hidden && document.querySelector('#send').disabled`) // a low rating needs its reason
+				tb.Click(`#options input[value="efficiency"]`)
+				tb.WaitFor(patience, `!document.querySelector('#send').disabled`)
+				tb.Type("#reason", "wait")
+				tb.Axe()
 				if shot {
-					tb.shot("rate-" + v.name + "-" + lang)
+					tb.Shot("rate-" + v.name + "-" + lang)
 				}
-				tb.click("#send")
-				tb.waitText("#result", wd["thanks"])
+				tb.Click("#send")
+				tb.WaitText(patience, "#result", wd["thanks"])
 				eventually(t, "the hall's store has the online rating", func() bool { return w.hallRating(mine.ID) != nil })
 				if r := w.hallRating(mine.ID); r.Channel != hall.ViaOnline || r.Score != 2 || r.Reason != "wait" || len(r.Indicators) != 1 || r.Indicators[0] != hall.IndEfficiency {
 					t.Fatalf("the hall's rating: %+v", r)
 				}
-				tb.waitText("#result", wd["counted"])
-				tb.waitText("#result", w.hallRating(mine.ID).At.In(shanghai).Format("15:04")) // when the hall counted it, in the hall's time
+				tb.WaitText(patience, "#result", wd["counted"])
+				tb.WaitText(patience, "#result", w.hallRating(mine.ID).At.In(shanghai).Format("15:04")) // when the hall counted it, in the hall's time
 				if shot {
-					tb.shot("rate-thanks-" + v.name + "-" + lang)
+					tb.Shot("rate-thanks-" + v.name + "-" + lang)
 				}
 				if _, err := w.Hall.Admin.Act(ctx, "pad-"+mine.ID, mine.ID, hall.ActRate, &hall.Action{Score: 5}); hall.ErrorReason(err) != string(hall.ReasonAlreadyRated) {
 					t.Fatalf("the pad after the online rating: %v", err)
 				}
 				// Back to the ticket, which now says it is rated.
-				tb.click("#back")
-				tb.waitFor(`location.pathname.startsWith('/t/')`)
-				tb.waitText("#rate-link", map[string]string{"zh": "已评价", "en": "Rated"}[lang])
+				tb.Click("#back")
+				tb.WaitFor(patience, `location.pathname.startsWith('/t/')`)
+				tb.WaitText(patience, "#rate-link", map[string]string{"zh": "已评价", "en": "Rated"}[lang])
 
 				// ---- rated at the pad first: the page says so when the citizen sends ----
 				other2 := w.Issue(fmt.Sprintf("pad-%d", n), "E")
 				w.Serve(1, other2.ID)
 				eventually(t, "the central sees it done", func() bool { return w.Ticket(other2.ID).Status == string(hall.Done) })
-				tb.open(w.P.URL() + "/rate/" + other2.ID + "?lang=" + lang)
-				tb.waitFor(`!document.querySelector('#form').hidden`)
+				tb.Open(w.P.URL() + "/rate/" + other2.ID + "?lang=" + lang)
+				tb.WaitFor(patience, `!document.querySelector('#form').hidden`)
 				if _, err := w.Hall.Admin.Act(ctx, "pad-"+other2.ID, other2.ID, hall.ActRate, &hall.Action{Score: 4}); err != nil {
 					t.Fatal(err)
 				}
 				eventually(t, "the central hears of the pad's rating", func() bool { return w.Rating(other2.ID).Status == hall.OnlineRatedElsewhere })
-				tb.click(`#levels button[data-score="5"]`)
-				tb.click("#send")
-				tb.waitText("#result", wd["pad"])
+				tb.Click(`#levels button[data-score="5"]`)
+				tb.Click("#send")
+				tb.WaitText(patience, "#result", wd["pad"])
 				if r := w.hallRating(other2.ID); r.Channel != hall.ViaWindowPad || r.Score != 4 {
 					t.Fatalf("the pad's rating was changed: %+v", r)
 				}
-				tb.axe()
+				tb.Axe()
 			})
 		}
 	}

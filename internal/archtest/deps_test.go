@@ -124,7 +124,7 @@ var homes = []struct {
 	{"golang.org/x/oauth2", "one package runs the pages' sign-in flow (authorization code with PKCE)", []string{"hallq/central/session"}, false},
 	{"github.com/nats-io/nats-server", "an embedded NATS server is the platform's (and its tests'), started through one package", []string{"hallq/central/natsembed"}, false},
 	{"fyne.io/fyne/v2", "the touch UI lives in the screens and the kiosk's window", []string{"hallq/ui/kiosk", "hallq/kiosk"}, true},
-	{"github.com/chromedp/", "real Chromium drives the web pages in tests only", nil, true},
+	{"github.com/chromedp/", "real Chromium drives the web pages in tests only, through one helper (no program links it: see the rule on it)", []string{"hallq/internal/browsertest"}, false},
 	{"golang.org/x/crypto/nacl/", "sealing ID numbers to the hall server's key: one package knows the box construction", []string{"hallq/queue-server/seal"}, false},
 	{"github.com/emmansun/gmsm", "the national algorithms (国密: SM2, SM3, SM4): one package wraps them, the rest asks it", []string{"hallq/internal/gm"}, false},
 	{"github.com/tjfoc/gmsm", "TLCP (GB/T 38636) between kiosk and hall server: one package wraps gmtls and its x509", []string{"hallq/internal/tlcp"}, false},
@@ -252,6 +252,19 @@ var rules = []rule{
 					if strings.HasPrefix(d, "github.com/getkin/") {
 						bad = append(bad, pkg+" links "+d)
 					}
+				}
+			}
+			return bad
+		},
+	},
+	{
+		name:  "only tests use the browser helper",
+		why:   "real Chromium drives the web pages in tests only: no program links the helper (nor, through it, chromedp)",
+		names: []string{"hallq/internal/browsertest"},
+		check: func(g *graph) (bad []string) {
+			for pkg, imps := range g.prod {
+				if strings.HasPrefix(pkg, "hallq/") && slices.Contains(imps, "hallq/internal/browsertest") {
+					bad = append(bad, pkg+" imports hallq/internal/browsertest outside its tests")
 				}
 			}
 			return bad

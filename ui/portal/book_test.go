@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"hallq/central/booking"
+	"hallq/internal/browsertest"
 	"hallq/queue-server/hall"
 )
 
@@ -41,12 +40,12 @@ func TestBookAMatter(t *testing.T) {
 			tb := b.tab(t, c.lang, c.viewport)
 			L := func(zh, en string) string { return pick(c.lang, zh, en) }
 			// home: search in the language of the page
-			tb.open(w.URL + "/?lang=" + c.lang)
+			tb.Open(w.URL + "/?lang=" + c.lang)
 			tb.see("h1", L("网上预约办事", "Book a visit online"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("home")
-			tb.do(chromedp.SendKeys(chromedp.CSS("#search"), L("护照", "passport"), chromedp.NodeVisible))
-			tb.waitFor(3*time.Second, `document.querySelectorAll('#matters a.matter').length === 1`)
+			tb.Type("#search", L("护照", "passport"))
+			tb.WaitFor(3*time.Second, `document.querySelectorAll('#matters a.matter').length === 1`)
 			tb.see("#matters", L("普通护照申领", "Applying for a passport"))
 			tb.click(`#matters a[data-matter="passport"]`)
 
@@ -54,27 +53,27 @@ func TestBookAMatter(t *testing.T) {
 			tb.see("#guide", L("居民身份证", "Resident ID card"))
 			tb.see("#fees", L("120元", "CNY 120"))
 			tb.see("#time-limit", L("7 个工作日", "7 working day(s)"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("guide")
-			bkEval[bool](tb, `(window.print = () => { window.printed = true; }, true)`)
+			browsertest.Eval[bool](tb, `(window.print = () => { window.printed = true; }, true)`)
 			tb.click("#print")
-			tb.waitFor(time.Second, `window.printed === true`)
-			tb.media("print")
-			if !bkEval[bool](tb, `getComputedStyle(document.querySelector('#bar')).display === 'none' && getComputedStyle(document.querySelector('#guide')).display !== 'none'`) {
+			tb.WaitFor(time.Second, `window.printed === true`)
+			tb.Media("print")
+			if !browsertest.Eval[bool](tb, `getComputedStyle(document.querySelector('#bar')).display === 'none' && getComputedStyle(document.querySelector('#guide')).display !== 'none'`) {
 				t.Error("the printed guide still shows the header, or not the guide")
 			}
-			tb.media("")
+			tb.Media("")
 			tb.click("#to-halls")
 
 			// the halls: every hall offering B, live waits, 武昌 recommended (fewest waiting)
-			tb.waitFor(3*time.Second, `document.querySelectorAll('#halls li.hall').length === 3`)
+			tb.WaitFor(3*time.Second, `document.querySelectorAll('#halls li.hall').length === 3`)
 			tb.see("#rule", L("排队人数最少", "fewest people waiting"))
-			if got := bkEval[string](tb, `document.querySelector('#halls li.recommended').dataset.hall`); got != "h1" {
+			if got := browsertest.Eval[string](tb, `document.querySelector('#halls li.recommended').dataset.hall`); got != "h1" {
 				t.Errorf("recommended %s, want h1 (one waiting)", got)
 			}
 			tb.see(`li[data-hall="h2"] .waiting`, L("4 人", "4 people"))
 			tb.see(`li[data-hall="h1"] h2`, L("武昌区政务服务中心", "Wuchang service hall"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("halls")
 			tb.click(`li[data-hall="h1"] button.choose-hall`)
 
@@ -82,9 +81,9 @@ func TestBookAMatter(t *testing.T) {
 			tb.click(`button.day[data-day="2026-11-30"]`)
 			at := bkAt(t, 11, 30, 9, 0).Add(time.Duration(i) * 30 * time.Minute)
 			sel := fmt.Sprintf(`button.time[data-start=%q]`, at.Format(time.RFC3339))
-			tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector(%q).disabled`, sel, sel))
+			tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector(%q).disabled`, sel, sel))
 			tb.see(sel, at.Format("15:04")) // the hall's wall time, whatever the browser's zone
-			tb.axe()
+			tb.Axe()
 			tb.shot("slots")
 			tb.click(sel)
 
@@ -95,26 +94,26 @@ func TestBookAMatter(t *testing.T) {
 			tb.signIn(citizen)
 			tb.see("#sum-time", at.Format("15:04"))
 			tb.see("#sum-day", L("11月30日 周一", "Mon 30 Nov"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("confirm")
 			tb.click("#confirm")
 
 			// the confirmation: the booking at the central, its QR code
 			tb.see("#done-h", L("预约成功", "Booked"))
-			id := tb.text("#booking-id")
+			id := tb.Text("#booking-id")
 			mine := w.mine(citizen)
 			if len(mine) != 1 || mine[0].ID != id || mine[0].Hall != "h1" || mine[0].Service != "B" || mine[0].Matter != "passport" ||
 				!mine[0].SlotStart.Equal(at) || mine[0].Status != booking.Booked {
 				t.Fatalf("the central has %+v, want %s at h1 B %v", mine, id, at)
 			}
-			vb := bkEval[string](tb, `document.querySelector('svg.qr').getAttribute('viewBox')`)
-			d := bkEval[string](tb, `document.querySelector('svg.qr path').getAttribute('d')`)
+			vb := browsertest.Eval[string](tb, `document.querySelector('svg.qr').getAttribute('viewBox')`)
+			d := browsertest.Eval[string](tb, `document.querySelector('svg.qr path').getAttribute('d')`)
 			if code, err := bkQRDecode(bkQRMatrix(t, vb, d)); err != nil || code != id {
 				t.Errorf("the QR code reads %q (%v), want the booking id %s", code, err, id)
 			}
 			tb.see("#confirmation", L("扫描这个二维码", "scan this QR code"))
 			tb.see("#materials", L("近期免冠彩色照片", "A recent colour photo"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("done")
 		})
 	}
@@ -133,35 +132,35 @@ func TestSignInAndOut(t *testing.T) {
 			citizen := 20 + i
 			tb := b.tab(t, c.lang, c.viewport)
 			L := func(zh, en string) string { return pick(c.lang, zh, en) }
-			tb.open(w.URL + "/bookings?lang=" + c.lang)
+			tb.Open(w.URL + "/bookings?lang=" + c.lang)
 			tb.see("#signin", L("登录", "Sign in"))
 			tb.click("#signin")
 			tb.signIn(citizen)
-			if got := bkEval[string](tb, `location.pathname`); got != "/bookings" {
+			if got := browsertest.Eval[string](tb, `location.pathname`); got != "/bookings" {
 				t.Errorf("back on %s, want /bookings", got)
 			}
 			tb.see("#none", L("还没有预约", "No bookings yet"))
 			tb.shot("signed-in")
 			tb.click("#signout")
-			tb.waitFor(3*time.Second, `!!document.querySelector('#signin')`)
-			if st := bkEval[int](tb, `fetch('/api/v1/me').then((r) => r.status)`); st != 401 {
+			tb.WaitFor(3*time.Second, `!!document.querySelector('#signin')`)
+			if st := browsertest.Eval[int](tb, `fetch('/api/v1/me').then((r) => r.status)`); st != 401 {
 				t.Errorf("after sign-out /api/v1/me answers %d, want 401", st)
 			}
 
 			// a staff member signed in is named as staff, not as a citizen
 			if i == 0 {
-				tb.open(w.URL + "/")
+				tb.Open(w.URL + "/")
 				tb.click("#signin")
-				tb.waitFor(3*time.Second, `!!document.querySelector('select[name=staff]')`)
-				tb.do(chromedp.Click(chromedp.CSS(`form:last-of-type button[type=submit]`), chromedp.NodeVisible))
+				tb.WaitFor(3*time.Second, `!!document.querySelector('select[name=staff]')`)
+				tb.Click(`form:last-of-type button[type=submit]`)
 				tb.see("#who-staff", L("省级管理员", "Province admin"))
 				tb.click("#signout")
-				tb.waitFor(3*time.Second, `!!document.querySelector('#signin')`)
+				tb.WaitFor(3*time.Second, `!!document.querySelector('#signin')`)
 			}
 
 			// the session runs out on the confirm step
 			at := bkAt(t, 12, 1, 10, 0).Add(time.Duration(i) * 30 * time.Minute)
-			tb.open(fmt.Sprintf("%s/book?m=passport&h=h3&s=B&d=2026-12-01&at=%s&step=confirm", w.URL, strings.ReplaceAll(at.Format(time.RFC3339), "+", "%2B")))
+			tb.Open(fmt.Sprintf("%s/book?m=passport&h=h3&s=B&d=2026-12-01&at=%s&step=confirm", w.URL, strings.ReplaceAll(at.Format(time.RFC3339), "+", "%2B")))
 			tb.click("#signin-book")
 			tb.signIn(citizen)
 			w.clock.Advance(3 * time.Hour) // the 2 h session is over
@@ -189,21 +188,22 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			L := func(zh, en string) string { return pick(c.lang, zh, en) }
 			signedIn := func(citizen int) *bkTab {
 				tb := b.tab(t, c.lang, c.viewport)
-				tb.open(w.URL + "/book?lang=" + c.lang)
+				tb.Open(w.URL + "/book?lang=" + c.lang)
 				tb.click("#signin")
 				tb.signIn(citizen)
 				return tb
 			}
 			confirmAt := func(tb *bkTab, hallID, service, matter string, at time.Time) {
 				t.Helper()
-				tb.open(fmt.Sprintf("%s/book?lang=%s&m=%s&h=%s&s=%s&d=%s&at=%s&step=confirm", w.URL, c.lang, matter, hallID, service,
+				tb.Open(fmt.Sprintf("%s/book?lang=%s&m=%s&h=%s&s=%s&d=%s&at=%s&step=confirm", w.URL, c.lang, matter, hallID, service,
 					at.Format("2006-01-02"), strings.ReplaceAll(at.Format(time.RFC3339), "+", "%2B")))
-				tb.waitFor(3*time.Second, `!!document.querySelector('#confirm')`)
+
+				tb.WaitFor(3*time.Second, `!!document.querySelector('#confirm')`)
 			}
 			refused := func(tb *bkTab, reason booking.Reason, words string) {
 				t.Helper()
 				tb.click("#confirm")
-				tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('.refusal[data-reason=%q]')`, reason))
+				tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('.refusal[data-reason=%q]')`, reason))
 				tb.see(".refusal", words)
 			}
 			me := base
@@ -217,9 +217,9 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			w.book(base+1, "h2", "B", "passport", full)
 			w.book(base+2, "h2", "B", "passport", full)
 			refused(tb, booking.ReasonSlotFull, L("刚刚约满", "just been taken"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("refused-slot-full")
-			next := bkEval[string](tb, `document.querySelector('.refusal button.slot').dataset.start`)
+			next := browsertest.Eval[string](tb, `document.querySelector('.refusal button.slot').dataset.start`)
 			tb.click(".refusal button.slot")
 			tb.click("#confirm")
 			tb.see("#done-h", L("预约成功", "Booked"))
@@ -230,7 +230,7 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			// already_booked: an open booking of h2 B already
 			confirmAt(tb, "h2", "B", "passport", bkAt(t, 12, 2, 9, 0))
 			refused(tb, booking.ReasonAlreadyBooked, L("已经预约", "already have a booking"))
-			tb.waitFor(time.Second, `!!document.querySelector('.refusal a[href="/bookings"]')`)
+			tb.WaitFor(time.Second, `!!document.querySelector('.refusal a[href="/bookings"]')`)
 
 			// day_cap: two bookings on Tuesday already (made elsewhere)
 			w.book(me, "h1", "A", "id-card-renewal", bkAt(t, 12, 1, 9, 0).Add(off))
@@ -238,7 +238,7 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			confirmAt(tb, "h3", "B", "passport", bkAt(t, 12, 1, 11, 0))
 			refused(tb, booking.ReasonDayCap, L("这一天的预约已达上限", "limit of bookings for that day"))
 			tb.click(".refusal button")
-			tb.waitFor(3*time.Second, `new URL(location.href).searchParams.get('step') === 'slot'`)
+			tb.WaitFor(3*time.Second, `new URL(location.href).searchParams.get('step') === 'slot'`)
 
 			// week_cap: four this week (Tue ×2, Wed, Thu), then a fifth
 			w.book(me, "h4", "A", "id-card-renewal", bkAt(t, 12, 2, 9, 0).Add(off))
@@ -259,7 +259,7 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			confirmAt(tb, "h1", "B", "passport", bkAt(t, 11, 27, 9, 30))
 			refused(tb, booking.ReasonBookingCutoff, L("马上开始", "starts too soon"))
 			tb.click(".refusal button")
-			tb.waitFor(3*time.Second, `new URL(location.href).searchParams.get('step') === 'slot'`)
+			tb.WaitFor(3*time.Second, `new URL(location.href).searchParams.get('step') === 'slot'`)
 
 			// hall_closed: the hall closes that day while the citizen looks
 			closed := bkAt(t, 12, 3, 15, 0).Add(time.Duration(i) * 30 * time.Minute)
@@ -272,7 +272,7 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 				w.must(200, "PUT", "/api/v1/staff/halls/h3", w.admin(), h3, nil)
 			}
 			refused(tb, booking.ReasonHallClosed, L("系统升级，暂停办公", "Closed for a system upgrade"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("refused-closed")
 			if n := len(w.mine(base + 3)); n != 0 {
 				t.Errorf("%d bookings after refusals, want none", n)
@@ -295,7 +295,7 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			confirmAt(tb, "h3", "B", "passport", bkAt(t, 12, 4, 14, 0))
 			refused(tb, booking.ReasonBanned, L("网上预约暂停到 2027-01-01", "paused until 2027-01-01"))
 			tb.see(".refusal", L("3 次预约未到", "missed 3 bookings"))
-			tb.axe()
+			tb.Axe()
 			tb.shot("refused-banned")
 			if n := len(w.mine(banned)); n != 3 {
 				t.Errorf("the banned citizen has %d bookings, want the 3 missed", n)
@@ -317,11 +317,11 @@ func TestConfirmRetriedAfterALostAnswer(t *testing.T) {
 			L := func(zh, en string) string { return pick(c.lang, zh, en) }
 			tb := b.tab(t, c.lang, c.viewport)
 			at := bkAt(t, 12, 2, 13, 30).Add(time.Duration(i) * 30 * time.Minute)
-			tb.open(fmt.Sprintf("%s/book?lang=%s&m=passport&h=h1&s=B&d=2026-12-02&at=%s&step=confirm", w.URL, c.lang, strings.ReplaceAll(at.Format(time.RFC3339), "+", "%2B")))
+			tb.Open(fmt.Sprintf("%s/book?lang=%s&m=passport&h=h1&s=B&d=2026-12-02&at=%s&step=confirm", w.URL, c.lang, strings.ReplaceAll(at.Format(time.RFC3339), "+", "%2B")))
 			tb.click("#signin-book")
 			tb.signIn(me)
 			// the next booking request reaches the central, its answer is lost
-			bkEval[bool](tb, `(() => {
+			browsertest.Eval[bool](tb, `(() => {
 				const real = window.fetch;
 				window.fetch = async (url, opts) => {
 					const res = await real(url, opts);
@@ -341,12 +341,12 @@ func TestConfirmRetriedAfterALostAnswer(t *testing.T) {
 			}
 			tb.click("#confirm")
 			tb.see("#done-h", L("预约成功", "Booked"))
-			if lost, again := bkEval[string](tb, `window.lost`), bkEval[string](tb, `window.again`); lost == "" || lost != again {
+			if lost, again := browsertest.Eval[string](tb, `window.lost`), browsertest.Eval[string](tb, `window.again`); lost == "" || lost != again {
 				t.Errorf("the retry sent key %q, the lost request %q", again, lost)
 			}
 			mine := w.mine(me)
-			if len(mine) != 1 || tb.text("#booking-id") != mine[0].ID || !mine[0].SlotStart.Equal(at) {
-				t.Fatalf("after the retry the central holds %+v, the page shows %s", mine, tb.text("#booking-id"))
+			if len(mine) != 1 || tb.Text("#booking-id") != mine[0].ID || !mine[0].SlotStart.Equal(at) {
+				t.Fatalf("after the retry the central holds %+v, the page shows %s", mine, tb.Text("#booking-id"))
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hallq/central/booking"
+	"hallq/internal/browsertest"
 )
 
 // TestMyBookings: the list shows each booking with its status in words and
@@ -32,33 +33,33 @@ func TestMyBookings(t *testing.T) {
 			w.missed(me, missed.ID)
 
 			tb := b.tab(t, c.lang, c.viewport)
-			tb.open(w.URL + "/bookings?lang=" + c.lang)
+			tb.Open(w.URL + "/bookings?lang=" + c.lang)
 			tb.click("#signin-mine")
 			tb.signIn(me)
-			tb.waitFor(3*time.Second, `document.querySelectorAll('#bookings li.booking').length === 4`)
+			tb.WaitFor(3*time.Second, `document.querySelectorAll('#bookings li.booking').length === 4`)
 			card := func(id string) string { return fmt.Sprintf(`li.booking[data-booking=%q]`, id) }
 			tb.see(card(keep.ID)+" .pill", L("已预约", "Booked"))
 			tb.see(card(missed.ID)+" .pill", L("未到", "Missed"))
 			tb.see(card(keep.ID)+" .when", "09:"+fmt.Sprintf("%02d", 30*i)) // the hall's wall time
 			tb.see("#warning", L("近90天内有1次预约未到", "You missed 1 booking(s)"))
-			if bkEval[bool](tb, fmt.Sprintf(`!!document.querySelector('%s .act-cancel')`, card(missed.ID))) {
+			if browsertest.Eval[bool](tb, fmt.Sprintf(`!!document.querySelector('%s .act-cancel')`, card(missed.ID))) {
 				t.Error("a missed booking offers to cancel")
 			}
-			tb.axe()
+			tb.Axe()
 			tb.shot("bookings")
 
 			// the QR code again
 			tb.click(card(keep.ID) + " .act-qr")
-			tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('%s svg.qr')`, card(keep.ID)))
-			vb := bkEval[string](tb, fmt.Sprintf(`document.querySelector('%s svg.qr').getAttribute('viewBox')`, card(keep.ID)))
-			d := bkEval[string](tb, fmt.Sprintf(`document.querySelector('%s svg.qr path').getAttribute('d')`, card(keep.ID)))
+			tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('%s svg.qr')`, card(keep.ID)))
+			vb := browsertest.Eval[string](tb, fmt.Sprintf(`document.querySelector('%s svg.qr').getAttribute('viewBox')`, card(keep.ID)))
+			d := browsertest.Eval[string](tb, fmt.Sprintf(`document.querySelector('%s svg.qr path').getAttribute('d')`, card(keep.ID)))
 			if code, err := bkQRDecode(bkQRMatrix(t, vb, d)); err != nil || code != keep.ID {
 				t.Errorf("the QR code reads %q (%v), want %s", code, err, keep.ID)
 			}
 
 			// add to calendar: the link's .ics, parsed
-			href := bkEval[string](tb, fmt.Sprintf(`document.querySelector('%s a.act-ics').href`, card(keep.ID)))
-			ics := bkEval[string](tb, fmt.Sprintf(`fetch(%q).then((r) => r.text())`, href))
+			href := browsertest.Eval[string](tb, fmt.Sprintf(`document.querySelector('%s a.act-ics').href`, card(keep.ID)))
+			ics := browsertest.Eval[string](tb, fmt.Sprintf(`fetch(%q).then((r) => r.text())`, href))
 			lines := bkUnfold(t, ics)
 			if p, v := bkProp(lines, "VEVENT", "DTSTART"); p != "TZID=Asia/Shanghai" || v != keep.SlotStart.In(bkShanghai(t)).Format("20060102T150405") {
 				t.Errorf("DTSTART;%s:%s, want the hall's wall time %v", p, v, keep.SlotStart)
@@ -75,9 +76,9 @@ func TestMyBookings(t *testing.T) {
 			// cancel: "keep it" keeps it
 			tb.click(card(keep.ID) + " .act-cancel")
 			tb.see(card(keep.ID)+" .confirm-box", L("确定要取消", "Cancel this booking?"))
-			tb.axe()
+			tb.Axe()
 			tb.click("#cancel-no")
-			tb.waitFor(3*time.Second, `!document.querySelector('.confirm-box')`)
+			tb.WaitFor(3*time.Second, `!document.querySelector('.confirm-box')`)
 			if got := w.status(me, keep.ID); got != booking.Booked {
 				t.Fatalf("after keep it: %s", got)
 			}
@@ -94,9 +95,9 @@ func TestMyBookings(t *testing.T) {
 			tb.click(card(moving.ID) + " .act-move")
 			tb.click(card(moving.ID) + ` button.day[data-day="2026-12-03"]`)
 			sel := fmt.Sprintf(`%s button.time[data-start=%q]`, card(moving.ID), to.Format(time.RFC3339))
-			tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector(%q).disabled`, sel, sel))
+			tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector(%q).disabled`, sel, sel))
 			tb.click(sel)
-			tb.axe()
+			tb.Axe()
 			tb.shot("reschedule")
 			tb.click("#move-yes")
 			tb.see("#note", L("已改到", "Moved to"))
@@ -110,19 +111,19 @@ func TestMyBookings(t *testing.T) {
 			// too late to cancel: refused in words, still booked
 			tb.click(card(soon.ID) + " .act-cancel")
 			tb.click("#cancel-yes")
-			tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('%s .refusal[data-reason="cancel_cutoff"]')`, card(soon.ID)))
+			tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('%s .refusal[data-reason="cancel_cutoff"]')`, card(soon.ID)))
 			tb.see(card(soon.ID)+" .refusal", L("离开始时间太近", "too close to the time"))
-			tb.axe()
+			tb.Axe()
 			if got := w.status(me, soon.ID); got != booking.Booked {
 				t.Fatalf("after a refused cancel: %s", got)
 			}
 			// the same for moving it
 			tb.click(card(soon.ID) + " .act-move")
 			sel = fmt.Sprintf(`%s button.time:not([disabled])`, card(soon.ID))
-			tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+			tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
 			tb.click(sel)
 			tb.click("#move-yes")
-			tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('%s .refusal[data-reason="cancel_cutoff"]')`, card(soon.ID)))
+			tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector('%s .refusal[data-reason="cancel_cutoff"]')`, card(soon.ID)))
 			if got := w.status(me, soon.ID); got != booking.Booked {
 				t.Fatalf("after a refused move: %s", got)
 			}

@@ -10,14 +10,16 @@ import (
 	"time"
 
 	"hallq/central/booking"
+	"hallq/central/platform"
+	"hallq/internal/browsertest"
 	"hallq/queue-server/wire"
 )
 
-// The booking pages' scripts name booking reasons and statuses only
-// through booking-codes.js, and only ones the central knows: a misspelt
-// BookingReason.SlotFul is undefined in JS and fails here, and so does a
-// reason or status spelt as a string literal, which the next rename would
-// miss.
+// The booking pages' scripts name booking reasons, statuses and staff
+// roles only through booking-codes.js, and only ones the central knows: a
+// misspelt BookingReason.SlotFul is undefined in JS and fails here, and so
+// does a reason, status or role spelt as a string literal, which the next
+// rename would miss.
 func TestBookingPagesNameOnlyKnownCodes(t *testing.T) {
 	known := map[string][]string{}
 	for _, g := range booking.CodeGroups {
@@ -25,7 +27,7 @@ func TestBookingPagesNameOnlyKnownCodes(t *testing.T) {
 			known[g.Name] = append(known[g.Name], wire.JSName(v))
 		}
 	}
-	ref := regexp.MustCompile(`\b(BookingReason|BookingStatus)\.([A-Za-z]+)`)
+	ref := regexp.MustCompile(`\b(BookingReason|BookingStatus|StaffRole)\.([A-Za-z]+)`)
 	lit := regexp.MustCompile(`'([a-z_]+)'`)
 	spelt := map[string]bool{}
 	for _, r := range booking.Reasons {
@@ -33,6 +35,9 @@ func TestBookingPagesNameOnlyKnownCodes(t *testing.T) {
 	}
 	for _, s := range booking.Statuses {
 		spelt[s] = true
+	}
+	for _, r := range platform.StaffRoles {
+		spelt[r] = true
 	}
 	uses := 0
 	for _, f := range []string{"citizen.js", "book.js", "bookings.js", "home.js"} {
@@ -67,17 +72,17 @@ func TestReadingPreferencesAndBigTargets(t *testing.T) {
 	w.book(300, "h1", "B", "passport", bkAt(t, 12, 1, 9, 0))
 	b := mustBkBrowser(t)
 	tb := b.tab(t, "zh", "phone")
-	tb.open(w.URL + "/?lang=zh")
+	tb.Open(w.URL + "/?lang=zh")
 	tb.see("h1", "网上预约办事")
-	size := bkEval[float64](tb, `parseFloat(getComputedStyle(document.body).fontSize)`)
+	size := browsertest.Eval[float64](tb, `parseFloat(getComputedStyle(document.body).fontSize)`)
 	tb.click("#large")
-	tb.waitFor(time.Second, `document.documentElement.classList.contains('large-text') && document.querySelector('#large').getAttribute('aria-pressed') === 'true'`)
-	if big := bkEval[float64](tb, `parseFloat(getComputedStyle(document.body).fontSize)`); big < size*1.2 {
+	tb.WaitFor(time.Second, `document.documentElement.classList.contains('large-text') && document.querySelector('#large').getAttribute('aria-pressed') === 'true'`)
+	if big := browsertest.Eval[float64](tb, `parseFloat(getComputedStyle(document.body).fontSize)`); big < size*1.2 {
 		t.Errorf("large text: %.0f px, was %.0f", big, size)
 	}
 	tb.click("#contrast")
-	tb.waitFor(time.Second, `document.documentElement.classList.contains('high-contrast')`)
-	tb.axe()
+	tb.WaitFor(time.Second, `document.documentElement.classList.contains('high-contrast')`)
+	tb.Axe()
 	tb.shot("large-contrast")
 	tb.click("#lang")
 	tb.see("h1", "Book a visit online")
@@ -85,7 +90,7 @@ func TestReadingPreferencesAndBigTargets(t *testing.T) {
 	tb.see("h1", "网上预约办事")
 
 	small := func() []string {
-		return bkEval[[]string](tb, `[...document.querySelectorAll('button, a.button, a.navlink, input, .brand')]
+		return browsertest.Eval[[]string](tb, `[...document.querySelectorAll('button, a.button, a.navlink, input, .brand')]
 			.filter((e) => e.offsetParent !== null)
 			.map((e) => [e, e.getBoundingClientRect()])
 			.filter(([, r]) => r.width < 48 || r.height < 48)
@@ -95,17 +100,17 @@ func TestReadingPreferencesAndBigTargets(t *testing.T) {
 		"/book?m=passport&h=h1&s=B&d=2026-12-01&at=2026-12-01T10%3A00%3A00%2B08%3A00&step=confirm", "/bookings"}
 	for _, lang := range []string{"zh", "en"} {
 		for _, p := range pages {
-			tb.open(w.URL + p + sep(p) + "lang=" + lang)
-			tb.waitFor(3*time.Second, `!!document.querySelector('main h1')`)
+			tb.Open(w.URL + p + sep(p) + "lang=" + lang)
+			tb.WaitFor(3*time.Second, `!!document.querySelector('main h1')`)
 			// the preferences were kept from the first page
-			if !bkEval[bool](tb, `document.documentElement.classList.contains('large-text') && document.documentElement.classList.contains('high-contrast')`) {
+			if !browsertest.Eval[bool](tb, `document.documentElement.classList.contains('large-text') && document.documentElement.classList.contains('high-contrast')`) {
 				t.Errorf("%s: the reading preferences were not kept", p)
 			}
 			if s := small(); len(s) > 0 {
 				t.Errorf("%s (%s): targets smaller than 48 px: %s", p, lang, strings.Join(s, ", "))
 			}
 			if lang == "en" && p == "/bookings" {
-				tb.axe()
+				tb.Axe()
 			}
 		}
 	}

@@ -15,14 +15,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/chromedp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -34,6 +31,7 @@ import (
 	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/central/session"
+	"hallq/internal/browsertest"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 	"hallq/internal/idnumber"
@@ -296,179 +294,43 @@ func (w *bkWorld) eventually(what string, ok func() bool) {
 	}
 }
 
-// ---- the browser ----
+// ---- the browser (hallq/internal/browsertest) ----
 
-const bkChromium = "/usr/bin/chromium"
-
-type bkBrowser struct{ ctx context.Context }
+type bkBrowser struct{ *browsertest.Browser }
 
 func mustBkBrowser(t *testing.T) *bkBrowser {
 	t.Helper()
-	if _, err := os.Stat(bkChromium); err != nil {
-		t.Skipf("browser tests need Chromium at %s (make deps): %v", bkChromium, err)
-	}
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bkChromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
-	t.Cleanup(cancel)
-	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return &bkBrowser{ctx: ctx}
+	return &bkBrowser{browsertest.MustBrowser(t, browsertest.Config{Width: 1366, Height: 900,
+		Screenshots: os.Getenv("PORTAL_SCREENSHOTS"), Prefix: "portal-"})}
 }
 
 // bkTab is one citizen's browser: a browser context of its own (its own
-// cookies and storage) at one viewport. Uncaught exceptions and CSP
-// violations fail the test.
+// cookies and storage) at one viewport.
 type bkTab struct {
-	t    *testing.T
-	ctx  context.Context
+	*browsertest.Tab
 	name string // for screenshots: zh-phone, en-desktop, …
-	mu   sync.Mutex
-	bad  []string
 }
 
 var bkViewports = map[string][2]int64{"phone": {390, 844}, "desktop": {1366, 900}}
 
 func (b *bkBrowser) tab(t *testing.T, lang, viewport string) *bkTab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	tb := &bkTab{t: t, ctx: ctx, name: lang + "-" + viewport}
 	v := bkViewports[viewport]
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(v[0], v[1])); err != nil {
-		t.Fatal(err)
-	}
-	msgs := chromedp.Console(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Source == "security" {
-				tb.mu.Lock()
-				tb.bad = append(tb.bad, m.String())
-				tb.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		tb.mu.Lock()
-		defer tb.mu.Unlock()
-		for _, m := range tb.bad {
-			t.Errorf("page problem: %s", m)
-		}
-	})
-	return tb
-}
-
-func (tb *bkTab) do(steps ...chromedp.Action[chromedp.Void]) {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		tb.t.Fatal(err)
-	}
-}
-
-func (tb *bkTab) open(url string) { tb.t.Helper(); tb.do(chromedp.Navigate(url)) }
-
-func bkEval[T any](tb *bkTab, expr string) T {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
-}
-
-// waitFor polls a JavaScript expression until it is true: it fails only
-// when it stays false for ten times what a person would expect (at least
-// 30 s) — a test does not fail on a timing.
-func (tb *bkTab) waitFor(within time.Duration, expr string) {
-	tb.t.Helper()
-	start, limit := time.Now(), max(10*within, 30*time.Second)
-	holds := func() bool { // false while the page navigates (its context is gone for a moment)
-		ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
-		return err == nil && v
-	}
-	for !holds() {
-		if time.Since(start) > limit {
-			tb.t.Fatalf("not true within %v: %s\npage %s: %s", limit, expr, bkEval[string](tb, `location.href`),
-				bkEval[string](tb, `document.body.innerText.slice(0, 800)`))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if took := time.Since(start); took > within {
-		tb.t.Logf("took %v (expected within %v): %s", took.Round(time.Millisecond), within, expr)
-	}
+	return &bkTab{Tab: b.MustTab(t, v[0], v[1]), name: lang + "-" + viewport}
 }
 
 // see waits for an element to show text.
 func (tb *bkTab) see(sel, text string) {
-	tb.t.Helper()
-	tb.waitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll(%q)].some((e) => e.offsetParent !== null && e.textContent.includes(%q))`, sel, text))
+	tb.T.Helper()
+	tb.WaitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll(%q)].some((e) => e.offsetParent !== null && e.textContent.includes(%q))`, sel, text))
 }
 
 // click presses an element once the page has drawn its step (main
 // without data-busy), so it is not a control about to be replaced.
 func (tb *bkTab) click(sel string) {
-	tb.t.Helper()
-	tb.waitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector('main[data-busy]')`, sel))
-	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
-}
-
-// media emulates a CSS media type ("print", or "" for the screen).
-func (tb *bkTab) media(m string) {
-	tb.t.Helper()
-	if _, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m}); err != nil {
-		tb.t.Fatal(err)
-	}
-}
-
-func (tb *bkTab) text(sel string) string {
-	tb.t.Helper()
-	return bkEval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
-}
-
-var (
-	bkAxeOnce sync.Once
-	bkAxeSrc  string
-)
-
-// axe runs axe-core (the copy ui/web's tests vendor) and fails on serious
-// or critical violations.
-func (tb *bkTab) axe() {
-	tb.t.Helper()
-	bkAxeOnce.Do(func() {
-		b, err := os.ReadFile("../web/testdata/axe.min.js")
-		if err == nil {
-			bkAxeSrc = string(b)
-		}
-	})
-	if bkAxeSrc == "" {
-		tb.t.Fatal("axe-core is missing: ui/web/testdata/axe.min.js")
-	}
-	if !bkEval[bool](tb, `typeof axe === "object"`) {
-		bkEval[any](tb, bkAxeSrc+";0")
-	}
-	found := bkEval[[]string](tb, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
-		.filter(v => v.impact === "serious" || v.impact === "critical")
-		.map(v => v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))`)
-	for _, v := range found {
-		tb.t.Errorf("accessibility (%s): %s", bkEval[string](tb, `location.pathname + location.search`), v)
-	}
+	tb.T.Helper()
+	tb.WaitFor(3*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !document.querySelector('main[data-busy]')`, sel))
+	tb.Click(sel)
 }
 
 // bkShots are the screenshots kept in docs/screenshots (name-lang-viewport).
@@ -484,31 +346,21 @@ var bkShots = map[string]bool{
 // as docs/screenshots/portal-<name>-<lang>-<viewport>.png, for the shots
 // the docs keep (bkShots).
 func (tb *bkTab) shot(name string) {
-	tb.t.Helper()
-	dir := os.Getenv("PORTAL_SCREENSHOTS")
-	if dir == "" || !bkShots[name+"-"+tb.name] {
-		return
-	}
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		tb.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "portal-"+name+"-"+tb.name+".png"), png, 0o644); err != nil {
-		tb.t.Fatal(err)
+	tb.T.Helper()
+	if bkShots[name+"-"+tb.name] {
+		tb.Shot(name + "-" + tb.name)
 	}
 }
 
 // signIn signs in on the stand-in provider's real page with citizen i's
 // ID number, from wherever the page sent the browser.
 func (tb *bkTab) signIn(i int) {
-	tb.t.Helper()
-	tb.waitFor(3*time.Second, `!!document.querySelector('input[name=id_number]')`)
-	tb.do(chromedp.SendKeys(chromedp.CSS(`input[name=id_number]`), bkID(i), chromedp.NodeVisible))
-	tb.do(chromedp.Click(chromedp.CSS(`form button[type=submit]`), chromedp.NodeVisible))
-	tb.waitFor(3*time.Second, `!!document.querySelector('#who-masked')`)
-	if got := tb.text("#who-masked"); !strings.Contains(got, bkMasked(i)) {
-		tb.t.Fatalf("signed in as %q, want %s", got, bkMasked(i))
+	tb.T.Helper()
+	tb.WaitFor(3*time.Second, `!!document.querySelector('input[name=id_number]')`)
+	tb.Type(`input[name=id_number]`, bkID(i))
+	tb.Click(`form button[type=submit]`)
+	tb.WaitFor(3*time.Second, `!!document.querySelector('#who-masked')`)
+	if got := tb.Text("#who-masked"); !strings.Contains(got, bkMasked(i)) {
+		tb.T.Fatalf("signed in as %q, want %s", got, bkMasked(i))
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"hallq/central/oidcdev"
 	"hallq/central/pages"
 	"hallq/central/platform"
+	"hallq/internal/browsertest"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 	"hallq/queue-server/forward"
@@ -319,18 +320,18 @@ func (pv *province) mustHalls() {
 
 // set sets a form field's value as a person would and fires input/change.
 func (tb *tab) set(sel, value string) {
-	tb.t.Helper()
-	eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q;
+	tb.T.Helper()
+	browsertest.Eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q;
 		e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return true })()`, sel, value))
 }
 
 // signIn signs a staff account in through the stand-in provider's page,
 // starting from a dashboard address, and waits to be back on it.
 func (tb *tab) signIn(start, account string) {
-	tb.t.Helper()
-	tb.open(start)
-	tb.waitFor(3*time.Second, `!!document.querySelector('select[name=staff]')`)
+	tb.T.Helper()
+	tb.Open(start)
+	tb.WaitFor(3*time.Second, `!!document.querySelector('select[name=staff]')`)
 	tb.set("select[name=staff]", account)
-	eval[bool](tb, `(document.querySelector('select[name=staff]').form.requestSubmit(), true)`)
-	tb.waitFor(5*time.Second, fmt.Sprintf(`location.pathname === %q && !!document.querySelector('#who-name')`, strings.SplitN(start[strings.Index(start, "/province"):], "?", 2)[0]))
+	browsertest.Eval[bool](tb, `(document.querySelector('select[name=staff]').form.requestSubmit(), true)`)
+	tb.WaitFor(5*time.Second, fmt.Sprintf(`location.pathname === %q && !!document.querySelector('#who-name')`, strings.SplitN(start[strings.Index(start, "/province"):], "?", 2)[0]))
 }

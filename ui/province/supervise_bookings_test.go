@@ -10,6 +10,7 @@ import (
 
 	"hallq/central/booking"
 	"hallq/central/calendars"
+	"hallq/internal/browsertest"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 	"hallq/internal/idnumber"
@@ -102,24 +103,24 @@ func TestBookingSupervisionPage(t *testing.T) {
 				tb := b.tab(t, vp.width, vp.height)
 				who := tb.signInAs(c.URL, "/province/bookings", lang, "ops")
 				if lang == "en" {
-					tb.waitFor(time.Second, `document.querySelector("h1").textContent === "Booking supervision" && document.documentElement.lang === "en"`)
+					tb.WaitFor(time.Second, `document.querySelector("h1").textContent === "Booking supervision" && document.documentElement.lang === "en"`)
 				} else {
-					tb.waitFor(time.Second, `document.querySelector("h1").textContent === "预约监管"`)
+					tb.WaitFor(time.Second, `document.querySelector("h1").textContent === "预约监管"`)
 				}
 				row := fmt.Sprintf(`#ban-table tr[data-ref=%q]`, ref)
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, row))
-				if got := tb.text(row + " .masked"); got != masked(id) {
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, row))
+				if got := tb.Text(row + " .masked"); got != masked(id) {
 					t.Fatalf("masked %q, want %q", got, masked(id))
 				}
-				if got := tb.text(row); !strings.Contains(got, day(2, 0, 0).Format("2006-01-02")) || !strings.Contains(got, day(2, 0, 0).AddDate(0, 0, 30).Format("2006-01-02")) {
+				if got := tb.Text(row); !strings.Contains(got, day(2, 0, 0).Format("2006-01-02")) || !strings.Contains(got, day(2, 0, 0).AddDate(0, 0, 30).Format("2006-01-02")) {
 					t.Fatalf("ban row %q: since/until", got)
 				}
-				if strings.Contains(eval[string](tb, `document.body.innerHTML`), id) {
+				if strings.Contains(browsertest.Eval[string](tb, `document.body.innerHTML`), id) {
 					t.Fatal("the page holds the raw ID number")
 				}
 				// Capacity use: tomorrow's B row counts this run's misses too.
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#use-table tr[data-day=%q][data-service="B"]')`, day(1, 0, 0).Format("2006-01-02")))
-				cells := eval[[]string](tb, fmt.Sprintf(`[...document.querySelectorAll('#use-table tr[data-day=%q][data-service="B"] td')].map(td => td.textContent)`, day(1, 0, 0).Format("2006-01-02")))
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#use-table tr[data-day=%q][data-service="B"]')`, day(1, 0, 0).Format("2006-01-02")))
+				cells := browsertest.Eval[[]string](tb, fmt.Sprintf(`[...document.querySelectorAll('#use-table tr[data-day=%q][data-service="B"] td')].map(td => td.textContent)`, day(1, 0, 0).Format("2006-01-02")))
 				var u booking.Usage
 				tomorrow := day(1, 0, 0).Format("2006-01-02")
 				c.Must(200, "GET", "/api/v1/staff/halls/h1/usage?from="+tomorrow+"&to="+tomorrow, c.Admin(), nil, &u)
@@ -127,56 +128,56 @@ func TestBookingSupervisionPage(t *testing.T) {
 					t.Fatalf("tomorrow's use %q, the server's %+v", cells, r)
 				}
 				if lang == "zh" && vp.name == "desktop" || lang == "en" && vp.name == "phone" {
-					tb.shot("bookings-" + lang + "-" + vp.name)
+					tb.Shot("bookings-" + lang + "-" + vp.name)
 				}
 				// Show the usage of another span (the button is pressed; the server answers).
 				tb.setValue("#use-from", day(2, 0, 0).Format("2006-01-02"))
 				tb.setValue("#use-to", day(2, 0, 0).Format("2006-01-02"))
-				tb.click("#use-show")
-				tb.waitFor(2*time.Second, `document.querySelectorAll("#use-table tbody tr").length === 1`)
+				tb.Click("#use-show")
+				tb.WaitFor(2*time.Second, `document.querySelectorAll("#use-table tbody tr").length === 1`)
 				// From after to: the server's refusal is shown.
 				tb.setValue("#use-from", day(3, 0, 0).Format("2006-01-02"))
-				tb.click("#use-show")
-				tb.waitFor(2*time.Second, `document.querySelector("#use-form [role=alert]").textContent.includes("before")`)
+				tb.Click("#use-show")
+				tb.WaitFor(2*time.Second, `document.querySelector("#use-form [role=alert]").textContent.includes("before")`)
 
-				tb.axe()
+				tb.Axe()
 				// Lift: an empty reason is refused at the field; nothing changes.
-				tb.click(fmt.Sprintf(`button.lift[data-ref=%q]`, ref))
-				tb.waitFor(time.Second, `document.querySelector("#lift").open`)
-				tb.click("#lift-ok")
-				tb.waitFor(2*time.Second, `document.querySelector("#lift-reason").getAttribute("aria-invalid") === "true" && !!document.querySelector("#lift-reason-err")`)
+				tb.Click(fmt.Sprintf(`button.lift[data-ref=%q]`, ref))
+				tb.WaitFor(time.Second, `document.querySelector("#lift").open`)
+				tb.Click("#lift-ok")
+				tb.WaitFor(2*time.Second, `document.querySelector("#lift-reason").getAttribute("aria-invalid") === "true" && !!document.querySelector("#lift-reason-err")`)
 				if st, _ := c.Do("POST", "/api/v1/bookings", c.Citizen(id), booking.Request{Hall: "h1", Service: "B", SlotStart: day(2, 10, 0)}); st != http.StatusForbidden {
 					t.Fatalf("the ban went with an empty reason: %d", st)
 				}
-				tb.axe()
+				tb.Axe()
 				// Cancel closes the dialog without a change.
-				tb.click("#lift-cancel")
-				tb.waitFor(time.Second, `!document.querySelector("#lift").open`)
-				tb.click(fmt.Sprintf(`button.lift[data-ref=%q]`, ref))
-				tb.waitFor(time.Second, `document.querySelector("#lift").open`)
-				tb.typeIn("#lift-reason", "住院证明 hospital stay "+lang)
-				tb.click("#lift-ok")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!document.querySelector("#ban-done").hidden && !document.querySelector(%q)`, row))
+				tb.Click("#lift-cancel")
+				tb.WaitFor(time.Second, `!document.querySelector("#lift").open`)
+				tb.Click(fmt.Sprintf(`button.lift[data-ref=%q]`, ref))
+				tb.WaitFor(time.Second, `document.querySelector("#lift").open`)
+				tb.Type("#lift-reason", "住院证明 hospital stay "+lang)
+				tb.Click("#lift-ok")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!document.querySelector("#ban-done").hidden && !document.querySelector(%q)`, row))
 				// The citizen books at once.
 				c.Must(http.StatusCreated, "POST", "/api/v1/bookings", c.Citizen(id), booking.Request{Hall: "h1", Service: "B", SlotStart: day(2, 10, 0)}, nil)
 				// The audit trail on the page names the lifting, who and why.
-				tb.waitFor(time.Second, fmt.Sprintf(`[...document.querySelectorAll('#audit-table tr[data-action="ban.lifted"]')].some(tr => tr.textContent.includes(%q) && tr.textContent.includes(%q))`, "hospital stay "+lang, who))
+				tb.WaitFor(time.Second, fmt.Sprintf(`[...document.querySelectorAll('#audit-table tr[data-action="ban.lifted"]')].some(tr => tr.textContent.includes(%q) && tr.textContent.includes(%q))`, "hospital stay "+lang, who))
 
 				// A supervisor of h1 sees the list without the lift button; h2's sees no ban and no h1.
 				tb.signOut()
 				other := c.ban(t, number(100+i))
 				tb.signInAs(c.URL, "/province/bookings", lang, "wu")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#ban-table tr[data-ref=%q]')`, other))
-				if eval[bool](tb, `!!document.querySelector("button.lift")`) {
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#ban-table tr[data-ref=%q]')`, other))
+				if browsertest.Eval[bool](tb, `!!document.querySelector("button.lift")`) {
 					t.Fatal("a supervisor is offered to lift a ban")
 				}
 				tb.signOut()
 				tb.signInAs(c.URL, "/province/bookings", lang, "li")
-				tb.waitFor(2*time.Second, `!document.querySelector("#ban-none").hidden`)
-				if got := eval[[]string](tb, `[...document.querySelectorAll("#use-hall option")].map(o => o.value)`); len(got) != 1 || got[0] != "h2" {
+				tb.WaitFor(2*time.Second, `!document.querySelector("#ban-none").hidden`)
+				if got := browsertest.Eval[[]string](tb, `[...document.querySelectorAll("#use-hall option")].map(o => o.value)`); len(got) != 1 || got[0] != "h2" {
 					t.Fatalf("h2's supervisor chooses among %q", got)
 				}
-				if st := eval[float64](tb, `fetch("/api/v1/staff/halls/h1/usage?from=2026-01-01&to=2026-01-02").then(r => r.status)`); st != 403 {
+				if st := browsertest.Eval[float64](tb, `fetch("/api/v1/staff/halls/h1/usage?from=2026-01-01&to=2026-01-02").then(r => r.status)`); st != 403 {
 					t.Fatalf("h2's supervisor reads h1's usage: %v", st)
 				}
 				tb.signOut()

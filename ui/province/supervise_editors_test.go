@@ -12,6 +12,7 @@ import (
 	"hallq/central/booking"
 	"hallq/central/calendars"
 	ccat "hallq/central/catalog"
+	"hallq/internal/browsertest"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 )
@@ -61,22 +62,22 @@ func TestCatalogEditingPage(t *testing.T) {
 				run := lang + "-" + vp.name
 				tb := b.tab(t, vp.width, vp.height)
 				tb.signInAs(c.URL, "/province/catalog", lang, "ops")
-				tb.waitFor(2*time.Second, `!!document.querySelector('#matters tr[data-code="M1"]')`)
+				tb.WaitFor(2*time.Second, `!!document.querySelector('#matters tr[data-code="M1"]')`)
 				before := c.catalog().Version
-				tb.click(`button.edit[data-code="M1"]`)
-				tb.waitFor(time.Second, `!document.querySelector("#editor").hidden`)
+				tb.Click(`button.edit[data-code="M1"]`)
+				tb.WaitFor(time.Second, `!document.querySelector("#editor").hidden`)
 				// An empty Chinese name: refused at the field, nothing published.
 				tb.setValue("#m-name-zh", "")
-				tb.click("#save")
-				tb.waitFor(2*time.Second, `document.querySelector("#m-name-zh").getAttribute("aria-invalid") === "true"`)
+				tb.Click("#save")
+				tb.WaitFor(2*time.Second, `document.querySelector("#m-name-zh").getAttribute("aria-invalid") === "true"`)
 				if v := c.catalog().Version; v != before {
 					t.Fatalf("an invalid matter was published: version %d", v)
 				}
-				tb.axe()
+				tb.Axe()
 				tb.setValue("#m-name-zh", "居民身份证换领 "+run)
 				tb.setValue("#m-limit", "15")
-				tb.click("#save")
-				tb.waitFor(2*time.Second, `!document.querySelector("#saved").hidden`)
+				tb.Click("#save")
+				tb.WaitFor(2*time.Second, `!document.querySelector("#saved").hidden`)
 				cat := c.catalog()
 				m, _ := cat.Matter("M1")
 				if cat.Version != before+1 || m.Name.ZH != "居民身份证换领 "+run || m.TimeLimitDays != 15 || len(m.Materials) != 1 || !m.Materials[0].Original {
@@ -87,44 +88,44 @@ func TestCatalogEditingPage(t *testing.T) {
 					t.Fatalf("published at %s, not in the hall's zone", cat.PublishedAt)
 				}
 				if lang == "zh" && vp.name == "desktop" || lang == "en" && vp.name == "phone" {
-					tb.shot("catalog-" + lang + "-" + vp.name)
+					tb.Shot("catalog-" + lang + "-" + vp.name)
 				}
 				// Someone else publishes meanwhile: the page's save is a conflict; reload shows theirs.
 				other := cat.Matters
 				other[0].Name.EN = "Renewal by someone else " + run
 				c.publish(cat.Version, other)
-				tb.click(`button.edit[data-code="M1"]`)
+				tb.Click(`button.edit[data-code="M1"]`)
 				tb.setValue("#m-name-en", "mine")
-				tb.click("#save")
-				tb.waitFor(2*time.Second, `!document.querySelector("#conflict").hidden`)
+				tb.Click("#save")
+				tb.WaitFor(2*time.Second, `!document.querySelector("#conflict").hidden`)
 				if m, _ := c.catalog().Matter("M1"); m.Name.EN != "Renewal by someone else "+run {
 					t.Fatalf("the conflicting save overwrote: %+v", m)
 				}
-				tb.click("#reload")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#conflict").hidden && document.querySelector("#version").dataset.version === "%d" && document.querySelector("#editor").hidden`, cat.Version+1))
+				tb.Click("#reload")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#conflict").hidden && document.querySelector("#version").dataset.version === "%d" && document.querySelector("#editor").hidden`, cat.Version+1))
 				// A new matter.
 				code := "N-" + run
-				tb.click("#new")
-				tb.waitFor(time.Second, `!document.querySelector("#editor").hidden && document.querySelector("#delete").hidden`)
+				tb.Click("#new")
+				tb.WaitFor(time.Second, `!document.querySelector("#editor").hidden && document.querySelector("#delete").hidden`)
 				tb.setValue("#m-code", code)
 				tb.setValue("#m-name-zh", "新事项")
 				tb.setValue("#m-services", "b")
 				tb.setValue("#m-materials", "户口簿 | Household register | 1 | 原件")
-				tb.click("#save")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#matters tr[data-code=%q]')`, code))
+				tb.Click("#save")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector('#matters tr[data-code=%q]')`, code))
 				if m, ok := c.catalog().Matter(code); !ok || m.Services[0] != "B" || m.Materials[0].Copies != 1 || m.Materials[0].Name.EN != "Household register" {
 					t.Fatalf("new matter %+v %v", m, ok)
 				}
 				// And deleted again.
-				tb.click(fmt.Sprintf(`button.edit[data-code=%q]`, code))
-				tb.click("#delete")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!document.querySelector('#matters tr[data-code=%q]')`, code))
+				tb.Click(fmt.Sprintf(`button.edit[data-code=%q]`, code))
+				tb.Click("#delete")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!document.querySelector('#matters tr[data-code=%q]')`, code))
 				if _, ok := c.catalog().Matter(code); ok {
 					t.Fatal("the matter was not deleted")
 				}
 				v := c.catalog().Version
-				tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector('#versions li[data-version="%d"]') && !!document.querySelector('#versions li[data-version="%d"]')`, v, v-1))
-				tb.axe()
+				tb.WaitFor(time.Second, fmt.Sprintf(`!!document.querySelector('#versions li[data-version="%d"]') && !!document.querySelector('#versions li[data-version="%d"]')`, v, v-1))
+				tb.Axe()
 				tb.signOut()
 			})
 		}
@@ -154,27 +155,27 @@ func TestCalendarEditingPage(t *testing.T) {
 				c.Must(http.StatusCreated, "POST", "/api/v1/bookings", citizen, booking.Request{Hall: "h1", Service: "B", SlotStart: closed}, &res)
 				tb := b.tab(t, vp.width, vp.height)
 				tb.signInAs(c.URL, "/province/calendars/h1", lang, "wu")
-				tb.waitFor(2*time.Second, `document.querySelector("#c-slot").value === "30"`)
+				tb.WaitFor(2*time.Second, `document.querySelector("#c-slot").value === "30"`)
 				var h calendars.Hall
 				c.Must(200, "GET", "/api/v1/staff/halls/h1", c.Admin(), nil, &h)
 				// An impossible slot length: refused at the field, nothing stored.
 				tb.setValue("#c-slot", "1")
-				tb.click("#save")
-				tb.waitFor(2*time.Second, `document.querySelector("#c-slot").getAttribute("aria-invalid") === "true" && !!document.querySelector("#c-slot-err")`)
+				tb.Click("#save")
+				tb.WaitFor(2*time.Second, `document.querySelector("#c-slot").getAttribute("aria-invalid") === "true" && !!document.querySelector("#c-slot-err")`)
 				var now calendars.Hall
 				c.Must(200, "GET", "/api/v1/staff/halls/h1", c.Admin(), nil, &now)
 				if now.Revision != h.Revision {
 					t.Fatal("an invalid calendar was stored")
 				}
-				tb.axe()
+				tb.Axe()
 				if lang == "zh" && vp.name == "desktop" || lang == "en" && vp.name == "phone" {
-					tb.shot("calendar-" + lang + "-" + vp.name)
+					tb.Shot("calendar-" + lang + "-" + vp.name)
 				}
 				tb.setValue("#c-slot", "30")
 				reason := "停电检修 " + lang + " | Power maintenance"
-				tb.setValue("#c-closures", strings.TrimSpace(eval[string](tb, `document.querySelector("#c-closures").value`)+"\n"+closed.Format("2006-01-02")+" "+reason))
-				tb.click("#save")
-				tb.waitFor(2*time.Second, `!document.querySelector("#saved").hidden && document.querySelector("#saved").textContent.includes("1")`)
+				tb.setValue("#c-closures", strings.TrimSpace(browsertest.Eval[string](tb, `document.querySelector("#c-closures").value`)+"\n"+closed.Format("2006-01-02")+" "+reason))
+				tb.Click("#save")
+				tb.WaitFor(2*time.Second, `!document.querySelector("#saved").hidden && document.querySelector("#saved").textContent.includes("1")`)
 				var bk booking.Booking
 				c.Must(200, "GET", "/api/v1/bookings/"+res.Booking.ID, citizen, nil, &bk)
 				if bk.Status != booking.Cancelled || bk.Reason == nil || bk.Reason.ZH != "停电检修 "+lang || bk.Reason.EN != "Power maintenance" {
@@ -186,20 +187,20 @@ func TestCalendarEditingPage(t *testing.T) {
 				now.Calendar.Holidays = append(now.Calendar.Holidays, hol)
 				c.Must(200, "PUT", "/api/v1/staff/halls/h1", c.Admin(), now, nil)
 				tb.setValue("#w-sun", "")
-				tb.click("#save")
-				tb.waitFor(2*time.Second, `!document.querySelector("#conflict").hidden`)
+				tb.Click("#save")
+				tb.WaitFor(2*time.Second, `!document.querySelector("#conflict").hidden`)
 				c.Must(200, "GET", "/api/v1/staff/halls/h1", c.Admin(), nil, &h)
 				if len(h.Calendar.Weekly["sun"]) == 0 {
 					t.Fatal("the conflicting save was stored")
 				}
-				tb.click("#reload")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#conflict").hidden && document.querySelector("#c-holidays").value.includes(%q) && document.querySelector("#w-sun").value !== ""`, hol))
-				tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector('#history li[data-revision="%d"]')`, h.Revision))
+				tb.Click("#reload")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#conflict").hidden && document.querySelector("#c-holidays").value.includes(%q) && document.querySelector("#w-sun").value !== ""`, hol))
+				tb.WaitFor(time.Second, fmt.Sprintf(`!!document.querySelector('#history li[data-revision="%d"]')`, h.Revision))
 				tb.signOut()
 				// Another hall's supervisor is refused.
 				tb.signInAs(c.URL, "/province/calendars/h1", lang, "li")
-				tb.waitFor(2*time.Second, `!document.querySelector("#gate").hidden && document.querySelector("#page").hidden && document.querySelector("#gate").textContent.length > 0`)
-				tb.axe()
+				tb.WaitFor(2*time.Second, `!document.querySelector("#gate").hidden && document.querySelector("#page").hidden && document.querySelector("#gate").textContent.length > 0`)
+				tb.Axe()
 				tb.signOut()
 			})
 		}

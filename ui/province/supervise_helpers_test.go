@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -26,6 +25,7 @@ import (
 	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/central/workorders"
+	"hallq/internal/browsertest"
 )
 
 // ---- a real central ----
@@ -184,37 +184,32 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (tb *tab) typeIn(sel, text string) {
-	tb.t.Helper()
-	tb.do(chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
-}
-
 // signInAs opens page (with ?lang=), follows its sign-in link to the
 // stand-in provider, picks the staff account and comes back signed in. It
 // returns the staff member's name as the page shows it (the provider's
 // subject for the account).
 func (tb *tab) signInAs(base, page, lang, account string) string {
-	tb.t.Helper()
-	tb.open(base + page + "?lang=" + lang)
-	tb.waitFor(5*time.Second, `!!document.querySelector("#signin") || !!document.querySelector("#signout")`)
-	if eval[bool](tb, `!!document.querySelector("#signout")`) {
+	tb.T.Helper()
+	tb.Open(base + page + "?lang=" + lang)
+	tb.WaitFor(5*time.Second, `!!document.querySelector("#signin") || !!document.querySelector("#signout")`)
+	if browsertest.Eval[bool](tb, `!!document.querySelector("#signout")`) {
 		tb.signOut() // the browser is still signed in from before
 	}
-	tb.click("#signin")
-	tb.waitFor(5*time.Second, `!!document.querySelector("select[name=staff]")`)
-	eval[bool](tb, fmt.Sprintf(`(document.querySelector("select[name=staff]").value = %q, true)`, account))
-	tb.click(`form:has(select[name=staff]) button[type=submit]`)
-	tb.waitFor(5*time.Second, fmt.Sprintf(`location.pathname === %q && !!document.querySelector("#who")`, page))
-	return strings.SplitN(tb.text("#who"), " · ", 2)[0]
+	tb.Click("#signin")
+	tb.WaitFor(5*time.Second, `!!document.querySelector("select[name=staff]")`)
+	browsertest.Eval[bool](tb, fmt.Sprintf(`(document.querySelector("select[name=staff]").value = %q, true)`, account))
+	tb.Click(`form:has(select[name=staff]) button[type=submit]`)
+	tb.WaitFor(5*time.Second, fmt.Sprintf(`location.pathname === %q && !!document.querySelector("#who")`, page))
+	return strings.SplitN(tb.Text("#who"), " · ", 2)[0]
 }
 
 // signOut presses the sign-out button and waits for the sign-in link.
 func (tb *tab) signOut() {
-	tb.t.Helper()
-	tb.click("#signout")
-	tb.waitFor(5*time.Second, `!!document.querySelector("#signin")`)
-	if st := eval[float64](tb, `fetch("/api/v1/me").then(r => r.status)`); st != 401 {
-		tb.t.Fatalf("after sign-out /api/v1/me is %v", st)
+	tb.T.Helper()
+	tb.Click("#signout")
+	tb.WaitFor(5*time.Second, `!!document.querySelector("#signin")`)
+	if st := browsertest.Eval[float64](tb, `fetch("/api/v1/me").then(r => r.status)`); st != 401 {
+		tb.T.Fatalf("after sign-out /api/v1/me is %v", st)
 	}
 }
 
@@ -227,7 +222,7 @@ var viewports = []struct {
 // setValue sets a form control's value as a person's editing would (a
 // date input takes no typing in a locale-free way) and fires input.
 func (tb *tab) setValue(sel, v string) {
-	tb.t.Helper()
-	tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
-	eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, v))
+	tb.T.Helper()
+	tb.WaitFor(time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+	browsertest.Eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, v))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hallq/central/workorders"
+	"hallq/internal/browsertest"
 	"hallq/queue-server/hall"
 )
 
@@ -57,65 +58,65 @@ func TestWorkOrdersPage(t *testing.T) {
 				tb := b.tab(t, vp.width, vp.height)
 				tb.signInAs(c.URL, "/province/workorders", lang, "wu")
 				card := func(id string) string { return fmt.Sprintf(`#o-%s`, id) }
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !!document.querySelector(%q)`, card(old), card(fresh)))
-				if eval[bool](tb, fmt.Sprintf(`!!document.querySelector(%q)`, card(other))) {
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!!document.querySelector(%q) && !!document.querySelector(%q)`, card(old), card(fresh)))
+				if browsertest.Eval[bool](tb, fmt.Sprintf(`!!document.querySelector(%q)`, card(other))) {
 					t.Fatal("h1's supervisor sees h2's order")
 				}
-				if !eval[bool](tb, fmt.Sprintf(`document.querySelector(%q).classList.contains("overdue") && !document.querySelector(%q).classList.contains("overdue")`, card(old), card(fresh))) {
+				if !browsertest.Eval[bool](tb, fmt.Sprintf(`document.querySelector(%q).classList.contains("overdue") && !document.querySelector(%q).classList.contains("overdue")`, card(old), card(fresh))) {
 					t.Fatal("the old order is not shown overdue, or the fresh one is")
 				}
-				tb.waitFor(time.Second, `!document.querySelector("#alerts").hidden && document.querySelector("#alerts").textContent.includes("h1")`)
-				if lang == "en" && !strings.Contains(tb.text(card(fresh)), "Dissatisfied") || lang == "zh" && !strings.Contains(tb.text(card(fresh)), "不满意") {
-					t.Fatalf("the card does not name the level: %s", tb.text(card(fresh)))
+				tb.WaitFor(time.Second, `!document.querySelector("#alerts").hidden && document.querySelector("#alerts").textContent.includes("h1")`)
+				if lang == "en" && !strings.Contains(tb.Text(card(fresh)), "Dissatisfied") || lang == "zh" && !strings.Contains(tb.Text(card(fresh)), "不满意") {
+					t.Fatalf("the card does not name the level: %s", tb.Text(card(fresh)))
 				}
-				tb.axe()
+				tb.Axe()
 				if lang == "zh" && vp.name == "desktop" || lang == "en" && vp.name == "phone" {
-					tb.shot("workorders-" + lang + "-" + vp.name)
+					tb.Shot("workorders-" + lang + "-" + vp.name)
 				}
 				// Close before a follow-up: refused, shown, nothing changes.
-				tb.click(card(fresh) + " button.close")
-				tb.waitFor(time.Second, `document.querySelector("#cl").open`)
-				tb.typeIn("#cl-note", "done")
-				tb.click("#cl-ok")
-				tb.waitFor(2*time.Second, `document.querySelector("#cl-form [role=alert]").textContent.length > 0`)
+				tb.Click(card(fresh) + " button.close")
+				tb.WaitFor(time.Second, `document.querySelector("#cl").open`)
+				tb.Type("#cl-note", "done")
+				tb.Click("#cl-ok")
+				tb.WaitFor(2*time.Second, `document.querySelector("#cl-form [role=alert]").textContent.length > 0`)
 				if o := c.order(fresh); o.Status != workorders.Open {
 					t.Fatalf("closed without a follow-up: %+v", o)
 				}
-				tb.click("#cl-cancel")
+				tb.Click("#cl-cancel")
 				// An empty follow-up is refused at the field the server names.
-				tb.click(card(fresh) + " button.follow")
-				tb.waitFor(time.Second, `document.querySelector("#fu").open`)
-				tb.click("#fu-ok")
-				tb.waitFor(2*time.Second, `document.querySelector("#fu-said").getAttribute("aria-invalid") === "true"`)
-				tb.axe()
-				eval[bool](tb, `(document.querySelector("#fu-how").value = "visit", true)`)
+				tb.Click(card(fresh) + " button.follow")
+				tb.WaitFor(time.Second, `document.querySelector("#fu").open`)
+				tb.Click("#fu-ok")
+				tb.WaitFor(2*time.Second, `document.querySelector("#fu-said").getAttribute("aria-invalid") === "true"`)
+				tb.Axe()
+				browsertest.Eval[bool](tb, `(document.querySelector("#fu-how").value = "visit", true)`)
 				tb.setValue("#fu-at", now.Add(-10*time.Minute).Format("2006-01-02T15:04"))
-				tb.typeIn("#fu-said", "等了一个小时 "+run)
-				tb.typeIn("#fu-result", "已致歉，增开窗口")
-				tb.click("#fu-ok")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector(%q).dataset.status === "followed_up"`, card(fresh)))
+				tb.Type("#fu-said", "等了一个小时 "+run)
+				tb.Type("#fu-result", "已致歉，增开窗口")
+				tb.Click("#fu-ok")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`document.querySelector(%q).dataset.status === "followed_up"`, card(fresh)))
 				o := c.order(fresh)
 				if o.Status != workorders.FollowedUp || len(o.FollowUps) != 1 || o.FollowUps[0].How != "visit" || o.FollowUps[0].Said != "等了一个小时 "+run ||
 					o.FollowUps[0].At.In(shanghai).Format("15:04") != now.Add(-10*time.Minute).Format("15:04") {
 					t.Fatalf("followed up %+v", o)
 				}
-				tb.click(card(fresh) + " button.close")
-				tb.waitFor(time.Second, `document.querySelector("#cl").open`)
-				tb.typeIn("#cl-note", "市民表示满意")
-				tb.click("#cl-ok")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector(%q).dataset.status === "closed"`, card(fresh)))
+				tb.Click(card(fresh) + " button.close")
+				tb.WaitFor(time.Second, `document.querySelector("#cl").open`)
+				tb.Type("#cl-note", "市民表示满意")
+				tb.Click("#cl-ok")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`document.querySelector(%q).dataset.status === "closed"`, card(fresh)))
 				if o := c.order(fresh); o.Status != workorders.Closed || o.Closed == nil || o.Closed.Note != "市民表示满意" {
 					t.Fatalf("closed %+v", o)
 				}
 				// The filter shows the overdue ones only.
-				eval[bool](tb, `(document.querySelector("#f-status").value = "overdue", true)`)
-				tb.click("#f-show")
-				tb.waitFor(2*time.Second, fmt.Sprintf(`!document.querySelector(%q) && !!document.querySelector(%q)`, card(fresh), card(old)))
+				browsertest.Eval[bool](tb, `(document.querySelector("#f-status").value = "overdue", true)`)
+				tb.Click("#f-show")
+				tb.WaitFor(2*time.Second, fmt.Sprintf(`!document.querySelector(%q) && !!document.querySelector(%q)`, card(fresh), card(old)))
 				// Another hall's order is refused to this supervisor.
-				if st := eval[float64](tb, fmt.Sprintf(`fetch("/api/v1/staff/workorders/%s").then(r => r.status)`, other)); st != 403 {
+				if st := browsertest.Eval[float64](tb, fmt.Sprintf(`fetch("/api/v1/staff/workorders/%s").then(r => r.status)`, other)); st != 403 {
 					t.Fatalf("h1's supervisor reads h2's order: %v", st)
 				}
-				if st := eval[float64](tb, fmt.Sprintf(`fetch("/api/v1/staff/workorders/%s/followup", {method: "POST", headers: {"X-Hallq-CSRF": "1", "Content-Type": "application/json"}, body: JSON.stringify({how: "phone", said: "x", result: "y"})}).then(r => r.status)`, other)); st != 403 {
+				if st := browsertest.Eval[float64](tb, fmt.Sprintf(`fetch("/api/v1/staff/workorders/%s/followup", {method: "POST", headers: {"X-Hallq-CSRF": "1", "Content-Type": "application/json"}, body: JSON.stringify({how: "phone", said: "x", result: "y"})}).then(r => r.status)`, other)); st != 403 {
 					t.Fatalf("h1's supervisor follows up h2's order: %v", st)
 				}
 				tb.signOut()

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // The phone status page's postpone (暂离): the citizen presses it, confirms,
@@ -27,35 +25,35 @@ func TestPhonePostpone(t *testing.T) {
 		}
 	}
 	tb := b.MustTab(t, 390, 844)
-	tb.open(h.Server.URL + "/t/" + mine.ID)
-	tb.waitText(3*time.Second, "#ahead", "0 人")
-	tb.waitFor(time.Second, `!document.querySelector("#postpone").hidden`)
-	tb.axe()
-	tb.click("#postpone")
-	tb.waitFor(time.Second, `!document.querySelector("#postpone-ask").hidden`)
+	tb.Open(h.Server.URL + "/t/" + mine.ID)
+	tb.WaitText(3*time.Second, "#ahead", "0 人")
+	tb.WaitFor(time.Second, `!document.querySelector("#postpone").hidden`)
+	tb.Axe()
+	tb.Click("#postpone")
+	tb.WaitFor(time.Second, `!document.querySelector("#postpone-ask").hidden`)
 	// changing one's mind changes nothing
-	tb.click("#postpone-no")
-	tb.waitFor(time.Second, `document.querySelector("#postpone-ask").hidden && !document.querySelector("#postpone").hidden`)
+	tb.Click("#postpone-no")
+	tb.WaitFor(time.Second, `document.querySelector("#postpone-ask").hidden && !document.querySelector("#postpone").hidden`)
 	if h.getTicket(mine.ID)["postponed"] == true {
 		t.Fatal("no was postponed")
 	}
-	tb.click("#postpone")
-	tb.shot("status-postpone")
-	tb.click("#postpone-yes")
-	tb.waitText(3*time.Second, "#floor-note", "已为您向后顺延，请留意叫号。")
+	tb.Click("#postpone")
+	tb.Shot("status-postpone")
+	tb.Click("#postpone-yes")
+	tb.WaitText(3*time.Second, "#floor-note", "已为您向后顺延，请留意叫号。")
 	got := h.waitTicket(mine.ID, "postponed", true)
 	if got["position"].(float64) != 5 {
 		t.Errorf("position after postponing: %v, want 5 (the default five places)", got["position"])
 	}
-	tb.waitText(3*time.Second, "#ahead", "5 人")
-	tb.waitFor(time.Second, `document.querySelector("#postpone").hidden`)
-	tb.click("#lang")
-	tb.waitText(time.Second, "#floor-note", "You have been moved back. Please watch for your number.")
-	tb.axe()
+	tb.WaitText(3*time.Second, "#ahead", "5 人")
+	tb.WaitFor(time.Second, `document.querySelector("#postpone").hidden`)
+	tb.Click("#lang")
+	tb.WaitText(time.Second, "#floor-note", "You have been moved back. Please watch for your number.")
+	tb.Axe()
 	// a reload: the page says it was used, and offers it no more
-	tb.open(h.Server.URL + "/t/" + mine.ID)
-	tb.waitText(3*time.Second, "#floor-note", "You have already used this once.")
-	tb.waitFor(time.Second, `document.querySelector("#postpone").hidden`)
+	tb.Open(h.Server.URL + "/t/" + mine.ID)
+	tb.WaitText(3*time.Second, "#floor-note", "You have already used this once.")
+	tb.WaitFor(time.Second, `document.querySelector("#postpone").hidden`)
 }
 
 // The clerk console's 暂离 Postpone: the called citizen is not ready; the
@@ -67,9 +65,9 @@ func TestClerkPostpone(t *testing.T) {
 	h := MustStartHall(t)
 	clerk := h.token("li", "clerk", 1)
 	c := b.MustTab(t, 1920, 1080)
-	c.open(h.Server.URL + "/clerk")
+	c.Open(h.Server.URL + "/clerk")
 	c.login(clerk)
-	c.waitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c.WaitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
 	var ts []ticket
 	for range 8 {
 		ts = append(ts, h.issue("A"))
@@ -79,15 +77,15 @@ func TestClerkPostpone(t *testing.T) {
 	for i, byKey := range []bool{true, false} {
 		c.press("call", "n", true)
 		h.waitTicket(ts[i].ID, "status", "called")
-		c.waitText(3*time.Second, "#cur-number", ts[i].Number)
+		c.WaitText(3*time.Second, "#cur-number", ts[i].Number)
 		c.press("postpone", "w", byKey)
 		got := h.waitTicket(ts[i].ID, "status", "waiting")
 		if got["postponed"] != true {
 			t.Fatalf("postponed by %v: %v", byKey, got)
 		}
 		h.waitWindow(1, "current", nil)
-		c.waitFor(3*time.Second, `document.querySelector("#postpone").disabled`)
-		c.waitText(3*time.Second, `#queue tr[data-ticket="`+ts[i].Number+`"] td:nth-child(3)`, "暂离 Postponed")
+		c.WaitFor(3*time.Second, `document.querySelector("#postpone").disabled`)
+		c.WaitText(3*time.Second, `#queue tr[data-ticket="`+ts[i].Number+`"] td:nth-child(3)`, "暂离 Postponed")
 	}
 	// the next call is the third ticket: the first two let others pass
 	c.press("call", "n", true)
@@ -96,12 +94,12 @@ func TestClerkPostpone(t *testing.T) {
 	h.waitWindow(1, "current", nil)
 	// called again, a postponed ticket cannot be postponed a second time
 	row := `#queue button[aria-label="叫此号 Call ` + ts[0].Number + `"]`
-	c.waitFor(5*time.Second, `document.querySelector('`+row+`') && !document.querySelector('`+row+`').disabled`)
-	c.clickRow(row)
+	c.WaitFor(5*time.Second, `document.querySelector('`+row+`') && !document.querySelector('`+row+`').disabled`)
+	c.Click(row)
 	h.waitTicket(ts[0].ID, "status", "called")
-	c.waitText(3*time.Second, "#cur-number", ts[0].Number)
-	c.waitFor(3*time.Second, `document.querySelector("#postpone").disabled`)
-	c.axe()
+	c.WaitText(3*time.Second, "#cur-number", ts[0].Number)
+	c.WaitFor(3*time.Second, `document.querySelector("#postpone").disabled`)
+	c.Axe()
 }
 
 // setCalendar gives the hall a calendar open every day 08:00-18:00 with
@@ -132,15 +130,15 @@ func TestBoardShowsClosure(t *testing.T) {
 	today := h.clock.Now().Format("2006-01-02")
 	h.setCalendar(map[string]string{today: "系统升级"})
 	tb := b.MustTab(t, 1920, 1080)
-	tb.open(h.Server.URL + "/display")
+	tb.Open(h.Server.URL + "/display")
 	tb.login(display)
-	tb.waitText(5*time.Second, "#closure", "今日暂停办理：系统升级Closed today: system upgrade")
-	tb.axe()
-	tb.shot("board-closure")
+	tb.WaitText(5*time.Second, "#closure", "今日暂停办理：系统升级Closed today: system upgrade")
+	tb.Axe()
+	tb.Shot("board-closure")
 	h.setCalendar(nil)
-	tb.waitFor(5*time.Second, `document.querySelector("#closure").hidden`)
+	tb.WaitFor(5*time.Second, `document.querySelector("#closure").hidden`)
 	h.setCalendar(map[string]string{today: "设备检修"})
-	tb.waitText(5*time.Second, "#closure", "今日暂停办理：设备检修Closed today: system upgrade")
+	tb.WaitText(5*time.Second, "#closure", "今日暂停办理：设备检修Closed today: system upgrade")
 }
 
 // 帮办: the phone page's button calls a helper; the call appears on the
@@ -151,30 +149,31 @@ func TestHelperCallFromPhoneToDashboard(t *testing.T) {
 	h := MustStartHall(t)
 	mine := h.issue("E")
 	dash := b.MustTab(t, 1920, 1080)
-	dash.open(h.Server.URL + "/dashboard")
+	dash.Open(h.Server.URL + "/dashboard")
 	dash.login(h.admin)
-	dash.waitFor(5*time.Second, `!document.querySelector("#dash").hidden && !document.querySelector("#help-none").hidden`)
+	dash.WaitFor(5*time.Second, `!document.querySelector("#dash").hidden && !document.querySelector("#help-none").hidden`)
 
 	phone := b.MustTab(t, 390, 844)
-	phone.open(h.Server.URL + "/t/" + mine.ID)
-	phone.waitFor(3*time.Second, `!document.querySelector("#help").hidden`)
-	phone.click("#help")
-	phone.waitText(3*time.Second, "#floor-note", "已通知工作人员，请留在原处，工作人员会按号码 "+mine.Number+" 来找您。")
-	phone.waitFor(time.Second, `document.querySelector("#help").hidden`)
-	phone.axe()
+	phone.Open(h.Server.URL + "/t/" + mine.ID)
+	phone.WaitFor(3*time.Second, `!document.querySelector("#help").hidden`)
+	phone.Click("#help")
+	phone.WaitText(3*time.Second, "#floor-note", "已通知工作人员，请留在原处，工作人员会按号码 "+mine.Number+" 来找您。")
+	phone.WaitFor(time.Second, `document.querySelector("#help").hidden`)
+	phone.Axe()
 
 	kiosk := h.token("kiosk-7", "kiosk", 0)
 	if st, body := h.try("POST", "help", kiosk, nil); st != 201 {
 		t.Fatalf("kiosk call: %d %s", st, body)
 	}
-	dash.waitText(5*time.Second, "#help-count", "(2)")
-	dash.waitFor(time.Second, `document.querySelector("#help-calls").textContent.includes("号码 Ticket `+mine.Number+`") &&
+	dash.WaitText(5*time.Second, "#help-count", "(2)")
+	dash.WaitFor(time.Second, `document.querySelector("#help-calls").textContent.includes("号码 Ticket `+mine.Number+`") &&
 		document.querySelector("#help-calls").textContent.includes("自助机 Kiosk kiosk-7")`)
-	dash.axe()
-	dash.shot("dashboard-help")
-	dash.clickRow(`#help-calls button[aria-label="前往处理 On my way: 号码 Ticket ` + mine.Number + `"]`)
-	dash.waitText(5*time.Second, "#help-count", "(1)")
-	dash.waitFor(time.Second, `document.querySelector("#help-done").textContent.includes("号码 Ticket `+mine.Number+`")`)
+
+	dash.Axe()
+	dash.Shot("dashboard-help")
+	dash.Click(`#help-calls button[aria-label="前往处理 On my way: 号码 Ticket ` + mine.Number + `"]`)
+	dash.WaitText(5*time.Second, "#help-count", "(1)")
+	dash.WaitFor(time.Second, `document.querySelector("#help-done").textContent.includes("号码 Ticket `+mine.Number+`")`)
 	var calls []map[string]any
 	h.api("GET", "help", h.admin, nil, &calls)
 	var acked int
@@ -216,18 +215,18 @@ func TestBoardNoticesAndMediaFromDashboard(t *testing.T) {
 	h := MustStartHall(t)
 	display := h.token("board", "display", 0)
 	dash := b.MustTab(t, 1920, 1080)
-	dash.open(h.Server.URL + "/dashboard")
+	dash.Open(h.Server.URL + "/dashboard")
 	dash.login(h.admin)
-	dash.waitFor(5*time.Second, `!document.querySelector("#dash").hidden && document.querySelector("#notice-list").textContent.includes("None")`)
+	dash.WaitFor(5*time.Second, `!document.querySelector("#dash").hidden && document.querySelector("#notice-list").textContent.includes("None")`)
 	board := b.MustTab(t, 1920, 1080)
-	board.open(h.Server.URL + "/display")
+	board.Open(h.Server.URL + "/display")
 	board.login(display)
-	board.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+	board.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 
 	dash.set("#notice-zh", "今天下午系统维护")
 	dash.set("#notice-en", "Maintenance this afternoon")
-	dash.click("#notice-post")
-	dash.waitText(5*time.Second, "#board-msg", "已发布到叫号屏 · Posted to the boards")
+	dash.Click("#notice-post")
+	dash.WaitText(5*time.Second, "#board-msg", "已发布到叫号屏 · Posted to the boards")
 	var o struct {
 		Board struct {
 			Notices []map[string]any `json:"notices"`
@@ -238,27 +237,28 @@ func TestBoardNoticesAndMediaFromDashboard(t *testing.T) {
 	if len(o.Board.Notices) != 1 || o.Board.Notices[0]["text"].(map[string]any)["zh"] != "今天下午系统维护" {
 		t.Fatalf("the server's notices: %v", o.Board.Notices)
 	}
-	board.waitText(5*time.Second, "#notices-text", "今天下午系统维护　Maintenance this afternoon")
-	board.waitFor(time.Second, `!document.querySelector("#notices").hidden`)
+	board.WaitText(5*time.Second, "#notices-text", "今天下午系统维护　Maintenance this afternoon")
+	board.WaitFor(time.Second, `!document.querySelector("#notices").hidden`)
 
-	dash.do(chromedp.SetUploadFiles(chromedp.CSS("#media-file"), []string{writePNG(t)}))
+	dash.Upload("#media-file", writePNG(t))
 	dash.set("#media-seconds", "30")
-	dash.click("#media-upload")
-	dash.waitText(5*time.Second, "#board-msg", "已上传，叫号屏空闲时播放 · Uploaded; the boards play it between calls")
+	dash.Click("#media-upload")
+	dash.WaitText(5*time.Second, "#board-msg", "已上传，叫号屏空闲时播放 · Uploaded; the boards play it between calls")
 	h.api("GET", "overview", h.admin, nil, &o)
 	if len(o.Board.Media) != 1 || o.Board.Media[0]["type"] != "image/png" || o.Board.Media[0]["seconds"].(float64) != 30 {
 		t.Fatalf("the server's media: %v", o.Board.Media)
 	}
 	id := o.Board.Media[0]["id"].(string)
-	board.waitFor(5*time.Second, `document.querySelector("#media").dataset.showing === "`+id+`" &&
+	board.WaitFor(5*time.Second, `document.querySelector("#media").dataset.showing === "`+id+`" &&
 		document.querySelector("#media-img").complete && document.querySelector("#media-img").naturalWidth === 40`)
-	board.axe()
-	board.shot("board-notices-media")
+
+	board.Axe()
+	board.Shot("board-notices-media")
 	// a call: the panel makes way while it is announced
 	h.issue("A")
 	h.openWindow(1, "li")
 	h.call(1)
-	board.waitFor(5*time.Second, `document.querySelector("#media").classList.contains("quiet")`)
+	board.WaitFor(5*time.Second, `document.querySelector("#media").classList.contains("quiet")`)
 
 	// a notice outside its times is not shown; one that ends goes by itself
 	var cfg map[string]any
@@ -270,21 +270,21 @@ func TestBoardNoticesAndMediaFromDashboard(t *testing.T) {
 		{"id": "ending", "text": map[string]string{"zh": "马上结束的通知"}, "until": now.Add(3 * time.Second).Format(time.RFC3339Nano)},
 	}
 	h.api("PUT", "config", h.admin, cfg, nil)
-	board.waitFor(5*time.Second, `document.querySelector("#notices").dataset.ids === "ending"`)
-	board.waitFor(10*time.Second, `document.querySelector("#notices").hidden`)
+	board.WaitFor(5*time.Second, `document.querySelector("#notices").dataset.ids === "ending"`)
+	board.WaitFor(10*time.Second, `document.querySelector("#notices").hidden`)
 
 	// removing from the dashboard
-	dash.waitFor(5*time.Second, `document.querySelectorAll("#notice-list tr[data-notice]").length === 3`)
-	dash.clickRow(`#notice-list button[aria-label="删除 Remove: 昨天的通知"]`)
-	dash.waitFor(5*time.Second, `document.querySelectorAll("#notice-list tr[data-notice]").length === 2`)
-	dash.waitFor(5*time.Second, `document.querySelectorAll("#media-list tr[data-media]").length === 1`)
-	dash.clickRow(`#media-list button[aria-label="删除 Remove: welcome.png"]`)
-	dash.waitFor(5*time.Second, `document.querySelector("#media-list").textContent.includes("None")`)
+	dash.WaitFor(5*time.Second, `document.querySelectorAll("#notice-list tr[data-notice]").length === 3`)
+	dash.Click(`#notice-list button[aria-label="删除 Remove: 昨天的通知"]`)
+	dash.WaitFor(5*time.Second, `document.querySelectorAll("#notice-list tr[data-notice]").length === 2`)
+	dash.WaitFor(5*time.Second, `document.querySelectorAll("#media-list tr[data-media]").length === 1`)
+	dash.Click(`#media-list button[aria-label="删除 Remove: welcome.png"]`)
+	dash.WaitFor(5*time.Second, `document.querySelector("#media-list").textContent.includes("None")`)
 	o.Board.Notices, o.Board.Media = nil, nil // absent lists leave a decoded value alone
 	h.api("GET", "overview", h.admin, nil, &o)
 	if len(o.Board.Notices) != 2 || len(o.Board.Media) != 0 {
 		t.Errorf("after removing: %v %v", o.Board.Notices, o.Board.Media)
 	}
-	board.waitFor(5*time.Second, `document.querySelector("#media").hidden`)
-	dash.axe()
+	board.WaitFor(5*time.Second, `document.querySelector("#media").hidden`)
+	dash.Axe()
 }

@@ -7,7 +7,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
+	"hallq/internal/browsertest"
 )
 
 // getTicket reads one ticket through the API.
@@ -32,7 +31,7 @@ func (h *testHall) getTicket(id string) map[string]any {
 // waitTicket polls the API until the ticket's field has the wanted value.
 func (h *testHall) waitTicket(id, field string, want any) map[string]any {
 	h.t.Helper()
-	deadline := time.Now().Add(waitLimit(5 * time.Second))
+	deadline := time.Now().Add(browsertest.WaitLimit(5 * time.Second))
 	for {
 		t := h.getTicket(id)
 		if fmt.Sprint(t[field]) == fmt.Sprint(want) {
@@ -48,7 +47,7 @@ func (h *testHall) waitTicket(id, field string, want any) map[string]any {
 // waitWindow polls the API until window n's field has the wanted value.
 func (h *testHall) waitWindow(n int, field string, want any) map[string]any {
 	h.t.Helper()
-	deadline := time.Now().Add(waitLimit(5 * time.Second))
+	deadline := time.Now().Add(browsertest.WaitLimit(5 * time.Second))
 	for {
 		var ws []map[string]any
 		h.api("GET", "windows", h.admin, nil, &ws)
@@ -90,41 +89,22 @@ func (h *testHall) status(method, path, token string) int {
 
 // signIn signs in to the clerk console with a name and a password.
 func (tb *tab) signIn(name, password string) {
-	tb.t.Helper()
-	tb.waitFor(5*time.Second, `!document.querySelector("#login").hidden`)
-	tb.do(chromedp.SendKeys(chromedp.CSS("#name"), name, chromedp.NodeVisible),
-		chromedp.SendKeys(chromedp.CSS("#password"), password, chromedp.NodeVisible),
-		chromedp.Click(chromedp.CSS("#login button[type=submit]")))
-}
-
-// clickRow clicks a button in a table row; the console redraws its rows
-// on events, so a row found may be replaced before the click lands: then
-// it is found again.
-func (tb *tab) clickRow(sel string) {
-	tb.t.Helper()
-	for i := 0; ; i++ {
-		tb.settle(sel)
-		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
-		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
-		cancel()
-		if err == nil {
-			return
-		}
-		if i == 10 || !strings.Contains(err.Error(), "Could not find node") {
-			tb.t.Fatalf("click %s: %v", sel, err)
-		}
-	}
+	tb.T.Helper()
+	tb.WaitFor(5*time.Second, `!document.querySelector("#login").hidden`)
+	tb.Type("#name", name)
+	tb.Type("#password", password)
+	tb.Click("#login button[type=submit]")
 }
 
 // press presses a console control: by its single-letter key, or by clicking its button.
 func (tb *tab) press(id, key string, byKey bool) {
-	tb.t.Helper()
-	tb.waitFor(3*time.Second, fmt.Sprintf(`!document.querySelector("#%s").disabled`, id))
+	tb.T.Helper()
+	tb.WaitFor(3*time.Second, fmt.Sprintf(`!document.querySelector("#%s").disabled`, id))
 	if byKey {
-		eval[bool](tb, `(document.activeElement && document.activeElement.blur(), true)`)
-		tb.key(key)
+		browsertest.Eval[bool](tb, `(document.activeElement && document.activeElement.blur(), true)`)
+		tb.Key(key)
 	} else {
-		tb.click("#" + id)
+		tb.Click("#" + id)
 	}
 }
 
@@ -136,16 +116,16 @@ func TestClerkConsole(t *testing.T) {
 	h.openWindow(4, "li") // window 4 serves B: open, so the transfer list says so
 
 	c := b.MustTab(t, 1920, 1080)
-	c.open(h.URL + "/clerk")
-	c.axe() // the sign-in form
+	c.Open(h.URL + "/clerk")
+	c.Axe() // the sign-in form
 	// a password check is bcrypt on purpose (slow to guess): under -race on
 	// a busy machine one takes seconds, so these waits allow for it
 	const bcryptBound = 30 * time.Second
 	c.signIn("wang", "wrong password")
-	c.waitText(bcryptBound, "#login .form-error", "用户名或密码不对")
+	c.WaitText(bcryptBound, "#login .form-error", "用户名或密码不对")
 	c.signIn("", "correct horse")
-	c.waitFor(bcryptBound, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
-	session := eval[string](c, `JSON.parse(localStorage.getItem("hallq.session.clerk")).token`)
+	c.WaitFor(bcryptBound, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	session := browsertest.Eval[string](c, `JSON.parse(localStorage.getItem("hallq.session.clerk")).token`)
 	if h.status("GET", "me", session) != http.StatusOK {
 		t.Fatal("the console's session does not work on the server")
 	}
@@ -160,27 +140,27 @@ func TestClerkConsole(t *testing.T) {
 
 		c.press("open", "o", byKey)
 		h.waitWindow(1, "status", "open")
-		c.waitText(3*time.Second, "#queue-count", "5 人")
+		c.WaitText(3*time.Second, "#queue-count", "5 人")
 
 		c.press("call", "n", byKey)
 		h.waitTicket(a1.ID, "status", "called")
-		c.waitText(3*time.Second, "#cur-number", a1.Number)
-		c.waitText(3*time.Second, "#queue-count", "4 人")
+		c.WaitText(3*time.Second, "#cur-number", a1.Number)
+		c.WaitText(3*time.Second, "#queue-count", "4 人")
 
 		c.press("noshow", "x", byKey) // the bug: the console sent no_show
 		h.waitTicket(a1.ID, "status", "no_show")
-		c.waitText(3*time.Second, "#missed", a1.Number)
+		c.WaitText(3*time.Second, "#missed", a1.Number)
 
 		c.press("requeue", "q", byKey)
 		h.waitTicket(a1.ID, "status", "waiting")
-		c.waitFor(3*time.Second, `!document.querySelector("#missed").textContent.includes("`+a1.Number+`")`)
+		c.WaitFor(3*time.Second, `!document.querySelector("#missed").textContent.includes("`+a1.Number+`")`)
 
 		c.press("call", "n", byKey)
 		h.waitTicket(a1.ID, "status", "called")
 		if !byKey { // the missed list's own button
 			c.press("noshow", "x", false)
 			h.waitTicket(a1.ID, "status", "no_show")
-			c.clickRow(`#missed button[aria-label="重新排队 Requeue ` + a1.Number + `"]`)
+			c.Click(`#missed button[aria-label="重新排队 Requeue ` + a1.Number + `"]`)
 			h.waitTicket(a1.ID, "status", "waiting")
 			c.press("call", "n", false)
 			h.waitTicket(a1.ID, "status", "called")
@@ -198,43 +178,43 @@ func TestClerkConsole(t *testing.T) {
 		c.press("start", "s", byKey)
 		h.waitTicket(a2.ID, "status", "serving")
 		if byKey {
-			c.waitText(3*time.Second, "#cur-status", "办理中")
-			c.shot("clerk") // for the README: a ticket being served, the queue behind it
+			c.WaitText(3*time.Second, "#cur-status", "办理中")
+			c.Shot("clerk") // for the README: a ticket being served, the queue behind it
 		}
 		c.press("completenext", "d", byKey)
 		h.waitTicket(a2.ID, "status", "done")
 		h.waitTicket(a3.ID, "status", "called")
-		c.waitText(3*time.Second, "#cur-number", a3.Number)
+		c.WaitText(3*time.Second, "#cur-number", a3.Number)
 
 		c.press("park", "p", byKey)
 		parked := h.waitTicket(a3.ID, "status", "parked")
 		parkedAt, _ := time.Parse(time.RFC3339Nano, parked["parked_at"].(string))
 		since := parkedAt.In(h.clock.base.Location()).Format("15:04:05")
-		c.waitText(3*time.Second, `#parked tr[data-ticket="`+a3.Number+`"]`, since) // the park time, in hall time
-		c.clickRow(`#parked button[aria-label="恢复 Resume ` + a3.Number + `"]`)
+		c.WaitText(3*time.Second, `#parked tr[data-ticket="`+a3.Number+`"]`, since) // the park time, in hall time
+		c.Click(`#parked button[aria-label="恢复 Resume ` + a3.Number + `"]`)
 		h.waitTicket(a3.ID, "status", "serving")
 
 		if !byKey { // 取消 in the dialog changes nothing
 			c.press("transfer", "t", false)
-			c.waitFor(2*time.Second, `document.querySelector("#transfer-dialog").open`)
-			c.click(`#transfer-dialog button[value="cancel"]`)
-			c.waitFor(2*time.Second, `!document.querySelector("#transfer-dialog").open`)
+			c.WaitFor(2*time.Second, `document.querySelector("#transfer-dialog").open`)
+			c.Click(`#transfer-dialog button[value="cancel"]`)
+			c.WaitFor(2*time.Second, `!document.querySelector("#transfer-dialog").open`)
 			if got := h.getTicket(a3.ID); got["status"] != "serving" || got["service"] != "A" {
 				t.Fatalf("a cancelled transfer changed the ticket: %v", got)
 			}
 		}
 		c.press("transfer", "t", byKey)
-		c.waitFor(2*time.Second, `document.querySelector("#transfer-dialog").open`)
-		if got := c.text(`#transfer-service option[value="B"]`); !strings.Contains(got, "等候") {
+		c.WaitFor(2*time.Second, `document.querySelector("#transfer-dialog").open`)
+		if got := c.Text(`#transfer-service option[value="B"]`); !strings.Contains(got, "等候") {
 			t.Errorf("%s: the transfer list does not say how many wait for B: %q", how, got)
 		}
-		eval[bool](c, `(() => { const s = document.querySelector("#transfer-service"); s.value = "B"; s.dispatchEvent(new Event("change")); s.focus(); return true })()`)
-		if got := c.text(`#transfer-window option[value="4"]`); !strings.Contains(got, "服务中") {
+		browsertest.Eval[bool](c, `(() => { const s = document.querySelector("#transfer-service"); s.value = "B"; s.dispatchEvent(new Event("change")); s.focus(); return true })()`)
+		if got := c.Text(`#transfer-window option[value="4"]`); !strings.Contains(got, "服务中") {
 			t.Errorf("%s: the window list does not say window 4 is open: %q", how, got)
 		}
-		eval[bool](c, `(document.querySelector("#transfer-window").value = "4", true)`)
-		c.key("\r") // Enter submits the dialog
-		c.waitFor(2*time.Second, `!document.querySelector("#transfer-dialog").open`)
+		browsertest.Eval[bool](c, `(document.querySelector("#transfer-window").value = "4", true)`)
+		c.Key("\r") // Enter submits the dialog
+		c.WaitFor(2*time.Second, `!document.querySelector("#transfer-dialog").open`)
 		moved := h.waitTicket(a3.ID, "service", "B")
 		if moved["status"] != "waiting" || moved["target_window"] != float64(4) {
 			t.Errorf("%s: transferred ticket = %v, want waiting for window 4", how, moved)
@@ -242,50 +222,50 @@ func TestClerkConsole(t *testing.T) {
 
 		if !byKey {
 			c.press("callno", "g", false)
-			c.waitFor(2*time.Second, `document.querySelector("#callno-dialog").open`)
-			c.click(`#callno-dialog button[value="cancel"]`)
-			c.waitFor(2*time.Second, `!document.querySelector("#callno-dialog").open`)
+			c.WaitFor(2*time.Second, `document.querySelector("#callno-dialog").open`)
+			c.Click(`#callno-dialog button[value="cancel"]`)
+			c.WaitFor(2*time.Second, `!document.querySelector("#callno-dialog").open`)
 		}
 		c.press("callno", "g", byKey)
-		c.waitFor(2*time.Second, `document.querySelector("#callno-dialog").open`)
-		c.do(chromedp.SendKeys(chromedp.CSS("#callno-number"), strings.ToLower(e1.Number[:1])+strings.TrimLeft(e1.Number[1:], "0")+"\r"))
-		c.waitFor(3*time.Second, `document.querySelector("#cur-number").textContent === "`+e1.Number+`"`) // "e1" called E001
+		c.WaitFor(2*time.Second, `document.querySelector("#callno-dialog").open`)
+		c.Type("#callno-number", strings.ToLower(e1.Number[:1])+strings.TrimLeft(e1.Number[1:], "0")+"\r")
+		c.WaitFor(3*time.Second, `document.querySelector("#cur-number").textContent === "`+e1.Number+`"`) // "e1" called E001
 		h.waitTicket(e1.ID, "status", "called")
 
 		c.press("cancel", "k", byKey)
-		c.waitFor(2*time.Second, `document.querySelector("#cancel-dialog").open`)
-		c.click(`#cancel-dialog button[value="keep"]`) // the safe button, first
-		c.waitFor(2*time.Second, `!document.querySelector("#cancel-dialog").open`)
+		c.WaitFor(2*time.Second, `document.querySelector("#cancel-dialog").open`)
+		c.Click(`#cancel-dialog button[value="keep"]`) // the safe button, first
+		c.WaitFor(2*time.Second, `!document.querySelector("#cancel-dialog").open`)
 		if got := h.getTicket(e1.ID); got["status"] != "called" {
 			t.Fatalf("不取消 Keep cancelled the ticket: %v", got)
 		}
 		c.press("cancel", "k", byKey)
-		c.waitFor(2*time.Second, `document.querySelector("#cancel-dialog").open`)
-		c.click(`#cancel-dialog button[value="ok"]`)
+		c.WaitFor(2*time.Second, `document.querySelector("#cancel-dialog").open`)
+		c.Click(`#cancel-dialog button[value="ok"]`)
 		h.waitTicket(e1.ID, "status", "cancelled")
 
 		if !byKey {
 			c.press("pause", "b", false)
-			c.waitFor(2*time.Second, `document.querySelector("#pause-dialog").open`)
-			c.click(`#pause-dialog button[value="cancel"]`)
-			c.waitFor(2*time.Second, `!document.querySelector("#pause-dialog").open`)
+			c.WaitFor(2*time.Second, `document.querySelector("#pause-dialog").open`)
+			c.Click(`#pause-dialog button[value="cancel"]`)
+			c.WaitFor(2*time.Second, `!document.querySelector("#pause-dialog").open`)
 		}
 		c.press("pause", "b", byKey)
-		c.waitFor(2*time.Second, `document.querySelector("#pause-dialog").open`)
-		eval[bool](c, `(() => { const s = document.querySelector("#pause-reason"); s.value = "meeting"; s.focus(); return true })()`)
-		c.key("\r")
+		c.WaitFor(2*time.Second, `document.querySelector("#pause-dialog").open`)
+		browsertest.Eval[bool](c, `(() => { const s = document.querySelector("#pause-reason"); s.value = "meeting"; s.focus(); return true })()`)
+		c.Key("\r")
 		w = h.waitWindow(1, "status", "paused")
 		if w["pause_reason"] != "meeting" {
 			t.Errorf("%s: pause reason = %v", how, w["pause_reason"])
 		}
-		c.waitText(3*time.Second, "#win-detail", "会议 Meeting")
+		c.WaitText(3*time.Second, "#win-detail", "会议 Meeting")
 
 		c.press("open", "o", byKey)
 		h.waitWindow(1, "status", "open")
 		// as a clerk would: call from the queue once the page shows the window open
 		// (a click before the window.opened event reached the page is refused there)
-		c.waitText(3*time.Second, "#win-state", "服务中")
-		c.clickRow(`#queue button[aria-label="叫此号 Call ` + a4.Number + `"]`)
+		c.WaitText(3*time.Second, "#win-state", "服务中")
+		c.Click(`#queue button[aria-label="叫此号 Call ` + a4.Number + `"]`)
 		h.waitTicket(a4.ID, "status", "called")
 		c.press("complete", "c", byKey)
 		h.waitTicket(a4.ID, "status", "done")
@@ -293,107 +273,107 @@ func TestClerkConsole(t *testing.T) {
 		c.press("close", "l", byKey)
 		h.waitWindow(1, "status", "closed")
 	}
-	c.waitText(3*time.Second, "#count-done", "6")
+	c.WaitText(3*time.Second, "#count-done", "6")
 
 	// A key for an action that is not possible now says why.
-	eval[bool](c, `(document.activeElement && document.activeElement.blur(), true)`)
-	c.key("s")
-	c.waitText(2*time.Second, "#info", "没有已叫号")
-	c.key("n")
-	c.waitText(2*time.Second, "#info", "窗口未开放")
+	browsertest.Eval[bool](c, `(document.activeElement && document.activeElement.blur(), true)`)
+	c.Key("s")
+	c.WaitText(2*time.Second, "#info", "没有已叫号")
+	c.Key("n")
+	c.WaitText(2*time.Second, "#info", "窗口未开放")
 
 	// Single-letter shortcuts can be turned off (WCAG 2.1.4), and stay off.
 	keyTaken := func(k string) bool {
-		return eval[bool](c, fmt.Sprintf(`(() => { const e = new KeyboardEvent("keydown", {key: %q, bubbles: true, cancelable: true}); document.body.dispatchEvent(e); return e.defaultPrevented })()`, k))
+		return browsertest.Eval[bool](c, fmt.Sprintf(`(() => { const e = new KeyboardEvent("keydown", {key: %q, bubbles: true, cancelable: true}); document.body.dispatchEvent(e); return e.defaultPrevented })()`, k))
 	}
 	if keyTaken("?") || !keyTaken("s") {
 		t.Fatal("the console's key handler does not take its keys")
 	}
-	c.click("#keys")
+	c.Click("#keys")
 	if keyTaken("s") || keyTaken("o") {
 		t.Fatal("a single-letter key was taken while shortcuts were off")
 	}
-	if got := eval[string](c, `localStorage.getItem("hallq.clerk.keys")`); got != "off" {
+	if got := browsertest.Eval[string](c, `localStorage.getItem("hallq.clerk.keys")`); got != "off" {
 		t.Errorf("shortcut setting stored as %q", got)
 	}
 	if w := h.waitWindow(1, "status", "closed"); w["status"] != "closed" {
 		t.Fatal("the window changed while shortcuts were off")
 	}
-	c.click("#keys")
+	c.Click("#keys")
 	c.press("open", "o", true)
 	h.waitWindow(1, "status", "open")
 
 	// A refusal is said in the hall's words, not the server's.
 	b1 := h.issue("B") // window 1 does not serve B
 	c.press("callno", "g", true)
-	c.do(chromedp.SendKeys(chromedp.CSS("#callno-number"), b1.Number+"\r"))
-	c.waitText(3*time.Second, "#error", "本窗口不办理这项业务")
-	if got := c.text("#error"); strings.Contains(got, "does not serve service") || strings.Contains(got, "window 1") {
+	c.Type("#callno-number", b1.Number+"\r")
+	c.WaitText(3*time.Second, "#error", "本窗口不办理这项业务")
+	if got := c.Text("#error"); strings.Contains(got, "does not serve service") || strings.Contains(got, "window 1") {
 		t.Errorf("a developer message reached the clerk: %q", got)
 	}
 	c.press("callno", "g", true)
-	c.do(chromedp.SendKeys(chromedp.CSS("#callno-number"), "A999\r"))
-	c.waitText(3*time.Second, "#error", "没有等候中的 A999 号")
+	c.Type("#callno-number", "A999\r")
+	c.WaitText(3*time.Second, "#error", "没有等候中的 A999 号")
 
 	// The console applies events instead of reading everything again: a
 	// ticket for a service this window does not serve costs no request, one
 	// it serves costs one (the queue's order).
 	apiCalls := func() int {
-		return eval[int](c, `performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/v1/")).length`)
+		return browsertest.Eval[int](c, `performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/v1/")).length`)
 	}
-	eval[bool](c, `(performance.clearResourceTimings(), true)`)
+	browsertest.Eval[bool](c, `(performance.clearResourceTimings(), true)`)
 	h.issue("C")
-	before := eval[int](c, `document.querySelectorAll("#queue tr[data-ticket]").length`)
+	before := browsertest.Eval[int](c, `document.querySelectorAll("#queue tr[data-ticket]").length`)
 	a5 := h.issue("A")
-	c.waitText(3*time.Second, "#queue", a5.Number)
+	c.WaitText(3*time.Second, "#queue", a5.Number)
 	time.Sleep(200 * time.Millisecond) // let a second, wrong request show up if there is one
 	if n := apiCalls(); n != 1 {
 		t.Errorf("two events cost %d API requests, want 1 (the queue after the A ticket)", n)
 	}
-	if after := eval[int](c, `document.querySelectorAll("#queue tr[data-ticket]").length`); after != before+1 {
+	if after := browsertest.Eval[int](c, `document.querySelectorAll("#queue tr[data-ticket]").length`); after != before+1 {
 		t.Errorf("queue rows %d → %d", before, after)
 	}
 
 	// A stale "cannot reach the server" clears when the connection is back.
 	h.Stop()
-	c.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state !== "open"`)
-	eval[bool](c, `(document.querySelector("#call").disabled = false, document.querySelector("#call").click(), true)`)
-	c.waitText(3*time.Second, "#error", "无法连接服务器")
+	c.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state !== "open"`)
+	browsertest.Eval[bool](c, `(document.querySelector("#call").disabled = false, document.querySelector("#call").click(), true)`)
+	c.WaitText(3*time.Second, "#error", "无法连接服务器")
 	h.Start()
-	c.waitFor(10*time.Second, `document.querySelector("#conn").dataset.state === "open" && document.querySelector("#error").hidden`)
+	c.WaitFor(10*time.Second, `document.querySelector("#conn").dataset.state === "open" && document.querySelector("#error").hidden`)
 
 	// The session is kept (localStorage): a new tab — as after a browser
 	// restart — comes back signed in.
-	c2 := b.MustTab(t, 1366, 768)
-	c2.open(h.URL + "/clerk")
-	c2.waitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c2 := c.beside(t, 1366, 768)
+	c2.Open(h.URL + "/clerk")
+	c2.WaitFor(5*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
 	// at 1366×768 the queue and its count are in view without scrolling
-	c2.waitText(3*time.Second, "#queue-count", "人")
-	if !eval[bool](c2, `(() => { const r = document.querySelector("#queue tr").getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight })()`) {
-		t.Errorf("at 1366×768 the queue is not in view: %v", eval[any](c2, `document.querySelector("#queue").getBoundingClientRect().toJSON()`))
+	c2.WaitText(3*time.Second, "#queue-count", "人")
+	if !browsertest.Eval[bool](c2, `(() => { const r = document.querySelector("#queue tr").getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight })()`) {
+		t.Errorf("at 1366×768 the queue is not in view: %v", browsertest.Eval[any](c2, `document.querySelector("#queue").getBoundingClientRect().toJSON()`))
 	}
-	if !eval[bool](c2, `(() => { const r = document.querySelector("#actions, .actions").getBoundingClientRect(); return r.bottom <= innerHeight })()`) {
+	if !browsertest.Eval[bool](c2, `(() => { const r = document.querySelector("#actions, .actions").getBoundingClientRect(); return r.bottom <= innerHeight })()`) {
 		t.Error("at 1366×768 the action buttons are not all in view")
 	}
-	c2.shot("clerk-1366")
-	c2.axe()
+	c2.Shot("clerk-1366")
+	c2.Axe()
 
 	// Sign-out is visible and ends the session on the server.
-	c.axe()
-	c.click("#logout")
-	c.waitFor(3*time.Second, `!document.querySelector("#login").hidden && document.querySelector("#console").hidden`)
-	deadline := time.Now().Add(waitLimit(3 * time.Second))
+	c.Axe()
+	c.Click("#logout")
+	c.WaitFor(3*time.Second, `!document.querySelector("#login").hidden && document.querySelector("#console").hidden`)
+	deadline := time.Now().Add(browsertest.WaitLimit(3 * time.Second))
 	for h.status("GET", "me", session) != http.StatusUnauthorized {
 		if time.Now().After(deadline) {
 			t.Fatal("the session still works on the server after signing out")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := eval[string](c, `localStorage.getItem("hallq.session.clerk") || ""`); got != "" {
+	if got := browsertest.Eval[string](c, `localStorage.getItem("hallq.session.clerk") || ""`); got != "" {
 		t.Errorf("the browser still holds the session: %q", got)
 	}
 	// the other tab's stream ends with the session: it asks to sign in again
-	c2.waitFor(10*time.Second, `!document.querySelector("#login").hidden && document.querySelector("#console").hidden`)
+	c2.WaitFor(10*time.Second, `!document.querySelector("#login").hidden && document.querySelector("#console").hidden`)
 }
 
 func TestBoard(t *testing.T) {
@@ -403,8 +383,8 @@ func TestBoard(t *testing.T) {
 		h := MustStartHall(t)
 		display := h.token("board", "display", 0)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.URL + "/display")
-		tb.axe() // the sign-in form on the dark board
+		tb.Open(h.URL + "/display")
+		tb.Axe() // the sign-in form on the dark board
 		for range 3 {
 			h.issue("A")
 			h.issue("B")
@@ -420,9 +400,9 @@ func TestBoard(t *testing.T) {
 			}
 		}
 		tb.login(display)
-		tb.waitFor(5*time.Second, `document.querySelectorAll("#recent li").length === 5`)
+		tb.WaitFor(5*time.Second, `document.querySelectorAll("#recent li").length === 5`)
 		px := func(sel string) float64 {
-			return eval[float64](tb, fmt.Sprintf(`parseFloat(getComputedStyle(document.querySelector(%q)).fontSize)`, sel))
+			return browsertest.Eval[float64](tb, fmt.Sprintf(`parseFloat(getComputedStyle(document.querySelector(%q)).fontSize)`, sel))
 		}
 		for _, c := range []struct {
 			sel string
@@ -433,7 +413,7 @@ func TestBoard(t *testing.T) {
 			}
 		}
 		// no empty quarter: the three sections fill the board's main area
-		cover := eval[float64](tb, `(() => {
+		cover := browsertest.Eval[float64](tb, `(() => {
 			const m = document.querySelector("#board").getBoundingClientRect();
 			const area = (s) => { const r = document.querySelector(s).getBoundingClientRect(); return r.width * r.height; };
 			return (area("#latest") + area(".recent") + area(".waiting")) / (m.width * m.height);
@@ -441,11 +421,11 @@ func TestBoard(t *testing.T) {
 		if cover < 0.8 {
 			t.Errorf("the sections cover %.0f%% of the board, want ≥ 80%%", cover*100)
 		}
-		if !eval[bool](tb, `document.documentElement.scrollHeight <= innerHeight && [...document.querySelectorAll("#waiting li, #recent li")].every((e) => e.getBoundingClientRect().bottom <= innerHeight)`) {
+		if !browsertest.Eval[bool](tb, `document.documentElement.scrollHeight <= innerHeight && [...document.querySelectorAll("#waiting li, #recent li")].every((e) => e.getBoundingClientRect().bottom <= innerHeight)`) {
 			t.Error("part of the board is cut off at 1920×1080")
 		}
-		tb.shot("board")
-		tb.axe()
+		tb.Shot("board")
+		tb.Axe()
 	})
 
 	t.Run("a parked or transferred ticket does not stay as now calling", func(t *testing.T) {
@@ -457,18 +437,18 @@ func TestBoard(t *testing.T) {
 		first := h.call(1)
 		h.finish(first)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.URL + "/display?token=" + display)
-		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		tb.Open(h.URL + "/display?token=" + display)
+		tb.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		second := h.call(1)
-		tb.waitText(2*time.Second, "#latest-number", second.Number)
+		tb.WaitText(2*time.Second, "#latest-number", second.Number)
 		h.api("POST", "tickets/"+second.ID+"/park", h.admin, nil, nil)
-		tb.waitText(2*time.Second, "#latest-number", first.Number)
+		tb.WaitText(2*time.Second, "#latest-number", first.Number)
 		h.api("POST", "tickets/"+second.ID+"/resume", h.admin, nil, nil)
 		h.api("POST", "tickets/"+second.ID+"/transfer", h.admin, map[string]any{"service": "B"}, nil)
-		tb.waitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q && !document.querySelector("#recent").textContent.includes(%q)`, first.Number, second.Number))
+		tb.WaitFor(2*time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q && !document.querySelector("#recent").textContent.includes(%q)`, first.Number, second.Number))
 		// and after a reload (from the overview) too
-		tb.open(h.URL + "/display")
-		tb.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q`, first.Number))
+		tb.Open(h.URL + "/display")
+		tb.WaitFor(5*time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q`, first.Number))
 	})
 
 	t.Run("each call said twice by default, the repeat is a board setting", func(t *testing.T) {
@@ -478,60 +458,60 @@ func TestBoard(t *testing.T) {
 		h.issue("A")
 		h.openWindow(1, "li")
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.URL + "/display?token=" + display)
-		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		tb.Open(h.URL + "/display?token=" + display)
+		tb.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		// a machine with a Mandarin voice (stubbed: headless Chromium has none)
-		eval[bool](tb, `(() => {
+		browsertest.Eval[bool](tb, `(() => {
 			window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; } };
 			speechSynthesis.getVoices = () => [{name: "Tingting", lang: "zh-CN", localService: true}];
 			speechSynthesis.speak = (u) => setTimeout(() => u.onend(), 50);
 			return true })()`)
-		tb.click("#latest") // the tap that lets sound through
-		tb.waitText(time.Second, "#repeat", "2 遍")
+		tb.Click("#latest") // the tap that lets sound through
+		tb.WaitText(time.Second, "#repeat", "2 遍")
 		first := h.call(1)
 		say := "请 A 零 零 一 号，到 1 号窗口办理"
-		tb.waitFor(3*time.Second, fmt.Sprintf(`window.hallqSpoken.length === 2 && window.hallqSpoken.every((s) => s === %q)`, say))
+		tb.WaitFor(3*time.Second, fmt.Sprintf(`window.hallqSpoken.length === 2 && window.hallqSpoken.every((s) => s === %q)`, say))
 		if first.Number != "A001" {
 			t.Fatalf("called %s", first.Number)
 		}
-		tb.click("#repeat") // 2 → 3
-		tb.waitText(time.Second, "#repeat", "3 遍")
-		if got := eval[string](tb, `localStorage.getItem("hallq.board.repeat")`); got != "3" {
+		tb.Click("#repeat") // 2 → 3
+		tb.WaitText(time.Second, "#repeat", "3 遍")
+		if got := browsertest.Eval[string](tb, `localStorage.getItem("hallq.board.repeat")`); got != "3" {
 			t.Errorf("repeat stored as %q", got)
 		}
 		h.api("POST", "tickets/"+first.ID+"/recall", h.admin, nil, nil)
-		tb.waitFor(3*time.Second, `window.hallqSpoken.length === 5`)
-		tb.waitFor(3*time.Second, `window.hallqAnnouncements.length === 2`)
+		tb.WaitFor(3*time.Second, `window.hallqSpoken.length === 5`)
+		tb.WaitFor(3*time.Second, `window.hallqAnnouncements.length === 2`)
 		// English after the Chinese; mute silences the voice, the board still shows the call
-		eval[bool](tb, `(speechSynthesis.getVoices = () => [{name: "Tingting", lang: "zh-CN", localService: true}, {name: "Samantha", lang: "en-US", localService: true}], true)`)
-		tb.click("#repeat") // 3 → 1
-		tb.waitText(time.Second, "#repeat", "1 遍")
-		tb.click("#english")
-		tb.waitFor(time.Second, `document.querySelector("#english").getAttribute("aria-pressed") === "true" && localStorage.getItem("hallq.board.english") === "1"`)
+		browsertest.Eval[bool](tb, `(speechSynthesis.getVoices = () => [{name: "Tingting", lang: "zh-CN", localService: true}, {name: "Samantha", lang: "en-US", localService: true}], true)`)
+		tb.Click("#repeat") // 3 → 1
+		tb.WaitText(time.Second, "#repeat", "1 遍")
+		tb.Click("#english")
+		tb.WaitFor(time.Second, `document.querySelector("#english").getAttribute("aria-pressed") === "true" && localStorage.getItem("hallq.board.english") === "1"`)
 		h.finish(first)
 		second := h.call(1)
-		tb.waitFor(3*time.Second, `window.hallqSpoken.length === 7`)
-		if got := eval[[]string](tb, `window.hallqSpoken.slice(5)`); got[0] != "请 A 零 零 二 号，到 1 号窗口办理" || got[1] != "Number A 0 0 2, please go to window 1." {
+		tb.WaitFor(3*time.Second, `window.hallqSpoken.length === 7`)
+		if got := browsertest.Eval[[]string](tb, `window.hallqSpoken.slice(5)`); got[0] != "请 A 零 零 二 号，到 1 号窗口办理" || got[1] != "Number A 0 0 2, please go to window 1." {
 			t.Errorf("spoken with English on: %q", got)
 		}
-		tb.click("#mute")
-		tb.waitFor(time.Second, `document.querySelector("#mute").getAttribute("aria-pressed") === "true" && localStorage.getItem("hallq.board.muted") === "1"`)
+		tb.Click("#mute")
+		tb.WaitFor(time.Second, `document.querySelector("#mute").getAttribute("aria-pressed") === "true" && localStorage.getItem("hallq.board.muted") === "1"`)
 		h.api("POST", "tickets/"+second.ID+"/recall", h.admin, nil, nil)
-		tb.waitFor(3*time.Second, `window.hallqAnnouncements.length === 4`)
-		tb.waitText(time.Second, "#latest-number", second.Number)
-		if got := eval[int](tb, `window.hallqSpoken.length`); got != 7 {
+		tb.WaitFor(3*time.Second, `window.hallqAnnouncements.length === 4`)
+		tb.WaitText(time.Second, "#latest-number", second.Number)
+		if got := browsertest.Eval[int](tb, `window.hallqSpoken.length`); got != 7 {
 			t.Errorf("muted board spoke: %d lines", got)
 		}
-		tb.click("#mute")
-		tb.click("#english")
+		tb.Click("#mute")
+		tb.Click("#english")
 		// ?repeat=1 in the address sets it on a board that is installed by URL
-		tb.click("#repeat") // 1 → 2
-		tb.open(h.URL + "/display?repeat=1")
-		tb.waitText(3*time.Second, "#repeat", "1 遍")
-		if got := eval[string](tb, `location.search`); got != "" {
+		tb.Click("#repeat") // 1 → 2
+		tb.Open(h.URL + "/display?repeat=1")
+		tb.WaitText(3*time.Second, "#repeat", "1 遍")
+		if got := browsertest.Eval[string](tb, `location.search`); got != "" {
 			t.Errorf("address keeps %q", got)
 		}
-		tb.axe()
+		tb.Axe()
 	})
 
 	t.Run("window strip follows calls from events", func(t *testing.T) {
@@ -541,16 +521,16 @@ func TestBoard(t *testing.T) {
 		h.issue("E")
 		h.openWindow(8, "qian")
 		strip := b.MustTab(t, 1920, 540)
-		strip.open(h.URL + "/display/window/8?token=" + display)
-		strip.waitText(5*time.Second, "#state", "服务中")
+		strip.Open(h.URL + "/display/window/8?token=" + display)
+		strip.WaitText(5*time.Second, "#state", "服务中")
 		one := h.call(8)
-		strip.waitText(2*time.Second, "#number", one.Number)
-		strip.shot("window-strip")
+		strip.WaitText(2*time.Second, "#number", one.Number)
+		strip.Shot("window-strip")
 		h.finish(one)
-		strip.waitText(2*time.Second, "#number", "—")
+		strip.WaitText(2*time.Second, "#number", "—")
 		h.api("POST", "windows/8/pause", h.admin, map[string]string{"clerk": "qian", "reason": "break"}, nil)
-		strip.waitText(2*time.Second, "#state", "暂停服务")
-		strip.axe()
+		strip.WaitText(2*time.Second, "#state", "暂停服务")
+		strip.Axe()
 	})
 }
 
@@ -584,16 +564,16 @@ func TestBoardWordingWithEspeak(t *testing.T) {
 	b := MustBrowser(t)
 	h := MustStartHall(t)
 	tb := b.MustTab(t, 800, 600)
-	tb.open(h.URL + "/display")
+	tb.Open(h.URL + "/display")
 	voices := espeakVoices(t)
-	picked := eval[string](tb, `import("/assets/js/announce.js").then((m) => {
+	picked := browsertest.Eval[string](tb, `import("/assets/js/announce.js").then((m) => {
 		const vs = `+voices+`;
 		return vs.filter((v) => m.voiceRank(v) >= 0).sort((a, b) => m.voiceRank(b) - m.voiceRank(a)).map((v) => v.lang)[0] || "";
 	})`)
 	if picked != "cmn-latn-pinyin" {
 		t.Fatalf("from espeak-ng's voices %s the board picks %q, want cmn-latn-pinyin", voices, picked)
 	}
-	texts := eval[[]string](tb, `import("/assets/js/announce.js").then((m) => [
+	texts := browsertest.Eval[[]string](tb, `import("/assets/js/announce.js").then((m) => [
 		m.callText("A023", 5), m.callText("B456", 12, true), m.callText("C789", 3), m.callText("E100", 10)])`)
 	english := regexp.MustCompile(`\(en\)`)
 	for _, text := range texts {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
+	"hallq/internal/browsertest"
 )
 
 // visitMatters are the hall's own matters for these tests: four of 户政 (A),
@@ -51,7 +51,7 @@ func (h *testHall) matterOf(id, code string) map[string]any {
 // "the matter is not on the ticket").
 func (h *testHall) waitMatter(id, code, field string, want any) map[string]any {
 	h.t.Helper()
-	deadline := time.Now().Add(waitLimit(5 * time.Second))
+	deadline := time.Now().Add(browsertest.WaitLimit(5 * time.Second))
 	for {
 		t := h.getTicket(id)
 		var got map[string]any
@@ -73,9 +73,9 @@ func (h *testHall) waitMatter(id, code, field string, want any) map[string]any {
 
 // choose sets a select's value as a person picking an option would.
 func (tb *tab) choose(sel, value string) {
-	tb.t.Helper()
-	tb.waitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll(%q + " option")].some(o => o.value === %q)`, sel, value))
-	tb.do(chromedp.SetValue(chromedp.CSS(sel), value, chromedp.NodeVisible))
+	tb.T.Helper()
+	tb.WaitFor(3*time.Second, fmt.Sprintf(`[...document.querySelectorAll(%q + " option")].some(o => o.value === %q)`, sel, value))
+	tb.SetValue(sel, value)
 }
 
 // TestClerkVisitControls presses each matter control of the clerk console:
@@ -91,39 +91,39 @@ func TestClerkVisitControls(t *testing.T) {
 	tk := h.issue("A")
 
 	c := b.MustTab(t, 1920, 1080)
-	c.open(h.Server.URL + "/clerk")
+	c.Open(h.Server.URL + "/clerk")
 	c.login(h.token("wang", "clerk", 1))
-	c.waitFor(10*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c.WaitFor(10*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
 	c.press("call", "n", false)
 	h.waitTicket(tk.ID, "status", "called")
-	c.waitFor(5*time.Second, `!document.querySelector("#visit").hidden`)
-	c.axe()
+	c.WaitFor(5*time.Second, `!document.querySelector("#visit").hidden`)
+	c.Axe()
 
 	for _, code := range []string{"hukou-move", "id-renew", "residence", "birth", "passport"} {
 		c.choose("#matter-add", code)
-		c.click("#matter-add-btn")
+		c.Click("#matter-add-btn")
 		h.waitMatter(tk.ID, code, "code", code)
-		c.waitFor(3*time.Second, fmt.Sprintf(`document.querySelector('#matters li[data-matter=%q]') !== null`, code))
+		c.WaitFor(3*time.Second, fmt.Sprintf(`document.querySelector('#matters li[data-matter=%q]') !== null`, code))
 	}
-	c.waitFor(3*time.Second, `![...document.querySelectorAll("#matter-add option")].some(o => o.value === "passport")`) // offered once
-	c.clickRow(`#matters button[aria-label="移除 Remove 护照申领 Passport"]`)
+	c.WaitFor(3*time.Second, `![...document.querySelectorAll("#matter-add option")].some(o => o.value === "passport")`) // offered once
+	c.Click(`#matters button[aria-label="移除 Remove 护照申领 Passport"]`)
 	h.waitMatter(tk.ID, "passport", "", nil)
 
 	outcome := func(label, radio string, fill func()) {
-		c.clickRow(fmt.Sprintf(`#matters button[aria-label="办理结果 Outcome %s"]`, label))
-		c.waitFor(3*time.Second, `document.querySelector("#outcome-dialog").open`)
-		c.click("#" + radio)
+		c.Click(fmt.Sprintf(`#matters button[aria-label="办理结果 Outcome %s"]`, label))
+		c.WaitFor(3*time.Second, `document.querySelector("#outcome-dialog").open`)
+		c.Click("#" + radio)
 		if fill != nil {
 			fill()
 		}
-		c.click(`#outcome-form button[value="ok"]`)
+		c.Click(`#outcome-form button[value="ok"]`)
 	}
-	outcome("户口迁移 Hukou move", "outcome-incomplete", func() { c.click("#missing-2") })
+	outcome("户口迁移 Hukou move", "outcome-incomplete", func() { c.Click("#missing-2") })
 	m := h.waitMatter(tk.ID, "hukou-move", "outcome", "incomplete")
 	if missing := m["missing"].([]any); len(missing) != 1 || missing[0].(map[string]any)["zh"] != "准迁证" {
 		t.Fatalf("missing materials: %v", m["missing"])
 	}
-	c.waitText(3*time.Second, `#matters li[data-matter="hukou-move"]`, "材料不全")
+	c.WaitText(3*time.Second, `#matters li[data-matter="hukou-move"]`, "材料不全")
 
 	outcome("身份证换领 ID card renewal", "outcome-accepted", func() { c.set("#outcome-case", "SL2026-0042") })
 	h.waitMatter(tk.ID, "id-renew", "case_number", "SL2026-0042")
@@ -131,19 +131,49 @@ func TestClerkVisitControls(t *testing.T) {
 	h.waitMatter(tk.ID, "residence", "reason", "不属于本辖区")
 	// a refused matter without its reason is refused by the server, in words
 	outcome("出生登记 Birth registration", "outcome-refused", nil)
-	c.waitText(3*time.Second, "#error", "输入有误")
+	c.WaitText(3*time.Second, "#error", "输入有误")
 	outcome("出生登记 Birth registration", "outcome-done", nil)
 	h.waitMatter(tk.ID, "birth", "outcome", "done")
 	if h.matterOf(tk.ID, "birth")["window"] != float64(1) {
 		t.Fatal("the outcome does not name the window")
 	}
-	c.waitFor(3*time.Second, `document.querySelectorAll('#matters button[aria-label^="办理结果"]').length === 0`)
+	c.WaitFor(3*time.Second, `document.querySelectorAll('#matters button[aria-label^="办理结果"]').length === 0`)
 
 	c.press("start", "s", false)
 	h.waitTicket(tk.ID, "status", "serving")
 	c.press("complete", "c", false)
 	h.waitTicket(tk.ID, "status", "done")
-	c.shot("clerk-visit")
+	c.Shot("clerk-visit")
+}
+
+// TestClerkKeepsAPickedMatter: a matter picked in the add list stays
+// picked while the hall's events redraw the console (a ticket issued at
+// the kiosk), so Add adds it — before, the redraw emptied the list's
+// choice and Add did nothing.
+func TestClerkKeepsAPickedMatter(t *testing.T) {
+	b := MustBrowser(t)
+	h := MustStartHall(t)
+	h.setMatters()
+	h.openWindow(1, "wang")
+	tk := h.issue("A")
+
+	c := b.MustTab(t, 1920, 1080)
+	c.Open(h.Server.URL + "/clerk")
+	c.login(h.token("wang", "clerk", 1))
+	c.WaitFor(10*time.Second, `!document.querySelector("#console").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	c.press("call", "n", false)
+	h.waitTicket(tk.ID, "status", "called")
+	c.WaitFor(5*time.Second, `!document.querySelector("#visit").hidden`)
+
+	c.choose("#matter-add", "birth")
+	browsertest.Eval[bool](c, `(document.querySelector('#matter-add option[value="birth"]').dataset.before = "1", true)`)
+	h.issue("E") // an event: the console draws again
+	c.WaitFor(3*time.Second, `!document.querySelector('#matter-add option[value="birth"]').dataset.before`)
+	if got := browsertest.Eval[string](c, `document.querySelector("#matter-add").value`); got != "birth" {
+		t.Fatalf("the matter picked before the redraw: %q, want birth", got)
+	}
+	c.Click("#matter-add-btn")
+	h.waitMatter(tk.ID, "birth", "code", "birth")
 }
 
 // serveMatters takes a ticket of service A through window 1 by the API:
@@ -170,9 +200,9 @@ func TestRatingPadRatesEachMatter(t *testing.T) {
 	h.setMatters()
 	h.openWindow(1, "wang")
 	pad := b.MustTab(t, 1280, 800)
-	pad.open(h.Server.URL + "/rate/1")
+	pad.Open(h.Server.URL + "/rate/1")
 	pad.login(h.token("wang", "clerk", 1))
-	pad.waitFor(10*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
+	pad.WaitFor(10*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
 
 	tk := h.serveMatters("hukou-move", "id-renew", "birth")
 	// the citizen rated 出生登记 on the phone already (no token: channel phone)
@@ -182,27 +212,27 @@ func TestRatingPadRatesEachMatter(t *testing.T) {
 	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
 	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
 
-	pad.waitFor(5*time.Second, `!document.querySelector("#ask").hidden`)
-	pad.waitText(time.Second, "#ask-matter", "户口迁移")
-	pad.click(`#levels button[data-score="5"]`)
-	pad.waitFor(time.Second, `!document.querySelector("#why").hidden && !document.querySelector("#why-title-high").hidden`)
-	pad.waitText(time.Second, "#reasons", "服务态度好") // the options of a good level
-	pad.axe()
-	pad.click(`#reasons button[data-indicator="attitude"]`)
-	pad.waitFor(time.Second, `document.querySelector('#reasons button[data-indicator="attitude"]').getAttribute("aria-pressed") === "true"`)
-	pad.click("#rate-submit")
+	pad.WaitFor(5*time.Second, `!document.querySelector("#ask").hidden`)
+	pad.WaitText(time.Second, "#ask-matter", "户口迁移")
+	pad.Click(`#levels button[data-score="5"]`)
+	pad.WaitFor(time.Second, `!document.querySelector("#why").hidden && !document.querySelector("#why-title-high").hidden`)
+	pad.WaitText(time.Second, "#reasons", "服务态度好") // the options of a good level
+	pad.Axe()
+	pad.Click(`#reasons button[data-indicator="attitude"]`)
+	pad.WaitFor(time.Second, `document.querySelector('#reasons button[data-indicator="attitude"]').getAttribute("aria-pressed") === "true"`)
+	pad.Click("#rate-submit")
 
-	pad.waitFor(3*time.Second, `!document.querySelector("#ask").hidden && document.querySelector("#ask-matter").textContent.includes("身份证换领")`)
-	pad.click(`#levels button[data-score="1"]`)
-	pad.waitFor(time.Second, `!document.querySelector("#why-title-low").hidden && document.querySelector("#rate-submit").disabled`)
-	pad.waitText(time.Second, "#reasons", "服务态度差") // the options of a poor level
-	pad.click(`#reasons button[data-indicator="efficiency"]`)
-	pad.click(`#reasons button[data-indicator="overall"]`)
-	pad.click(`#reasons button[data-indicator="overall"]`) // pressed twice: not chosen
-	pad.click("#rate-submit")
-	pad.waitFor(3*time.Second, `!document.querySelector("#thanks").hidden`) // 出生登记 is not asked again
+	pad.WaitFor(3*time.Second, `!document.querySelector("#ask").hidden && document.querySelector("#ask-matter").textContent.includes("身份证换领")`)
+	pad.Click(`#levels button[data-score="1"]`)
+	pad.WaitFor(time.Second, `!document.querySelector("#why-title-low").hidden && document.querySelector("#rate-submit").disabled`)
+	pad.WaitText(time.Second, "#reasons", "服务态度差") // the options of a poor level
+	pad.Click(`#reasons button[data-indicator="efficiency"]`)
+	pad.Click(`#reasons button[data-indicator="overall"]`)
+	pad.Click(`#reasons button[data-indicator="overall"]`) // pressed twice: not chosen
+	pad.Click("#rate-submit")
+	pad.WaitFor(3*time.Second, `!document.querySelector("#thanks").hidden`) // 出生登记 is not asked again
 
-	deadline := time.Now().Add(waitLimit(5 * time.Second))
+	deadline := time.Now().Add(browsertest.WaitLimit(5 * time.Second))
 	for {
 		a, r := h.matterOf(tk.ID, "hukou-move")["rating"], h.matterOf(tk.ID, "id-renew")["rating"]
 		if a != nil && r != nil {
@@ -233,12 +263,12 @@ func TestPhonePageVisit(t *testing.T) {
 	h.openWindow(1, "wang")
 	tk := h.issue("A")
 	p := b.MustTab(t, 390, 844)
-	p.open(h.Server.URL + "/t/" + tk.ID)
-	p.waitFor(10*time.Second, `!document.querySelector("#guide").hidden`)
-	p.waitText(time.Second, "#guide", "户口簿") // every matter of 户政, before any was chosen
-	p.waitText(time.Second, "#guide", "出生医学证明")
-	p.axe()
-	p.shot("phone-guide")
+	p.Open(h.Server.URL + "/t/" + tk.ID)
+	p.WaitFor(10*time.Second, `!document.querySelector("#guide").hidden`)
+	p.WaitText(time.Second, "#guide", "户口簿") // every matter of 户政, before any was chosen
+	p.WaitText(time.Second, "#guide", "出生医学证明")
+	p.Axe()
+	p.Shot("phone-guide")
 
 	if got := h.call(1); got.ID != tk.ID {
 		t.Fatalf("window 1 called %s", got.Number)
@@ -247,21 +277,21 @@ func TestPhonePageVisit(t *testing.T) {
 		h.api("POST", "tickets/"+tk.ID+"/add-matter", h.admin, map[string]string{"matter": c}, nil)
 	}
 	// the citizen's own matters now: the checklist narrows to them
-	p.waitFor(10*time.Second, `document.querySelectorAll("#guide .guide-matter").length === 2`)
+	p.WaitFor(10*time.Second, `document.querySelectorAll("#guide .guide-matter").length === 2`)
 	h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]any{"matter": "hukou-move", "outcome": "incomplete", "missing": []int{2}}, nil)
-	p.waitFor(10*time.Second, `!document.querySelector("#notice").hidden`)
-	p.waitText(time.Second, "#notice", "准迁证")
-	p.waitText(time.Second, "#notice-title", tk.Number)
-	p.waitFor(time.Second, `!document.querySelector("#rate").hidden && document.querySelector("#rate-matter").textContent.includes("户口迁移")`)
-	p.axe()
-	p.shot("phone-notice")
+	p.WaitFor(10*time.Second, `!document.querySelector("#notice").hidden`)
+	p.WaitText(time.Second, "#notice", "准迁证")
+	p.WaitText(time.Second, "#notice-title", tk.Number)
+	p.WaitFor(time.Second, `!document.querySelector("#rate").hidden && document.querySelector("#rate-matter").textContent.includes("户口迁移")`)
+	p.Axe()
+	p.Shot("phone-notice")
 
-	p.click(`#rate-levels button[data-score="2"]`)
-	p.waitFor(time.Second, `document.querySelector("#rate-send").disabled`)
-	p.click(`#rate-options button[data-indicator="attitude"]`)
-	p.click("#rate-send")
+	p.Click(`#rate-levels button[data-score="2"]`)
+	p.WaitFor(time.Second, `document.querySelector("#rate-send").disabled`)
+	p.Click(`#rate-options button[data-indicator="attitude"]`)
+	p.Click("#rate-send")
 	r := h.waitMatter(tk.ID, "hukou-move", "outcome", "incomplete")
-	deadline := time.Now().Add(waitLimit(5 * time.Second))
+	deadline := time.Now().Add(browsertest.WaitLimit(5 * time.Second))
 	for r["rating"] == nil && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		r = h.matterOf(tk.ID, "hukou-move")
@@ -273,10 +303,10 @@ func TestPhonePageVisit(t *testing.T) {
 	h.api("POST", "tickets/"+tk.ID+"/outcome", h.admin, map[string]any{"matter": "id-renew", "outcome": "done"}, nil)
 	h.api("POST", "tickets/"+tk.ID+"/start", h.admin, nil, nil)
 	h.api("POST", "tickets/"+tk.ID+"/complete", h.admin, nil, nil)
-	p.waitFor(10*time.Second, `document.querySelector("#rate-matter").textContent.includes("身份证换领")`)
-	p.click(`#rate-levels button[data-score="5"]`)
-	p.click("#rate-send")
-	p.waitText(5*time.Second, "#rate-title", "感谢")
+	p.WaitFor(10*time.Second, `document.querySelector("#rate-matter").textContent.includes("身份证换领")`)
+	p.Click(`#rate-levels button[data-score="5"]`)
+	p.Click("#rate-send")
+	p.WaitText(5*time.Second, "#rate-title", "感谢")
 	h.waitTicket(tk.ID, "status", "done")
 	deadline = time.Now().Add(5 * time.Second)
 	for h.matterOf(tk.ID, "id-renew")["rating"] == nil {
@@ -291,8 +321,8 @@ func TestPhonePageVisit(t *testing.T) {
 }
 
 func (tb *tab) visible(sel string) bool {
-	tb.t.Helper()
-	return eval[bool](tb, fmt.Sprintf(`!document.querySelector(%q).hidden`, sel))
+	tb.T.Helper()
+	return browsertest.Eval[bool](tb, fmt.Sprintf(`!document.querySelector(%q).hidden`, sel))
 }
 
 // TestDashboardShowsVisitFigures: the dashboard shows the server's walk,
@@ -323,13 +353,13 @@ func TestDashboardShowsVisitFigures(t *testing.T) {
 		t.Fatalf("figures: %+v", fig)
 	}
 	d := b.MustTab(t, 1920, 1080)
-	d.open(h.Server.URL + "/dashboard")
+	d.Open(h.Server.URL + "/dashboard")
 	d.login(h.admin)
-	d.waitText(10*time.Second, `#onevisit tr[data-matter="hukou-move"]`, "户口迁移")
-	d.waitText(time.Second, `#onevisit tr[data-matter="hukou-move"]`, "100%")
-	d.waitText(time.Second, `#windows-fig tr[data-window="1"]`, "1号窗口")
-	d.waitText(time.Second, `#windows-fig tr[data-window="1"]`, "100%")
-	d.waitFor(time.Second, `document.querySelectorAll('#clerks tr[data-clerk] td').length === 8`)
-	d.waitText(time.Second, "#onevisit-note", "30 天")
-	d.axe()
+	d.WaitText(10*time.Second, `#onevisit tr[data-matter="hukou-move"]`, "户口迁移")
+	d.WaitText(time.Second, `#onevisit tr[data-matter="hukou-move"]`, "100%")
+	d.WaitText(time.Second, `#windows-fig tr[data-window="1"]`, "1号窗口")
+	d.WaitText(time.Second, `#windows-fig tr[data-window="1"]`, "100%")
+	d.WaitFor(time.Second, `document.querySelectorAll('#clerks tr[data-clerk] td').length === 8`)
+	d.WaitText(time.Second, "#onevisit-note", "30 天")
+	d.Axe()
 }

@@ -2,35 +2,24 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
-	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
+	"hallq/internal/browsertest"
 	"hallq/internal/halltest"
 	"hallq/ui/web"
 )
 
-const chromium = "/usr/bin/chromium"
-
 var screenshots = flag.String("screenshots", "", "write a screenshot of each page into this directory (e.g. ../../docs/screenshots)")
-
-//go:embed testdata/axe.min.js
-var axeSource string
 
 // hallClock is the hall's time: 10:00 in Shanghai today, running forward
 // with the real clock, so every test is inside opening hours.
@@ -138,224 +127,39 @@ func (h *testHall) openWindow(n int, clerk string) {
 
 // ---- the browser ----
 
-// browser is one headless Chromium shared by the subtests; each page runs
-// in its own tab.
-type browser struct {
-	ctx context.Context
-}
+// browser is one headless Chromium shared by the subtests
+// (hallq/internal/browsertest); each page runs in its own tab, in a
+// browser context of its own (a board, a console and a pad in one test
+// are three devices).
+type browser struct{ *browsertest.Browser }
 
 func MustBrowser(t *testing.T) *browser {
 	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("browser tests need Chromium at %s (apt-get install -y chromium): %v", chromium, err)
-	}
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1920, 1080))
-	t.Cleanup(cancel)
-	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return &browser{ctx: ctx}
+	return &browser{browsertest.MustBrowser(t, browsertest.Config{Screenshots: *screenshots, Prefix: "web-"})}
 }
 
-// tab is one page. Uncaught exceptions and security messages (CSP
-// violations) fail the test when it ends.
-type tab struct {
-	t   *testing.T
-	ctx context.Context
-	mu  sync.Mutex
-	bad []string
-}
+// tab is one page, with the hall pages' own steps (signing in).
+type tab struct{ *browsertest.Tab }
 
 func (b *browser) MustTab(t *testing.T, width, height int64) *tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	tb := &tab{t: t, ctx: ctx}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
-		t.Fatal(err)
-	}
-	msgs := chromedp.Console(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Source == "security" {
-				tb.mu.Lock()
-				tb.bad = append(tb.bad, m.String())
-				tb.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		tb.mu.Lock()
-		defer tb.mu.Unlock()
-		for _, m := range tb.bad {
-			t.Errorf("page problem: %s", m)
-		}
-	})
-	return tb
+	return &tab{b.Browser.MustTab(t, width, height)}
 }
 
-func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		tb.t.Fatal(err)
-	}
+// beside opens another tab of tb's browser (its cookies and storage): the
+// same machine.
+func (tb *tab) beside(t *testing.T, width, height int64) *tab {
+	t.Helper()
+	return &tab{tb.MustTabBeside(t, width, height)}
 }
-
-func (tb *tab) open(url string) { tb.t.Helper(); tb.do(chromedp.Navigate(url)) }
-
-// eval evaluates a JavaScript expression into a T.
-func eval[T any](tb *tab, expr string) T {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
-}
-
-// waitFor polls a JavaScript expression until it is true and returns how
-// long that took. within is how soon a person would expect it; a test does
-// not fail on a timing (a busy machine is slow, benchmarks measure speed),
-// so it fails only when the expression stays false for waitLimit(within),
-// and logs a wait beyond within.
-func (tb *tab) waitFor(within time.Duration, expr string) time.Duration {
-	tb.t.Helper()
-	start, limit := time.Now(), waitLimit(within)
-	for {
-		if tb.evalWhileNavigating(expr) {
-			took := time.Since(start)
-			if took > within {
-				tb.t.Logf("took %v (expected within %v): %s", took.Round(time.Millisecond), within, expr)
-			}
-			return took
-		}
-		if time.Since(start) > limit {
-			tb.t.Fatalf("not true within %v: %s\npage: %s", limit, expr, eval[string](tb, `document.body.innerText.slice(0, 600)`))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// evalWhileNavigating evaluates a condition that may be waiting on a
-// navigation: while the page is being replaced the browser answers
-// "Inspected target navigated or closed" or loses the execution context,
-// which means "not yet", not a failure. Other errors fail the test.
-func (tb *tab) evalWhileNavigating(expr string) bool {
-	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		if m := err.Error(); strings.Contains(m, "navigated or closed") || strings.Contains(m, "context was destroyed") || strings.Contains(m, "Cannot find context") {
-			return false
-		}
-		tb.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
-}
-
-// settle brings the element sel names into view and waits until it has
-// been the same element in the same place for three frames (at most two
-// seconds): a list re-rendered from the stream replaces its rows, and a
-// page still growing moves what is below.
-func (tb *tab) settle(sel string) {
-	tb.t.Helper()
-	tb.evalWhileNavigating(fmt.Sprintf(`new Promise((done) => {
-		let last = "", node = null, still = 0, frames = 0;
-		const look = () => {
-			const e = document.querySelector(%q);
-			if (e && e !== node) { node = e; still = 0; e.scrollIntoView({block: "center", inline: "center"}); }
-			const b = e ? e.getBoundingClientRect() : null, now = b ? [b.x, b.y, b.width, b.height].join() : "";
-			still = e && now === last ? still + 1 : 0;
-			last = now;
-			if (still >= 3 || ++frames > 120) done(true); else requestAnimationFrame(look);
-		};
-		requestAnimationFrame(look);
-	})`, sel))
-}
-
-// waitLimit is how long waitFor waits before it fails: ten times what a
-// person would expect, and at least 30 s.
-func waitLimit(within time.Duration) time.Duration { return max(10*within, 30*time.Second) }
-
-// text returns the text of the first element that matches a CSS selector.
-func (tb *tab) text(sel string) string {
-	tb.t.Helper()
-	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
-}
-
-func (tb *tab) waitText(within time.Duration, sel, want string) {
-	tb.t.Helper()
-	tb.waitFor(within, fmt.Sprintf(`((document.querySelector(%q) || {}).textContent || "").includes(%q)`, sel, want))
-}
-
-// click presses the element as a person's tap would (a mouse event at
-// its centre, so whatever covers it gets the tap instead). It first brings
-// the element into view and waits until it has stopped moving for three
-// frames: a tap computed while the page above it was still growing (a
-// table filling in from the stream) landed beside the button.
-func (tb *tab) click(sel string) {
-	tb.t.Helper()
-	tb.waitFor(time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, sel))
-	tb.settle(sel)
-	tb.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
-}
-
-func (tb *tab) key(k string) { tb.t.Helper(); tb.do(chromedp.KeyEvent(k)) }
 
 func (tb *tab) login(token string) {
-	tb.t.Helper()
+	tb.T.Helper()
 	// the clerk console asks for name and password; its token field is folded away
-	tb.waitFor(5*time.Second, `!document.querySelector("#login").hidden`)
-	eval[bool](tb, `(document.querySelectorAll("#login details").forEach((d) => (d.open = true)), true)`)
-	tb.do(chromedp.SendKeys(chromedp.CSS("#token"), token, chromedp.NodeVisible), chromedp.Click(chromedp.CSS("#login button[type=submit]")))
-}
-
-// axe runs axe-core in the page and fails on serious or critical violations.
-func (tb *tab) axe() {
-	tb.t.Helper()
-	if !eval[bool](tb, `typeof axe === "object"`) {
-		eval[any](tb, axeSource+";0")
-	}
-	found := eval[[]string](tb, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
-		.filter(v => v.impact === "serious" || v.impact === "critical")
-		.map(v => v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))`)
-	for _, v := range found {
-		tb.t.Errorf("accessibility: %s", v)
-	}
-}
-
-// shot writes a screenshot when -screenshots is given.
-func (tb *tab) shot(name string) {
-	tb.t.Helper()
-	if *screenshots == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		tb.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(*screenshots, "web-"+name+".png"), png, 0o644); err != nil {
-		tb.t.Fatal(err)
-	}
+	tb.WaitFor(5*time.Second, `!document.querySelector("#login").hidden`)
+	browsertest.Eval[bool](tb, `(document.querySelectorAll("#login details").forEach((d) => (d.open = true)), true)`)
+	tb.Type("#token", token)
+	tb.Click("#login button[type=submit]")
 }
 
 // ---- the tests ----
@@ -373,44 +177,47 @@ func TestPages(t *testing.T) {
 		h.openWindow(3, "zhao")
 		h.call(3)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.URL + "/display?token=" + display)
-		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
-		if got := eval[string](tb, `location.search + "|" + localStorage.getItem("hallq.token.display")`); got != "|"+display {
+		tb.Open(h.URL + "/display?token=" + display)
+		tb.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		if got := browsertest.Eval[string](tb, `location.search + "|" + localStorage.getItem("hallq.token.display")`); got != "|"+display {
 			t.Errorf("token not moved from the address into localStorage: %q", got)
 		}
-		tb.waitText(2*time.Second, `#waiting li[data-service="E"] strong`, "3")
+		tb.WaitText(2*time.Second, `#waiting li[data-service="E"] strong`, "3")
 		// headless Chromium holds sound back until the page is touched: the
 		// board says so, and one tap lets it through
-		tb.waitFor(2*time.Second, `!document.querySelector("#sound-hint").hidden`)
-		tb.click("#latest")
-		tb.waitFor(2*time.Second, `document.querySelector("#sound-hint").hidden`)
+		tb.WaitFor(2*time.Second, `!document.querySelector("#sound-hint").hidden`)
+		tb.Click("#latest")
+		tb.WaitFor(2*time.Second, `document.querySelector("#sound-hint").hidden`)
 
 		called := h.call(1)
-		took := tb.waitFor(time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q &&
+		took := tb.WaitFor(time.Second, fmt.Sprintf(`document.querySelector("#latest-number").textContent === %q &&
 			window.hallqAnnouncements.includes("请 A 零 零 一 号，到 1 号窗口办理")`, called.Number))
+
 		t.Logf("call %s on the board and announced after %v", called.Number, took)
-		tb.waitText(time.Second, "#latest-window", "1 号窗口")
+		tb.WaitText(time.Second, "#latest-window", "1 号窗口")
 
 		h.api("POST", "tickets/"+called.ID+"/recall", h.admin, nil, nil)
-		tb.waitFor(2*time.Second, `window.hallqAnnouncements.includes("重呼，请 A 零 零 一 号，到 1 号窗口办理")`)
-		if got := eval[[]string](tb, `window.hallqAnnouncements`); len(got) != 2 {
+		tb.WaitFor(2*time.Second, `window.hallqAnnouncements.includes("重呼，请 A 零 零 一 号，到 1 号窗口办理")`)
+		if got := browsertest.Eval[[]string](tb, `window.hallqAnnouncements`); len(got) != 2 {
 			t.Errorf("announcements = %q, want the call and the recall", got)
 		}
-		tb.axe()
+		tb.Axe()
 
-		strip := b.MustTab(t, 1920, 540)
-		strip.open(h.URL + "/display/window/1")
-		strip.waitText(3*time.Second, "#number", called.Number)
-		strip.axe()
+		// the board's machine drives the window strip too: the strip finds
+		// the display token the board keeps in their browser's localStorage
+		strip := tb.beside(t, 1920, 540)
+		strip.Open(h.URL + "/display/window/1")
+		strip.WaitText(3*time.Second, "#number", called.Number)
+		strip.Axe()
 	})
 
 	t.Run("board speaks with a local Chinese voice, mainland first", func(t *testing.T) {
 		h := MustStartHall(t)
 		tb := b.MustTab(t, 800, 600)
-		tb.open(h.URL + "/display")
+		tb.Open(h.URL + "/display")
 		// the browser's voices, stubbed: what each engine lists, and which one the board takes
 		pick := func(voices string) string {
-			return eval[string](tb, `import("/assets/js/announce.js").then((m) => new Promise((done) => {
+			return browsertest.Eval[string](tb, `import("/assets/js/announce.js").then((m) => new Promise((done) => {
 				window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; } };
 				speechSynthesis.getVoices = () => `+voices+`;
 				speechSynthesis.speak = (u) => { done(u.voice.name + "|" + u.text); u.onend(); };
@@ -438,31 +245,31 @@ func TestPages(t *testing.T) {
 		}
 		h.openWindow(1, "li")
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.URL + "/display?token=" + display)
-		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		tb.Open(h.URL + "/display?token=" + display)
+		tb.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		first := h.call(1)
 		say := func(n string) string {
 			return "请 E " + strings.Join(strings.Split(spell(n[1:]), ""), " ") + " 号，到 1 号窗口办理"
 		}
-		tb.waitFor(time.Second, fmt.Sprintf(`window.hallqAnnouncements.includes(%q)`, say(first.Number)))
+		tb.WaitFor(time.Second, fmt.Sprintf(`window.hallqAnnouncements.includes(%q)`, say(first.Number)))
 
 		h.restart()
-		tb.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state !== "open"`)
+		tb.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state !== "open"`)
 		h.finish(first)     // not announced
 		second := h.call(1) // while the board is away: replayed and announced once
-		took := tb.waitFor(10*time.Second, fmt.Sprintf(`document.querySelector("#conn").dataset.state === "open" && window.hallqAnnouncements.includes(%q)`, say(second.Number)))
+		took := tb.WaitFor(10*time.Second, fmt.Sprintf(`document.querySelector("#conn").dataset.state === "open" && window.hallqAnnouncements.includes(%q)`, say(second.Number)))
 		t.Logf("board back and caught up %v after the restart", took)
 		h.finish(second)
 		third := h.call(1)
-		tb.waitFor(3*time.Second, fmt.Sprintf(`window.hallqAnnouncements.includes(%q)`, say(third.Number))) // after the one playing
+		tb.WaitFor(3*time.Second, fmt.Sprintf(`window.hallqAnnouncements.includes(%q)`, say(third.Number))) // after the one playing
 
-		got := eval[[]string](tb, `window.hallqAnnouncements`)
+		got := browsertest.Eval[[]string](tb, `window.hallqAnnouncements`)
 		want := []string{say(first.Number), say(second.Number), say(third.Number)}
 		if !slices.Equal(got, want) {
 			t.Errorf("announcements = %q, want %q", got, want)
 		}
-		if tb.text("#latest-number") != third.Number {
-			t.Errorf("latest call shows %q, want %s", tb.text("#latest-number"), third.Number)
+		if tb.Text("#latest-number") != third.Number {
+			t.Errorf("latest call shows %q, want %s", tb.Text("#latest-number"), third.Number)
 		}
 	})
 
@@ -473,40 +280,40 @@ func TestPages(t *testing.T) {
 		h.issue("E")
 
 		pad := b.MustTab(t, 1280, 800)
-		pad.open(h.URL + "/rate/1")
+		pad.Open(h.URL + "/rate/1")
 		pad.login(clerk)
-		pad.waitFor(5*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
+		pad.WaitFor(5*time.Second, `!document.querySelector("#idle").hidden && document.querySelector("#conn").dataset.state === "open"`)
 
 		c := b.MustTab(t, 1920, 1080)
-		c.open(h.URL + "/clerk")
-		c.axe()
+		c.Open(h.URL + "/clerk")
+		c.Axe()
 		c.login(clerk)
-		c.waitFor(5*time.Second, `!document.querySelector("#console").hidden && !document.querySelector("#open").disabled`)
-		c.click("#open")
-		c.waitFor(3*time.Second, `!document.querySelector("#call").disabled`)
-		c.key("n")
-		c.waitText(3*time.Second, "#cur-number", first.Number)
-		c.waitText(time.Second, "#cur-status", "已叫号")
-		c.key("s")
-		c.waitText(3*time.Second, "#cur-status", "办理中")
-		c.waitText(3*time.Second, "#queue", "E001")
-		c.axe()
-		c.key("c")
-		c.waitFor(3*time.Second, `document.querySelector("#cur-number").textContent === "—" && document.querySelector("#count-done").textContent === "1"`)
+		c.WaitFor(5*time.Second, `!document.querySelector("#console").hidden && !document.querySelector("#open").disabled`)
+		c.Click("#open")
+		c.WaitFor(3*time.Second, `!document.querySelector("#call").disabled`)
+		c.Key("n")
+		c.WaitText(3*time.Second, "#cur-number", first.Number)
+		c.WaitText(time.Second, "#cur-status", "已叫号")
+		c.Key("s")
+		c.WaitText(3*time.Second, "#cur-status", "办理中")
+		c.WaitText(3*time.Second, "#queue", "E001")
+		c.Axe()
+		c.Key("c")
+		c.WaitFor(3*time.Second, `document.querySelector("#cur-number").textContent === "—" && document.querySelector("#count-done").textContent === "1"`)
 
-		pad.waitFor(3*time.Second, `!document.querySelector("#ask").hidden`)
-		pad.waitText(time.Second, "#ask-ticket", first.Number)
-		pad.shot("rate")
-		pad.axe()
-		pad.click(`#levels button[data-score="2"]`)
-		pad.waitFor(time.Second, `!document.querySelector("#why").hidden`)
-		pad.axe()
-		pad.waitFor(time.Second, `document.querySelector("#rate-submit").disabled`) // a poor rating needs its reason
-		pad.click(`#reasons button[data-indicator="efficiency"]`)
-		pad.click("#rate-submit")
-		pad.waitFor(time.Second, `!document.querySelector("#thanks").hidden`)
+		pad.WaitFor(3*time.Second, `!document.querySelector("#ask").hidden`)
+		pad.WaitText(time.Second, "#ask-ticket", first.Number)
+		pad.Shot("rate")
+		pad.Axe()
+		pad.Click(`#levels button[data-score="2"]`)
+		pad.WaitFor(time.Second, `!document.querySelector("#why").hidden`)
+		pad.Axe()
+		pad.WaitFor(time.Second, `document.querySelector("#rate-submit").disabled`) // a poor rating needs its reason
+		pad.Click(`#reasons button[data-indicator="efficiency"]`)
+		pad.Click("#rate-submit")
+		pad.WaitFor(time.Second, `!document.querySelector("#thanks").hidden`)
 
-		deadline := time.Now().Add(waitLimit(3 * time.Second))
+		deadline := time.Now().Add(browsertest.WaitLimit(3 * time.Second))
 		for {
 			var tk ticket
 			h.api("GET", "tickets/"+first.ID, h.admin, nil, &tk)
@@ -540,9 +347,9 @@ func TestPages(t *testing.T) {
 			"online": true, "pending_offline": 1, "set_aside_offline": 2}, nil)
 
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.URL + "/dashboard")
+		tb.Open(h.URL + "/dashboard")
 		tb.login(h.admin)
-		tb.waitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
+		tb.WaitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
 
 		check := func() {
 			t.Helper()
@@ -555,45 +362,45 @@ func TestPages(t *testing.T) {
 			total := 0
 			for _, s := range svcs {
 				total += s.Waiting
-				tb.waitText(2*time.Second, fmt.Sprintf(`#services tr[data-service=%q] [data-field="waiting"]`, s.Code), fmt.Sprint(s.Waiting))
-				if got := tb.text(fmt.Sprintf(`#services tr[data-service=%q] [data-field="issued"]`, s.Code)); got != fmt.Sprint(s.Issued) {
+				tb.WaitText(2*time.Second, fmt.Sprintf(`#services tr[data-service=%q] [data-field="waiting"]`, s.Code), fmt.Sprint(s.Waiting))
+				if got := tb.Text(fmt.Sprintf(`#services tr[data-service=%q] [data-field="issued"]`, s.Code)); got != fmt.Sprint(s.Issued) {
 					t.Errorf("service %s issued shows %q, API says %d", s.Code, got, s.Issued)
 				}
 			}
-			tb.waitText(2*time.Second, "#kpi-waiting", fmt.Sprint(total))
+			tb.WaitText(2*time.Second, "#kpi-waiting", fmt.Sprint(total))
 		}
 		check()
-		if got := tb.text("#kpi-open"); got != "2" {
+		if got := tb.Text("#kpi-open"); got != "2" {
 			t.Errorf("open windows = %q, want 2", got)
 		}
-		if got := tb.text("#kpi-served"); got != "1" {
+		if got := tb.Text("#kpi-served"); got != "1" {
 			t.Errorf("served today = %q, want 1", got)
 		}
-		tb.waitText(2*time.Second, `#windows tr[data-window="2"]`, "暂停服务")
-		tb.waitText(2*time.Second, `#devices [data-field="offline"]`, "1 · 搁置 2 set aside")
-		if got := tb.text("#devices tr"); !strings.Contains(got, "kiosk-1") || !strings.Contains(got, "纸少 paper low") {
+		tb.WaitText(2*time.Second, `#windows tr[data-window="2"]`, "暂停服务")
+		tb.WaitText(2*time.Second, `#devices [data-field="offline"]`, "1 · 搁置 2 set aside")
+		if got := tb.Text("#devices tr"); !strings.Contains(got, "kiosk-1") || !strings.Contains(got, "纸少 paper low") {
 			t.Errorf("kiosk row = %q", got)
 		}
 
 		h.issue("A") // live: the page follows the event stream
 		check()
 
-		tb.shot("dashboard")
-		tb.click(`#report button[type=submit]`)
-		tb.waitText(3*time.Second, "#report-rows", "A")
-		tb.axe()
+		tb.Shot("dashboard")
+		tb.Click(`#report button[type=submit]`)
+		tb.WaitText(3*time.Second, "#report-rows", "A")
+		tb.Axe()
 	})
 
 	t.Run("dashboard changes a daily quota in the hall configuration", func(t *testing.T) {
 		h := MustStartHall(t)
 		tb := b.MustTab(t, 1920, 1080)
-		tb.open(h.URL + "/dashboard")
+		tb.Open(h.URL + "/dashboard")
 		tb.login(h.admin)
 		quota := `#cfg-services tr[data-service="E"] [data-f="quota"]`
-		tb.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null`, quota))
-		eval[bool](tb, fmt.Sprintf(`(() => { const i = document.querySelector(%q); i.value = "42"; i.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, quota))
-		tb.click("#cfg-save")
-		tb.waitText(5*time.Second, "#cfg-result", "已保存")
+		tb.WaitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null`, quota))
+		browsertest.Eval[bool](tb, fmt.Sprintf(`(() => { const i = document.querySelector(%q); i.value = "42"; i.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, quota))
+		tb.Click("#cfg-save")
+		tb.WaitText(5*time.Second, "#cfg-result", "已保存")
 		type service struct {
 			Code       string `json:"code"`
 			DailyQuota int    `json:"daily_quota"`
@@ -603,9 +410,9 @@ func TestPages(t *testing.T) {
 		if i := slices.IndexFunc(cfg.Services, func(s service) bool { return s.Code == "E" }); i < 0 || cfg.Services[i].DailyQuota != 42 {
 			t.Fatalf("GET /api/v1/config after saving: %+v", cfg.Services)
 		}
-		eval[bool](tb, `(document.querySelector("#hall-config").scrollIntoView(), true)`)
-		tb.shot("dashboard-config")
-		tb.axe()
+		browsertest.Eval[bool](tb, `(document.querySelector("#hall-config").scrollIntoView(), true)`)
+		tb.Shot("dashboard-config")
+		tb.Axe()
 	})
 
 	t.Run("a configuration change shows on board, window strip and console without a reload", func(t *testing.T) {
@@ -617,15 +424,15 @@ func TestPages(t *testing.T) {
 		h.call(1)
 
 		board := b.MustTab(t, 1920, 1080)
-		board.open(h.URL + "/display?token=" + display)
-		board.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
-		strip := b.MustTab(t, 1920, 540)
-		strip.open(h.URL + "/display/window/1")
-		strip.waitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		board.Open(h.URL + "/display?token=" + display)
+		board.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		strip := board.beside(t, 1920, 540) // the board's machine: its display token
+		strip.Open(h.URL + "/display/window/1")
+		strip.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
 		console := b.MustTab(t, 1920, 1080)
-		console.open(h.URL + "/clerk")
+		console.Open(h.URL + "/clerk")
 		console.login(clerk)
-		console.waitText(5*time.Second, "#cur-number", "A001")
+		console.WaitText(5*time.Second, "#cur-number", "A001")
 
 		var cfg map[string]any
 		h.api("GET", "config", h.admin, nil, &cfg)
@@ -641,12 +448,12 @@ func TestPages(t *testing.T) {
 		rename(cfg["services"], "code", "A", "户籍业务")
 		h.api("PUT", "config", h.admin, cfg, nil)
 
-		board.waitText(3*time.Second, "#hall", "新区政务服务中心")
-		board.waitText(3*time.Second, `#waiting li[data-service="A"]`, "户籍业务")
-		strip.waitText(3*time.Second, "#name", "一号综合窗口")
-		strip.waitText(time.Second, "#number", "A001")
-		console.waitText(3*time.Second, "#cur-service", "户籍业务")
-		console.waitText(3*time.Second, "#win-detail", "一号综合窗口")
+		board.WaitText(3*time.Second, "#hall", "新区政务服务中心")
+		board.WaitText(3*time.Second, `#waiting li[data-service="A"]`, "户籍业务")
+		strip.WaitText(3*time.Second, "#name", "一号综合窗口")
+		strip.WaitText(time.Second, "#number", "A001")
+		console.WaitText(3*time.Second, "#cur-service", "户籍业务")
+		console.WaitText(3*time.Second, "#win-detail", "一号综合窗口")
 	})
 
 	t.Run("status page follows the ticket until it is called", func(t *testing.T) {
@@ -656,21 +463,21 @@ func TestPages(t *testing.T) {
 		h.openWindow(8, "qian")
 
 		tb := b.MustTab(t, 390, 844)
-		tb.open(h.URL + "/t/" + mine.ID)
-		tb.waitText(3*time.Second, "#number", mine.Number)
-		tb.waitText(time.Second, "#status", "等候中")
-		tb.waitText(time.Second, "#ahead", "1 人")
-		tb.axe()
+		tb.Open(h.URL + "/t/" + mine.ID)
+		tb.WaitText(3*time.Second, "#number", mine.Number)
+		tb.WaitText(time.Second, "#status", "等候中")
+		tb.WaitText(time.Second, "#ahead", "1 人")
+		tb.Axe()
 		h.finish(h.call(8))
-		tb.waitText(7*time.Second, "#ahead", "0 人")
-		tb.shot("status")
+		tb.WaitText(7*time.Second, "#ahead", "0 人")
+		tb.Shot("status")
 		h.call(8)
-		took := tb.waitFor(7*time.Second, `!document.querySelector("#called").hidden && document.querySelector("#called").textContent === "请到 8 号窗口办理"`)
+		took := tb.WaitFor(7*time.Second, `!document.querySelector("#called").hidden && document.querySelector("#called").textContent === "请到 8 号窗口办理"`)
 		t.Logf("status page showed the call after %v", took)
-		tb.click("#lang")
-		tb.waitText(time.Second, "#called", "Please go to window 8")
-		tb.shot("status-called")
-		tb.axe()
+		tb.Click("#lang")
+		tb.WaitText(time.Second, "#called", "Please go to window 8")
+		tb.Shot("status-called")
+		tb.Axe()
 	})
 }
 
@@ -680,47 +487,47 @@ func TestRemotePage(t *testing.T) {
 	h.issue("A")
 
 	tb := b.MustTab(t, 390, 844)
-	tb.open(h.URL + "/remote")
+	tb.Open(h.URL + "/remote")
 	// A and B may be taken remotely in the sample hall; C, D and E may not
-	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
-	if got := eval[string](tb, `[...document.querySelectorAll("#services input")].map(i => i.value).join(",")`); got != "A,B" {
+	tb.WaitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
+	if got := browsertest.Eval[string](tb, `[...document.querySelectorAll("#services input")].map(i => i.value).join(",")`); got != "A,B" {
 		t.Errorf("services offered: %q, want A,B", got)
 	}
-	tb.axe()
-	tb.click(`label[for="svc-A"]`)
-	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "11010519491231002X", chromedp.NodeVisible))
-	tb.shot("remote")
-	tb.click("#submit")
-	tb.waitFor(5*time.Second, `location.pathname.startsWith("/t/")`)
-	tb.waitText(5*time.Second, "#number", "A002")
-	tb.waitText(time.Second, "#ahead", "1 人")
-	first := eval[string](tb, `location.pathname`)
-	if c := eval[string](tb, `localStorage.getItem("hallq.remote.claim") || ""`); len(c) != 32 {
+	tb.Axe()
+	tb.Click(`label[for="svc-A"]`)
+	tb.Type("#id-number", "11010519491231002X")
+	tb.Shot("remote")
+	tb.Click("#submit")
+	tb.WaitFor(5*time.Second, `location.pathname.startsWith("/t/")`)
+	tb.WaitText(5*time.Second, "#number", "A002")
+	tb.WaitText(time.Second, "#ahead", "1 人")
+	first := browsertest.Eval[string](tb, `location.pathname`)
+	if c := browsertest.Eval[string](tb, `localStorage.getItem("hallq.remote.claim") || ""`); len(c) != 32 {
 		t.Errorf("the page keeps no claim for its ticket: %q", c)
 	}
 	// the same phone again (a reload, a double tap): the same ticket, not a
 	// refusal and not a second one
-	tb.open(h.URL + "/remote")
-	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
-	tb.click(`label[for="svc-A"]`)
-	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "11010519491231002X", chromedp.NodeVisible))
-	tb.click("#submit")
-	tb.waitFor(5*time.Second, `location.pathname.startsWith("/t/")`)
-	if again := eval[string](tb, `location.pathname`); again != first {
+	tb.Open(h.URL + "/remote")
+	tb.WaitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
+	tb.Click(`label[for="svc-A"]`)
+	tb.Type("#id-number", "11010519491231002X")
+	tb.Click("#submit")
+	tb.WaitFor(5*time.Second, `location.pathname.startsWith("/t/")`)
+	if again := browsertest.Eval[string](tb, `location.pathname`); again != first {
 		t.Errorf("the same phone took %s, then %s: want the same ticket", first, again)
 	}
 
 	// a wrong number gets plain words, in either language
-	tb.open(h.URL + "/remote")
-	tb.waitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
-	tb.click(`label[for="svc-A"]`)
-	tb.do(chromedp.SendKeys(chromedp.CSS("#id-number"), "110105194912310021", chromedp.NodeVisible))
-	tb.click("#submit")
-	tb.waitText(5*time.Second, "#error", "身份证号码有误")
-	tb.axe()
-	tb.click("#lang")
-	tb.waitText(time.Second, "#error", "ID number is not valid")
-	tb.waitText(time.Second, "#privacy", "never stored")
+	tb.Open(h.URL + "/remote")
+	tb.WaitFor(5*time.Second, `document.querySelectorAll("#services input[type=radio]").length === 2`)
+	tb.Click(`label[for="svc-A"]`)
+	tb.Type("#id-number", "110105194912310021")
+	tb.Click("#submit")
+	tb.WaitText(5*time.Second, "#error", "身份证号码有误")
+	tb.Axe()
+	tb.Click("#lang")
+	tb.WaitText(time.Second, "#error", "ID number is not valid")
+	tb.WaitText(time.Second, "#privacy", "never stored")
 }
 
 // spell writes digits in Chinese, as the board says them.

@@ -6,7 +6,7 @@
 
 import { $, el, fill } from '/assets/js/hallq.js';
 import { ErrorCode } from '/assets/js/codes.js';
-import { BookingReason, BookingStatus } from '/p/booking-codes.js';
+import { BookingReason, BookingStatus, StaffRole } from '/p/booking-codes.js';
 import { call, lang, prefs, setLang, t } from '/p/portal.js';
 
 // ---- sign-in ----
@@ -72,7 +72,7 @@ export function header(rerender) {
   const staff = who && who.staff;
   const whoBox = staff && !signedIn()
     ? el('div', { class: 'who' },
-        el('span', { id: 'who-staff' }, t({ zh: '工作人员：', en: 'Staff: ' }), staff.role === 'province_admin'
+        el('span', { id: 'who-staff' }, t({ zh: '工作人员：', en: 'Staff: ' }), staff.role === StaffRole.ProvinceAdmin
           ? t({ zh: '省级管理员', en: 'Province admin' }) : t({ zh: '大厅主管', en: 'Hall supervisor' })),
         el('a', { class: 'button secondary', href: '/province/' }, t({ zh: '省级看板', en: 'Province dashboard' })),
         el('button', { type: 'button', id: 'signout', class: 'secondary', onclick: signOut }, t({ zh: '退出登录', en: 'Sign out' })))

@@ -31,9 +31,11 @@ function render() {
     return;
   }
   const on = new Set((t.matters || []).map((m) => m.code));
+  const picked = $('#matter-add').value; // every event redraws: the clerk's pick stays while it is offered
   fill($('#matter-add'), el('option', { value: '', text: '选择事项 Choose a matter' }),
     hm.matters.filter((m) => !on.has(m.code)).map((m) => el('option', { value: m.code,
       text: `${m.name.zh}${m.name.en ? ' ' + m.name.en : ''}（${m.services.join('/')}）` })));
+  if (picked && !on.has(picked)) $('#matter-add').value = picked;
   $('#matter-add-btn').disabled = false;
   const ms = t.matters || [];
   fill($('#matters'), ms.length ? ms.map((m) => matterRow(t, m)) : el('li', { class: 'empty', text: '尚未添加事项 · No matter added yet' }));
