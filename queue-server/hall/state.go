@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,8 +163,12 @@ func (st *state) parseNumber(number, service string) (int, bool) {
 	if !strings.HasPrefix(number, service) {
 		return 0, false
 	}
+	rest := number[len(service):]
+	if n, err := strconv.Atoi(rest); err == nil && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return n, true // the usual form, without Sscanf's cost on every issue
+	}
 	var n int
-	if _, err := fmt.Sscanf(number[len(service):], "%d", &n); err != nil {
+	if _, err := fmt.Sscanf(rest, "%d", &n); err != nil {
 		return 0, false
 	}
 	return n, true
