@@ -225,11 +225,23 @@ func readEvent(events *bolt.Bucket, seq []byte) (hall.Event, error) {
 	return ev, nil
 }
 
-// fieldsOf is a part's JSON and its fields.
+// fieldsOf is a part's JSON (a *hall.Ticket or *hall.Window, as
+// json.Marshal writes it: eventjson.go) and its fields.
 func fieldsOf(v any) ([]byte, map[string]json.RawMessage, error) {
-	raw, err := json.Marshal(v)
+	var raw []byte
+	var err error
+	switch p := v.(type) {
+	case *hall.Ticket:
+		raw, err = appendTicket(nil, p)
+	case *hall.Window:
+		raw, err = appendWindow(nil, p)
+	default:
+		err = errTime
+	}
 	if err != nil {
-		return nil, nil, err
+		if raw, err = json.Marshal(v); err != nil {
+			return nil, nil, err
+		}
 	}
 	fields := map[string]json.RawMessage{}
 	if err := json.Unmarshal(raw, &fields); err != nil {
@@ -288,9 +300,9 @@ func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, ev *hall.Event
 		staged[key] = &base{seq: ev.Seq, day: ev.Day}
 	}
 	if p.parts == 0 {
-		return json.Marshal(ev)
+		return marshalEvent(ev)
 	}
-	rest, err := json.Marshal(&cp)
+	rest, err := marshalEvent(&cp)
 	if err != nil {
 		return nil, err
 	}
