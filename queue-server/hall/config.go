@@ -377,9 +377,11 @@ func parseClock(s string) (time.Duration, error) {
 	h, okH := digits2(s[:2])
 	m, okM := digits2(s[3:])
 	if !okH || !okM {
-		if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil {
+		var sh, sm int // their own: taking h's and m's addresses would put them on the heap on every call
+		if _, err := fmt.Sscanf(s, "%d:%d", &sh, &sm); err != nil {
 			return 0, fmt.Errorf("want HH:MM, got %q", s)
 		}
+		h, m = sh, sm
 	}
 	if h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("want HH:MM, got %q", s)

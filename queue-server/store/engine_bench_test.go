@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // bareGroupCommit is the reference for the engine: producers hand small
 // records to one loop that commits everything queued in one synced bbolt
 // transaction — no engine, no JSON, no network. It returns records/s.
-func bareGroupCommit(b *testing.B, dir string, producers, perProducer int) (perSec, perCommit float64) {
+func bareGroupCommit(b *testing.B, dir string, producers, perProducer int) (perSec, perCommit float64, cpu time.Duration) {
 	db, err := bolt.Open(filepath.Join(dir, "bare.db"), 0o600, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -63,6 +64,7 @@ func bareGroupCommit(b *testing.B, dir string, producers, perProducer int) (perS
 		}
 	}()
 	var wg sync.WaitGroup
+	cpu0 := cpuTime()
 	start := time.Now()
 	for range producers {
 		wg.Add(1)
@@ -77,9 +79,21 @@ func bareGroupCommit(b *testing.B, dir string, producers, perProducer int) (perS
 	}
 	wg.Wait()
 	perSec = float64(producers*perProducer) / time.Since(start).Seconds()
+	cpu = (cpuTime() - cpu0) / time.Duration(producers*perProducer)
 	close(in)
 	<-done
-	return perSec, float64(producers*perProducer) / float64(commits)
+	return perSec, float64(producers*perProducer) / float64(commits), cpu
+}
+
+// cpuTime is the CPU time the process has used (user and system, every
+// thread): CPU per operation, which a shared machine's load moves far less
+// than a rate.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // oneRecordCommits commits n records of 300 bytes one per synced bbolt
@@ -160,9 +174,10 @@ func issueFrom(svc *hall.Service, c, i int, citizen string) error {
 // the one-client latency (the websocket figure adds the API's).
 func BenchmarkEngineIssue(b *testing.B) {
 	const clients, per = 200, 100
-	bare, barePer := bareGroupCommit(b, b.TempDir(), clients, per)
+	bare, barePer, bareCPU := bareGroupCommit(b, b.TempDir(), clients, per)
 	svc, s := benchService(b)
 	var wg sync.WaitGroup
+	cpu0 := cpuTime()
 	start := time.Now()
 	for c := range clients {
 		wg.Add(1)
@@ -179,13 +194,16 @@ func BenchmarkEngineIssue(b *testing.B) {
 	}
 	wg.Wait()
 	rate := float64(clients*per) / time.Since(start).Seconds()
+	engCPU := (cpuTime() - cpu0) / time.Duration(clients*per)
 	perCommit := float64(clients*per) / float64(s.commits.Load())
 	b.ReportMetric(rate, "engine-tickets/s")
 	b.ReportMetric(bare, "bare-commit-tickets/s")
 	b.ReportMetric(rate/bare, "engine/bare")
 	b.ReportMetric(perCommit, "engine-tickets/commit")
-	fmt.Printf("\n  engine + bbolt, 200 goroutines, no network: %.0f tickets/s = %.2f × the bare group-commit loop in this run (%.0f/s) (goal ≥ 0.50); %.1f tickets per synced commit (bare loop %.1f)\n",
-		rate, rate/bare, bare, perCommit, barePer)
+	b.ReportMetric(float64(engCPU)/1e3, "engine-cpu-µs/ticket")
+	b.ReportMetric(float64(bareCPU)/1e3, "bare-cpu-µs/record")
+	fmt.Printf("\n  engine + bbolt, 200 goroutines, no network: %.0f tickets/s = %.2f × the bare group-commit loop in this run (%.0f/s) (goal ≥ 0.50); %.1f tickets per synced commit (bare loop %.1f); CPU %.1f µs per ticket (bare loop %.1f µs per record; the process, stand-in clients included)\n",
+		rate, rate/bare, bare, perCommit, barePer, float64(engCPU)/1e3, float64(bareCPU)/1e3)
 
 	// one goroutine, on a fresh store: a lone issue is one commit
 	one, s1 := benchService(b)

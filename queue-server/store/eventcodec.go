@@ -253,7 +253,7 @@ func fieldsOf(v any) ([]byte, map[string]json.RawMessage, error) {
 // encodeEvent returns what the log stores for ev: its ticket and window
 // patched against their bases where that is smaller, else its JSON. A
 // whole part is staged as its ticket's or window's next base.
-func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) ([]byte, error) {
+func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, arena *[]byte, ev *hall.Event) ([]byte, error) {
 	var p patched
 	cp := *ev
 	for i := range partNames {
@@ -300,7 +300,13 @@ func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, ev *hall.Event
 		staged[key] = &base{seq: ev.Seq, day: ev.Day}
 	}
 	if p.parts == 0 {
-		return marshalEvent(ev)
+		start := len(*arena)
+		b, err := appendEvent(*arena, ev)
+		if err != nil {
+			return json.Marshal(ev) // its error, or the same bytes
+		}
+		*arena = b
+		return b[start:len(b):len(b)], nil
 	}
 	rest, err := marshalEvent(&cp)
 	if err != nil {

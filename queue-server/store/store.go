@@ -62,6 +62,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -460,10 +461,14 @@ func idemKey(day string, seq uint64) []byte {
 // starts with a letter), and are still read: such a key matches any
 // request, as it did when it was written.
 func idemValue(ref, key, fingerprint string) []byte {
-	if fingerprint == "" {
-		return []byte(ref + "\x00" + key)
+	return appendIdemValue(nil, ref, key, fingerprint)
+}
+
+func appendIdemValue(b []byte, ref, key, fingerprint string) []byte {
+	if fingerprint != "" {
+		b = append(append(append(b, 1), fingerprint...), 0)
 	}
-	return []byte("\x01" + fingerprint + "\x00" + ref + "\x00" + key)
+	return append(append(append(b, ref...), 0), key...)
 }
 
 // parseIdem reads a record's value, in either format; its ref is read by
@@ -533,6 +538,7 @@ func winKey(n int) []byte {
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
 	staged := map[string]*base{}
+	w := &writes{arena: make([]byte, 0, 640*len(events)), counters: map[string]int{}}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		seq := getU64(m, kSeq)
@@ -545,7 +551,7 @@ func (s *Store) Commit(events []hall.Event) error {
 				return fmt.Errorf("store: event seq %d does not follow %d", ev.Seq, seq)
 			}
 			seq = ev.Seq
-			if err := s.apply(tx, staged, ev); err != nil {
+			if err := s.apply(tx, staged, w, ev); err != nil {
 				return err
 			}
 			if ev.Day > day {
@@ -554,6 +560,9 @@ func (s *Store) Commit(events []hall.Event) error {
 			if t := ev.Ticket; t != nil && t.Day < day && !slices.Contains(touched, t.Day) {
 				touched = append(touched, t.Day)
 			}
+		}
+		if err := w.flush(tx); err != nil {
+			return err
 		}
 		// the day that ended, and closed days whose tickets changed: their
 		// digests say what their tickets now say
@@ -578,7 +587,73 @@ func (s *Store) Commit(events []hall.Event) error {
 	return err
 }
 
-func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) error {
+// writes is what one Commit's transaction writes besides the events'
+// own puts: values in one arena (bbolt keeps a value until the commit, and
+// the arena is never reused), keys built in one scratch buffer (bbolt
+// copies a key), and each counter's last value of the batch, written once
+// by flush (a batch of issues moves a service's counter many times).
+type writes struct {
+	arena    []byte
+	key      []byte
+	counters map[string]int // index into cs
+	cs       []hall.Counter
+}
+
+// seqValue is seq's 8 bytes in the arena.
+func (w *writes) seqValue(seq uint64) []byte {
+	start := len(w.arena)
+	w.arena = binary.BigEndian.AppendUint64(w.arena, seq)
+	return w.arena[start:len(w.arena):len(w.arena)]
+}
+
+// keyOf returns the key made of parts, in the scratch buffer (valid until
+// the next keyOf).
+func (w *writes) keyOf(parts ...string) []byte {
+	w.key = w.key[:0]
+	for _, p := range parts {
+		w.key = append(w.key, p...)
+	}
+	return w.key
+}
+
+func (w *writes) seqKey(seq uint64) []byte {
+	w.key = binary.BigEndian.AppendUint64(w.key[:0], seq)
+	return w.key
+}
+
+func (w *writes) counter(c hall.Counter) {
+	k := c.Day + "/" + c.Service
+	if i, ok := w.counters[k]; ok {
+		w.cs[i] = c
+		return
+	}
+	w.counters[k] = len(w.cs)
+	w.cs = append(w.cs, c)
+}
+
+// flush writes each counter's last value (its JSON, as json.Marshal
+// writes a hall.Counter).
+func (w *writes) flush(tx *bolt.Tx) error {
+	b := tx.Bucket(bCounters)
+	for _, c := range w.cs {
+		start := len(w.arena)
+		w.arena = append(w.arena, `{"day":`...)
+		w.arena = appendString(w.arena, c.Day)
+		w.arena = append(w.arena, `,"service":`...)
+		w.arena = appendString(w.arena, c.Service)
+		w.arena = append(w.arena, `,"last":`...)
+		w.arena = strconv.AppendInt(w.arena, int64(c.Last), 10)
+		w.arena = append(w.arena, '}')
+		if err := b.Put(w.keyOf(c.Day, "/", c.Service), w.arena[start:len(w.arena):len(w.arena)]); err != nil {
+			return err
+		}
+	}
+	w.cs = w.cs[:0]
+	clear(w.counters)
+	return nil
+}
+
+func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, w *writes, ev *hall.Event) error {
 	put := func(bucket []byte, key []byte, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -586,40 +661,48 @@ func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) erro
 		}
 		return tx.Bucket(bucket).Put(key, b)
 	}
-	raw, err := s.encodeEvent(tx, staged, ev)
+	raw, err := s.encodeEvent(tx, staged, &w.arena, ev)
 	if err != nil {
 		return err
 	}
-	if err := appendOnly(tx, bEvents).Put(u64(ev.Seq), raw); err != nil {
+	if err := appendOnly(tx, bEvents).Put(w.seqKey(ev.Seq), raw); err != nil {
 		return err
 	}
 	if ev.Idem != nil {
-		if err := appendOnly(tx, bIdem).Put(idemKey(ev.Day, ev.Seq), idemValue(ev.Idem.Ref.String(), ev.Idem.Key, ev.Idem.Fingerprint)); err != nil {
+		w.key = binary.BigEndian.AppendUint64(append(append(w.key[:0], ev.Day...), '/'), ev.Seq) // idemKey
+		start := len(w.arena)
+		w.arena = appendIdemValue(w.arena, ev.Idem.Ref.String(), ev.Idem.Key, ev.Idem.Fingerprint)
+		if err := appendOnly(tx, bIdem).Put(w.key, w.arena[start:len(w.arena):len(w.arena)]); err != nil {
 			return err
 		}
 	}
-	if err := appendOnly(tx, bOutbox).Put(u64(ev.Seq), nil); err != nil {
+	if err := appendOnly(tx, bOutbox).Put(w.seqKey(ev.Seq), nil); err != nil {
 		return err
 	}
 	if t := ev.Ticket; t != nil {
-		if err := tx.Bucket(bTickets).Put([]byte(t.ID), u64(ev.Seq)); err != nil {
+		if err := tx.Bucket(bTickets).Put(w.keyOf(t.ID), w.seqValue(ev.Seq)); err != nil {
 			return err
 		}
 		if ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried { // the only events that give a ticket its day
-			if err := tx.Bucket(bDays).Put([]byte(t.Day+"/"+t.ID), nil); err != nil {
+			if err := tx.Bucket(bDays).Put(w.keyOf(t.Day, "/", t.ID), nil); err != nil {
 				return err
 			}
 		}
 	}
-	if w := ev.Window; w != nil {
-		if err := put(bWindows, winKey(w.Number), w); err != nil {
+	if win := ev.Window; win != nil {
+		start := len(w.arena)
+		if b, err := appendWindow(w.arena, win); err == nil {
+			w.arena = b
+			err = tx.Bucket(bWindows).Put(winKey(win.Number), b[start:len(b):len(b)])
+			if err != nil {
+				return err
+			}
+		} else if err := put(bWindows, winKey(win.Number), win); err != nil {
 			return err
 		}
 	}
 	if c := ev.Counter; c != nil {
-		if err := put(bCounters, []byte(c.Day+"/"+c.Service), c); err != nil {
-			return err
-		}
+		w.counter(*c)
 	}
 	if l := ev.Lease; l != nil {
 		if err := put(bLeases, []byte(l.Day+"/"+l.ID), l); err != nil {
