@@ -11,6 +11,58 @@ import (
 	"hallq/queue-server/hall"
 )
 
+// The outbox holds one entry per commit: the key is the commit's first
+// event's seq, the value empty when the commit had that event alone (the
+// only form of schema ≤ 3 files) or else the last one's seq. An entry
+// compacted in part keeps the rest of its range under a new key.
+
+// outboxRange reads an entry: the seqs from first to last.
+func outboxRange(k, v []byte) (first, last uint64, err error) {
+	if len(k) != 8 || len(v) != 0 && len(v) != 8 {
+		return 0, 0, fmt.Errorf("store: a garbled outbox entry (%d-byte key, %d-byte value)", len(k), len(v))
+	}
+	first, last = binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k)
+	if len(v) == 8 {
+		last = binary.BigEndian.Uint64(v)
+	}
+	if last < first {
+		return 0, 0, fmt.Errorf("store: a garbled outbox entry (%d to %d)", first, last)
+	}
+	return first, last, nil
+}
+
+// eachOutboxed calls fn with each seq in the outbox after seq, in order,
+// until fn says stop.
+func eachOutboxed(tx *bolt.Tx, after uint64, fn func(seq uint64) (more bool, err error)) error {
+	c := tx.Bucket(bOutbox).Cursor()
+	k, v := c.Seek(u64(after + 1))
+	if k == nil || binary.BigEndian.Uint64(k) > after+1 { // the range before may hold after+1
+		if pk, pv := c.Prev(); pk != nil {
+			if _, last, err := outboxRange(pk, pv); err != nil {
+				return err
+			} else if last > after {
+				k, v = pk, pv
+			} else {
+				k, v = c.Next()
+			}
+		} else if k == nil {
+			k, v = c.First()
+		}
+	}
+	for ; k != nil; k, v = c.Next() {
+		first, last, err := outboxRange(k, v)
+		if err != nil {
+			return err
+		}
+		for seq := max(first, after+1); seq <= last; seq++ {
+			if more, err := fn(seq); err != nil || !more {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Outbox returns up to limit events not yet forwarded to the central
 // platform, in sequence order.
 func (s *Store) Outbox(limit int) ([]hall.Event, error) {
@@ -58,40 +110,60 @@ func (s *Store) OutboxStats() (OutboxStats, error) {
 		if st.Backlog == 0 {
 			return nil
 		}
-		k, _ := tx.Bucket(bOutbox).Cursor().Seek(u64(st.Forwarded + 1))
-		if k == nil {
-			return nil
-		}
-		var err error
-		st.Oldest, err = eventTime(tx, k)
-		return err
+		return eachOutboxed(tx, st.Forwarded, func(seq uint64) (bool, error) {
+			var err error
+			st.Oldest, err = eventTime(tx, u64(seq))
+			return false, err
+		})
 	})
 	return st, err
 }
 
-// CompactOutbox deletes forwarded outbox entries committed before cutoff,
-// at most limit of them per call (so a long history does not hold one huge
-// transaction). It returns how many it deleted.
+// CompactOutbox drops forwarded events committed before cutoff from the
+// outbox, at most limit of them per call (so a long history does not hold
+// one huge transaction). It returns how many it dropped.
 func (s *Store) CompactOutbox(cutoff time.Time, limit int) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		fwd := getU64(tx.Bucket(bMeta), kForwarded)
-		c := tx.Bucket(bOutbox).Cursor()
-		for k, _ := c.First(); k != nil && n < limit; k, _ = c.First() {
-			if binary.BigEndian.Uint64(k) > fwd {
+		b := tx.Bucket(bOutbox)
+		for n < limit {
+			k, v := b.Cursor().First()
+			if k == nil {
 				break
 			}
-			at, err := eventTime(tx, k)
+			first, last, err := outboxRange(k, v)
 			if err != nil {
 				return err
 			}
-			if !at.Before(cutoff) {
+			// the entry's events that may go: forwarded, before cutoff
+			upTo := first - 1
+			for seq := first; seq <= min(last, fwd) && n < limit; seq++ {
+				at, err := eventTime(tx, u64(seq))
+				if err != nil {
+					return err
+				}
+				if !at.Before(cutoff) {
+					break
+				}
+				upTo, n = seq, n+1
+			}
+			if upTo < first {
 				break
 			}
-			if err := c.Delete(); err != nil {
+			if err := b.Delete(k); err != nil {
 				return err
 			}
-			n++
+			if upTo < last { // the rest of the range stays
+				var rest []byte
+				if upTo+1 < last {
+					rest = u64(last)
+				}
+				if err := b.Put(u64(upTo+1), rest); err != nil {
+					return err
+				}
+				break
+			}
 		}
 		return nil
 	})
@@ -117,15 +189,20 @@ func eventTime(tx *bolt.Tx, seq []byte) (time.Time, error) {
 	return ev.At, nil
 }
 
-// OutboxBytes returns the bytes the outbox's own entries occupy (keys and
-// values); the events they name are stored once, in the event log.
-func (s *Store) OutboxBytes() (entries int, bytes int64, err error) {
+// OutboxBytes returns how many events the outbox names and the bytes its
+// own entries occupy (keys and values, one entry per commit); the events
+// are stored once, in the event log.
+func (s *Store) OutboxBytes() (events int, bytes int64, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
-			entries++
+			first, last, err := outboxRange(k, v)
+			if err != nil {
+				return err
+			}
+			events += int(last - first + 1)
 			bytes += int64(len(k) + len(v))
 			return nil
 		})
 	})
-	return entries, bytes, err
+	return events, bytes, err
 }

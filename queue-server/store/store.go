@@ -10,8 +10,8 @@
 // A commit writes each event once (its ticket and window as patches where
 // an earlier event of the day holds their snapshots). Everything else it writes is a
 // small key appended at the end of its bucket: a ticket's state is a
-// pointer to the event holding its latest snapshot, an outbox entry is the
-// event's sequence number, an idempotency record is keyed by the event
+// pointer to the event holding its latest snapshot, the outbox entry is the
+// range of the commit's sequence numbers, an idempotency record is keyed by the event
 // that answered it. So a commit touches few pages, and the bytes that make
 // up an event are on disk once.
 //
@@ -32,7 +32,9 @@
 //	           (records from before fingerprints: result ref, NUL, scoped key)
 //	events     seq (8 bytes, big-endian) → Event JSON, or a patch of its ticket and window
 //	           against their earlier snapshots of the day (eventcodec.go); read back, the same event
-//	outbox     seq (8 bytes, big-endian) → "" (an event still to forward, or forwarded and not yet compacted)
+//	outbox     first seq (8 bytes, big-endian) → "" for that event alone, or the last seq (8 bytes) of the
+//	           commit's events from the first (events still to forward, or forwarded and not yet compacted;
+//	           one entry per commit, outbox.go)
 //	tokens     sha256(token) → Token JSON (written only through updateTokens, which drops the lookup cache)
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
@@ -80,7 +82,11 @@ import (
 // schema 2 (no digests of closed days) get the digest buckets at open and
 // their closed days' digests in the background (digest.go). A build of
 // schema 2 refuses a schema 3 file: it would not keep the digests true.
-const SchemaVersion = 3
+// Schema 4 writes one outbox entry per commit (the range of its events);
+// its entries of one event are schema 3's, so a schema 3 file opens as it
+// is, and a schema 3 build refuses a schema 4 file: it would read a range
+// as its first event and never forward the others.
+const SchemaVersion = 4
 
 // FileName is the database's name inside the data directory.
 const FileName = "hall.db"
@@ -564,6 +570,15 @@ func (s *Store) Commit(events []hall.Event) error {
 		if err := w.flush(tx); err != nil {
 			return err
 		}
+		if len(events) > 0 { // one outbox entry: the commit's range of events
+			var last []byte
+			if n := len(events); n > 1 {
+				last = w.seqValue(events[n-1].Seq)
+			}
+			if err := appendOnly(tx, bOutbox).Put(w.seqKey(events[0].Seq), last); err != nil {
+				return err
+			}
+		}
 		// the day that ended, and closed days whose tickets changed: their
 		// digests say what their tickets now say
 		if was != "" && was < day && !slices.Contains(touched, was) {
@@ -675,9 +690,6 @@ func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, w *writes, ev *hall.
 		if err := appendOnly(tx, bIdem).Put(w.key, w.arena[start:len(w.arena):len(w.arena)]); err != nil {
 			return err
 		}
-	}
-	if err := appendOnly(tx, bOutbox).Put(w.seqKey(ev.Seq), nil); err != nil {
-		return err
 	}
 	if t := ev.Ticket; t != nil {
 		if err := tx.Bucket(bTickets).Put(w.keyOf(t.ID), w.seqValue(ev.Seq)); err != nil {
@@ -889,11 +901,21 @@ func (s *Store) Events(after uint64, limit int) ([]hall.Event, error) {
 }
 
 // readLog returns up to limit events after seq whose keys are in bucket
-// (the event log itself, or the outbox), read from the event log.
+// (the event log itself, or the outbox's ranges), read from the event log.
 func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, error) {
 	var out []hall.Event
 	err := s.db.View(func(tx *bolt.Tx) error {
 		events := tx.Bucket(bEvents)
+		if bytes.Equal(bucket, bOutbox) {
+			return eachOutboxed(tx, after, func(seq uint64) (bool, error) {
+				ev, err := readEvent(events, u64(seq))
+				if err != nil {
+					return false, err
+				}
+				out = append(out, ev)
+				return len(out) < limit, nil
+			})
+		}
 		c := tx.Bucket(bucket).Cursor()
 		for k, _ := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, _ = c.Next() {
 			ev, err := readEvent(events, k)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -319,8 +320,7 @@ func TestOutboxDrainMarkCompact(t *testing.T) {
 	// the cleanup check compares outbox and log: restore the invariant
 	s.db.Update(func(tx *bolt.Tx) error {
 		for _, ev := range evs[:4] {
-			b, _ := json.Marshal(ev)
-			tx.Bucket(bOutbox).Put(u64(ev.Seq), b)
+			tx.Bucket(bOutbox).Put(u64(ev.Seq), nil)
 		}
 		return nil
 	})
@@ -508,7 +508,11 @@ func TestAppendedBucketsFillTheirPages(t *testing.T) {
 		}
 	}
 	s.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bEvents, bOutbox, bIdem} {
+		// one outbox entry per commit, not per event
+		if n := tx.Bucket(bOutbox).Stats().KeyN; n != 300 {
+			t.Errorf("outbox: %d entries for 300 commits of 10 events", n)
+		}
+		for _, name := range [][]byte{bEvents, bIdem} {
 			st := tx.Bucket(name).Stats()
 			fill := float64(st.LeafInuse) / float64(st.LeafPageN*tx.DB().Info().PageSize)
 			if fill < 0.85 {
@@ -647,4 +651,153 @@ func TestBatchWritesEachRowAsItsLastEventLeftIt(t *testing.T) {
 			t.Errorf("ticket %s loaded as %+v, want its call", tk.ID, tk)
 		}
 	}
+}
+
+// The outbox holds one entry per commit, the range of its events: reading
+// from inside a range, the oldest waiting event, and compaction by count,
+// by the forwarded mark and by time each cut a range where they must.
+func TestOutboxRangesPerCommit(t *testing.T) {
+	s := MustStore(t, "")
+	day := "2026-11-28"
+	at := func(seq uint64) time.Time { return time.Date(2026, 11, 28, 9, 0, int(seq), 0, cst) }
+	seq := uint64(0)
+	commit := func(n int) {
+		var evs []hall.Event
+		for range n {
+			seq++
+			id := fmt.Sprintf("t%03d", seq)
+			evs = append(evs, hall.Event{Seq: seq, Type: hall.EvTicketIssued, Day: day, At: at(seq),
+				Ticket: &hall.Ticket{ID: id, Number: fmt.Sprintf("E%03d", seq), Service: "E", Day: day, Status: hall.Waiting, IssuedAt: at(seq), QueuedAt: at(seq)}})
+		}
+		if err := s.Commit(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(3)
+	commit(1)
+	commit(6) // 1–3, 4, 5–10
+	seqs := func(evs []hall.Event) (out []uint64) {
+		for _, ev := range evs {
+			out = append(out, ev.Seq)
+		}
+		return out
+	}
+	outbox := func(limit int) []uint64 {
+		t.Helper()
+		evs, err := s.Outbox(limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seqs(evs)
+	}
+	if n, _, _ := s.OutboxBytes(); n != 10 {
+		t.Fatalf("the outbox names %d events, want 10", n)
+	}
+	if err := s.MarkForwarded(2); err != nil {
+		t.Fatal(err)
+	}
+	if got := outbox(100); !slices.Equal(got, []uint64{3, 4, 5, 6, 7, 8, 9, 10}) {
+		t.Fatalf("after 2 forwarded, the outbox gives %v", got)
+	}
+	if got := outbox(2); !slices.Equal(got, []uint64{3, 4}) {
+		t.Fatalf("two of the outbox: %v", got)
+	}
+	if st, _ := s.OutboxStats(); st.Backlog != 8 || !st.Oldest.Equal(at(3)) {
+		t.Fatalf("stats %+v, want 8 waiting since event 3", st)
+	}
+	s.MarkForwarded(6)
+	if got := outbox(100); !slices.Equal(got, []uint64{7, 8, 9, 10}) {
+		t.Fatalf("after 6 forwarded (inside the last range), the outbox gives %v", got)
+	}
+	if st, _ := s.OutboxStats(); st.Backlog != 4 || !st.Oldest.Equal(at(7)) {
+		t.Fatalf("stats %+v, want 4 waiting since event 7", st)
+	}
+	// compaction: only forwarded events, at most limit, only before cutoff
+	later := at(100)
+	if n, err := s.CompactOutbox(later, 2); err != nil || n != 2 {
+		t.Fatalf("compacted %d (%v), want 2 (the limit)", n, err)
+	}
+	if n, err := s.CompactOutbox(at(5), 100); err != nil || n != 2 {
+		t.Fatalf("compacted %d (%v), want 3 and 4 (5 is not before the cutoff)", n, err)
+	}
+	if n, err := s.CompactOutbox(later, 100); err != nil || n != 2 {
+		t.Fatalf("compacted %d (%v), want 5 and 6 (7 is not forwarded)", n, err)
+	}
+	if n, _, _ := s.OutboxBytes(); n != 4 {
+		t.Fatalf("after compaction the outbox names %d events, want 4", n)
+	}
+	if got := outbox(100); !slices.Equal(got, []uint64{7, 8, 9, 10}) {
+		t.Fatalf("after compaction the outbox gives %v", got)
+	}
+	// the cleanup check compares outbox and log: restore the invariant
+	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bOutbox).Put(u64(1), u64(6)) })
+}
+
+// A schema 3 store (an outbox entry for every event, empty values: what the
+// build before wrote) opens as it is, at schema 4, and its outbox reads
+// and compacts event by event as before.
+func TestSchema3OutboxOpens(t *testing.T) {
+	dir := t.TempDir()
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := MustService(t, s, clock)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := svc.Issue(context.Background(), hall.Op{IdemKey: fmt.Sprint("k", i)}, hall.IssueRequest{Service: "E"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	svc.Close()
+	// rewrite the outbox and the schema as schema 3 wrote them
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bOutbox); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucket(bOutbox)
+		if err != nil {
+			return err
+		}
+		for seq := uint64(1); seq <= 20; seq++ {
+			if err := b.Put(u64(seq), nil); err != nil {
+				return err
+			}
+		}
+		return putU64(tx.Bucket(bMeta), kSchema, 3)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = MustStore(t, dir)
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := getU64(tx.Bucket(bMeta), kSchema); v != SchemaVersion {
+			t.Errorf("schema after open: %d", v)
+		}
+		return nil
+	})
+	evs, err := s.Outbox(100)
+	if err != nil || len(evs) != 20 || evs[0].Seq != 1 || evs[19].Seq != 20 {
+		t.Fatalf("the schema 3 outbox read %d events (%v)", len(evs), err)
+	}
+	s.MarkForwarded(15)
+	if n, err := s.CompactOutbox(clock.Now().Add(time.Hour), 10); err != nil || n != 10 {
+		t.Fatalf("compacted %d (%v), want 10", n, err)
+	}
+	if evs, _ := s.Outbox(100); len(evs) != 5 || evs[0].Seq != 16 {
+		t.Fatalf("after compaction the outbox gives %d events", len(evs))
+	}
+	s.db.Update(func(tx *bolt.Tx) error { // the cleanup check: outbox = log
+		for seq := uint64(1); seq <= 10; seq++ {
+			tx.Bucket(bOutbox).Put(u64(seq), nil)
+		}
+		return nil
+	})
 }
