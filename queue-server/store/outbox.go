@@ -11,56 +11,40 @@ import (
 	"hallq/queue-server/hall"
 )
 
-// The outbox holds one entry per commit: the key is the commit's first
-// event's seq, the value empty when the commit had that event alone (the
-// only form of schema ≤ 3 files) or else the last one's seq. An entry
-// compacted in part keeps the rest of its range under a new key.
+// The outbox is the event log from a mark on: every event from the meta
+// key outbox_from (1 when absent) to the last one is still to forward, or
+// forwarded and not yet compacted, so a commit writes nothing for it (the
+// last seq is in the meta it writes anyway). Compaction moves the mark.
+// Schema ≤ 3 kept an entry per event in the outbox bucket, always the
+// log's tail from its first entry: opening such a file sets the mark
+// there and empties the bucket (outboxToMark).
 
-// outboxRange reads an entry: the seqs from first to last.
-func outboxRange(k, v []byte) (first, last uint64, err error) {
-	if len(k) != 8 || len(v) != 0 && len(v) != 8 {
-		return 0, 0, fmt.Errorf("store: a garbled outbox entry (%d-byte key, %d-byte value)", len(k), len(v))
-	}
-	first, last = binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k)
-	if len(v) == 8 {
-		last = binary.BigEndian.Uint64(v)
-	}
-	if last < first {
-		return 0, 0, fmt.Errorf("store: a garbled outbox entry (%d to %d)", first, last)
-	}
-	return first, last, nil
-}
+var kOutboxFrom = []byte("outbox_from")
 
-// eachOutboxed calls fn with each seq in the outbox after seq, in order,
-// until fn says stop.
-func eachOutboxed(tx *bolt.Tx, after uint64, fn func(seq uint64) (more bool, err error)) error {
-	c := tx.Bucket(bOutbox).Cursor()
-	k, v := c.Seek(u64(after + 1))
-	if k == nil || binary.BigEndian.Uint64(k) > after+1 { // the range before may hold after+1
-		if pk, pv := c.Prev(); pk != nil {
-			if _, last, err := outboxRange(pk, pv); err != nil {
-				return err
-			} else if last > after {
-				k, v = pk, pv
-			} else {
-				k, v = c.Next()
-			}
-		} else if k == nil {
-			k, v = c.First()
+// outboxFrom is the first event the outbox holds.
+func outboxFrom(m *bolt.Bucket) uint64 { return max(getU64(m, kOutboxFrom), 1) }
+
+// outboxToMark turns a schema ≤ 3 outbox (an entry per event, the log's
+// tail) into the mark, in the opening transaction.
+func outboxToMark(tx *bolt.Tx) error {
+	m, b := tx.Bucket(bMeta), tx.Bucket(bOutbox)
+	from := getU64(m, kSeq) + 1 // nothing left to forward or compact
+	if k, _ := b.Cursor().First(); k != nil {
+		if len(k) != 8 {
+			return fmt.Errorf("a garbled outbox entry (%d-byte key)", len(k))
 		}
+		from = binary.BigEndian.Uint64(k)
 	}
-	for ; k != nil; k, v = c.Next() {
-		first, last, err := outboxRange(k, v)
-		if err != nil {
-			return err
-		}
-		for seq := max(first, after+1); seq <= last; seq++ {
-			if more, err := fn(seq); err != nil || !more {
-				return err
-			}
-		}
+	// compaction only ever dropped forwarded events: whatever the entries
+	// say, nothing after the forwarded mark leaves the outbox
+	from = min(from, getU64(m, kForwarded)+1)
+	if err := tx.DeleteBucket(bOutbox); err != nil {
+		return err
 	}
-	return nil
+	if _, err := tx.CreateBucket(bOutbox); err != nil {
+		return err
+	}
+	return putU64(m, kOutboxFrom, from)
 }
 
 // Outbox returns up to limit events not yet forwarded to the central
@@ -68,12 +52,13 @@ func eachOutboxed(tx *bolt.Tx, after uint64, fn func(seq uint64) (more bool, err
 func (s *Store) Outbox(limit int) ([]hall.Event, error) {
 	var after uint64
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		after = getU64(tx.Bucket(bMeta), kForwarded)
+		m := tx.Bucket(bMeta)
+		after = max(getU64(m, kForwarded), outboxFrom(m)-1)
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	return s.readLog(bOutbox, after, limit)
+	return s.readLog(bEvents, after, limit)
 }
 
 // MarkForwarded records that every event up to seq has been acknowledged by
@@ -110,11 +95,9 @@ func (s *Store) OutboxStats() (OutboxStats, error) {
 		if st.Backlog == 0 {
 			return nil
 		}
-		return eachOutboxed(tx, st.Forwarded, func(seq uint64) (bool, error) {
-			var err error
-			st.Oldest, err = eventTime(tx, u64(seq))
-			return false, err
-		})
+		var err error
+		st.Oldest, err = eventTime(tx, u64(max(st.Forwarded+1, outboxFrom(m))))
+		return err
 	})
 	return st, err
 }
@@ -125,47 +108,23 @@ func (s *Store) OutboxStats() (OutboxStats, error) {
 func (s *Store) CompactOutbox(cutoff time.Time, limit int) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		fwd := getU64(tx.Bucket(bMeta), kForwarded)
-		b := tx.Bucket(bOutbox)
-		for n < limit {
-			k, v := b.Cursor().First()
-			if k == nil {
-				break
-			}
-			first, last, err := outboxRange(k, v)
+		m := tx.Bucket(bMeta)
+		fwd, from := getU64(m, kForwarded), outboxFrom(m)
+		seq := from
+		for ; seq <= fwd && n < limit; seq++ {
+			at, err := eventTime(tx, u64(seq))
 			if err != nil {
 				return err
 			}
-			// the entry's events that may go: forwarded, before cutoff
-			upTo := first - 1
-			for seq := first; seq <= min(last, fwd) && n < limit; seq++ {
-				at, err := eventTime(tx, u64(seq))
-				if err != nil {
-					return err
-				}
-				if !at.Before(cutoff) {
-					break
-				}
-				upTo, n = seq, n+1
-			}
-			if upTo < first {
+			if !at.Before(cutoff) {
 				break
 			}
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-			if upTo < last { // the rest of the range stays
-				var rest []byte
-				if upTo+1 < last {
-					rest = u64(last)
-				}
-				if err := b.Put(u64(upTo+1), rest); err != nil {
-					return err
-				}
-				break
-			}
+			n++
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return putU64(m, kOutboxFrom, seq)
 	})
 	return n, err
 }
@@ -189,20 +148,16 @@ func eventTime(tx *bolt.Tx, seq []byte) (time.Time, error) {
 	return ev.At, nil
 }
 
-// OutboxBytes returns how many events the outbox names and the bytes its
-// own entries occupy (keys and values, one entry per commit); the events
-// are stored once, in the event log.
+// OutboxBytes returns how many events the outbox holds and the bytes it
+// takes beyond them: none (the events are stored once, in the event log;
+// the outbox is a mark in the meta bucket).
 func (s *Store) OutboxBytes() (events int, bytes int64, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
-			first, last, err := outboxRange(k, v)
-			if err != nil {
-				return err
-			}
-			events += int(last - first + 1)
-			bytes += int64(len(k) + len(v))
-			return nil
-		})
+		m := tx.Bucket(bMeta)
+		if from, last := outboxFrom(m), getU64(m, kSeq); last >= from {
+			events = int(last - from + 1)
+		}
+		return nil
 	})
-	return events, bytes, err
+	return events, 0, err
 }

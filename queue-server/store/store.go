@@ -4,15 +4,16 @@
 // access tokens. It is the only package that imports bbolt.
 //
 // Every hall change is committed by Commit in ONE synced transaction that
-// writes the new state, the events and their outbox entries together, so a
-// crash leaves either all of a change or none of it.
+// writes the new state and the events (whose tail is the outbox for the
+// central platform) together, so a crash leaves either all of a change or
+// none of it.
 //
 // A commit writes each event once (its ticket and window as patches where
 // an earlier event of the day holds their snapshots). Everything else it writes is a
 // small key appended at the end of its bucket: a ticket's state is a
-// pointer to the event holding its latest snapshot, the outbox entry is the
-// range of the commit's sequence numbers, an idempotency record is keyed by the event
-// that answered it. So a commit touches few pages, and the bytes that make
+// pointer to the event holding its latest snapshot, an idempotency record
+// is keyed by the event that answered it, and the outbox costs nothing: it
+// is the log's tail from a mark. So a commit touches few pages, and the bytes that make
 // up an event are on disk once.
 //
 // Layout (bucket → key → value):
@@ -20,6 +21,7 @@
 //	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON),
 //	           catalog (the latest catalog.received province catalogue, JSON),
 //	           closed_day (the day of the latest day.closed event);
+//	           outbox_from (the first event still to forward or not yet compacted; absent: 1);
 //	           retention watermarks purged_key, purged_seq, scrub
 //	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
 //	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
@@ -32,9 +34,8 @@
 //	           (records from before fingerprints: result ref, NUL, scoped key)
 //	events     seq (8 bytes, big-endian) → Event JSON, or a patch of its ticket and window
 //	           against their earlier snapshots of the day (eventcodec.go); read back, the same event
-//	outbox     first seq (8 bytes, big-endian) → "" for that event alone, or the last seq (8 bytes) of the
-//	           commit's events from the first (events still to forward, or forwarded and not yet compacted;
-//	           one entry per commit, outbox.go)
+//	outbox     empty since schema 4: the outbox is the log from meta's outbox_from on (outbox.go);
+//	           schema ≤ 3 kept seq (8 bytes, big-endian) → "" for each event of it
 //	tokens     sha256(token) → Token JSON (written only through updateTokens, which drops the lookup cache)
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
@@ -82,10 +83,10 @@ import (
 // schema 2 (no digests of closed days) get the digest buckets at open and
 // their closed days' digests in the background (digest.go). A build of
 // schema 2 refuses a schema 3 file: it would not keep the digests true.
-// Schema 4 writes one outbox entry per commit (the range of its events);
-// its entries of one event are schema 3's, so a schema 3 file opens as it
-// is, and a schema 3 build refuses a schema 4 file: it would read a range
-// as its first event and never forward the others.
+// Schema 4 keeps the outbox as a mark in the meta bucket instead of an
+// entry per event (outbox.go): opening an older file sets the mark, and a
+// schema 3 build refuses a schema 4 file (it would see an empty outbox and
+// forward nothing).
 const SchemaVersion = 4
 
 // FileName is the database's name inside the data directory.
@@ -376,6 +377,11 @@ func (s *Store) init() error {
 				return fmt.Errorf("store: upgrade %s from schema 1: %w", s.path, err)
 			}
 		}
+		if version < 4 {
+			if err := outboxToMark(tx); err != nil {
+				return fmt.Errorf("store: upgrade %s's outbox from schema %d: %w", s.path, version, err)
+			}
+		}
 		if m.Get(kCreated) != nil { // the first open of a new hall
 			s.created = true
 			if err := m.Delete(kCreated); err != nil {
@@ -569,15 +575,6 @@ func (s *Store) Commit(events []hall.Event) error {
 		}
 		if err := w.flush(tx); err != nil {
 			return err
-		}
-		if len(events) > 0 { // one outbox entry: the commit's range of events
-			var last []byte
-			if n := len(events); n > 1 {
-				last = w.seqValue(events[n-1].Seq)
-			}
-			if err := appendOnly(tx, bOutbox).Put(w.seqKey(events[0].Seq), last); err != nil {
-				return err
-			}
 		}
 		// the day that ended, and closed days whose tickets changed: their
 		// digests say what their tickets now say
@@ -901,21 +898,11 @@ func (s *Store) Events(after uint64, limit int) ([]hall.Event, error) {
 }
 
 // readLog returns up to limit events after seq whose keys are in bucket
-// (the event log itself, or the outbox's ranges), read from the event log.
+// (the event log itself), read from the event log.
 func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, error) {
 	var out []hall.Event
 	err := s.db.View(func(tx *bolt.Tx) error {
 		events := tx.Bucket(bEvents)
-		if bytes.Equal(bucket, bOutbox) {
-			return eachOutboxed(tx, after, func(seq uint64) (bool, error) {
-				ev, err := readEvent(events, u64(seq))
-				if err != nil {
-					return false, err
-				}
-				out = append(out, ev)
-				return len(out) < limit, nil
-			})
-		}
 		c := tx.Bucket(bucket).Cursor()
 		for k, _ := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, _ = c.Next() {
 			ev, err := readEvent(events, k)

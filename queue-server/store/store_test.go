@@ -41,10 +41,18 @@ func MustStore(t testing.TB, dir string) *Store {
 					t.Errorf("event log gap: position %d has seq %d", i, ev.Seq)
 				}
 			}
-			out, _ := s.readLog(bOutbox, 0, 1<<30)
-			if len(out) != len(evs) {
-				t.Errorf("outbox has %d entries, event log %d", len(out), len(evs))
-			}
+			// the outbox is the log's tail: compaction never passed an
+			// event still to forward
+			s.db.View(func(tx *bolt.Tx) error {
+				m := tx.Bucket(bMeta)
+				if from, fwd := outboxFrom(m), getU64(m, kForwarded); from > fwd+1 {
+					t.Errorf("the outbox starts at %d, but only %d are forwarded", from, fwd)
+				}
+				if k, _ := tx.Bucket(bOutbox).Cursor().First(); k != nil {
+					t.Errorf("the outbox bucket holds entries (%x): schema 4 keeps a mark", k)
+				}
+				return nil
+			})
 		}
 		s.Close()
 	})
@@ -317,13 +325,6 @@ func TestOutboxDrainMarkCompact(t *testing.T) {
 	if len(evs) != 10 {
 		t.Fatal("compaction must not touch the event log")
 	}
-	// the cleanup check compares outbox and log: restore the invariant
-	s.db.Update(func(tx *bolt.Tx) error {
-		for _, ev := range evs[:4] {
-			tx.Bucket(bOutbox).Put(u64(ev.Seq), nil)
-		}
-		return nil
-	})
 }
 
 func TestBackupRestoresSameState(t *testing.T) {
@@ -508,10 +509,6 @@ func TestAppendedBucketsFillTheirPages(t *testing.T) {
 		}
 	}
 	s.db.View(func(tx *bolt.Tx) error {
-		// one outbox entry per commit, not per event
-		if n := tx.Bucket(bOutbox).Stats().KeyN; n != 300 {
-			t.Errorf("outbox: %d entries for 300 commits of 10 events", n)
-		}
 		for _, name := range [][]byte{bEvents, bIdem} {
 			st := tx.Bucket(name).Stats()
 			fill := float64(st.LeafInuse) / float64(st.LeafPageN*tx.DB().Info().PageSize)
@@ -653,10 +650,11 @@ func TestBatchWritesEachRowAsItsLastEventLeftIt(t *testing.T) {
 	}
 }
 
-// The outbox holds one entry per commit, the range of its events: reading
-// from inside a range, the oldest waiting event, and compaction by count,
-// by the forwarded mark and by time each cut a range where they must.
-func TestOutboxRangesPerCommit(t *testing.T) {
+// The outbox is the log from a mark: a commit writes nothing for it (no
+// entry, no page of its own); reading after the forwarded mark, the oldest
+// waiting event, and compaction by count, by the forwarded mark and by time
+// move through it event by event.
+func TestOutboxIsTheLogFromAMark(t *testing.T) {
 	s := MustStore(t, "")
 	day := "2026-11-28"
 	at := func(seq uint64) time.Time { return time.Date(2026, 11, 28, 9, 0, int(seq), 0, cst) }
@@ -675,23 +673,26 @@ func TestOutboxRangesPerCommit(t *testing.T) {
 	}
 	commit(3)
 	commit(1)
-	commit(6) // 1–3, 4, 5–10
-	seqs := func(evs []hall.Event) (out []uint64) {
-		for _, ev := range evs {
-			out = append(out, ev.Seq)
+	commit(6)
+	s.db.View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bOutbox).Stats().KeyN; n != 0 {
+			t.Errorf("the outbox bucket has %d entries; commits write none", n)
 		}
-		return out
-	}
-	outbox := func(limit int) []uint64 {
+		return nil
+	})
+	outbox := func(limit int) (out []uint64) {
 		t.Helper()
 		evs, err := s.Outbox(limit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return seqs(evs)
+		for _, ev := range evs {
+			out = append(out, ev.Seq)
+		}
+		return out
 	}
-	if n, _, _ := s.OutboxBytes(); n != 10 {
-		t.Fatalf("the outbox names %d events, want 10", n)
+	if n, b, _ := s.OutboxBytes(); n != 10 || b != 0 {
+		t.Fatalf("the outbox holds %d events in %d bytes of its own, want 10 in 0", n, b)
 	}
 	if err := s.MarkForwarded(2); err != nil {
 		t.Fatal(err)
@@ -706,9 +707,6 @@ func TestOutboxRangesPerCommit(t *testing.T) {
 		t.Fatalf("stats %+v, want 8 waiting since event 3", st)
 	}
 	s.MarkForwarded(6)
-	if got := outbox(100); !slices.Equal(got, []uint64{7, 8, 9, 10}) {
-		t.Fatalf("after 6 forwarded (inside the last range), the outbox gives %v", got)
-	}
 	if st, _ := s.OutboxStats(); st.Backlog != 4 || !st.Oldest.Equal(at(7)) {
 		t.Fatalf("stats %+v, want 4 waiting since event 7", st)
 	}
@@ -723,20 +721,24 @@ func TestOutboxRangesPerCommit(t *testing.T) {
 	if n, err := s.CompactOutbox(later, 100); err != nil || n != 2 {
 		t.Fatalf("compacted %d (%v), want 5 and 6 (7 is not forwarded)", n, err)
 	}
+	if n, err := s.CompactOutbox(later, 100); err != nil || n != 0 {
+		t.Fatalf("compacted %d (%v), want none (nothing more is forwarded)", n, err)
+	}
 	if n, _, _ := s.OutboxBytes(); n != 4 {
-		t.Fatalf("after compaction the outbox names %d events, want 4", n)
+		t.Fatalf("after compaction the outbox holds %d events, want 4", n)
 	}
 	if got := outbox(100); !slices.Equal(got, []uint64{7, 8, 9, 10}) {
 		t.Fatalf("after compaction the outbox gives %v", got)
 	}
-	// the cleanup check compares outbox and log: restore the invariant
-	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bOutbox).Put(u64(1), u64(6)) })
+	if evs, _ := s.Events(0, 100); len(evs) != 10 {
+		t.Fatal("compaction must not touch the event log")
+	}
 }
 
-// A schema 3 store (an outbox entry for every event, empty values: what the
-// build before wrote) opens as it is, at schema 4, and its outbox reads
-// and compacts event by event as before.
-func TestSchema3OutboxOpens(t *testing.T) {
+// A schema 3 store (an outbox entry for every event still to forward or not
+// yet compacted: what the build before wrote) opens at schema 4 with the
+// outbox where its entries began, and reads and compacts as before.
+func TestSchema3OutboxOpensAsAMark(t *testing.T) {
 	dir := t.TempDir()
 	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
 	s, err := Open(dir)
@@ -744,33 +746,29 @@ func TestSchema3OutboxOpens(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := MustService(t, s, clock)
-	var wg sync.WaitGroup
 	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := svc.Issue(context.Background(), hall.Op{IdemKey: fmt.Sprint("k", i)}, hall.IssueRequest{Service: "E"}); err != nil {
-				t.Error(err)
-			}
-		}()
+		if _, err := svc.Issue(context.Background(), hall.Op{IdemKey: fmt.Sprint("k", i)}, hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
 	}
-	wg.Wait()
 	svc.Close()
-	// rewrite the outbox and the schema as schema 3 wrote them
+	// as schema 3 left it: 8 forwarded, 1–5 compacted, entries for 6–20
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bOutbox); err != nil {
-			return err
-		}
-		b, err := tx.CreateBucket(bOutbox)
-		if err != nil {
-			return err
-		}
-		for seq := uint64(1); seq <= 20; seq++ {
+		b := tx.Bucket(bOutbox)
+		for seq := uint64(6); seq <= 20; seq++ {
 			if err := b.Put(u64(seq), nil); err != nil {
 				return err
 			}
 		}
-		return putU64(tx.Bucket(bMeta), kSchema, 3)
+		m := tx.Bucket(bMeta)
+		if err := m.Delete(kOutboxFrom); err != nil {
+			return err
+		}
+		if err := putU64(m, kForwarded, 8); err != nil {
+			return err
+		}
+		return putU64(m, kSchema, 3)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -781,23 +779,33 @@ func TestSchema3OutboxOpens(t *testing.T) {
 		if v := getU64(tx.Bucket(bMeta), kSchema); v != SchemaVersion {
 			t.Errorf("schema after open: %d", v)
 		}
-		return nil
-	})
-	evs, err := s.Outbox(100)
-	if err != nil || len(evs) != 20 || evs[0].Seq != 1 || evs[19].Seq != 20 {
-		t.Fatalf("the schema 3 outbox read %d events (%v)", len(evs), err)
-	}
-	s.MarkForwarded(15)
-	if n, err := s.CompactOutbox(clock.Now().Add(time.Hour), 10); err != nil || n != 10 {
-		t.Fatalf("compacted %d (%v), want 10", n, err)
-	}
-	if evs, _ := s.Outbox(100); len(evs) != 5 || evs[0].Seq != 16 {
-		t.Fatalf("after compaction the outbox gives %d events", len(evs))
-	}
-	s.db.Update(func(tx *bolt.Tx) error { // the cleanup check: outbox = log
-		for seq := uint64(1); seq <= 10; seq++ {
-			tx.Bucket(bOutbox).Put(u64(seq), nil)
+		if v := outboxFrom(tx.Bucket(bMeta)); v != 6 {
+			t.Errorf("the outbox starts at %d after the upgrade, want 6 (its first entry)", v)
 		}
 		return nil
 	})
+	if n, _, _ := s.OutboxBytes(); n != 15 {
+		t.Fatalf("the upgraded outbox holds %d events, want 15", n)
+	}
+	if evs, err := s.Outbox(100); err != nil || len(evs) != 12 || evs[0].Seq != 9 {
+		t.Fatalf("the upgraded outbox gave %d events (%v), want 9–20", len(evs), err)
+	}
+	if n, err := s.CompactOutbox(clock.Now(), 100); err != nil || n != 3 {
+		t.Fatalf("compacted %d (%v), want 6–8 (forwarded)", n, err)
+	}
+	// an empty schema 3 outbox: nothing left to forward or compact — and
+	// never an event past the forwarded mark, whatever the entries say
+	for _, c := range []struct{ forwarded, want uint64 }{{20, 0}, {15, 5}} {
+		s.db.Update(func(tx *bolt.Tx) error {
+			m := tx.Bucket(bMeta)
+			m.Delete(kOutboxFrom)
+			putU64(m, kForwarded, c.forwarded)
+			return putU64(m, kSchema, 3)
+		})
+		s.Close()
+		s = MustStore(t, dir)
+		if n, _, _ := s.OutboxBytes(); uint64(n) != c.want {
+			t.Fatalf("an empty schema 3 outbox with %d of 20 forwarded upgraded to %d events, want %d", c.forwarded, n, c.want)
+		}
+	}
 }
