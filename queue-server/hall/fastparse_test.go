@@ -1,7 +1,9 @@
 package hall
 
 import (
+	"encoding/base32"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +75,23 @@ func TestParseNumberAsSscanf(t *testing.T) {
 		if got, ok := st.parseNumber(number, "A"); ok != wok || got != want {
 			t.Errorf("parseNumber(%q) = %d, %v; Sscanf gave %d, %v", number, got, ok, want, wok)
 		}
+	}
+}
+
+// Ticket ids are base32hex in lower case, written directly: the same
+// text as the upper-case alphabet lowered, which they were before.
+func TestIDEncodingIsLowerBase32Hex(t *testing.T) {
+	old := base32.HexEncoding.WithPadding(base32.NoPadding)
+	var b [15]byte
+	for i := range 2000 {
+		for j := range b {
+			b[j] = byte(i*31 + j*j*7 + i*j)
+		}
+		if got, want := idEncoding.EncodeToString(b[:]), strings.ToLower(old.EncodeToString(b[:])); got != want {
+			t.Fatalf("%x: %s, was %s", b, got, want)
+		}
+	}
+	if id := newID(); len(id) != 24 || strings.ToLower(id) != id {
+		t.Fatalf("newID() = %q", id)
 	}
 }

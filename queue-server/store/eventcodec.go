@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -55,16 +54,23 @@ type base struct {
 	fields map[string]json.RawMessage // nil until needed; only touched in write transactions
 }
 
-// bases caches the current day's bases ("t" + ticket id, "w" + window
-// number), so a commit never reads one back. Commits stage their bases
-// and publish them once committed.
+// bases caches the current day's bases (by ticket id or window number),
+// so a commit never reads one back. Commits stage their bases and publish
+// them once committed.
 type bases struct {
 	mu  sync.Mutex
 	day string
-	m   map[string]*base
+	m   map[baseKey]*base
 }
 
-func (b *bases) get(key string) (*base, bool) {
+// baseKey names a part's base: part i of ticket id or window n.
+type baseKey struct {
+	part int
+	id   string
+	n    int
+}
+
+func (b *bases) get(key baseKey) (*base, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	v, ok := b.m[key]
@@ -73,12 +79,12 @@ func (b *bases) get(key string) (*base, bool) {
 
 // publish adds a committed transaction's bases; a later day's drop the
 // earlier day's.
-func (b *bases) publish(staged map[string]*base) {
+func (b *bases) publish(staged map[baseKey]*base) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, v := range staged {
 		if v.day > b.day || b.m == nil {
-			b.day, b.m = v.day, map[string]*base{}
+			b.day, b.m = v.day, map[baseKey]*base{}
 		}
 		if v.day == b.day {
 			b.m[k] = v
@@ -253,17 +259,17 @@ func fieldsOf(v any) ([]byte, map[string]json.RawMessage, error) {
 // encodeEvent returns what the log stores for ev: its ticket and window
 // patched against their bases where that is smaller, else its JSON. A
 // whole part is staged as its ticket's or window's next base.
-func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, arena *[]byte, ev *hall.Event) ([]byte, error) {
+func (s *Store) encodeEvent(tx *bolt.Tx, staged map[baseKey]*base, arena *[]byte, ev *hall.Event) ([]byte, error) {
 	var p patched
 	cp := *ev
 	for i := range partNames {
-		var key string
+		var key baseKey
 		var part any
 		switch {
 		case i == 0 && ev.Ticket != nil:
-			key, part = "t"+ev.Ticket.ID, ev.Ticket
+			key, part = baseKey{part: i, id: ev.Ticket.ID}, ev.Ticket
 		case i == 1 && ev.Window != nil:
-			key, part = "w"+strconv.Itoa(ev.Window.Number), ev.Window
+			key, part = baseKey{part: i, n: ev.Window.Number}, ev.Window
 		default:
 			continue
 		}

@@ -549,7 +549,7 @@ func winKey(n int) []byte {
 // Commit writes a batch of hall events — state snapshots, log and outbox —
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
-	staged := map[string]*base{}
+	staged := map[baseKey]*base{}
 	w := &writes{arena: make([]byte, 0, 640*len(events)), counters: map[string]int{}}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
@@ -665,7 +665,7 @@ func (w *writes) flush(tx *bolt.Tx) error {
 	return nil
 }
 
-func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, w *writes, ev *hall.Event) error {
+func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall.Event) error {
 	put := func(bucket []byte, key []byte, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
