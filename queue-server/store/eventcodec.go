@@ -273,12 +273,15 @@ func (s *Store) encodeEvent(tx *bolt.Tx, staged map[baseKey]*base, arena *[]byte
 		default:
 			continue
 		}
-		b, ok := staged[key]
-		if !ok {
-			b, ok = s.bases.get(key)
+		// an issued or carried ticket starts its day's chain: no base to look up
+		var b *base
+		ok := false
+		if i != 0 || ev.Type != hall.EvTicketIssued && ev.Type != hall.EvTicketCarried {
+			if b, ok = staged[key]; !ok {
+				b, ok = s.bases.get(key)
+			}
 		}
-		// an issued or carried ticket starts its day's chain
-		if ok && b.day == ev.Day && !(i == 0 && (ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried)) {
+		if ok && b.day == ev.Day {
 			if b.fields == nil {
 				raw, err := wholePart(tx.Bucket(bEvents), b.seq, i)
 				if err != nil {
