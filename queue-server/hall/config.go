@@ -369,14 +369,32 @@ func (h Hours) validate() error {
 
 // parseClock parses "HH:MM" (00:00–24:00) into the offset from midnight.
 func parseClock(s string) (time.Duration, error) {
-	var h, m int
 	if len(s) != 5 || s[2] != ':' {
 		return 0, fmt.Errorf("want HH:MM, got %q", s)
 	}
-	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+	// Every issue asks for the service's hours: the usual two-digit form
+	// is read directly, anything else the way it always was (Sscanf).
+	h, okH := digits2(s[:2])
+	m, okM := digits2(s[3:])
+	if !okH || !okM {
+		var sh, sm int // their own: taking h's and m's addresses would put them on the heap on every call
+		if _, err := fmt.Sscanf(s, "%d:%d", &sh, &sm); err != nil {
+			return 0, fmt.Errorf("want HH:MM, got %q", s)
+		}
+		h, m = sh, sm
+	}
+	if h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("want HH:MM, got %q", s)
 	}
 	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
+}
+
+// digits2 reads two ASCII digits.
+func digits2(s string) (int, bool) {
+	if len(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return 0, false
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0'), true
 }
 
 // IssueState tells whether a service issues tickets at local time t.

@@ -3,7 +3,6 @@ package hall
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -114,7 +113,8 @@ const maxJobs = 64
 // cfg is the hall's configuration unless the journal holds one changed at
 // runtime (config.changed, Snapshot.Config), which wins; UpdateConfig replaces
 // it. onCommit, if set, receives every committed batch of events in order,
-// on the committer goroutine: it must hand them off without blocking.
+// on the committer goroutine: it must hand them off without blocking (the
+// slice is its own to keep; nothing changes it afterwards).
 func NewService(cfg Config, j Journal, clock Clock, onCommit func([]Event)) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -292,8 +292,10 @@ func (s *Service) send(writes []*request) {
 			r.res.v = s.st.resolve(r.ref, now)
 		}
 	}
+	n := len(s.st.pending)
 	s.jobs <- job{events: s.st.pending, writes: writes}
-	s.st.pending = nil
+	// the job owns those events now; the next batch is likely as large
+	s.st.pending = make([]Event, 0, n)
 }
 
 // flush waits until every job sent so far has been committed (or failed).
@@ -310,11 +312,12 @@ func (s *Service) flush() {
 func (s *Service) commitLoop(committed chan struct{}) {
 	defer close(committed)
 	var failure error
-	var events []Event
 	var writes []*request
 	for j := range s.jobs {
-		events, writes = append(events[:0], j.events...), append(writes[:0], j.writes...)
-		barrier := j.barrier
+		// a job's events are its own (send hands them over): the first
+		// job's slice carries the others', and onCommit gets it to keep
+		events, barrier := j.events, j.barrier
+		writes = append(writes[:0], j.writes...)
 	gather:
 		for barrier == nil && len(writes) < maxBatch {
 			select {
@@ -343,7 +346,7 @@ func (s *Service) commitLoop(committed chan struct{}) {
 					}
 				}
 				if s.onCommit != nil {
-					s.onCommit(slices.Clone(events))
+					s.onCommit(events)
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,10 +45,10 @@ type state struct {
 	queues  map[string]*serviceQueue
 	windows map[int]*Window
 
-	counters  map[string]int    // service → last number today
-	issued    map[string]int    // service → tickets issued today
-	perKey    map[string]int    // service|citizen key → tickets today
-	leases    map[string]*Lease // id → lease
+	counters  map[string]int         // service → last number today
+	issued    map[string]int         // service → tickets issued today
+	perKey    map[citizenService]int // tickets today per citizen key and service
+	leases    map[string]*Lease      // id → lease
 	bookings  map[string]*Booking
 	blacklist map[string]BlackEntry
 	idem      map[string]IdemRecord
@@ -68,7 +69,7 @@ func newState(cfg Config, s Snapshot) *state {
 	st := &state{
 		cfg: cfg, loc: cfg.Location(), day: s.Day, seq: s.Seq, dayClosed: s.DayClosed, catalog: s.Catalog,
 		tickets: map[string]*Ticket{}, queues: map[string]*serviceQueue{}, windows: map[int]*Window{},
-		counters: map[string]int{}, issued: map[string]int{}, perKey: map[string]int{},
+		counters: map[string]int{}, issued: map[string]int{}, perKey: map[citizenService]int{},
 		leases: map[string]*Lease{}, bookings: map[string]*Booking{}, blacklist: map[string]BlackEntry{},
 		idem: map[string]IdemRecord{}, stats: map[string]*serviceStats{}, helps: map[string]*HelpCall{},
 	}
@@ -135,7 +136,7 @@ func (st *state) putTicket(t *Ticket) {
 			}
 		}
 		if t.CitizenKey != "" {
-			st.perKey[t.Service+"|"+t.CitizenKey]++
+			st.perKey[citizenService{t.CitizenKey, t.Service}]++
 		}
 		if n, ok := st.parseNumber(t.Number, t.Service); ok && !t.Transferred {
 			st.counters[t.Service] = max(st.counters[t.Service], n)
@@ -162,8 +163,12 @@ func (st *state) parseNumber(number, service string) (int, bool) {
 	if !strings.HasPrefix(number, service) {
 		return 0, false
 	}
+	rest := number[len(service):]
+	if n, err := strconv.Atoi(rest); err == nil && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return n, true // the usual form, without Sscanf's cost on every issue
+	}
 	var n int
-	if _, err := fmt.Sscanf(number[len(service):], "%d", &n); err != nil {
+	if _, err := fmt.Sscanf(rest, "%d", &n); err != nil {
 		return 0, false
 	}
 	return n, true
@@ -224,8 +229,13 @@ func (st *state) dayStart(day string) time.Time {
 	return t
 }
 
-// idEncoding keeps the byte order in the text order (base32hex).
-var idEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
+// citizenService keys the per-citizen counts (a struct, not a joined
+// string: no allocation on every issue).
+type citizenService struct{ citizen, service string }
+
+// idEncoding keeps the byte order in the text order (base32hex, in lower
+// case).
+var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
 // newID returns an unguessable id that sorts by creation time: 5 bytes of
 // milliseconds (so the store appends instead of scattering its writes)
@@ -237,7 +247,7 @@ func newID() string {
 		b[i] = byte(ms >> (8 * (4 - i)))
 	}
 	_, _ = rand.Read(b[5:])
-	return strings.ToLower(idEncoding.EncodeToString(b[:]))
+	return idEncoding.EncodeToString(b[:])
 }
 
 func (st *state) ticket(id string) (*Ticket, error) {
@@ -340,7 +350,7 @@ func (st *state) admit(sc *ServiceConfig, key string) error {
 	if sc.DailyQuota > 0 && st.issued[sc.Code] >= sc.DailyQuota {
 		return Refusal(QuotaExceeded, ReasonServiceQuota, "service %s has issued its %d tickets for today", sc.Code, sc.DailyQuota)
 	}
-	if sc.PerCitizenLimit > 0 && key != "" && st.perKey[sc.Code+"|"+key] >= sc.PerCitizenLimit {
+	if sc.PerCitizenLimit > 0 && key != "" && st.perKey[citizenService{key, sc.Code}] >= sc.PerCitizenLimit {
 		return Refusal(QuotaExceeded, ReasonCitizenLimit, "this ID has taken %d ticket(s) for service %s today", sc.PerCitizenLimit, sc.Code).
 			With(&Details{Tickets: st.ticketsHeld(sc.Code, key)})
 	}

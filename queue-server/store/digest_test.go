@@ -160,6 +160,12 @@ func TestOldDaysGetTheirDigestsAtOpen(t *testing.T) {
 				return err
 			}
 		}
+		// and an outbox entry for every event (none forwarded)
+		for _, ev := range before {
+			if err := tx.Bucket(bOutbox).Put(u64(ev.Seq), nil); err != nil {
+				return err
+			}
+		}
 		return putU64(tx.Bucket(bMeta), kSchema, 2)
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -55,16 +54,23 @@ type base struct {
 	fields map[string]json.RawMessage // nil until needed; only touched in write transactions
 }
 
-// bases caches the current day's bases ("t" + ticket id, "w" + window
-// number), so a commit never reads one back. Commits stage their bases
-// and publish them once committed.
+// bases caches the current day's bases (by ticket id or window number),
+// so a commit never reads one back. Commits stage their bases and publish
+// them once committed.
 type bases struct {
 	mu  sync.Mutex
 	day string
-	m   map[string]*base
+	m   map[baseKey]*base
 }
 
-func (b *bases) get(key string) (*base, bool) {
+// baseKey names a part's base: part i of ticket id or window n.
+type baseKey struct {
+	part int
+	id   string
+	n    int
+}
+
+func (b *bases) get(key baseKey) (*base, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	v, ok := b.m[key]
@@ -73,12 +79,12 @@ func (b *bases) get(key string) (*base, bool) {
 
 // publish adds a committed transaction's bases; a later day's drop the
 // earlier day's.
-func (b *bases) publish(staged map[string]*base) {
+func (b *bases) publish(staged map[baseKey]*base) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, v := range staged {
 		if v.day > b.day || b.m == nil {
-			b.day, b.m = v.day, map[string]*base{}
+			b.day, b.m = v.day, map[baseKey]*base{}
 		}
 		if v.day == b.day {
 			b.m[k] = v
@@ -225,11 +231,23 @@ func readEvent(events *bolt.Bucket, seq []byte) (hall.Event, error) {
 	return ev, nil
 }
 
-// fieldsOf is a part's JSON and its fields.
+// fieldsOf is a part's JSON (a *hall.Ticket or *hall.Window, as
+// json.Marshal writes it: eventjson.go) and its fields.
 func fieldsOf(v any) ([]byte, map[string]json.RawMessage, error) {
-	raw, err := json.Marshal(v)
+	var raw []byte
+	var err error
+	switch p := v.(type) {
+	case *hall.Ticket:
+		raw, err = appendTicket(nil, p)
+	case *hall.Window:
+		raw, err = appendWindow(nil, p)
+	default:
+		err = errTime
+	}
 	if err != nil {
-		return nil, nil, err
+		if raw, err = json.Marshal(v); err != nil {
+			return nil, nil, err
+		}
 	}
 	fields := map[string]json.RawMessage{}
 	if err := json.Unmarshal(raw, &fields); err != nil {
@@ -241,26 +259,29 @@ func fieldsOf(v any) ([]byte, map[string]json.RawMessage, error) {
 // encodeEvent returns what the log stores for ev: its ticket and window
 // patched against their bases where that is smaller, else its JSON. A
 // whole part is staged as its ticket's or window's next base.
-func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) ([]byte, error) {
+func (s *Store) encodeEvent(tx *bolt.Tx, staged map[baseKey]*base, arena *[]byte, ev *hall.Event) ([]byte, error) {
 	var p patched
 	cp := *ev
 	for i := range partNames {
-		var key string
+		var key baseKey
 		var part any
 		switch {
 		case i == 0 && ev.Ticket != nil:
-			key, part = "t"+ev.Ticket.ID, ev.Ticket
+			key, part = baseKey{part: i, id: ev.Ticket.ID}, ev.Ticket
 		case i == 1 && ev.Window != nil:
-			key, part = "w"+strconv.Itoa(ev.Window.Number), ev.Window
+			key, part = baseKey{part: i, n: ev.Window.Number}, ev.Window
 		default:
 			continue
 		}
-		b, ok := staged[key]
-		if !ok {
-			b, ok = s.bases.get(key)
+		// an issued or carried ticket starts its day's chain: no base to look up
+		var b *base
+		ok := false
+		if i != 0 || ev.Type != hall.EvTicketIssued && ev.Type != hall.EvTicketCarried {
+			if b, ok = staged[key]; !ok {
+				b, ok = s.bases.get(key)
+			}
 		}
-		// an issued or carried ticket starts its day's chain
-		if ok && b.day == ev.Day && !(i == 0 && (ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried)) {
+		if ok && b.day == ev.Day {
 			if b.fields == nil {
 				raw, err := wholePart(tx.Bucket(bEvents), b.seq, i)
 				if err != nil {
@@ -288,9 +309,15 @@ func (s *Store) encodeEvent(tx *bolt.Tx, staged map[string]*base, ev *hall.Event
 		staged[key] = &base{seq: ev.Seq, day: ev.Day}
 	}
 	if p.parts == 0 {
-		return json.Marshal(ev)
+		start := len(*arena)
+		b, err := appendEvent(*arena, ev)
+		if err != nil {
+			return json.Marshal(ev) // its error, or the same bytes
+		}
+		*arena = b
+		return b[start:len(b):len(b)], nil
 	}
-	rest, err := json.Marshal(&cp)
+	rest, err := marshalEvent(&cp)
 	if err != nil {
 		return nil, err
 	}

@@ -11,17 +11,54 @@ import (
 	"hallq/queue-server/hall"
 )
 
+// The outbox is the event log from a mark on: every event from the meta
+// key outbox_from (1 when absent) to the last one is still to forward, or
+// forwarded and not yet compacted, so a commit writes nothing for it (the
+// last seq is in the meta it writes anyway). Compaction moves the mark.
+// Schema ≤ 3 kept an entry per event in the outbox bucket, always the
+// log's tail from its first entry: opening such a file sets the mark
+// there and empties the bucket (outboxToMark).
+
+var kOutboxFrom = []byte("outbox_from")
+
+// outboxFrom is the first event the outbox holds.
+func outboxFrom(m *bolt.Bucket) uint64 { return max(getU64(m, kOutboxFrom), 1) }
+
+// outboxToMark turns a schema ≤ 3 outbox (an entry per event, the log's
+// tail) into the mark, in the opening transaction.
+func outboxToMark(tx *bolt.Tx) error {
+	m, b := tx.Bucket(bMeta), tx.Bucket(bOutbox)
+	from := getU64(m, kSeq) + 1 // nothing left to forward or compact
+	if k, _ := b.Cursor().First(); k != nil {
+		if len(k) != 8 {
+			return fmt.Errorf("a garbled outbox entry (%d-byte key)", len(k))
+		}
+		from = binary.BigEndian.Uint64(k)
+	}
+	// compaction only ever dropped forwarded events: whatever the entries
+	// say, nothing after the forwarded mark leaves the outbox
+	from = min(from, getU64(m, kForwarded)+1)
+	if err := tx.DeleteBucket(bOutbox); err != nil {
+		return err
+	}
+	if _, err := tx.CreateBucket(bOutbox); err != nil {
+		return err
+	}
+	return putU64(m, kOutboxFrom, from)
+}
+
 // Outbox returns up to limit events not yet forwarded to the central
 // platform, in sequence order.
 func (s *Store) Outbox(limit int) ([]hall.Event, error) {
 	var after uint64
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		after = getU64(tx.Bucket(bMeta), kForwarded)
+		m := tx.Bucket(bMeta)
+		after = max(getU64(m, kForwarded), outboxFrom(m)-1)
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	return s.readLog(bOutbox, after, limit)
+	return s.readLog(bEvents, after, limit)
 }
 
 // MarkForwarded records that every event up to seq has been acknowledged by
@@ -58,42 +95,36 @@ func (s *Store) OutboxStats() (OutboxStats, error) {
 		if st.Backlog == 0 {
 			return nil
 		}
-		k, _ := tx.Bucket(bOutbox).Cursor().Seek(u64(st.Forwarded + 1))
-		if k == nil {
-			return nil
-		}
 		var err error
-		st.Oldest, err = eventTime(tx, k)
+		st.Oldest, err = eventTime(tx, u64(max(st.Forwarded+1, outboxFrom(m))))
 		return err
 	})
 	return st, err
 }
 
-// CompactOutbox deletes forwarded outbox entries committed before cutoff,
-// at most limit of them per call (so a long history does not hold one huge
-// transaction). It returns how many it deleted.
+// CompactOutbox drops forwarded events committed before cutoff from the
+// outbox, at most limit of them per call (so a long history does not hold
+// one huge transaction). It returns how many it dropped.
 func (s *Store) CompactOutbox(cutoff time.Time, limit int) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		fwd := getU64(tx.Bucket(bMeta), kForwarded)
-		c := tx.Bucket(bOutbox).Cursor()
-		for k, _ := c.First(); k != nil && n < limit; k, _ = c.First() {
-			if binary.BigEndian.Uint64(k) > fwd {
-				break
-			}
-			at, err := eventTime(tx, k)
+		m := tx.Bucket(bMeta)
+		fwd, from := getU64(m, kForwarded), outboxFrom(m)
+		seq := from
+		for ; seq <= fwd && n < limit; seq++ {
+			at, err := eventTime(tx, u64(seq))
 			if err != nil {
 				return err
 			}
 			if !at.Before(cutoff) {
 				break
 			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
 			n++
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return putU64(m, kOutboxFrom, seq)
 	})
 	return n, err
 }
@@ -117,15 +148,16 @@ func eventTime(tx *bolt.Tx, seq []byte) (time.Time, error) {
 	return ev.At, nil
 }
 
-// OutboxBytes returns the bytes the outbox's own entries occupy (keys and
-// values); the events they name are stored once, in the event log.
-func (s *Store) OutboxBytes() (entries int, bytes int64, err error) {
+// OutboxBytes returns how many events the outbox holds and the bytes it
+// takes beyond them: none (the events are stored once, in the event log;
+// the outbox is a mark in the meta bucket).
+func (s *Store) OutboxBytes() (events int, bytes int64, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
-			entries++
-			bytes += int64(len(k) + len(v))
-			return nil
-		})
+		m := tx.Bucket(bMeta)
+		if from, last := outboxFrom(m), getU64(m, kSeq); last >= from {
+			events = int(last - from + 1)
+		}
+		return nil
 	})
-	return entries, bytes, err
+	return events, 0, err
 }

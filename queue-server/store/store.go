@@ -4,15 +4,16 @@
 // access tokens. It is the only package that imports bbolt.
 //
 // Every hall change is committed by Commit in ONE synced transaction that
-// writes the new state, the events and their outbox entries together, so a
-// crash leaves either all of a change or none of it.
+// writes the new state and the events (whose tail is the outbox for the
+// central platform) together, so a crash leaves either all of a change or
+// none of it.
 //
 // A commit writes each event once (its ticket and window as patches where
 // an earlier event of the day holds their snapshots). Everything else it writes is a
 // small key appended at the end of its bucket: a ticket's state is a
-// pointer to the event holding its latest snapshot, an outbox entry is the
-// event's sequence number, an idempotency record is keyed by the event
-// that answered it. So a commit touches few pages, and the bytes that make
+// pointer to the event holding its latest snapshot, an idempotency record
+// is keyed by the event that answered it, and the outbox costs nothing: it
+// is the log's tail from a mark. So a commit touches few pages, and the bytes that make
 // up an event are on disk once.
 //
 // Layout (bucket → key → value):
@@ -20,6 +21,7 @@
 //	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON),
 //	           catalog (the latest catalog.received province catalogue, JSON),
 //	           closed_day (the day of the latest day.closed event);
+//	           outbox_from (the first event still to forward or not yet compacted; absent: 1);
 //	           retention watermarks purged_key, purged_seq, scrub
 //	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
 //	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
@@ -32,7 +34,8 @@
 //	           (records from before fingerprints: result ref, NUL, scoped key)
 //	events     seq (8 bytes, big-endian) → Event JSON, or a patch of its ticket and window
 //	           against their earlier snapshots of the day (eventcodec.go); read back, the same event
-//	outbox     seq (8 bytes, big-endian) → "" (an event still to forward, or forwarded and not yet compacted)
+//	outbox     empty since schema 4: the outbox is the log from meta's outbox_from on (outbox.go);
+//	           schema ≤ 3 kept seq (8 bytes, big-endian) → "" for each event of it
 //	tokens     sha256(token) → Token JSON (written only through updateTokens, which drops the lookup cache)
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
@@ -62,6 +65,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -79,7 +83,11 @@ import (
 // schema 2 (no digests of closed days) get the digest buckets at open and
 // their closed days' digests in the background (digest.go). A build of
 // schema 2 refuses a schema 3 file: it would not keep the digests true.
-const SchemaVersion = 3
+// Schema 4 keeps the outbox as a mark in the meta bucket instead of an
+// entry per event (outbox.go): opening an older file sets the mark, and a
+// schema 3 build refuses a schema 4 file (it would see an empty outbox and
+// forward nothing).
+const SchemaVersion = 4
 
 // FileName is the database's name inside the data directory.
 const FileName = "hall.db"
@@ -369,6 +377,11 @@ func (s *Store) init() error {
 				return fmt.Errorf("store: upgrade %s from schema 1: %w", s.path, err)
 			}
 		}
+		if version < 4 {
+			if err := outboxToMark(tx); err != nil {
+				return fmt.Errorf("store: upgrade %s's outbox from schema %d: %w", s.path, version, err)
+			}
+		}
 		if m.Get(kCreated) != nil { // the first open of a new hall
 			s.created = true
 			if err := m.Delete(kCreated); err != nil {
@@ -460,10 +473,14 @@ func idemKey(day string, seq uint64) []byte {
 // starts with a letter), and are still read: such a key matches any
 // request, as it did when it was written.
 func idemValue(ref, key, fingerprint string) []byte {
-	if fingerprint == "" {
-		return []byte(ref + "\x00" + key)
+	return appendIdemValue(nil, ref, key, fingerprint)
+}
+
+func appendIdemValue(b []byte, ref, key, fingerprint string) []byte {
+	if fingerprint != "" {
+		b = append(append(append(b, 1), fingerprint...), 0)
 	}
-	return []byte("\x01" + fingerprint + "\x00" + ref + "\x00" + key)
+	return append(append(append(b, ref...), 0), key...)
 }
 
 // parseIdem reads a record's value, in either format; its ref is read by
@@ -532,7 +549,8 @@ func winKey(n int) []byte {
 // Commit writes a batch of hall events — state snapshots, log and outbox —
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
-	staged := map[string]*base{}
+	staged := map[baseKey]*base{}
+	w := &writes{arena: make([]byte, 0, 640*len(events)), counters: map[string]int{}}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		seq := getU64(m, kSeq)
@@ -545,7 +563,7 @@ func (s *Store) Commit(events []hall.Event) error {
 				return fmt.Errorf("store: event seq %d does not follow %d", ev.Seq, seq)
 			}
 			seq = ev.Seq
-			if err := s.apply(tx, staged, ev); err != nil {
+			if err := s.apply(tx, staged, w, ev); err != nil {
 				return err
 			}
 			if ev.Day > day {
@@ -554,6 +572,9 @@ func (s *Store) Commit(events []hall.Event) error {
 			if t := ev.Ticket; t != nil && t.Day < day && !slices.Contains(touched, t.Day) {
 				touched = append(touched, t.Day)
 			}
+		}
+		if err := w.flush(tx); err != nil {
+			return err
 		}
 		// the day that ended, and closed days whose tickets changed: their
 		// digests say what their tickets now say
@@ -578,7 +599,73 @@ func (s *Store) Commit(events []hall.Event) error {
 	return err
 }
 
-func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) error {
+// writes is what one Commit's transaction writes besides the events'
+// own puts: values in one arena (bbolt keeps a value until the commit, and
+// the arena is never reused), keys built in one scratch buffer (bbolt
+// copies a key), and each counter's last value of the batch, written once
+// by flush (a batch of issues moves a service's counter many times).
+type writes struct {
+	arena    []byte
+	key      []byte
+	counters map[string]int // index into cs
+	cs       []hall.Counter
+}
+
+// seqValue is seq's 8 bytes in the arena.
+func (w *writes) seqValue(seq uint64) []byte {
+	start := len(w.arena)
+	w.arena = binary.BigEndian.AppendUint64(w.arena, seq)
+	return w.arena[start:len(w.arena):len(w.arena)]
+}
+
+// keyOf returns the key made of parts, in the scratch buffer (valid until
+// the next keyOf).
+func (w *writes) keyOf(parts ...string) []byte {
+	w.key = w.key[:0]
+	for _, p := range parts {
+		w.key = append(w.key, p...)
+	}
+	return w.key
+}
+
+func (w *writes) seqKey(seq uint64) []byte {
+	w.key = binary.BigEndian.AppendUint64(w.key[:0], seq)
+	return w.key
+}
+
+func (w *writes) counter(c hall.Counter) {
+	k := c.Day + "/" + c.Service
+	if i, ok := w.counters[k]; ok {
+		w.cs[i] = c
+		return
+	}
+	w.counters[k] = len(w.cs)
+	w.cs = append(w.cs, c)
+}
+
+// flush writes each counter's last value (its JSON, as json.Marshal
+// writes a hall.Counter).
+func (w *writes) flush(tx *bolt.Tx) error {
+	b := tx.Bucket(bCounters)
+	for _, c := range w.cs {
+		start := len(w.arena)
+		w.arena = append(w.arena, `{"day":`...)
+		w.arena = appendString(w.arena, c.Day)
+		w.arena = append(w.arena, `,"service":`...)
+		w.arena = appendString(w.arena, c.Service)
+		w.arena = append(w.arena, `,"last":`...)
+		w.arena = strconv.AppendInt(w.arena, int64(c.Last), 10)
+		w.arena = append(w.arena, '}')
+		if err := b.Put(w.keyOf(c.Day, "/", c.Service), w.arena[start:len(w.arena):len(w.arena)]); err != nil {
+			return err
+		}
+	}
+	w.cs = w.cs[:0]
+	clear(w.counters)
+	return nil
+}
+
+func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall.Event) error {
 	put := func(bucket []byte, key []byte, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -586,40 +673,45 @@ func (s *Store) apply(tx *bolt.Tx, staged map[string]*base, ev *hall.Event) erro
 		}
 		return tx.Bucket(bucket).Put(key, b)
 	}
-	raw, err := s.encodeEvent(tx, staged, ev)
+	raw, err := s.encodeEvent(tx, staged, &w.arena, ev)
 	if err != nil {
 		return err
 	}
-	if err := appendOnly(tx, bEvents).Put(u64(ev.Seq), raw); err != nil {
+	if err := appendOnly(tx, bEvents).Put(w.seqKey(ev.Seq), raw); err != nil {
 		return err
 	}
 	if ev.Idem != nil {
-		if err := appendOnly(tx, bIdem).Put(idemKey(ev.Day, ev.Seq), idemValue(ev.Idem.Ref.String(), ev.Idem.Key, ev.Idem.Fingerprint)); err != nil {
+		w.key = binary.BigEndian.AppendUint64(append(append(w.key[:0], ev.Day...), '/'), ev.Seq) // idemKey
+		start := len(w.arena)
+		w.arena = appendIdemValue(w.arena, ev.Idem.Ref.String(), ev.Idem.Key, ev.Idem.Fingerprint)
+		if err := appendOnly(tx, bIdem).Put(w.key, w.arena[start:len(w.arena):len(w.arena)]); err != nil {
 			return err
 		}
 	}
-	if err := appendOnly(tx, bOutbox).Put(u64(ev.Seq), nil); err != nil {
-		return err
-	}
 	if t := ev.Ticket; t != nil {
-		if err := tx.Bucket(bTickets).Put([]byte(t.ID), u64(ev.Seq)); err != nil {
+		if err := tx.Bucket(bTickets).Put(w.keyOf(t.ID), w.seqValue(ev.Seq)); err != nil {
 			return err
 		}
 		if ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried { // the only events that give a ticket its day
-			if err := tx.Bucket(bDays).Put([]byte(t.Day+"/"+t.ID), nil); err != nil {
+			if err := tx.Bucket(bDays).Put(w.keyOf(t.Day, "/", t.ID), nil); err != nil {
 				return err
 			}
 		}
 	}
-	if w := ev.Window; w != nil {
-		if err := put(bWindows, winKey(w.Number), w); err != nil {
+	if win := ev.Window; win != nil {
+		start := len(w.arena)
+		if b, err := appendWindow(w.arena, win); err == nil {
+			w.arena = b
+			err = tx.Bucket(bWindows).Put(winKey(win.Number), b[start:len(b):len(b)])
+			if err != nil {
+				return err
+			}
+		} else if err := put(bWindows, winKey(win.Number), win); err != nil {
 			return err
 		}
 	}
 	if c := ev.Counter; c != nil {
-		if err := put(bCounters, []byte(c.Day+"/"+c.Service), c); err != nil {
-			return err
-		}
+		w.counter(*c)
 	}
 	if l := ev.Lease; l != nil {
 		if err := put(bLeases, []byte(l.Day+"/"+l.ID), l); err != nil {
@@ -806,7 +898,7 @@ func (s *Store) Events(after uint64, limit int) ([]hall.Event, error) {
 }
 
 // readLog returns up to limit events after seq whose keys are in bucket
-// (the event log itself, or the outbox), read from the event log.
+// (the event log itself), read from the event log.
 func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, error) {
 	var out []hall.Event
 	err := s.db.View(func(tx *bolt.Tx) error {

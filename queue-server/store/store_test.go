@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,10 +41,18 @@ func MustStore(t testing.TB, dir string) *Store {
 					t.Errorf("event log gap: position %d has seq %d", i, ev.Seq)
 				}
 			}
-			out, _ := s.readLog(bOutbox, 0, 1<<30)
-			if len(out) != len(evs) {
-				t.Errorf("outbox has %d entries, event log %d", len(out), len(evs))
-			}
+			// the outbox is the log's tail: compaction never passed an
+			// event still to forward
+			s.db.View(func(tx *bolt.Tx) error {
+				m := tx.Bucket(bMeta)
+				if from, fwd := outboxFrom(m), getU64(m, kForwarded); from > fwd+1 {
+					t.Errorf("the outbox starts at %d, but only %d are forwarded", from, fwd)
+				}
+				if k, _ := tx.Bucket(bOutbox).Cursor().First(); k != nil {
+					t.Errorf("the outbox bucket holds entries (%x): schema 4 keeps a mark", k)
+				}
+				return nil
+			})
 		}
 		s.Close()
 	})
@@ -316,14 +325,6 @@ func TestOutboxDrainMarkCompact(t *testing.T) {
 	if len(evs) != 10 {
 		t.Fatal("compaction must not touch the event log")
 	}
-	// the cleanup check compares outbox and log: restore the invariant
-	s.db.Update(func(tx *bolt.Tx) error {
-		for _, ev := range evs[:4] {
-			b, _ := json.Marshal(ev)
-			tx.Bucket(bOutbox).Put(u64(ev.Seq), b)
-		}
-		return nil
-	})
 }
 
 func TestBackupRestoresSameState(t *testing.T) {
@@ -508,7 +509,7 @@ func TestAppendedBucketsFillTheirPages(t *testing.T) {
 		}
 	}
 	s.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bEvents, bOutbox, bIdem} {
+		for _, name := range [][]byte{bEvents, bIdem} {
 			st := tx.Bucket(name).Stats()
 			fill := float64(st.LeafInuse) / float64(st.LeafPageN*tx.DB().Info().PageSize)
 			if fill < 0.85 {
@@ -586,5 +587,225 @@ func TestGarbledIdempotencyRefFailsTheLoad(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "citizen-b") {
 		t.Fatalf("the error names the caller's key: %v", err)
+	}
+}
+
+// One commit of several events writes each state row as the batch's last
+// event left it, with the bytes json.Marshal gives it: a service's counter
+// moved by every issue of the batch, a window changed twice, a ticket
+// issued and called in the same commit.
+func TestBatchWritesEachRowAsItsLastEventLeftIt(t *testing.T) {
+	dir := t.TempDir()
+	s := MustStore(t, dir)
+	day := "2026-11-28"
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, cst)
+	var evs []hall.Event
+	add := func(ev hall.Event) {
+		ev.Seq, ev.Day, ev.At = uint64(len(evs)+1), day, at.Add(time.Duration(len(evs))*time.Second)
+		evs = append(evs, ev)
+	}
+	tk := func(n int, st hall.Status) *hall.Ticket {
+		return &hall.Ticket{ID: fmt.Sprintf("t%03d", n), Number: fmt.Sprintf("A%03d", n), Service: "A", Day: day, Channel: hall.WalkIn, Status: st, IssuedAt: at, QueuedAt: at}
+	}
+	win := hall.Window{Number: 3, Name: hall.Text{ZH: "三号窗口", EN: "Window 3"}, Services: []string{"A"}, Status: hall.WindowOpen, Clerk: "wang"}
+	add(hall.Event{Type: hall.EvWindowOpened, Window: &win})
+	for n := 1; n <= 4; n++ {
+		add(hall.Event{Type: hall.EvTicketIssued, Ticket: tk(n, hall.Waiting), Counter: &hall.Counter{Day: day, Service: "A", Last: n}})
+	}
+	add(hall.Event{Type: hall.EvTicketIssued, Ticket: &hall.Ticket{ID: "tb1", Number: "B001", Service: "B", Day: day, Status: hall.Waiting, IssuedAt: at, QueuedAt: at}, Counter: &hall.Counter{Day: day, Service: "B", Last: 1}})
+	called := tk(2, hall.Called)
+	called.Window, called.CalledAt = 3, at.Add(time.Minute)
+	w2 := win
+	w2.Current = called.ID
+	add(hall.Event{Type: hall.EvTicketCalled, Ticket: called, Window: &w2})
+	if err := s.Commit(evs); err != nil {
+		t.Fatal(err)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		for _, c := range []hall.Counter{{Day: day, Service: "A", Last: 4}, {Day: day, Service: "B", Last: 1}} {
+			want, _ := json.Marshal(c)
+			if got := tx.Bucket(bCounters).Get([]byte(day + "/" + c.Service)); !bytes.Equal(got, want) {
+				t.Errorf("counter %s: stored %s, want %s", c.Service, got, want)
+			}
+		}
+		want, _ := json.Marshal(w2)
+		if got := tx.Bucket(bWindows).Get(winKey(3)); !bytes.Equal(got, want) {
+			t.Errorf("window: stored %s, want %s", got, want)
+		}
+		return nil
+	})
+	s.Close()
+	s = MustStore(t, dir)
+	snap, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Counters) != 2 || len(snap.Tickets) != 5 || len(snap.Windows) != 1 || snap.Windows[0].Current != called.ID {
+		t.Fatalf("loaded %+v", snap)
+	}
+	for _, tk := range snap.Tickets {
+		if tk.ID == called.ID && (tk.Status != hall.Called || tk.Window != 3) {
+			t.Errorf("ticket %s loaded as %+v, want its call", tk.ID, tk)
+		}
+	}
+}
+
+// The outbox is the log from a mark: a commit writes nothing for it (no
+// entry, no page of its own); reading after the forwarded mark, the oldest
+// waiting event, and compaction by count, by the forwarded mark and by time
+// move through it event by event.
+func TestOutboxIsTheLogFromAMark(t *testing.T) {
+	s := MustStore(t, "")
+	day := "2026-11-28"
+	at := func(seq uint64) time.Time { return time.Date(2026, 11, 28, 9, 0, int(seq), 0, cst) }
+	seq := uint64(0)
+	commit := func(n int) {
+		var evs []hall.Event
+		for range n {
+			seq++
+			id := fmt.Sprintf("t%03d", seq)
+			evs = append(evs, hall.Event{Seq: seq, Type: hall.EvTicketIssued, Day: day, At: at(seq),
+				Ticket: &hall.Ticket{ID: id, Number: fmt.Sprintf("E%03d", seq), Service: "E", Day: day, Status: hall.Waiting, IssuedAt: at(seq), QueuedAt: at(seq)}})
+		}
+		if err := s.Commit(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(3)
+	commit(1)
+	commit(6)
+	s.db.View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bOutbox).Stats().KeyN; n != 0 {
+			t.Errorf("the outbox bucket has %d entries; commits write none", n)
+		}
+		return nil
+	})
+	outbox := func(limit int) (out []uint64) {
+		t.Helper()
+		evs, err := s.Outbox(limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			out = append(out, ev.Seq)
+		}
+		return out
+	}
+	if n, b, _ := s.OutboxBytes(); n != 10 || b != 0 {
+		t.Fatalf("the outbox holds %d events in %d bytes of its own, want 10 in 0", n, b)
+	}
+	if err := s.MarkForwarded(2); err != nil {
+		t.Fatal(err)
+	}
+	if got := outbox(100); !slices.Equal(got, []uint64{3, 4, 5, 6, 7, 8, 9, 10}) {
+		t.Fatalf("after 2 forwarded, the outbox gives %v", got)
+	}
+	if got := outbox(2); !slices.Equal(got, []uint64{3, 4}) {
+		t.Fatalf("two of the outbox: %v", got)
+	}
+	if st, _ := s.OutboxStats(); st.Backlog != 8 || !st.Oldest.Equal(at(3)) {
+		t.Fatalf("stats %+v, want 8 waiting since event 3", st)
+	}
+	s.MarkForwarded(6)
+	if st, _ := s.OutboxStats(); st.Backlog != 4 || !st.Oldest.Equal(at(7)) {
+		t.Fatalf("stats %+v, want 4 waiting since event 7", st)
+	}
+	// compaction: only forwarded events, at most limit, only before cutoff
+	later := at(100)
+	if n, err := s.CompactOutbox(later, 2); err != nil || n != 2 {
+		t.Fatalf("compacted %d (%v), want 2 (the limit)", n, err)
+	}
+	if n, err := s.CompactOutbox(at(5), 100); err != nil || n != 2 {
+		t.Fatalf("compacted %d (%v), want 3 and 4 (5 is not before the cutoff)", n, err)
+	}
+	if n, err := s.CompactOutbox(later, 100); err != nil || n != 2 {
+		t.Fatalf("compacted %d (%v), want 5 and 6 (7 is not forwarded)", n, err)
+	}
+	if n, err := s.CompactOutbox(later, 100); err != nil || n != 0 {
+		t.Fatalf("compacted %d (%v), want none (nothing more is forwarded)", n, err)
+	}
+	if n, _, _ := s.OutboxBytes(); n != 4 {
+		t.Fatalf("after compaction the outbox holds %d events, want 4", n)
+	}
+	if got := outbox(100); !slices.Equal(got, []uint64{7, 8, 9, 10}) {
+		t.Fatalf("after compaction the outbox gives %v", got)
+	}
+	if evs, _ := s.Events(0, 100); len(evs) != 10 {
+		t.Fatal("compaction must not touch the event log")
+	}
+}
+
+// A schema 3 store (an outbox entry for every event still to forward or not
+// yet compacted: what the build before wrote) opens at schema 4 with the
+// outbox where its entries began, and reads and compacts as before.
+func TestSchema3OutboxOpensAsAMark(t *testing.T) {
+	dir := t.TempDir()
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := MustService(t, s, clock)
+	for i := range 20 {
+		if _, err := svc.Issue(context.Background(), hall.Op{IdemKey: fmt.Sprint("k", i)}, hall.IssueRequest{Service: "E"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+	}
+	svc.Close()
+	// as schema 3 left it: 8 forwarded, 1–5 compacted, entries for 6–20
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bOutbox)
+		for seq := uint64(6); seq <= 20; seq++ {
+			if err := b.Put(u64(seq), nil); err != nil {
+				return err
+			}
+		}
+		m := tx.Bucket(bMeta)
+		if err := m.Delete(kOutboxFrom); err != nil {
+			return err
+		}
+		if err := putU64(m, kForwarded, 8); err != nil {
+			return err
+		}
+		return putU64(m, kSchema, 3)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = MustStore(t, dir)
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := getU64(tx.Bucket(bMeta), kSchema); v != SchemaVersion {
+			t.Errorf("schema after open: %d", v)
+		}
+		if v := outboxFrom(tx.Bucket(bMeta)); v != 6 {
+			t.Errorf("the outbox starts at %d after the upgrade, want 6 (its first entry)", v)
+		}
+		return nil
+	})
+	if n, _, _ := s.OutboxBytes(); n != 15 {
+		t.Fatalf("the upgraded outbox holds %d events, want 15", n)
+	}
+	if evs, err := s.Outbox(100); err != nil || len(evs) != 12 || evs[0].Seq != 9 {
+		t.Fatalf("the upgraded outbox gave %d events (%v), want 9–20", len(evs), err)
+	}
+	if n, err := s.CompactOutbox(clock.Now(), 100); err != nil || n != 3 {
+		t.Fatalf("compacted %d (%v), want 6–8 (forwarded)", n, err)
+	}
+	// an empty schema 3 outbox: nothing left to forward or compact — and
+	// never an event past the forwarded mark, whatever the entries say
+	for _, c := range []struct{ forwarded, want uint64 }{{20, 0}, {15, 5}} {
+		s.db.Update(func(tx *bolt.Tx) error {
+			m := tx.Bucket(bMeta)
+			m.Delete(kOutboxFrom)
+			putU64(m, kForwarded, c.forwarded)
+			return putU64(m, kSchema, 3)
+		})
+		s.Close()
+		s = MustStore(t, dir)
+		if n, _, _ := s.OutboxBytes(); uint64(n) != c.want {
+			t.Fatalf("an empty schema 3 outbox with %d of 20 forwarded upgraded to %d events, want %d", c.forwarded, n, c.want)
+		}
 	}
 }
