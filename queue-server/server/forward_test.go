@@ -28,8 +28,9 @@ func TestHallForwardsToCentral(t *testing.T) {
 	natsAddr, httpAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	data := t.TempDir() // here, so its removal runs after the central stops (see gm_e2e_test.go)
 	go func() {
-		done <- platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", natsAddr, "-http", httpAddr}, io.Discard)
+		done <- platform.Main(ctx, []string{"-data", data, "-nats-listen", natsAddr, "-http", httpAddr}, io.Discard)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 

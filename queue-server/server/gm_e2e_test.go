@@ -45,8 +45,12 @@ func TestBookingCheckInThroughCentral(t *testing.T) {
 			natsAddr, httpAddr := freeAddr(t), freeAddr(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
+			// made here, not in the goroutine: its removal must be registered
+			// before the cleanup that stops the central, so it runs after it
+			// (a directory removed under a running JetStream: "directory not empty")
+			data := t.TempDir()
 			go func() {
-				done <- platform.Main(ctx, []string{"-data", t.TempDir(), "-nats-listen", natsAddr, "-http", httpAddr, "-crypto", tc.central}, io.Discard)
+				done <- platform.Main(ctx, []string{"-data", data, "-nats-listen", natsAddr, "-http", httpAddr, "-crypto", tc.central}, io.Discard)
 			}()
 			t.Cleanup(func() { cancel(); <-done })
 
