@@ -40,6 +40,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -108,7 +109,11 @@ type Log struct {
 	done    chan struct{}
 	closing sync.Once
 	problem error
+	head    atomic.Pointer[Head] // the last record on disk (set by loop)
 }
+
+// Last is the last record on disk (the zero Head for an empty trail).
+func (l *Log) Last() Head { return *l.head.Load() }
 
 type req struct {
 	e     Entry
@@ -143,6 +148,7 @@ func Open(dir string, o Options) (*Log, error) {
 	if err != nil {
 		l.problem = err
 	}
+	l.head.Store(&Head{Seq: last.Seq, Hash: last.Hash})
 	go l.loop(f, last)
 	return l, nil
 }
@@ -332,6 +338,7 @@ func (l *Log) loop(f *os.File, last Record) {
 		}
 		if err == nil {
 			last = next
+			l.head.Store(&Head{Seq: last.Seq, Hash: last.Hash})
 			if l.o.OnWrite != nil {
 				l.o.OnWrite()
 			}

@@ -1,0 +1,227 @@
+package platform_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hallq/central/platform"
+	"hallq/internal/halltest"
+	"hallq/queue-server/audit"
+	"hallq/queue-server/forward"
+	"hallq/queue-server/server"
+)
+
+// freeAddr is a loopback address nothing listens on, for a central that
+// must come back on the same port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitTrail waits until the central has judged the hall's trail through
+// seq, failing when nothing moved for 60 s.
+func waitTrail(t *testing.T, p *platform.Process, id string, seq uint64) platform.AuditTrail {
+	t.Helper()
+	var prev uint64
+	moved := time.Now()
+	for {
+		var tr platform.AuditTrail
+		if e, err := p.Buckets.Audit.Get(context.Background(), "h."+id); err == nil {
+			_ = json.Unmarshal(e.Value(), &tr)
+		}
+		if tr.LastSeq >= seq {
+			return tr
+		}
+		if tr.LastSeq != prev {
+			prev, moved = tr.LastSeq, time.Now()
+		}
+		if time.Since(moved) > 60*time.Second {
+			t.Fatalf("the central holds hall %s's trail through #%d, waiting for #%d", id, tr.LastSeq, seq)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func trailLines(t *testing.T, dir string) []audit.Record {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, audit.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Record
+	for l := range bytes.SplitSeq(bytes.TrimSpace(b), []byte("\n")) {
+		var r audit.Record
+		if err := json.Unmarshal(l, &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// The hall's audit trail reaches the central record by record, exactly
+// once and in order, across a central that is down and a hall restart;
+// the central keeps it append-only, serves it newest first to staff, and
+// its head finds a trail rewritten on the hall (every hash recomputed);
+// the records the rewritten hall forwards next do not chain, which the
+// hall's entry and the alerts say.
+func TestHallAuditTrailReachesTheCentralAndCatchesARewrite(t *testing.T) {
+	ctx := t.Context()
+	const id = "420102-01"
+	staff, admin, _ := staffFile(t, id)
+	natsAddr := freeAddr(t)
+	cdir := filepath.Join(t.TempDir(), "central")
+	startCentral := func() *platform.Process {
+		p, err := platform.Start(ctx, platform.Config{DataDir: cdir, NATSListen: natsAddr, HTTP: "127.0.0.1:0", StaffTokens: staff})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := startCentral()
+	t.Cleanup(func() { p.Stop() })
+	h := halltest.RunHall(t, halltest.Options{OpenAll: true, Tweak: func(o *server.Options) {
+		o.Forward = &forward.Config{NATSURL: "nats://" + natsAddr, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, PollInterval: 100 * time.Millisecond}
+	}})
+	act := func(n int) {
+		t.Helper()
+		for i := range n {
+			state := "open"
+			if i%2 == 1 {
+				state = "pause"
+			}
+			if _, err := h.Admin.SetWindow(ctx, 1, state, "lunch"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	act(5)
+	tr := waitTrail(t, p, id, h.Audit.Last().Seq)
+	if !tr.Intact() || tr.Records != tr.LastSeq || tr.FirstSeq != 1 || tr.Start != "genesis" || tr.Duplicates != 0 || tr.LastHash != h.Audit.Last().Hash {
+		t.Fatalf("the central's trail: %+v (hall's last %+v)", tr, h.Audit.Last())
+	}
+
+	// the central is down for a while: the hall goes on recording
+	p.Stop()
+	act(4)
+	p = startCentral()
+	tr = waitTrail(t, p, id, h.Audit.Last().Seq)
+	// the hall restarts: it goes on from its forwarded mark
+	h.Restart()
+	act(3)
+	last := h.Audit.Last()
+	tr = waitTrail(t, p, id, last.Seq)
+	if !tr.Intact() || tr.Records != last.Seq || tr.LastHash != last.Hash {
+		t.Fatalf("after the outage and the restart: %+v, hall's last %+v", tr, last)
+	}
+	// exactly once, in order: the stream holds every record once
+	var page platform.AuditPage
+	if code := getJSON(t, p.URL()+"/api/v1/halls/"+id+"/audit?limit=500", admin, &page); code != 200 {
+		t.Fatalf("records: %d", code)
+	}
+	if len(page.Records) != int(last.Seq) {
+		t.Fatalf("%d records at the central, the hall wrote %d", len(page.Records), last.Seq)
+	}
+	local := trailLines(t, h.Dir)
+	for i, r := range page.Records {
+		want := local[len(local)-1-i]
+		if r.Seq != want.Seq || r.Hash != want.Hash || r.Action != want.Action {
+			t.Fatalf("record %d newest first: %+v, the hall's %+v", i, r.Record, want)
+		}
+	}
+	// paged
+	var p1, p2 platform.AuditPage
+	getJSON(t, p.URL()+"/api/v1/halls/"+id+"/audit?limit=2", admin, &p1)
+	getJSON(t, fmt.Sprintf("%s/api/v1/halls/%s/audit?limit=2&before=%d", p.URL(), id, p1.NextBefore), admin, &p2)
+	if len(p1.Records) != 2 || p1.Records[0].Seq != last.Seq || p1.NextBefore != last.Seq-1 || len(p2.Records) != 2 || p2.Records[0].Seq != last.Seq-2 {
+		t.Fatalf("pages: %+v / %+v", p1, p2)
+	}
+	if code := getJSON(t, p.URL()+"/api/v1/halls/"+id+"/audit/head", "", nil); code != 401 {
+		t.Fatalf("the head without a staff token: %d", code)
+	}
+
+	// verified against the central, the hall's own trail is fine
+	tokFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokFile, []byte(admin+"\n"), 0o600)
+	verify := func() (int, string) {
+		var out, errb bytes.Buffer
+		code := server.Audit([]string{"verify", "-central", p.URL(), "-hall", id, "-central-token-file", tokFile, filepath.Join(h.Dir, audit.FileName)}, &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	if code, out := verify(); code != 0 || !strings.Contains(out, fmt.Sprintf("matches the copy kept elsewhere through seq %d", last.Seq)) {
+		t.Fatalf("verify -central on the untouched trail: %d %s", code, out)
+	}
+
+	// someone with root rewrites record 3 (names another actor) and
+	// recomputes every hash after it
+	h.Stop()
+	recs := trailLines(t, h.Dir)
+	recs[2].Actor = "nobody"
+	var buf bytes.Buffer
+	for i := range recs {
+		if i > 0 {
+			recs[i].Prev = recs[i-1].Hash
+		}
+		recs[i].Hash = ""
+		b, _ := json.Marshal(recs[i])
+		sum := sha256.Sum256(b)
+		recs[i].Hash = hex.EncodeToString(sum[:])
+		b, _ = json.Marshal(recs[i])
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	if err := os.WriteFile(filepath.Join(h.Dir, audit.FileName), buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := server.Audit([]string{"verify", filepath.Join(h.Dir, audit.FileName)}, &out, &errb); code != 0 {
+		t.Fatalf("the rewritten trail verifies alone (that is the attack): %d %s", code, errb.String())
+	}
+	if code, out := verify(); code != 1 || !strings.Contains(out, "differs from the copy kept elsewhere") {
+		t.Fatalf("verify -central on the rewritten trail: %d %s", code, out)
+	}
+
+	// the hall goes on: its next record chains to the rewritten one, and
+	// the central says so
+	h.Start()
+	act(1)
+	next := h.Audit.Last()
+	tr = waitTrail(t, p, id, next.Seq)
+	if tr.Intact() || tr.BrokenAt != last.Seq+1 || !strings.Contains(tr.BrokenWhy, "is not the hash of the record before") || tr.Records != next.Seq {
+		t.Fatalf("after the rewrite: %+v", tr)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var d platform.HallDetail
+		getJSON(t, p.URL()+"/api/v1/halls/"+id, admin, &d)
+		var al struct{ Alerts []platform.Alert }
+		getJSON(t, p.URL()+"/api/v1/alerts", admin, &al)
+		found := false
+		for _, a := range al.Alerts {
+			found = found || a.Kind == "audit_broken" && a.Hall == id
+		}
+		if d.Audit != nil && !d.Audit.Intact && strings.HasPrefix(d.Audit.Summary, fmt.Sprintf("audit trail: received through #%d at ", next.Seq)) &&
+			strings.Contains(d.Audit.Summary, fmt.Sprintf("broken at #%d: ", last.Seq+1)) && found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hall's entry %+v, alerts %+v", d.Audit, al.Alerts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
