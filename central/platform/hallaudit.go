@@ -128,22 +128,21 @@ func (t *AuditTrail) judge(data []byte, sseq uint64, now time.Time, lookup func(
 	}
 	_ = json.Unmarshal(data, &peek)
 	if t.Records > 0 && peek.Seq != 0 && peek.Seq <= t.LastSeq {
-		if peek.Seq == 1 && peek.Prev == audit.Genesis && (t.LastSeq > 1 || peek.Hash != t.LastHash) {
-			// a trail begun again: the hall lost or replaced its audit.log
-			t.broke(1, fmt.Sprintf("a new trail begins at #1 after #%d: the hall's trail was lost or replaced", t.LastSeq), now)
-		} else {
-			kept := t.LastHash
-			if peek.Seq != t.LastSeq {
-				kept = lookup(peek.Seq)
-			}
-			if kept == peek.Hash {
-				t.Duplicates++
-				return
-			}
+		kept := t.LastHash
+		if peek.Seq != t.LastSeq {
+			kept = lookup(peek.Seq)
+		}
+		if kept == peek.Hash {
+			t.Duplicates++
+			return
+		}
+		if peek.Seq != 1 || peek.Prev != audit.Genesis {
 			t.broke(peek.Seq, fmt.Sprintf("#%d arrived again with other content (hash %s; the one kept: %s)", peek.Seq, peek.Hash, kept), now)
 			return
 		}
+		// a trail begun again: the hall lost or replaced its audit.log;
 		// go on checking the new trail from its start
+		t.broke(1, fmt.Sprintf("a new trail begins at #1 after #%d: the hall's trail was lost or replaced", t.LastSeq), now)
 		t.LastSeq, t.LastHash = 0, ""
 	}
 	var prev *audit.Record

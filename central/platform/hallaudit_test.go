@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,5 +226,84 @@ func TestHallAuditTrailReachesTheCentralAndCatchesARewrite(t *testing.T) {
 			t.Fatalf("the hall's entry %+v, alerts %+v", d.Audit, al.Alerts)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A hall on the HTTPS sink forwards its trail to the central's HTTPS
+// ingest, signed with its secret; a batch sent again is stored once, and
+// a batch with a bad signature or of a hall without a secret is refused.
+func TestHallAuditTrailOverHTTPS(t *testing.T) {
+	ctx := t.Context()
+	const id = "420102-01"
+	staff, admin, _ := staffFile(t, id)
+	secret := "hall-secret-0123456789"
+	secrets := filepath.Join(t.TempDir(), "hall-secrets.json")
+	os.WriteFile(secrets, []byte(fmt.Sprintf(`{%q: %q}`, id, secret)), 0o600)
+	p, err := platform.Start(ctx, platform.Config{DataDir: filepath.Join(t.TempDir(), "central"), NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", StaffTokens: staff, HallSecrets: secrets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	// the events go to the province's own HTTPS receiver (not the
+	// central's); the audit records to the central's ingest
+	events := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(events.Close)
+	h := halltest.RunHall(t, halltest.Options{OpenAll: true, Tweak: func(o *server.Options) {
+		o.Forward = &forward.Config{HTTPSURL: events.URL, HTTPSSecret: []byte(secret), AuditHTTPSURL: p.URL() + "/api/v1/halls/" + id + "/audit",
+			MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, PollInterval: 100 * time.Millisecond}
+	}})
+	for _, s := range []string{"open", "pause", "open"} {
+		if _, err := h.Admin.SetWindow(ctx, 1, s, "lunch"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := h.Audit.Last()
+	tr := waitTrail(t, p, id, last.Seq)
+	if !tr.Intact() || tr.Records != last.Seq || tr.LastHash != last.Hash {
+		t.Fatalf("over HTTPS: %+v, the hall's last %+v", tr, last)
+	}
+	if st := h.AuditForwarder.Stats(); st.Sink != "https" || st.ForwardedSeq != last.Seq || st.Backlog != 0 || st.Alert != "" {
+		t.Fatalf("the hall's audit forwarding: %+v", st)
+	}
+
+	// the same batch again: stored once
+	lines, _ := audit.NewReader(h.Dir).After(0, 100)
+	b := forward.AuditBatch{Hall: id, FirstSeq: lines[0].Seq, LastSeq: lines[len(lines)-1].Seq}
+	for _, l := range lines {
+		b.Records = append(b.Records, l.Data)
+	}
+	body, _ := json.Marshal(b)
+	post := func(hallID string, body []byte, sig string) (int, string) {
+		req, _ := http.NewRequest("POST", p.URL()+"/api/v1/halls/"+hallID+"/audit", bytes.NewReader(body))
+		req.Header.Set(forward.HeaderHall, hallID)
+		req.Header.Set(forward.HeaderSignature, sig)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		msg, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(msg)
+	}
+	if code, msg := post(id, body, forward.Sign([]byte(secret), body)); code != 200 || !strings.Contains(msg, `"stored":0`) {
+		t.Fatalf("the batch again: %d %s", code, msg)
+	}
+	if code, msg := post(id, body, forward.Sign([]byte("another-secret-0123456"), body)); code != 401 {
+		t.Fatalf("a bad signature: %d %s", code, msg)
+	}
+	if code, msg := post("420102-02", body, forward.Sign([]byte(secret), body)); code != 403 {
+		t.Fatalf("a hall without a secret: %d %s", code, msg)
+	}
+	bad, _ := json.Marshal(forward.AuditBatch{Hall: id, FirstSeq: 1, LastSeq: 1, Records: []json.RawMessage{json.RawMessage(`{"seq":9}`)}})
+	if code, msg := post(id, bad, forward.Sign([]byte(secret), bad)); code != 400 || !strings.Contains(msg, "record 0 has no seq from 1 to 1") {
+		t.Fatalf("a record outside the batch: %d %s", code, msg)
+	}
+	var page platform.AuditPage
+	getJSON(t, p.URL()+"/api/v1/halls/"+id+"/audit", admin, &page)
+	if len(page.Records) != int(last.Seq) {
+		t.Fatalf("%d records kept, want %d once each", len(page.Records), last.Seq)
+	}
+	if tr := waitTrail(t, p, id, last.Seq); tr.Duplicates != 0 || !tr.Intact() {
+		t.Fatalf("%+v", tr)
 	}
 }
