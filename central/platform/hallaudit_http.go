@@ -3,6 +3,7 @@ package platform
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -30,7 +32,8 @@ func (s *Server) registerAuditRoutes() {
 }
 
 // LoadHallSecrets reads the -hall-secrets file: a JSON object of hall id
-// to its HTTPS signing secret (at least 16 bytes). An empty path is none.
+// to its HTTPS signing secret in hex (at least 32 hex digits, what the
+// hall's -https-sink-secret-file holds). An empty path is none.
 func LoadHallSecrets(path string) (map[string][]byte, error) {
 	if path == "" {
 		return nil, nil
@@ -48,10 +51,11 @@ func LoadHallSecrets(path string) (map[string][]byte, error) {
 		if !forward.ValidHallID(id) {
 			return nil, fmt.Errorf("hall secrets %s: %q is not a hall id", path, id)
 		}
-		if len(sec) < 16 {
-			return nil, fmt.Errorf("hall secrets %s: the secret of %s is shorter than 16 bytes", path, id)
+		key, err := hex.DecodeString(strings.TrimSpace(sec))
+		if err != nil || len(key) < 16 {
+			return nil, fmt.Errorf("hall secrets %s: the secret of %s must be at least 32 hex digits", path, id)
 		}
-		out[id] = []byte(sec)
+		out[id] = key
 	}
 	return out, nil
 }

@@ -238,7 +238,7 @@ func TestHallAuditTrailOverHTTPS(t *testing.T) {
 	staff, admin, _ := staffFile(t, id)
 	secret := "hall-secret-0123456789"
 	secrets := filepath.Join(t.TempDir(), "hall-secrets.json")
-	os.WriteFile(secrets, []byte(fmt.Sprintf(`{%q: %q}`, id, secret)), 0o600)
+	os.WriteFile(secrets, []byte(fmt.Sprintf(`{%q: %q}`, id, hex.EncodeToString([]byte(secret)))), 0o600)
 	p, err := platform.Start(ctx, platform.Config{DataDir: filepath.Join(t.TempDir(), "central"), NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", StaffTokens: staff, HallSecrets: secrets})
 	if err != nil {
 		t.Fatal(err)

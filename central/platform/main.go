@@ -80,7 +80,7 @@ type Config struct {
 	Now             func() time.Time // the API's clock (tests); default time.Now
 	StaffTokens     string           // static staff token file; empty: staff routes answer 401
 	// HallSecrets is a JSON file of each hall's HTTPS signing secret
-	// ({"420102-01": "…"}, at least 16 bytes each) for the HTTPS ingest of
+	// ({"420102-01": "<hex>"}, as the hall's -https-sink-secret-file) for the HTTPS ingest of
 	// audit records (POST /api/v1/halls/{id}/audit); empty: no such ingest.
 	HallSecrets string
 	Auth        Authenticator // overrides StaffTokens
