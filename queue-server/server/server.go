@@ -504,6 +504,9 @@ func (s *Server) registerGauges() {
 		})
 		m.Gauge("hallq_forward_errors", "Forwarding errors since start.", func() float64 { return float64(f.Stats().Errors) })
 	}
+	if f := s.AuditForwarder; f != nil {
+		m.Gauge("hallq_audit_forward_backlog", "Audit trail records the central platform has not acknowledged yet.", func() float64 { return float64(f.Stats().Backlog) })
+	}
 	m.Gauge("hallq_outbox_oldest_age_seconds", "Age of the oldest event not yet forwarded (0 when none).", func() float64 {
 		ob, _ := s.Store.OutboxStats()
 		if ob.Oldest.IsZero() {
