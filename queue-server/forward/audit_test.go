@@ -45,7 +45,7 @@ func (r *auditReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !forward.VerifySignature([]byte("0123456789abcdef"), body, req.Header.Get(forward.HeaderSignature)) {
-		http.Error(w, "bad signature", 401)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
 	if r.refuse > 0 {
@@ -56,7 +56,7 @@ func (r *auditReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var b forward.AuditBatch
 	json.Unmarshal(body, &b)
 	if req.Header.Get(forward.HeaderIdempotency) != forward.AuditIdempotencyKey(hallID, b.FirstSeq, b.LastSeq) {
-		http.Error(w, "bad key", 400)
+		http.Error(w, "bad key", http.StatusBadRequest)
 		return
 	}
 	for _, raw := range b.Records {
