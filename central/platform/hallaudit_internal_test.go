@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hallq/internal/gm"
 	"hallq/internal/testclock"
 	"hallq/queue-server/audit"
 )
@@ -86,6 +87,32 @@ func TestAuditTrailJudgesEachRecord(t *testing.T) {
 		t.Fatalf("a trail begun after removed records: %+v", tr)
 	}
 	if tr := run(ls...); tr.Start != "genesis" || tr.FirstSeq != 1 || tr.Records != 6 || tr.LastStream != 6 {
+		t.Fatalf("%+v", tr)
+	}
+}
+
+// A hall with the 国密 option chains its trail with SM3; the central
+// checks it with the same algorithm the record names.
+func TestAuditTrailOfSM3IsChecked(t *testing.T) {
+	dir := t.TempDir()
+	l, err := audit.Open(dir, audit.Options{Alg: "sm3", Hash: gm.NewSM3, Now: testclock.New(testclock.At(9, 0)).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		l.Record(audit.Entry{Actor: "wang", Role: "clerk", Action: "windows.call", Outcome: "ok"})
+	}
+	l.Close()
+	lines, _ := audit.NewReader(dir).After(0, 10)
+	var tr AuditTrail
+	for i, x := range lines {
+		tr.judge(x.Data, uint64(i+1), time.Now(), func(uint64) string { return "" })
+	}
+	if !tr.Intact() || tr.LastSeq != 3 {
+		t.Fatalf("%+v", tr)
+	}
+	tr.judge(bytes.Replace(lines[2].Data, []byte(`"seq":3`), []byte(`"seq":4`), 1), 4, time.Now(), nil)
+	if tr.Breaks != 1 || !strings.Contains(tr.BrokenWhy, "the record was changed") {
 		t.Fatalf("%+v", tr)
 	}
 }
