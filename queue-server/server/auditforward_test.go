@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,5 +83,41 @@ func TestUnforwardedAuditRecordsOutliveTheRetention(t *testing.T) {
 		if !forwarding && res.First.Seq != last {
 			t.Fatalf("alone: the trail keeps #%d–#%d, want only the newest, #%d", res.First.Seq, res.Last.Seq, last)
 		}
+	}
+}
+
+// audit verify -kept checks the trail against a head written down
+// elsewhere (SEQ:HASH), and says what is wrong with a bad one.
+func TestAuditVerifyAgainstAKeptHead(t *testing.T) {
+	dir := t.TempDir()
+	l, err := audit.Open(dir, audit.Options{Alg: "sha256", Hash: sha256.New})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		l.Record(audit.Entry{Actor: "wang", Role: "clerk", Action: "windows.call", Outcome: "ok"})
+	}
+	head := l.Last()
+	l.Close()
+	file := filepath.Join(dir, audit.FileName)
+	run := func(args ...string) (int, string) {
+		var out, errb strings.Builder
+		code := Audit(append([]string{"verify"}, append(args, file)...), &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	if code, out := run("-kept", fmt.Sprintf("%d:%s", head.Seq, head.Hash)); code != 0 || !strings.Contains(out, "matches the copy kept elsewhere through seq 3") {
+		t.Fatalf("%d %s", code, out)
+	}
+	if code, out := run("-kept", "2:"+strings.Repeat("0", 64)); code != 1 || !strings.Contains(out, "line 2 (seq 2): the record differs from the copy kept elsewhere") {
+		t.Fatalf("%d %s", code, out)
+	}
+	if code, out := run("-kept", "9:"+head.Hash); code != 1 || !strings.Contains(out, "before the kept head (seq 9)") {
+		t.Fatalf("%d %s", code, out)
+	}
+	if code, out := run("-kept", "three"); code != 2 || !strings.Contains(out, "-kept wants SEQ:HASH") {
+		t.Fatalf("%d %s", code, out)
+	}
+	if code, out := run("-central", "http://127.0.0.1:1"); code != 2 || !strings.Contains(out, "-central needs -hall and -central-token-file") {
+		t.Fatalf("%d %s", code, out)
 	}
 }
