@@ -86,7 +86,7 @@ func trailLines(t *testing.T, dir string) []audit.Record {
 func TestHallAuditTrailReachesTheCentralAndCatchesARewrite(t *testing.T) {
 	ctx := t.Context()
 	const id = "420102-01"
-	staff, admin, _ := staffFile(t, id)
+	staff, admin, super := staffFile(t, id)
 	natsAddr := freeAddr(t)
 	cdir := filepath.Join(t.TempDir(), "central")
 	startCentral := func() *platform.Process {
@@ -168,6 +168,16 @@ func TestHallAuditTrailReachesTheCentralAndCatchesARewrite(t *testing.T) {
 	}
 	if code := getJSON(t, p.URL()+"/api/v1/halls/"+id+"/audit/head", "", nil); code != 401 {
 		t.Fatalf("the head without a staff token: %d", code)
+	}
+	var head platform.AuditHead
+	if code := getJSON(t, p.URL()+"/api/v1/halls/"+id+"/audit/head", super, &head); code != 200 || head.LastSeq != last.Seq || !head.Intact {
+		t.Fatalf("the hall's supervisor reads the head: %d %+v", code, head)
+	}
+	if code := getJSON(t, p.URL()+"/api/v1/halls/420102-09/audit?limit=5", super, nil); code != 403 {
+		t.Fatalf("another hall's records for this hall's supervisor: %d", code)
+	}
+	if code := getJSON(t, p.URL()+"/api/v1/halls/"+id+"/audit?limit=0", admin, nil); code != 400 {
+		t.Fatalf("limit=0: %d", code)
 	}
 
 	// verified against the central, the hall's own trail is fine
