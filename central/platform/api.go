@@ -178,11 +178,13 @@ type Route struct {
 // ServerOptions configure the central's HTTP API.
 type ServerOptions struct {
 	Views       *Views
-	Auth        Authenticator // nil: staff routes answer 401
-	Slots       SlotSource    // nil: no slots in the hall list
-	SilentAfter time.Duration // a hall with windows open and no event for this long is silent; default 10 min
-	SLATarget   time.Duration // a ticket waiting longer breaches the service level; default DefaultSLATarget
-	Applier     *Applier      // for /metrics; optional
+	JS          jetstream.JetStream // for the halls' audit records (hallaudit_http.go); nil: those routes answer 503
+	HallSecrets map[string][]byte   // hall id → HTTPS signing secret, for the audit ingest
+	Auth        Authenticator       // nil: staff routes answer 401
+	Slots       SlotSource          // nil: no slots in the hall list
+	SilentAfter time.Duration       // a hall with windows open and no event for this long is silent; default 10 min
+	SLATarget   time.Duration       // a ticket waiting longer breaches the service level; default DefaultSLATarget
+	Applier     *Applier            // for /metrics; optional
 	Log         *slog.Logger
 	Extra       []Route
 	Now         func() time.Time
@@ -229,6 +231,7 @@ func NewServer(o ServerOptions) *Server {
 	} {
 		s.Handle(r.Pattern, r.Handler)
 	}
+	s.registerAuditRoutes()
 	for _, r := range o.Extra {
 		s.Handle(r.Pattern, r.Handler)
 	}
@@ -482,10 +485,13 @@ type HallDetail struct {
 	Unreadable uint64    `json:"unreadable"`
 	// KeySchemeRefused and KeySchemeError: events refused for another
 	// citizen-key scheme than the province's (-crypto).
-	KeySchemeRefused uint64                 `json:"key_scheme_refused,omitempty"`
-	KeySchemeError   string                 `json:"key_scheme_error,omitempty"`
-	Windows          []WindowState          `json:"windows"`
-	Today            map[string]*ServiceAgg `json:"today"`
+	KeySchemeRefused uint64 `json:"key_scheme_refused,omitempty"`
+	KeySchemeError   string `json:"key_scheme_error,omitempty"`
+	// Audit is the hall's audit trail as the central received and
+	// checked it (hallaudit.go); nil until a record arrived.
+	Audit   *AuditHead             `json:"audit,omitempty"`
+	Windows []WindowState          `json:"windows"`
+	Today   map[string]*ServiceAgg `json:"today"`
 	// Issued is today's tickets issued, all services (the v1 view's field).
 	Issued int `json:"issued"`
 }
@@ -495,6 +501,9 @@ func (s *Server) detail(h *HallState, now time.Time) HallDetail {
 		ApplyLagS: h.ApplyLagS, Duplicates: h.Duplicates, Gaps: h.Gaps, GapRanges: h.GapRanges, BadIDs: h.BadIDs,
 		Restores: h.Restores, Superseded: h.Superseded, Unreadable: h.Unreadable,
 		KeySchemeRefused: h.KeySchemeRefused, KeySchemeError: h.KeySchemeError, Windows: []WindowState{}, Today: h.Services}
+	if t, ok := s.o.Views.Trail(h.Hall); ok {
+		d.Audit = &AuditHead{AuditTrail: *t, Intact: t.Intact(), Summary: t.Summary()}
+	}
 	if !h.LastAt.IsZero() {
 		d.LagS = max(0, now.Sub(h.LastAt).Seconds())
 	}
@@ -549,7 +558,7 @@ func (s *Server) legacyHalls(w http.ResponseWriter, r *http.Request, _ *Staff) {
 // Alert is one thing the province's operators must look at.
 type Alert struct {
 	Hall   string `json:"hall"`
-	Kind   string `json:"kind"` // gap, duplicate, bad_msg_id, superseded, unreadable, key_scheme, restored, silent
+	Kind   string `json:"kind"` // gap, duplicate, bad_msg_id, superseded, unreadable, key_scheme, restored, audit_broken, silent
 	Count  uint64 `json:"count"`
 	Detail string `json:"detail,omitempty"`
 }
@@ -568,6 +577,9 @@ func (s *Server) alertsFor(h *HallState, now time.Time) []Alert {
 	add("unreadable", h.Unreadable, "")
 	add("key_scheme", h.KeySchemeRefused, h.KeySchemeError)
 	add("restored", uint64(h.Restores), "epoch "+h.Epoch)
+	if t, ok := s.o.Views.Trail(h.Hall); ok && !t.Intact() {
+		add("audit_broken", t.Breaks, t.Summary())
+	}
 	if h.silent(now, s.o.SilentAfter) {
 		add("silent", 1, fmt.Sprintf("windows open, no event since %s", h.LastAt.Format(time.RFC3339)))
 	}

@@ -60,6 +60,7 @@ func (o *ViewOptions) defaults() {
 // Buckets are the KV buckets of the durable views.
 type Buckets struct {
 	Halls, Tickets, Days, Leases, Progress jetstream.KeyValue
+	Audit                                  jetstream.KeyValue // central_hall_audit (hallaudit.go)
 }
 
 // EnsureBuckets creates or updates the views' KV buckets (idempotent).
@@ -75,6 +76,7 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, o ViewOptions) (
 		{&b.Days, jetstream.KeyValueConfig{Bucket: DaysBucket, Description: "per hall/day/service figures of closed days"}},
 		{&b.Leases, jetstream.KeyValueConfig{Bucket: LeasesBucket, Description: "which central process applies which hall partition", TTL: o.LeaseTTL}},
 		{&b.Progress, jetstream.KeyValueConfig{Bucket: ProgressBucket, Description: "HALLS stream sequence each partition is judged through"}},
+		{&b.Audit, jetstream.KeyValueConfig{Bucket: HallAuditBucket, Description: "each hall's audit trail as the central judged it, and the HALL_AUDIT sequence judged through"}},
 	} {
 		c.cfg.Storage, c.cfg.Replicas = jetstream.FileStorage, o.Replicas
 		kv, err := OpenKV(ctx, js, c.cfg)

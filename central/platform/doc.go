@@ -4,6 +4,11 @@
 //   - EnsureStreams creates, idempotently, the streams HALLS (every hall's
 //     events, hall.*.events.>, with a duplicate window) and CENTRAL
 //     (bookings and remote ticket requests for the halls).
+//   - HALL_AUDIT (also made by EnsureStreams) keeps every hall's security
+//     audit trail append-only; an AuditChecker in each process judges each
+//     record with the hall's own audit.Check into bucket central_hall_audit,
+//     and the API serves a hall's head and records to staff and takes
+//     records over HTTPS (hallaudit.go, hallaudit_http.go).
 //   - EnsureBuckets creates the KV buckets of the views; an Applier (one
 //     per central process, any number of processes) applies HALLS into
 //     them exactly once: halls are hashed into partitions, each held by one

@@ -79,10 +79,14 @@ type Config struct {
 	SLATarget       time.Duration    // a ticket waiting longer breaches the service level (dash.go); default 30 min
 	Now             func() time.Time // the API's clock (tests); default time.Now
 	StaffTokens     string           // static staff token file; empty: staff routes answer 401
-	Auth            Authenticator    // overrides StaffTokens
-	Slots           SlotSource
-	Extra           []Route
-	Log             *slog.Logger
+	// HallSecrets is a JSON file of each hall's HTTPS signing secret
+	// ({"420102-01": "<hex>"}, as the hall's -https-sink-secret-file) for the HTTPS ingest of
+	// audit records (POST /api/v1/halls/{id}/audit); empty: no such ingest.
+	HallSecrets string
+	Auth        Authenticator // overrides StaffTokens
+	Slots       SlotSource
+	Extra       []Route
+	Log         *slog.Logger
 }
 
 // Extension is a part of the province platform wired into a central
@@ -115,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer, exts []Extension) (Config, erro
 	fs.DurationVar(&c.SilentAfter, "silent-after", 10*time.Minute, "a hall with windows open and no event for this long is alerted as silent")
 	fs.DurationVar(&c.SLATarget, "sla-target", DefaultSLATarget, "the province dashboard's service level: a ticket waiting longer is an SLA breach")
 	fs.StringVar(&c.StaffTokens, "staff-tokens", "", "static staff token file (JSON, see docs/central.md)")
+	fs.StringVar(&c.HallSecrets, "hall-secrets", "", "JSON file of each hall's HTTPS signing secret, for halls forwarding their audit trail over HTTPS (see docs/central.md)")
 	for _, e := range exts {
 		e.Flags(fs)
 	}
@@ -143,6 +148,7 @@ type Process struct {
 	JS      jetstream.JetStream
 	Buckets *Buckets
 	Applier *Applier
+	Audit   *AuditChecker // judges the halls' audit trails (hallaudit.go)
 	Views   *Views
 	API     *Server
 
@@ -215,9 +221,14 @@ func Start(ctx context.Context, c Config) (_ *Process, err error) {
 		}
 		auth = st
 	}
+	secrets, err := LoadHallSecrets(c.HallSecrets)
+	if err != nil {
+		return nil, fmt.Errorf("-hall-secrets: %w", err)
+	}
 	p.Applier = NewApplier(p.JS, p.Buckets, c.Views, c.Log)
+	p.Audit = NewAuditChecker(p.JS, p.Buckets, c.Log)
 	p.Views = NewViews(p.Buckets)
-	p.API = NewServer(ServerOptions{Views: p.Views, Auth: auth, Slots: c.Slots, SilentAfter: c.SilentAfter, SLATarget: c.SLATarget, Now: c.Now, Applier: p.Applier, Log: c.Log, Extra: c.Extra})
+	p.API = NewServer(ServerOptions{Views: p.Views, JS: p.JS, HallSecrets: secrets, Auth: auth, Slots: c.Slots, SilentAfter: c.SilentAfter, SLATarget: c.SLATarget, Now: c.Now, Applier: p.Applier, Log: c.Log, Extra: c.Extra})
 	ln, err := net.Listen("tcp", c.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("-http: %w", err)
@@ -230,8 +241,11 @@ func Start(ctx context.Context, c Config) (_ *Process, err error) {
 		defer close(p.done)
 		a := make(chan struct{})
 		go func() { defer close(a); p.Views.Run(rctx) }()
+		ck := make(chan struct{})
+		go func() { defer close(ck); _ = p.Audit.Run(rctx) }()
 		_ = p.Applier.Run(rctx)
 		<-a
+		<-ck
 	}()
 	go func() {
 		if err := p.hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -31,7 +31,8 @@ type StreamOptions struct {
 	Replicas        int           // default 1
 }
 
-// EnsureStreams creates or updates HALLS and CENTRAL. It is idempotent.
+// EnsureStreams creates or updates HALLS, CENTRAL and HALL_AUDIT (the
+// halls' audit trails, hallaudit.go). It is idempotent.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions) error {
 	if o.DuplicateWindow <= 0 {
 		o.DuplicateWindow = 24 * time.Hour
@@ -65,6 +66,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 			Duplicates:  min(o.DuplicateWindow, o.MaxAge),
 			Replicas:    o.Replicas,
 		},
+		hallAuditStream(o.DuplicateWindow, o.Replicas),
 	} {
 		if _, err := EnsureStream(ctx, js, c); err != nil {
 			return fmt.Errorf("central: stream %s: %w", c.Name, err)

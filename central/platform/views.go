@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,18 +26,30 @@ const DefaultServiceTime = 5 * time.Minute
 type Views struct {
 	b *Buckets
 
-	mu    sync.RWMutex
-	halls map[string]*HallState
-	ready chan struct{}
+	mu     sync.RWMutex
+	halls  map[string]*HallState
+	trails map[string]*AuditTrail // bucket central_hall_audit, by hall
+	ready  chan struct{}
 }
 
 // NewViews returns a read copy of the buckets; call Run.
 func NewViews(b *Buckets) *Views {
-	return &Views{b: b, halls: map[string]*HallState{}, ready: make(chan struct{})}
+	return &Views{b: b, halls: map[string]*HallState{}, trails: map[string]*AuditTrail{}, ready: make(chan struct{})}
 }
 
-// Run watches central_halls until ctx ends.
+// Run watches central_halls (and central_hall_audit) until ctx ends.
 func (v *Views) Run(ctx context.Context) error {
+	if v.b.Audit != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			for ctx.Err() == nil {
+				_ = v.watchAudit(ctx)
+				sleep(ctx, 500*time.Millisecond)
+			}
+		}()
+	}
 	for ctx.Err() == nil {
 		err := v.watch(ctx)
 		if ctx.Err() != nil {
@@ -82,6 +95,47 @@ func (v *Views) watch(ctx context.Context) error {
 			v.mu.Unlock()
 		}
 	}
+}
+
+func (v *Views) watchAudit(ctx context.Context) error {
+	w, err := v.b.Audit.Watch(ctx, "h.*")
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return errors.New("central: audit watcher closed")
+			}
+			if e == nil {
+				continue
+			}
+			id := strings.TrimPrefix(e.Key(), "h.")
+			v.mu.Lock()
+			if e.Operation() != jetstream.KeyValuePut {
+				delete(v.trails, id)
+			} else {
+				var t AuditTrail
+				if json.Unmarshal(e.Value(), &t) == nil {
+					v.trails[id] = &t
+				}
+			}
+			v.mu.Unlock()
+		}
+	}
+}
+
+// Trail returns what the central holds of a hall's audit trail, from the
+// read copy (shared: do not change it).
+func (v *Views) Trail(id string) (*AuditTrail, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	t, ok := v.trails[id]
+	return t, ok
 }
 
 // Ready is closed once the read copy holds every entry that existed when

@@ -9,8 +9,13 @@
 // longer matches its hash, a removed or reordered one breaks the next
 // record's Prev and the run of sequence numbers, so Verify (the command
 // `queue-server audit verify`) finds any of them. Records at the end can
-// only be missed against a head recorded elsewhere (Verify's head), so
-// operators keep the head that `audit verify` prints off the machine.
+// only be missed against a head recorded elsewhere (Verify's head), and a
+// chain rewritten whole, every hash recomputed, verifies on its own: so a
+// hall joined to the province forwards every record (package forward), the
+// province checks each as it arrives with Check, and VerifyAgainst checks
+// the file against the last record the province holds (a Head). The
+// forwarded mark (MarkFile) says how far the province has acknowledged;
+// with HoldUnforwarded, retention never removes a record after it.
 //
 // The hash is SHA-256, or SM3 with the 国密 option; each record names its
 // own (Alg), so a trail goes on across a switch of the option. One goroutine owns the file; Record waits until its record is
@@ -33,7 +38,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -84,6 +91,14 @@ type Options struct {
 	Hash      func() hash.Hash // the hash function named by Alg
 	Retention time.Duration    // records older are removed; <= 0 keeps all
 	Now       func() time.Time // nil: time.Now
+	// HoldUnforwarded keeps, whatever their age, the records after the
+	// forwarded mark (MarkFile): set when the trail is forwarded to the
+	// province, so retention never removes a record the central has not
+	// got. A missing mark holds every record.
+	HoldUnforwarded bool
+	// OnWrite, when set, is called after records are on disk (the
+	// forwarder's wake-up); it must not block.
+	OnWrite func()
 }
 
 // Log is an open trail.
@@ -94,7 +109,11 @@ type Log struct {
 	done    chan struct{}
 	closing sync.Once
 	problem error
+	head    atomic.Pointer[Head] // the last record on disk (set by loop)
 }
+
+// Last is the last record on disk (the zero Head for an empty trail).
+func (l *Log) Last() Head { return *l.head.Load() }
 
 type req struct {
 	e     Entry
@@ -129,6 +148,7 @@ func Open(dir string, o Options) (*Log, error) {
 	if err != nil {
 		l.problem = err
 	}
+	l.head.Store(&Head{Seq: last.Seq, Hash: last.Hash})
 	go l.loop(f, last)
 	return l, nil
 }
@@ -200,6 +220,14 @@ func (l *Log) prune() error {
 		return fmt.Errorf("audit: %w", err)
 	}
 	cutoff := l.o.Now().Add(-l.o.Retention)
+	hold := uint64(1<<64 - 1) // records after this seq stay
+	if l.o.HoldUnforwarded {
+		m, err := ReadMark(filepath.Dir(l.path))
+		if err != nil {
+			return err
+		}
+		hold = m.Seq
+	}
 	keep := 0
 	for rest := b; len(rest) > 0; {
 		i := bytes.IndexByte(rest, '\n')
@@ -208,8 +236,8 @@ func (l *Log) prune() error {
 		}
 		line := rest[:i+1]
 		var r Record
-		if i+1 == len(rest) || json.Unmarshal(line, &r) != nil || !r.At.Before(cutoff) {
-			break // the newest record always stays: the chain goes on from it
+		if i+1 == len(rest) || json.Unmarshal(line, &r) != nil || !r.At.Before(cutoff) || r.Seq > hold {
+			break // the newest record always stays: the chain goes on from it; so does every one not yet forwarded
 		}
 		keep += len(line)
 		rest = rest[i+1:]
@@ -310,6 +338,10 @@ func (l *Log) loop(f *os.File, last Record) {
 		}
 		if err == nil {
 			last = next
+			l.head.Store(&Head{Seq: last.Seq, Hash: last.Hash})
+			if l.o.OnWrite != nil {
+				l.o.OnWrite()
+			}
 		} else {
 			err = fmt.Errorf("audit: write the trail: %w", err)
 		}
@@ -346,58 +378,118 @@ type Result struct {
 	Last    Record // Hash is the head to keep elsewhere
 }
 
+// Head names one record of a trail by its seq and hash: what the province
+// platform keeps as the last record it received from a hall.
+type Head struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// Check checks one line of a trail after the record prev (nil for the
+// first line read): a record with no unknown field, a known hash, its own
+// hash right and, after prev, a seq one more and a Prev that is prev's
+// hash. The first line read may start after removed records (Prev naming
+// one), but a Genesis Prev must be seq 1. It is the step of Verify, and
+// what the province platform applies to each record a hall forwards. The
+// record is returned whenever it parses, also with an error.
+func Check(prev *Record, line []byte, hashes Hashes) (Record, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var rec Record
+	if err := dec.Decode(&rec); err != nil {
+		return rec, fmt.Errorf("not an audit record: %v", err)
+	}
+	if dec.More() {
+		return rec, errors.New("not an audit record: more than one JSON value")
+	}
+	h, ok := hashes[rec.Alg]
+	if !ok {
+		return rec, fmt.Errorf("(seq %d): unknown hash %q", rec.Seq, rec.Alg)
+	}
+	sum, err := rec.sum(h)
+	if err != nil {
+		return rec, err
+	}
+	if sum != rec.Hash {
+		return rec, fmt.Errorf("(seq %d): the record was changed: its hash is %s, its content hashes to %s", rec.Seq, rec.Hash, sum)
+	}
+	if prev != nil {
+		if rec.Seq != prev.Seq+1 {
+			return rec, fmt.Errorf("(seq %d): follows seq %d: a record is missing or out of order", rec.Seq, prev.Seq)
+		}
+		if rec.Prev != prev.Hash {
+			return rec, fmt.Errorf("(seq %d): prev %s is not the hash of the record before (seq %d, %s): a record was removed, reordered or changed", rec.Seq, rec.Prev, prev.Seq, prev.Hash)
+		}
+	} else if rec.Prev == Genesis && rec.Seq != 1 {
+		return rec, fmt.Errorf("(seq %d): the trail's first record must be seq 1", rec.Seq)
+	}
+	return rec, nil
+}
+
 // Verify reads a trail and checks its chain: every line a record with no
 // unknown field, known hash, its own hash right, sequence numbers one
-// apart and each Prev the hash of the record before. head, when not "",
-// must be the last record's hash (records removed from the end show only
-// so). The error names the first record (by line) that fails.
+// apart and each Prev the hash of the record before (see Check). head,
+// when not "", must be the last record's hash (records removed from the
+// end show only so). The error names the first record (by line) that
+// fails.
 func Verify(r io.Reader, hashes Hashes, head string) (Result, error) {
+	return VerifyAgainst(r, hashes, head, nil)
+}
+
+// VerifyAgainst is Verify that also checks the trail against a head kept
+// off the machine (the province platform's last received record, see
+// Head): the trail's record of that seq must have that hash — or, when
+// retention has since removed it, the trail's first record must name it
+// as its Prev. As every record's hash covers the one before, a record
+// changed, removed or inserted at or before that seq is found even when
+// whoever changed it recomputed every hash after it.
+func VerifyAgainst(r io.Reader, hashes Hashes, head string, kept *Head) (Result, error) {
 	var res Result
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	var prev Record
+	var prev *Record
 	line := 0
+	matched := false
 	for sc.Scan() {
 		line++
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		var rec Record
-		if err := dec.Decode(&rec); err != nil {
-			return res, fmt.Errorf("line %d: not an audit record: %v", line, err)
-		}
-		h, ok := hashes[rec.Alg]
-		if !ok {
-			return res, fmt.Errorf("line %d (seq %d): unknown hash %q", line, rec.Seq, rec.Alg)
-		}
-		sum, err := rec.sum(h)
+		rec, err := Check(prev, sc.Bytes(), hashes)
 		if err != nil {
+			if strings.HasPrefix(err.Error(), "(") {
+				return res, fmt.Errorf("line %d %v", line, err)
+			}
 			return res, fmt.Errorf("line %d: %v", line, err)
 		}
-		if sum != rec.Hash {
-			return res, fmt.Errorf("line %d (seq %d): the record was changed: its hash is %s, its content hashes to %s", line, rec.Seq, rec.Hash, sum)
-		}
-		if line > 1 {
-			if rec.Seq != prev.Seq+1 {
-				return res, fmt.Errorf("line %d (seq %d): follows seq %d: a record is missing or out of order", line, rec.Seq, prev.Seq)
-			}
-			if rec.Prev != prev.Hash {
-				return res, fmt.Errorf("line %d (seq %d): prev %s is not the hash of the record before (seq %d, %s): a record was removed, reordered or changed", line, rec.Seq, rec.Prev, prev.Seq, prev.Hash)
-			}
-		} else {
+		if prev == nil {
 			res.First = rec
-			if rec.Prev == Genesis && rec.Seq != 1 {
-				return res, fmt.Errorf("line 1 (seq %d): the trail's first record must be seq 1", rec.Seq)
+		}
+		if kept != nil && !matched {
+			switch {
+			case rec.Seq == kept.Seq && rec.Hash != kept.Hash:
+				return res, fmt.Errorf("line %d (seq %d): the record differs from the copy kept elsewhere: its hash is %s, the kept head's %s: the trail was rewritten", line, rec.Seq, rec.Hash, kept.Hash)
+			case rec.Seq == kept.Seq:
+				matched = true
+			case prev == nil && rec.Seq == kept.Seq+1 && rec.Prev != kept.Hash:
+				return res, fmt.Errorf("line %d (seq %d): prev %s is not the kept head's hash %s (seq %d): the trail was rewritten", line, rec.Seq, rec.Prev, kept.Hash, kept.Seq)
+			case prev == nil && rec.Seq == kept.Seq+1:
+				matched = true
+			case prev == nil && rec.Seq > kept.Seq+1:
+				return res, fmt.Errorf("line %d (seq %d): the trail starts after the kept head (seq %d): records the central holds are no longer here, so the two cannot be compared", line, rec.Seq, kept.Seq)
 			}
 		}
-		prev = rec
+		prev = &rec
 		res.Records++
 	}
 	if err := sc.Err(); err != nil {
 		return res, fmt.Errorf("line %d: %v", line+1, err)
 	}
-	res.Last = prev
-	if head != "" && prev.Hash != head {
-		return res, fmt.Errorf("the last record (seq %d) has hash %q, not the head %s: records were removed from the end", prev.Seq, prev.Hash, head)
+	if prev != nil {
+		res.Last = *prev
+	}
+	if head != "" && res.Last.Hash != head {
+		return res, fmt.Errorf("the last record (seq %d) has hash %q, not the head %s: records were removed from the end", res.Last.Seq, res.Last.Hash, head)
+	}
+	if kept != nil && !matched && kept.Seq > 0 {
+		return res, fmt.Errorf("the trail ends at seq %d, before the kept head (seq %d): records were removed from the end", res.Last.Seq, kept.Seq)
 	}
 	return res, nil
 }

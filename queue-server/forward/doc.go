@@ -27,6 +27,13 @@
 //     the batch aside as a dead letter (store.PutDeadLetter), raises an
 //     alert in Stats and lets the queue continue.
 //
+// The audit trail (package audit) goes the same way beside the events: an
+// AuditForwarder reads audit.log from the durable forwarded mark
+// (audit.MarkFile) and sends each record once, in order, over the same
+// sink — NATS subject AuditSubject with Nats-Msg-Id AuditMsgID, or signed
+// HTTPS batches (AuditBatch) to Config.AuditHTTPSURL, never set aside —
+// moving the mark after each acknowledgement (audit.go).
+//
 // The forwarder never blocks the hall: the server calls Notify after each
 // commit (non-blocking), and a slow ticker covers anything missed. While the
 // central platform is unreachable it backs off exponentially with jitter.

@@ -36,6 +36,9 @@ type Config struct {
 	HTTPSSecret []byte        // HMAC-SHA256 key for X-Hallq-Signature
 	HTTPTimeout time.Duration // per request; default 30s
 	HTTPClient  *http.Client  // optional; overrides TLS and HTTPTimeout
+	// AuditHTTPSURL is where the HTTPS sink POSTs the audit trail's
+	// records (AuditBatch); default HTTPSURL + "/audit".
+	AuditHTTPSURL string
 
 	BatchSize    int           // events per batch; default 1000 (NATS) or 200 (HTTPS)
 	AckTimeout   time.Duration // NATS publish ack timeout; default 10s

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -139,36 +140,56 @@ func (s *natsSink) close() {
 // stored in full, the first event is published alone first (see proven).
 func (s *natsSink) send(ctx context.Context, evs []hall.Event) (res sendResult, err error) {
 	defer func() { s.proven = err == nil }()
-	if !s.proven {
-		m, err := s.msg(&evs[0])
+	seqs := make([]uint64, len(evs))
+	for i := range evs {
+		seqs[i] = evs[i].Seq
+	}
+	return publishInOrder(ctx, s.js, s.cfg.AckTimeout, s.proven, "event", seqs, func(i int) (*nats.Msg, error) { return s.msg(&evs[i]) }, func(seq uint64) {
+		// Stored past a hole: re-publishing the hole puts it after
+		// this one. Consumers following the (hall, seq) rule see it.
+		s.log.Error("event stored after an unacknowledged one; the stream is out of order for this hall", "seq", seq)
+	})
+}
+
+// publishInOrder publishes the messages msg(0…) numbered seqs (of what:
+// "event", "audit record"), in order,
+// and reports the highest seq of the contiguously acknowledged prefix.
+// Unless proven, the first goes alone until it is stored; the rest are in
+// flight at once. outOfOrder is told of a message stored after one that
+// failed.
+func publishInOrder(ctx context.Context, js jetstream.JetStream, ackTimeout time.Duration, proven bool, what string, seqs []uint64,
+	msg func(i int) (*nats.Msg, error), outOfOrder func(seq uint64)) (res sendResult, err error) {
+	start := 0
+	if !proven {
+		m, err := msg(0)
 		if err != nil {
 			return res, err
 		}
-		actx, cancel := context.WithTimeout(ctx, s.cfg.AckTimeout)
-		ack, err := s.js.PublishMsg(actx, m)
+		actx, cancel := context.WithTimeout(ctx, ackTimeout)
+		ack, err := js.PublishMsg(actx, m)
 		cancel()
 		if err != nil {
-			return res, fmt.Errorf("publish event %d: %w", evs[0].Seq, err)
+			return res, fmt.Errorf("publish %s %d: %w", what, seqs[0], err)
 		}
-		res.acked = evs[0].Seq
+		res.acked = seqs[0]
 		if ack.Duplicate {
 			res.duplicates++
 		}
-		if evs = evs[1:]; len(evs) == 0 {
+		if start = 1; len(seqs) == 1 {
 			return res, nil
 		}
 	}
-	futs := make([]jetstream.PubAckFuture, 0, len(evs))
+	futs := make([]jetstream.PubAckFuture, 0, len(seqs)-start)
 	var pubErr error
-	for i := range evs {
-		m, err := s.msg(&evs[i])
+	for i := start; i < len(seqs); i++ {
+		m, err := msg(i)
 		if err != nil {
 			pubErr = err
 			break
 		}
-		fut, err := s.js.PublishMsgAsync(m)
+		fut, err := js.PublishMsgAsync(m)
 		if err != nil {
-			pubErr = fmt.Errorf("publish event %d: %w", evs[i].Seq, err)
+			pubErr = fmt.Errorf("publish %s %d: %w", what, seqs[i], err)
 			break
 		}
 		futs = append(futs, fut)
@@ -176,21 +197,20 @@ func (s *natsSink) send(ctx context.Context, evs []hall.Event) (res sendResult, 
 	contiguous := true
 	var ackErr error
 	for i, fut := range futs {
+		seq := seqs[start+i]
 		select {
 		case ack := <-fut.Ok():
 			if ack.Duplicate {
 				res.duplicates++
 			}
 			if contiguous {
-				res.acked = evs[i].Seq
+				res.acked = seq
 			} else if !ack.Duplicate {
-				// Stored past a hole: re-publishing the hole puts it after
-				// this one. Consumers following the (hall, seq) rule see it.
-				s.log.Error("event stored after an unacknowledged one; the stream is out of order for this hall", "seq", evs[i].Seq)
+				outOfOrder(seq)
 			}
 		case err := <-fut.Err():
 			if contiguous {
-				ackErr = fmt.Errorf("ack for event %d: %w", evs[i].Seq, err)
+				ackErr = fmt.Errorf("ack for %s %d: %w", what, seq, err)
 			}
 			contiguous = false
 		case <-ctx.Done():

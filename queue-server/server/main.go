@@ -88,6 +88,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	centralCert := fs.String("central-cert", env("HALLQ_CENTRAL_CERT", ""), "PEM client certificate the hall shows the central platform, with -central-key (env HALLQ_CENTRAL_CERT)")
 	centralKey := fs.String("central-key", env("HALLQ_CENTRAL_KEY", ""), "the PEM key of -central-cert (env HALLQ_CENTRAL_KEY)")
 	sinkURL := fs.String("https-sink", env("HALLQ_HTTPS_SINK", ""), "forward to this HTTPS endpoint instead of NATS (env HALLQ_HTTPS_SINK)")
+	auditSink := fs.String("https-audit-sink", env("HALLQ_HTTPS_AUDIT_SINK", ""), "with -https-sink: POST the audit trail's records here, e.g. the central's https://central/api/v1/halls/<hall-id>/audit (default: the -https-sink URL + /audit; env HALLQ_HTTPS_AUDIT_SINK)")
 	sinkSecret := fs.String("https-sink-secret-file", env("HALLQ_HTTPS_SINK_SECRET_FILE", ""), "file holding the HMAC key that signs HTTPS batches")
 	keyFile := fs.String("citizen-key-file", env("HALLQ_CITIZEN_KEY_FILE", ""), "file holding the province's citizen-key secret (hex); default: the hall's own")
 	tlsCert := fs.String("tls-cert", env("HALLQ_TLS_CERT", ""), "serve HTTPS/WSS with this PEM certificate (with -tls-key; see hallq-ca) (env HALLQ_TLS_CERT)")
@@ -198,7 +199,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			log.Error("-https-sink-secret-file", "err", err)
 			return 2
 		}
-		o.Forward = &forward.Config{HTTPSURL: *sinkURL, HTTPSSecret: secret, TLS: centralTLS}
+		o.Forward = &forward.Config{HTTPSURL: *sinkURL, AuditHTTPSURL: *auditSink, HTTPSSecret: secret, TLS: centralTLS}
 	}
 	if *keyFile != "" {
 		secret, err := readSecret(*keyFile)

@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hallq/internal/gm"
@@ -132,6 +133,10 @@ type Server struct {
 
 	Forwarder *forward.Forwarder // nil when not forwarding
 	Audit     *audit.Log         // the audit trail
+	// AuditForwarder sends the audit trail to the province, with the
+	// events (nil when not forwarding).
+	AuditForwarder *forward.AuditForwarder
+	auditFwd       atomic.Pointer[forward.AuditForwarder] // for the trail's OnWrite, set once the forwarder exists
 
 	http   *http.Server
 	ln     net.Listener
@@ -208,7 +213,11 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if s.Audit, err = openAudit(o, gmOn); err != nil {
+	if s.Audit, err = openAudit(o, gmOn, func() {
+		if f := s.auditFwd.Load(); f != nil {
+			f.Notify()
+		}
+	}); err != nil {
 		return fail(err)
 	}
 	var a *api.API
@@ -249,11 +258,16 @@ func Start(o Options) (*Server, error) {
 		if s.Forwarder, err = forward.New(fc, st, log.With("part", "forward")); err != nil {
 			return fail(err)
 		}
+		if s.AuditForwarder, err = forward.NewAudit(fc, o.DataDir, s.Audit.Last, log.With("part", "forward-audit")); err != nil {
+			return fail(err)
+		}
+		s.auditFwd.Store(s.AuditForwarder)
 	}
 	health := map[string]func() any{"outbox": func() any { ob, _ := st.OutboxStats(); return ob }, "storage": journal.health}
 	buildHealth(health)
 	if s.Forwarder != nil {
 		health["forwarding"] = func() any { return s.Forwarder.Stats() }
+		health["audit_forwarding"] = func() any { return s.AuditForwarder.Stats() }
 	}
 	ao := api.Options{Service: s.Service, Store: st, Secret: secret, SealKey: sealKey,
 		Joined: len(o.CitizenSecret) > 0 || o.Forward != nil, TrustedProxies: o.TrustedProxies,
@@ -348,6 +362,11 @@ func Start(o Options) (*Server, error) {
 		s.background(func() {
 			if err := s.Forwarder.Run(ctx); err != nil {
 				log.Error("forwarding stopped", "err", err)
+			}
+		})
+		s.background(func() {
+			if err := s.AuditForwarder.Run(ctx); err != nil {
+				log.Error("forwarding the audit trail stopped", "err", err)
 			}
 		})
 		if fc.NATSURL != "" {
@@ -485,6 +504,9 @@ func (s *Server) registerGauges() {
 		})
 		m.Gauge("hallq_forward_errors", "Forwarding errors since start.", func() float64 { return float64(f.Stats().Errors) })
 	}
+	if f := s.AuditForwarder; f != nil {
+		m.Gauge("hallq_audit_forward_backlog", "Audit trail records the central platform has not acknowledged yet.", func() float64 { return float64(f.Stats().Backlog) })
+	}
 	m.Gauge("hallq_outbox_oldest_age_seconds", "Age of the oldest event not yet forwarded (0 when none).", func() float64 {
 		ob, _ := s.Store.OutboxStats()
 		if ob.Oldest.IsZero() {
@@ -553,13 +575,15 @@ func (s *Server) Close() error {
 }
 
 // openAudit opens the audit trail in the data directory; a trail that
-// does not verify is reported, loudly, and appended to all the same.
-func openAudit(o Options, gmOn bool) (*audit.Log, error) {
+// does not verify is reported, loudly, and appended to all the same. A
+// hall that forwards keeps every record the province has not acknowledged
+// (audit.Options.HoldUnforwarded); onWrite wakes the trail's forwarder.
+func openAudit(o Options, gmOn bool, onWrite func()) (*audit.Log, error) {
 	ret := o.AuditRetention
 	if ret == 0 {
 		ret = DefaultAuditRetention
 	}
-	ao := audit.Options{Alg: "sha256", Hash: sha256.New, Retention: ret}
+	ao := audit.Options{Alg: "sha256", Hash: sha256.New, Retention: ret, HoldUnforwarded: o.Forward != nil, OnWrite: onWrite}
 	if gmOn {
 		ao.Alg, ao.Hash = "sm3", gm.NewSM3
 	}

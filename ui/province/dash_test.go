@@ -1,6 +1,7 @@
 package province_test
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,11 @@ import (
 	"hallq/central/oidcdev"
 	"hallq/central/platform"
 	"hallq/internal/browsertest"
+	"hallq/queue-server/audit"
+	"hallq/queue-server/forward"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // book makes a citizen's booking of the hall's next free slot of service
@@ -40,6 +46,34 @@ func (pv *province) capacity(hallID, svc, day string) int {
 		n += s.Capacity
 	}
 	return n
+}
+
+// brokenAuditTrail forwards two audit records of the hall to the central
+// as a hall would, the second from another trail: it does not chain.
+func (pv *province) brokenAuditTrail(hallID string) {
+	pv.t.Helper()
+	var lines [][]byte
+	for i, actor := range []string{"wang", "li"} {
+		dir := pv.t.TempDir()
+		l, err := audit.Open(dir, audit.Options{Alg: "sha256", Hash: sha256.New})
+		if err != nil {
+			pv.t.Fatal(err)
+		}
+		for range 2 {
+			l.Record(audit.Entry{Actor: actor, Role: "clerk", Action: "windows.set", Target: "window=1", Outcome: "ok"})
+		}
+		l.Close()
+		got, _ := audit.NewReader(dir).After(0, 2)
+		lines = append(lines, got[i].Data)
+	}
+	for i, data := range lines {
+		seq := uint64(i + 1)
+		m := &nats.Msg{Subject: forward.AuditSubject(hallID, seq), Data: data, Header: nats.Header{}}
+		m.Header.Set(jetstream.MsgIDHeader, forward.AuditMsgID(hallID, seq))
+		if _, err := pv.P.JS.PublishMsg(pv.t.Context(), m); err != nil {
+			pv.t.Fatal(err)
+		}
+	}
 }
 
 func (pv *province) overview(token, query string) platform.Overview {
@@ -128,9 +162,14 @@ func TestDashboardAdmin(t *testing.T) {
 	tb.set("#service", "")
 	tb.waitRows("420106-01", "420102-03", "420111-02")
 
-	// Drill down to Wuchang.
+	// Drill down to Wuchang, whose audit trail arrived broken at #2.
+	pv.brokenAuditTrail("420106-01")
 	tb.Click(`#rows tr[data-hall="420106-01"] a.drill`)
 	tb.WaitFor(3*time.Second, `location.pathname === "/province/hall/420106-01" && !!document.querySelector('#services tr[data-service=B]')`)
+	tb.WaitFor(3*time.Second, `document.querySelector('#audit').textContent.includes('在 #2 处断开') && document.querySelector('#audit').classList.contains('breach') && !!document.querySelector('#alerts li[data-kind=audit_broken]')`)
+	if s := tb.Text("#audit"); !strings.HasPrefix(s, "审计日志：已收到至 #2（") || !strings.Contains(s, "is not the hash of the record before") {
+		t.Errorf("the audit line: %q", s)
+	}
 	one := pv.overview(pv.admin(), "?hall=420106-01").Halls[0]
 	for _, s := range one.Services {
 		cells := browsertest.Eval[[]string](tb, fmt.Sprintf(`[...document.querySelectorAll('#services tr[data-service=%q] td')].map((c) => c.textContent)`, s.Service))

@@ -33,6 +33,7 @@ export const alertWords = {
   unreadable: { zh: '无法读取', en: 'Unreadable events' },
   key_scheme: { zh: '密钥方案不符', en: 'Other key scheme' },
   restored: { zh: '存储已恢复', en: 'Store restored' },
+  audit_broken: { zh: '审计日志断链', en: 'Audit trail broken' },
   silent: { zh: '大厅失联', en: 'Hall silent' },
 };
 

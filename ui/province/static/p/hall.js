@@ -37,6 +37,7 @@ function render() {
   fill($('#alerts'), h.alerts.map((a) => el('li', { 'data-kind': a.kind }, el('strong', { class: 'breach', text: t(alertWords[a.kind] || { zh: a.kind, en: a.kind }) }),
     a.kind === 'gap' ? t({ zh: `：缺少 ${a.count} 个事件（序号 ${a.detail}）`, en: `: ${a.count} events missing (seq ${a.detail})` }) : '',
     a.kind === 'silent' ? t({ zh: `：窗口开放但已 ${lagWords(h.lag_s)} 无事件上报`, en: `: windows open but nothing forwarded for ${lagWords(h.lag_s)}` }) : '')));
+  renderAudit();
   fill($('#services tbody'), h.services.length ? h.services.map((s) => el('tr', { 'data-service': s.service },
     el('td', { text: s.service }), el('td', { class: 'num', text: s.waiting }),
     el('td', { class: 'num', text: s.estimated_wait_s === null ? t({ zh: '无窗口', en: 'no window' }) : minutes(s.estimated_wait_s) }),
@@ -65,6 +66,21 @@ function render() {
       el('figcaption', { text: t({ zh: '按叫号时间的平均等候（分钟）', en: 'Mean wait by the hour of the call (min)' }) })));
   $('#updated').textContent = t({ zh: `${hallTime(ovAll.now)} 更新，每 ${refreshMs / 1000} 秒刷新 · 大厅营业日 ${h.day || '—'}`, en: `Updated ${hallTime(ovAll.now)}, refreshed every ${refreshMs / 1000} s · hall day ${h.day || '—'}` });
   renderBookings();
+}
+
+// renderAudit says in one line what the central holds of the hall's
+// security audit trail (等保 安全审计) and whether every record chained.
+function renderAudit() {
+  const a = detail && detail.audit;
+  const p = $('#audit');
+  p.classList.toggle('breach', !!a && !a.intact);
+  if (!a) {
+    p.textContent = t({ zh: '审计日志：尚未收到', en: 'Audit trail: nothing received yet' });
+    return;
+  }
+  const through = t({ zh: `审计日志：已收到至 #${a.last_seq}（${hallTime(a.received_at)}）；`, en: `Audit trail: received through #${a.last_seq} at ${hallTime(a.received_at)}; ` });
+  p.textContent = through + (a.intact ? t({ zh: '完整', en: 'intact' })
+    : t({ zh: `在 #${a.broken_at} 处断开：${a.broken_why}（共 ${a.breaks} 处）`, en: `broken at #${a.broken_at}: ${a.broken_why} (${a.breaks} in all)` }));
 }
 
 function renderBookings() {
