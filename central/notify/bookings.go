@@ -261,7 +261,13 @@ func (s *Service) sweepPhones(ctx context.Context) {
 			continue
 		}
 		p, _, err := get[Prefs](ctx, s.subs, "c."+strings.TrimPrefix(k, "p."))
-		if err == nil && len(p.Open) > 0 {
+		switch {
+		case err == nil && len(p.Open) > 0:
+			continue
+		case err != nil && !errors.Is(err, jetstream.ErrKeyNotFound):
+			// not known now (a read that timed out on a busy cluster):
+			// the number may serve an open booking, so the next sweep decides
+			s.log.Warn("notify: a phone number's bookings could not be read; it is kept until the next sweep", "err", err)
 			continue
 		}
 		_ = s.subs.Delete(ctx, k, jetstream.LastRevision(rev))
