@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -33,9 +34,10 @@ const (
 	summaryPeriod = 250 * time.Millisecond
 )
 
-// helloWait is helloTimeout, in a variable only so that tests can shorten
-// it (export_test.go); nothing else changes it.
-var helloWait = helloTimeout
+// helloWait and pingWait are helloTimeout and pingInterval, in variables
+// only so that tests can shorten them (export_test.go); nothing else
+// changes them.
+var helloWait, pingWait = helloTimeout, pingInterval
 
 // The upgrader reuses the HTTP server's read buffer and takes write buffers
 // from a pool, so an idle connection holds neither. Each API checks
@@ -68,8 +70,19 @@ func (c *client) close() {
 	c.once.Do(func() {
 		close(c.gone)
 		c.conn.Close()
+		// the writer waits on send alone (one channel is cheaper to wait
+		// on than three, for every frame of every client): wake it. When
+		// the queue is full the writer is not waiting; it sees gone after
+		// its next write.
+		select {
+		case c.send <- stopWriting:
+		default:
+		}
 	})
 }
+
+// stopWriting, queued by close, tells the writer the connection is gone.
+var stopWriting = &outgoing{}
 
 // outgoing is one websocket frame, ready for the wire, queued for a client:
 // a broadcast event (framed once for every client, with its sequence
@@ -478,29 +491,44 @@ func (a *API) catchUp(ctx context.Context, c *client, last, upto uint64) error {
 // live. It writes frames itself rather than through the websocket library,
 // so that everything queued while it was busy goes out in one write: under
 // load a board takes a burst of events in one system call, not one each.
+// It waits on the send queue alone: pings come from a timer that queues
+// them, and close queues stopWriting.
 func (a *API) writer(c *client) {
-	ping := time.NewTicker(pingInterval)
-	defer ping.Stop()
-	defer c.close()
-	nc := c.conn.NetConn()
-	for {
-		var frames [][]byte
+	every := pingWait
+	var ping atomic.Pointer[time.Timer]
+	ping.Store(time.AfterFunc(every, func() {
 		select {
-		case o := <-c.send:
-			frames = c.take(o, nil)
-		drain:
-			for len(frames) < maxCoalesce {
-				select {
-				case o := <-c.send:
-					frames = c.take(o, frames)
-				default:
-					break drain
-				}
-			}
-		case <-ping.C:
-			frames = [][]byte{pingFrame}
 		case <-c.gone:
 			return
+		case c.send <- &outgoing{frame: pingFrame}:
+		default: // frames are waiting: the connection is not idle
+		}
+		if t := ping.Load(); t != nil {
+			t.Reset(every)
+		}
+	}))
+	defer func() { ping.Load().Stop() }()
+	defer c.close() // first: a ping firing now sees gone
+	nc := c.conn.NetConn()
+	var deadline time.Time
+	frames := make([][]byte, 0, 4)
+	for {
+		o := <-c.send
+		if o == stopWriting {
+			return
+		}
+		frames = c.take(o, frames[:0])
+	drain:
+		for len(frames) < maxCoalesce {
+			select {
+			case o := <-c.send:
+				if o == stopWriting {
+					return
+				}
+				frames = c.take(o, frames)
+			default:
+				break drain
+			}
 		}
 		last := c.last
 		var out []byte
@@ -512,12 +540,24 @@ func (a *API) writer(c *client) {
 		default:
 			out = slices.Concat(frames...)
 		}
-		nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		clear(frames) // written frames are not held until the next burst
+		// the deadline is moved on at most once a second, not for every
+		// write (each move is a timer update under a lock): a write still
+		// gets at least writeTimeout less a second
+		if now := time.Now(); deadline.Sub(now) < writeTimeout-time.Second {
+			deadline = now.Add(writeTimeout)
+			nc.SetWriteDeadline(deadline)
+		}
 		if _, err := nc.Write(out); err != nil || last {
 			if last {
 				nc.Write(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "")))
 			}
 			return
+		}
+		select {
+		case <-c.gone:
+			return
+		default:
 		}
 	}
 }
@@ -747,8 +787,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 func (a *API) reply(c *client, f wire.Frame) {
 	select {
 	case c.send <- &outgoing{frame: replyFrame(f)}:
-	case <-c.gone:
-	default:
+	default: // a client that has gone is closed already
 		c.close()
 	}
 }
