@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -686,7 +687,7 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 		if len(v) == 0 || string(v) == "null" {
 			return nil
 		}
-		if err := json.Unmarshal(v, dst); err != nil {
+		if err := jsonString(v, dst); err != nil {
 			return fmt.Errorf("%s must be a string, got %.40s", name, v)
 		}
 		return nil
@@ -719,7 +720,7 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 			switch {
 			case len(v) > 0 && v[0] == '"':
 				var sv string
-				if err := json.Unmarshal(v, &sv); err != nil {
+				if err := jsonString(v, &sv); err != nil {
 					return bad(f, "params.%s: %v", k, err)
 				}
 				f.Params[k] = sv
@@ -740,6 +741,22 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 		f.Body = raw.Body
 	}
 	return f, nil
+}
+
+// jsonString decodes v, one JSON value already validated by the decoder
+// that cut it out of a frame, into dst as json.Unmarshal does. A string
+// with no escapes in valid UTF-8 (ids, operations, keys and parameters,
+// nearly always) is its bytes between the quotes, taken without the
+// reflection and validation of a second json.Unmarshal.
+func jsonString(v json.RawMessage, dst *string) error {
+	if n := len(v); n >= 2 && v[0] == '"' && v[n-1] == '"' {
+		inner := v[1 : n-1]
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*dst = string(inner)
+			return nil
+		}
+	}
+	return json.Unmarshal(v, dst)
 }
 
 // handle runs one request and returns its reply, or a zero frame when
