@@ -578,11 +578,18 @@ func (c *client) take(o *outgoing, frames [][]byte) [][]byte {
 
 func (a *API) reader(c *client) {
 	defer c.close()
-	c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
-	c.conn.SetPongHandler(func(string) error {
-		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
-		return nil
-	})
+	// the read deadline is moved on at most once a second, not for every
+	// frame (each move is a timer update under a lock); a client still has
+	// at least pongTimeout less a second to send its next frame or pong
+	var readBy time.Time
+	extend := func() {
+		if now := time.Now(); readBy.Sub(now) < pongTimeout-time.Second {
+			readBy = now.Add(pongTimeout)
+			c.conn.SetReadDeadline(readBy)
+		}
+	}
+	extend()
+	c.conn.SetPongHandler(func(string) error { extend(); return nil }) // on this goroutine, inside a read
 	// The writer goroutine owns the connection's writes: a ping's answer is
 	// queued to it (a client that cannot take it is dropped like any slow
 	// one), and a close is not echoed.
@@ -622,13 +629,20 @@ func (a *API) reader(c *client) {
 		<-worked
 	}()
 	for {
-		_, data, err := c.conn.ReadMessage()
+		_, r, err := c.conn.NextReader()
+		var buf *bytes.Buffer
+		if err == nil {
+			buf = readBuffers.Get().(*bytes.Buffer)
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			return
 		}
-		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
+		extend()
 		var j wsJob
-		f, err := decodeRequest(data)
+		f, err := decodeRequest(buf.Bytes()) // copies what it keeps
+		readBuffers.Put(buf)
 		if err != nil {
 			j.refused = refusedFrame(f.ID, err)
 		} else {
@@ -641,6 +655,10 @@ func (a *API) reader(c *client) {
 		}
 	}
 }
+
+// readBuffers hold a frame read from a client while it is decoded (at
+// most maxFrame): shared, so that an idle connection holds none.
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // wsJob is one frame read from a client, in arrival order: a request to
 // run, or the reply to a frame that could not be taken.
