@@ -499,10 +499,13 @@ func (a *API) writer(c *client) {
 	var ping atomic.Pointer[time.Timer]
 	ping.Store(time.AfterFunc(every, func() {
 		select {
-		case <-c.gone:
+		case <-c.gone: // first, alone: a closed connection's timer stops here
 			return
+		default:
+		}
+		select {
 		case c.send <- &outgoing{frame: pingFrame}:
-		default: // frames are waiting: the connection is not idle
+		default: // the queue is full: the connection is not idle
 		}
 		if t := ping.Load(); t != nil {
 			t.Reset(every)
