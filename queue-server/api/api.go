@@ -45,6 +45,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -78,6 +79,7 @@ type API struct {
 	secret  []byte
 	keyHash func() hash.Hash // of the citizen key's HMAC
 	fpKey   []byte           // HMAC key of request fingerprints, derived from secret
+	fpHMACs sync.Pool        // HMACs keyed with fpKey, ready for reuse
 	sealKey seal.Key
 	auditor Auditor // nil: no audit trail
 	joined  bool
@@ -339,7 +341,15 @@ func (a *API) fingerprint(op *operation, c *call) string {
 	if c.idem == "" && op.name != "handover" {
 		return ""
 	}
-	m := hmac.New(sha256.New, a.fpKey)
+	// a keyed HMAC is reused (Reset returns it to the keyed state): a new
+	// one hashes the key into its pads and allocates both hashes each time
+	m, _ := a.fpHMACs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, a.fpKey)
+	} else {
+		m.Reset()
+	}
+	defer a.fpHMACs.Put(m)
 	m.Write([]byte(op.name))
 	for _, p := range op.pathParams {
 		m.Write([]byte{0})
@@ -347,7 +357,8 @@ func (a *API) fingerprint(op *operation, c *call) string {
 	}
 	m.Write([]byte{0})
 	m.Write(canonicalJSON(c.body))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(m.Sum(sum[:0])[:16])
 }
 
 // canonicalJSON re-encodes a JSON body with sorted keys and no spacing;

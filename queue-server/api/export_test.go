@@ -37,3 +37,7 @@ func PasswordHashes() int64 { return hashes.Load() }
 // ReportsFromTickets makes the reports read every ticket instead of the
 // closed days' digests (on), or read the digests again (off).
 func ReportsFromTickets(on bool) { fromTickets.Store(on) }
+
+// SetPingInterval shortens the server's ping interval for tests. Call it
+// before the server under test starts.
+func SetPingInterval(d time.Duration) { pingWait = d }

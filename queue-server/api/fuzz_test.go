@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -96,6 +97,25 @@ func FuzzDecodeBody(f *testing.F) {
 					t.Fatalf("%T from %q: error %v, want nil or invalid", v, data, err)
 				}
 			}
+		}
+	})
+}
+
+// FuzzJSONString holds the request decoder's string fast path to
+// json.Unmarshal: for every valid JSON value, the same string or an error
+// from both.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"k-7"`, `""`, `"号"`, `"a\"b"`, `"\u00e9"`, `"\ud800"`, "\"\xff\"", `"tab\t"`, `5`, `null`, `"x</script>"`, "\"\x7f\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		var fast, slow string
+		errFast, errSlow := jsonString(data, &fast), json.Unmarshal(data, &slow)
+		if (errFast == nil) != (errSlow == nil) || fast != slow {
+			t.Fatalf("%q: fast path %q (%v), json.Unmarshal %q (%v)", data, fast, errFast, slow, errSlow)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -451,4 +452,86 @@ func TestPingIsAnswered(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no pong within 10 s")
 	}
+}
+
+// The server pings an idle connection every ping interval (shortened
+// here), from the connection's writer.
+func TestIdleSocketIsPinged(t *testing.T) {
+	api.SetPingInterval(50 * time.Millisecond)
+	t.Cleanup(func() { api.SetPingInterval(25 * time.Second) })
+	s := halltest.RunHall(t, halltest.Options{Real: true})
+	ws := dial(t, strings.TrimPrefix(s.URL, "http://"), 0)
+	defer ws.Close()
+	hello(t, ws, s.Token)
+	pings := make(chan struct{}, 16)
+	ws.SetPingHandler(func(string) error {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	for i := range 3 {
+		select {
+		case <-pings:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("ping %d did not come", i+1)
+		}
+	}
+}
+
+// A connection's writer ends with the connection, whoever closes it: the
+// client going away, or the server dropping it (a revoked token).
+func TestWritersEndWithTheirConnections(t *testing.T) {
+	s := halltest.RunHall(t, halltest.Options{Real: true})
+	writers := func() int {
+		var b strings.Builder
+		pprof.Lookup("goroutine").WriteTo(&b, 2) // each goroutine's stack
+		return strings.Count(b.String(), "api.(*API).writer(")
+	}
+	before := writers()
+	addr := strings.TrimPrefix(s.URL, "http://")
+	var conns []*websocket.Conn
+	for range 20 {
+		ws := dial(t, addr, 0)
+		hello(t, ws, s.Token)
+		conns = append(conns, ws)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d writers running, %d before", what, writers(), before)
+			}
+		}
+	}
+	waitFor("connected", func() bool { return writers() >= before+20 })
+	for _, ws := range conns {
+		ws.Close()
+	}
+	waitFor("closed by the clients", func() bool { return writers() == before })
+
+	ctx := context.Background()
+	admin := client.New(s.URL, s.Token)
+	disp, err := admin.CreateToken(ctx, wire.TokenRequest{Name: "board", Role: wire.RoleDisplay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		ws := dial(t, addr, 0)
+		defer ws.Close()
+		hello(t, ws, disp.Token)
+	}
+	waitFor("boards connected", func() bool { return writers() >= before+5 })
+	if _, err := admin.Do(ctx, "DELETE", "/api/v1/tokens/"+disp.ID, "", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("dropped by the server", func() bool { return writers() == before })
 }

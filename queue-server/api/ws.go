@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -33,9 +35,10 @@ const (
 	summaryPeriod = 250 * time.Millisecond
 )
 
-// helloWait is helloTimeout, in a variable only so that tests can shorten
-// it (export_test.go); nothing else changes it.
-var helloWait = helloTimeout
+// helloWait and pingWait are helloTimeout and pingInterval, in variables
+// only so that tests can shorten them (export_test.go); nothing else
+// changes them.
+var helloWait, pingWait = helloTimeout, pingInterval
 
 // The upgrader reuses the HTTP server's read buffer and takes write buffers
 // from a pool, so an idle connection holds neither. Each API checks
@@ -68,8 +71,19 @@ func (c *client) close() {
 	c.once.Do(func() {
 		close(c.gone)
 		c.conn.Close()
+		// the writer waits on send alone (one channel is cheaper to wait
+		// on than three, for every frame of every client): wake it. When
+		// the queue is full the writer is not waiting; it sees gone after
+		// its next write.
+		select {
+		case c.send <- stopWriting:
+		default:
+		}
 	})
 }
+
+// stopWriting, queued by close, tells the writer the connection is gone.
+var stopWriting = &outgoing{}
 
 // outgoing is one websocket frame, ready for the wire, queued for a client:
 // a broadcast event (framed once for every client, with its sequence
@@ -478,29 +492,47 @@ func (a *API) catchUp(ctx context.Context, c *client, last, upto uint64) error {
 // live. It writes frames itself rather than through the websocket library,
 // so that everything queued while it was busy goes out in one write: under
 // load a board takes a burst of events in one system call, not one each.
+// It waits on the send queue alone: pings come from a timer that queues
+// them, and close queues stopWriting.
 func (a *API) writer(c *client) {
-	ping := time.NewTicker(pingInterval)
-	defer ping.Stop()
-	defer c.close()
-	nc := c.conn.NetConn()
-	for {
-		var frames [][]byte
+	every := pingWait
+	var ping atomic.Pointer[time.Timer]
+	ping.Store(time.AfterFunc(every, func() {
 		select {
-		case o := <-c.send:
-			frames = c.take(o, nil)
-		drain:
-			for len(frames) < maxCoalesce {
-				select {
-				case o := <-c.send:
-					frames = c.take(o, frames)
-				default:
-					break drain
-				}
-			}
-		case <-ping.C:
-			frames = [][]byte{pingFrame}
-		case <-c.gone:
+		case <-c.gone: // first, alone: a closed connection's timer stops here
 			return
+		default:
+		}
+		select {
+		case c.send <- &outgoing{frame: pingFrame}:
+		default: // the queue is full: the connection is not idle
+		}
+		if t := ping.Load(); t != nil {
+			t.Reset(every)
+		}
+	}))
+	defer func() { ping.Load().Stop() }()
+	defer c.close() // first: a ping firing now sees gone
+	nc := c.conn.NetConn()
+	var deadline time.Time
+	frames := make([][]byte, 0, 4)
+	for {
+		o := <-c.send
+		if o == stopWriting {
+			return
+		}
+		frames = c.take(o, frames[:0])
+	drain:
+		for len(frames) < maxCoalesce {
+			select {
+			case o := <-c.send:
+				if o == stopWriting {
+					return
+				}
+				frames = c.take(o, frames)
+			default:
+				break drain
+			}
 		}
 		last := c.last
 		var out []byte
@@ -512,12 +544,24 @@ func (a *API) writer(c *client) {
 		default:
 			out = slices.Concat(frames...)
 		}
-		nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		clear(frames) // written frames are not held until the next burst
+		// the deadline is moved on at most once a second, not for every
+		// write (each move is a timer update under a lock): a write still
+		// gets at least writeTimeout less a second
+		if now := time.Now(); deadline.Sub(now) < writeTimeout-time.Second {
+			deadline = now.Add(writeTimeout)
+			nc.SetWriteDeadline(deadline)
+		}
 		if _, err := nc.Write(out); err != nil || last {
 			if last {
 				nc.Write(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "")))
 			}
 			return
+		}
+		select {
+		case <-c.gone:
+			return
+		default:
 		}
 	}
 }
@@ -537,11 +581,18 @@ func (c *client) take(o *outgoing, frames [][]byte) [][]byte {
 
 func (a *API) reader(c *client) {
 	defer c.close()
-	c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
-	c.conn.SetPongHandler(func(string) error {
-		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
-		return nil
-	})
+	// the read deadline is moved on at most once a second, not for every
+	// frame (each move is a timer update under a lock); a client still has
+	// at least pongTimeout less a second to send its next frame or pong
+	var readBy time.Time
+	extend := func() {
+		if now := time.Now(); readBy.Sub(now) < pongTimeout-time.Second {
+			readBy = now.Add(pongTimeout)
+			c.conn.SetReadDeadline(readBy)
+		}
+	}
+	extend()
+	c.conn.SetPongHandler(func(string) error { extend(); return nil }) // on this goroutine, inside a read
 	// The writer goroutine owns the connection's writes: a ping's answer is
 	// queued to it (a client that cannot take it is dropped like any slow
 	// one), and a close is not echoed.
@@ -581,13 +632,20 @@ func (a *API) reader(c *client) {
 		<-worked
 	}()
 	for {
-		_, data, err := c.conn.ReadMessage()
+		_, r, err := c.conn.NextReader()
+		var buf *bytes.Buffer
+		if err == nil {
+			buf = readBuffers.Get().(*bytes.Buffer)
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			return
 		}
-		c.conn.SetReadDeadline(time.Now().Add(pongTimeout))
+		extend()
 		var j wsJob
-		f, err := decodeRequest(data)
+		f, err := decodeRequest(buf.Bytes()) // copies what it keeps
+		readBuffers.Put(buf)
 		if err != nil {
 			j.refused = refusedFrame(f.ID, err)
 		} else {
@@ -600,6 +658,10 @@ func (a *API) reader(c *client) {
 		}
 	}
 }
+
+// readBuffers hold a frame read from a client while it is decoded (at
+// most maxFrame): shared, so that an idle connection holds none.
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // wsJob is one frame read from a client, in arrival order: a request to
 // run, or the reply to a frame that could not be taken.
@@ -646,7 +708,7 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 		if len(v) == 0 || string(v) == "null" {
 			return nil
 		}
-		if err := json.Unmarshal(v, dst); err != nil {
+		if err := jsonString(v, dst); err != nil {
 			return fmt.Errorf("%s must be a string, got %.40s", name, v)
 		}
 		return nil
@@ -679,7 +741,7 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 			switch {
 			case len(v) > 0 && v[0] == '"':
 				var sv string
-				if err := json.Unmarshal(v, &sv); err != nil {
+				if err := jsonString(v, &sv); err != nil {
 					return bad(f, "params.%s: %v", k, err)
 				}
 				f.Params[k] = sv
@@ -700,6 +762,22 @@ func decodeRequest(data []byte) (wire.Frame, error) {
 		f.Body = raw.Body
 	}
 	return f, nil
+}
+
+// jsonString decodes v, one JSON value already validated by the decoder
+// that cut it out of a frame, into dst as json.Unmarshal does. A string
+// with no escapes in valid UTF-8 (ids, operations, keys and parameters,
+// nearly always) is its bytes between the quotes, taken without the
+// reflection and validation of a second json.Unmarshal.
+func jsonString(v json.RawMessage, dst *string) error {
+	if n := len(v); n >= 2 && v[0] == '"' && v[n-1] == '"' {
+		inner := v[1 : n-1]
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*dst = string(inner)
+			return nil
+		}
+	}
+	return json.Unmarshal(v, dst)
 }
 
 // handle runs one request and returns its reply, or a zero frame when
@@ -747,8 +825,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 func (a *API) reply(c *client, f wire.Frame) {
 	select {
 	case c.send <- &outgoing{frame: replyFrame(f)}:
-	case <-c.gone:
-	default:
+	default: // a client that has gone is closed already
 		c.close()
 	}
 }

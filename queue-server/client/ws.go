@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -87,11 +88,28 @@ func (c *Client) DialResume(ctx context.Context, r Resume, handler func(wire.Fra
 	return cn, nil
 }
 
+// maxKeptBuffer is the largest read buffer a connection keeps between
+// frames; a larger one (a resync's overview) is let go after its frame.
+const maxKeptBuffer = 64 << 10
+
 func (cn *Conn) read() {
 	defer close(cn.closed)
+	// one buffer for every frame, and one decode of it: the websocket
+	// library's ReadJSON makes a decoder and its buffer for each frame
+	var buf bytes.Buffer
 	for {
 		var f wire.Frame
-		if err := cn.ws.ReadJSON(&f); err != nil {
+		_, r, err := cn.ws.NextReader()
+		if err == nil {
+			buf.Reset()
+			if _, err = buf.ReadFrom(r); err == nil {
+				err = json.Unmarshal(buf.Bytes(), &f) // copies what it keeps (a reply's result too)
+			}
+		}
+		if buf.Cap() > maxKeptBuffer {
+			buf = bytes.Buffer{}
+		}
+		if err != nil {
 			cn.mu.Lock()
 			cn.err = err
 			cn.mu.Unlock()
@@ -178,9 +196,10 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 		delete(cn.pending, id)
 		cn.mu.Unlock()
 	}()
+	frame := requestFrame(id, op, params, idem, raw)
 	cn.wmu.Lock()
 	cn.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	err := cn.ws.WriteJSON(wire.Frame{Type: wire.FrameRequest, ID: id, Op: op, Params: params, Idem: idem, Body: raw})
+	err := cn.ws.WriteMessage(websocket.TextMessage, frame)
 	cn.wmu.Unlock()
 	if err != nil {
 		return 0, &hall.Error{Code: hall.Unavailable, Reason: ReasonNetwork, Message: err.Error()}
@@ -208,6 +227,36 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 		}
 	}
 	return f.Status, nil
+}
+
+// requestFrame is the JSON of a request frame, as json.Marshal encodes
+// wire.Frame{Type: request, ID: id, Op: op, Params: params, Idem: idem,
+// Body: body}, without encoding the body (already JSON, from json.Marshal)
+// a second time.
+func requestFrame(id, op string, params map[string]string, idem string, body json.RawMessage) []byte {
+	b := make([]byte, 0, 64+len(op)+len(idem)+len(body))
+	b = append(b, `{"type":"request"`...)
+	field := func(name string, v any) {
+		j, _ := json.Marshal(v) // strings and a map of strings: no error
+		b = append(append(append(b, `,"`...), name...), `":`...)
+		b = append(b, j...)
+	}
+	if id != "" {
+		field("id", id)
+	}
+	if op != "" {
+		field("op", op)
+	}
+	if len(params) > 0 {
+		field("params", params)
+	}
+	if idem != "" {
+		field("idempotency_key", idem)
+	}
+	if len(body) > 0 {
+		b = append(append(b, `,"body":`...), body...)
+	}
+	return append(b, '}')
 }
 
 // Follow keeps a connection to the server until ctx ends: it reconnects
