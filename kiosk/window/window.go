@@ -49,6 +49,8 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	w := a.NewWindow("hallq kiosk")
 	w.SetFullScreen(cfg.IsFullscreen())
 	var screens *ui.UI
+	rel := newReleaser(releaseAfter, releaseMemory)
+	defer rel.stop()
 	k, err := app.Open(cfg, version, log, func(v app.View) {
 		if screens != nil {
 			screens.Show(bridge.View(v))
@@ -59,6 +61,8 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	}
 	defer k.Close()
 	screens = ui.New(w, bridge.New(k.Flow, k.Core, a.Quit))
+	screens.SetDrawn(rel.drawn)
+	rel.drawn() // the home screen New drew
 	if cfg.IsFullscreen() {
 		w.SetCloseIntercept(func() {}) // only the admin PIN's "exit" leaves the kiosk
 	} else {

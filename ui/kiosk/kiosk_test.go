@@ -582,3 +582,26 @@ func TestTheSameViewIsNotDrawnAgain(t *testing.T) {
 		t.Error("a new visitor's home screen was not drawn")
 	}
 }
+
+// SetDrawn's callback hears of every new content, from the app's views and
+// from the citizen's taps, but not of a view sent again unchanged: the
+// kiosk window gives memory back once the screen has stayed the same.
+func TestDrawnReportsEachNewContent(t *testing.T) {
+	k := mustKiosk(t)
+	drawn := 0
+	k.ui.SetDrawn(func() { drawn++ })
+	k.show(View{Screen: ScreenHome}) // the same view again
+	if drawn != 0 {
+		t.Fatalf("an unchanged view reported %d redraws", drawn)
+	}
+	k.model.services[0].Waiting = 13
+	k.show(View{Screen: ScreenHome})
+	if drawn != 1 {
+		t.Fatalf("a changed tile reported %d redraws, want 1", drawn)
+	}
+	before := k.win.Content()
+	k.tap("English")
+	if k.win.Content() == before || drawn != 2 {
+		t.Fatalf("a tap on English: content replaced %v, %d redraws reported, want 2", k.win.Content() != before, drawn)
+	}
+}

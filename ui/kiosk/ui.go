@@ -39,6 +39,7 @@ type UI struct {
 	guide   bool        // the "what to bring" guide is open over the home screen
 	rating  *rating     // the 好差评 being given on the notice screen
 	shown   string      // shownKey of the view last drawn by show
+	drawn   func()      // called after each redraw (SetDrawn)
 }
 
 // rating is a level chosen on the notice screen and its options ticked.
@@ -68,6 +69,13 @@ func New(win fyne.Window, m Model) *UI {
 func (u *UI) Show(v View) {
 	fyne.Do(func() { u.show(v) })
 }
+
+// SetDrawn registers fn to be called, on the Fyne goroutine, each time
+// the window's content is built anew (a new screen, a tap that changes
+// it) — not when the app sends again a view already shown. The kiosk
+// window uses it to give back memory once the screen has stayed the same
+// for a while. Call it on the Fyne goroutine, like New.
+func (u *UI) SetDrawn(fn func()) { u.drawn = fn }
 
 func (u *UI) show(v View) {
 	// The app sends the view again whenever something it tracks changes
@@ -170,6 +178,9 @@ func (u *UI) render() {
 		container.New(layout.NewCustomPaddedLayout(32, 24, 40, 40), body))
 	content := container.NewStack(canvas.NewRectangle(colBackground), page)
 	u.win.SetContent(content)
+	if u.drawn != nil {
+		defer u.drawn()
+	}
 	// Wrapped text learns its height only once it has a width; a second
 	// layout pass places what follows it correctly.
 	content.Refresh()
