@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"hallq/ui/kiosk/fonts"
 )
 
 // The hidden service gesture: this many taps on the header's hall name
@@ -40,6 +42,7 @@ type UI struct {
 	rating  *rating     // the 好差评 being given on the notice screen
 	shown   string      // shownKey of the view last drawn by show
 	drawn   func()      // called after each redraw (SetDrawn)
+	full    bool        // the whole CJK font is loaded (a view needed a rare ideograph)
 }
 
 // rating is a level chosen on the notice screen and its options ticked.
@@ -59,6 +62,7 @@ type pinPad struct {
 func New(win fyne.Window, m Model) *UI {
 	u := &UI{win: win, model: m, now: time.Now, lang: Chinese}
 	win.SetPadded(false)
+	u.full = !fonts.InCommon(u.shownKey(View{}))
 	u.applyTheme()
 	u.render()
 	return u
@@ -89,6 +93,7 @@ func (u *UI) show(v View) {
 		return
 	}
 	u.shown = shown
+	u.needGlyphs(shown)
 	if v.Screen != u.view.Screen || v.NewVisitor {
 		u.page, u.pin, u.corner, u.guide, u.rating = 0, nil, nil, false, nil
 	}
@@ -132,7 +137,19 @@ func (u *UI) shownKey(v View) string {
 	return string(b)
 }
 
-func (u *UI) theme() *kioskTheme { return &kioskTheme{elderly: u.elderly} }
+// needGlyphs loads the whole CJK font, for good, when text (a view as
+// shownKey has it: every string from the app and the server) holds an
+// ideograph the common subset lacks. The kiosk's own strings are all in
+// the subset (TestCommonFontDrawsTheKiosksOwnText).
+func (u *UI) needGlyphs(text string) {
+	if u.full || fonts.InCommon(text) {
+		return
+	}
+	u.full = true
+	u.applyTheme()
+}
+
+func (u *UI) theme() *kioskTheme { return &kioskTheme{elderly: u.elderly, full: u.full} }
 
 func (u *UI) applyTheme() { fyne.CurrentApp().Settings().SetTheme(u.theme()) }
 
