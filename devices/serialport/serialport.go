@@ -9,6 +9,8 @@
 // On Linux a tarm/serial read timeout returns (0, io.EOF), exactly like a
 // vanished device. This package tells them apart by reopen attempts and by
 // whether the path still exists; drivers decide "no reply" by their deadline.
+// On Linux reads wait in Go's poller (a read deadline for the timeout), not
+// in a blocking system call per read (poll_linux.go).
 package serialport
 
 import (
@@ -97,5 +99,5 @@ func Open(c Config) (Port, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serialport: open %s: %w: %w", c.Path, ErrDeviceGone, err)
 	}
-	return p, nil
+	return pollable(p, c)
 }

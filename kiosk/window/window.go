@@ -49,6 +49,8 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	w := a.NewWindow("hallq kiosk")
 	w.SetFullScreen(cfg.IsFullscreen())
 	var screens *ui.UI
+	rel := newReleaser(releaseAfter, releaseMemory)
+	defer rel.stop()
 	k, err := app.Open(cfg, version, log, func(v app.View) {
 		if screens != nil {
 			screens.Show(bridge.View(v))
@@ -59,6 +61,8 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	}
 	defer k.Close()
 	screens = ui.New(w, bridge.New(k.Flow, k.Core, a.Quit))
+	screens.SetDrawn(rel.drawn)
+	rel.drawn() // the home screen New drew
 	if cfg.IsFullscreen() {
 		w.SetCloseIntercept(func() {}) // only the admin PIN's "exit" leaves the kiosk
 	} else {
@@ -75,13 +79,16 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	return nil
 }
 
-// The kiosk's Go memory: what it keeps live is mostly the CJK font as
-// Fyne's text shaper holds it (≈18 MB parsed from the 3.9 MB file) and the
-// screen's widgets, ≈30–40 MB in all; with Go's default (GOGC=100, no
-// limit) the heap it kept from start-up and from redraws was twice that,
-// resident for nothing on an idle kiosk. The kiosk collects at 50 % growth
-// and keeps its Go memory under a soft limit of 64 MiB, unless GOGC or
-// GOMEMLIMIT are set in its environment, which then decide (docs/kiosk.md).
+// The kiosk's Go memory: what it keeps live is mostly the fonts as Fyne's
+// text shaper holds them (≈ 3.4 MB for the CJK font's common subset, ≈ 13
+// MB for the whole face once a rare ideograph needs it; ui/kiosk/theme.go)
+// and the screen's widgets, ≈ 16–30 MB in all; with Go's default
+// (GOGC=100, no limit) the heap it kept from start-up and from redraws was
+// twice that, resident for nothing on an idle kiosk. The kiosk collects at
+// 50 % growth and keeps its Go memory under a soft limit of 64 MiB, unless
+// GOGC or GOMEMLIMIT are set in its environment, which then decide
+// (docs/kiosk.md); and it gives freed pages back once its screen stays the
+// same (release.go).
 const (
 	kioskGCPercent   = 50
 	kioskMemoryLimit = 64 << 20

@@ -582,3 +582,59 @@ func TestTheSameViewIsNotDrawnAgain(t *testing.T) {
 		t.Error("a new visitor's home screen was not drawn")
 	}
 }
+
+// SetDrawn's callback hears of every new content, from the app's views and
+// from the citizen's taps, but not of a view sent again unchanged: the
+// kiosk window gives memory back once the screen has stayed the same.
+func TestDrawnReportsEachNewContent(t *testing.T) {
+	k := mustKiosk(t)
+	drawn := 0
+	k.ui.SetDrawn(func() { drawn++ })
+	k.show(View{Screen: ScreenHome}) // the same view again
+	if drawn != 0 {
+		t.Fatalf("an unchanged view reported %d redraws", drawn)
+	}
+	k.model.services[0].Waiting = 13
+	k.show(View{Screen: ScreenHome})
+	if drawn != 1 {
+		t.Fatalf("a changed tile reported %d redraws, want 1", drawn)
+	}
+	before := k.win.Content()
+	k.tap("English")
+	if k.win.Content() == before || drawn != 2 {
+		t.Fatalf("a tap on English: content replaced %v, %d redraws reported, want 2", k.win.Content() != before, drawn)
+	}
+}
+
+// The screens draw with the CJK font's common subset until a view holds an
+// ideograph it lacks (硚, of Wuhan's 硚口区, is outside GB 2312): then the
+// whole font, for good, in both text sizes.
+func TestARareIdeographLoadsTheWholeFont(t *testing.T) {
+	k := mustKiosk(t)
+	font := func() fyne.Resource { return fyne.CurrentApp().Settings().Theme().Font(fyne.TextStyle{}) }
+	if font() != commonFontResource {
+		t.Fatalf("a hall with common names draws with %s", font().Name())
+	}
+	k.show(View{Screen: ScreenHome, HallName: "硚口区政务服务中心"})
+	if font() != fontResource {
+		t.Fatalf("a hall name with 硚 draws with %s", font().Name())
+	}
+	k.mustShow("硚口区政务服务中心")
+	k.show(View{Screen: ScreenHome, NewVisitor: true})
+	k.tap("长辈模式")
+	if font() != fontResource {
+		t.Errorf("after the next visitor's large-text switch: %s", font().Name())
+	}
+}
+
+// A service tile's name from the server counts too, from the first screen.
+func TestARareIdeographInATileLoadsTheWholeFont(t *testing.T) {
+	test.NewTempApp(t)
+	win := test.NewWindow(nil)
+	t.Cleanup(win.Close)
+	m := &fakeModel{services: append(hallServices(), ServiceTile{Code: "F", NameZH: "䶮字业务", NameEN: "Rare", Open: true})}
+	New(win, m)
+	if f := fyne.CurrentApp().Settings().Theme().Font(fyne.TextStyle{}); f != fontResource {
+		t.Errorf("a tile named with 䶮 (Extension A) draws with %s", f.Name())
+	}
+}

@@ -13,7 +13,17 @@ import (
 // fonts/NOTICE), the CJK face. Fyne draws the glyphs it lacks (Latin) with
 // its own embedded Noto Sans, so every string renders the same on every
 // machine, without tofu.
-var fontResource = fyne.NewStaticResource("DroidSansFallbackFull.ttf", fonts.CJK)
+//
+// The screens draw with its common subset (commonFontResource): Fyne's
+// shaper parses every glyph of the font it loads and keeps them, ≈ 13 MB
+// for the whole face, ≈ 3.4 MB for the subset, which differs from it only
+// by the rare ideographs. A view with one of those (a place name, a
+// material, a closure notice from the server) switches the kiosk to the
+// whole face for good (UI.needGlyphs).
+var (
+	fontResource       = fyne.NewStaticResource("DroidSansFallbackFull.ttf", fonts.CJK)
+	commonFontResource = fyne.NewStaticResource("DroidSansFallbackCommon.ttf", fonts.Common)
+)
 
 // The palette: a calm, high-contrast government-service look. Every text
 // colour is at least 7:1 against the fill it is drawn on (theme_test.go).
@@ -77,9 +87,10 @@ const elderlyScale = 1.3
 // minTouch is the smallest side of anything tappable, before scaling.
 const minTouch = 96
 
-// kioskTheme is the kiosk's fyne.Theme: light, high contrast, one CJK font,
-// large type; the elderly variant scales every text size.
-type kioskTheme struct{ elderly bool }
+// kioskTheme is the kiosk's fyne.Theme: light, high contrast, one CJK font
+// (its common subset unless full), large type; the elderly variant scales
+// every text size.
+type kioskTheme struct{ elderly, full bool }
 
 func (t *kioskTheme) scale() float32 {
 	if t.elderly {
@@ -120,7 +131,12 @@ func (t *kioskTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 	return theme.DefaultTheme().Color(n, theme.VariantLight)
 }
 
-func (t *kioskTheme) Font(fyne.TextStyle) fyne.Resource { return fontResource }
+func (t *kioskTheme) Font(fyne.TextStyle) fyne.Resource {
+	if t.full {
+		return fontResource
+	}
+	return commonFontResource
+}
 
 func (t *kioskTheme) Icon(n fyne.ThemeIconName) fyne.Resource {
 	return theme.DefaultTheme().Icon(n)

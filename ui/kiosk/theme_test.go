@@ -3,6 +3,7 @@ package kiosk
 import (
 	"image/color"
 	"math"
+	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -90,18 +91,19 @@ func TestTextSizes(t *testing.T) {
 }
 
 // TestFontHasEveryGlyph guards against tofu: every character of every
-// string the screens can show is in the embedded CJK font or in the Noto
-// Sans that Fyne embeds and draws missing glyphs with.
+// string the screens can show is in the embedded CJK font's common subset
+// (what the screens draw with until a view needs a rare ideograph) or in
+// the Noto Sans that Fyne embeds and draws missing glyphs with.
 func TestFontHasEveryGlyph(t *testing.T) {
 	var faces []*sfnt.Font
-	for _, data := range [][]byte{fonts.CJK, theme.DefaultTextFont().Content()} {
+	for _, data := range [][]byte{fonts.Common, theme.DefaultTextFont().Content()} {
 		f, err := sfnt.Parse(data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		faces = append(faces, f)
 	}
-	if (&kioskTheme{}).Font(fyne.TextStyle{Bold: true}) != fontResource {
+	if (&kioskTheme{}).Font(fyne.TextStyle{Bold: true}) != commonFontResource {
 		t.Error("bold text does not use the embedded font")
 	}
 	var buf sfnt.Buffer
@@ -133,5 +135,62 @@ func TestFontHasEveryGlyph(t *testing.T) {
 	// The CJK itself must come from the embedded font, not the fallback.
 	if i, err := faces[0].GlyphIndex(&buf, '号'); err != nil || i == 0 {
 		t.Error("the embedded font has no 号")
+	}
+}
+
+// The common subset draws every character the whole font draws, other than
+// the ideographs it leaves out, with the same glyph outline; the
+// ideographs it keeps are those fonts.InCommon knows, and it keeps every
+// GB 2312 hanzi the kiosk's own strings use.
+func TestCommonFontDrawsTheKiosksOwnText(t *testing.T) {
+	full, err := sfnt.Parse(fonts.CJK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	common, err := sfnt.Parse(fonts.Common)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf sfnt.Buffer
+	outline := func(f *sfnt.Font, r rune) (sfnt.Segments, bool) {
+		i, err := f.GlyphIndex(&buf, r)
+		if err != nil || i == 0 {
+			return nil, false
+		}
+		segs, err := f.LoadGlyph(&buf, i, 1000, nil)
+		if err != nil {
+			t.Fatalf("U+%04X: %v", r, err)
+		}
+		return slices.Clone(segs), true
+	}
+	kept, left := 0, 0
+	for r := rune(0); r <= 0x3FFFF; r++ {
+		want, inFull := outline(full, r)
+		if !inFull {
+			continue
+		}
+		got, inCommon := outline(common, r)
+		switch {
+		case inCommon != fonts.InCommon(string(r)):
+			t.Errorf("U+%04X %q: in the common font %v, fonts.InCommon says %v", r, r, inCommon, fonts.InCommon(string(r)))
+		case !inCommon && !fonts.IsIdeograph(r):
+			t.Errorf("U+%04X %q is not an ideograph, yet the common font lacks it", r, r)
+		case inCommon && !slices.Equal(got, want):
+			t.Errorf("U+%04X %q: the common font's outline differs from the whole font's", r, r)
+		case inCommon:
+			kept++
+		default:
+			left++
+		}
+	}
+	if kept < 7000 || left < 20000 {
+		t.Errorf("the common font keeps %d characters and leaves out %d", kept, left)
+	}
+	for l, m := range catalog {
+		for k, s := range m {
+			if !fonts.InCommon(s) {
+				t.Errorf("%s/%s: %q has an ideograph outside the common font", l, k, s)
+			}
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"hallq/ui/kiosk/fonts"
 )
 
 // The hidden service gesture: this many taps on the header's hall name
@@ -39,6 +41,8 @@ type UI struct {
 	guide   bool        // the "what to bring" guide is open over the home screen
 	rating  *rating     // the 好差评 being given on the notice screen
 	shown   string      // shownKey of the view last drawn by show
+	drawn   func()      // called after each redraw (SetDrawn)
+	full    bool        // the whole CJK font is loaded (a view needed a rare ideograph)
 }
 
 // rating is a level chosen on the notice screen and its options ticked.
@@ -58,6 +62,7 @@ type pinPad struct {
 func New(win fyne.Window, m Model) *UI {
 	u := &UI{win: win, model: m, now: time.Now, lang: Chinese}
 	win.SetPadded(false)
+	u.full = !fonts.InCommon(u.shownKey(View{}))
 	u.applyTheme()
 	u.render()
 	return u
@@ -68,6 +73,13 @@ func New(win fyne.Window, m Model) *UI {
 func (u *UI) Show(v View) {
 	fyne.Do(func() { u.show(v) })
 }
+
+// SetDrawn registers fn to be called, on the Fyne goroutine, each time
+// the window's content is built anew (a new screen, a tap that changes
+// it) — not when the app sends again a view already shown. The kiosk
+// window uses it to give back memory once the screen has stayed the same
+// for a while. Call it on the Fyne goroutine, like New.
+func (u *UI) SetDrawn(fn func()) { u.drawn = fn }
 
 func (u *UI) show(v View) {
 	// The app sends the view again whenever something it tracks changes
@@ -81,6 +93,7 @@ func (u *UI) show(v View) {
 		return
 	}
 	u.shown = shown
+	u.needGlyphs(shown)
 	if v.Screen != u.view.Screen || v.NewVisitor {
 		u.page, u.pin, u.corner, u.guide, u.rating = 0, nil, nil, false, nil
 	}
@@ -124,7 +137,19 @@ func (u *UI) shownKey(v View) string {
 	return string(b)
 }
 
-func (u *UI) theme() *kioskTheme { return &kioskTheme{elderly: u.elderly} }
+// needGlyphs loads the whole CJK font, for good, when text (a view as
+// shownKey has it: every string from the app and the server) holds an
+// ideograph the common subset lacks. The kiosk's own strings are all in
+// the subset (TestCommonFontDrawsTheKiosksOwnText).
+func (u *UI) needGlyphs(text string) {
+	if u.full || fonts.InCommon(text) {
+		return
+	}
+	u.full = true
+	u.applyTheme()
+}
+
+func (u *UI) theme() *kioskTheme { return &kioskTheme{elderly: u.elderly, full: u.full} }
 
 func (u *UI) applyTheme() { fyne.CurrentApp().Settings().SetTheme(u.theme()) }
 
@@ -170,6 +195,9 @@ func (u *UI) render() {
 		container.New(layout.NewCustomPaddedLayout(32, 24, 40, 40), body))
 	content := container.NewStack(canvas.NewRectangle(colBackground), page)
 	u.win.SetContent(content)
+	if u.drawn != nil {
+		defer u.drawn()
+	}
 	// Wrapped text learns its height only once it has a width; a second
 	// layout pass places what follows it correctly.
 	content.Refresh()
