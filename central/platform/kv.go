@@ -29,28 +29,58 @@ import (
 // stream (a watcher, another process's durable consumer), and every
 // process opening its buckets at start would update them all.
 func OpenKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, cfg.Bucket)
-	switch {
-	case err == nil && kvMatches(ctx, kv, cfg):
-	case err == nil || errors.Is(err, jetstream.ErrBucketNotFound):
+	return answered(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
+		kv, err := js.KeyValue(ctx, cfg.Bucket)
+		if err == nil {
+			var same bool
+			if same, err = kvMatches(ctx, kv, cfg); err != nil {
+				return nil, err
+			} else if same {
+				return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + cfg.Bucket, prefix: "$KV." + cfg.Bucket + "."}, nil
+			}
+		}
+		if err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+			return nil, err
+		}
 		if kv, err = js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, err
+		return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + cfg.Bucket, prefix: "$KV." + cfg.Bucket + "."}, nil
+	})
+}
+
+// tryFor is how long one JetStream API request of OpenKV, BindKV or
+// EnsureStream may go unanswered before it is asked again. On a cluster a
+// request can go unanswered — a node rejoining, a leader moving, the meta
+// leader busy — and the caller's whole deadline (a process's start) went on
+// that one request: a central start on a loaded 3-node cluster failed
+// creating a stream, a node that rejoined failed opening its bucket.
+const tryFor = 10 * time.Second
+
+// answered runs f, each try with its own deadline of tryFor, until it is
+// answered (with a result or an error other than no answer) or ctx ends.
+// Every f here is safe to send again: it looks before it creates, and a
+// create that went through unanswered is found by the next look.
+func answered[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	for {
+		tctx, cancel := context.WithTimeout(ctx, tryFor)
+		v, err := f(tctx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
+			return v, err
+		}
 	}
-	return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + cfg.Bucket, prefix: "$KV." + cfg.Bucket + "."}, nil
 }
 
 // kvMatches reports whether the bucket's stream already has what cfg asks.
-func kvMatches(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.KeyValueConfig) bool {
+func kvMatches(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.KeyValueConfig) (bool, error) {
 	st, err := kv.Status(ctx)
 	if err != nil {
-		return false
+		return false, err
 	}
 	bs, ok := st.(*jetstream.KeyValueBucketStatus)
 	if !ok {
-		return false
+		return false, nil
 	}
 	sc := bs.StreamInfo().Config
 	orDefault := func(v, unset int64) int64 {
@@ -61,7 +91,7 @@ func kvMatches(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.KeyValu
 	}
 	return sc.MaxMsgsPerSubject == orDefault(int64(cfg.History), 1) && sc.MaxAge == cfg.TTL && sc.Replicas == max(cfg.Replicas, 1) &&
 		sc.Storage == cfg.Storage && sc.Description == cfg.Description && sc.MaxBytes == orDefault(cfg.MaxBytes, -1) &&
-		int64(sc.MaxMsgSize) == orDefault(int64(cfg.MaxValueSize), -1)
+		int64(sc.MaxMsgSize) == orDefault(int64(cfg.MaxValueSize), -1), nil
 }
 
 // EnsureStream creates a stream, or updates it when it lacks what cfg
@@ -69,6 +99,10 @@ func kvMatches(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.KeyValu
 // races consumers being created). A field left at its zero value in cfg
 // means the server's default and is not compared.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	return answered(ctx, func(ctx context.Context) (jetstream.Stream, error) { return ensureStream(ctx, js, cfg) })
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	s, err := js.Stream(ctx, cfg.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		if s, err = js.CreateStream(ctx, cfg); err == nil || !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
@@ -127,11 +161,13 @@ func streamHas(have, want jetstream.StreamConfig) bool {
 // BindKV binds an existing bucket (jetstream.ErrBucketNotFound when
 // missing) with OpenKV's reads, without updating its configuration.
 func BindKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, bucket)
-	if err != nil {
-		return nil, err
-	}
-	return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + bucket, prefix: "$KV." + bucket + "."}, nil
+	return answered(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
+		kv, err := js.KeyValue(ctx, bucket)
+		if err != nil {
+			return nil, err
+		}
+		return &leaderKV{KeyValue: kv, nc: js.Conn(), stream: "KV_" + bucket, prefix: "$KV." + bucket + "."}, nil
+	})
 }
 
 type leaderKV struct {

@@ -34,8 +34,8 @@ func TestOpenedConfigurationsAreRecognised(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !kvMatches(ctx, kv, cfg) {
-			t.Errorf("bucket %s is not recognised as configured", cfg.Bucket)
+		if same, err := kvMatches(ctx, kv, cfg); err != nil || !same {
+			t.Errorf("bucket %s is not recognised as configured (%v)", cfg.Bucket, err)
 		}
 	}
 	for _, cfg := range []jetstream.StreamConfig{
