@@ -251,6 +251,10 @@ func TestDashboardActions(t *testing.T) {
 		tb.login(h.admin)
 		tb.WaitFor(5*time.Second, `document.querySelectorAll("#services tr").length === 5`)
 		tb.WaitFor(5*time.Second, `document.querySelector("#conn").dataset.state === "open"`)
+		// the stream's first frame after the welcome is the whole overview
+		// (a resync); an event committed before the server read it makes the
+		// page read everything again, as it should — so count from after it
+		tb.WaitFor(5*time.Second, `!!document.querySelector("#conn").dataset.resynced`)
 		fetches := func(path string) int {
 			return browsertest.Eval[int](tb, fmt.Sprintf(`performance.getEntriesByType("resource").filter(e => new URL(e.name).pathname === %q).length`, "/api/v1/"+path))
 		}

@@ -505,7 +505,10 @@ const stream = new Stream('', {
   onResync: (o) => {
     const same = readAt && o.seq === readAt;
     readAt = 0;
-    if (!same) reload();
+    // the page has caught up with the stream once this is set (tests wait for it)
+    const caughtUp = () => { $('#conn').dataset.resynced = String(o.seq); };
+    if (same) caughtUp();
+    else loadAll().then(caughtUp, (e) => showError(describe(e)));
   },
   // On each (re)connect the missed events are replayed, but the service
   // figures come only with the next change: read them once now.
