@@ -946,14 +946,17 @@ func (j printJob) run(ctx context.Context, t Ticket, reprint bool) printResult {
 	switch {
 	case f.printer == nil:
 		log.Warn("print skipped", "number", t.Number, "why", "no printer configured")
-	case j.printerErr != "":
+	case j.printerErr == escpos.Code(escpos.ErrPaperOut) || j.printerErr == escpos.Code(escpos.ErrCoverOpen):
+		// what the printer itself said: a person must come; "offline" (no
+		// answer to the last status check, which a busy moment can cause) is
+		// tried again — the printer's own status check first fails fast
 		log.Warn("print skipped", "number", t.Number, "why", j.printerErr)
 	default:
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := f.printer.Print(pctx, j.ticket(t, reprint))
 		cancel()
 		if err == nil {
-			res.printed = true
+			res.printed, res.printerErr = true, "" // it printed: whatever the last check said is over
 			break
 		}
 		if errors.Is(err, escpos.ErrPaperOut) || errors.Is(err, escpos.ErrCoverOpen) {

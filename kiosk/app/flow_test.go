@@ -301,3 +301,23 @@ func TestBookingQRChecksIn(t *testing.T) {
 		t.Fatalf("second check-in: %q, held %+v", v.Refusal, v.Held)
 	}
 }
+
+// A printer that did not answer one status check (a busy moment, a cable
+// jiggled) is tried again for the next citizen, and prints: only what the
+// printer itself reports — paper out, cover open — skips the print. The
+// kiosk used to show the next ticket on screen only, after a status check
+// that timed out once.
+func TestAPrinterThatMissedAStatusCheckIsTriedAgain(t *testing.T) {
+	r := MustRig(t)
+	r.sims.Printer.SetHung(true) // the line stays up, nothing answers
+	checked := make(chan string, 1)
+	r.flow.actions <- func() { r.flow.checkDevices(context.Background()); checked <- r.flow.printerErr }
+	if got := <-checked; got != "offline" {
+		t.Fatalf("after an unanswered status check the kiosk holds the printer as %q, want offline", got)
+	}
+	r.sims.Printer.SetHung(false)
+	r.flow.SelectService("E") // no ID needed
+	if v := r.await(ScreenTicket); !v.Printed || v.ScreenOnly {
+		t.Fatalf("the printer answers again, but the ticket was not printed: %+v", v)
+	}
+}
