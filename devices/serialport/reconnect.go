@@ -103,6 +103,13 @@ func (r *Reconnecting) Read(b []byte) (int, error) {
 	}
 	if err != nil && err != io.EOF {
 		r.drop(p)
+		if errors.Is(err, os.ErrClosed) {
+			// p was closed under this read (a failed write dropped it): the
+			// device is gone, this port is not closed for good — a reader
+			// that took os.ErrClosed for that (Chunks) stopped reading, and
+			// the replies of the reopened device were never read
+			return 0, fmt.Errorf("serialport: read %s: %w: the port was closed under the read (%v)", r.cfg.Path, ErrDeviceGone, err)
+		}
 		return 0, fmt.Errorf("serialport: read %s: %w: %w", r.cfg.Path, ErrDeviceGone, err)
 	}
 	// (0, EOF): a read timeout, or a vanished device.

@@ -1,6 +1,7 @@
 package serialport
 
 import (
+	"context"
 	"io"
 	"os"
 	"runtime"
@@ -118,4 +119,49 @@ func TestReadTimeoutWriteAndClose(t *testing.T) {
 		t.Fatalf("a read pending at Close returned %v, want io.EOF", err)
 	}
 	p.Close()
+}
+
+// closedPort is a port closed under its pending read — as a failed write
+// closes the port it drops while the reader waits on it: its read returns
+// os.ErrClosed.
+type closedPort struct{}
+
+func (closedPort) Read([]byte) (int, error) {
+	return 0, &os.PathError{Op: "read", Path: "/dev/ttyUSB0", Err: os.ErrClosed}
+}
+func (closedPort) Write(b []byte) (int, error) { return len(b), nil }
+func (closedPort) Close() error                { return nil }
+
+// A read whose port was closed under it reports the device gone and the
+// reader goes on with the reopened port: it used to return os.ErrClosed
+// wrapped, which Chunks takes for the Reconnecting port's own Close, so the
+// pump stopped and nothing was read again — the printer's replies filled
+// the line until both sides blocked writing (TestPrinterReconnects hung in
+// make test).
+func TestAReadClosedUnderItsPortGoesOnWithTheReopenedPort(t *testing.T) {
+	master, path := mustPty(t)
+	opens := 0
+	r := &Reconnecting{cfg: PrinterConfig(path).normalized(), open: func(c Config) (Port, error) {
+		if opens++; opens == 1 {
+			return closedPort{}, nil
+		}
+		return Open(c)
+	}}
+	t.Cleanup(func() { r.Close() })
+	c := NewChunks(r)
+	t.Cleanup(c.Close)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if _, err := master.Write([]byte("ok")); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		b, err := c.Next(ctx)
+		cancel()
+		if len(b) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing read from the reopened port: %v", err)
+		}
+	}
 }
