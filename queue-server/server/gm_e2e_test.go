@@ -142,13 +142,25 @@ func TestBookingCheckInThroughCentral(t *testing.T) {
 	}
 }
 
+// connectNATS connects to the central started in another goroutine once it
+// serves: its NATS listens and its streams are made. (With
+// RetryOnFailedConnect the connection came back before the server was up,
+// and a publish with headers on it failed "headers not supported by this
+// server".)
 func connectNATS(t *testing.T, addr string) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect("nats://"+addr, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var nc *nats.Conn
+	waitUntilTrue(t, "the central's NATS", func() bool {
+		var err error
+		nc, err = nats.Connect("nats://"+addr, nats.MaxReconnects(-1))
+		return err == nil
+	})
 	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	waitUntilTrue(t, "the central's streams", func() bool {
+		_, err := js.Stream(context.Background(), platform.CentralStream)
+		return err == nil
+	})
 	return nc
 }
 
