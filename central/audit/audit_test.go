@@ -11,6 +11,7 @@ import (
 
 	"hallq/central/audit"
 	"hallq/central/natsembed"
+	"hallq/central/platform"
 )
 
 func mustLog(t *testing.T) (*audit.Log, jetstream.JetStream) {
@@ -39,11 +40,11 @@ func TestEntriesAreKeptOnceNewestFirstAndCannotBeDeleted(t *testing.T) {
 	zone, _ := time.LoadLocation("Asia/Shanghai")
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, zone)
 	for i, e := range []audit.Entry{
-		{ID: "a1", Who: "ops", Role: "province_admin", Action: audit.BanLifted, Target: "bk1", Reason: "hospital", At: at,
+		{ID: "a1", Who: "ops", Role: platform.RoleProvinceAdmin, Action: audit.BanLifted, Target: "bk1", Reason: "hospital", At: at,
 			Before: audit.State(map[string]any{"until": "2027-01-01"}), After: audit.State(map[string]any{"until": ""})},
-		{ID: "a2", Who: "wu", Role: "hall_supervisor", Action: audit.HallSaved, Hall: "h1", Target: "h1", At: at.Add(time.Minute)},
-		{ID: "a1", Who: "ops", Role: "province_admin", Action: audit.BanLifted, Target: "bk1", At: at}, // a retry
-		{ID: "a3", Who: "ops", Role: "province_admin", Action: audit.HallSaved, Hall: "h2", Target: "h2", At: at.Add(2 * time.Minute),
+		{ID: "a2", Who: "wu", Role: platform.RoleHallSupervisor, Action: audit.HallSaved, Hall: "h1", Target: "h1", At: at.Add(time.Minute)},
+		{ID: "a1", Who: "ops", Role: platform.RoleProvinceAdmin, Action: audit.BanLifted, Target: "bk1", At: at}, // a retry
+		{ID: "a3", Who: "ops", Role: platform.RoleProvinceAdmin, Action: audit.HallSaved, Hall: "h2", Target: "h2", At: at.Add(2 * time.Minute),
 			After: audit.State(strings.Repeat("x", audit.MaxState))},
 	} {
 		if err := l.Record(ctx, e); err != nil {

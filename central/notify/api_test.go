@@ -34,7 +34,7 @@ func TestAPIRefusals(t *testing.T) {
 	c := w.Citizen(1)
 	sub := w.Push.Subscribe("citizen-1")
 	w.MustRefuse(401, notify.ReasonNoToken, "GET", "/api/v1/notifications", "", nil)
-	staff := w.IDP.Mint(oidcdev.Token{Subject: "admin", Audience: clientID, Role: "province_admin"})
+	staff := w.IDP.Mint(oidcdev.Token{Subject: "admin", Audience: clientID, Role: platform.RoleProvinceAdmin})
 	w.MustRefuse(403, notify.ReasonNotCitizen, "GET", "/api/v1/notifications", staff, nil)
 	w.MustRefuse(400, notify.ReasonBadField, "PUT", "/api/v1/notifications/push", c, notify.PushRequest{Subscription: sub, Kinds: []notify.Kind{"everything"}})
 	bad := sub

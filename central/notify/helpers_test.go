@@ -39,6 +39,7 @@ import (
 	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/central/session"
+	"hallq/internal/apitest"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 	"hallq/internal/idnumber"
@@ -593,40 +594,13 @@ func (w *world) Admin() string {
 // Do sends a request to the central process.
 func (w *world) Do(method, path, token string, body any) (int, []byte) {
 	w.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequest(method, w.P.URL()+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	return apitest.Do(w.t, method, w.P.URL()+path, token, body)
 }
 
 // MustDo sends a request and checks its status, decoding the body into v.
 func (w *world) MustDo(status int, method, path, token string, body, v any) {
 	w.t.Helper()
-	st, b := w.Do(method, path, token, body)
-	if st != status {
-		w.t.Fatalf("%s %s: status %d, want %d: %s", method, path, st, status, b)
-	}
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			w.t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
+	apitest.Must(w.t, status, method, w.P.URL()+path, token, body, v)
 }
 
 // MustRefuse checks a refusal's status and reason.

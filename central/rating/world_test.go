@@ -1,7 +1,6 @@
 package rating_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -26,6 +25,7 @@ import (
 	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/central/rating"
+	"hallq/internal/apitest"
 	"hallq/internal/halltest"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
@@ -112,27 +112,12 @@ func (hallClock) Now() time.Time { return time.Now().UTC() }
 // Do calls the central's API: the status and the body.
 func (w *world) Do(method, path string, body any, hdr ...string) (int, []byte) {
 	w.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, w.P.URL()+path, rd)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return apitest.Do(w.t, method, w.P.URL()+path, "", body, hdr...)
 }
 
 // Admin is a province admin's bearer header.
 func (w *world) Admin() []string {
-	return []string{"Authorization", "Bearer " + w.IDP.Mint(oidcdev.Token{Subject: "admin", Audience: clientID, Role: "province_admin"})}
+	return []string{"Authorization", "Bearer " + w.IDP.Mint(oidcdev.Token{Subject: "admin", Audience: clientID, Role: platform.RoleProvinceAdmin})}
 }
 
 // MustSetUp gives the booking side a hall's set-up (name, district,

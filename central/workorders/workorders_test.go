@@ -1,13 +1,11 @@
 package workorders_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +20,7 @@ import (
 	"hallq/central/natsembed"
 	"hallq/central/platform"
 	"hallq/central/workorders"
+	"hallq/internal/apitest"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
 	"hallq/internal/testclock"
@@ -114,37 +113,12 @@ func (w *world) rated(hallID string, seq uint64, tk hall.Ticket) {
 
 func (w *world) do(method, path, token string, body any) (int, []byte) {
 	w.t.Helper()
-	var rd io.Reader
-	if s, ok := body.(string); ok {
-		rd = bytes.NewBufferString(s)
-	} else if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, w.URL+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return apitest.Do(w.t, method, w.URL+path, token, body)
 }
 
 func (w *world) must(status int, method, path, token string, body, v any) {
 	w.t.Helper()
-	st, b := w.do(method, path, token, body)
-	if st != status {
-		w.t.Fatalf("%s %s: %d, want %d: %s", method, path, st, status, b)
-	}
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			w.t.Fatal(err, string(b))
-		}
-	}
+	apitest.Must(w.t, status, method, w.URL+path, token, body, v)
 }
 
 func (w *world) refused(status int, reason, method, path, token string, body any) workorders.Refusal {

@@ -7,11 +7,9 @@ package portal_test
 // that the other parts' tests in this package keep their own helpers.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +29,7 @@ import (
 	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/central/session"
+	"hallq/internal/apitest"
 	"hallq/internal/browsertest"
 	"hallq/internal/calendar"
 	"hallq/internal/catalog"
@@ -184,25 +183,11 @@ func (w *bkWorld) citizen(i int) string {
 
 func (w *bkWorld) do(method, path, token string, body any) (int, []byte) {
 	w.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, w.URL+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	var hdr []string
 	if method == "POST" {
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("test-%d", time.Now().UnixNano()))
+		hdr = []string{"Idempotency-Key", fmt.Sprintf("test-%d", time.Now().UnixNano())}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return apitest.Do(w.t, method, w.URL+path, token, body, hdr...)
 }
 
 func (w *bkWorld) must(status int, method, path, token string, body, out any) {

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -25,6 +23,7 @@ import (
 	"hallq/central/pages"
 	"hallq/central/platform"
 	"hallq/central/workorders"
+	"hallq/internal/apitest"
 	"hallq/internal/browsertest"
 )
 
@@ -124,36 +123,13 @@ func (c *central) Citizen(number string) string {
 // Do calls the central's API with a bearer token.
 func (c *central) Do(method, path, token string, body any) (int, []byte) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.URL+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return apitest.Do(c.t, method, c.URL+path, token, body)
 }
 
 // Must calls the API and checks the status, decoding into v.
 func (c *central) Must(status int, method, path, token string, body, v any) {
 	c.t.Helper()
-	st, b := c.Do(method, path, token, body)
-	if st != status {
-		c.t.Fatalf("%s %s: %d, want %d: %s", method, path, st, status, b)
-	}
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
+	apitest.Must(c.t, status, method, c.URL+path, token, body, v)
 }
 
 // HallEvent publishes a hall event on HALLS as the hall's forwarder does.
