@@ -58,7 +58,10 @@ type Op struct {
 // Commits are pipelined: while one batch is being written and synced by the
 // committer goroutine, the loop already applies the next ones, and the
 // committer writes all of those in its next transaction. Replies are
-// sent only after their batch (and every batch before it) is durable. If a
+// sent only after their batch (and every batch before it) is durable —
+// replies to reads too: a read is computed in its turn and answered behind
+// the writes it saw, so it never waits for nor breaks up the pipeline, and
+// never shows what a crash could still undo. If a
 // commit fails, every batch applied after it fails too, and the state is
 // reloaded from the journal, so nothing half-applied survives.
 type Service struct {
@@ -94,8 +97,8 @@ type response struct {
 	err error
 }
 
-// job is one batch on its way to disk: its events and the replies to send
-// once they are durable. A job without events and requests is a barrier.
+// job is one batch on its way to disk: its events and the replies (to
+// writes and reads) to send once they are durable. A job without events and requests is a barrier.
 type job struct {
 	events  []Event
 	writes  []*request
@@ -201,8 +204,10 @@ func (s *Service) loop(committed chan struct{}) {
 	}
 }
 
-// run applies a batch. Reads see only committed state: a read first waits
-// for every write before it to be durable.
+// run applies a batch. A read sees every write before it and is answered
+// only once they are durable, so nobody is shown the effect of a change
+// that is not on disk: its answer goes down the commit pipeline behind them
+// (send), and a failed commit before it refuses it as it refuses them.
 func (s *Service) run(batch []*request) {
 	select {
 	case <-s.failed:
@@ -231,16 +236,13 @@ func (s *Service) run(batch []*request) {
 			continue
 		}
 		if r.read != nil {
-			s.send(writes)
-			writes = nil
-			s.flush()
-			select {
-			case <-s.failed:
-				s.reload()
-			default:
-			}
-			v, err := r.read(s.st, now)
-			r.reply <- response{v: v, err: err}
+			// answered like a write: from the state every request before
+			// it produced, once their events are durable (refused if one
+			// of those commits fails), without waiting here for the
+			// commits in flight — the loop goes on applying meanwhile
+			v, err := r.read(st, now)
+			r.res = response{v: v, err: err}
+			writes = append(writes, r)
 			continue
 		}
 		s.apply(r, now)
@@ -288,7 +290,7 @@ func (s *Service) send(writes []*request) {
 	}
 	now := s.clock.Now().In(s.st.loc)
 	for _, r := range writes {
-		if r.res.err == nil {
+		if r.read == nil && r.res.err == nil {
 			r.res.v = s.st.resolve(r.ref, now)
 		}
 	}
