@@ -18,6 +18,9 @@ var (
 	kPurgedSeq = []byte("purged_seq")
 	// kScrub is set while free pages may still hold purged values.
 	kScrub = []byte("scrub")
+	// kPurgedIdemDay is the first day whose entries in the days index
+	// may still hold idempotency records.
+	kPurgedIdemDay = []byte("purged_idem_day")
 )
 
 // bScratch is a bucket that exists only while scrubFreePages runs.
@@ -27,7 +30,9 @@ var bScratch = []byte("scrub-scratch")
 // number — from the ticket and booking snapshots of events of closed
 // hall days before before's date (in before's location), and drops those
 // days' idempotency records (a remote ticket's key is derived from the
-// citizen key), and strips the copies of those events in dead letters.
+// citizen key; an issue's record is emptied from its ticket's day entry,
+// which the reports still need), and strips the copies of those events in
+// dead letters.
 // Tickets and the outbox hold no copies: they point into the event log.
 // Everything else (numbers, times, statuses, ratings) stays, so reports keep
 // working.
@@ -128,6 +133,31 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		}
 		if len(idemGone) > 0 {
 			if err := m.Put(kScrub, []byte{1}); err != nil {
+				return err
+			}
+		}
+		// the records of issues, in the tickets' day entries (schema 5),
+		// from the first day not gone through yet
+		from := m.Get(kPurgedIdemDay)
+		next := []byte(cutoff)
+		dc := tx.Bucket(bDays).Cursor()
+		for k, v := dc.Seek(from); k != nil; k, v = dc.Next() {
+			day, _, _ := bytes.Cut(k, []byte("/"))
+			if string(day) >= cutoff {
+				break
+			}
+			if len(v) == 0 {
+				continue
+			}
+			if n == limit {
+				next = bytes.Clone(day) // the rest of this day is for the next call
+				break
+			}
+			n++
+			puts = append(puts, put{bDays, bytes.Clone(k), nil})
+		}
+		if !bytes.Equal(next, from) {
+			if err := m.Put(kPurgedIdemDay, next); err != nil {
 				return err
 			}
 		}

@@ -12,7 +12,8 @@
 // an earlier event of the day holds their snapshots). Everything else it writes is a
 // small key appended at the end of its bucket: a ticket's state is a
 // pointer to the event holding its latest snapshot, an idempotency record
-// is keyed by the event that answered it, and the outbox costs nothing: it
+// is keyed by the event that answered it (or rides in the new ticket's day
+// entry, for an issue), and the outbox costs nothing: it
 // is the log's tail from a mark. So a commit touches few pages, and the bytes that make
 // up an event are on disk once.
 //
@@ -22,16 +23,18 @@
 //	           catalog (the latest catalog.received province catalogue, JSON),
 //	           closed_day (the day of the latest day.closed event);
 //	           outbox_from (the first event still to forward or not yet compacted; absent: 1);
-//	           retention watermarks purged_key, purged_seq, scrub
+//	           retention watermarks purged_key, purged_seq, purged_idem_day, scrub
 //	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
-//	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads)
+//	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads), or, since schema 5, for a ticket
+//	           issued with an idempotency key: the issuing event's seq (8 bytes), then its record as in idem
 //	windows    number (4 bytes) → Window JSON
 //	counters   "YYYY-MM-DD/<service>" → Counter JSON
 //	leases     "YYYY-MM-DD/<lease id>" → Lease JSON
 //	bookings   booking id → Booking JSON (pruned when their day is closed)
 //	blacklist  citizen key → BlackEntry JSON
 //	idem       "YYYY-MM-DD/<seq>" → 0x01, request fingerprint, NUL, result ref, NUL, scoped key
-//	           (records from before fingerprints: result ref, NUL, scoped key)
+//	           (records from before fingerprints: result ref, NUL, scoped key); since schema 5 only
+//	           the records of requests that did not issue a ticket (those are in days)
 //	events     seq (8 bytes, big-endian) → Event JSON, or a patch of its ticket and window
 //	           against their earlier snapshots of the day (eventcodec.go); read back, the same event
 //	outbox     empty since schema 4: the outbox is the log from meta's outbox_from on (outbox.go);
@@ -86,8 +89,13 @@ import (
 // Schema 4 keeps the outbox as a mark in the meta bucket instead of an
 // entry per event (outbox.go): opening an older file sets the mark, and a
 // schema 3 build refuses a schema 4 file (it would see an empty outbox and
-// forward nothing).
-const SchemaVersion = 4
+// forward nothing). Schema 5 keeps the idempotency record of the request
+// that issued a ticket in the ticket's entry of the days index instead of
+// the idem bucket (one bucket fewer written per issue); a schema 4 file
+// needs nothing at open (its records stay where they are and are read
+// there), and a schema 4 build refuses a schema 5 file (it would not see
+// those records, and a retried issue would make a second ticket).
+const SchemaVersion = 5
 
 // FileName is the database's name inside the data directory.
 const FileName = "hall.db"
@@ -680,22 +688,31 @@ func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall
 	if err := appendOnly(tx, bEvents).Put(w.seqKey(ev.Seq), raw); err != nil {
 		return err
 	}
-	if ev.Idem != nil {
-		w.key = binary.BigEndian.AppendUint64(append(append(w.key[:0], ev.Day...), '/'), ev.Seq) // idemKey
-		start := len(w.arena)
-		w.arena = appendIdemValue(w.arena, ev.Idem.Ref.String(), ev.Idem.Key, ev.Idem.Fingerprint)
-		if err := appendOnly(tx, bIdem).Put(w.key, w.arena[start:len(w.arena):len(w.arena)]); err != nil {
-			return err
-		}
-	}
+	idem := ev.Idem
 	if t := ev.Ticket; t != nil {
 		if err := tx.Bucket(bTickets).Put(w.keyOf(t.ID), w.seqValue(ev.Seq)); err != nil {
 			return err
 		}
 		if ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried { // the only events that give a ticket its day
-			if err := tx.Bucket(bDays).Put(w.keyOf(t.Day, "/", t.ID), nil); err != nil {
+			var v []byte
+			if idem != nil && t.Day == ev.Day {
+				// the request that issued it: its record goes with the
+				// ticket's entry of the day, one put (and page) fewer
+				start := len(w.arena)
+				w.arena = appendIdemValue(binary.BigEndian.AppendUint64(w.arena, ev.Seq), idem.Ref.String(), idem.Key, idem.Fingerprint)
+				v, idem = w.arena[start:len(w.arena):len(w.arena)], nil
+			}
+			if err := appendOnly(tx, bDays).Put(w.keyOf(t.Day, "/", t.ID), v); err != nil {
 				return err
 			}
+		}
+	}
+	if idem != nil {
+		w.key = binary.BigEndian.AppendUint64(append(append(w.key[:0], ev.Day...), '/'), ev.Seq) // idemKey
+		start := len(w.arena)
+		w.arena = appendIdemValue(w.arena, idem.Ref.String(), idem.Key, idem.Fingerprint)
+		if err := appendOnly(tx, bIdem).Put(w.key, w.arena[start:len(w.arena):len(w.arena)]); err != nil {
+			return err
 		}
 	}
 	if win := ev.Window; win != nil {
@@ -760,8 +777,9 @@ func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall
 }
 
 // appendOnly returns a bucket whose keys only ever grow (sequence numbers,
-// day-prefixed sequence numbers), set to fill its pages when they split:
-// bbolt's default leaves appended pages half empty.
+// day-prefixed sequence numbers, day-prefixed ticket ids, which sort by
+// time), set to fill its pages when they split: bbolt's default leaves
+// appended pages half empty.
 func appendOnly(tx *bolt.Tx, name []byte) *bolt.Bucket {
 	b := tx.Bucket(name)
 	b.FillPercent = 1
@@ -821,14 +839,36 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 			return nil
 		}
 		prefix := []byte(st.Day + "/")
+		// idempotency records from the day's entries and the idem bucket;
+		// a key answered twice (a remote ticket taken again once the first
+		// was closed) stands for its later answer
+		idemSeq := map[string]uint64{}
+		addIdem := func(seq uint64, v []byte, place string) error {
+			rec, err := parseIdem(v)
+			if err != nil { // named by its place, not its key: a caller's key may say who the caller is
+				return fmt.Errorf("store: the idempotency record %s: %w", place, err)
+			}
+			if seq >= idemSeq[rec.Key] {
+				idemSeq[rec.Key], st.Idem[rec.Key] = seq, rec
+			}
+			return nil
+		}
 		c := tx.Bucket(bDays).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			t, err := ticket(tx, k[len(prefix):])
 			if err != nil {
 				return err
 			}
 			if t.Day == st.Day {
 				st.Tickets = append(st.Tickets, t)
+			}
+			if len(v) > 0 {
+				if len(v) < 9 {
+					return fmt.Errorf("store: the idempotency record in days/%s: %d bytes, too short", k, len(v))
+				}
+				if err := addIdem(binary.BigEndian.Uint64(v), v[8:], "in days/"+string(k)); err != nil {
+					return err
+				}
 			}
 		}
 		if err := eachJSON(tx, bWindows, nil, func(w hall.Window) { st.Windows = append(st.Windows, w) }); err != nil {
@@ -853,11 +893,13 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 		}
 		ic := tx.Bucket(bIdem).Cursor()
 		for k, v := ic.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = ic.Next() {
-			rec, err := parseIdem(v)
-			if err != nil { // named by its place, not its key: a caller's key may say who the caller is
-				return fmt.Errorf("store: the idempotency record %s/%x: %w", st.Day, k[len(prefix):], err)
+			var seq uint64
+			if len(k) == len(prefix)+8 {
+				seq = binary.BigEndian.Uint64(k[len(prefix):])
 			}
-			st.Idem[rec.Key] = rec
+			if err := addIdem(seq, v, fmt.Sprintf("%s/%x", st.Day, k[len(prefix):])); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

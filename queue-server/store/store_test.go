@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -509,7 +510,7 @@ func TestAppendedBucketsFillTheirPages(t *testing.T) {
 		}
 	}
 	s.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bEvents, bIdem} {
+		for _, name := range [][]byte{bEvents, bDays} { // an issue's idempotency record is in its day entry
 			st := tx.Bucket(name).Stats()
 			fill := float64(st.LeafInuse) / float64(st.LeafPageN*tx.DB().Info().PageSize)
 			if fill < 0.85 {
@@ -808,4 +809,135 @@ func TestSchema3OutboxOpensAsAMark(t *testing.T) {
 			t.Fatalf("an empty schema 3 outbox with %d of 20 forwarded upgraded to %d events, want %d", c.forwarded, n, c.want)
 		}
 	}
+}
+
+// An issue's idempotency record rides in its ticket's entry of the days
+// index (schema 5: one bucket, and its pages, fewer per issue); a request
+// that issues nothing keeps its record in the idem bucket. Both answer a
+// retry after a restart, and a key answered twice (a remote ticket taken
+// again once the first was cancelled) stands for its later answer.
+func TestAnIssuesIdempotencyRecordRidesInItsDayEntry(t *testing.T) {
+	dir := t.TempDir()
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	ctx := context.Background()
+	s := MustStore(t, dir)
+	svc := MustService(t, s, clock)
+	a1, err := svc.Issue(ctx, hall.Op{IdemKey: "k:1", Fingerprint: "fp-1"}, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := hall.Op{IdemKey: "remote:citizen-a", IdemWhileOpen: true}
+	r1, err := svc.Issue(ctx, remote, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Act(ctx, hall.Op{IdemKey: "k:cancel"}, hall.Action{Name: hall.ActCancel, Ticket: r1.ID}); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := svc.Issue(ctx, remote, hall.IssueRequest{Service: "E"})
+	if err != nil || r2.ID == r1.ID {
+		t.Fatalf("the remote key once its ticket was cancelled: %v, %s (the first %s)", err, r2.ID, r1.ID)
+	}
+	svc.Close()
+	s.db.View(func(tx *bolt.Tx) error {
+		n := 0
+		tx.Bucket(bIdem).ForEach(func(k, v []byte) error { n++; return nil })
+		if n != 1 {
+			t.Errorf("the idem bucket holds %d records, want 1 (the cancel's; the issues' are in their day entries)", n)
+		}
+		for _, id := range []string{a1.ID, r1.ID, r2.ID} {
+			v := tx.Bucket(bDays).Get([]byte(a1.Day + "/" + id))
+			if len(v) < 9 {
+				t.Errorf("ticket %s's day entry holds %d bytes, want its issue's seq and record", id, len(v))
+			}
+		}
+		return nil
+	})
+	s.Close()
+
+	s = MustStore(t, dir)
+	svc = MustService(t, s, clock)
+	if again, err := svc.Issue(ctx, hall.Op{IdemKey: "k:1", Fingerprint: "fp-1"}, hall.IssueRequest{Service: "E"}); err != nil || again.ID != a1.ID {
+		t.Fatalf("a retry after the restart: %v, %s, want %s", err, again.ID, a1.ID)
+	}
+	_, err = svc.Issue(ctx, hall.Op{IdemKey: "k:1", Fingerprint: "fp-other"}, hall.IssueRequest{Service: "C"})
+	if hall.ErrorCode(err) != hall.Unprocessable {
+		t.Fatalf("the key with another request after the restart: %v, want unprocessable (its fingerprint kept)", err)
+	}
+	if again, err := svc.Issue(ctx, remote, hall.IssueRequest{Service: "E"}); err != nil || again.ID != r2.ID {
+		t.Fatalf("the remote key after the restart: %v, %s, want the later ticket %s (the first, %s, is cancelled)", err, again.ID, r2.ID, r1.ID)
+	}
+	if again, err := svc.Act(ctx, hall.Op{IdemKey: "k:cancel"}, hall.Action{Name: hall.ActCancel, Ticket: r1.ID}); err != nil || again.ID != r1.ID {
+		t.Fatalf("the cancel's retry after the restart: %v, %s", err, again.ID)
+	}
+	if n, _ := svc.Tickets(ctx, nil); len(n) != 3 {
+		t.Fatalf("%d tickets after the retries, want 3", len(n))
+	}
+}
+
+// A schema 4 store (every idempotency record in the idem bucket and empty
+// day entries: what the build before wrote) opens at schema 5 as it is:
+// its records answer retries, and the issues after it use the new place.
+func TestSchema4IdempotencyRecordsStillAnswer(t *testing.T) {
+	dir := t.TempDir()
+	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	ctx := context.Background()
+	s := MustStore(t, dir)
+	svc := MustService(t, s, clock)
+	var ids []string
+	for i := range 3 {
+		tk, err := svc.Issue(ctx, hall.Op{IdemKey: fmt.Sprint("k:", i), Fingerprint: fmt.Sprint("fp-", i)}, hall.IssueRequest{Service: "E"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tk.ID)
+	}
+	svc.Close()
+	// as schema 4 wrote it
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		days := tx.Bucket(bDays)
+		type rec struct{ k, v []byte }
+		var recs []rec
+		days.ForEach(func(k, v []byte) error { recs = append(recs, rec{bytes.Clone(k), bytes.Clone(v)}); return nil })
+		for _, r := range recs {
+			day, _, _ := bytes.Cut(r.k, []byte("/"))
+			if err := tx.Bucket(bIdem).Put(idemKey(string(day), binary.BigEndian.Uint64(r.v)), r.v[8:]); err != nil {
+				return err
+			}
+			if err := days.Put(r.k, nil); err != nil {
+				return err
+			}
+		}
+		return putU64(tx.Bucket(bMeta), kSchema, 4)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = MustStore(t, dir)
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := getU64(tx.Bucket(bMeta), kSchema); v != SchemaVersion {
+			t.Errorf("schema after open: %d, want %d", v, SchemaVersion)
+		}
+		return nil
+	})
+	svc = MustService(t, s, clock)
+	for i, id := range ids {
+		if again, err := svc.Issue(ctx, hall.Op{IdemKey: fmt.Sprint("k:", i), Fingerprint: fmt.Sprint("fp-", i)}, hall.IssueRequest{Service: "E"}); err != nil || again.ID != id {
+			t.Fatalf("a retry of a schema 4 record: %v, %s, want %s", err, again.ID, id)
+		}
+	}
+	if _, err := svc.Issue(ctx, hall.Op{IdemKey: "k:0", Fingerprint: "fp-other"}, hall.IssueRequest{Service: "E"}); hall.ErrorCode(err) != hall.Unprocessable {
+		t.Fatalf("a schema 4 key with another request: %v, want unprocessable", err)
+	}
+	tk, err := svc.Issue(ctx, hall.Op{IdemKey: "k:new"}, hall.IssueRequest{Service: "E"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bDays).Get([]byte(tk.Day + "/" + tk.ID)); len(v) < 9 {
+			t.Errorf("an issue after the upgrade: its day entry holds %d bytes, want its record", len(v))
+		}
+		return nil
+	})
 }
