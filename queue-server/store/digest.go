@@ -45,8 +45,8 @@ func dayTickets(tx *bolt.Tx, day string) ([]hall.Ticket, error) {
 	var out []hall.Ticket
 	prefix := []byte(day + "/")
 	c := tx.Bucket(bDays).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		t, err := ticket(tx, k[len(prefix):])
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		t, err := ticket(tx, k[len(prefix):], v)
 		if err != nil {
 			return nil, err
 		}

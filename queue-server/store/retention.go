@@ -30,7 +30,7 @@ var bScratch = []byte("scrub-scratch")
 // number — from the ticket and booking snapshots of events of closed
 // hall days before before's date (in before's location), and drops those
 // days' idempotency records (a remote ticket's key is derived from the
-// citizen key; an issue's record is emptied from its ticket's day entry,
+// citizen key; an issue's record is cut from its ticket's day entry,
 // which the reports still need), and strips the copies of those events in
 // dead letters.
 // Tickets and the outbox hold no copies: they point into the event log.
@@ -146,7 +146,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 			if string(day) >= cutoff {
 				break
 			}
-			if len(v) == 0 {
+			if len(v) <= 8 { // no record: at most the ticket's pointer, which stays
 				continue
 			}
 			if n == limit {
@@ -154,7 +154,7 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 				break
 			}
 			n++
-			puts = append(puts, put{bDays, bytes.Clone(k), nil})
+			puts = append(puts, put{bDays, bytes.Clone(k), bytes.Clone(v[:8])})
 		}
 		if !bytes.Equal(next, from) {
 			if err := m.Put(kPurgedIdemDay, next); err != nil {

@@ -11,7 +11,8 @@
 // A commit writes each event once (its ticket and window as patches where
 // an earlier event of the day holds their snapshots). Everything else it writes is a
 // small key appended at the end of its bucket: a ticket's state is a
-// pointer to the event holding its latest snapshot, an idempotency record
+// pointer to the event holding its latest snapshot (for a ticket only just
+// issued, its entry in the day's index), an idempotency record
 // is keyed by the event that answered it (or rides in the new ticket's day
 // entry, for an issue), and the outbox costs nothing: it
 // is the log's tail from a mark. So a commit touches few pages, and the bytes that make
@@ -24,9 +25,11 @@
 //	           closed_day (the day of the latest day.closed event);
 //	           outbox_from (the first event still to forward or not yet compacted; absent: 1);
 //	           retention watermarks purged_key, purged_seq, purged_idem_day, scrub
-//	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there)
-//	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads), or, since schema 5, for a ticket
-//	           issued with an idempotency key: the issuing event's seq (8 bytes), then its record as in idem
+//	tickets    ticket id → seq of the latest event carrying the ticket (its snapshot is there); since
+//	           schema 5 not written by the issue: a ticket with no event after it has no entry
+//	days       "YYYY-MM-DD/<ticket id>" → "" (index: what Load reads); since schema 5 the seq (8 bytes)
+//	           of the event that gave the ticket that day (the latest snapshot when tickets has no later one),
+//	           then, for a ticket issued with an idempotency key, that request's record as in idem
 //	windows    number (4 bytes) → Window JSON
 //	counters   "YYYY-MM-DD/<service>" → Counter JSON
 //	leases     "YYYY-MM-DD/<lease id>" → Lease JSON
@@ -89,12 +92,15 @@ import (
 // Schema 4 keeps the outbox as a mark in the meta bucket instead of an
 // entry per event (outbox.go): opening an older file sets the mark, and a
 // schema 3 build refuses a schema 4 file (it would see an empty outbox and
-// forward nothing). Schema 5 keeps the idempotency record of the request
-// that issued a ticket in the ticket's entry of the days index instead of
-// the idem bucket (one bucket fewer written per issue); a schema 4 file
-// needs nothing at open (its records stay where they are and are read
-// there), and a schema 4 build refuses a schema 5 file (it would not see
-// those records, and a retried issue would make a second ticket).
+// forward nothing). Schema 5 has an issue write only the event, the
+// ticket's entry of the days index (which points to the event, and holds
+// the idempotency record of the request that issued it) and the counter:
+// no tickets entry until the ticket's next event, no record in the idem
+// bucket (two buckets fewer written per issue). A schema 4 file needs
+// nothing at open (its entries and records stay where they are and are
+// read there), and a schema 4 build refuses a schema 5 file (it would find
+// no ticket for a new one, nor the records of issues, and a retried issue
+// would make a second ticket).
 const SchemaVersion = 5
 
 // FileName is the database's name inside the data directory.
@@ -690,19 +696,23 @@ func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall
 	}
 	idem := ev.Idem
 	if t := ev.Ticket; t != nil {
-		if err := tx.Bucket(bTickets).Put(w.keyOf(t.ID), w.seqValue(ev.Seq)); err != nil {
-			return err
+		// a new ticket's pointer is its day entry's seq: an issue writes
+		// no tickets entry (one put and its pages fewer); a carried ticket
+		// has one from its earlier day, which must point here
+		if ev.Type != hall.EvTicketIssued {
+			if err := tx.Bucket(bTickets).Put(w.keyOf(t.ID), w.seqValue(ev.Seq)); err != nil {
+				return err
+			}
 		}
 		if ev.Type == hall.EvTicketIssued || ev.Type == hall.EvTicketCarried { // the only events that give a ticket its day
-			var v []byte
+			start := len(w.arena)
+			w.arena = binary.BigEndian.AppendUint64(w.arena, ev.Seq)
 			if idem != nil && t.Day == ev.Day {
 				// the request that issued it: its record goes with the
 				// ticket's entry of the day, one put (and page) fewer
-				start := len(w.arena)
-				w.arena = appendIdemValue(binary.BigEndian.AppendUint64(w.arena, ev.Seq), idem.Ref.String(), idem.Key, idem.Fingerprint)
-				v, idem = w.arena[start:len(w.arena):len(w.arena)], nil
+				w.arena, idem = appendIdemValue(w.arena, idem.Ref.String(), idem.Key, idem.Fingerprint), nil
 			}
-			if err := appendOnly(tx, bDays).Put(w.keyOf(t.Day, "/", t.ID), v); err != nil {
+			if err := appendOnly(tx, bDays).Put(w.keyOf(t.Day, "/", t.ID), w.arena[start:len(w.arena):len(w.arena)]); err != nil {
 				return err
 			}
 		}
@@ -855,17 +865,14 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 		}
 		c := tx.Bucket(bDays).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			t, err := ticket(tx, k[len(prefix):])
+			t, err := ticket(tx, k[len(prefix):], v)
 			if err != nil {
 				return err
 			}
 			if t.Day == st.Day {
 				st.Tickets = append(st.Tickets, t)
 			}
-			if len(v) > 0 {
-				if len(v) < 9 {
-					return fmt.Errorf("store: the idempotency record in days/%s: %d bytes, too short", k, len(v))
-				}
+			if len(v) > 8 {
 				if err := addIdem(binary.BigEndian.Uint64(v), v[8:], "in days/"+string(k)); err != nil {
 					return err
 				}
@@ -906,10 +913,15 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 	return st, err
 }
 
-// ticket returns a ticket's latest snapshot: the one in the event its
-// entry points to.
-func ticket(tx *bolt.Tx, id []byte) (hall.Ticket, error) {
+// ticket returns a ticket's latest snapshot, given its entry of a day
+// (days value): the event its entry in tickets points to, or the one that
+// gave it that day (since schema 5 the day entry's first 8 bytes; an issue
+// writes no tickets entry), whichever is later.
+func ticket(tx *bolt.Tx, id, day []byte) (hall.Ticket, error) {
 	seq := tx.Bucket(bTickets).Get(id)
+	if len(day) >= 8 && (len(seq) != 8 || bytes.Compare(day[:8], seq) > 0) {
+		seq = day[:8]
+	}
 	if len(seq) != 8 {
 		return hall.Ticket{}, fmt.Errorf("store: ticket %s has no entry", id)
 	}
@@ -963,12 +975,12 @@ func (s *Store) readLog(bucket []byte, after uint64, limit int) ([]hall.Event, e
 func (s *Store) TicketsBetween(from, to string, fn func(hall.Ticket) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bDays).Cursor()
-		for k, _ := c.Seek([]byte(from)); k != nil; k, _ = c.Next() {
+		for k, v := c.Seek([]byte(from)); k != nil; k, v = c.Next() {
 			day, id, _ := strings.Cut(string(k), "/")
 			if day > to {
 				break
 			}
-			t, err := ticket(tx, []byte(id))
+			t, err := ticket(tx, []byte(id), v)
 			if err != nil {
 				return err
 			}

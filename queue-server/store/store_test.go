@@ -220,6 +220,11 @@ func TestSchema1FileIsUpgraded(t *testing.T) {
 			}
 			return tx.Bucket(bOutbox).Put(bytes.Clone(k), bytes.Clone(v))
 		})
+		var index [][]byte // schema 1's day entries were empty
+		tx.Bucket(bDays).ForEach(func(k, _ []byte) error { index = append(index, bytes.Clone(k)); return nil })
+		for _, k := range index {
+			tx.Bucket(bDays).Put(k, nil)
+		}
 		tx.DeleteBucket(bIdem)
 		idem, _ := tx.CreateBucket(bIdem)
 		idem.Put([]byte("2026-11-27/kiosk-1|a"), []byte("t:"+first.ID))
@@ -851,6 +856,14 @@ func TestAnIssuesIdempotencyRecordRidesInItsDayEntry(t *testing.T) {
 				t.Errorf("ticket %s's day entry holds %d bytes, want its issue's seq and record", id, len(v))
 			}
 		}
+		// the issue writes no pointer in tickets: the day entry is one;
+		// the cancel (the ticket's next event) does
+		if v := tx.Bucket(bTickets).Get([]byte(a1.ID)); v != nil {
+			t.Errorf("a ticket only issued has a tickets entry %x", v)
+		}
+		if v := tx.Bucket(bTickets).Get([]byte(r1.ID)); len(v) != 8 {
+			t.Errorf("the cancelled ticket's tickets entry: %x, want the cancel's seq", v)
+		}
 		return nil
 	})
 	s.Close()
@@ -870,14 +883,20 @@ func TestAnIssuesIdempotencyRecordRidesInItsDayEntry(t *testing.T) {
 	if again, err := svc.Act(ctx, hall.Op{IdemKey: "k:cancel"}, hall.Action{Name: hall.ActCancel, Ticket: r1.ID}); err != nil || again.ID != r1.ID {
 		t.Fatalf("the cancel's retry after the restart: %v, %s", err, again.ID)
 	}
-	if n, _ := svc.Tickets(ctx, nil); len(n) != 3 {
-		t.Fatalf("%d tickets after the retries, want 3", len(n))
+	tks, _ := svc.Tickets(ctx, nil)
+	status := map[string]hall.Status{}
+	for _, tk := range tks {
+		status[tk.ID] = tk.Status
+	}
+	if len(tks) != 3 || status[a1.ID] != hall.Waiting || status[r1.ID] != hall.Cancelled || status[r2.ID] != hall.Waiting {
+		t.Fatalf("after the restart: %v, want %s and %s waiting, %s cancelled", status, a1.ID, r2.ID, r1.ID)
 	}
 }
 
-// A schema 4 store (every idempotency record in the idem bucket and empty
-// day entries: what the build before wrote) opens at schema 5 as it is:
-// its records answer retries, and the issues after it use the new place.
+// A schema 4 store (every idempotency record in the idem bucket, a
+// tickets entry for every ticket and empty day entries: what the build
+// before wrote) opens at schema 5 as it is: its tickets are read, its
+// records answer retries, and the issues after it use the new places.
 func TestSchema4IdempotencyRecordsStillAnswer(t *testing.T) {
 	dir := t.TempDir()
 	clock := testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
@@ -900,8 +919,11 @@ func TestSchema4IdempotencyRecordsStillAnswer(t *testing.T) {
 		var recs []rec
 		days.ForEach(func(k, v []byte) error { recs = append(recs, rec{bytes.Clone(k), bytes.Clone(v)}); return nil })
 		for _, r := range recs {
-			day, _, _ := bytes.Cut(r.k, []byte("/"))
+			day, id, _ := bytes.Cut(r.k, []byte("/"))
 			if err := tx.Bucket(bIdem).Put(idemKey(string(day), binary.BigEndian.Uint64(r.v)), r.v[8:]); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bTickets).Put(id, r.v[:8]); err != nil { // every ticket had its pointer
 				return err
 			}
 			if err := days.Put(r.k, nil); err != nil {
@@ -936,8 +958,12 @@ func TestSchema4IdempotencyRecordsStillAnswer(t *testing.T) {
 	}
 	s.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bDays).Get([]byte(tk.Day + "/" + tk.ID)); len(v) < 9 {
-			t.Errorf("an issue after the upgrade: its day entry holds %d bytes, want its record", len(v))
+			t.Errorf("an issue after the upgrade: its day entry holds %d bytes, want its seq and record", len(v))
 		}
 		return nil
 	})
+	var n int
+	if err := s.TicketsBetween(tk.Day, tk.Day, func(hall.Ticket) error { n++; return nil }); err != nil || n != 4 {
+		t.Fatalf("the day's tickets after the upgrade: %d (%v), want 4", n, err)
+	}
 }
