@@ -20,8 +20,7 @@
 //
 // Layout (bucket → key → value):
 //
-//	meta       schema, day, seq, forwarded, secret, config (the latest config.changed configuration, JSON),
-//	           catalog (the latest catalog.received province catalogue, JSON),
+//	meta       schema, day, seq, forwarded, secret,
 //	           closed_day (the day of the latest day.closed event);
 //	           outbox_from (the first event still to forward or not yet compacted; absent: 1);
 //	           retention watermarks purged_key, purged_seq, purged_idem_day, scrub
@@ -31,7 +30,7 @@
 //	           of the event that gave the ticket that day (the latest snapshot when tickets has no later one),
 //	           then, for a ticket issued with an idempotency key, that request's record as in idem
 //	windows    number (4 bytes) → Window JSON
-//	counters   "YYYY-MM-DD/<service>" → Counter JSON
+//	counters   "YYYY-MM-DD/<service>" → Counter JSON, the current day's only (a commit drops earlier days')
 //	leases     "YYYY-MM-DD/<lease id>" → Lease JSON
 //	bookings   booking id → Booking JSON (pruned when their day is closed)
 //	blacklist  citizen key → BlackEntry JSON
@@ -49,6 +48,8 @@
 //	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use)
 //	dayfigures "YYYY-MM-DD" → a closed day's figures per report grouping (digest.go)
 //	dayvisits  "YYYY-MM-DD" → a closed day's visits with a matter handled (digest.go)
+//	settings   config (the latest config.changed configuration, JSON), catalog (the latest
+//	           catalog.received province catalogue, JSON); schema ≤ 4 kept both in meta
 //
 // meta also holds epoch (the current epoch), and two one-shot marks:
 // created (a new hall, until its first open) and restored (a backup copy:
@@ -100,7 +101,10 @@ import (
 // nothing at open (its entries and records stay where they are and are
 // read there), and a schema 4 build refuses a schema 5 file (it would find
 // no ticket for a new one, nor the records of issues, and a retried issue
-// would make a second ticket).
+// would make a second ticket). Schema 5 also keeps the configuration and
+// the catalogue in a bucket of their own (moved out of meta at open), and a
+// commit drops the counters of earlier days: meta and counters, which
+// every issue writes, stay small enough to live in the root page.
 const SchemaVersion = 5
 
 // FileName is the database's name inside the data directory.
@@ -121,6 +125,9 @@ var (
 	bOutbox    = []byte("outbox")
 	bTokens    = []byte("tokens")
 	bUsers     = []byte("users")
+	// bSettings holds the large, rarely written documents (schema 5; they
+	// were in meta, whose seq every commit writes): created at open
+	bSettings = []byte("settings")
 
 	allBuckets = [][]byte{bMeta, bTickets, bDays, bWindows, bCounters, bLeases, bBookings, bBlacklist, bIdem, bEvents, bOutbox, bTokens, bUsers}
 
@@ -256,7 +263,7 @@ func create(dir string) error {
 		return fmt.Errorf("store: create %s: %w", tmp, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range append(allBuckets, digestBuckets...) {
+		for _, name := range append(append(allBuckets, digestBuckets...), bSettings) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -380,7 +387,7 @@ func (s *Store) init() error {
 			ErrNewerSchema, s.path, version, SchemaVersion)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range append(allBuckets, digestBuckets...) {
+		for _, name := range append(append(allBuckets, digestBuckets...), bSettings) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -394,6 +401,11 @@ func (s *Store) init() error {
 		if version < 4 {
 			if err := outboxToMark(tx); err != nil {
 				return fmt.Errorf("store: upgrade %s's outbox from schema %d: %w", s.path, version, err)
+			}
+		}
+		if version < 5 {
+			if err := settingsOutOfMeta(tx); err != nil {
+				return fmt.Errorf("store: upgrade %s's settings from schema %d: %w", s.path, version, err)
 			}
 		}
 		if m.Get(kCreated) != nil { // the first open of a new hall
@@ -474,6 +486,36 @@ func upgradeFrom1(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// settingsOutOfMeta moves the configuration and the catalogue (schema ≤ 4
+// kept them in meta) to the settings bucket, so that meta, which every
+// commit writes, is a few small values kept inside the root page instead
+// of pages of its own that each commit rewrote, catalogue and all.
+func settingsOutOfMeta(tx *bolt.Tx) error {
+	m, to := tx.Bucket(bMeta), tx.Bucket(bSettings)
+	for _, k := range [][]byte{kConfig, kCatalog} {
+		if v := m.Get(k); v != nil {
+			if err := to.Put(k, bytes.Clone(v)); err != nil {
+				return err
+			}
+			if err := m.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// setting reads a document of the settings bucket, or of meta in a file
+// opened read-only before its move (schema ≤ 4).
+func setting(tx *bolt.Tx, k []byte) []byte {
+	if b := tx.Bucket(bSettings); b != nil {
+		if v := b.Get(k); v != nil {
+			return v
+		}
+	}
+	return tx.Bucket(bMeta).Get(k)
 }
 
 // idemKey keys an idempotency record by its day and the event that
@@ -602,6 +644,9 @@ func (s *Store) Commit(events []hall.Event) error {
 				}
 			}
 		}
+		if err := pruneCounters(tx, day); err != nil {
+			return err
+		}
 		if err := m.Put(kDay, []byte(day)); err != nil {
 			return err
 		}
@@ -611,6 +656,25 @@ func (s *Store) Commit(events []hall.Event) error {
 		s.bases.publish(staged)
 	}
 	return err
+}
+
+// pruneCounters drops the counters of the days before day: only the
+// current day's are read (Load), and a year of them made the bucket one
+// of several pages, whose last leaf and branch every issue wrote again; a
+// day's few stay small enough to live inside the root page.
+func pruneCounters(tx *bolt.Tx, day string) error {
+	b := tx.Bucket(bCounters)
+	var old [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && string(k) < day; k, _ = c.Next() {
+		old = append(old, bytes.Clone(k))
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writes is what one Commit's transaction writes besides the events'
@@ -759,12 +823,12 @@ func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall
 		}
 	}
 	if c := ev.Config; c != nil {
-		if err := put(bMeta, kConfig, c); err != nil {
+		if err := put(bSettings, kConfig, c); err != nil {
 			return err
 		}
 	}
 	if c := ev.Catalog; c != nil {
-		if err := put(bMeta, kCatalog, c); err != nil {
+		if err := put(bSettings, kCatalog, c); err != nil {
 			return err
 		}
 	}
@@ -831,14 +895,14 @@ func (s *Store) Load() (st hall.Snapshot, err error) {
 		st.Day, st.Seq = string(m.Get(kDay)), getU64(m, kSeq)
 		st.Idem = map[string]hall.IdemRecord{}
 		st.DayClosed = st.Day != "" && string(m.Get(kClosedDay)) == st.Day
-		if raw := m.Get(kConfig); raw != nil {
+		if raw := setting(tx, kConfig); raw != nil {
 			var c hall.Config
 			if err := json.Unmarshal(raw, &c); err != nil {
 				return fmt.Errorf("store: stored configuration: %w", err)
 			}
 			st.Config = &c
 		}
-		if raw := m.Get(kCatalog); raw != nil {
+		if raw := setting(tx, kCatalog); raw != nil {
 			var c catalog.Catalog
 			if err := json.Unmarshal(raw, &c); err != nil {
 				return fmt.Errorf("store: stored catalogue: %w", err)

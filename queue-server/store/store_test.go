@@ -17,6 +17,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"hallq/internal/catalog"
 	"hallq/internal/testclock"
 	"hallq/queue-server/hall"
 )
@@ -966,4 +967,119 @@ func TestSchema4IdempotencyRecordsStillAnswer(t *testing.T) {
 	if err := s.TicketsBetween(tk.Day, tk.Day, func(hall.Ticket) error { n++; return nil }); err != nil || n != 4 {
 		t.Fatalf("the day's tickets after the upgrade: %d (%v), want 4", n, err)
 	}
+}
+
+// A commit drops the counters of the days before its own: numbering goes
+// on from the current day's, and the bucket every issue writes stays
+// inside the root page (a year of counters made it pages of its own whose
+// last leaf and branch each issue wrote again).
+func TestCountersOfPastDaysAreDropped(t *testing.T) {
+	dir := t.TempDir()
+	clock := testclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, cst))
+	ctx := context.Background()
+	s := MustStore(t, dir)
+	svc := MustService(t, s, clock)
+	for _, code := range []string{"A", "B", "E"} {
+		if _, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: code, CitizenKey: fmt.Sprintf("%064x", code[0])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a year of counters, as a schema 4 store kept them
+	s.db.Update(func(tx *bolt.Tx) error {
+		for d := range 365 {
+			day := time.Date(2025, 11, 26, 0, 0, 0, 0, cst).AddDate(0, 0, d).Format(time.DateOnly)
+			for _, code := range []string{"A", "B", "C", "D", "E"} {
+				tx.Bucket(bCounters).Put([]byte(day+"/"+code), []byte(`{"day":"`+day+`","service":"`+code+`","last":120}`))
+			}
+		}
+		return nil
+	})
+	clock.Set(time.Date(2026, 11, 27, 9, 0, 0, 0, cst))
+	first, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
+	if err != nil || first.Number != "E001" {
+		t.Fatalf("the next day's first ticket: %v, %s", err, first.Number)
+	}
+	check := func(when string) {
+		t.Helper()
+		s.db.View(func(tx *bolt.Tx) error {
+			var keys []string
+			tx.Bucket(bCounters).ForEach(func(k, _ []byte) error { keys = append(keys, string(k)); return nil })
+			if !slices.Equal(keys, []string{"2026-11-27/E"}) {
+				t.Errorf("%s: %d counters (from %s), want today's only, 2026-11-27/E", when, len(keys), keys[0])
+			}
+			if root := tx.Bucket(bCounters).Root(); root != 0 {
+				t.Errorf("%s: the counters have pages of their own (root page %d), want them inside the root page", when, root)
+			}
+			return nil
+		})
+	}
+	check("after the day's first commit")
+	svc.Close()
+	s.Close()
+	s = MustStore(t, dir)
+	svc = MustService(t, s, clock)
+	if next, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"}); err != nil || next.Number != "E002" {
+		t.Fatalf("after a restart: %v, %s, want E002", err, next.Number)
+	}
+	check("after a restart")
+	var n int
+	if err := s.TicketsBetween("2026-11-26", "2026-11-26", func(hall.Ticket) error { n++; return nil }); err != nil || n != 3 {
+		t.Fatalf("the day before: %d tickets (%v), want 3", n, err)
+	}
+}
+
+// A schema 4 store kept the configuration changed at runtime and the
+// catalogue in meta, which every commit writes: they move to the settings
+// bucket at open and load from there, and meta stays inside the root page.
+func TestSettingsMoveOutOfMeta(t *testing.T) {
+	dir := t.TempDir()
+	s := MustStore(t, dir)
+	cfg := hall.SampleConfig()
+	cfg.Hall.Name = hall.Text{ZH: "移出的配置", EN: "the moved configuration"}
+	cat := catalog.Catalog{Version: 7, PublishedAt: "2026-11-20T08:00:00+08:00"}
+	rawCfg, _ := json.Marshal(cfg)
+	rawCat, _ := json.Marshal(cat)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		m.Put(kConfig, rawCfg)
+		m.Put(kCatalog, rawCat)
+		if err := tx.DeleteBucket(bSettings); err != nil {
+			return err
+		}
+		return putU64(m, kSchema, 4)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = MustStore(t, dir)
+	st, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Config == nil || st.Config.Hall.Name.EN != "the moved configuration" || st.Catalog == nil || st.Catalog.Version != 7 {
+		t.Fatalf("loaded config %v, catalogue %v", st.Config, st.Catalog)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if m.Get(kConfig) != nil || m.Get(kCatalog) != nil {
+			t.Error("meta still holds the configuration or the catalogue")
+		}
+		if root := m.Root(); root != 0 {
+			t.Errorf("meta has pages of its own (root page %d), want it inside the root page", root)
+		}
+		return nil
+	})
+	// the next change goes to the settings bucket too
+	svc := MustService(t, s, testclock.New(time.Date(2026, 11, 27, 9, 0, 0, 0, cst)))
+	cfg.Hall.Name = hall.Text{ZH: "又改", EN: "changed again"}
+	if _, err := svc.UpdateConfig(context.Background(), hall.Op{Actor: "admin"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bMeta).Get(kConfig) != nil || !bytes.Contains(tx.Bucket(bSettings).Get(kConfig), []byte("changed again")) {
+			t.Error("a configuration changed at runtime is not in the settings bucket")
+		}
+		return nil
+	})
 }
