@@ -68,6 +68,20 @@ func (r Ref) String() string {
 	return string(r.Kind) + ":" + r.ID
 }
 
+// AppendTo appends the Ref's stored form (String) to b, without the
+// string String makes: the store writes one for every issue.
+func (r Ref) AppendTo(b []byte) []byte {
+	switch r.Kind {
+	case "":
+		return b
+	case RefWindow:
+		return strconv.AppendInt(append(append(b, r.Kind...), ':'), int64(r.Window), 10)
+	case RefConfig:
+		return append(append(b, r.Kind...), ':')
+	}
+	return append(append(append(b, r.Kind...), ':'), r.ID...)
+}
+
 // ParseRef reads a Ref's stored form, as String writes it and as every
 // record written before Ref existed holds it. "" is the zero Ref; anything
 // else that is not one of the forms is an error that says why.

@@ -23,6 +23,9 @@ func TestRefRoundTrip(t *testing.T) {
 		if got := c.ref.String(); got != c.text {
 			t.Errorf("%+v is stored as %q, want %q", c.ref, got, c.text)
 		}
+		if got := string(c.ref.AppendTo([]byte("x"))); got != "x"+c.text {
+			t.Errorf("%+v appends as %q, want %q", c.ref, got, "x"+c.text)
+		}
 		back, err := ParseRef(c.text)
 		if err != nil || back != c.ref {
 			t.Errorf("ParseRef(%q) = %+v, %v; want %+v", c.text, back, err, c.ref)

@@ -539,6 +539,14 @@ func appendIdemValue(b []byte, ref, key, fingerprint string) []byte {
 	return append(append(append(b, ref...), 0), key...)
 }
 
+// appendIdemRecord is appendIdemValue of rec.
+func appendIdemRecord(b []byte, rec *hall.IdemRecord) []byte {
+	if rec.Fingerprint != "" {
+		b = append(append(append(b, 1), rec.Fingerprint...), 0)
+	}
+	return append(append(rec.Ref.AppendTo(b), 0), rec.Key...)
+}
+
 // parseIdem reads a record's value, in either format; its ref is read by
 // hall.ParseRef.
 func parseIdem(v []byte) (hall.IdemRecord, error) {
@@ -606,7 +614,7 @@ func winKey(n int) []byte {
 // in one transaction, synced to disk before it returns.
 func (s *Store) Commit(events []hall.Event) error {
 	staged := map[baseKey]*base{}
-	w := &writes{arena: make([]byte, 0, 640*len(events)), counters: map[string]int{}}
+	w := &writes{arena: make([]byte, 0, 640*len(events)), counters: map[counterKey]int{}}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		seq := getU64(m, kSeq)
@@ -685,7 +693,7 @@ func pruneCounters(tx *bolt.Tx, day string) error {
 type writes struct {
 	arena    []byte
 	key      []byte
-	counters map[string]int // index into cs
+	counters map[counterKey]int // index into cs
 	cs       []hall.Counter
 }
 
@@ -711,8 +719,12 @@ func (w *writes) seqKey(seq uint64) []byte {
 	return w.key
 }
 
+// counterKey is a counter's day and service (a map key made without
+// joining them into a new string per event).
+type counterKey struct{ day, service string }
+
 func (w *writes) counter(c hall.Counter) {
-	k := c.Day + "/" + c.Service
+	k := counterKey{c.Day, c.Service}
 	if i, ok := w.counters[k]; ok {
 		w.cs[i] = c
 		return
@@ -774,7 +786,7 @@ func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall
 			if idem != nil && t.Day == ev.Day {
 				// the request that issued it: its record goes with the
 				// ticket's entry of the day, one put (and page) fewer
-				w.arena, idem = appendIdemValue(w.arena, idem.Ref.String(), idem.Key, idem.Fingerprint), nil
+				w.arena, idem = appendIdemRecord(w.arena, idem), nil
 			}
 			if err := appendOnly(tx, bDays).Put(w.keyOf(t.Day, "/", t.ID), w.arena[start:len(w.arena):len(w.arena)]); err != nil {
 				return err
@@ -784,7 +796,7 @@ func (s *Store) apply(tx *bolt.Tx, staged map[baseKey]*base, w *writes, ev *hall
 	if idem != nil {
 		w.key = binary.BigEndian.AppendUint64(append(append(w.key[:0], ev.Day...), '/'), ev.Seq) // idemKey
 		start := len(w.arena)
-		w.arena = appendIdemValue(w.arena, idem.Ref.String(), idem.Key, idem.Fingerprint)
+		w.arena = appendIdemRecord(w.arena, idem)
 		if err := appendOnly(tx, bIdem).Put(w.key, w.arena[start:len(w.arena):len(w.arena)]); err != nil {
 			return err
 		}
