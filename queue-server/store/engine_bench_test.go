@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"hallq/internal/catalog"
 	"hallq/queue-server/hall"
 )
 
@@ -253,4 +254,66 @@ func BenchmarkEngineIssue(b *testing.B) {
 	fmt.Printf("  engine + bbolt, 1 goroutine: issue p50 %.3f ms (p99 %.3f) = %.2f × bbolt's one-record commit p50 %.3f ms in the same rounds; of it the store's commit p50 %.3f ms, the engine's apply and hand-offs the rest; %.1f pages written per issue (one record: %.1f)\n",
 		ms(eng1), ms(pct(engLat, 0.99)), float64(eng1)/float64(put1), ms(put1), ms(commit1),
 		float64(engPages)/float64(rounds*n), float64(putPages)/float64(rounds*n))
+
+	// the pages of the same lone issue on a hall as it is after a year: a
+	// province catalogue received, a year of counters before today's
+	aged := agedHall(b)
+	var agedPages int
+	st := aged.Store.db.Stats()
+	for i := range n {
+		if err := issueFrom(aged.svc, clients+1, i, citizen); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := aged.Store.db.Stats()
+	d := now.TxStats.Sub(&st.TxStats)
+	agedPages = int(d.GetWrite())
+	b.ReportMetric(float64(agedPages)/n, "aged-hall-pages/issue")
+	fmt.Printf("  the same on a hall after a year (a province catalogue, a year of counters): %.1f pages written per issue\n", float64(agedPages)/n)
+}
+
+type aged struct {
+	*countingJournal
+	svc *hall.Service
+}
+
+// agedHall is benchService's hall with what a year leaves in the store
+// besides tickets: a province catalogue of 60 matters and a year of
+// counters before today's, and 20 issues of today behind it.
+func agedHall(b *testing.B) aged {
+	svc, s := benchService(b)
+	cat := catalog.Catalog{Version: 1, PublishedAt: "2026-01-05T08:00:00+08:00"}
+	for i := range 60 {
+		cat.Matters = append(cat.Matters, catalog.Matter{Code: fmt.Sprintf("m%02d", i),
+			Name: catalog.Text{ZH: "户籍业务：户口迁移登记办理", EN: "Household registration: moving a registration"}, Services: []string{"A"}, Booking: catalog.BookingAllowed,
+			Materials: []catalog.Material{
+				{Name: catalog.Text{ZH: "居民身份证原件及复印件", EN: "Resident ID card, original and a copy"}, Original: true, Copies: 1},
+				{Name: catalog.Text{ZH: "居民户口簿原件", EN: "Household register, original"}, Original: true},
+				{Name: catalog.Text{ZH: "准予迁入证明", EN: "Certificate of admission"}, Note: &catalog.Text{ZH: "迁入地公安机关出具", EN: "issued by the destination's public security bureau"}},
+			}})
+	}
+	if _, err := svc.ReceiveCatalog(context.Background(), hall.Op{Actor: "central"}, cat); err != nil {
+		b.Fatal(err)
+	}
+	loc := svc.Config().Location()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for d := 1; d <= 365; d++ {
+			day := time.Now().In(loc).AddDate(0, 0, -d).Format(time.DateOnly)
+			for _, code := range []string{"A", "B", "C", "D", "E"} {
+				if err := tx.Bucket([]byte("counters")).Put([]byte(day+"/"+code), []byte(`{"day":"`+day+`","service":"`+code+`","last":480}`)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 20 {
+		if err := issueFrom(svc, 999, i, fmt.Sprintf("%064x", 999)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return aged{s, svc}
 }
