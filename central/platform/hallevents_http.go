@@ -24,9 +24,12 @@ import (
 //
 // The hall's -https-sink is https://<central>/api/v1/halls/<hall-id>, so
 // its audit trail's default, the sink URL + /audit, is the audit ingest
-// (hallaudit_http.go).
+// (hallaudit_http.go). The same URL with a trailing slash is taken too
+// (the hall's default audit URL trims it), so a slash copied into the
+// hall's setting does not turn every batch into a dead letter.
 func (s *Server) registerEventIngestRoutes() {
 	s.Handle("POST /api/v1/halls/{id}", http.HandlerFunc(s.eventIngest))
+	s.Handle("POST /api/v1/halls/{id}/{$}", http.HandlerFunc(s.eventIngest))
 }
 
 // Limits of one HTTPS batch of events. The hall sends 200 events a batch

@@ -423,12 +423,42 @@ func TestHTTPSIngestRefusalsAndAPartlyStoredBatch(t *testing.T) {
 	if code, msg := ingestPost(t, p, id, good, secret, nil); code != 200 || !strings.Contains(msg, `{"stored":3,"duplicates":2}`) {
 		t.Fatalf("the batch again: %d %s", code, msg)
 	}
+	// the hall's sink URL with a trailing slash reaches the same ingest
+	req, _ := http.NewRequest("POST", p.URL()+"/api/v1/halls/"+id+"/", bytes.NewReader(good))
+	req.Header.Set(forward.HeaderHall, id)
+	req.Header.Set(forward.HeaderSignature, forward.Sign([]byte(secret), good))
+	req.Header.Set(forward.HeaderIdempotency, forward.EpochIdempotencyKey(id, epoch, 1, 5))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("POST …/halls/%s/: %v %v", id, res, err)
+	} else {
+		res.Body.Close()
+	}
 	st := waitHall(t, p, id, 5)
 	if st.Duplicates != 0 || st.Gaps != 0 || st.Events != 5 || st.Epoch != epoch || st.Windows["1"].Status != string(hall.WindowOpen) {
 		t.Fatalf("the hall entry: %+v", st)
 	}
 	if info, _ := s.Info(t.Context()); info.State.Msgs != 5 {
 		t.Fatalf("HALLS holds %d events, want each of 5 once", info.State.Msgs)
+	}
+
+	// a hall keying citizens with HMAC-SM3 (-crypto gm) in this
+	// HMAC-SHA256 province: stored with its header, refused by the views
+	// with the reason, as over NATS
+	gm := testBatch(other, epoch, 1, 2)
+	if code, msg := ingestPost(t, p, other, gm, "other-secret-0123456789", map[string]string{forward.HeaderKeyScheme: forward.KeySchemeSM3}); code != 200 {
+		t.Fatalf("an HMAC-SM3 hall's batch: %d %s", code, msg)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var st platform.HallState
+		if e, err := p.Buckets.Halls.Get(t.Context(), other); err == nil {
+			_ = json.Unmarshal(e.Value(), &st)
+		}
+		if st.KeySchemeRefused == 2 && st.Events == 0 && strings.Contains(st.KeySchemeError, "hall 420102-08 keys citizens with hmac-sm3, this province with hmac-sha256") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the HMAC-SM3 hall's entry: %+v", st)
+		}
 	}
 }
 
