@@ -59,8 +59,9 @@ HALLQ_CONFIG=/etc/hallq/hall.json
 # Forwarding to the central platform: NATS JetStream ...
 #HALLQ_NATS=nats://central.example:4222
 #HALLQ_NATS_CREDS=/etc/hallq/central.creds
-# ... or an HTTPS sink (hex HMAC key in the file).
-#HALLQ_HTTPS_SINK=https://central.example/hallq/events
+# ... or an HTTPS sink: the central's ingest for this hall's id, the hex HMAC
+# key in the file (the same as the hall's entry in the central's -hall-secrets).
+#HALLQ_HTTPS_SINK=https://central.example/api/v1/halls/420102-01
 #HALLQ_HTTPS_SINK_SECRET_FILE=/etc/hallq/sink.key
 # The province's citizen-key secret (hex), so online bookings match at the kiosk.
 #HALLQ_CITIZEN_KEY_FILE=/etc/hallq/citizen.key

@@ -226,20 +226,25 @@ func (c *Cluster) Restart(i int) error {
 	return err
 }
 
-// WaitReady waits until the running nodes have a JetStream meta leader
-// and are current with it.
+// WaitReady waits until the running nodes have a JetStream meta leader,
+// are current with it, and the leader counts every running node as an
+// online peer: until then a stream with as many replicas as nodes is
+// refused ("no suitable peers for placement, peer offline").
 func (c *Cluster) WaitReady(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
-		leader, current := false, true
+		leader, current, running, online := false, true, 0, 0
 		for _, s := range c.Nodes {
 			if s == nil {
 				continue
 			}
-			leader = leader || s.JetStreamIsLeader()
+			running++
+			if s.JetStreamIsLeader() {
+				leader, online = true, len(s.JetStreamClusterPeers())
+			}
 			current = current && s.JetStreamIsCurrent()
 		}
-		if leader && current {
+		if leader && current && online >= running {
 			return nil
 		}
 		if time.Now().After(deadline) {

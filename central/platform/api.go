@@ -178,8 +178,8 @@ type Route struct {
 // ServerOptions configure the central's HTTP API.
 type ServerOptions struct {
 	Views       *Views
-	JS          jetstream.JetStream // for the halls' audit records (hallaudit_http.go); nil: those routes answer 503
-	HallSecrets map[string][]byte   // hall id → HTTPS signing secret, for the audit ingest
+	JS          jetstream.JetStream // for the halls' audit records and HTTPS events (hallaudit_http.go, hallevents_http.go); nil: those routes answer 503
+	HallSecrets map[string][]byte   // hall id → HTTPS signing secret, for the HTTPS ingest of events and audit records
 	Auth        Authenticator       // nil: staff routes answer 401
 	Slots       SlotSource          // nil: no slots in the hall list
 	SilentAfter time.Duration       // a hall with windows open and no event for this long is silent; default 10 min
@@ -232,6 +232,7 @@ func NewServer(o ServerOptions) *Server {
 		s.Handle(r.Pattern, r.Handler)
 	}
 	s.registerAuditRoutes()
+	s.registerEventIngestRoutes()
 	for _, r := range o.Extra {
 		s.Handle(r.Pattern, r.Handler)
 	}

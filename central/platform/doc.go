@@ -3,7 +3,11 @@
 //
 //   - EnsureStreams creates, idempotently, the streams HALLS (every hall's
 //     events, hall.*.events.>, with a duplicate window) and CENTRAL
-//     (bookings and remote ticket requests for the halls).
+//     (bookings and remote ticket requests for the halls). A hall on the
+//     HTTPS sink POSTs its events instead (POST /api/v1/halls/{id}, signed
+//     with its -hall-secrets secret); the API publishes each to HALLS as the
+//     hall's NATS sink would, so everything downstream is the same
+//     (hallevents_http.go).
 //   - HALL_AUDIT (also made by EnsureStreams) keeps every hall's security
 //     audit trail append-only; an AuditChecker in each process judges each
 //     record with the hall's own audit.Check into bucket central_hall_audit,

@@ -81,7 +81,8 @@ type Config struct {
 	StaffTokens     string           // static staff token file; empty: staff routes answer 401
 	// HallSecrets is a JSON file of each hall's HTTPS signing secret
 	// ({"420102-01": "<hex>"}, as the hall's -https-sink-secret-file) for the HTTPS ingest of
-	// audit records (POST /api/v1/halls/{id}/audit); empty: no such ingest.
+	// events (POST /api/v1/halls/{id}) and audit records (POST
+	// /api/v1/halls/{id}/audit); empty: no such ingest.
 	HallSecrets string
 	Auth        Authenticator // overrides StaffTokens
 	Slots       SlotSource
@@ -119,7 +120,7 @@ func parseFlags(args []string, stderr io.Writer, exts []Extension) (Config, erro
 	fs.DurationVar(&c.SilentAfter, "silent-after", 10*time.Minute, "a hall with windows open and no event for this long is alerted as silent")
 	fs.DurationVar(&c.SLATarget, "sla-target", DefaultSLATarget, "the province dashboard's service level: a ticket waiting longer is an SLA breach")
 	fs.StringVar(&c.StaffTokens, "staff-tokens", "", "static staff token file (JSON, see docs/central.md)")
-	fs.StringVar(&c.HallSecrets, "hall-secrets", "", "JSON file of each hall's HTTPS signing secret, for halls forwarding their audit trail over HTTPS (see docs/central.md)")
+	fs.StringVar(&c.HallSecrets, "hall-secrets", "", "JSON file of each hall's HTTPS signing secret, for halls forwarding their events and audit trail over HTTPS (-https-sink https://<central>/api/v1/halls/<hall-id>; see docs/central.md)")
 	for _, e := range exts {
 		e.Flags(fs)
 	}
