@@ -70,7 +70,18 @@ type Config struct {
 	// FromTop makes Shot take the focus away and scroll to the top first:
 	// the page as a person first sees it.
 	FromTop bool
+	// TimeZone is the zone every tab's browser is set to (an IANA name);
+	// empty is [BrowserZone]. Pages must show the hall's times whatever
+	// this is.
+	TimeZone string
 }
+
+// BrowserZone is the browser's zone when a suite names none: a manager's
+// laptop or a citizen's phone far from the hall, in a zone whose offset
+// and daylight saving differ from every hall's (halls are in China, and
+// the tests pin non-UTC hall zones), so a time formatted in the browser's
+// zone instead of the hall's shows up in a test.
+const BrowserZone = "America/New_York"
 
 // Browser is one headless Chromium for a test and its subtests.
 type Browser struct {
@@ -87,6 +98,9 @@ func MustBrowser(t testing.TB, cfg Config) *Browser {
 	}
 	if cfg.Width == 0 || cfg.Height == 0 {
 		cfg.Width, cfg.Height = 1920, 1080
+	}
+	if cfg.TimeZone == "" {
+		cfg.TimeZone = BrowserZone
 	}
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(Chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -113,7 +127,8 @@ type Tab struct {
 }
 
 // MustTab opens a tab of width×height CSS pixels in a new browser context
-// (its own cookies and storage: one person, one device), closed when t
+// (its own cookies and storage: one person, one device), its clock in the
+// suite's [Config.TimeZone], closed when t
 // ends. Page problems (uncaught exceptions, security messages such as CSP
 // violations) fail t when it ends.
 func (b *Browser) MustTab(t testing.TB, width, height int64) *Tab {
@@ -136,6 +151,10 @@ func mustTab(t testing.TB, parent context.Context, cfg Config, width, height int
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
 		cancel()
 		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: cfg.TimeZone}); err != nil {
+		cancel()
+		t.Fatalf("browser zone %s: %v", cfg.TimeZone, err)
 	}
 	msgs := chromedp.Console(ctx)
 	done := make(chan struct{})

@@ -9,7 +9,7 @@
 // server (GET /figures, GET /alerts) with the hall's one set of
 // definitions; the page only shows them, re-reading them at most every few
 // seconds while events arrive.
-import { $, el, fill, api, APIError, describe as describeAPI, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both } from './hallq.js';
+import { $, el, fill, api, APIError, describe as describeAPI, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both, setHallZone } from './hallq.js';
 import { bars, heatTable } from './charts.js';
 import * as hallConfig from './hallconfig.js';
 import { EventType, Role, TicketStatus, WindowStatus } from './codes.js';
@@ -90,6 +90,7 @@ function applyEvent(ev) {
   if (ev.type === EventType.DayClosed) tickets.clear();
   if (ev.type === EventType.ConfigChanged && ev.config) {
     zone = ev.config.hall.time_zone || zone;
+    setHallZone(zone); // dashboard-board.js, dashboard-help.js
     fill($('#hall'), ev.config.hall.name.zh);
     hallConfig.changed(ev.config);
   }
@@ -228,6 +229,7 @@ async function loadAll() {
   tickets.clear();
   for (const t of list) tickets.set(t.id, t);
   zone = overview.hall.time_zone || zone;
+  setHallZone(zone); // dashboard-board.js, dashboard-help.js
   fill($('#hall'), overview.hall.name.zh);
   renderLive();
   await Promise.all([loadFigures(), loadAlerts(), loadHealth()]);
