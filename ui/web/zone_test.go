@@ -27,9 +27,10 @@ func clockText(s, prefix string, seconds bool) string {
 }
 
 // Every time a hall page shows or takes is the hall's (Asia/Shanghai),
-// though the browser runs in New York (browsertest.BrowserZone): a
-// notice's start typed on the dashboard and shown in its list, the time a
-// helper call was taken up, the phone page's "updated", the report's day.
+// though the browser runs in New York (browsertest.BrowserZone): a token's
+// creation day, a notice's start typed on the dashboard and shown in its
+// list, the time a helper call was taken up, the phone page's "updated",
+// the report's day.
 func TestTimesInTheHallsZone(t *testing.T) {
 	b := MustBrowser(t)
 	h := MustStartHall(t)
@@ -42,6 +43,18 @@ func TestTimesInTheHallsZone(t *testing.T) {
 	dash.Open(h.Server.URL + "/dashboard")
 	dash.login(h.admin)
 	dash.WaitFor(5*time.Second, `!document.querySelector("#dash").hidden && document.querySelector("#notice-list").textContent.includes("None")`)
+
+	// The tokens' creation days.
+	var toks []struct {
+		ID      string    `json:"id"`
+		Created time.Time `json:"created"`
+	}
+	h.api("GET", "tokens", h.admin, nil, &toks)
+	row := fmt.Sprintf(`#tokens tr[data-token=%q] td:nth-child(4)`, toks[0].ID)
+	dash.WaitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, row))
+	if got, want := dash.Text(row), toks[0].Created.In(hall).Format("2006/1/2"); got != want {
+		t.Errorf("the token was created on %q, want the hall's day %q", got, want)
+	}
 
 	// A notice from tomorrow 09:30, typed in the hall's time.
 	tomorrow := h.clock.Now().AddDate(0, 0, 1)
