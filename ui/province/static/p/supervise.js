@@ -7,6 +7,7 @@
 import { $, el, fill, zoneDay, zoneInstant } from '/assets/js/hallq.js';
 import { call, lang, setLang, t } from '/p/portal.js';
 import { BookingReason, StaffRole } from '/p/booking-codes.js';
+import { ClientErrorCode, ErrorCode } from '/assets/js/codes.js';
 
 /** words fills every [data-t] element from dict (key → {zh, en}) and the title. */
 export function words(dict) {
@@ -103,19 +104,19 @@ const reasonWords = {
   [BookingReason.UnknownField]: { zh: '输入有误', en: 'Some input is not valid' },
 };
 const codeWords = {
-  unauthorized: { zh: '登录已失效，请重新登录', en: 'Signed out: please sign in again' },
-  forbidden: { zh: '没有权限', en: 'Not allowed' },
-  not_found: { zh: '找不到', en: 'Not found' },
-  conflict: { zh: '当前状态不允许此操作', en: 'Not possible right now' },
-  invalid: { zh: '输入有误', en: 'Some input is not valid' },
-  unavailable: { zh: '服务器暂时不可用，请稍后重试', en: 'The server is unavailable: try again shortly' },
-  network: { zh: '无法连接服务器', en: 'Cannot reach the server' },
+  [ErrorCode.Unauthorized]: { zh: '登录已失效，请重新登录', en: 'Signed out: please sign in again' },
+  [ErrorCode.Forbidden]: { zh: '没有权限', en: 'Not allowed' },
+  [ErrorCode.NotFound]: { zh: '找不到', en: 'Not found' },
+  [ErrorCode.Conflict]: { zh: '当前状态不允许此操作', en: 'Not possible right now' },
+  [ErrorCode.Invalid]: { zh: '输入有误', en: 'Some input is not valid' },
+  [ErrorCode.Unavailable]: { zh: '服务器暂时不可用，请稍后重试', en: 'The server is unavailable: try again shortly' },
+  [ClientErrorCode.Network]: { zh: '无法连接服务器', en: 'Cannot reach the server' },
 };
 
 /** sayErr is an API error in people's words, with the server's detail for invalid input. */
 export function sayErr(e) {
-  const w = t(reasonWords[e.reason] || codeWords[e.code] || codeWords.network);
-  return e.code === 'invalid' && e.message ? `${w}：${e.message}` : w;
+  const w = t(reasonWords[e.reason] || codeWords[e.code] || codeWords[ClientErrorCode.Network]);
+  return e.code === ErrorCode.Invalid && e.message ? `${w}：${e.message}` : w;
 }
 
 /**
