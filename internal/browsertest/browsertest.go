@@ -10,7 +10,10 @@
 // one tab is one person ([Tab.MustTabBeside] opens a second tab of the
 // same browser, for a page that must find what another left). Uncaught
 // exceptions and security messages (CSP violations) in a tab fail the
-// test when it ends.
+// test when it ends. Every tab's clock runs in a zone far from the halls'
+// ([BrowserZone], or the suite's [Config.TimeZone]), as a manager's laptop
+// or a citizen's phone abroad may: a page that shows a time in the
+// browser's zone instead of the hall's shows the wrong time in a test.
 //
 // A tab acts as a person would and waits as a person would:
 //   - [Tab.WaitFor] polls a condition until it holds. It is given how soon
