@@ -10,7 +10,10 @@
 // one tab is one person ([Tab.MustTabBeside] opens a second tab of the
 // same browser, for a page that must find what another left). Uncaught
 // exceptions and security messages (CSP violations) in a tab fail the
-// test when it ends.
+// test when it ends. Every tab's clock runs in a zone far from the halls'
+// ([BrowserZone], or the suite's [Config.TimeZone]), as a manager's laptop
+// or a citizen's phone abroad may: a page that shows a time in the
+// browser's zone instead of the hall's shows the wrong time in a test.
 //
 // A tab acts as a person would and waits as a person would:
 //   - [Tab.WaitFor] polls a condition until it holds. It is given how soon
@@ -70,7 +73,18 @@ type Config struct {
 	// FromTop makes Shot take the focus away and scroll to the top first:
 	// the page as a person first sees it.
 	FromTop bool
+	// TimeZone is the zone every tab's browser is set to (an IANA name);
+	// empty is [BrowserZone]. Pages must show the hall's times whatever
+	// this is.
+	TimeZone string
 }
+
+// BrowserZone is the browser's zone when a suite names none: a manager's
+// laptop or a citizen's phone far from the hall, in a zone whose offset
+// and daylight saving differ from every hall's (halls are in China, and
+// the tests pin non-UTC hall zones), so a time formatted in the browser's
+// zone instead of the hall's shows up in a test.
+const BrowserZone = "America/New_York"
 
 // Browser is one headless Chromium for a test and its subtests.
 type Browser struct {
@@ -87,6 +101,9 @@ func MustBrowser(t testing.TB, cfg Config) *Browser {
 	}
 	if cfg.Width == 0 || cfg.Height == 0 {
 		cfg.Width, cfg.Height = 1920, 1080
+	}
+	if cfg.TimeZone == "" {
+		cfg.TimeZone = BrowserZone
 	}
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(Chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -113,7 +130,8 @@ type Tab struct {
 }
 
 // MustTab opens a tab of width×height CSS pixels in a new browser context
-// (its own cookies and storage: one person, one device), closed when t
+// (its own cookies and storage: one person, one device), its clock in the
+// suite's [Config.TimeZone], closed when t
 // ends. Page problems (uncaught exceptions, security messages such as CSP
 // violations) fail t when it ends.
 func (b *Browser) MustTab(t testing.TB, width, height int64) *Tab {
@@ -136,6 +154,10 @@ func mustTab(t testing.TB, parent context.Context, cfg Config, width, height int
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
 		cancel()
 		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: cfg.TimeZone}); err != nil {
+		cancel()
+		t.Fatalf("browser zone %s: %v", cfg.TimeZone, err)
 	}
 	msgs := chromedp.Console(ctx)
 	done := make(chan struct{})

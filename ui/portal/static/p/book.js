@@ -33,7 +33,6 @@ const p = (k) => q.get(k) || '';
 /** go moves to a step with new choices (merged into the address). */
 function go(changes, replace = false) {
   const n = new URLSearchParams(q);
-  n.delete('lang'); // taken once (portal.js keeps it); a later switch of language must hold
   for (const [k, v] of Object.entries(changes)) {
     if (v === null || v === undefined || v === '') n.delete(k);
     else n.set(k, v);

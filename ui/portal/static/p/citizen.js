@@ -98,15 +98,9 @@ export function header(rerender) {
   document.title = t(document.body.dataset.title ? JSON.parse(document.body.dataset.title) : { zh: '网上预约', en: 'Book online' });
 }
 
-// switchLang turns the page to the other language; a ?lang= in the address
-// (which wins over the stored choice) goes, so the switch holds.
+// switchLang turns the page to the other language, kept (portal.js).
 function switchLang(rerender) {
   const next = lang() === 'zh' ? 'en' : 'zh';
-  const url = new URL(location.href);
-  if (url.searchParams.has('lang')) {
-    url.searchParams.delete('lang');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-  }
   setLang(next);
   rerender();
 }

@@ -20,13 +20,7 @@ export function chrome(title, render) {
     render();
   };
   $('#lang').addEventListener('click', () => {
-    const next = lang() === 'zh' ? 'en' : 'zh';
-    const u = new URL(location.href); // ?lang= chose the first language; the button's choice wins from now on
-    if (u.searchParams.has('lang')) {
-      u.searchParams.delete('lang');
-      history.replaceState(null, '', u);
-    }
-    setLang(next, draw);
+    setLang(lang() === 'zh' ? 'en' : 'zh', draw);
   });
   $('#large').addEventListener('click', () => { prefs.set('large', !prefs.get('large')); draw(); });
   $('#contrast').addEventListener('click', () => { prefs.set('contrast', !prefs.get('contrast')); draw(); });

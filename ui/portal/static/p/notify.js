@@ -197,11 +197,6 @@ async function act(button, f) {
 }
 
 $('lang').addEventListener('click', () => {
-  const u = new URL(location.href);
-  if (u.searchParams.has('lang')) {
-    u.searchParams.delete('lang'); // ?lang= would win over the choice made here
-    history.replaceState(null, '', u);
-  }
   setLang(lang() === 'zh' ? 'en' : 'zh', () => (state ? (renderStatic(), renderChoices()) : load()));
 });
 $('large').addEventListener('change', (e) => prefs.set('large', e.target.checked));

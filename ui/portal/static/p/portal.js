@@ -9,10 +9,30 @@ import { ClientErrorCode, ErrorCode } from '/assets/js/codes.js';
 
 // ---- language ----
 
-/** lang is 'zh' or 'en': ?lang= once, then the stored choice, then the browser's. */
+// A link may name the language (?lang=en, from an SMS or a QR code): the
+// page opens in it and it becomes the citizen's choice, as if they had
+// pressed the switch. It is taken once, as the page loads, and dropped
+// from the address, so the switch on any page holds from then on: across
+// pages, reloads and Back, and in an address copied from the bar.
+{
+  const u = new URL(location.href);
+  if (u.searchParams.has('lang')) {
+    const q = u.searchParams.get('lang');
+    if (q === 'zh' || q === 'en') localStorage.setItem('hallq.lang', q);
+    u.searchParams.delete('lang');
+    history.replaceState(history.state, '', u.pathname + u.search + u.hash);
+  }
+}
+
+// A page brought back by Back or Forward as it was left (the browser's
+// back-forward cache) is drawn again when the language was switched on
+// another page meanwhile.
+addEventListener('pageshow', (e) => {
+  if (e.persisted && document.documentElement.lang !== (lang() === 'zh' ? 'zh-CN' : 'en')) location.reload();
+});
+
+/** lang is 'zh' or 'en': the citizen's choice (the switch, or a link's ?lang=), else the browser's. */
 export function lang() {
-  const q = new URL(location.href).searchParams.get('lang');
-  if (q === 'zh' || q === 'en') localStorage.setItem('hallq.lang', q);
   const s = localStorage.getItem('hallq.lang');
   if (s === 'zh' || s === 'en') return s;
   return (navigator.language || 'zh').toLowerCase().startsWith('zh') ? 'zh' : 'en';

@@ -6,6 +6,7 @@
 
 import { $, el, fill } from '/assets/js/hallq.js';
 import { call, hallDay, hallTime, t } from '/p/portal.js';
+import { BookingReason, StaffRole } from '/p/booking-codes.js';
 import { chrome, clearErr, hallToday, pct, roleName, sayErr, showErr, words } from '/province/p/supervise.js';
 
 const W = {
@@ -91,7 +92,7 @@ function renderUsage() {
 function renderBans() {
   $('#ban-rule').textContent = rule_text();
   $('#ban-none').hidden = bans.length > 0;
-  const admin = me && me.role === 'province_admin';
+  const admin = me && me.role === StaffRole.ProvinceAdmin;
   fill($('#ban-table tbody'), bans.map((b) => el('tr', { 'data-ref': b.ref },
     el('th', { scope: 'row', class: 'masked' }, b.masked || '—'),
     el('td', { class: 'num' }, b.misses),
@@ -163,7 +164,7 @@ async function lift(ev) {
   try {
     await call('POST', `staff/bans/${encodeURIComponent(liftRef)}/lift`, { body: { reason } });
   } catch (e) {
-    showErr(form, e, e.reason === 'bad_field' ? 'reason' : '');
+    showErr(form, e, e.reason === BookingReason.BadField ? 'reason' : '');
     return;
   }
   $('#lift').close();
@@ -187,6 +188,10 @@ async function start() {
   try {
     const halls = (await call('GET', 'staff/halls')).halls;
     fill($('#use-hall'), halls.map((h) => el('option', { value: h.id }, `${t(h.name)} (${h.id})`)));
+    if (halls.length) { // the days around the first hall's today
+      $('#use-from').value = hallToday(-7, halls[0].calendar.zone);
+      $('#use-to').value = hallToday(7, halls[0].calendar.zone);
+    }
     await Promise.all([loadBans(), loadAudit()]);
     render();
     if (halls.length) await showUsage();

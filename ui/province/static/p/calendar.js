@@ -6,6 +6,7 @@
 
 import { $, el, fill } from '/assets/js/hallq.js';
 import { call, hallDay, hallTime, t } from '/p/portal.js';
+import { BookingReason } from '/p/booking-codes.js';
 import { chrome, clearErr, sayErr, showErr, words } from '/province/p/supervise.js';
 
 const W = {
@@ -117,7 +118,7 @@ async function save(ev) {
     s.textContent = t(W.savedMsg).replace('{r}', r.hall.revision).replace('{n}', r.cancelled);
     s.hidden = false;
   } catch (e) {
-    if (e.reason === 'changed') {
+    if (e.reason === BookingReason.Changed) {
       $('#conflict').hidden = false;
       return;
     }

@@ -7,6 +7,7 @@
 
 import { $, el, fill } from '/assets/js/hallq.js';
 import { call, hallDay, hallTime, t } from '/p/portal.js';
+import { BookingReason, StaffRole } from '/p/booking-codes.js';
 import { chrome, clearErr, sayErr, showErr, words } from '/province/p/supervise.js';
 
 const W = {
@@ -58,7 +59,7 @@ function render() {
     ? t({ zh: `当前第 ${cat.version} 版 · 发布于 ${hallDay(cat.published_at)} ${hallTime(cat.published_at)}`, en: `Version ${cat.version} · published ${hallDay(cat.published_at)} ${hallTime(cat.published_at)}` })
     : t({ zh: '尚未发布目录。', en: 'No catalogue published yet.' });
   $('#version').dataset.version = cat.version;
-  const admin = me && me.role === 'province_admin';
+  const admin = me && me.role === StaffRole.ProvinceAdmin;
   $('#new').hidden = !admin;
   fill($('#matters tbody'), cat.matters.map((m, i) => el('tr', { 'data-code': m.code },
     el('td', {}, m.code), el('td', {}, t(m.name)), el('td', {}, m.services.join(',')), el('td', {}, t(bookingWords[m.booking])),
@@ -131,7 +132,7 @@ async function publish(matters) {
     versions = (await call('GET', 'staff/catalog/versions')).versions;
     render();
   } catch (e) {
-    if (e.reason === 'changed') {
+    if (e.reason === BookingReason.Changed) {
       $('#conflict').hidden = false;
       return;
     }

@@ -6,13 +6,14 @@
 
 import { el, fill } from '/assets/js/hallq.js';
 import { call, lang, setLang, t } from '/p/portal.js';
+import { StaffRole } from '/p/booking-codes.js';
 
 /** How often the live pages ask the central again (they poll: no stream). */
 export const refreshMs = 5000;
 
 export const roleWords = {
-  province_admin: { zh: '省级管理员（全部大厅）', en: 'Province admin (every hall)' },
-  hall_supervisor: { zh: '大厅督导', en: 'Hall supervisor' },
+  [StaffRole.ProvinceAdmin]: { zh: '省级管理员（全部大厅）', en: 'Province admin (every hall)' },
+  [StaffRole.HallSupervisor]: { zh: '大厅督导', en: 'Hall supervisor' },
 };
 
 /** The five levels of 好差评, by score. */

@@ -8,6 +8,7 @@
 import { el, fill } from '/assets/js/hallq.js';
 import { bars } from '/assets/js/charts.js';
 import { call, hallTime, t } from '/p/portal.js';
+import { BookingStatus } from '/p/booking-codes.js';
 import { alertWords, every, lagWords, minutes, refreshMs, shares, showError, start, windowWords } from '/province/p/dash.js';
 
 const $ = (s) => document.querySelector(s);
@@ -94,10 +95,10 @@ function renderBookings() {
   const count = (s, st) => booking.list.filter((b) => b.service === s && st.includes(b.status)).length;
   fill(body, svcs.length ? svcs.map((s) => el('tr', { 'data-service': s },
     el('td', { text: s }), el('td', { class: 'num', text: booking.capacity[s] ?? '—' }),
-    el('td', { class: 'num', text: count(s, ['booked', 'arrived', 'missed', 'served']) }),
-    el('td', { class: 'num', text: count(s, ['arrived', 'served']) }),
-    el('td', { class: 'num', text: count(s, ['missed']) }),
-    el('td', { class: 'num', text: count(s, ['cancelled']) })))
+    el('td', { class: 'num', text: count(s, [BookingStatus.Booked, BookingStatus.Arrived, BookingStatus.Missed, BookingStatus.Served]) }),
+    el('td', { class: 'num', text: count(s, [BookingStatus.Arrived, BookingStatus.Served]) }),
+    el('td', { class: 'num', text: count(s, [BookingStatus.Missed]) }),
+    el('td', { class: 'num', text: count(s, [BookingStatus.Cancelled]) })))
     : [el('tr', {}, el('td', { colspan: 6, class: 'empty', text: t({ zh: '当天没有可预约业务', en: 'Nothing bookable that day' }) }))]);
   $('#bk-note').textContent = t({ zh: `${booking.day}：号源为当天各时段座位之和；已预约不含取消。`, en: `${booking.day}: capacity is the seats of every slot that day; booked excludes cancelled.` });
 }

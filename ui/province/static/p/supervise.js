@@ -4,8 +4,10 @@
 // zh/en, the top bar with language and sign-out, and refusals shown in
 // people's words at the field the server names.
 
-import { $, el, fill } from '/assets/js/hallq.js';
+import { $, el, fill, zoneDay, zoneInstant } from '/assets/js/hallq.js';
 import { call, lang, setLang, t } from '/p/portal.js';
+import { BookingReason, StaffRole } from '/p/booking-codes.js';
+import { ClientErrorCode, ErrorCode } from '/assets/js/codes.js';
 
 /** words fills every [data-t] element from dict (key → {zh, en}) and the title. */
 export function words(dict) {
@@ -35,7 +37,7 @@ const common = {
 };
 
 /** roleName is the staff role in the current language. */
-export const roleName = (role) => t(role === 'province_admin' ? common.admin : common.supervisor);
+export const roleName = (role) => t(role === StaffRole.ProvinceAdmin ? common.admin : common.supervisor);
 
 /**
  * chrome draws the top bar (navigation, language, who is signed in, sign
@@ -88,33 +90,33 @@ async function signOut() {
 
 // The refusals the supervision routes give, in people's words.
 const reasonWords = {
-  not_staff: { zh: '没有权限：需要省级管理员或该大厅的主管', en: 'Not allowed: this needs a province admin or the hall’s supervisor' },
+  [BookingReason.NotStaff]: { zh: '没有权限：需要省级管理员或该大厅的主管', en: 'Not allowed: this needs a province admin or the hall’s supervisor' },
   not_your_hall: { zh: '这不是您负责的大厅', en: 'That hall is not one of yours' },
-  not_banned: { zh: '该群众目前未被限制预约（可能已解除）', en: 'This citizen is not barred now (it may have been lifted already)' },
-  unknown_booking: { zh: '找不到这条爽约记录', en: 'No such missed booking' },
+  [BookingReason.NotBanned]: { zh: '该群众目前未被限制预约（可能已解除）', en: 'This citizen is not barred now (it may have been lifted already)' },
+  [BookingReason.UnknownBooking]: { zh: '找不到这条爽约记录', en: 'No such missed booking' },
   unknown_order: { zh: '找不到这张工单', en: 'No such work order' },
-  unknown_hall: { zh: '没有这个大厅', en: 'No such hall' },
+  [BookingReason.UnknownHall]: { zh: '没有这个大厅', en: 'No such hall' },
   not_followed_up: { zh: '请先填写回访记录，再办结工单', en: 'Record a follow-up (回访) before closing' },
   closed: { zh: '工单已办结', en: 'The work order is closed already' },
-  changed: { zh: '别人刚刚修改过，请重新载入后再改', en: 'Someone changed it meanwhile: reload, then edit again' },
-  bad_field: { zh: '输入有误', en: 'Some input is not valid' },
-  bad_json: { zh: '输入有误', en: 'Some input is not valid' },
-  unknown_field: { zh: '输入有误', en: 'Some input is not valid' },
+  [BookingReason.Changed]: { zh: '别人刚刚修改过，请重新载入后再改', en: 'Someone changed it meanwhile: reload, then edit again' },
+  [BookingReason.BadField]: { zh: '输入有误', en: 'Some input is not valid' },
+  [BookingReason.BadJson]: { zh: '输入有误', en: 'Some input is not valid' },
+  [BookingReason.UnknownField]: { zh: '输入有误', en: 'Some input is not valid' },
 };
 const codeWords = {
-  unauthorized: { zh: '登录已失效，请重新登录', en: 'Signed out: please sign in again' },
-  forbidden: { zh: '没有权限', en: 'Not allowed' },
-  not_found: { zh: '找不到', en: 'Not found' },
-  conflict: { zh: '当前状态不允许此操作', en: 'Not possible right now' },
-  invalid: { zh: '输入有误', en: 'Some input is not valid' },
-  unavailable: { zh: '服务器暂时不可用，请稍后重试', en: 'The server is unavailable: try again shortly' },
-  network: { zh: '无法连接服务器', en: 'Cannot reach the server' },
+  [ErrorCode.Unauthorized]: { zh: '登录已失效，请重新登录', en: 'Signed out: please sign in again' },
+  [ErrorCode.Forbidden]: { zh: '没有权限', en: 'Not allowed' },
+  [ErrorCode.NotFound]: { zh: '找不到', en: 'Not found' },
+  [ErrorCode.Conflict]: { zh: '当前状态不允许此操作', en: 'Not possible right now' },
+  [ErrorCode.Invalid]: { zh: '输入有误', en: 'Some input is not valid' },
+  [ErrorCode.Unavailable]: { zh: '服务器暂时不可用，请稍后重试', en: 'The server is unavailable: try again shortly' },
+  [ClientErrorCode.Network]: { zh: '无法连接服务器', en: 'Cannot reach the server' },
 };
 
 /** sayErr is an API error in people's words, with the server's detail for invalid input. */
 export function sayErr(e) {
-  const w = t(reasonWords[e.reason] || codeWords[e.code] || codeWords.network);
-  return e.code === 'invalid' && e.message ? `${w}：${e.message}` : w;
+  const w = t(reasonWords[e.reason] || codeWords[e.code] || codeWords[ClientErrorCode.Network]);
+  return e.code === ErrorCode.Invalid && e.message ? `${w}：${e.message}` : w;
 }
 
 /**
@@ -149,8 +151,36 @@ export function clearErr(form) {
 /** pct is a rate 0…1 as a percentage, or '—'. */
 export const pct = (r) => (r === null || r === undefined ? '—' : `${Math.round(r * 1000) / 10}%`);
 
-/** hallToday is today's date in the halls' zone (Asia/Shanghai), YYYY-MM-DD. */
-export function hallToday(offsetDays = 0) {
-  const d = new Date(Date.now() + offsetDays * 86400000);
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+// ---- each hall's zone ----
+// A day or a time typed or shown for a hall is that hall's (its calendar's
+// zone, from GET /api/v1/staff/halls), whatever the browser's zone; what
+// belongs to no one hall is in the province's zone, the one the central
+// keeps its own records in (central/booking's provinceZone).
+
+/** provinceZone is the zone of what belongs to no one hall. */
+export const provinceZone = 'Asia/Shanghai';
+
+/** hallToday is today's date plus offsetDays in zone (default the province's), YYYY-MM-DD. */
+export function hallToday(offsetDays = 0, zone = provinceZone) {
+  const [y, m, d] = zoneDay(zone || provinceZone).split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + offsetDays)).toISOString().slice(0, 10); // calendar arithmetic, no zone
+}
+
+/** wallInstant is a wall time typed for a hall (datetime-local) as an RFC 3339 instant, or undefined when empty. */
+export const wallInstant = (local, zone) => (local ? zoneInstant(local, zone || provinceZone) || local : undefined);
+
+/**
+ * zoneOf is a staff hall's zone (its calendar's), the halls read once; the
+ * province's when the hall is not known or the list cannot be read now
+ * (the server then answers the write itself).
+ */
+let zones = null;
+export async function zoneOf(hall) {
+  if (!zones) zones = call('GET', 'staff/halls').then((r) => new Map(r.halls.map((h) => [h.id, h.calendar && h.calendar.zone])));
+  try {
+    return (await zones).get(hall) || provinceZone;
+  } catch {
+    zones = null; // asked again next time
+    return provinceZone;
+  }
 }

@@ -6,7 +6,7 @@
 
 import { $, el, fill } from '/assets/js/hallq.js';
 import { call, hallDay, hallTime, t } from '/p/portal.js';
-import { chrome, clearErr, sayErr, showErr, words } from '/province/p/supervise.js';
+import { chrome, clearErr, sayErr, showErr, wallInstant, words, zoneOf } from '/province/p/supervise.js';
 
 const W = {
   title: { zh: '差评工单', en: 'Work orders from poor ratings' },
@@ -138,16 +138,12 @@ function openClose(o) {
   $('#cl-note').focus();
 }
 
-// hallInstant turns a datetime-local value (the hall's wall time) into
-// RFC 3339 in the hall's zone (+08:00), whatever the browser's zone.
-const hallInstant = (v) => (v ? `${v.length === 16 ? v + ':00' : v}+08:00` : undefined);
-
 async function saveFollowUp(ev) {
   ev.preventDefault();
   const form = $('#fu-form');
   clearErr(form);
   const body = { how: $('#fu-how').value, said: $('#fu-said').value, result: $('#fu-result').value };
-  const at = hallInstant($('#fu-at').value);
+  const at = wallInstant($('#fu-at').value, await zoneOf(current.hall)); // the order's hall's wall time
   if (at) body.at = at;
   try {
     await call('POST', `staff/workorders/${current.id}/followup`, { body });

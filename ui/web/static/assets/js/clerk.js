@@ -6,7 +6,7 @@
 // The page keeps the hall in a HallState fed by the event stream; it asks
 // the server only for what events cannot tell it: the window's tickets
 // once after a resync, and the window's queue order when a queue changes.
-import { $, el, fill, api, since, mmss, serverNow, Stream, HallState, connectionBadge, accountForm, sayError, statusWords, channelWords, windowWords, both } from './hallq.js';
+import { $, el, fill, api, since, mmss, serverNow, Stream, HallState, connectionBadge, accountForm, sayError, statusWords, channelWords, windowWords, both, hallTime } from './hallq.js';
 import { Action, ClientErrorCode, ErrorCode, Role, TicketStatus, WindowAction, WindowStatus } from './codes.js';
 
 const hs = new HallState();
@@ -395,7 +395,7 @@ function tickWaited() {
 }
 setInterval(tickWaited, 1000);
 
-const localTime = (at) => (at ? new Date(at).toLocaleTimeString('zh-CN', { hour12: false, timeZone: hs.hall.time_zone || undefined }) : '');
+const localTime = (at) => hallTime(at, { hour: '2-digit', minute: '2-digit', second: '2-digit' }); // the hall's zone (HallState sets it)
 
 function queueRow(t, free) {
   return el('tr', { 'data-ticket': t.number },

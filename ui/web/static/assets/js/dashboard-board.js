@@ -1,10 +1,10 @@
 // dashboard-board.js — the display boards' notices and media, managed from
-// the dashboard: post a notice (zh/en, optional start and end in the
-// browser's time, which is the hall's), remove one; upload an image or a
+// the dashboard: post a notice (zh/en, optional start and end, typed and
+// shown in the hall's time whatever the browser's zone), remove one; upload an image or a
 // short video (the server checks its type and size), remove one. The lists
 // come from the overview and follow configuration changes ("hallq:event"
 // and "hallq:token" from dashboard.js).
-import { $, el, fill, api, sayError } from './hallq.js';
+import { $, el, fill, api, sayError, hallTime, hallInstant } from './hallq.js';
 import { EventType } from './codes.js';
 
 let token = '';
@@ -12,7 +12,7 @@ let board = { notices: [], media: [] };
 
 const say = (text, bad) => { $('#board-msg').textContent = text; $('#board-msg').classList.toggle('form-error', !!bad); };
 const fail = (e) => say(sayError(e).join(' · ') + (e.message ? ` (${e.message})` : ''), true);
-const local = (at) => (at ? new Date(at).toLocaleString('zh-CN', { hour12: false }) : '');
+const local = (at) => hallTime(at, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 
 function render() {
   fill($('#notice-list'), (board.notices || []).length ? board.notices.map((n) => el('tr', { 'data-notice': n.id },
@@ -49,8 +49,8 @@ async function removeMedia(m) {
 $('#notice-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const body = { text: { zh: $('#notice-zh').value.trim(), en: $('#notice-en').value.trim() } };
-  if ($('#notice-from').value) body.from = new Date($('#notice-from').value).toISOString();
-  if ($('#notice-until').value) body.until = new Date($('#notice-until').value).toISOString();
+  if ($('#notice-from').value) body.from = hallInstant($('#notice-from').value);
+  if ($('#notice-until').value) body.until = hallInstant($('#notice-until').value);
   try {
     await api('POST', 'board/notices', { token, body });
     $('#notice-form').reset();

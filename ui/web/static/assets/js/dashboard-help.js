@@ -4,7 +4,7 @@
 // on the server (who and when are recorded). The list follows the event
 // stream: dashboard.js passes each event on ("hallq:event") and the signed-in
 // token ("hallq:token").
-import { $, el, fill, api, since, mmss, sayError } from './hallq.js';
+import { $, el, fill, api, since, mmss, sayError, hallTime } from './hallq.js';
 import { EventType } from './codes.js';
 
 let token = '';
@@ -20,7 +20,7 @@ function render() {
     el('span', { text: where(c) + ` · ${mmss(since(c.at))} 前 ago` }), ' ',
     el('button', { type: 'button', class: 'ok', 'aria-label': `前往处理 On my way: ${where(c)}`, onclick: () => ack(c) }, '前往处理 On my way'))));
   fill($('#help-done'), done.map((c) => el('li', { 'data-help': c.id,
-    text: `${where(c)} · ${c.ack_by} ${new Date(c.ack_at).toLocaleTimeString('zh-CN', { hour12: false })} 已处理 taken up` })));
+    text: `${where(c)} · ${c.ack_by} ${hallTime(c.ack_at)} 已处理 taken up` })));
 }
 
 const where = (c) => (c.kiosk ? `自助机 Kiosk ${c.kiosk}` : `号码 Ticket ${c.number}`);

@@ -9,7 +9,7 @@
 // server (GET /figures, GET /alerts) with the hall's one set of
 // definitions; the page only shows them, re-reading them at most every few
 // seconds while events arrive.
-import { $, el, fill, api, APIError, describe as describeAPI, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both } from './hallq.js';
+import { $, el, fill, api, APIError, describe as describeAPI, since, serverNow, mmss, Stream, connectionBadge, loginForm, windowWords, statusWords, both, setHallZone, hallTime } from './hallq.js';
 import { bars, heatTable } from './charts.js';
 import * as hallConfig from './hallconfig.js';
 import { EventType, Role, TicketStatus, WindowStatus } from './codes.js';
@@ -19,7 +19,6 @@ let me = null;
 let readAt = 0; // the seq loadAll read at sign-in, until the stream's first resync or event
 let overview = null;
 const tickets = new Map(); // today's tickets by id, kept in step with the events
-let zone = 'Asia/Shanghai';
 
 // describe puts a failed request in words; a fault in the page itself is
 // named as such instead of looking like a network problem.
@@ -40,7 +39,7 @@ const empty = (cols, text = '无 · None') => el('tr', {}, el('td', { colspan: c
 const waitText = (s) => (s < 0 ? '—' : mmss(s));
 const mins = (s) => (s > 0 ? (s / 60).toFixed(1) : '0');
 const pct = (x) => (x < 0 ? '—' : `${Math.round(x * 100)}%`);
-const hallTime = (at, opts = { hour: '2-digit', minute: '2-digit' }) => new Date(at).toLocaleTimeString('zh-CN', { timeZone: zone, hour12: false, ...opts });
+const dateOnly = { year: 'numeric', month: 'numeric', day: 'numeric' };
 
 /** throttle runs fn at most every ms, and once more after the last call. */
 function throttle(fn, ms) {
@@ -89,7 +88,7 @@ function applyEvent(ev) {
   }
   if (ev.type === EventType.DayClosed) tickets.clear();
   if (ev.type === EventType.ConfigChanged && ev.config) {
-    zone = ev.config.hall.time_zone || zone;
+    setHallZone(ev.config.hall.time_zone); // every time on the page, dashboard-board.js's and dashboard-help.js's too
     fill($('#hall'), ev.config.hall.name.zh);
     hallConfig.changed(ev.config);
   }
@@ -227,7 +226,7 @@ async function loadAll() {
   overview = o;
   tickets.clear();
   for (const t of list) tickets.set(t.id, t);
-  zone = overview.hall.time_zone || zone;
+  setHallZone(overview.hall.time_zone); // every time on the page, dashboard-board.js's and dashboard-help.js's too
   fill($('#hall'), overview.hall.name.zh);
   renderLive();
   await Promise.all([loadFigures(), loadAlerts(), loadHealth()]);
@@ -244,7 +243,7 @@ setInterval(() => {
 }, 10000);
 setInterval(() => overview && loadFigures(), 30000);
 setInterval(() => {
-  $('#clock').textContent = `大厅时间 ${new Date(serverNow()).toLocaleTimeString('zh-CN', { timeZone: zone, hour12: false })}`;
+  $('#clock').textContent = `大厅时间 ${hallTime(serverNow(), { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`;
 }, 1000);
 
 // ---- alert thresholds: hall settings on the server ----
@@ -343,7 +342,7 @@ function whatStops(t) {
 async function loadTokens() {
   const list = await api('GET', 'tokens', { token });
   fill($('#tokens'), list.map((t) => el('tr', { 'data-token': t.id },
-    td(t.name), td(roleWords[t.role] || t.role), num(t.window || ''), td(new Date(t.created).toLocaleDateString('zh-CN', { timeZone: zone })),
+    td(t.name), td(roleWords[t.role] || t.role), num(t.window || ''), td(hallTime(t.created, dateOnly)),
     td(t.revoked ? '已吊销 revoked' : t.expires && Date.parse(t.expires) < Date.now() ? '已过期 expired' : '有效 active'),
     el('td', {}, t.revoked ? '' : el('button', { type: 'button', class: 'danger', 'aria-label': `吊销 Revoke ${t.name}`,
       onclick: async () => {
@@ -380,7 +379,7 @@ $('#tok-form').addEventListener('submit', async (e) => {
 async function loadUsers() {
   const list = await api('GET', 'users', { token });
   fill($('#users'), (list || []).length ? list.map((u) => el('tr', { 'data-user': u.name },
-    td(u.name), td(roleWords[u.role] || u.role), num(u.window || ''), td(new Date(u.created).toLocaleDateString('zh-CN', { timeZone: zone })),
+    td(u.name), td(roleWords[u.role] || u.role), num(u.window || ''), td(hallTime(u.created, dateOnly)),
     el('td', {}, el('button', { type: 'button', class: 'danger', 'aria-label': `删除账号 Remove ${u.name}`,
       onclick: async () => {
         const where = u.role === Role.Clerk ? `（${u.window} 号窗口 window ${u.window}）` : `（${roleWords[u.role]}）`;
@@ -416,7 +415,7 @@ $('#user-form').addEventListener('submit', async (e) => {
 async function loadBlacklist() {
   const list = await api('GET', 'blacklist', { token });
   fill($('#blacklist'), list.length ? list.map((b) => el('tr', { 'data-ref': b.ref },
-    td(b.ref), td(b.note || '—'), td(b.since ? new Date(b.since).toLocaleString('zh-CN', { timeZone: zone, hour12: false }) : '—'), td(b.by || '—'),
+    td(b.ref), td(b.note || '—'), td(b.since ? hallTime(b.since, { ...dateOnly, hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '—'), td(b.by || '—'),
     el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `移出黑名单 Lift ${b.ref}`,
       onclick: async () => {
         if (!(await confirmAction(`移出黑名单 ${b.ref}？Lift blacklist entry ${b.ref}?`,
@@ -488,7 +487,7 @@ $('#confirm-close').addEventListener('close', async () => {
 
 async function loadBookings() {
   const list = await api('GET', 'bookings', { token });
-  const when = (a) => new Date(a).toLocaleString('zh-CN', { timeZone: zone, hour12: false, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const when = (a) => hallTime(a, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
   const words = { booked: '已预约 booked', checked_in: '已签到 checked in', cancelled: '已取消 cancelled' };
   fill($('#bookings'), list.length ? list.map((b) => el('tr', {},
     td(b.id), td(b.service), td(`${when(b.slot_start)}–${when(b.slot_end)}`), td(b.masked_id || '—'), td(words[b.status] || b.status))) : empty(5));

@@ -134,6 +134,65 @@ function learnClock(at) {
   if (!Number.isNaN(t)) clockOffset = t - Date.now();
 }
 
+// ---- the hall's zone ----
+// Times shown and typed on every page are the hall's wall time (config
+// hall.time_zone), never the browser's zone: a manager's laptop set to
+// another zone, or a citizen's phone abroad, still sees the hall's 09:30.
+// The pure helpers take the zone; the hall's pages set it once they know
+// the hall (setHallZone) and use hallTime and friends.
+
+/** zoneParts is the wall time of the instant ms in zone, as numbers. */
+function zoneParts(ms, zone) {
+  const f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return { y: +p.year, mo: +p.month, d: +p.day, h: +p.hour % 24, mi: +p.minute, s: +p.second };
+}
+
+/** zoneTime formats at (RFC 3339, ms or Date) in zone: "09:30" by default, opts as Intl's. */
+export function zoneTime(at, zone, opts = { hour: '2-digit', minute: '2-digit' }) {
+  if (at === '' || at === null || at === undefined) return '';
+  return new Date(at).toLocaleString('zh-CN', { timeZone: zone, hour12: false, ...opts });
+}
+
+/** zoneDay is the calendar day "2026-11-30" of at (default now) in zone. */
+export function zoneDay(zone, at = Date.now()) {
+  const p = zoneParts(new Date(at).getTime(), zone);
+  return `${String(p.y).padStart(4, '0')}-${String(p.mo).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
+}
+
+/**
+ * zoneInstant turns a wall time typed in zone (a datetime-local value,
+ * "2026-11-30T09:30") into an RFC 3339 instant (UTC), or '' for an empty
+ * or unreadable value.
+ */
+export function zoneInstant(local, zone) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(local || '');
+  if (!m) return '';
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+  let t = wall;
+  for (let i = 0; i < 3; i++) { // the zone's offset at the instant itself (twice settles a DST change)
+    const p = zoneParts(t, zone);
+    t = wall - (Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) - t);
+  }
+  return new Date(t).toISOString();
+}
+
+let hallZone = 'Asia/Shanghai'; // the configuration's default until the page knows the hall
+
+/** setHallZone records the hall's zone (config hall.time_zone) for hallTime and friends. */
+export function setHallZone(zone) {
+  if (zone) hallZone = zone;
+}
+
+/** hallTime formats at in the hall's zone ("09:30"; opts as Intl's). */
+export const hallTime = (at, opts) => zoneTime(at, hallZone, opts);
+
+/** hallDay is the hall's calendar day of at (default now), "2026-11-30". */
+export const hallDay = (at) => zoneDay(hallZone, at);
+
+/** hallInstant is a wall time typed in the hall (datetime-local) as an RFC 3339 instant. */
+export const hallInstant = (local) => zoneInstant(local, hallZone);
+
 /** since returns whole seconds from an RFC 3339 time to the server's now. */
 export function since(at) {
   if (!at) return 0;
@@ -380,6 +439,7 @@ export class HallState {
     this.seq = o.seq;
     this.day = o.day;
     this.hall = o.hall;
+    setHallZone(o.hall && o.hall.time_zone); // times on the page are the hall's
     this.rules = o.rules || {};
     this.serviceList = o.services || [];
     this.windows = new Map((o.windows || []).map((w) => [w.number, w]));
@@ -423,6 +483,7 @@ export class HallState {
     if (ev.type === EventType.ConfigChanged && ev.config) {
       const c = ev.config;
       this.hall = c.hall;
+      setHallZone(c.hall && c.hall.time_zone);
       this.rules = c.rules || this.rules;
       const names = new Map(c.services.map((s) => [s.code, s.name]));
       this.serviceList = c.services.map((s) => ({ waiting: 0, ...this.service(s.code), code: s.code, name: names.get(s.code) }));

@@ -2,7 +2,7 @@
 // figures, compared with the day before and the same weekday a week
 // before, by service, by clerk, and per hour. Every figure comes from the
 // server (GET /figures) with the hall's one set of definitions.
-import { $, el, fill, api, APIError, describe as describeAPI, loginForm } from './hallq.js';
+import { $, el, fill, api, APIError, describe as describeAPI, loginForm, setHallZone, hallDay } from './hallq.js';
 import { bars, heatTable } from './charts.js';
 import { Role } from './codes.js';
 
@@ -100,7 +100,8 @@ loginForm($('#login'), 'dashboard',
     fill($('#hall'), (m.hall && m.hall.name && m.hall.name.zh) || '大厅');
     $('#report').hidden = false;
     const asked = new URL(location.href).searchParams.get('day');
-    const today = new Date().toLocaleDateString('sv-SE', { timeZone: (m.hall && m.hall.time_zone) || 'Asia/Shanghai' });
+    setHallZone(m.hall && m.hall.time_zone);
+    const today = hallDay();
     $('#day').value = /^\d{4}-\d{2}-\d{2}$/.test(asked || '') ? asked : today;
     show($('#day').value);
   });

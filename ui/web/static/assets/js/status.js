@@ -2,6 +2,9 @@
 // status in words, people ahead, estimated wait, and where to go once
 // called. It needs no token (the id is unguessable) and so polls every 5 s
 // instead of holding a websocket; it reveals nothing else about the hall.
+// "Updated" is the hall's wall time, whatever the phone's zone: the page
+// knows no configuration, so it takes the hall's offset from the ticket's
+// own times (the server writes them in the hall's zone, 10:02:05+08:00).
 import { $, api, statusWords } from './hallq.js';
 import { ErrorCode, TicketStatus } from './codes.js';
 
@@ -20,6 +23,13 @@ const words = {
     unknown: 'Not known yet', go: (w) => `Please go to window ${w}`, missing: 'This ticket was not found. Please check the link.', offline: 'No connection, retrying…', updated: (t) => `Updated ${t}`, toggle: '中文', remote: 'Take a ticket on your phone' },
 };
 
+/** hallClock is the wall time "10:02:05" of instant at, at the UTC offset written in iso (the hall's). */
+function hallClock(at, iso) {
+  const m = /([+-])(\d{2}):(\d{2})$/.exec(iso || '');
+  const off = m ? (m[1] === '-' ? -1 : 1) * (+m[2] * 60 + +m[3]) : 0; // "Z": UTC
+  return new Date(at.getTime() + off * 60000).toISOString().slice(11, 19);
+}
+
 function render() {
   const w = words[lang];
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -32,7 +42,7 @@ function render() {
   $('#wait-label').textContent = w.wait;
   $('#remote-link').textContent = w.remote;
   $('#error').textContent = failed === ErrorCode.NotFound ? w.missing : failed ? w.offline : '';
-  $('#updated').textContent = at ? w.updated(at.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })) : '';
+  $('#updated').textContent = at ? w.updated(hallClock(at, ticket && ticket.issued_at)) : '';
   if (!ticket) return;
   const s = ticket.status;
   $('#number').textContent = ticket.number;
