@@ -40,7 +40,8 @@
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 //	epochs     first seq (8 bytes) → epoch name (see epoch.go; created on first use)
-//	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use)
+//	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use;
+//	           pruned with the personal data, retention.go)
 //	dayfigures "YYYY-MM-DD" → a closed day's figures per report grouping (digest.go)
 //	dayvisits  "YYYY-MM-DD" → a closed day's visits with a matter handled (digest.go)
 //
