@@ -44,6 +44,8 @@
 //	           pruned with the personal data, retention.go)
 //	dayfigures "YYYY-MM-DD" → a closed day's figures per report grouping (digest.go)
 //	dayvisits  "YYYY-MM-DD" → a closed day's visits with a matter handled (digest.go)
+//	backup-media media id → a board media file's bytes: only in a backup copy, taken out
+//	           again when it is restored (backupmedia.go)
 //
 // meta also holds epoch (the current epoch), and two one-shot marks:
 // created (a new hall, until its first open) and restored (a backup copy:
