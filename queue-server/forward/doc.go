@@ -13,7 +13,8 @@
 //     and after any failure the first event goes alone until the stream has
 //     stored it, so an event can never be stored ahead of an earlier one
 //     that failed. The outbox is marked forwarded up to the highest
-//     contiguously acknowledged seq. A
+//     contiguously acknowledged seq; the next batch is read from the log
+//     while one is in flight, and sent after that mark. A
 //     crash between publish and mark re-publishes; the stream's duplicate
 //     window drops the copy. Beyond that window, central consumers rely on
 //     the rule "(hall-id, epoch, seq) is unique, increasing within an

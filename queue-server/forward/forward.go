@@ -432,7 +432,40 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	return nil
 }
 
+// logReader reads the event log after a seq; *store.Store has it. With
+// it the forwarder reads the next batch while the current one is in
+// flight (see step).
+type logReader interface {
+	Events(after uint64, limit int) ([]hall.Event, error)
+}
+
+// prefetched is the batch read ahead of the mark.
+type prefetched struct {
+	evs []hall.Event
+	err error
+}
+
+// oneEpoch cuts evs to the events of its first event's epoch: a batch's
+// Idempotency-Key names one.
+func (f *Forwarder) oneEpoch(evs []hall.Event) []hall.Event {
+	if e := f.cfg.epochOf(evs[0].Seq); f.cfg.epochOf(evs[len(evs)-1].Seq) != e {
+		n := 1
+		for n < len(evs) && f.cfg.epochOf(evs[n].Seq) == e {
+			n++
+		}
+		evs = evs[:n]
+	}
+	return evs
+}
+
 // step forwards one batch. It reports whether anything was sent.
+//
+// While the batch is in flight, the batch after it is read from the log
+// (when the outbox is a logReader): the central's store is then never left
+// idle while the hall reads and decodes the next batch, which on a busy
+// machine costs as much as the central takes to store one. It becomes the
+// next batch only when this one is acknowledged in full and marked; the
+// mark still moves only after the acks.
 func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error) {
 	if len(*batch) == 0 {
 		evs, err := f.outbox.Outbox(f.cfg.BatchSize)
@@ -442,17 +475,17 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 		if len(evs) == 0 {
 			return false, nil
 		}
-		// one epoch per batch: its Idempotency-Key names one
-		if e := f.cfg.epochOf(evs[0].Seq); f.cfg.epochOf(evs[len(evs)-1].Seq) != e {
-			n := 1
-			for n < len(evs) && f.cfg.epochOf(evs[n].Seq) == e {
-				n++
-			}
-			evs = evs[:n]
-		}
-		*batch = evs
+		*batch = f.oneEpoch(evs)
 	}
 	evs := *batch
+	var ahead chan prefetched
+	if r, ok := f.outbox.(logReader); ok {
+		ahead = make(chan prefetched, 1) // never blocks: a batch not taken is dropped with the channel
+		go func(after uint64) {
+			evs, err := r.Events(after, f.cfg.BatchSize)
+			ahead <- prefetched{evs, err}
+		}(evs[len(evs)-1].Seq)
+	}
 	res, err := f.sink.send(ctx, forwardable(evs))
 	if res.rejected != nil {
 		r := res.rejected
@@ -488,6 +521,13 @@ func (f *Forwarder) step(ctx context.Context, batch *[]hall.Event) (bool, error)
 			f.st.LastError, f.st.RetryingBatch, f.st.BackoffSeconds = "", false, 0
 		}
 		f.mu.Unlock()
+		if *batch == nil && ahead != nil && err == nil {
+			// the batch after it, read while it was in flight (an error
+			// or nothing there: the next step reads the outbox)
+			if p := <-ahead; p.err == nil && len(p.evs) > 0 {
+				*batch = f.oneEpoch(p.evs)
+			}
+		}
 	}
 	if err != nil {
 		return false, err

@@ -14,6 +14,7 @@ import (
 	"hallq/central/platform"
 	"hallq/queue-server/forward"
 	"hallq/queue-server/hall"
+	"hallq/queue-server/store"
 )
 
 var provinceKey = []byte("province-key-for-tests-0123456789")
@@ -215,5 +216,58 @@ func TestKilledBetweenPublishAndMark(t *testing.T) {
 	})
 	if st := f2.Stats(); st.Duplicates != 300 || st.Sent != 350 {
 		t.Fatalf("stats after restart: %+v (want 300 duplicates dropped by JetStream)", st)
+	}
+}
+
+// readAheadLog is the hall's store, counting the reads of the log that
+// begin after an event not yet marked forwarded: batches read while the one
+// before them is still in flight.
+type readAheadLog struct {
+	*store.Store
+	mu    sync.Mutex
+	ahead int
+}
+
+func (l *readAheadLog) Events(after uint64, limit int) ([]hall.Event, error) {
+	st, err := l.Store.OutboxStats()
+	if err != nil {
+		return nil, err
+	}
+	if st.Forwarded < after {
+		l.mu.Lock()
+		l.ahead++
+		l.mu.Unlock()
+	}
+	return l.Store.Events(after, limit)
+}
+
+// A backlog of 45 events in batches of 10: each batch after the first is
+// read while the one before it is in flight, and still every event arrives
+// once and in order, and the mark ends at the last one.
+func TestNextBatchIsReadWhileOneIsInFlight(t *testing.T) {
+	c := MustCentral(t)
+	h := MustHall(t, "", fastConfig(), nil)
+	h.Produce(t, 45)
+	last := h.LastSeq(t)
+	log := &readAheadLog{Store: h.Store}
+	f, err := forward.New(forward.Config{HallID: hallID, NATSURL: c.Srv.URL(), BatchSize: 10, Retention: -1, Now: h.Clock.Now,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goUntilCleanup(t, func(ctx context.Context) {
+		if err := f.Run(ctx); err != nil {
+			t.Errorf("forwarder: %v", err)
+		}
+	})
+	c.CheckOracle(t, last)
+	waitFor(t, "the mark at the last event", 10*time.Second, func() bool { st, _ := h.Store.OutboxStats(); return st.Forwarded == last })
+	if st := f.Stats(); st.Sent != last || st.Duplicates != 0 || st.Errors != 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if want := int(last)/10 - 1; log.ahead < want {
+		t.Fatalf("%d batches were read while the one before was in flight, want at least %d of %d events in batches of 10", log.ahead, want, last)
 	}
 }

@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +157,97 @@ func (h *testHall) waitPurged() {
 func TestRetentionFlagDefaultIsTheDefault(t *testing.T) {
 	if d, _ := time.ParseDuration("2160h"); d != DefaultPersonalRetention {
 		t.Fatalf("the -personal-retention default 2160h is not DefaultPersonalRetention %v", DefaultPersonalRetention)
+	}
+}
+
+// TestBackupCarriesBoardMedia uploads two images to the board, runs
+// `queue-server backup`, restores the file into a new data directory with
+// `queue-server restore` and starts a hall there: its board names the same
+// media and serves the same bytes. Restoring again over that directory
+// keeps the media directory it replaces, as it keeps the hall.db.
+func TestBackupCarriesBoardMedia(t *testing.T) {
+	h := MustHall(t)
+	upload := func(body string) hall.Media {
+		t.Helper()
+		req, _ := http.NewRequest("POST", h.URL+"/api/v1/board/media?name=welcome", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+h.admin.Token)
+		req.Header.Set("Content-Type", "image/png")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m hall.Media
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload: %s, %v", resp.Status, err)
+		}
+		return m
+	}
+	const png = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+	bodies := map[string]string{}
+	for _, tail := range []string{"first picture", strings.Repeat("second picture ", 4000)} {
+		m := upload(png + tail)
+		bodies[m.ID] = png + tail
+	}
+	get := func(url, id string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url + "/api/v1/board/media/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	work := t.TempDir()
+	tokFile := filepath.Join(work, "admin-token")
+	os.WriteFile(tokFile, []byte(h.admin.Token+"\n"), 0o600)
+	out := filepath.Join(work, "hall-backup.db")
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"backup", "-server", h.URL, "-token-file", tokFile, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("backup exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "verified; the store and 2 board media files") {
+		t.Fatalf("backup said %q", stdout.String())
+	}
+
+	dir := t.TempDir()
+	restoreInto := func() string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := Main([]string{"restore", "-data", dir, out}, &stdout, &stderr); code != 0 {
+			t.Fatalf("restore exit %d: %s", code, stderr.String())
+		}
+		return stdout.String()
+	}
+	if said := restoreInto(); !strings.Contains(said, "the board's media restored into "+filepath.Join(dir, "board-media")) || strings.Contains(said, "has no file") {
+		t.Fatalf("restore said %q", said)
+	}
+	cfg := hall.SampleConfig()
+	r, err := Start(Options{DataDir: dir, Addr: "127.0.0.1:0", Config: &cfg, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if media := r.Service.Config().Board.Media; len(media) != 2 {
+		t.Fatalf("the restored board names %d media, want 2", len(media))
+	}
+	for id, want := range bodies {
+		if status, got := get(r.URL, id); status != http.StatusOK || got != want {
+			t.Fatalf("media %s from the restored hall: %d, %d bytes (want %d)", id, status, len(got), len(want))
+		}
+	}
+	r.Close()
+
+	// again, over the restored hall: the media directory it replaces is kept
+	os.WriteFile(filepath.Join(dir, "board-media", "stray"), []byte("x"), 0o600)
+	if said := restoreInto(); !strings.Contains(said, "the media directory it replaced is kept as "+filepath.Join(dir, "board-media.replaced-")) {
+		t.Fatalf("restore over a hall said %q", said)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "board-media")); len(left) != 2 {
+		t.Fatalf("the restored media directory holds %d files, want the 2 of the backup", len(left))
+	}
+	if kept, _ := filepath.Glob(filepath.Join(dir, "board-media.replaced-*", "stray")); len(kept) != 1 {
+		t.Fatal("the replaced media directory is not kept")
 	}
 }

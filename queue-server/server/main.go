@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -277,9 +278,11 @@ func env(name, def string) string {
 // Backup runs `queue-server backup -server URL -token-file F -o FILE`: it
 // fetches a consistent copy of a running hall's store (GET /api/v1/backup,
 // an admin token), writes it next to FILE under a temporary name, syncs
-// it, checks it with store.Verify, and only then renames it to FILE — so
-// FILE is either a complete, checked backup or untouched. It returns the
-// exit code.
+// it, checks it with store.Verify, puts the board's media files into it
+// (GET /api/v1/board/media/{id} for each the backed-up board names,
+// store.AddBackupMedia), and only then renames it to FILE — so FILE is
+// either a complete, checked backup or untouched. It returns the exit
+// code.
 func Backup(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("queue-server backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -302,7 +305,7 @@ func Backup(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := backup(ctx, *server, *tokenFile, *caFile, *out, key)
+	res, err := backup(ctx, *server, *tokenFile, *caFile, *out, key)
 	if err != nil {
 		fmt.Fprintln(stderr, "backup:", err)
 		return 1
@@ -311,8 +314,18 @@ func Backup(args []string, stdout, stderr io.Writer) int {
 	if key != nil {
 		sealed = ", encrypted with SM4-GCM"
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes, verified%s\n", *out, n, sealed)
+	fmt.Fprintf(stdout, "%s: %d bytes, verified%s; the store and %d board media files\n", *out, res.size, sealed, res.media)
+	for _, m := range res.missing {
+		fmt.Fprintf(stdout, "board media %s (%q) was removed from the board while the backup was taken: not in it\n", m.ID, m.Name)
+	}
 	return 0
+}
+
+// backupResult is what backup wrote.
+type backupResult struct {
+	size    int64 // the backup file's bytes
+	media   int   // board media files in it
+	missing []hall.Media
 }
 
 // readSM4Key reads a backup key file: 32 hex digits (16 bytes), spaces
@@ -357,7 +370,13 @@ func sealFile(path string, key []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-func backup(ctx context.Context, server, tokenFile, caFile, out string, key []byte) (int64, error) {
+func backup(ctx context.Context, server, tokenFile, caFile, out string, key []byte) (res backupResult, err error) {
+	n, err := backupFile(ctx, server, tokenFile, caFile, out, key, &res)
+	res.size = n
+	return res, err
+}
+
+func backupFile(ctx context.Context, server, tokenFile, caFile, out string, key []byte, res *backupResult) (int64, error) {
 	tok, err := os.ReadFile(tokenFile)
 	if err != nil {
 		return 0, err
@@ -422,10 +441,24 @@ func backup(ctx context.Context, server, tokenFile, caFile, out string, key []by
 	if err := store.Verify(tmp.Name()); err != nil {
 		return 0, err
 	}
+	// the board's images and videos are files beside the store: the
+	// backup carries them (store.AddBackupMedia), fetched as the boards do
+	res.media, res.missing, err = store.AddBackupMedia(tmp.Name(), func(m hall.Media) ([]byte, bool, error) {
+		return fetchMedia(ctx, hc, server, strings.TrimSpace(string(tok)), m)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := store.Verify(tmp.Name()); err != nil {
+		return 0, err
+	}
 	if key != nil {
 		if err := sealFile(tmp.Name(), key); err != nil {
 			return 0, err
 		}
+	}
+	if fi, err := os.Stat(tmp.Name()); err == nil {
+		n = fi.Size()
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return 0, err
@@ -436,6 +469,39 @@ func backup(ctx context.Context, server, tokenFile, caFile, out string, key []by
 		d.Close()
 	}
 	return n, nil
+}
+
+// fetchMedia downloads one board media file from the hall (GET
+// /api/v1/board/media/{id}); ok is false when the hall no longer has it
+// (404: removed from the board since the store was copied).
+func fetchMedia(ctx context.Context, hc *http.Client, server, tok string, m hall.Media) (data []byte, ok bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(server, "/")+"/api/v1/board/media/"+url.PathEscape(m.ID), nil)
+	if err != nil {
+		return nil, false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, false, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, false, nil
+	default:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		var eb wire.ErrorBody
+		if json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
+			return nil, false, fmt.Errorf("%s: %s", resp.Status, eb.Error.Err())
+		}
+		return nil, false, fmt.Errorf("%s: %.200s", resp.Status, body)
+	}
+	data, err = io.ReadAll(io.LimitReader(resp.Body, m.Size+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("receiving it: %w", err)
+	}
+	return data, true, nil
 }
 
 // Check runs `queue-server check FILE…`: it verifies each hall store file
@@ -509,8 +575,9 @@ func openSealedBackup(dir, backup string, key []byte) (string, error) {
 // Restore runs `queue-server restore -data DIR BACKUP`: with the hall
 // stopped, it verifies BACKUP, copies it into DIR as hall.db (the file it
 // replaces is kept as hall.db.replaced-<time>), marks it so the hall
-// begins a new epoch at its next start, and syncs. It returns the exit
-// code.
+// begins a new epoch at its next start, and syncs; the board media the
+// backup carries become DIR/board-media (the directory they replace is
+// kept as board-media.replaced-<time>). It returns the exit code.
 func Restore(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("queue-server restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -528,54 +595,79 @@ func Restore(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "restore:", err)
 		return 2
 	}
-	replaced, err := restore(*data, fs.Arg(0), time.Now(), key)
+	res, err := restore(*data, fs.Arg(0), time.Now(), key)
 	if err != nil {
 		fmt.Fprintln(stderr, "restore:", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s restored into %s; start the hall: it begins a new epoch\n", fs.Arg(0), filepath.Join(*data, store.FileName))
-	if replaced != "" {
-		fmt.Fprintf(stdout, "the file it replaced is kept as %s\n", replaced)
+	if res.replaced != "" {
+		fmt.Fprintf(stdout, "the file it replaced is kept as %s\n", res.replaced)
+	}
+	media := filepath.Join(*data, mediaDirName)
+	switch {
+	case res.media:
+		fmt.Fprintf(stdout, "the board's media restored into %s\n", media)
+		if res.mediaReplaced != "" {
+			fmt.Fprintf(stdout, "the media directory it replaced is kept as %s\n", res.mediaReplaced)
+		}
+	default:
+		fmt.Fprintf(stdout, "the backup carries no board media (an older backup, or a raw copy): %s is left as it was\n", media)
+	}
+	for _, m := range res.missing {
+		fmt.Fprintf(stdout, "board media %s (%q) has no file: the boards skip it; upload it again or remove it on the dashboard\n", m.ID, m.Name)
 	}
 	return 0
 }
 
-func restore(dir, backup string, now time.Time, key []byte) (replaced string, err error) {
+// mediaDirName is the board media's directory in the data directory
+// (queue-server/api/board.go).
+const mediaDirName = "board-media"
+
+// restoreResult is what restore did.
+type restoreResult struct {
+	replaced      string       // the hall.db it replaced, renamed to this
+	media         bool         // the backup carried the board's media, now in <data>/board-media
+	mediaReplaced string       // the media directory it replaced, renamed to this
+	missing       []hall.Media // media the restored board names that have no file
+}
+
+func restore(dir, backup string, now time.Time, key []byte) (res restoreResult, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return res, err
 	}
 	if head, err := readHead(backup); err != nil {
-		return "", err
+		return res, err
 	} else if gm.IsStream(head) {
 		if key == nil {
-			return "", fmt.Errorf("%s is encrypted with SM4: give the key file it was made with (-sm4-key-file)", backup)
+			return res, fmt.Errorf("%s is encrypted with SM4: give the key file it was made with (-sm4-key-file)", backup)
 		}
 		plain, err := openSealedBackup(dir, backup, key)
 		if err != nil {
-			return "", err
+			return res, err
 		}
 		defer os.Remove(plain)
 		backup = plain
 	}
 	if err := store.Verify(backup); err != nil {
-		return "", err
+		return res, err
 	}
 	dst := filepath.Join(dir, store.FileName)
 	if fi, err := os.Stat(dst); err == nil && fi.Size() > 0 {
 		// a running hall holds the file's lock: refuse rather than pull the
 		// file from under it
 		if inUse(dst) {
-			return "", fmt.Errorf("%s is in use: stop the hall first", dst)
+			return res, fmt.Errorf("%s is in use: stop the hall first", dst)
 		}
 	}
 	in, err := os.Open(backup)
 	if err != nil {
-		return "", err
+		return res, err
 	}
 	defer in.Close()
 	tmp, err := os.CreateTemp(dir, ".hall.db.restore.*")
 	if err != nil {
-		return "", err
+		return res, err
 	}
 	defer os.Remove(tmp.Name())
 	_, err = io.Copy(tmp, in)
@@ -586,28 +678,64 @@ func restore(dir, backup string, now time.Time, key []byte) (replaced string, er
 		err = cerr
 	}
 	if err != nil {
-		return "", err
+		return res, err
 	}
 	if err := store.MarkRestored(tmp.Name()); err != nil {
-		return "", err
+		return res, err
+	}
+	// the board's media out of the copy, into a directory beside the one
+	// the hall serves them from
+	mediaTmp, err := os.MkdirTemp(dir, "."+mediaDirName+".restore.*")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(mediaTmp) // gone once renamed, or on any failure
+	res.media, res.missing, err = store.ExtractBackupMedia(tmp.Name(), mediaTmp)
+	if err != nil {
+		return res, err
 	}
 	if err := store.Verify(tmp.Name()); err != nil {
-		return "", err
+		return res, err
 	}
+	stamp := now.Format("20060102-150405")
 	if _, err := os.Stat(dst); err == nil {
-		replaced = dst + ".replaced-" + now.Format("20060102-150405")
-		if err := os.Rename(dst, replaced); err != nil {
-			return "", err
+		res.replaced = dst + ".replaced-" + stamp
+		if err := os.Rename(dst, res.replaced); err != nil {
+			return res, err
 		}
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return replaced, err
+		return res, err
+	}
+	mediaDir := filepath.Join(dir, mediaDirName)
+	if res.media {
+		if _, err := os.Stat(mediaDir); err == nil {
+			res.mediaReplaced = mediaDir + ".replaced-" + stamp
+			if err := os.Rename(mediaDir, res.mediaReplaced); err != nil {
+				return res, fmt.Errorf("the store is restored, its board media not: %w", err)
+			}
+		}
+		if err := os.Rename(mediaTmp, mediaDir); err != nil {
+			return res, fmt.Errorf("the store is restored, its board media not: %w", err)
+		}
+	} else {
+		// an older backup: the files in place serve the media it names (an
+		// id names one file for good)
+		named, err := store.BoardMedia(dst)
+		if err != nil {
+			return res, err
+		}
+		for _, m := range named {
+			if _, err := os.Stat(filepath.Join(mediaDir, m.ID)); err != nil {
+				res.missing = append(res.missing, m)
+			}
+		}
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return replaced, nil
+	return res, nil
 }
 
 // inUse reports whether a process holds the bbolt lock on path.

@@ -31,14 +31,14 @@ var bScratch = []byte("scrub-scratch")
 // hall days before before's date (in before's location), and drops those
 // days' idempotency records (a remote ticket's key is derived from the
 // citizen key; an issue's record is cut from its ticket's day entry,
-// which the reports still need), and strips the copies of those events in
-// dead letters.
+// which the reports still need) and helper calls (only the current day's
+// are read), and strips the copies of those events in dead letters.
 // Tickets and the outbox hold no copies: they point into the event log.
 // Everything else (numbers, times, statuses, ratings) stays, so reports keep
 // working.
 //
 // One call is one transaction that goes through at most limit records
-// (events, idempotency records, dead letters); it returns how many it went
+// (events, idempotency records, helper calls, dead letters); it returns how many it went
 // through, 0 when nothing before the cutoff is left. Watermarks in the meta bucket make it
 // resumable and keep it from rescanning what was purged already: call it
 // until it returns less than limit. The call that finishes also overwrites
@@ -159,6 +159,27 @@ func (s *Store) PurgePersonal(before time.Time, limit int) (int, error) {
 		if !bytes.Equal(next, from) {
 			if err := m.Put(kPurgedIdemDay, next); err != nil {
 				return err
+			}
+		}
+		// helper calls of those days: only today's are ever read (the
+		// event log keeps each call's event), and a busy hall adds dozens
+		// a day; each says which ticket needed help, so they go with the
+		// personal data rather than accumulate for ever
+		if hb := tx.Bucket(bHelps); hb != nil {
+			var helpsGone [][]byte
+			hc := hb.Cursor()
+			for k, _ := hc.First(); k != nil && n < limit; k, _ = hc.Next() {
+				day, _, _ := bytes.Cut(k, []byte("/"))
+				if string(day) >= cutoff {
+					break
+				}
+				n++
+				helpsGone = append(helpsGone, bytes.Clone(k))
+			}
+			for _, k := range helpsGone {
+				if err := hb.Delete(k); err != nil {
+					return err
+				}
 			}
 		}
 		// dead letters wholly within the purged log: their bodies are

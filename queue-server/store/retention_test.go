@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"hallq/internal/testclock"
 	"hallq/queue-server/hall"
 )
@@ -212,5 +214,109 @@ func TestPurgePersonalSparesTheOpenDay(t *testing.T) {
 	raw, _ := os.ReadFile(s.Path())
 	if bytes.Contains(raw, []byte(key)) || bytes.Contains(raw, []byte(masked)) {
 		t.Fatal("the closed day's personal data is still in the file")
+	}
+}
+
+// TestPurgePersonalPrunesOldHelperCalls calls floor helpers from kiosks and
+// from tickets' phone pages on old days and today, purges, and reads the
+// helps bucket: the old days' calls are gone, today's are kept and still
+// listed by the service after a restart, and the old days' figures (which
+// do not count help calls) are as they were.
+func TestPurgePersonalPrunesOldHelperCalls(t *testing.T) {
+	dir := t.TempDir()
+	s := MustStore(t, dir)
+	ctx := context.Background()
+	clock := testclock.New(time.Time{})
+	svc := MustService(t, s, clock)
+	days := []time.Time{
+		time.Date(2026, 6, 1, 9, 0, 0, 0, cst), time.Date(2026, 6, 2, 9, 0, 0, 0, cst), // old
+		time.Date(2026, 11, 26, 9, 0, 0, 0, cst), // kept: within the retention
+		time.Date(2026, 11, 27, 9, 0, 0, 0, cst), // today
+	}
+	cutoff := time.Date(2026, 11, 27, 12, 0, 0, 0, cst).Add(-90 * 24 * time.Hour)
+	for _, d := range days {
+		clock.Set(d)
+		for i := range 4 {
+			tk, err := svc.Issue(ctx, hall.Op{}, hall.IssueRequest{Service: "E"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.CallHelper(ctx, hall.Op{}, hall.HelpRequest{Ticket: tk.ID}); err != nil {
+				t.Fatal(err)
+			}
+			h, err := svc.CallHelper(ctx, hall.Op{}, hall.HelpRequest{Kiosk: fmt.Sprintf("K%d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 0 {
+				if _, err := svc.AckHelp(ctx, hall.Op{Actor: "zhang"}, h.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock.Advance(time.Minute)
+		}
+	}
+	helpDays := func() map[string]int {
+		t.Helper()
+		got := map[string]int{}
+		if err := s.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bHelps).ForEach(func(k, _ []byte) error {
+				day, _, _ := bytes.Cut(k, []byte("/"))
+				got[string(day)]++
+				return nil
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := helpDays(); len(got) != 4 || got["2026-06-01"] != 8 || got["2026-11-27"] != 8 {
+		t.Fatalf("helper calls before the purge, by day: %v", got)
+	}
+	before, ok, err := s.DayFigures("2026-06-01")
+	if err != nil || !ok {
+		t.Fatalf("figures of 2026-06-01: %v %v", ok, err)
+	}
+
+	const limit = 5 // fewer than a day's calls: the pruning resumes across calls
+	for {
+		n, err := s.PurgePersonal(cutoff, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < limit {
+			break
+		}
+	}
+	if got := helpDays(); len(got) != 2 || got["2026-11-26"] != 8 || got["2026-11-27"] != 8 {
+		t.Fatalf("helper calls after the purge, by day: %v (want only 2026-11-26 and today's, 8 each)", got)
+	}
+	after, ok, err := s.DayFigures("2026-06-01")
+	if err != nil || !ok || fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("figures of 2026-06-01 changed by the purge:\nbefore %+v\nafter  %+v (%v %v)", before, after, ok, err)
+	}
+	// the dashboard's list after a restart: today's calls, two still open per
+	// kind (kiosk, ticket page), nothing of the old days
+	svc.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = MustStore(t, dir)
+	svc = MustService(t, s, clock)
+	calls, err := svc.HelpCalls(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := 0
+	for _, h := range calls {
+		if h.Day != "2026-11-27" {
+			t.Fatalf("listed a call of %s: %+v", h.Day, h)
+		}
+		if h.Open() {
+			open++
+		}
+	}
+	if len(calls) != 8 || open != 6 {
+		t.Fatalf("today's helper calls after the purge and a restart: %d, %d open; want 8, 6 open", len(calls), open)
 	}
 }

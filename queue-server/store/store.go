@@ -45,11 +45,14 @@
 //	users      name → User JSON (bcrypt password hash)
 //	deadletters first seq → DeadLetter JSON (batches the central refused; created on first use)
 //	epochs     first seq (8 bytes) → epoch name (see epoch.go; created on first use)
-//	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use)
+//	helps      "YYYY-MM-DD/<helper call id>" → HelpCall JSON (帮办; created on first use;
+//	           pruned with the personal data, retention.go)
 //	dayfigures "YYYY-MM-DD" → a closed day's figures per report grouping (digest.go)
 //	dayvisits  "YYYY-MM-DD" → a closed day's visits with a matter handled (digest.go)
 //	settings   config (the latest config.changed configuration, JSON), catalog (the latest
 //	           catalog.received province catalogue, JSON); schema ≤ 4 kept both in meta
+//	backup-media media id → a board media file's bytes: only in a backup copy, taken out
+//	           again when it is restored (backupmedia.go)
 //
 // meta also holds epoch (the current epoch), and two one-shot marks:
 // created (a new hall, until its first open) and restored (a backup copy:
