@@ -31,7 +31,7 @@ func BoardMedia(path string) ([]hall.Media, error) {
 	var media []hall.Media
 	err := withFile(path, "read the board media of", func(db *bolt.DB) error {
 		return db.View(func(tx *bolt.Tx) error {
-			raw := tx.Bucket(bMeta).Get(kConfig)
+			raw := setting(tx, kConfig)
 			if raw == nil {
 				return nil
 			}
