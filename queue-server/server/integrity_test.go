@@ -75,8 +75,14 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("check a sound store: exit %d, %s %s", code, stdout.String(), stderr.String())
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, store.FileName))
+	info, err := store.Inspect(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// cut within the pages in use: bbolt grows the file ahead, and a cut
+	// in that tail loses nothing
 	bad := filepath.Join(t.TempDir(), store.FileName)
-	os.WriteFile(bad, raw[:len(raw)*2/3], 0o600)
+	os.WriteFile(bad, raw[:info.Used*2/3], 0o600)
 	stdout.Reset()
 	stderr.Reset()
 	if code := Main([]string{"check", bad}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), bad) || strings.Contains(stderr.String(), "goroutine") {

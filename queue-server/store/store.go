@@ -1094,6 +1094,7 @@ type Info struct {
 	Day       string `json:"day"`
 	Epoch     string `json:"epoch"`
 	Size      int64  `json:"size"`
+	Used      int64  `json:"used"`   // bytes its pages occupy (bbolt grows the file ahead: Size may be more)
 	Backup    bool   `json:"backup"` // marked as a backup copy: its next open begins a new epoch
 }
 
@@ -1155,7 +1156,7 @@ func Inspect(path string) (info Info, err error) {
 				return fmt.Errorf("store: verify %s: bucket %s missing", path, name)
 			}
 		}
-		info.Schema, info.Seq, info.Forwarded = getU64(m, kSchema), getU64(m, kSeq), getU64(m, kForwarded)
+		info.Schema, info.Seq, info.Forwarded, info.Used = getU64(m, kSchema), getU64(m, kSeq), getU64(m, kForwarded), tx.Size()
 		info.Day, info.Epoch, info.Backup = string(m.Get(kDay)), string(m.Get(kEpoch)), m.Get(kRestored) != nil
 		// every event the meta counts is in the log and readable
 		if info.Seq > 0 {
