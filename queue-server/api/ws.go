@@ -65,6 +65,11 @@ type client struct {
 	last bool
 	once sync.Once
 	gone chan struct{}
+
+	// checkedGen: the store's token generation (plus one) when the token
+	// was last found valid, zero before; only the request worker uses it
+	checkedGen uint64
+	expires    time.Time // the token's expiry as last looked up
 }
 
 func (c *client) close() {
@@ -787,7 +792,7 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 	out := wire.Frame{Type: wire.FrameReply, ID: f.ID}
 	// the credential is checked for every request, not only at the hello:
 	// a revoked or expired token stops working on a socket already open
-	if _, err := a.authenticate(c.token); err != nil {
+	if err := a.recheck(c); err != nil {
 		out.Error = a.failed(f.Op, err)
 		out.Status = HTTPStatus(out.Error.Code)
 		if out.Error.Code != hall.Unauthorized {
@@ -819,6 +824,28 @@ func (a *API) handle(ctx context.Context, c *client, f wire.Frame) wire.Frame {
 		}
 	}
 	return out
+}
+
+// recheck checks c's token for a request as authenticate does, without
+// hashing it and looking it up again while no token was written since it
+// was last found valid: every write to the tokens (a revoke, a logout, a
+// new token) moves the store's token generation once it has committed,
+// so a revoked token is still refused on its very next request. An expiry
+// is checked against the clock every time.
+func (a *API) recheck(c *client) error {
+	gen := a.store.TokenGeneration() + 1 // read before the lookup: a write after it moves it on
+	if c.checkedGen == gen {
+		if !c.expires.IsZero() && a.now().After(c.expires) {
+			return hall.Errorf(hall.Unauthorized, "this token has expired")
+		}
+		return nil
+	}
+	p, err := a.authenticate(c.token)
+	if err != nil {
+		return err
+	}
+	c.checkedGen, c.expires = gen, p.Expires
+	return nil
 }
 
 // reply queues a reply; a client too slow to take its own replies is dropped.
