@@ -32,7 +32,7 @@ const (
 	pongTimeout   = 60 * time.Second
 	maxReplay     = 5000 // beyond this gap a client gets the overview instead
 	maxInFlight   = 8    // requests read ahead per connection, waiting behind the one being applied
-	summaryPeriod = 250 * time.Millisecond
+	summaryPeriod = time.Second // services frames: at most one a second (see summarize)
 )
 
 // helloWait and pingWait are helloTimeout and pingInterval, in variables
@@ -343,6 +343,12 @@ func (h *hub) sendAll(b []byte) {
 
 // summarize pushes live service figures after changes, at most every
 // summaryPeriod, so boards and kiosk tiles stay current without polling.
+// The first change after a quiet period goes out at once; while changes
+// keep coming (a rush at the kiosks) the figures are at most a period
+// late. The frame (≈ 2 KB: every service with its names and hours) goes
+// to every connection and each board parses it: at four a second it was
+// a sixth of what 300 followers cost the server in a busy hall, and half
+// the bytes sent to 200 issuing kiosks.
 func (h *hub) summarize() {
 	for {
 		select {
