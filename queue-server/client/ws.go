@@ -325,29 +325,41 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 // Body: body}, without encoding the body (already JSON, from json.Marshal)
 // a second time.
 func requestFrame(id, op string, params map[string]string, idem string, body json.RawMessage) []byte {
-	b := make([]byte, 0, 64+len(op)+len(idem)+len(body))
+	b := make([]byte, 0, 80+len(id)+len(op)+len(idem)+len(body))
 	b = append(b, `{"type":"request"`...)
-	field := func(name string, v any) {
-		j, _ := json.Marshal(v) // strings and a map of strings: no error
-		b = append(append(append(b, `,"`...), name...), `":`...)
-		b = append(b, j...)
-	}
+	name := func(n string) { b = append(append(append(b, `,"`...), n...), `":`...) }
+	str := func(n, v string) { name(n); b = appendJSONString(b, v) }
 	if id != "" {
-		field("id", id)
+		str("id", id)
 	}
 	if op != "" {
-		field("op", op)
+		str("op", op)
 	}
 	if len(params) > 0 {
-		field("params", params)
+		j, _ := json.Marshal(params) // a map of strings: no error
+		name("params")
+		b = append(b, j...)
 	}
 	if idem != "" {
-		field("idempotency_key", idem)
+		str("idempotency_key", idem)
 	}
 	if len(body) > 0 {
 		b = append(append(b, `,"body":`...), body...)
 	}
 	return append(b, '}')
+}
+
+// appendJSONString appends s as json.Marshal encodes it: a string of
+// printable ASCII that json.Marshal leaves as it is (ids, operations,
+// idempotency keys) between quotes, anything else through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s)
+			return append(b, j...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }
 
 // Follow keeps a connection to the server until ctx ends: it reconnects

@@ -24,6 +24,8 @@ func TestRequestFrameIsTheFrameMarshalled(t *testing.T) {
 		{Type: wire.FrameRequest, ID: "3", Op: "windows.call", Params: map[string]string{"n": "5", "z": "<&>", "a": "号\u2028\"\\"}, Body: body(map[string]string{"ticket": "x</script>"})},
 		{Type: wire.FrameRequest, Op: "", Idem: "带\n引号\""},
 		{Type: wire.FrameRequest, ID: "4", Op: "x", Params: map[string]string{}},
+		{Type: wire.FrameRequest, ID: "a<b>&\x7f", Op: "tickets.issue", Idem: "lg-1f-k0-12 ~!#$%'()*+,-./:;=?@[]^_`{|}", Body: body(map[string]string{"service": "E"})},
+		{Type: wire.FrameRequest, ID: "\u2028\t", Op: "op\\", Idem: "\x00"},
 	}
 	for _, f := range cases {
 		want, _ := json.Marshal(f)
