@@ -21,7 +21,7 @@ func TestServicesFramesAtMostOneASecondAndCurrent(t *testing.T) {
 	h := MustHall(t)
 	ctx := context.Background()
 	var mu sync.Mutex
-	var frames []int // E's waiting count in each services frame
+	var frames []int    // E's waiting count in each services frame
 	start := time.Now() // before the connection: no frame before it reaches it
 	cn, err := h.as(wire.RoleKiosk, 0).Dial(ctx, 0, func(f wire.Frame) {
 		if f.Type != wire.FrameServices {
