@@ -20,28 +20,27 @@ func TestWebsocketRepliesInOrderWhileEventsFlow(t *testing.T) {
 	ctx := context.Background()
 	mgr := h.as(wire.RoleManager, "manager-1", 0)
 	ws, _ := wsRaw(t, h, mgr.Token)
-	const n = 1500
-	done := make(chan struct{})
-	issued := make(chan error, 4)
-	for g := range 4 { // events for the manager's socket, while its requests run
+	// At most window requests unanswered and issuers tickets in all: the
+	// socket's queue (128 frames) never fills however slowly this test
+	// reads, so the server has no cause to drop it as a slow client.
+	const n, window, issuers, each = 1500, 16, 4, 25
+	issued := make(chan error, issuers)
+	for g := range issuers { // events for the manager's socket, while its requests run
 		go func() {
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					issued <- nil
-					return
-				default:
-				}
+			for i := range each {
 				if _, err := h.admin.Issue(ctx, "", hall.IssueRequest{Service: "E"}); err != nil {
 					issued <- fmt.Errorf("issuer %d, issue %d: %w", g, i, err)
 					return
 				}
 			}
+			issued <- nil
 		}()
 	}
+	unanswered := make(chan struct{}, window)
 	sent := make(chan error, 1)
 	go func() {
 		for i := range n {
+			unanswered <- struct{}{}
 			f := wire.Frame{Type: wire.FrameRequest, ID: strconv.Itoa(i), Op: "me"}
 			if i%10 == 0 {
 				f.Op = "services.list"
@@ -73,13 +72,13 @@ func TestWebsocketRepliesInOrderWhileEventsFlow(t *testing.T) {
 				t.Fatalf("reply %s where %d was due (frame %.80s)", f.ID, next, raw)
 			}
 			next++
+			<-unanswered
 		}
 	}
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
-	close(done)
-	for range 4 {
+	for range issuers {
 		if err := <-issued; err != nil {
 			t.Fatal(err)
 		}
