@@ -99,11 +99,14 @@ func (cn *Conn) read() {
 	var buf bytes.Buffer
 	for {
 		var f wire.Frame
+		skip := false
 		_, r, err := cn.ws.NextReader()
 		if err == nil {
 			buf.Reset()
 			if _, err = buf.ReadFrom(r); err == nil {
-				err = json.Unmarshal(buf.Bytes(), &f) // copies what it keeps (a reply's result too)
+				if skip = cn.handler == nil && bytes.HasPrefix(buf.Bytes(), servicesPrefix); !skip {
+					err = decodeFrame(buf.Bytes(), &f) // copies what it keeps (a reply's result too)
+				}
 			}
 		}
 		if buf.Cap() > maxKeptBuffer {
@@ -114,6 +117,9 @@ func (cn *Conn) read() {
 			cn.err = err
 			cn.mu.Unlock()
 			return
+		}
+		if skip {
+			continue // nobody to hand the service figures to: not decoded
 		}
 		switch f.Type {
 		case wire.FrameReply:
@@ -139,6 +145,91 @@ func (cn *Conn) read() {
 			cn.handler(f)
 		}
 	}
+}
+
+// servicesPrefix starts a services frame as the server writes it (the
+// type first, as json.Marshal writes a wire.Frame).
+var servicesPrefix = []byte(`{"type":"` + wire.FrameServices + `"`)
+
+// decodeFrame decodes one frame the server sent into f, as json.Unmarshal
+// does. A successful reply in the form the server frames its replies,
+// {"type":"reply","id":"…","status":N,"result":…} with a plain id, is
+// taken apart by position: its result (a ticket, a list) is copied, not
+// scanned twice more here — Request decodes it into the caller's value,
+// which checks it, and a caller that wants no result never pays for it.
+// Any other frame, or a reply in any other form, goes through
+// json.Unmarshal.
+func decodeFrame(b []byte, f *wire.Frame) error {
+	if fastReply(b, f) {
+		return nil
+	}
+	return json.Unmarshal(b, f)
+}
+
+func fastReply(b []byte, f *wire.Frame) bool {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"type":"`+wire.FrameReply+`","id":"`))
+	if !ok {
+		return false
+	}
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 {
+		return false
+	}
+	id := rest[:q]
+	for _, c := range id {
+		if c < 0x20 || c == '\\' || c >= 0x80 { // escapes, controls, non-ASCII: the decoder's business
+			return false
+		}
+	}
+	rest, ok = bytes.CutPrefix(rest[q+1:], []byte(`,"status":`))
+	if !ok {
+		return false
+	}
+	n, i := 0, 0
+	for ; i < len(rest) && i < 3 && '0' <= rest[i] && rest[i] <= '9'; i++ {
+		n = n*10 + int(rest[i]-'0')
+	}
+	if i == 0 || rest[0] == '0' {
+		return false
+	}
+	rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"result":`))
+	if !ok || len(rest) < 2 || rest[len(rest)-1] != '}' || !wholeValue(rest[:len(rest)-1]) {
+		return false
+	}
+	*f = wire.Frame{Type: wire.FrameReply, ID: string(id), Status: n, Result: bytes.Clone(rest[:len(rest)-1])}
+	return true
+}
+
+// wholeValue reports whether b is one JSON object or array and nothing
+// after it, by its brackets alone (strings skipped): the result is the
+// reply's last member, not followed by another. Whether the value inside
+// is valid JSON is left to the decoder of the result.
+func wholeValue(b []byte) bool {
+	if len(b) == 0 || b[0] != '{' && b[0] != '[' {
+		return false
+	}
+	depth, str := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case str:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				str = false
+			}
+		case c == '"':
+			str = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth--; depth == 0 {
+				return i == len(b)-1
+			}
+		}
+	}
+	return false
 }
 
 func (cn *Conn) setSeq(s uint64) {
@@ -234,29 +325,41 @@ func (cn *Conn) Request(ctx context.Context, op string, params map[string]string
 // Body: body}, without encoding the body (already JSON, from json.Marshal)
 // a second time.
 func requestFrame(id, op string, params map[string]string, idem string, body json.RawMessage) []byte {
-	b := make([]byte, 0, 64+len(op)+len(idem)+len(body))
+	b := make([]byte, 0, 80+len(id)+len(op)+len(idem)+len(body))
 	b = append(b, `{"type":"request"`...)
-	field := func(name string, v any) {
-		j, _ := json.Marshal(v) // strings and a map of strings: no error
-		b = append(append(append(b, `,"`...), name...), `":`...)
-		b = append(b, j...)
-	}
+	name := func(n string) { b = append(append(append(b, `,"`...), n...), `":`...) }
+	str := func(n, v string) { name(n); b = appendJSONString(b, v) }
 	if id != "" {
-		field("id", id)
+		str("id", id)
 	}
 	if op != "" {
-		field("op", op)
+		str("op", op)
 	}
 	if len(params) > 0 {
-		field("params", params)
+		j, _ := json.Marshal(params) // a map of strings: no error
+		name("params")
+		b = append(b, j...)
 	}
 	if idem != "" {
-		field("idempotency_key", idem)
+		str("idempotency_key", idem)
 	}
 	if len(body) > 0 {
 		b = append(append(b, `,"body":`...), body...)
 	}
 	return append(b, '}')
+}
+
+// appendJSONString appends s as json.Marshal encodes it: a string of
+// printable ASCII that json.Marshal leaves as it is (ids, operations,
+// idempotency keys) between quotes, anything else through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s)
+			return append(b, j...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }
 
 // Follow keeps a connection to the server until ctx ends: it reconnects

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -23,6 +24,8 @@ func TestRequestFrameIsTheFrameMarshalled(t *testing.T) {
 		{Type: wire.FrameRequest, ID: "3", Op: "windows.call", Params: map[string]string{"n": "5", "z": "<&>", "a": "号\u2028\"\\"}, Body: body(map[string]string{"ticket": "x</script>"})},
 		{Type: wire.FrameRequest, Op: "", Idem: "带\n引号\""},
 		{Type: wire.FrameRequest, ID: "4", Op: "x", Params: map[string]string{}},
+		{Type: wire.FrameRequest, ID: "a<b>&\x7f", Op: "tickets.issue", Idem: "lg-1f-k0-12 ~!#$%'()*+,-./:;=?@[]^_`{|}", Body: body(map[string]string{"service": "E"})},
+		{Type: wire.FrameRequest, ID: "\u2028\t", Op: "op\\", Idem: "\x00"},
 	}
 	for _, f := range cases {
 		want, _ := json.Marshal(f)
@@ -77,3 +80,57 @@ func TestReplyResultSurvivesTheFramesAfterIt(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// decodeFrame takes a reply in the server's own form apart by position;
+// whatever it takes must be what json.Unmarshal makes of the same bytes,
+// and every other form must go to json.Unmarshal.
+func TestDecodeFrameIsUnmarshal(t *testing.T) {
+	for _, tc := range []struct {
+		frame string
+		fast  bool
+	}{
+		{`{"type":"reply","id":"17","status":201,"result":{"id":"k8o","number":"A001","name":{"zh":"户籍","en":"Hukou"},"q":"}\"]"}}`, true},
+		{`{"type":"reply","id":"2","status":200,"result":[{"a":1},{"b":[2,3]}]}`, true},
+		{`{"type":"reply","id":"2","status":200,"result":[]}`, true},
+		{`{"type":"reply","id":"3","status":200,"result":{"a":1},"error":{"code":"internal"}}`, false}, // more after the result
+		{`{"type":"reply","id":"3","status":200,"result":1}`, false},                                   // not an object or array
+		{`{"type":"reply","id":"3","status":200,"result":"s"}`, false},
+		{`{"type":"reply","id":"a\"b","status":200,"result":{}}`, false}, // an escape in the id
+		{`{"type":"reply","id":"号","status":200,"result":{}}`, false},    // non-ASCII
+		{`{"type":"reply","id":"4","status":0200,"result":{}}`, false},   // not JSON
+		{`{"type":"reply","id":"4","status":2000,"result":{}}`, false},   // no such status
+		{`{"type":"reply","id":"5","status":204}`, false},                // no result
+		{`{"type":"reply","id":"6","status":404,"error":{"code":"not_found","message":"no such ticket"}}`, false},
+		{`{"type":"reply", "id":"7","status":200,"result":{}}`, false},
+		{`{"type":"reply","id":"8","status":200,"result":{"a":"\\"}}`, true},
+		{`{"type":"services","services":[{"code":"A","waiting":3}]}`, false},
+	} {
+		var fast, slow wire.Frame
+		if got := fastReply([]byte(tc.frame), &fast); got != tc.fast {
+			t.Errorf("%s: taken apart by position %v, want %v", tc.frame, got, tc.fast)
+		}
+		errSlow := json.Unmarshal([]byte(tc.frame), &slow)
+		fast = wire.Frame{}
+		errFast := decodeFrame([]byte(tc.frame), &fast)
+		if (errFast == nil) != (errSlow == nil) || !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s:\n decodeFrame %+v (%v)\n  Unmarshal %+v (%v)", tc.frame, fast, errFast, slow, errSlow)
+		}
+	}
+}
+
+func FuzzDecodeFrame(f *testing.F) {
+	f.Add([]byte(`{"type":"reply","id":"17","status":201,"result":{"number":"A001","x":[1,{"y":"]"}]}}`))
+	f.Add([]byte(`{"type":"reply","id":"3","status":200,"result":{"a":1},"error":{"code":"internal"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return // the server sends JSON; a result that is not is its decoder's to refuse
+		}
+		var fast, slow wire.Frame
+		if !fastReply(b, &fast) {
+			return
+		}
+		if err := json.Unmarshal(b, &slow); err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%s:\n by position %+v\n  Unmarshal %+v (%v)", b, fast, slow, err)
+		}
+	})
+}

@@ -68,6 +68,16 @@ func (s *Store) invalidateTokens() {
 	}
 }
 
+// TokenGeneration is the generation of the token snapshot: it changes
+// once every write to the tokens (a revoke, a new token, a logout) has
+// committed, and at no other time. A holder of a token looked up after
+// reading generation g may take it as current while the generation is
+// still g (the websocket API checks each request so, without hashing the
+// token again).
+func (s *Store) TokenGeneration() uint64 {
+	return s.tokens.Load().gen
+}
+
 // PutToken stores a token under the hash of value.
 func (s *Store) PutToken(value string, t Token) error {
 	return s.updateTokens(func(b *bolt.Bucket) error {
