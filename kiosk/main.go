@@ -57,6 +57,7 @@ func main() {
 		log.Error("no display: run the kiosk in a graphical session (or under Xvfb: xvfb-run kiosk -config …)")
 		os.Exit(2)
 	}
+	window.RaiseTimerSlack() // may re-execute the kiosk, once
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := window.Run(ctx, cfg, Version, log); err != nil {

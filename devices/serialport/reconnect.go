@@ -43,6 +43,10 @@ func OpenReconnecting(c Config) *Reconnecting {
 	return r
 }
 
+// Config is the port's configuration as it opens the device (defaults
+// filled in, the read timeout clamped).
+func (r *Reconnecting) Config() Config { return r.cfg }
+
 // current returns the open port, reopening it if the back-off allows.
 // r.mu must be held.
 func (r *Reconnecting) current() (Port, error) {

@@ -2,6 +2,7 @@ package serialport
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"runtime"
@@ -164,4 +165,64 @@ func TestAReadClosedUnderItsPortGoesOnWithTheReopenedPort(t *testing.T) {
 			t.Fatalf("nothing read from the reopened port: %v", err)
 		}
 	}
+}
+
+// An unplugged device hangs its terminal up, and that ends a read pending
+// on it at once, however long the read timeout: the kiosk waits a second
+// per idle read (kiosk/app's idleRead) and still notices a departure the
+// moment it happens, not when the read's timeout runs out (25 s here: a
+// read that returned sooner was ended by the hangup).
+func TestAHangupEndsAPendingReadAtOnce(t *testing.T) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := tty.Name()
+	tty.Close()
+	const timeout = 25 * time.Second
+	r := OpenReconnecting(Config{Path: path, Baud: 115200, ReadTimeout: timeout})
+	t.Cleanup(func() { r.Close() })
+	if got := r.Config().ReadTimeout; got != timeout {
+		t.Fatalf("Config().ReadTimeout = %v, want %v", got, timeout)
+	}
+	if _, err := master.Write([]byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 16)
+	if n, err := r.Read(b); err != nil || string(b[:n]) != "ok" {
+		t.Fatalf("read %q, %v; want ok", b[:n], err)
+	}
+	type result struct {
+		err     error
+		elapsed time.Duration
+	}
+	done := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		_, err := r.Read(b)
+		done <- result{err, time.Since(start)}
+	}()
+	for !pendingInPoller("TestAHangupEndsAPendingReadAtOnce.func") {
+		runtime.Gosched()
+	}
+	master.Close() // the cable is pulled
+	got := <-done
+	if !errors.Is(got.err, ErrDeviceGone) {
+		t.Fatalf("the read pending at the hangup returned %v, want ErrDeviceGone", got.err)
+	}
+	if got.elapsed >= timeout {
+		t.Errorf("the read pending at the hangup returned when its timeout ran out (%v), not at the hangup", got.elapsed)
+	}
+}
+
+// pendingInPoller reports whether a goroutine of function fn waits in a
+// Read in Go's poller.
+func pendingInPoller(fn string) bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, fn) && strings.Contains(g, ").Read(") && strings.Contains(g, " [IO wait") {
+			return true
+		}
+	}
+	return false
 }

@@ -34,6 +34,18 @@ func (c DeviceConfig) replyTime() time.Duration {
 	return d
 }
 
+// idleRead is how long a read on a silent port waits before the port
+// checks that its device path still exists. Every driver keeps one read
+// pending on its port all day; at the serial package's default (100 ms)
+// the three ports of an idle kiosk woke it 30 times a second for nothing
+// (issue #21, the idle kiosk's CPU). A longer wait notices no departure
+// later: an unplugged device hangs its terminal up, which ends the pending
+// read at once (serialport's TestAHangupEndsAPendingReadAtOnce); only a
+// path removed under a terminal that stays up is noticed by the check, now
+// within a second. The drivers time their exchanges by their own
+// deadlines, not by this wait.
+const idleRead = time.Second
+
 func validReplyTime(s string) bool {
 	d, err := time.ParseDuration(s)
 	return s == "" || err == nil && d >= 50*time.Millisecond && d <= 10*time.Second
@@ -58,6 +70,7 @@ func OpenDevices(c DeviceConfig) (*Devices, error) {
 		if baud != 0 {
 			cfg.Baud = baud
 		}
+		cfg.ReadTimeout = idleRead
 		p := serialport.OpenReconnecting(cfg)
 		d.closers = append(d.closers, p)
 		return p, cfg.Baud

@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"hallq/devices/escpos"
+	"hallq/devices/serialport"
 	"hallq/devices/sim"
 )
 
@@ -69,5 +71,30 @@ func TestOpenDevicesUsesConfiguredReplyTime(t *testing.T) {
 	_, err = d.Printer.Status(context.Background())
 	if took := time.Since(start); err == nil || took < 1500*time.Millisecond {
 		t.Fatalf("a silent printer: %v after %v, want a failure after at least the configured 1.5 s", err, took)
+	}
+}
+
+// A silent port's pending read waits a second (idleRead), not the serial
+// package's 100 ms: the three ports of an idle kiosk woke it 30 times a
+// second for nothing (issue #21). Departures are still noticed at once
+// (serialport's TestAHangupEndsAPendingReadAtOnce); the drivers' exchanges
+// keep their own deadlines (the flow tests read cards, scan and print
+// through these ports).
+func TestOpenDevicesWaitsASecondPerIdleRead(t *testing.T) {
+	dir := t.TempDir() // no device there yet: the ports open all the same
+	d, err := OpenDevices(DeviceConfig{Reader: filepath.Join(dir, "idcard"),
+		Printer: filepath.Join(dir, "printer"), Scanner: filepath.Join(dir, "scanner")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if len(d.closers) != 3 {
+		t.Fatalf("%d ports opened, want 3", len(d.closers))
+	}
+	for _, c := range d.closers {
+		p := c.(*serialport.Reconnecting)
+		if got := p.Config().ReadTimeout; got != time.Second {
+			t.Errorf("%s: an idle read waits %v, want 1s", p.Config().Path, got)
+		}
 	}
 }
