@@ -139,8 +139,10 @@ func (r *Reader) Close() error {
 }
 
 // Exchange sends one request and returns the reply's SW3 and data. Stale
-// bytes are dropped first (after an exchange that gave up on a late reply,
-// until the line is quiet); garbage before the reply is skipped.
+// bytes are dropped first (before the first exchange, and after one that
+// gave up on a late reply or took a garbled one, until the line is quiet);
+// garbage before the reply, and a whole frame too long to answer cmd (an
+// earlier request's), are skipped.
 func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 byte, reply []byte, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -175,6 +177,11 @@ func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 b
 		case err != nil:
 			r.dirty = true // the rest of a garbled reply may still be on its way
 			return 0, nil, fmt.Errorf("idcard: %v: %w", cmd, err)
+		case payload != nil && len(Preamble)+2+len(payload)+1 > maxReply(cmd)+staleSlack:
+			// Longer than any reply to cmd: the answer to a request made
+			// before this one — by a kiosk process restarted while the
+			// reader was still reading a card. Skip it; ours follows.
+			continue
 		case payload != nil && len(payload) < 3:
 			r.dirty = true
 			return 0, nil, fmt.Errorf("idcard: %v: %w: %d-byte payload", cmd, ErrFrame, len(payload))
@@ -242,6 +249,11 @@ func (r *Reader) quiet(ctx context.Context) error {
 		}
 	}
 }
+
+// staleSlack is how much longer than maxReply a reply may be and still be
+// taken for the answer (a vendor's extra bytes); a longer one is an earlier
+// request's.
+const staleSlack = 16
 
 // maxReply is the longest well-formed reply to cmd, in bytes on the wire.
 func maxReply(cmd Command) int {

@@ -488,3 +488,27 @@ func TestStaleReplyOnTheLineAtOpenIsDrained(t *testing.T) {
 		t.Fatalf("the first poll after a restart mid-reply: %v %v", found, err)
 	}
 }
+
+// The same restart while the reader is still reading the card for the old
+// process (silent, so the line is quiet when the new one asks): the card's
+// long text+photo reply arrives first and is skipped as no answer to "find
+// card"; the poll's own answer follows it.
+func TestAReplyTooLongForTheCommandIsSkipped(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
+	s := MustSim(t, sim.IDCardOptions{Baud: 9600, ReadTime: 600 * time.Millisecond})
+	MustPlace(t, s, sim.SampleResident)
+	old, err := serialport.Open(serialport.IDCardConfig(s.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Write(idcard.EncodeRequest(idcard.CmdReadText)); err != nil {
+		t.Fatal(err)
+	}
+	MustPolls(t, s, 1)
+	old.Close()
+	// the reply time covers the card time left: the text reply starts within it
+	r := MustReader(t, s.Path(), idcard.Options{Baud: 9600, ReplyTime: 2 * time.Second})
+	if found, err := r.FindCard(context.Background()); err != nil || !found {
+		t.Fatalf("the first poll while the old process's card read is answered: %v %v", found, err)
+	}
+}
