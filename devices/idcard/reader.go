@@ -429,9 +429,10 @@ type Event struct {
 // Watch polls the reader every interval until ctx ends, then closes the
 // channel. A card left on the reader is reported once, until it has been
 // missing for Options.RemoveAfter polls in a row. After a ReaderError, the
-// next poll the reader answers properly ("no card", or a card found and
-// read) is reported as ReaderReady before anything else, so a transient
-// fault does not outlive its cause.
+// next poll the reader answers properly throughout ("no card", a card
+// still there, or a card found and read) is reported as ReaderReady, so a
+// transient fault does not outlive its cause; a card that cannot be read
+// keeps the reader failing until it is read or taken away.
 func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event {
 	ch := make(chan Event, 1)
 	go func() {
@@ -449,19 +450,15 @@ func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event
 		var card Card
 		present, misses := false, 0
 		failing := false // the last report was a ReaderError
-		fail := func(err error) bool {
-			failing = true
-			return send(Event{Kind: ReaderError, Err: err})
-		}
 		for {
 			found, err := r.FindCard(ctx)
-			ok := true
-			if err == nil && failing && ctx.Err() == nil {
-				failing = false
-				ok = send(Event{Kind: ReaderReady})
+			ok, failed := true, false
+			fail := func(err error) bool {
+				failed = true
+				return send(Event{Kind: ReaderError, Err: err})
 			}
 			switch {
-			case ctx.Err() != nil || !ok:
+			case ctx.Err() != nil:
 				return
 			case err != nil:
 				ok = fail(err)
@@ -481,6 +478,13 @@ func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event
 					ok = send(Event{Kind: CardRemoved, Card: card})
 					card = Card{}
 				}
+			}
+			switch {
+			case failed:
+				failing = true
+			case failing && ok && ctx.Err() == nil: // a whole poll answered properly
+				failing = false
+				ok = send(Event{Kind: ReaderReady})
 			}
 			if !ok {
 				return

@@ -463,6 +463,22 @@ func TestWatchReportsTheReaderReadyAfterAFault(t *testing.T) {
 		t.Fatalf("a healthy idle reader reported %v", e.Kind)
 	default:
 	}
+	// A card that cannot be read keeps the reader failing (no ready in
+	// between) until it is taken away.
+	if err := s.PlaceUnreadable(sim.SampleResident); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 { // a poll each
+		if e := MustEvent(t, events); e.Kind != idcard.ReaderError {
+			t.Fatalf("an unreadable card on the reader: event %v %v", e.Kind, e.Err)
+		}
+	}
+	s.Remove()
+	for e := MustEvent(t, events); e.Kind != idcard.ReaderReady; e = MustEvent(t, events) {
+		if e.Kind != idcard.ReaderError {
+			t.Fatalf("event %v while an unreadable card lay on the reader", e.Kind)
+		}
+	}
 }
 
 // A kiosk restarted in the middle of a card read (a systemd restart) opens
