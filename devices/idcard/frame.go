@@ -82,8 +82,9 @@ func xor(b []byte) byte {
 //   - payload == nil, err == nil: more bytes are needed; the first n bytes are
 //     garbage the caller may drop.
 //
-// Decode resynchronises on the preamble: bytes before it, and preambles whose
-// length field is impossible, are skipped.
+// Decode resynchronises on the preamble: bytes before it, preambles whose
+// length field is impossible, and an unfinished frame followed by a whole
+// one, are skipped.
 func Decode(buf []byte) (payload []byte, n int, err error) {
 	for {
 		i := bytes.Index(buf[n:], Preamble)
@@ -110,6 +111,14 @@ func Decode(buf []byte) (payload []byte, n int, err error) {
 			continue
 		}
 		if len(f) < h+2+l {
+			// A frame cut short (the rest of a reply an earlier exchange or
+			// process gave up on) may be followed by a whole frame, which
+			// it would otherwise wait for forever: resynchronise on it.
+			if j := bytes.Index(f[1:], Preamble); j >= 0 {
+				if p, m, err := Decode(f[1+j:]); p != nil && err == nil {
+					return p, n + 1 + j + m, nil
+				}
+			}
 			return nil, n, nil
 		}
 		body := f[h : h+2+l]

@@ -151,3 +151,21 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The first half of a long reply (what a restarted kiosk finds of the
+// reply its old process asked for) followed by a whole frame: the whole
+// frame is decoded at once instead of waiting for bytes of the cut-short
+// one that will never come.
+func TestDecodeSkipsAnUnfinishedFrameBeforeAWholeOne(t *testing.T) {
+	long := EncodeResponse(SW3OK, make([]byte, 1284)...)
+	reply := EncodeResponse(0x80)
+	buf := append(append([]byte(nil), long[:600]...), reply...)
+	payload, n, err := Decode(buf)
+	if err != nil || !bytes.Equal(payload, []byte{0, 0, 0x80}) || n != len(buf) {
+		t.Fatalf("Decode = % X, %d, %v; want the no-card reply, all %d bytes consumed", payload, n, err, len(buf))
+	}
+	// still incomplete, with no whole frame after it: wait for more
+	if payload, n, err := Decode(long[:600]); payload != nil || err != nil || n != 0 {
+		t.Fatalf("Decode(half a frame) = % X, %d, %v; want more bytes needed", payload, n, err)
+	}
+}

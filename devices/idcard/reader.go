@@ -45,8 +45,11 @@ type Reader struct {
 
 	mu  sync.Mutex // serialises exchanges and guards buf and dirty
 	buf []byte
-	// dirty: the last exchange gave up with a reply still arriving; the
-	// next one waits for the line to go quiet before it asks.
+	// dirty: the last exchange gave up with a reply still arriving, or
+	// took a frame that was not one, or none has run yet on this line (a
+	// process restarted mid-exchange leaves the rest of a reply to the old
+	// one on it); the next exchange waits for the line to go quiet before
+	// it asks.
 	dirty bool
 }
 
@@ -74,7 +77,7 @@ func NewReader(rw io.ReadWriter, opts Options) *Reader {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Reader{rw: rw, opts: opts, in: make(chan chunk, 64), stop: make(chan struct{}), done: make(chan struct{})}
+	r := &Reader{rw: rw, opts: opts, in: make(chan chunk, 64), stop: make(chan struct{}), done: make(chan struct{}), dirty: true}
 	go r.pump()
 	return r
 }
@@ -136,8 +139,10 @@ func (r *Reader) Close() error {
 }
 
 // Exchange sends one request and returns the reply's SW3 and data. Stale
-// bytes are dropped first (after an exchange that gave up on a late reply,
-// until the line is quiet); garbage before the reply is skipped.
+// bytes are dropped first (before the first exchange, and after one that
+// gave up on a late reply or took a garbled one, until the line is quiet);
+// garbage before the reply, and a whole frame too long to answer cmd (an
+// earlier request's), are skipped.
 func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 byte, reply []byte, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -170,8 +175,15 @@ func (r *Reader) Exchange(ctx context.Context, cmd Command, data ...byte) (sw3 b
 		r.buf = r.buf[n:]
 		switch {
 		case err != nil:
+			r.dirty = true // the rest of a garbled reply may still be on its way
 			return 0, nil, fmt.Errorf("idcard: %v: %w", cmd, err)
+		case payload != nil && len(Preamble)+2+len(payload)+1 > maxReply(cmd)+staleSlack:
+			// Longer than any reply to cmd: the answer to a request made
+			// before this one — by a kiosk process restarted while the
+			// reader was still reading a card. Skip it; ours follows.
+			continue
 		case payload != nil && len(payload) < 3:
+			r.dirty = true
 			return 0, nil, fmt.Errorf("idcard: %v: %w: %d-byte payload", cmd, ErrFrame, len(payload))
 		case payload != nil:
 			return payload[2], payload[3:], nil
@@ -237,6 +249,11 @@ func (r *Reader) quiet(ctx context.Context) error {
 		}
 	}
 }
+
+// staleSlack is how much longer than maxReply a reply may be and still be
+// taken for the answer (a vendor's extra bytes); a longer one is an earlier
+// request's.
+const staleSlack = 16
 
 // maxReply is the longest well-formed reply to cmd, in bytes on the wire.
 func maxReply(cmd Command) int {
@@ -394,10 +411,12 @@ const (
 	CardPresent EventKind = iota + 1 // a card was placed and read (Err may wrap ErrExpired)
 	CardRemoved                      // the card was taken away
 	ReaderError                      // polling or reading failed; Watch keeps polling
+	ReaderReady                      // after a ReaderError, the reader answered a poll properly again
 )
 
 func (k EventKind) String() string {
-	return map[EventKind]string{CardPresent: "card present", CardRemoved: "card removed", ReaderError: "reader error"}[k]
+	return map[EventKind]string{CardPresent: "card present", CardRemoved: "card removed", ReaderError: "reader error",
+		ReaderReady: "reader ready"}[k]
 }
 
 // Event is one Watch report.
@@ -409,7 +428,11 @@ type Event struct {
 
 // Watch polls the reader every interval until ctx ends, then closes the
 // channel. A card left on the reader is reported once, until it has been
-// missing for Options.RemoveAfter polls in a row.
+// missing for Options.RemoveAfter polls in a row. After a ReaderError, the
+// next poll the reader answers properly throughout ("no card", a card
+// still there, or a card found and read) is reported as ReaderReady, so a
+// transient fault does not outlive its cause; a card that cannot be read
+// keeps the reader failing until it is read or taken away.
 func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event {
 	ch := make(chan Event, 1)
 	go func() {
@@ -426,14 +449,19 @@ func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event
 		defer t.Stop()
 		var card Card
 		present, misses := false, 0
+		failing := false // the last report was a ReaderError
 		for {
 			found, err := r.FindCard(ctx)
-			ok := true
+			ok, failed := true, false
+			fail := func(err error) bool {
+				failed = true
+				return send(Event{Kind: ReaderError, Err: err})
+			}
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err != nil:
-				ok = send(Event{Kind: ReaderError, Err: err})
+				ok = fail(err)
 			case found && present:
 				misses = 0
 			case found:
@@ -442,7 +470,7 @@ func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event
 					card, present, misses = c, true, 0
 					ok = send(Event{Kind: CardPresent, Card: c, Err: err})
 				} else if ctx.Err() == nil {
-					ok = send(Event{Kind: ReaderError, Err: err})
+					ok = fail(err)
 				}
 			case present:
 				if misses++; misses >= r.opts.RemoveAfter {
@@ -450,6 +478,13 @@ func (r *Reader) Watch(ctx context.Context, interval time.Duration) <-chan Event
 					ok = send(Event{Kind: CardRemoved, Card: card})
 					card = Card{}
 				}
+			}
+			switch {
+			case failed:
+				failing = true
+			case failing && ok && ctx.Err() == nil: // a whole poll answered properly
+				failing = false
+				ok = send(Event{Kind: ReaderReady})
 			}
 			if !ok {
 				return

@@ -380,6 +380,9 @@ func TestWatchDebounce(t *testing.T) {
 	if e := MustEvent(t, events); e.Kind != idcard.ReaderError || idcard.Code(e.Err) != "timeout" {
 		t.Fatalf("event %v %v", e.Kind, e.Err)
 	}
+	if e := MustEvent(t, events); e.Kind != idcard.ReaderReady { // the next poll is answered
+		t.Fatalf("event %v", e.Kind)
+	}
 	if e := MustEvent(t, events); e.Kind != idcard.CardRemoved {
 		t.Fatalf("event %v", e.Kind)
 	}
@@ -431,5 +434,97 @@ func TestSilentReaderNeverBlocks(t *testing.T) {
 	defer cancel()
 	if _, err := r.ReadCard(ctx); !errors.Is(err, idcard.ErrTimeout) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A fault of one poll — half a reply then nothing, a reply with a bad
+// checksum — is over when the next poll is answered: Watch says so
+// (ReaderReady) without a card being placed. The kiosk's health report
+// used to say "reader error" from then until the next card.
+func TestWatchReportsTheReaderReadyAfterAFault(t *testing.T) {
+	s := MustSim(t, sim.IDCardOptions{})
+	r := MustReader(t, s.Path(), idcard.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := r.Watch(ctx, 10*time.Millisecond)
+	MustPolls(t, s, 2)
+	for _, f := range []sim.Fault{{Kind: sim.FaultTruncate, On: idcard.CmdFindCard}, {Kind: sim.FaultBadChecksum, On: idcard.CmdFindCard}} {
+		MustInject(t, s, f)
+		if e := MustEvent(t, events); e.Kind != idcard.ReaderError {
+			t.Fatalf("fault %v: event %v %v, want a reader error", f.Kind, e.Kind, e.Err)
+		}
+		if e := MustEvent(t, events); e.Kind != idcard.ReaderReady {
+			t.Fatalf("fault %v: event %v %v after the reader answered again, want reader ready", f.Kind, e.Kind, e.Err)
+		}
+	}
+	MustPolls(t, s, 5) // healthy polls report nothing
+	select {
+	case e := <-events:
+		t.Fatalf("a healthy idle reader reported %v", e.Kind)
+	default:
+	}
+	// A card that cannot be read keeps the reader failing (no ready in
+	// between) until it is taken away.
+	if err := s.PlaceUnreadable(sim.SampleResident); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 { // a poll each
+		if e := MustEvent(t, events); e.Kind != idcard.ReaderError {
+			t.Fatalf("an unreadable card on the reader: event %v %v", e.Kind, e.Err)
+		}
+	}
+	s.Remove()
+	for e := MustEvent(t, events); e.Kind != idcard.ReaderReady; e = MustEvent(t, events) {
+		if e.Kind != idcard.ReaderError {
+			t.Fatalf("event %v while an unreadable card lay on the reader", e.Kind)
+		}
+	}
+}
+
+// A kiosk restarted in the middle of a card read (a systemd restart) opens
+// the port while the reader is still sending the old process's reply: the
+// new driver's first poll waits for that tail to pass instead of timing out
+// on it, and it is answered.
+func TestStaleReplyOnTheLineAtOpenIsDrained(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
+	s := MustSim(t, sim.IDCardOptions{Baud: 9600})
+	MustPlace(t, s, sim.SampleResident)
+	old, err := serialport.Open(serialport.IDCardConfig(s.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := idcard.EncodeRequest(idcard.CmdReadText) // 1295 bytes of reply: 1.35 s at 9600
+	if _, err := old.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	MustPolls(t, s, 1)
+	old.Close() // the old process is gone; its reply is still on the wire
+	r := MustReader(t, s.Path(), idcard.Options{Baud: 9600, ReplyTime: 300 * time.Millisecond})
+	if found, err := r.FindCard(context.Background()); err != nil || !found {
+		t.Fatalf("the first poll after a restart mid-reply: %v %v", found, err)
+	}
+}
+
+// The same restart while the reader is still reading the card for the old
+// process (silent, so the line is quiet when the new one asks): the card's
+// long text+photo reply arrives first and is skipped as no answer to "find
+// card"; the poll's own answer follows it.
+func TestAReplyTooLongForTheCommandIsSkipped(t *testing.T) {
+	t.Parallel() // waits on the paced wire, not the CPU
+	s := MustSim(t, sim.IDCardOptions{Baud: 9600, ReadTime: 600 * time.Millisecond})
+	MustPlace(t, s, sim.SampleResident)
+	old, err := serialport.Open(serialport.IDCardConfig(s.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Write(idcard.EncodeRequest(idcard.CmdReadText)); err != nil {
+		t.Fatal(err)
+	}
+	MustPolls(t, s, 1)
+	old.Close()
+	// the reply time covers the card time left: the text reply starts within it
+	r := MustReader(t, s.Path(), idcard.Options{Baud: 9600, ReplyTime: 2 * time.Second})
+	if found, err := r.FindCard(context.Background()); err != nil || !found {
+		t.Fatalf("the first poll while the old process's card read is answered: %v %v", found, err)
 	}
 }

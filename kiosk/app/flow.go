@@ -623,6 +623,9 @@ func (f *Flow) selectService(code string) {
 
 func (f *Flow) onCard(ev idcard.Event) {
 	switch ev.Kind {
+	case idcard.ReaderReady: // the fault is over: the next health report says so
+		f.readerOK = true
+		return
 	case idcard.ReaderError:
 		f.readerOK, f.card = false, nil
 		if f.view.Screen == ScreenInsertCard || f.view.Screen == ScreenBooking {

@@ -73,7 +73,10 @@ func Run(ctx context.Context, cfg app.Config, version string, log *slog.Logger) 
 	go k.Run(ctx)
 	go func() {
 		<-ctx.Done()
-		a.Quit()
+		// Fyne's calls belong on its goroutine: a.Quit from here logged
+		// "Error in Fyne call thread" at every SIGINT/SIGTERM
+		// (kiosk/demo's TestKioskProcessStopsCleanlyOnASignal).
+		fyne.Do(a.Quit)
 	}()
 	w.ShowAndRun()
 	return nil
