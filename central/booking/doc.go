@@ -39,5 +39,9 @@
 // shared by the processes; a booking only moves forward, booked → arrived
 // → missed → served, so events applied twice or in another order end in
 // the same state); a miss counts towards the
-// missed-booking rule.
+// missed-booking rule. The event is written to the booking record first
+// and to the citizen's entry just after, and the citizen is shown the
+// record; so every check and view of the entry (Book, Mine, Bans,
+// LiftBan) first brings it up to the records of its open bookings
+// (settle), and a booking shown missed is never "already booked".
 package booking

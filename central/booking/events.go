@@ -197,25 +197,91 @@ func (s *Service) recordOutcome(ctx context.Context, b Booking) error {
 	}
 	day := b.SlotStart.In(h.Calendar.Location()).Format("2006-01-02")
 	_, err = update(ctx, s.citizens, b.CitizenKey, func(cr *citizenRec, _ bool) error {
-		changed := false
-		if i := slices.IndexFunc(cr.Refs, func(x ref) bool { return x.ID == b.ID }); i >= 0 && cr.Refs[i].Status != b.Status {
-			cr.Refs[i].Status = b.Status
-			changed = true
-		}
-		if b.Status == Missed && !slices.ContainsFunc(cr.Misses, func(m miss) bool { return m.ID == b.ID }) {
-			cr.Misses = append(cr.Misses, miss{ID: b.ID, Day: day})
-			changed = true
-		}
-		if b.Status == Served && slices.ContainsFunc(cr.Misses, func(m miss) bool { return m.ID == b.ID }) {
-			cr.Misses = slices.DeleteFunc(cr.Misses, func(m miss) bool { return m.ID == b.ID })
-			changed = true
-		}
-		if !changed {
+		if !cr.outcome(b.ID, b.Status, day) {
 			return errNoChange
 		}
 		return nil
 	})
 	return err
+}
+
+// outcome writes into the entry booking id's move to status (its slot on
+// day): the ref's status, and a miss counted once, or struck again when
+// the booking was served after all. It reports whether the entry changed.
+func (cr *citizenRec) outcome(id, status, day string) bool {
+	changed := false
+	if i := slices.IndexFunc(cr.Refs, func(x ref) bool { return x.ID == id }); i >= 0 && cr.Refs[i].Status != status {
+		cr.Refs[i].Status = status
+		changed = true
+	}
+	if status == Missed && !slices.ContainsFunc(cr.Misses, func(m miss) bool { return m.ID == id }) {
+		cr.Misses = append(cr.Misses, miss{ID: id, Day: day})
+		changed = true
+	}
+	if status == Served && slices.ContainsFunc(cr.Misses, func(m miss) bool { return m.ID == id }) {
+		cr.Misses = slices.DeleteFunc(cr.Misses, func(m miss) bool { return m.ID == id })
+		changed = true
+	}
+	return changed
+}
+
+// The booking record is the truth of where a booking is, and the citizen
+// sees it; the citizen's entry follows it a moment later (a hall's event
+// is written to the record first, then to the entry, and when a process
+// dies between the two the entry follows only on the event's
+// redelivery). Every check and view of the entry (the caps, the
+// one-open-booking rule, the missed-booking rule, the warning, the bans)
+// therefore first settles the entry on the records: a citizen shown a
+// booking as missed may book that service again at once, and the miss
+// counts at once.
+
+// moved reads the records behind the entry's refs that may still move
+// and returns, by booking id, the status of each record that has moved
+// past its ref.
+func (s *Service) moved(ctx context.Context, cr citizenRec) (map[string]string, error) {
+	var out map[string]string
+	for _, r := range cr.Refs {
+		if r.Status == Cancelled || r.Status == Served {
+			continue
+		}
+		b, _, err := get[Booking](ctx, s.bookings, r.ID)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // refused, or still being made
+		}
+		if err != nil {
+			return nil, err
+		}
+		if b.Status != r.Status {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[r.ID] = b.Status
+		}
+	}
+	return out, nil
+}
+
+// settle brings the entry up to the statuses moved read from the
+// records, as recordOutcome and markRef would; a status only moves
+// forward, so a stale reading changes nothing. It reports whether the
+// entry changed.
+func (cr *citizenRec) settle(moved map[string]string) bool {
+	changed := false
+	for i := range cr.Refs {
+		r := cr.Refs[i]
+		st, ok := moved[r.ID]
+		switch {
+		case !ok:
+		case st == Cancelled && r.Status == Booked:
+			cr.Refs[i].Status = Cancelled
+			changed = true
+		case allowed(r.Status, st):
+			if cr.outcome(r.ID, st, r.Day) {
+				changed = true
+			}
+		}
+	}
+	return changed
 }
 
 // closeDay marks missed every booking of the hall's day still booked: the
@@ -235,7 +301,10 @@ func (s *Service) closeDay(ctx context.Context, hall, day string) error {
 	}
 	for _, id := range ids {
 		b, _, err := get[Booking](ctx, s.bookings, id)
-		if err != nil || b.Status != Booked || b.SlotStart.In(h.Calendar.Location()).Format("2006-01-02") != day {
+		// A booking already missed is advanced again: the event may be a
+		// redelivery after a process died between the record and the
+		// citizen's entry, and the entry is written then.
+		if err != nil || (b.Status != Booked && b.Status != Missed) || b.SlotStart.In(h.Calendar.Location()).Format("2006-01-02") != day {
 			continue
 		}
 		if err := s.advance(ctx, id, Missed, ""); err != nil {

@@ -476,16 +476,21 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 	} else if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return Result{}, err
 	}
-	dead, err := s.deadRefs(ctx, c.Key, now)
+	dead, moved, err := s.recheck(ctx, c.Key, now)
 	if err != nil {
 		return Result{}, err
 	}
 	var missed int
-	// 1. The citizen's entry: ban and caps, then the new booking's ref.
+	// 1. The citizen's entry, settled on the booking records: ban and
+	// caps, then the new booking's ref.
 	if _, err := update(ctx, s.citizens, c.Key, func(cr *citizenRec, _ bool) error {
+		settled := cr.settle(moved)
 		n, until := s.standing(*cr, today)
 		missed = n
 		if slices.ContainsFunc(cr.Refs, func(x ref) bool { return x.ID == id }) {
+			if settled {
+				return nil
+			}
 			return errNoChange // a retry: checked and reserved before
 		}
 		cr.Refs = slices.DeleteFunc(cr.Refs, func(x ref) bool { return slices.Contains(dead, x.ID) })
@@ -541,16 +546,18 @@ func (s *Service) Book(ctx context.Context, c auth.Citizen, r Request, idem stri
 	return Result{Booking: b, Warning: s.warning(missed)}, nil
 }
 
-// deadRefs are the citizen's refs of bookings never written, older than
-// reclaimGrace: a request that died after reserving the citizen's caps
-// and was not retried. They are dropped so they no longer count.
-func (s *Service) deadRefs(ctx context.Context, citizen string, now time.Time) ([]string, error) {
+// recheck reads the booking records behind the citizen's refs. dead are
+// the refs of bookings never written, older than reclaimGrace: a request
+// that died after reserving the citizen's caps and was not retried; they
+// are dropped so they no longer count. moved are the statuses records
+// have moved on to that the entry does not show yet (settle).
+func (s *Service) recheck(ctx context.Context, citizen string, now time.Time) ([]string, map[string]string, error) {
 	cr, _, err := get[citizenRec](ctx, s.citizens, citizen)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var dead []string
 	for _, r := range cr.Refs {
@@ -561,10 +568,11 @@ func (s *Service) deadRefs(ctx context.Context, citizen string, now time.Time) (
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			dead = append(dead, r.ID)
 		} else if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return dead, nil
+	moved, err := s.moved(ctx, cr)
+	return dead, moved, err
 }
 
 func (s *Service) createBooking(ctx context.Context, b Booking) error {
@@ -726,6 +734,7 @@ func (s *Service) Mine(ctx context.Context, c auth.Citizen) ([]Booking, *Warning
 		return nil, nil, err
 	}
 	out := []Booking{}
+	moved := map[string]string{}
 	for _, r := range cr.Refs {
 		b, _, err := get[Booking](ctx, s.bookings, r.ID)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -734,8 +743,12 @@ func (s *Service) Mine(ctx context.Context, c auth.Citizen) ([]Booking, *Warning
 		if err != nil {
 			return nil, nil, err
 		}
+		if b.Status != r.Status {
+			moved[r.ID] = b.Status
+		}
 		out = append(out, b.Public())
 	}
+	cr.settle(moved) // the warning counts the misses the list shows
 	slices.SortFunc(out, func(a, b Booking) int { return b.SlotStart.Compare(a.SlotStart) })
 	now := s.cfg.Clock.Now()
 	if len(out) > 0 {

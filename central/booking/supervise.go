@@ -150,6 +150,11 @@ func (s *Service) Bans(ctx context.Context, mayManage func(hall string) bool) ([
 		if err != nil {
 			return nil, err
 		}
+		moved, err := s.moved(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		c.settle(moved)
 		b, banned, err := s.banOf(ctx, c, today)
 		if err != nil {
 			return nil, err
@@ -183,8 +188,20 @@ func (s *Service) LiftBan(ctx context.Context, p *auth.Principal, ref, reason, i
 		return Ban{}, err
 	}
 	today := s.today(ctx)
+	// The misses lifted are the ones the list showed: the entry settled
+	// on the records (a miss written to the entry later would otherwise
+	// come in unforgiven).
+	var moved map[string]string
+	if c, _, err := get[citizenRec](ctx, s.citizens, bk.CitizenKey); err == nil {
+		if moved, err = s.moved(ctx, c); err != nil {
+			return Ban{}, err
+		}
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Ban{}, err
+	}
 	var was Ban
 	if _, err := update(ctx, s.citizens, bk.CitizenKey, func(c *citizenRec, _ bool) error {
+		c.settle(moved)
 		if !slices.ContainsFunc(c.Misses, func(m miss) bool { return m.ID == ref }) {
 			return refuse(NotFound, ReasonUnknownBooking, "booking %s is not a missed booking behind a ban", ref)
 		}

@@ -25,14 +25,46 @@ func (s *Service) runBookings(ctx context.Context) {
 	retry(ctx, s.log, "booking consumer", s.consumeBookings)
 }
 
+// awaitStream waits for stream to exist, looking once a second and
+// saying so once: a central without bookings (no province key) never makes
+// the BOOKINGS bucket, and one whose booking side starts later or on
+// another process makes it then. It returns nil once the stream is
+// there, ctx's error when ctx ends first, and any other error at once.
+func (s *Service) awaitStream(ctx context.Context, stream string) error {
+	waited := false
+	for {
+		_, err := s.js.Stream(ctx, stream)
+		switch {
+		case err == nil:
+			if waited {
+				s.log.Info("notify: stream found; judging booking changes", "stream", stream)
+			}
+			return nil
+		case !errors.Is(err, jetstream.ErrStreamNotFound):
+			return err
+		case !waited:
+			s.log.Info("notify: no bookings here yet; waiting for their stream", "stream", stream)
+			waited = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 func (s *Service) consumeBookings(ctx context.Context) error {
+	if err := s.awaitStream(ctx, bookingsStream); err != nil {
+		return err
+	}
 	cons, err := s.js.CreateOrUpdateConsumer(ctx, bookingsStream, jetstream.ConsumerConfig{
 		Durable: BookingsConsumer, Description: "notify: every booking change, to tell the citizen",
 		FilterSubject: "$KV." + booking.BookingsBucket + ".>", AckPolicy: jetstream.AckExplicitPolicy,
 		AckWait: 30 * time.Second, DeliverPolicy: jetstream.DeliverNewPolicy, MaxAckPending: 64,
 	})
 	if err != nil {
-		return err // bookings not started yet (no BOOKINGS bucket): tried again
+		return err // the stream went again, or JetStream is unreachable: tried again
 	}
 	errc := make(chan error, 1)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
