@@ -138,8 +138,9 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 func (p *Printer) status(ctx context.Context) (Status, error) {
 	p.in.Discard()
 	var b [3]byte
+	var sc statusScan
 	for i, n := range []byte{1, 2, 4} {
-		v, err := p.query(ctx, n)
+		v, err := p.query(ctx, n, &sc)
 		if err != nil {
 			return Status{}, err
 		}
@@ -154,11 +155,21 @@ func (p *Printer) status(ctx context.Context) (Status, error) {
 	}, nil
 }
 
+// statusScan is what a status read has seen of a process-ID answer (37 22
+// d1 d2 d3 d4 00, ConfirmProcessID) on the line: one that comes late — the
+// job of a kiosk process that has since restarted, or one whose wait timed
+// out — crosses the status requests, and its digits '2' and '6' are
+// well-formed status bytes ('2' reads as paper out).
+type statusScan struct {
+	prev byte
+	skip int // bytes of a process-ID answer still to skip
+}
+
 // query sends DLE EOT n and returns the first well-formed status byte (bits
-// 1 and 4 set, bits 0 and 7 clear); anything else is skipped as noise. It
-// waits for the 3 request bytes and the reply byte to cross the wire, plus
-// the printer's reply time.
-func (p *Printer) query(ctx context.Context, n byte) (byte, error) {
+// 1 and 4 set, bits 0 and 7 clear); anything else is skipped as noise, and
+// so is a process-ID answer (sc). It waits for the 3 request bytes and the
+// reply byte to cross the wire, plus the printer's reply time.
+func (p *Printer) query(ctx context.Context, n byte, sc *statusScan) (byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.WireTime(3+1)+p.opts.ReplyTime)
 	defer cancel()
 	if _, err := p.rw.Write([]byte{0x10, 0x04, n}); err != nil {
@@ -173,9 +184,16 @@ func (p *Printer) query(ctx context.Context, n byte) (byte, error) {
 			return 0, fmt.Errorf("escpos: status %d: %w: %w", n, ErrDeviceGone, err)
 		}
 		for _, c := range b {
-			if c&0x93 == 0x12 {
+			switch {
+			case sc.skip > 0:
+				sc.skip-- // its digits and NUL
+			case sc.prev == 0x37 && c == 0x22:
+				sc.skip = 5
+			case c&0x93 == 0x12:
+				sc.prev = c
 				return c, nil
 			}
+			sc.prev = c
 		}
 	}
 }

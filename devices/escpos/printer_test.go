@@ -221,3 +221,35 @@ func TestPrinterReconnects(t *testing.T) {
 	}
 	MustPage(t, s)
 }
+
+// A process-ID answer that comes late — the confirmation of a job sent by
+// a kiosk process that has since restarted — crosses the new process's
+// status requests. Its digits '2' and '6' are well-formed status bytes
+// ('2' as the answer to DLE EOT 2 reads as paper out): they are skipped, so
+// the kiosk does not refuse the next citizen's ticket for a printer that
+// has paper.
+func TestALateConfirmationIsNotTakenForTheStatus(t *testing.T) {
+	s := MustPrinterSim(t, sim.PrinterOptions{})
+	p := MustPrinter(t, s.Path(), escpos.Epson80)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		n    byte
+		late string
+	}{{1, "0262"}, {2, "0002"}, {4, "0026"}} {
+		if err := s.LateBeforeStatus(tc.n, append(append([]byte{0x37, 0x22}, tc.late...), 0x00)); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := p.Status(ctx); err != nil || st != (escpos.Status{Online: true}) {
+			t.Fatalf("job %s confirmed late, before the answer to DLE EOT %d: status %+v, %v; want online with paper", tc.late, tc.n, st, err)
+		}
+	}
+	if err := s.LateBeforeStatus(2, []byte{0x37, 0x22, '0', '0', '0', '2', 0x00}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Print(ctx, ticket); err != nil {
+		t.Fatalf("a job after a late confirmation: %v", err)
+	}
+	if pg := MustPage(t, s); !strings.Contains(pg.Text(), "A023") {
+		t.Fatalf("printed %q", pg.Text())
+	}
+}

@@ -60,6 +60,7 @@ type Printer struct {
 	tearing     bool
 	noGSr       bool
 	noProcessID bool
+	late        map[byte][]byte // sent just before the next answer to DLE EOT n
 }
 
 // PrinterOptions configure a printer simulator.
@@ -154,6 +155,19 @@ func (p *Printer) SetPrintRate(bytesPerSecond int) error {
 // the page being printed is torn off there, the rest of the job is lost, and
 // status reports paper end until SetPaper(PaperOK).
 func (p *Printer) RunOutAfter(n int) error { return p.do(func() { p.paperLeft = max(n, 0) }) }
+
+// LateBeforeStatus makes the printer send b just before its next answer
+// to DLE EOT n: the late answer to a request of a process that has since
+// gone (a kiosk restarted while its job was still printing), arriving as
+// the new process asks for the status.
+func (p *Printer) LateBeforeStatus(n byte, b []byte) error {
+	return p.do(func() {
+		if p.late == nil {
+			p.late = map[byte][]byte{}
+		}
+		p.late[n] = b
+	})
+}
 
 // FailNextJob makes the paper run out a few lines into the next job (64
 // bytes from now): that page is lost.
@@ -305,6 +319,11 @@ func (p *Printer) realtime(n byte) {
 		if out {
 			s |= 0x60
 		}
+	}
+	if b, ok := p.late[n]; ok {
+		delete(p.late, n)
+		p.write(append(b[:len(b):len(b)], s))
+		return
 	}
 	p.write([]byte{s})
 }
