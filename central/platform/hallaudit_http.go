@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -186,22 +185,8 @@ func (s *Server) auditIngest(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, CodeUnavailable, "this central process does not take audit records")
 		return
 	}
-	secret, ok := s.o.HallSecrets[id]
-	if !ok || r.Header.Get(forward.HeaderHall) != id {
-		WriteError(w, http.StatusForbidden, CodeForbidden, "hall "+id+" has no HTTPS secret at this central (-hall-secrets), or X-Hallq-Hall names another hall")
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20+1))
-	if err != nil {
-		WriteError(w, http.StatusBadRequest, CodeInvalid, "the body could not be read: "+err.Error())
-		return
-	}
-	if len(body) > 32<<20 {
-		WriteError(w, http.StatusRequestEntityTooLarge, CodeInvalid, "a batch of audit records is at most 32 MiB")
-		return
-	}
-	if !forward.VerifySignature(secret, body, r.Header.Get(forward.HeaderSignature)) {
-		WriteError(w, http.StatusUnauthorized, CodeUnauthorized, "X-Hallq-Signature does not match the body with hall "+id+"'s secret")
+	body, ok := s.signedByHall(w, r, id, "audit records")
+	if !ok {
 		return
 	}
 	var b forward.AuditBatch

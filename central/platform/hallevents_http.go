@@ -74,26 +74,8 @@ func (s *Server) eventIngest(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, CodeUnavailable, "this central process does not take hall events")
 		return
 	}
-	secret, ok := s.o.HallSecrets[id]
+	body, ok := s.signedByHall(w, r, id, "events")
 	if !ok {
-		WriteError(w, http.StatusForbidden, CodeForbidden, "hall "+id+" has no HTTPS secret at this central (-hall-secrets)")
-		return
-	}
-	if hh := r.Header.Get(forward.HeaderHall); hh != id {
-		WriteError(w, http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s %q is not hall %s of the URL", forward.HeaderHall, hh, id))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ingestMaxBody))
-	if err != nil {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			WriteError(w, http.StatusRequestEntityTooLarge, CodeInvalid, fmt.Sprintf("a batch of events is at most %d MiB; send fewer events a batch (-batch-size)", ingestMaxBody>>20))
-			return
-		}
-		WriteError(w, http.StatusBadRequest, CodeInvalid, "the body could not be read: "+err.Error())
-		return
-	}
-	if !forward.VerifySignature(secret, body, r.Header.Get(forward.HeaderSignature)) {
-		WriteError(w, http.StatusUnauthorized, CodeUnauthorized, forward.HeaderSignature+" does not match the body with hall "+id+"'s secret")
 		return
 	}
 	msgs, epoch, seqs, err := ingestBatch(id, body, r.Header)
@@ -136,6 +118,38 @@ func (s *Server) eventIngest(w http.ResponseWriter, r *http.Request) {
 
 // appliedThrough is the last seq of epoch the hall's durable view has
 // applied (0: none, or the view is of another epoch).
+// signedByHall reads the body of a hall's HTTPS batch and checks that
+// hall id sent it: the hall has a secret here (-hall-secrets), X-Hallq-Hall
+// names it, the body is at most ingestMaxBody, and its HMAC signature
+// matches — in that order, before anything of the body is parsed. On a
+// refusal it has answered and returns false. what names the batch's
+// contents in the size error.
+func (s *Server) signedByHall(w http.ResponseWriter, r *http.Request, id, what string) ([]byte, bool) {
+	secret, ok := s.o.HallSecrets[id]
+	if !ok {
+		WriteError(w, http.StatusForbidden, CodeForbidden, "hall "+id+" has no HTTPS secret at this central (-hall-secrets)")
+		return nil, false
+	}
+	if hh := r.Header.Get(forward.HeaderHall); hh != id {
+		WriteError(w, http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s %q is not hall %s of the URL", forward.HeaderHall, hh, id))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ingestMaxBody))
+	if err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			WriteError(w, http.StatusRequestEntityTooLarge, CodeInvalid, fmt.Sprintf("a batch of %s is at most %d MiB; send fewer a batch (-batch-size)", what, ingestMaxBody>>20))
+			return nil, false
+		}
+		WriteError(w, http.StatusBadRequest, CodeInvalid, "the body could not be read: "+err.Error())
+		return nil, false
+	}
+	if !forward.VerifySignature(secret, body, r.Header.Get(forward.HeaderSignature)) {
+		WriteError(w, http.StatusUnauthorized, CodeUnauthorized, forward.HeaderSignature+" does not match the body with hall "+id+"'s secret")
+		return nil, false
+	}
+	return body, true
+}
+
 func (s *Server) appliedThrough(ctx context.Context, id, epoch string) (uint64, error) {
 	if s.o.Views == nil || s.o.Views.b == nil || s.o.Views.b.Halls == nil {
 		return 0, nil
